@@ -1,0 +1,158 @@
+"""Findings and the explainable aggregate.
+
+A :class:`Finding` names a rule of :mod:`scanners.rules` and carries the
+evidence that made it match. Its points, severity and titles come from the
+rule and nowhere else. :func:`aggregate` turns findings into a risk score, a
+verdict and reasons; every point of the score is traceable to one finding,
+after Assemblyline's heuristics: ``risk_score == min(100, sum(points))`` over
+the findings it returns as counted.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from scanners import rules
+from scanners.rules import Kind, Rule, Severity
+
+Evidence = Mapping[str, Any]
+
+DANGEROUS_AT = 70
+"""Score from which the verdict is ``dangerous``."""
+SUSPICIOUS_AT = 40
+"""Score from which the verdict is ``suspicious``."""
+MAX_REASONS = 3
+
+
+class Verdict(enum.StrEnum):
+    """The one-word answer, from best to worst."""
+
+    OFFICIAL = "official"
+    NO_KNOWN_RISK = "no_known_risk"
+    SUSPICIOUS = "suspicious"
+    DANGEROUS = "dangerous"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One rule that matched, with what was observed."""
+
+    rule_id: str
+    evidence: Evidence = field(default_factory=dict)
+    rule: Rule = field(init=False, repr=False, compare=False)
+    """The catalogue entry this finding instantiates."""
+
+    def __post_init__(self) -> None:
+        # Fail at the point of creation: a typo in a rule id must not
+        # surface later as a score that cannot be explained.
+        rule = rules.CATALOGUE.get(self.rule_id)
+        if rule is None:
+            raise KeyError(f"unknown rule id {self.rule_id!r}")
+        object.__setattr__(self, "rule", rule)
+
+    @property
+    def points(self) -> int:
+        return self.rule.points
+
+    @property
+    def severity(self) -> Severity:
+        return self.rule.severity
+
+    def to_dict(self, lang: str, points: int | None = None) -> dict[str, Any]:
+        """The finding as the report's JSON object, titled in ``lang``."""
+        r = self.rule
+        return {
+            "rule_id": r.id,
+            "points": r.points if points is None else points,
+            "severity": r.severity.value,
+            "title": r.title(lang),
+            "evidence": dict(self.evidence),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """The explained result of a set of findings."""
+
+    risk_score: int
+    verdict: Verdict
+    counted: tuple[Finding, ...]
+    """Findings whose points count, worst first."""
+    suppressed: tuple[tuple[Finding, str], ...]
+    """Findings zeroed by an allowlist rule, with the id of that rule."""
+    allowlisted: tuple[Finding, ...]
+
+    def reasons(self, lang: str) -> list[str]:
+        """The titles of the heaviest findings, in ``lang``, without repeats."""
+        out: list[str] = []
+        source = self.counted if self.counted else self.allowlisted
+        for f in source:
+            t = f.rule.title(lang)
+            if t not in out:
+                out.append(t)
+            if len(out) == MAX_REASONS:
+                break
+        return out
+
+    def findings_json(self, lang: str) -> list[dict[str, Any]]:
+        """Counted and allowlist findings, then suppressed ones shown with 0 points."""
+        out = [f.to_dict(lang) for f in self.counted]
+        out += [f.to_dict(lang) for f in self.allowlisted]
+        for f, by in self.suppressed:
+            d = f.to_dict(lang, points=0)
+            d["suppressed_by"] = by
+            out.append(d)
+        return out
+
+
+_SEVERITY_ORDER = {s: i for i, s in enumerate(Severity)}
+
+
+def aggregate(findings: Iterable[Finding]) -> Aggregate:
+    """Combine findings into a score and a verdict.
+
+    * Allowlist findings zero every suppressible finding; blocklist findings
+      are never suppressed.
+    * A rule counts once per report, however many findings name it: the
+      strongest evidence stands for it and repeats are listed with 0 points.
+    * The score is the capped sum of counted points; the verdict follows the
+      thresholds, and is ``official`` only when an official-domain rule
+      matched and nothing counts.
+    """
+    fs = list(findings)
+    allow = [f for f in fs if f.rule.kind is Kind.ALLOWLIST]
+    allow_id = allow[0].rule_id if allow else None
+    counted: list[Finding] = []
+    suppressed: list[tuple[Finding, str]] = []
+    seen_rules: set[str] = set()
+    for f in fs:
+        r = f.rule
+        if r.kind is Kind.ALLOWLIST:
+            continue
+        if allow_id is not None and r.suppressible:
+            suppressed.append((f, allow_id))
+        elif r.id in seen_rules:
+            suppressed.append((f, r.id))
+        else:
+            seen_rules.add(r.id)
+            counted.append(f)
+    if len(counted) > 1:
+        counted.sort(key=lambda f: (-f.rule.points, -_SEVERITY_ORDER[f.rule.severity],
+                                    f.rule_id))
+    score = min(100, sum(f.rule.points for f in counted))
+    verdict = verdict_for(score, official=any(f.rule.official for f in allow))
+    return Aggregate(score, verdict, tuple(counted), tuple(suppressed), tuple(allow))
+
+
+def verdict_for(score: int, official: bool = False) -> Verdict:
+    """The verdict for a score; ``official`` when an official-domain rule matched."""
+    if score >= DANGEROUS_AT:
+        return Verdict.DANGEROUS
+    if score >= SUSPICIOUS_AT:
+        return Verdict.SUSPICIOUS
+    if score == 0 and official:
+        return Verdict.OFFICIAL
+    return Verdict.NO_KNOWN_RISK

@@ -1,0 +1,304 @@
+"""Turn what people paste into one canonical URL.
+
+Chats and warnings carry links in many shapes: bare hosts, defanged IOCs
+(``hxxp://``, ``dichvucong[.]gov[.]vn``, ``(dot)``), spaces around dots,
+zero-width and full-width characters, Unicode or punycode IDN, the userinfo
+trick (``https://dichvucong.gov.vn@evil.top/``) and numeric IP forms
+(``http://3232235777/``, ``0xC0.0xA8.1.1``). :func:`normalize` accepts all of
+them and returns a :class:`ParsedURL`, or raises
+:class:`~scanners.errors.InvalidURLError` with a reason a user can read.
+
+The parser is hand-written on purpose: ``urllib.parse`` neither decodes
+defanged forms nor parses IPv4 the way browsers do (WHATWG URL standard), and
+both matter here, because the browser's reading is the one that takes the
+victim somewhere. Public suffixes come from tldextract's bundled snapshot,
+never fetched at run time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import idna
+import tldextract
+
+from scanners.errors import InvalidURLError
+
+MAX_INPUT_CHARS = 8192
+MAX_HOST_CHARS = 253
+
+# Offline by design: suffix_list_urls=() makes tldextract use the snapshot it
+# ships with, and cache_dir=None keeps it from writing anywhere.
+_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+_ZERO_WIDTH = dict.fromkeys(
+    map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e"),
+    None,
+)
+# Dots that IDNA (UTS #46) treats as label separators, after NFKC.
+_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+_DEFANG = [
+    (re.compile(r"^h[xX*]{2}p(s?)", re.I), r"http\1", "hxxp"),
+    (re.compile(r"^fxp(s?)", re.I), r"ftp\1", "hxxp"),
+    (re.compile(r"\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}", re.I), ".",
+     "[.]"),
+    (re.compile(r"\s+(?:dot|chấm|cham)\s+", re.I), ".", "dot-word"),
+    (re.compile(r"\[\s*:\s*\]|\[://\]|\[:/\]"), ":", "[:]"),
+    (re.compile(r"\[\s*@\s*\]|\(\s*at\s*\)|\[at\]", re.I), "@", "[@]"),
+    (re.compile(r"\s*([./:])\s*"), r"\1", "spaces"),
+]
+# Cheap pre-check: most inputs carry none of the defanging marks, and the
+# seven substitutions below are the costliest part of normalising a host.
+_MAYBE_DEFANGED = re.compile(r"[\[\](){}\s]|^[hf][xX*]{1,2}p", re.I)
+_WHITESPACE = re.compile(r"\s")
+_SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+_PORT_AFTER = re.compile(r"[0-9]*(?:[/?#]|$)")
+_SIMPLE_HOST = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$")
+_LABEL_RE = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
+_NUMERIC_PART = re.compile(r"^(?:0[xX][0-9a-fA-F]*|[0-9]+)$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_TRAILING_JUNK = ".,;:!?)]}>'\"’”»"
+_LEADING_JUNK = "([{<'\"‘“«"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedURL:
+    """A normalised URL, with the parts the scanners look at."""
+
+    input: str
+    """What the caller gave, unchanged."""
+    url: str
+    """Canonical URL: scheme, punycode host, port only when not default, path."""
+    scheme: str
+    host: str
+    """ASCII (punycode) host, lower case, no trailing dot; an IP in its canonical form."""
+    host_unicode: str
+    """The host as a reader sees it (IDN decoded)."""
+    port: int | None
+    """Explicit non-default port, else None."""
+    path: str
+    """Path, query and fragment as given ("/" when empty)."""
+    userinfo: str | None
+    """What stood before '@' in the authority, decoded; None when absent."""
+    ip: str | None
+    """Canonical IP address when the host is an IP literal."""
+    registrable_domain: str
+    """tldextract's top domain under the ICANN public suffix ("" for IPs)."""
+    domain: str
+    """The label left of the public suffix ("" for IPs)."""
+    suffix: str
+    """The ICANN public suffix ("" for IPs or unknown TLDs)."""
+    subdomain: str
+    scheme_given: bool
+    """False when the input was a bare host and http was assumed."""
+    deobfuscated: tuple[str, ...] = field(default=())
+    """Which obfuscations were decoded (hxxp, [.], spaces, zero-width, full-width)."""
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Host labels, left to right (empty for IPs)."""
+        return () if self.ip else tuple(self.host.split("."))
+
+    @property
+    def subdomain_labels(self) -> tuple[str, ...]:
+        return tuple(self.subdomain.split(".")) if self.subdomain else ()
+
+
+def _clean(text: str, tricks: list[str]) -> str:
+    s = text.strip()
+    t = s.translate(_ZERO_WIDTH)
+    if t != s:
+        tricks.append("zero-width")
+        s = t
+    if not s.isascii():
+        t = unicodedata.normalize("NFKC", s).translate(_DOTS)
+        if t != s:
+            tricks.append("full-width")
+            s = t
+    s = s.strip().lstrip(_LEADING_JUNK).rstrip(_TRAILING_JUNK).strip()
+    if not _MAYBE_DEFANGED.search(s):
+        return s
+    for pat, repl, name in _DEFANG:
+        t = pat.sub(repl, s)
+        if t != s:
+            if name != "spaces" or "://" not in t or t.count(" ") < s.count(" "):
+                tricks.append(name)
+            s = t
+    return s
+
+
+def _parse_ipv4_part(part: str) -> int:
+    if part[:2] in ("0x", "0X"):
+        return int(part[2:] or "0", 16)
+    if len(part) > 1 and part[0] == "0":
+        if not part.isdigit() or any(c in "89" for c in part):
+            raise InvalidURLError(f"invalid octal number {part!r} in IPv4 address")
+        return int(part, 8)
+    return int(part)
+
+
+def _parse_ipv4(host: str) -> str | None:
+    """WHATWG IPv4 parsing: None when the host does not end in a number."""
+    parts = host.split(".")
+    if parts[-1] == "" and len(parts) > 1:
+        parts.pop()
+    if not _NUMERIC_PART.match(parts[-1]):
+        return None
+    if len(parts) > 4 or any(not _NUMERIC_PART.match(p) for p in parts):
+        raise InvalidURLError(f"{host!r} ends in a number but is not an IPv4 address")
+    nums = [_parse_ipv4_part(p) for p in parts]
+    if any(n > 255 for n in nums[:-1]) or nums[-1] >= 256 ** (5 - len(nums)):
+        raise InvalidURLError(f"IPv4 address {host!r} is out of range")
+    value = nums[-1]
+    for i, n in enumerate(nums[:-1]):
+        value += n * 256 ** (3 - i)
+    return str(ipaddress.IPv4Address(value))
+
+
+def _split_authority(rest: str) -> tuple[str, str]:
+    for i, c in enumerate(rest):
+        if c in "/?#":
+            return rest[:i], rest[i:]
+    return rest, ""
+
+
+@lru_cache(maxsize=65536)
+def _host_forms(raw: str) -> tuple[str, str, str | None]:
+    """(ascii host, unicode host, ip) for a raw host; raises InvalidURLError."""
+    h = raw.rstrip(".").lower() if raw != "." else ""
+    if not h:
+        raise InvalidURLError("the URL has no host")
+    if h.startswith("["):
+        if not h.endswith("]"):
+            raise InvalidURLError("unterminated IPv6 address")
+        try:
+            ip6 = ipaddress.IPv6Address(h[1:-1].split("%")[0])
+        except ValueError as e:
+            raise InvalidURLError(f"invalid IPv6 address: {e}") from None
+        return f"[{ip6.compressed}]", f"[{ip6.compressed}]", ip6.compressed
+    if _SIMPLE_HOST.match(h) and "xn--" not in h:
+        ip = _parse_ipv4(h)
+        if ip is not None:
+            return ip, ip, ip
+        ascii_host = h
+        uni = h
+    else:
+        if any(c in h for c in " \t\r\n/\\@%<>\"'`{}|^"):
+            raise InvalidURLError(f"the host {raw!r} contains characters not allowed in a host")
+        try:
+            ascii_host = idna.encode(h, uts46=True, transitional=False).decode("ascii")
+        except (idna.IDNAError, UnicodeError, ValueError):
+            try:
+                ascii_host = h.encode("idna").decode("ascii").lower()
+            except UnicodeError:
+                raise InvalidURLError(
+                    f"the host {raw!r} is not a valid (internationalised) domain name"
+                ) from None
+        ip = _parse_ipv4(ascii_host)
+        if ip is not None:
+            return ip, ip, ip
+        try:
+            uni = idna.decode(ascii_host) if "xn--" in ascii_host else ascii_host
+        except (idna.IDNAError, UnicodeError, ValueError):
+            # Browsers show a punycode label they cannot decode as is; so do we.
+            uni = ascii_host
+    if len(ascii_host) > MAX_HOST_CHARS:
+        raise InvalidURLError(f"the host is longer than {MAX_HOST_CHARS} characters")
+    for label in ascii_host.split("."):
+        if not _LABEL_RE.match(label):
+            if not label:
+                raise InvalidURLError(f"the host {raw!r} has an empty label")
+            raise InvalidURLError(f"the host label {label!r} is not a valid DNS label")
+    return ascii_host, uni, None
+
+
+@lru_cache(maxsize=65536)
+def _suffix_parts(host: str) -> tuple[str, str, str]:
+    r = _EXTRACT.extract_str(host)
+    return r.subdomain, r.domain, r.suffix
+
+
+def normalize(text: str) -> ParsedURL:
+    """Normalise one link or host; raise InvalidURLError with the reason when it cannot."""
+    if not isinstance(text, str):
+        raise InvalidURLError("the input is not text")
+    if len(text) > MAX_INPUT_CHARS:
+        raise InvalidURLError(f"the input is longer than {MAX_INPUT_CHARS} characters")
+    if "\x00" in text:
+        raise InvalidURLError("the input contains a NUL character")
+    tricks: list[str] = []
+    s = _clean(text, tricks)
+    if not s:
+        raise InvalidURLError("the input is empty")
+    s = s.replace("\\", "/")
+    m = _SCHEME_RE.match(s)
+    scheme_given = False
+    # "host:8080/x" also matches the scheme grammar: a colon followed by a
+    # port number means a bare host with a port, anything else is a scheme.
+    if m and (m.group(1).lower() in _DEFAULT_PORTS or s.startswith("//", m.end())
+              or not _PORT_AFTER.match(s, m.end())):
+        scheme = m.group(1).lower()
+        if scheme not in _DEFAULT_PORTS:
+            raise InvalidURLError(f"the scheme {scheme!r} is not a web link (http or https)")
+        rest = s[m.end():].lstrip("/")
+        scheme_given = True
+    else:
+        scheme = "http"
+        rest = s[2:] if s.startswith("//") else s
+    authority, path = _split_authority(rest)
+    if _WHITESPACE.search(authority):
+        raise InvalidURLError("the host contains spaces")
+    userinfo: str | None = None
+    if "@" in authority:
+        userinfo, authority = authority.rsplit("@", 1)
+    hostport = authority
+    port: int | None = None
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        host_raw, after = (hostport[: end + 1], hostport[end + 1:]) if end >= 0 else (hostport, "")
+        port_s = after[1:] if after.startswith(":") else None
+        if after and port_s is None:
+            raise InvalidURLError("unexpected characters after the IPv6 address")
+    else:
+        host_raw, sep, port_s_ = hostport.partition(":")
+        port_s = port_s_ if sep else None
+    if port_s is not None and port_s != "":
+        if not port_s.isdigit() or not port_s.isascii():
+            raise InvalidURLError(f"the port {port_s!r} is not a number")
+        port = int(port_s)
+        if port > 65535:
+            raise InvalidURLError(f"the port {port} is out of range")
+        if port == _DEFAULT_PORTS[scheme]:
+            port = None
+    host, host_unicode, ip = _host_forms(host_raw)
+    if ip is None:
+        subdomain, domain, suffix = _suffix_parts(host)
+        registrable = f"{domain}.{suffix}" if domain and suffix else ""
+    else:
+        subdomain = domain = suffix = registrable = ""
+    path = path or "/"
+    if path[0] != "/":
+        path = "/" + path
+    netloc = host if port is None else f"{host}:{port}"
+    return ParsedURL(
+        input=text,
+        url=f"{scheme}://{netloc}{path}",
+        scheme=scheme,
+        host=host,
+        host_unicode=host_unicode,
+        port=port,
+        path=path,
+        userinfo=userinfo,
+        ip=ip,
+        registrable_domain=registrable,
+        domain=domain,
+        suffix=suffix,
+        subdomain=subdomain,
+        scheme_given=scheme_given,
+        deobfuscated=tuple(dict.fromkeys(tricks)),
+    )

@@ -1,0 +1,72 @@
+"""Link reports: run the scanners on one input and explain the result.
+
+The report is a plain dict with the contract fields that the CLI's JSON lines
+and the API share::
+
+    input, url, host, registrable_domain, risk_score, verdict, reasons,
+    findings[{rule_id, points, severity, title, evidence}], incomplete
+
+plus ``host_unicode`` (the host as a reader sees it; equal to ``host`` unless
+IDN). ``host`` is always the ASCII (punycode) form used in ``url``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from scanners.base import CheckIncomplete, Scanner
+from scanners.findings import Finding, aggregate
+from scanners.normalize import ParsedURL, normalize
+
+LANGS = ("vi", "en")
+
+LIVE_UNAVAILABLE = CheckIncomplete(
+    "live",
+    "Live checks (domain age, redirects, page content) are not available in this "
+    "version; only the offline checks ran.",
+)
+
+
+def url_report(
+    parsed: ParsedURL,
+    findings: Iterable[Finding],
+    lang: str = "vi",
+    incomplete: Sequence[CheckIncomplete] = (),
+) -> dict[str, Any]:
+    """The contract report for one parsed URL and its findings."""
+    agg = aggregate(findings)
+    return {
+        "input": parsed.input,
+        "url": parsed.url,
+        "host": parsed.host,
+        "host_unicode": parsed.host_unicode,
+        "registrable_domain": parsed.registrable_domain,
+        "risk_score": agg.risk_score,
+        "verdict": agg.verdict.value,
+        "reasons": agg.reasons(lang),
+        "findings": agg.findings_json(lang),
+        "incomplete": [i.to_dict() for i in incomplete],
+    }
+
+
+def error_report(text: str, reason: str) -> dict[str, Any]:
+    """The JSON line for an input that could not be parsed."""
+    return {"input": text, "error": reason}
+
+
+async def scan_url(
+    text: str,
+    scanners: Sequence[Scanner[ParsedURL]],
+    lang: str = "vi",
+    incomplete: Sequence[CheckIncomplete] = (),
+) -> dict[str, Any]:
+    """Normalise ``text``, run every scanner on it and build the report.
+
+    Raises :class:`~scanners.errors.InvalidURLError` when ``text`` is not a link.
+    """
+    parsed = normalize(text)
+    findings: list[Finding] = []
+    for s in scanners:
+        findings.extend(await s.scan(parsed))
+    return url_report(parsed, findings, lang, incomplete)

@@ -1,0 +1,271 @@
+"""The rule catalogue: the only place where points come from.
+
+A scanner never invents a score. It emits :class:`~scanners.findings.Finding`
+values that name a rule of this catalogue by its stable id; the points, the
+severity and the titles are read from here. ``GET /v1/rules`` publishes the
+catalogue and ``docs/rules.md`` is generated from it
+(``python -m scanners.rules > docs/rules.md``; a test keeps the two equal).
+
+Rule ids are stable: a rule may be retuned or retired, never renumbered.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from dataclasses import dataclass
+
+
+class Severity(enum.StrEnum):
+    """How bad a finding is on its own, independent of its points."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Kind(enum.StrEnum):
+    """What a rule does to the aggregate."""
+
+    RISK = "risk"
+    """Adds its points to the score; an allowlist rule may suppress it."""
+    BLOCKLIST = "blocklist"
+    """Adds its points; never suppressed (an official site can be compromised)."""
+    ALLOWLIST = "allowlist"
+    """Adds nothing; zeroes the suppressible rules it names."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One entry of the catalogue."""
+
+    id: str
+    points: int
+    severity: Severity
+    title_vi: str
+    title_en: str
+    description: str
+    kind: Kind = Kind.RISK
+    suppressible: bool = True
+    """Whether an allowlist rule zeroes this rule (always False for blocklists)."""
+    official: bool = False
+    """For allowlist rules: whether a match makes the verdict ``official``."""
+
+    def title(self, lang: str) -> str:
+        """The title in ``lang`` (``"vi"`` or ``"en"``)."""
+        return self.title_vi if lang == "vi" else self.title_en
+
+
+def _r(
+    id: str,
+    points: int,
+    severity: Severity,
+    title_vi: str,
+    title_en: str,
+    description: str,
+    kind: Kind = Kind.RISK,
+    official: bool = False,
+) -> Rule:
+    return Rule(
+        id=id,
+        points=points,
+        severity=severity,
+        title_vi=title_vi,
+        title_en=title_en,
+        description=description,
+        kind=kind,
+        suppressible=kind is Kind.RISK,
+        official=official,
+    )
+
+
+S = Severity
+_RULES: tuple[Rule, ...] = (
+    # --- allowlist -------------------------------------------------------
+    _r("URL-OFF-001", 0, S.INFO,
+       "Tên miền chính thức của cơ quan nhà nước Việt Nam",
+       "Official Vietnamese government domain",
+       "The host is under gov.vn, which only Vietnamese state bodies can register, "
+       "or under an official government domain of the registry.",
+       Kind.ALLOWLIST, official=True),
+    _r("URL-OFF-002", 0, S.INFO,
+       "Tên miền chính thức của ngân hàng hoặc ví điện tử",
+       "Official bank or e-wallet domain",
+       "The registrable domain is the official domain of a bank or e-wallet in the registry.",
+       Kind.ALLOWLIST, official=True),
+    _r("URL-OFF-003", 0, S.INFO,
+       "Tên miền giáo dục hoặc trang Việt Nam đã biết là hợp lệ",
+       "Known legitimate Vietnamese education or public site",
+       "The registrable domain is on the bundled known-good list (edu.vn, public "
+       "services and well-known sites). It is not an official-authority verdict.",
+       Kind.ALLOWLIST),
+    # --- blocklists ------------------------------------------------------
+    _r("URL-BL-001", 90, S.CRITICAL,
+       "Nằm trong danh sách lừa đảo/giả mạo đã biết",
+       "Listed as scam or phishing by a blocklist",
+       "The host, its registrable domain or the URL is on a bundled blocklist, matched "
+       "as the source means it (exact host, domain and subdomains, or URL prefix).",
+       Kind.BLOCKLIST),
+    # --- government impersonation ---------------------------------------
+    _r("URL-GOV-001", 45, S.HIGH,
+       "Dùng tên dịch vụ của cơ quan nhà nước trên tên miền không chính thức",
+       "Uses a Vietnamese government service name outside the official domain",
+       "A government brand token (dichvucong, vneid, bocongan, bhxh, vssid, gplx…) "
+       "stands as a label or a hyphen-separated part of a host that is not official."),
+    _r("URL-GOV-002", 40, S.HIGH,
+       "Tên miền giả dạng đuôi \"gov\" của cơ quan nhà nước",
+       "Imitates a government (\"gov\") name outside a real government suffix",
+       "A gov-like token (gov, govn, govvn, hgov, vgovn, govt…) with a Vietnamese "
+       "context (a .vn suffix, vn/viet, a Vietnamese brand or agency code, or the "
+       "one-or-two-letter prefix pattern of the 2023-24 wave: hgov, tgovn) is part "
+       "of a label, but the host is not under a real government suffix (gov.vn, "
+       ".gov, gov.uk, gouv.fr…)."),
+    _r("URL-GOV-003", 40, S.HIGH,
+       "Tên dịch vụ nhà nước bị ghép lẫn vào tên miền",
+       "A government service name glued into a longer label",
+       "A government brand token is hidden inside a longer label "
+       "(vndichvuconggov, dichvucongbaohiemxahoi)."),
+    _r("URL-GOV-005", 20, S.MEDIUM,
+       "Tên miền có chữ \"gov\" nhưng không thuộc cơ quan nhà nước nào",
+       "Has a \"gov\" name but belongs to no government",
+       "A gov-like token outside any real government suffix, without a Vietnamese "
+       "context; weaker than URL-GOV-002 because such names are common abroad "
+       "(yougov, egov portals)."),
+    _r("URL-GOV-004", 60, S.CRITICAL,
+       "Tên của trang nhà nước chính thức nhưng dưới đuôi tên miền khác",
+       "An official government site's name under another suffix",
+       "The registrable domain repeats the name of an official government domain "
+       "under a different suffix (dichvucong.vn for dichvucong.gov.vn, vneid.com)."),
+    # --- bank and e-wallet impersonation ---------------------------------
+    _r("URL-BANK-001", 40, S.HIGH,
+       "Dùng tên ngân hàng hoặc ví điện tử trên tên miền không chính thức",
+       "Uses a bank or e-wallet name outside its official domain",
+       "A bank or e-wallet brand token appears in a host outside the brand's "
+       "official domains."),
+    _r("URL-BANK-002", 55, S.CRITICAL,
+       "Tên ngân hàng/ví điện tử chính thức nhưng dưới đuôi tên miền khác",
+       "An official bank or e-wallet name under another suffix",
+       "The registrable domain repeats an official bank or e-wallet domain name "
+       "under a different suffix (vietcombank.xyz for vietcombank.com.vn)."),
+    _r("URL-BRAND-001", 25, S.MEDIUM,
+       "Dùng tên thương hiệu lớn (mua sắm, giao hàng, mạng xã hội) trên tên miền khác",
+       "Uses a well-known shopping, delivery or social brand outside its domain",
+       "A brand token of a platform often used as bait in Vietnamese scams (Shopee, "
+       "Lazada, Tiki, AEON, Lotte, Facebook, iCloud…) appears outside its official "
+       "domains. Weaker than bank impersonation: it helps, rarely decides alone."),
+    # --- impersonation techniques ----------------------------------------
+    _r("URL-IMP-001", 55, S.CRITICAL,
+       "Ký tự đánh lừa thị giác (homoglyph) giả mạo tên chính thức",
+       "Look-alike characters (homoglyphs) imitate an official name",
+       "After mapping Unicode confusables to their skeleton (UTS #39) and folding "
+       "Vietnamese diacritics, the host spells an official name or brand token "
+       "that its raw characters do not."),
+    _r("URL-IMP-002", 40, S.HIGH,
+       "Tên miền sai lệch một ký tự so với tên chính thức",
+       "One character away from an official name",
+       "A label is one edit (insertion, deletion, substitution or transposition) away "
+       "from an official brand token or official domain name (veitgov, vneld)."),
+    _r("URL-IMP-003", 30, S.HIGH,
+       "Trang trên nền tảng tạo web miễn phí mang tên cơ quan nhà nước/ngân hàng",
+       "Page on a free hosting platform named after a government body or bank",
+       "The host is a user page on a free website or subdomain platform and its "
+       "user part carries a government or bank token (mojgov.weebly.com)."),
+    _r("URL-IMP-004", 70, S.CRITICAL,
+       "Che giấu địa chỉ thật sau tên miền chính thức (thủ thuật userinfo)",
+       "Hides the real destination behind an official-looking name (userinfo trick)",
+       "The URL has a user-info part before '@' that looks like a domain; browsers "
+       "go to the host after '@', not the one the reader sees first."),
+    # --- lexical ------------------------------------------------------------
+    _r("URL-LEX-001", 10, S.LOW,
+       "Đuôi tên miền thường bị lạm dụng",
+       "Frequently abused top-level domain",
+       "The public suffix is on the list of frequently abused or free TLDs."),
+    _r("URL-LEX-002", 15, S.LOW,
+       "Liên kết rút gọn che giấu đích đến",
+       "Shortened link hides its destination",
+       "The host is a URL shortener; the destination is unknown until the link is expanded."),
+    _r("URL-LEX-003", 10, S.LOW,
+       "Trang con trên nền tảng ai cũng tạo được",
+       "Subdomain on a platform where anyone can create a site",
+       "The host is a user subdomain of a free hosting, site-builder or file platform."),
+    _r("URL-LEX-004", 30, S.MEDIUM,
+       "Liên kết dùng địa chỉ IP thay cho tên miền",
+       "Link uses a raw IP address instead of a name",
+       "The host is an IP literal (including decimal, hex or octal forms)."),
+    _r("URL-LEX-005", 10, S.LOW,
+       "Quá nhiều tên miền con",
+       "Unusually deep subdomains",
+       "Four or more labels stand below the registrable domain."),
+    _r("URL-LEX-006", 10, S.LOW,
+       "Tên miền có nhiều dấu gạch ngang hoặc chữ số",
+       "Many hyphens or digits in the name",
+       "The registrable label has three or more hyphens, or five or more digits."),
+    _r("URL-LEX-007", 10, S.LOW,
+       "Dùng cổng không chuẩn",
+       "Non-standard port",
+       "The URL names a port other than 80 and 443."),
+    _r("URL-LEX-008", 5, S.LOW,
+       "Liên kết không mã hóa (http)",
+       "Plain http link",
+       "The URL explicitly uses http, so anything typed into the page travels unencrypted."),
+    _r("URL-LEX-009", 20, S.MEDIUM,
+       "Chứa từ ngữ thường gặp trong tên miền lừa đảo",
+       "Contains words common in Vietnamese scam domains",
+       "A label contains words that are far more frequent in Vietnamese scam domains "
+       "than in legitimate ones (chamsockhachhang, uudai, nangcap, hotro…), learned "
+       "from the bundled scam lists against benign lists."),
+    _r("URL-LEX-010", 30, S.MEDIUM,
+       "Giả đuôi tên miền ở giữa địa chỉ (com-, .c0m.)",
+       "Fake top-level domain inside the host (com-, .c0m.)",
+       "A label below the real suffix pretends to be one (facebook.c0m.ltd, "
+       "usps.com-tracking.vip), so that a reader stops reading too early."),
+    # --- input tricks ------------------------------------------------------
+    _r("URL-INP-001", 0, S.INFO,
+       "Liên kết đã bị làm nhiễu (hxxp, [.], khoảng trắng…)",
+       "Obfuscated link was decoded (hxxp, [.], spaces…)",
+       "The input was written in an obfuscated form and was decoded before analysis. "
+       "Defanged links are common in warnings, so this adds no points."),
+)
+del S
+
+CATALOGUE: dict[str, Rule] = {r.id: r for r in _RULES}
+"""Every rule by id, in catalogue order."""
+
+
+def get(rule_id: str) -> Rule:
+    """The rule with ``rule_id``; ``KeyError`` for an unknown id (a programming error)."""
+    return CATALOGUE[rule_id]
+
+
+
+
+def markdown() -> str:
+    """The catalogue as the Markdown document ``docs/rules.md``."""
+    lines = [
+        "# Rule catalogue",
+        "",
+        "Generated from `scanners/rules.py` by `python -m scanners.rules > docs/rules.md`;",
+        "a test fails when the two differ. Points add up to the risk score (capped at 100).",
+        "Allowlist rules add nothing and zero the suppressible rules; blocklist rules are",
+        "never suppressed. Verdicts: `dangerous` at 70 points or more, `suspicious` at 40",
+        "or more, `official` when an official-domain rule matched and nothing counts,",
+        "`no_known_risk` otherwise.",
+        "",
+        "| id | points | severity | kind | suppressible | title (vi) | title (en) |",
+        "|---|---:|---|---|---|---|---|",
+    ]
+    for r in _RULES:
+        lines.append(
+            f"| `{r.id}` | {r.points} | {r.severity} | {r.kind} | "
+            f"{'yes' if r.suppressible else 'no'} | {r.title_vi} | {r.title_en} |"
+        )
+    lines += ["", "## Descriptions", ""]
+    for r in _RULES:
+        lines += [f"- **`{r.id}`**: {r.description}"]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown())

@@ -1,0 +1,381 @@
+"""Offline link scanner: judge a link from itself and bundled knowledge.
+
+No network: the host's form, the official-brand registry
+(:mod:`scanners.registry`), the bundled blocklists and platform lists
+(:mod:`blocklists`). Rules it can emit: URL-OFF-*, URL-BL-*, URL-GOV-*,
+URL-BANK-*, URL-IMP-*, URL-LEX-*, URL-INP-*.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import Any, Protocol
+
+import ahocorasick
+from rapidfuzz.distance import DamerauLevenshtein
+
+import blocklists
+from scanners.findings import Finding
+from scanners.normalize import ParsedURL
+from scanners.registry import Brand, Registry, is_government_suffix, registry, skeleton
+
+# A label part that imitates a government "gov" name: hgov, tgovn, vietgov22,
+# gdtgov, gov-vn, vngovfeed, govt. Digits are stripped before matching.
+_GOV_LIKE = re.compile(r"^(?:[a-z]*gov(?:t|v*n)?|vn?gov[a-z]*|govv*n[a-z]*)$")
+_PART_SPLIT = re.compile(r"[-_]+")
+_DIGITS = re.compile(r"[0-9]")
+# Look-alike ASCII spellings (vietc0mbank, vne1d): checked only when they turn
+# into a brand token that the raw host does not contain.
+_ASCII_LOOKALIKE = str.maketrans({"0": "o", "1": "l", "3": "e", "5": "s"})
+# Names that read as "Vietnamese government" without being a brand's domain.
+_GOV_TYPO_TARGETS = {"vietgov": "gov.vn", "vietnamgov": "gov.vn", "govvn": "gov.vn"}
+_MAX_TYPO_PART = 40
+
+
+@dataclass(frozen=True, slots=True)
+class _TokenHit:
+    token: str
+    brand: Brand
+    label: str
+    whole: bool
+    """The token is a whole label or a whole hyphen-separated part of one."""
+    label_is_registrable: bool
+
+
+class ListLookup(Protocol):
+    """What the scanner needs of a blocklist index (:class:`blocklists.BlocklistIndex`)."""
+
+    def lookup(
+        self, host: str, registrable_domain: str, path: str = "/"
+    ) -> Sequence[blocklists.BlocklistHit]: ...
+
+
+def _is_gov(b: Brand) -> bool:
+    return b.kind == "gov"
+
+
+def _token_rule(b: Brand, whole: bool) -> str:
+    if b.kind == "gov":
+        return "URL-GOV-001" if whole else "URL-GOV-003"
+    return "URL-BRAND-001" if b.kind == "brand" else "URL-BANK-001"
+
+
+def _other_suffix_rule(b: Brand) -> str:
+    if b.kind == "gov":
+        return "URL-GOV-004"
+    return "URL-BRAND-001" if b.kind == "brand" else "URL-BANK-002"
+
+
+# Words that, beside a short bank or agency code (acb-online, vib-the), make
+# the code read as the brand rather than as some unrelated abbreviation.
+_CONTEXT_WORDS = frozenset({
+    "online", "bank", "banking", "ebank", "ibank", "ebanking", "ibanking", "mobile",
+    "digital", "smart", "vn", "vietnam", "viet", "app", "login", "dangnhap", "khuyenmai",
+    "uudai", "the", "card", "visa", "vay", "tindung", "cskh", "hotro", "support",
+    "service", "verify", "xacthuc", "xacminh", "otp", "secure", "dichvu", "dich", "vu",
+    "vip", "gov", "govn", "govvn", "canhan", "taikhoan", "tk", "nganhang", "money",
+})
+# Gov names that are common abroad with a one-letter or two-letter prefix.
+_FOREIGN_GOV_PREFIXES = frozenset({"e", "my", "we", "go", "io"})
+_FAKE_TLD = re.compile(r"(?:^|\.)((?:com|c0m|corn|net|org)(?=\.|$)|c[o0]m-[^.]*)")
+
+
+class OfflineURLScanner:
+    """Scores a link with no network access; see the module docstring."""
+
+    name = "url-offline"
+
+    def __init__(
+        self,
+        reg: Registry | None = None,
+        index: ListLookup | None = None,
+        platforms: blocklists.PlatformLists | None = None,
+        vocab: frozenset[str] | None = None,
+    ) -> None:
+        self.reg = reg or registry()
+        self.index: ListLookup = index if index is not None else blocklists.BlocklistIndex.bundled()
+        self.platforms = platforms or blocklists.platforms()
+        words = vocab if vocab is not None else blocklists.scam_vocab()
+        self._vocab = ahocorasick.Automaton()
+        for w in words:
+            self._vocab.add_word(w, w)
+        if words:
+            self._vocab.make_automaton()
+        self._has_vocab = bool(words)
+        self._typo_choices = dict(self.reg.typo_targets)
+        for name, dom in _GOV_TYPO_TARGETS.items():
+            self._typo_choices.setdefault(name, (dom, self.reg.brands[0]))
+        # One-deletion neighbourhoods (the SymSpell idea): two strings one edit
+        # apart share a deletion variant, so candidates come from set look-ups
+        # instead of comparing every label with every name.
+        # Cheap first filter: one edit leaves either the first two or the last
+        # two letters of a name of five or more letters untouched.
+        self._typo_heads = frozenset(k[:2] for k in self._typo_choices)
+        self._typo_tails = frozenset(k[-2:] for k in self._typo_choices)
+        self._typo_deletes: dict[str, list[str]] = {}
+        for key in self._typo_choices:
+            for d in _deletions(key):
+                self._typo_deletes.setdefault(d, []).append(key)
+        self._typo = lru_cache(maxsize=65536)(self._typo_uncached)
+
+    async def scan(self, target: ParsedURL) -> list[Finding]:
+        """Findings about ``target``; see :meth:`check`."""
+        return self.check(target)
+
+    def check(self, p: ParsedURL) -> list[Finding]:
+        """The synchronous core of :meth:`scan` (pure CPU work, no I/O)."""
+        out: list[Finding] = []
+        for hit in self.index.lookup(p.host, p.registrable_domain, p.path):
+            out.append(Finding("URL-BL-001", {"source": hit.source, "entry": hit.entry,
+                                              "match": hit.match}))
+        if p.deobfuscated:
+            out.append(Finding("URL-INP-001", {"decoded": list(p.deobfuscated),
+                                               "as": p.url}))
+        if p.userinfo is not None:
+            shown = p.userinfo.split(":", 1)[0]
+            if "." in shown:
+                out.append(Finding("URL-IMP-004", {"shown_as": shown, "real_host": p.host}))
+        if p.port is not None:
+            out.append(Finding("URL-LEX-007", {"port": p.port}))
+        if p.scheme == "http" and p.scheme_given:
+            out.append(Finding("URL-LEX-008", {"scheme": "http"}))
+        if p.ip is not None:
+            out.append(Finding("URL-LEX-004", {"ip": p.ip}))
+            return out
+        out.extend(self._allowlist(p))
+        out.extend(self._host_findings(p.host, p.host_unicode, p.subdomain, p.domain, p.suffix,
+                                       p.registrable_domain))
+        return out
+
+    # -- allowlist -----------------------------------------------------------
+    def _allowlist(self, p: ParsedURL) -> list[Finding]:
+        reg = p.registrable_domain
+        brand = self.reg.official_brand(reg)
+        if p.suffix == "gov.vn" or (brand is not None and _is_gov(brand)):
+            ev: dict[str, Any] = {"domain": reg}
+            if brand is not None:
+                ev["official"] = brand.name_en
+            return [Finding("URL-OFF-001", ev)]
+        if brand is not None:
+            rule = "URL-OFF-003" if brand.kind == "brand" else "URL-OFF-002"
+            return [Finding(rule, {"domain": reg, "official": brand.name_en})]
+        cat = self.reg.known_good.get(reg)
+        if cat is not None:
+            if cat == "gov.vn":
+                return [Finding("URL-OFF-001", {"domain": reg})]
+            return [Finding("URL-OFF-003", {"domain": reg, "category": cat})]
+        return []
+
+    # -- everything that depends on the host name only (cached) ---------------
+    @lru_cache(maxsize=65536)  # noqa: B019 - one scanner per process; bounded
+    def _host_findings(
+        self, host: str, host_unicode: str, subdomain: str, domain: str, suffix: str,
+        registrable: str,
+    ) -> tuple[Finding, ...]:
+        out: list[Finding] = []
+        pl = self.platforms
+        tld = pl.suspicious_tld(suffix)
+        if tld is not None:
+            out.append(Finding("URL-LEX-001", {"tld": tld}))
+        if pl.is_shortener(host):
+            out.append(Finding("URL-LEX-002", {"shortener": host}))
+        platform = pl.platform_of(host)
+        if platform is not None:
+            out.append(Finding("URL-LEX-003", {"platform": platform[1], "list": platform[0]}))
+        sub_labels = subdomain.split(".") if subdomain else []
+        if len(sub_labels) >= 4:
+            out.append(Finding("URL-LEX-005", {"subdomains": len(sub_labels)}))
+        hyphens = host.count("-") - host.count("xn--") * 2
+        digits = len(_DIGITS.findall(domain))
+        if hyphens >= 3 or digits >= 5:
+            out.append(Finding("URL-LEX-006", {"label": domain, "hyphens": hyphens,
+                                               "digits": digits}))
+
+        # Names are compared on their skeleton: diacritics folded, confusables mapped.
+        # The suffix is counted in labels: an IDN suffix is longer in punycode.
+        n_suffix = suffix.count(".") + 1 if suffix else 0
+        name_uni = ".".join(host_unicode.split(".")[:-n_suffix]) if n_suffix else host_unicode
+        skel, confusable = skeleton(name_uni)
+        labels = skel.split(".")
+        name_ascii = host[: len(host) - len(suffix) - 1] if suffix else host
+        gov_suffix = is_government_suffix(suffix, registrable)
+
+        hits = self._token_hits(labels)
+        claimed: set[str] = set()
+
+        # Official name under another suffix, or an official domain used as a prefix.
+        flat = labels[-1].replace("-", "") if labels else ""
+        if flat in self.reg.flat_names and registrable not in self.reg.official:
+            dom, brand = self.reg.flat_names[flat]
+            out.append(Finding(_other_suffix_rule(brand), {"name": labels[-1], "imitates": dom,
+                                                           "brand": brand.name_en}))
+            claimed.update(h.token for h in hits if h.label_is_registrable)
+        all_labels = [*labels, *(suffix.split(".") if suffix else [])]
+        heads = self.reg.official_heads
+        for i in range(len(all_labels) - 2):
+            if all_labels[i] not in heads:
+                continue
+            for k in (2, 3):
+                cand = ".".join(all_labels[i : i + k])
+                b = self.reg.official.get(cand)
+                if b is not None and registrable != cand and i + k < len(all_labels):
+                    ev = {"name": cand, "imitates": cand, "brand": b.name_en,
+                          "trick": "official domain used as a prefix"}
+                    out.append(Finding(_other_suffix_rule(b), ev))
+                    claimed.update(cand.split("."))
+
+        if confusable:
+            for h in hits:
+                out.append(Finding("URL-IMP-001", {"shown_as": host_unicode, "reads_as": skel,
+                                                   "token": h.token,
+                                                   "imitates": h.brand.domains[0]}))
+                claimed.add(h.token)
+        elif _DIGITS.search(skel):
+            alike = skel.translate(_ASCII_LOOKALIKE)
+            seen = {h.token for h in hits}
+            for h in self._token_hits(alike.split(".")):
+                claimed.add(h.token)
+                if h.token not in seen:
+                    out.append(Finding("URL-IMP-001", {"shown_as": host, "reads_as": alike,
+                                                       "token": h.token,
+                                                       "imitates": h.brand.domains[0]}))
+
+        for h in hits:
+            if h.token in claimed or registrable in h.brand.domains:
+                continue
+            ev = {"token": h.token, "label": h.label, "imitates": h.brand.domains[0],
+                  "brand": h.brand.name_en}
+            out.append(Finding(_token_rule(h.brand, h.whole), ev))
+
+        gov_like: list[str] = []
+        vn_context = suffix == "vn" or suffix.endswith(".vn") or bool(hits)
+        if "gov" in skel and not gov_suffix and not self._foreign_gov_label(domain, suffix):
+            for lab in labels:
+                for part in lab.split("-"):
+                    core = part.strip("0123456789_")
+                    if core and "gov" in core and _GOV_LIKE.match(core):
+                        gov_like.append(part)
+                        vn_context = vn_context or self._vn_gov_context(core)
+                if gov_like and ("vn" in lab or "viet" in lab):
+                    vn_context = True
+            if gov_like:
+                out.append(Finding("URL-GOV-002" if vn_context else "URL-GOV-005",
+                                   {"token": gov_like[0], "labels": gov_like,
+                                    "real_suffix": suffix}))
+
+        fake_tld = _FAKE_TLD.search(name_ascii)
+        if fake_tld:
+            out.append(Finding("URL-LEX-010", {"label": fake_tld.group(1),
+                                               "real_suffix": suffix}))
+
+        if platform is not None and sub_labels and (gov_like or any(
+                not h.label_is_registrable for h in hits)):
+            token = gov_like[0] if gov_like else next(h.token for h in hits)
+            out.append(Finding("URL-IMP-003", {"platform": platform[1], "token": token,
+                                               "host": host}))
+
+        matched = {h.token for h in hits} | set(claimed)
+        for lab in labels:
+            if len(lab) < 5:
+                continue
+            parts = ({lab.strip("0123456789")} if "-" not in lab and "_" not in lab else
+                     {p.strip("0123456789") for p in (lab.replace("-", ""),
+                                                      *_PART_SPLIT.split(lab))})
+            for part in parts:
+                if len(part) < 5 or part in matched or (matched and any(t in part
+                                                                        for t in matched)):
+                    continue
+                typo = self._typo(part)
+                if typo is not None:
+                    target, dom = typo
+                    out.append(Finding("URL-IMP-002", {"label": part, "resembles": target,
+                                                       "imitates": dom}))
+
+        if self._has_vocab:
+            found = [w for _, w in self._vocab.iter(name_ascii)]
+            if found:
+                out.append(Finding("URL-LEX-009", {"words": sorted(set(found))[:5]}))
+        return tuple(out)
+
+    def _token_hits(self, labels: list[str]) -> list[_TokenHit]:
+        reg = self.reg
+        hits: list[_TokenHit] = []
+        last = len(labels) - 1
+        for idx, lab in enumerate(labels):
+            if not lab:
+                continue
+            found: list[tuple[int, int, str]] = []
+            for end, tok in reg.automaton.iter(lab):
+                found.append((end - len(tok) + 1, end + 1, tok))
+            if not found:
+                continue
+            # Longest first, no overlaps: "dichvucongquocgia" over "dichvucong".
+            found.sort(key=lambda t: (-(t[1] - t[0]), t[0]))
+            taken: list[tuple[int, int]] = []
+            for start, end, tok in found:
+                if any(start < e and s < end for s, e in taken):
+                    continue
+                token = reg.by_token[tok]
+                before = lab[start - 1] if start > 0 else "-"
+                after = lab[end] if end < len(lab) else "-"
+                whole = not before.isalpha() and not after.isalpha()
+                # Short codes (acb, vcb, momo) only count as a whole part beside
+                # a banking or Vietnamese word (acb-online, vib-the): alone they
+                # are some other company's own name (scb.co.th, shb-sync.com).
+                if not token.glued and (
+                        not whole or not _CONTEXT_WORDS.intersection(_PART_SPLIT.split(lab))):
+                    continue
+                taken.append((start, end))
+                hits.append(_TokenHit(tok, token.brand, lab, whole, idx == last))
+        return hits
+
+    def _vn_gov_context(self, core: str) -> bool:
+        """Whether a gov-like part carries a Vietnamese marker (hgov, gdtgov, vietgov)."""
+        head = core[: core.index("gov")]
+        if "vn" in core or "viet" in head:
+            return True
+        if head in self.reg.by_token:
+            return True
+        return 1 <= len(head) <= 2 and head not in _FOREIGN_GOV_PREFIXES
+
+    @staticmethod
+    def _foreign_gov_label(domain: str, suffix: str) -> bool:
+        """gov.bc.ca and the like: a government label right under another country's TLD."""
+        top = suffix.rsplit(".", 1)[-1]
+        return domain in ("gov", "gouv", "gob", "govt") and len(top) == 2 and top != "vn"
+
+    def _typo_uncached(self, part: str) -> tuple[str, str] | None:
+        if len(part) > _MAX_TYPO_PART:
+            return None
+        if part in self._typo_choices or (
+                part[:2] not in self._typo_heads and part[-2:] not in self._typo_tails):
+            return None
+        cands = set(self._typo_deletes.get(part, ()))
+        for d in _deletions(part):
+            if d in self._typo_choices:
+                cands.add(d)
+            cands.update(self._typo_deletes.get(d, ()))
+        # Short names: one inserted or dropped letter turns too many real
+        # words into a brand (credit → mcredit, tbank → tpbank), so below seven
+        # letters only same-length edits count.
+        n = len(part)
+        found = sorted(c for c in cands
+                       if (n >= 7 or len(c) == n)
+                       and DamerauLevenshtein.distance(part, c, score_cutoff=1) == 1)
+        if not found:
+            return None
+        target = found[0]
+        return target, self._typo_choices[target][0]
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+@cache
+def default_scanner() -> OfflineURLScanner:
+    """The scanner over the bundled data, built once per process."""
+    return OfflineURLScanner()
