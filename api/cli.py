@@ -1,0 +1,228 @@
+"""The ``scamscan`` command line.
+
+::
+
+    scamscan url [--offline] [--json] [--lang vi|en] URL...
+    scamscan url [--offline] --json --file PATH      (one input a line, "-" for stdin)
+    scamscan rules [--json]
+    scamscan serve [--host H] [--port P]
+
+Exit status: 0 when every input was scanned, 1 when some input could not be
+parsed (its JSON line has an ``error`` field and the run goes on), 2 on a
+usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from typing import IO, Any
+
+import orjson
+
+EXIT_OK = 0
+EXIT_SOME_INVALID = 1
+EXIT_USAGE = 2
+
+MAX_LINE_BYTES = 32 * 1024
+"""Longer input lines are reported as errors without being held in memory."""
+
+
+class UsageError(Exception):
+    """A command-line mistake: message to stderr, exit 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="scamscan",
+        description="Tell whether a link is a scam, with the reasons (Vietnamese or English).",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    u = sub.add_parser("url", help="scan links or hosts")
+    u.add_argument("urls", nargs="*", metavar="URL", help="links or bare hosts")
+    u.add_argument("--offline", action="store_true",
+                   help="use only the link itself and bundled lists (no network)")
+    u.add_argument("--json", action="store_true", help="one JSON object per input line")
+    u.add_argument("--lang", choices=("vi", "en"), default="vi",
+                   help="language of titles and reasons (default: vi)")
+    u.add_argument("--file", metavar="PATH",
+                   help="read one input per line from PATH ('-' for stdin)")
+
+    r = sub.add_parser("rules", help="print the rule catalogue")
+    r.add_argument("--json", action="store_true", help="as JSON instead of Markdown")
+
+    s = sub.add_parser("serve", help="run the HTTP API with uvicorn")
+    s.add_argument("--host", default=None, help="bind address (default: 127.0.0.1)")
+    s.add_argument("--port", type=int, default=None, help="port (default: 8000)")
+    return p
+
+
+def _lines(stream: IO[bytes]) -> Iterator[tuple[str, str | None]]:
+    """(text, error) for each input line; memory stays bounded by MAX_LINE_BYTES."""
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            head = raw[:80].decode("utf-8", "replace")
+            while True:  # drop the rest of the oversized line
+                more = stream.readline(MAX_LINE_BYTES)
+                if not more or more.endswith(b"\n"):
+                    break
+            yield head, f"the input line is longer than {MAX_LINE_BYTES} bytes"
+            continue
+        raw = raw.rstrip(b"\r\n")
+        try:
+            yield raw.decode("utf-8"), None
+        except UnicodeDecodeError:
+            yield raw.decode("utf-8", "replace"), "the input line is not valid UTF-8"
+
+
+def _human(report: dict[str, Any], lang: str) -> str:
+    if "error" in report:
+        label = "không đọc được" if lang == "vi" else "cannot parse"
+        return f"{report['input']}\n  {label}: {report['error']}\n"
+    verdicts = {
+        "vi": {"official": "CHÍNH THỨC", "no_known_risk": "CHƯA THẤY RỦI RO",
+               "suspicious": "ĐÁNG NGỜ", "dangerous": "NGUY HIỂM"},
+        "en": {"official": "OFFICIAL", "no_known_risk": "NO KNOWN RISK",
+               "suspicious": "SUSPICIOUS", "dangerous": "DANGEROUS"},
+    }[lang]
+    out = [f"{report['input']}  ->  {verdicts[report['verdict']]} "
+           f"({report['risk_score']}/100)  {report['url']}"]
+    for f in report["findings"]:
+        ev = ", ".join(f"{k}={v}" for k, v in f["evidence"].items())
+        sign = f"+{f['points']}" if f["points"] else " 0"
+        out.append(f"  [{f['rule_id']} {sign}] {f['title']}" + (f"  ({ev})" if ev else ""))
+    for i in report["incomplete"]:
+        out.append(f"  ! {i['check']}: {i['reason']}")
+    return "\n".join(out) + "\n"
+
+
+async def _scan_stream(
+    inputs: Iterator[tuple[str, str | None]],
+    out: IO[bytes],
+    *,
+    as_json: bool,
+    lang: str,
+    offline: bool,
+    progress: Any = None,
+) -> int:
+    # Imported here so that `scamscan --help` and usage errors stay instant.
+    from scanners.errors import InvalidURLError
+    from scanners.normalize import normalize
+    from scanners.report import LIVE_UNAVAILABLE, error_report, url_report
+    from scanners.url_offline import default_scanner
+
+    scanner = default_scanner()
+    incomplete = () if offline else (LIVE_UNAVAILABLE,)
+    invalid = 0
+    for text, err in inputs:
+        if progress is not None:
+            progress.update(len(text.encode("utf-8", "replace")) + 1)
+        report: dict[str, Any]
+        if err is None:
+            try:
+                parsed = normalize(text)
+            except InvalidURLError as e:
+                err = e.reason
+            else:
+                report = url_report(parsed, await scanner.scan(parsed), lang, incomplete)
+        if err is not None:
+            invalid += 1
+            report = error_report(text, err)
+        if as_json:
+            out.write(orjson.dumps(report) + b"\n")
+        else:
+            out.write(_human(report, lang).encode("utf-8"))
+    return EXIT_SOME_INVALID if invalid else EXIT_OK
+
+
+def _cmd_url(args: argparse.Namespace) -> int:
+    if args.file is not None and args.urls:
+        raise UsageError("give URLs as arguments or --file, not both")
+    if args.file is None and not args.urls:
+        raise UsageError("give at least one URL, or --file PATH ('-' for stdin)")
+    out = sys.stdout.buffer
+    if args.file is None:
+        inputs: Iterator[tuple[str, str | None]] = ((u, None) for u in args.urls)
+        return asyncio.run(_scan_stream(inputs, out, as_json=args.json, lang=args.lang,
+                                        offline=args.offline))
+    if args.file == "-":
+        stream: IO[bytes] = sys.stdin.buffer
+        total = None
+    else:
+        try:
+            stream = open(args.file, "rb")  # noqa: SIM115 - closed below
+        except OSError as e:
+            raise UsageError(f"cannot read {args.file}: {e.strerror}") from None
+        total = os.fstat(stream.fileno()).st_size
+    progress = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        progress = tqdm(total=total, unit="B", unit_scale=True, file=sys.stderr,
+                        desc="scamscan")
+    try:
+        return asyncio.run(_scan_stream(_lines(stream), out, as_json=args.json,
+                                        lang=args.lang, offline=args.offline,
+                                        progress=progress))
+    finally:
+        if progress is not None:
+            progress.close()
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+def _cmd_rules(args: argparse.Namespace) -> int:
+    from scanners import rules
+
+    if args.json:
+        data = [{"id": r.id, "points": r.points, "severity": r.severity.value,
+                 "kind": r.kind.value, "suppressible": r.suppressible,
+                 "title_vi": r.title_vi, "title_en": r.title_en,
+                 "description": r.description} for r in rules.CATALOGUE.values()]
+        sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        sys.stdout.write(rules.markdown())
+    return EXIT_OK
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.settings import get_settings
+
+    settings = get_settings()
+    uvicorn.run("api.main:app", host=args.host or settings.host, port=args.port or settings.port,
+                log_level=settings.log_level.lower())
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``scamscan`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "url":
+            return _cmd_url(args)
+        if args.command == "rules":
+            return _cmd_rules(args)
+        return _cmd_serve(args)
+    except UsageError as e:
+        print(f"scamscan: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # `scamscan url --file big.txt | head` is normal use, not a failure.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

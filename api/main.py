@@ -1,0 +1,360 @@
+"""The HTTP API: a thin FastAPI edge over :mod:`scanners`.
+
+Run it with ``scamscan serve`` or ``uvicorn api.main:app``. Routes:
+
+* ``POST /v1/url-scans``: scan one link offline and explain the score;
+* ``GET /v1/rules``: the rule catalogue and the verdict thresholds;
+* ``GET /healthz``: liveness, version and the bundled lists;
+* ``/docs`` and ``/openapi.json``.
+
+No domain logic lives here: the report comes from
+:func:`scanners.report.scan_url`, errors become problem+json in
+:mod:`api.problems`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import lru_cache
+from importlib import metadata
+from typing import Annotated, Any, Literal
+
+import anyio.to_thread
+from fastapi import Depends, FastAPI, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.problems import (
+    EXCEPTION_HANDLERS,
+    PROBLEM_JSON,
+    BodySizeLimitMiddleware,
+    problem_responses,
+)
+from api.settings import Settings, get_settings
+from scanners import rules
+from scanners.base import CheckIncomplete
+from scanners.findings import DANGEROUS_AT, SUSPICIOUS_AT, Verdict
+from scanners.normalize import MAX_INPUT_CHARS
+from scanners.report import LIVE_UNAVAILABLE, scan_url
+from scanners.rules import Kind, Severity
+from scanners.url_offline import OfflineURLScanner, default_scanner
+
+log = logging.getLogger("scamscan.api")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("scamscan")
+    except metadata.PackageNotFoundError:  # running from a tree that was never installed
+        return "0+unknown"
+
+
+VERSION = _version()
+
+# --- models ---------------------------------------------------------------
+
+Lang = Literal["vi", "en"]
+
+
+class UrlScanRequest(BaseModel):
+    """A link to scan."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {"url": "https://dichvucong.hgov.cc/dang-nhap", "offline": True, "lang": "vi"},
+                {"url": "dichvucong[.]gov[.]vn", "lang": "en"},
+            ]
+        },
+    )
+
+    url: str = Field(
+        min_length=1,
+        max_length=MAX_INPUT_CHARS,
+        description="The link or host as pasted: bare hosts, defanged forms (hxxp, [.]) "
+        "and Unicode/punycode are accepted.",
+    )
+    offline: bool = Field(
+        default=True,
+        description="Only offline checks exist for now; `false` also lists the live "
+        "checks as incomplete.",
+    )
+    lang: Lang | None = Field(
+        default=None,
+        description="Language of titles and reasons; the server default (`vi`) when absent.",
+    )
+
+
+class FindingOut(BaseModel):
+    """One rule that matched, with what was observed."""
+
+    model_config = ConfigDict(extra="allow")
+
+    rule_id: str = Field(examples=["URL-GOV-002"])
+    points: int = Field(description="Points this finding adds (0 when suppressed).")
+    severity: Severity
+    title: str
+    evidence: dict[str, Any]
+    suppressed_by: str | None = Field(
+        default=None,
+        description="Present only on a suppressed finding: the allowlist rule that zeroed "
+        "it, or its own id when the rule already counted once.",
+    )
+
+
+class IncompleteOut(BaseModel):
+    """A check that could not run, and why."""
+
+    check: str
+    reason: str
+
+
+class UrlReport(BaseModel):
+    """The explained report for one link."""
+
+    model_config = ConfigDict(extra="allow")
+
+    scan_id: str = Field(description="Unique id of this scan (uuid4, hex).")
+    input: str
+    url: str = Field(description="Canonical URL, with the ASCII (punycode) host.")
+    host: str
+    host_unicode: str = Field(description="The host as a reader sees it (IDN decoded).")
+    registrable_domain: str
+    risk_score: int = Field(ge=0, le=100)
+    verdict: Verdict
+    reasons: list[str]
+    findings: list[FindingOut]
+    incomplete: list[IncompleteOut]
+
+
+class RuleOut(BaseModel):
+    id: str
+    points: int
+    severity: Severity
+    kind: Kind
+    suppressible: bool
+    official: bool
+    title_vi: str
+    title_en: str
+    description: str
+
+
+class Thresholds(BaseModel):
+    suspicious: int
+    dangerous: int
+
+
+class RulesOut(BaseModel):
+    rules: list[RuleOut]
+    thresholds: Thresholds
+
+
+class ListOut(BaseModel):
+    name: str
+    entries: int
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    rules: int = Field(description="Rules in the catalogue.")
+    lists: list[ListOut] = Field(description="The bundled blocklists (empty if unreadable).")
+
+
+# --- dependencies -----------------------------------------------------------
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_scanner(request: Request) -> OfflineURLScanner:
+    scanner: OfflineURLScanner = request.app.state.scanner
+    return scanner
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+ScannerDep = Annotated[OfflineURLScanner, Depends(get_scanner)]
+
+
+def require_json(request: Request) -> None:
+    """415 unless the body is declared as JSON (``application/json`` or ``*+json``)."""
+    ctype = request.headers.get("content-type", "")
+    media = ctype.split(";", 1)[0].strip().lower()
+    if media != "application/json" and not (
+        media.startswith("application/") and media.endswith("+json")
+    ):
+        shown = f"{media!r}" if media else "no content type"
+        raise HTTPException(
+            415, f"The request body must be JSON (Content-Type: application/json), got {shown}."
+        )
+
+
+# --- routes -----------------------------------------------------------------
+
+
+async def create_url_scan(
+    body: UrlScanRequest, scanner: ScannerDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Scan one link with the offline checks and explain the risk score."""
+    lang = body.lang or settings.default_lang
+    incomplete: tuple[CheckIncomplete, ...] = () if body.offline else (LIVE_UNAVAILABLE,)
+    report = await scan_url(body.url, [scanner], lang, incomplete)
+    return {"scan_id": uuid.uuid4().hex, **report}
+
+
+@lru_cache(maxsize=1)
+def _rules_payload() -> dict[str, Any]:
+    return {
+        "rules": [
+            {
+                "id": r.id,
+                "points": r.points,
+                "severity": r.severity.value,
+                "kind": r.kind.value,
+                "suppressible": r.suppressible,
+                "official": r.official,
+                "title_vi": r.title_vi,
+                "title_en": r.title_en,
+                "description": r.description,
+            }
+            for r in rules.CATALOGUE.values()
+        ],
+        "thresholds": {"suspicious": SUSPICIOUS_AT, "dangerous": DANGEROUS_AT},
+    }
+
+
+async def list_rules() -> dict[str, Any]:
+    """Every rule that can add points, with the verdict thresholds."""
+    return _rules_payload()
+
+
+async def healthz(request: Request) -> dict[str, Any]:
+    """Liveness: the scanner is loaded and the version and bundled lists are known."""
+    lists: list[dict[str, Any]] = request.app.state.lists
+    return {"status": "ok", "version": VERSION, "rules": len(rules.CATALOGUE), "lists": lists}
+
+
+# --- application ------------------------------------------------------------
+
+
+def _bundled_lists() -> list[dict[str, Any]]:
+    """Name and size of each bundled blocklist; empty when they cannot be read."""
+    try:
+        from blocklists import BlocklistIndex  # optional: health works without it
+
+        sources = BlocklistIndex.bundled().sources()
+    except Exception as e:  # health must answer even when the lists are broken
+        log.warning("bundled blocklists unavailable: %s", e)
+        return []
+    return [{"name": s.name, "entries": s.entries} for s in sources]
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Loading the bundled lists takes about half a second: off the event loop.
+    app.state.scanner = await anyio.to_thread.run_sync(default_scanner)
+    app.state.lists = await anyio.to_thread.run_sync(_bundled_lists)
+    log.info("scamscan %s ready: %d rules, %d lists", VERSION, len(rules.CATALOGUE),
+             len(app.state.lists))
+    yield
+
+
+class AccessLogMiddleware:
+    """One log line per request: method, path, status, duration. No bodies, no query."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            log.info("%s %s %d %.1fms", scope.get("method", "-"), scope.get("path", "-"),
+                     status, (time.perf_counter() - start) * 1000)
+
+
+def _configure_logging(level: str) -> None:
+    logger = logging.getLogger("scamscan")
+    logger.setLevel(level)
+    # Give our lines somewhere to go when nobody configured logging (uvicorn
+    # configures only its own loggers); never add a second handler.
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+
+
+def _problem_only_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """Document error responses as problem+json only (FastAPI adds application/json)."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original()
+            for path in schema.get("paths", {}).values():
+                for op in path.values():
+                    for status, resp in op.get("responses", {}).items():
+                        content = resp.get("content", {})
+                        if status[:1] in "45" and PROBLEM_JSON in content:
+                            content.pop("application/json", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    return openapi
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The API application; ``settings`` default to the environment's."""
+    settings = settings or get_settings()
+    _configure_logging(settings.log_level)
+    app = FastAPI(
+        title="scamscan",
+        version=VERSION,
+        summary="Is this link a Vietnamese scam? An explainable 0-100 risk score.",
+        lifespan=lifespan,
+        exception_handlers=EXCEPTION_HANDLERS,
+        responses=problem_responses(500),
+    )
+    app.state.settings = settings
+    app.add_api_route(
+        "/v1/url-scans",
+        create_url_scan,
+        methods=["POST"],
+        response_model=UrlReport,
+        response_model_exclude_unset=True,
+        dependencies=[Depends(require_json)],
+        responses=problem_responses(400, 413, 415, 422),
+        tags=["scans"],
+        summary="Scan a link",
+    )
+    app.add_api_route("/v1/rules", list_rules, methods=["GET"], response_model=RulesOut,
+                      tags=["rules"], summary="The rule catalogue")
+    app.add_api_route("/healthz", healthz, methods=["GET"], response_model=Health,
+                      tags=["health"], summary="Health check")
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLogMiddleware)
+    app.openapi = _problem_only_openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+app = create_app()

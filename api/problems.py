@@ -1,0 +1,290 @@
+"""RFC 9457 problem details: every error the API answers is ``application/problem+json``.
+
+The domain (:mod:`scanners`) raises its own exceptions and knows nothing of
+HTTP; this module is where they, FastAPI's validation errors and Starlette's
+HTTP errors become a problem object::
+
+    {"type": ..., "title": ..., "status": ..., "detail": ..., "instance": ...}
+
+plus ``errors`` (one entry per invalid field) for validation failures.
+``detail`` is always a sentence a caller can act on; request bodies are never
+echoed back or logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from scanners.errors import DataError, InputError, InvalidURLError, ScamscanError
+
+log = logging.getLogger("scamscan.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+_TYPE_BASE = "tag:scamscan,2025:problems/"
+TYPE_VALIDATION = _TYPE_BASE + "validation"
+TYPE_MALFORMED_JSON = _TYPE_BASE + "malformed-json"
+TYPE_INVALID_URL = _TYPE_BASE + "invalid-url"
+TYPE_INVALID_INPUT = _TYPE_BASE + "invalid-input"
+TYPE_DATA = _TYPE_BASE + "data-unavailable"
+TYPE_BODY_TOO_LARGE = _TYPE_BASE + "body-too-large"
+TYPE_UNSUPPORTED_MEDIA = _TYPE_BASE + "unsupported-media-type"
+TYPE_INTERNAL = _TYPE_BASE + "internal"
+ABOUT_BLANK = "about:blank"
+
+
+class ProblemError(BaseModel):
+    """One invalid field of a request."""
+
+    field: str = Field(description="Dotted path of the field in its location, e.g. `url`.")
+    location: str = Field(description="Where the field is: `body`, `query`, `path`, `header`.")
+    message: str
+    type: str = Field(description="Machine-readable error code (pydantic's error type).")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details object (`application/problem+json`)."""
+
+    type: str = Field(default=ABOUT_BLANK, description="URI identifying the problem type.")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = Field(default=None, description="The request path.")
+    errors: list[ProblemError] | None = Field(
+        default=None, description="Only for validation failures: one entry per invalid field."
+    )
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    type_: str = ABOUT_BLANK,
+    instance: str | None = None,
+    errors: Sequence[ProblemError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": title or _phrase(status),
+        "status": status,
+        "detail": detail,
+    }
+    if instance is not None:
+        body["instance"] = instance
+    if errors is not None:
+        body["errors"] = [e.model_dump() for e in errors]
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries documenting problem+json answers."""
+    return {
+        s: {
+            "description": _phrase(s),
+            "model": Problem,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for s in statuses
+    }
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+# --- validation -----------------------------------------------------------
+
+
+def _field_errors(exc: RequestValidationError) -> list[ProblemError]:
+    out: list[ProblemError] = []
+    for err in exc.errors():
+        loc = tuple(err.get("loc", ()))
+        location = str(loc[0]) if loc else "body"
+        field = ".".join(str(p) for p in loc[1:]) or location
+        message = str(err.get("msg", "invalid value"))
+        if message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        out.append(ProblemError(field=field, location=location, message=message,
+                                type=str(err.get("type", "invalid"))))
+    return out
+
+
+async def validation_error_handler(request: Request, exc: RequestValidationError) -> Response:
+    raw = list(exc.errors())
+    instance = request.url.path
+    json_errors = [e for e in raw if e.get("type") == "json_invalid"]
+    if json_errors:
+        e = json_errors[0]
+        loc = tuple(e.get("loc", ()))
+        pos = f" at character {loc[1]}" if len(loc) > 1 else ""
+        reason = (e.get("ctx") or {}).get("error", "not valid JSON")
+        return problem(
+            400,
+            f"The request body is not valid JSON{pos}: {reason}.",
+            title="Malformed JSON",
+            type_=TYPE_MALFORMED_JSON,
+            instance=instance,
+        )
+    errors = _field_errors(exc)
+    if errors:
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    else:
+        detail = "The request is not valid."
+    return problem(
+        422,
+        detail,
+        title="Invalid request",
+        type_=TYPE_VALIDATION,
+        instance=instance,
+        errors=errors,
+    )
+
+
+# --- HTTP errors (404, 405, 413, 415, ...) --------------------------------
+
+
+async def http_error_handler(request: Request, exc: StarletteHTTPException) -> Response:
+    status = exc.status_code
+    headers = dict(exc.headers) if exc.headers else None
+    detail = str(exc.detail) if exc.detail else _phrase(status)
+    if status == 404 and detail == _phrase(404):
+        detail = f"There is no resource at {request.url.path}; see /docs for the API."
+    elif status == 405 and detail == _phrase(405):
+        allowed = (headers or {}).get("allow") or (headers or {}).get("Allow")
+        detail = f"Method {request.method} is not allowed on {request.url.path}"
+        detail += f"; allowed: {allowed}." if allowed else "."
+    type_ = {413: TYPE_BODY_TOO_LARGE, 415: TYPE_UNSUPPORTED_MEDIA}.get(status, ABOUT_BLANK)
+    return problem(status, detail, type_=type_, instance=request.url.path, headers=headers)
+
+
+# --- domain errors ----------------------------------------------------------
+
+
+async def invalid_url_handler(request: Request, exc: InvalidURLError) -> Response:
+    return problem(
+        422, exc.reason, title="Invalid URL", type_=TYPE_INVALID_URL, instance=request.url.path
+    )
+
+
+async def scamscan_error_handler(request: Request, exc: ScamscanError) -> Response:
+    if isinstance(exc, InputError):
+        return problem(422, str(exc) or "The input cannot be analysed.", title="Invalid input",
+                       type_=TYPE_INVALID_INPUT, instance=request.url.path)
+    log.error("scanner data error on %s %s: %s", request.method, request.url.path, exc)
+    if isinstance(exc, DataError):
+        return problem(503, "The service's bundled data is unavailable; try again later.",
+                       title="Data unavailable", type_=TYPE_DATA, instance=request.url.path)
+    return problem(500, "The scan failed on the server side.", type_=TYPE_INTERNAL,
+                   instance=request.url.path)
+
+
+async def unhandled_error_handler(request: Request, exc: Exception) -> Response:
+    """Last resort: a bug. Log it with its traceback, answer a bare 500 problem."""
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, "An unexpected error occurred on the server.", type_=TYPE_INTERNAL,
+                   instance=request.url.path)
+
+
+Handler = Callable[[Request, Any], Coroutine[Any, Any, Response]]
+
+EXCEPTION_HANDLERS: dict[int | type[Exception], Handler] = {
+    RequestValidationError: validation_error_handler,
+    StarletteHTTPException: http_error_handler,
+    InvalidURLError: invalid_url_handler,
+    ScamscanError: scamscan_error_handler,
+    Exception: unhandled_error_handler,
+}
+"""For ``FastAPI(exception_handlers=...)``; Starlette picks the most specific class."""
+
+
+# --- request body limit -----------------------------------------------------
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised from ``receive`` once a request body passes the limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than the limit of {limit} bytes.")
+
+
+class BodySizeLimitMiddleware:
+    """Refuse request bodies over ``max_body_bytes`` with a 413 problem.
+
+    A declared ``Content-Length`` over the limit is refused before the body is
+    read; otherwise the bytes are counted as they stream in (chunked uploads
+    declare no length), and reading past the limit raises :class:`BodyTooLarge`
+    into the application, whose HTTP error handler answers it. Pure ASGI, so
+    nothing is buffered here.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_body_bytes
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared > limit:
+                    await self._refuse(scope, receive, send)
+                    return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            # Only when the application let it escape (e.g. no route read it
+            # through FastAPI's handler); the usual path is the 413 handler.
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        response = problem(
+            413,
+            f"The request body is larger than the limit of {self.max_body_bytes} bytes.",
+            type_=TYPE_BODY_TOO_LARGE,
+            instance=path or None,
+            headers={"connection": "close"},
+        )
+        await response(scope, receive, send)
