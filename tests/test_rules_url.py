@@ -1,0 +1,119 @@
+"""Every link rule, with cases where it must and must not match (bundled data only)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from scanners import rules
+from scanners.findings import Verdict, aggregate
+from scanners.normalize import normalize
+from scanners.url_offline import OfflineURLScanner, default_scanner
+
+# rule id -> (inputs on which it must fire, inputs on which it must not)
+CASES: dict[str, tuple[list[str], list[str]]] = {
+    "URL-OFF-001": (["https://dichvucong.gov.vn/", "vneid.gov.vn", "angiang.gov.vn", "chinhphu.vn"],
+                    ["dichvucong-gov.com", "gov.vn.evil.top", "vneid.com"]),
+    "URL-OFF-002": (["vietcombank.com.vn", "https://www.momo.vn/"],
+                    ["vietcombank-online.xyz", "dichvucong.gov.vn"]),
+    "URL-OFF-003": (["hust.edu.vn", "24h.com.vn", "shopee.vn"],
+                    ["example.com", "dichvucong.gov.vn"]),
+    "URL-BL-001": (["0088shop.com", "www.0088shop.com"],
+                   ["facebook.com", "www.facebook.com", "weebly.com", "dichvucong.gov.vn"]),
+    "URL-GOV-001": (["vneid-tracuu.com", "dichvucong.hgov.cc", "bhxh.online"],
+                    ["vneid.gov.vn", "example.com", "vnexpress.net"]),
+    "URL-GOV-002": (["dichvucong.hgov.cc", "vietgov22.cc", "vietnamvisa.govt.vn",
+                     "dichvucong-gov.com", "vngovfeed.xyz"],
+                    ["www.gov.uk", "usa.gov", "govdelivery.com", "service.gov.uk",
+                     "dichvucong.gov.vn", "government.nl"]),
+    "URL-GOV-003": (["vndichvuconggov.com", "dichvucongbaohiemxahoi.com", "cucgplxgov.vn"],
+                    ["dichvucong.gov.vn", "dichvucong-online.com"]),
+    "URL-GOV-004": (["dichvucong.vn", "gplxgov.org.vn", "vneid.com",
+                     "dichvucong.gov.vn.evil.top", "dịchvụcông.com"],
+                    ["dichvucong.gov.vn", "vneid.gov.vn", "example.com"]),
+    "URL-BANK-001": (["vietcombank-khuyenmai.top", "acb-online.co", "khuyenmai-techcombank.xyz"],
+                     ["vietcombank.com.vn", "scb.co.th", "acb.com.vn", "example.com"]),
+    "URL-BANK-002": (["vietcombank.xyz", "momovn.com"],
+                     ["vietcombank.com.vn", "example.com"]),
+    "URL-GOV-005": (["yougov-survey.com", "egov.uz"], ["vietgov.cc", "usa.gov"]),
+    "URL-BRAND-001": (["shopee-khuyenmai.top", "lazada.xyz"], ["shopee.vn", "example.com"]),
+    "URL-LEX-010": (["facebook.c0m.ltd", "usps.com-tracking.vip"], ["example.com", "www.com.vn"]),
+    "URL-IMP-001": (["vn\u0435id.com", "vietc0mbank.top", "xn--dchvucong-v9h.com"],
+                    ["dịchvụcông.com", "vneid.gov.vn", "example.com"]),
+    "URL-IMP-002": (["vneld.com", "veitgov.cc", "dichvucomg.net"],
+                    ["vneid.gov.vn", "google.com", "vnexpress.net"]),
+    "URL-IMP-003": (["mojgov.weebly.com", "movgov-vn.weeblysite.com"],
+                    ["weebly.com", "myshop.weebly.com"]),
+    "URL-IMP-004": (["https://dichvucong.gov.vn@evil.top/", "http://www.vietcombank.com.vn:x@1.2.3.4/"],
+                    ["https://user:pass@example.com/", "https://example.com/"]),
+    "URL-LEX-001": (["example.top", "vietgov.cc"], ["example.com", "example.vn"]),
+    "URL-LEX-002": (["bit.ly/abc", "https://tinyurl.com/xyz"], ["example.com"]),
+    "URL-LEX-003": (["myshop.weebly.com"], ["weebly.com", "example.com"]),
+    "URL-LEX-004": (["http://3232235777/", "1.2.3.4", "http://[2001:db8::1]/"],
+                    ["example.com"]),
+    "URL-LEX-005": (["a.b.c.d.example.com"], ["a.b.example.com"]),
+    "URL-LEX-006": (["my-very-long-name.com", "web12345.com"], ["my-name.com", "web1234.com"]),
+    "URL-LEX-007": (["example.com:8080", "https://example.com:80/"],
+                    ["https://example.com:443/", "example.com"]),
+    "URL-LEX-008": (["http://example.com/"], ["example.com", "https://example.com"]),
+    "URL-LEX-009": (["vaytien-nhanh.com", "hotro-taikhoan.top"], ["example.com", "vnexpress.net"]),
+    "URL-INP-001": (["hxxp://example[.]com", "example (dot) com"], ["http://example.com"]),
+}
+
+
+def rule_ids(text: str, scanner: OfflineURLScanner | None = None) -> set[str]:
+    s = scanner or default_scanner()
+    return {f.rule_id for f in asyncio.run(s.scan(normalize(text)))}
+
+
+def test_every_rule_has_cases() -> None:
+    assert set(CASES) == set(rules.CATALOGUE), "each rule needs positive and negative cases"
+    for rid, (pos, neg) in CASES.items():
+        assert pos and neg, rid
+
+
+@pytest.mark.parametrize(("rule_id", "text"),
+                         [(r, t) for r, (pos, _) in CASES.items() for t in pos])
+def test_rule_fires(rule_id: str, text: str) -> None:
+    assert rule_id in rule_ids(text)
+
+
+@pytest.mark.parametrize(("rule_id", "text"),
+                         [(r, t) for r, (_, neg) in CASES.items() for t in neg])
+def test_rule_does_not_fire(rule_id: str, text: str) -> None:
+    assert rule_id not in rule_ids(text)
+
+
+@pytest.mark.parametrize("host", ["dichvucong.hgov.cc", "vneid.vieegovn.cc", "dichvucong-gov.com",
+                                  "vssid.govvvn.com", "https://dichvucong.gov.vn@evil.top/"])
+def test_real_scam_shapes_are_flagged(host: str) -> None:
+    agg = aggregate(default_scanner().check(normalize(host)))
+    assert agg.verdict in (Verdict.SUSPICIOUS, Verdict.DANGEROUS), (host, agg)
+
+
+@pytest.mark.parametrize("host", ["dichvucong.gov.vn", "https://vneid.gov.vn/", "bocongan.gov.vn",
+                                  "vietcombank.com.vn", "www.gov.uk", "google.com"])
+def test_official_and_big_sites_are_calm(host: str) -> None:
+    agg = aggregate(default_scanner().check(normalize(host)))
+    assert agg.verdict in (Verdict.OFFICIAL, Verdict.NO_KNOWN_RISK), (host, agg)
+
+
+def test_official_domain_verdict() -> None:
+    agg = aggregate(default_scanner().check(normalize("https://dichvucong.gov.vn/p/home")))
+    assert agg.verdict is Verdict.OFFICIAL
+    assert agg.risk_score == 0
+
+
+def test_evidence_names_token_and_imitated_domain() -> None:
+    fs = default_scanner().check(normalize("dichvucong.hgov.cc"))
+    gov = [f for f in fs if f.rule_id == "URL-GOV-001"]
+    assert gov and gov[0].evidence["token"] == "dichvucong"
+    assert gov[0].evidence["imitates"] == "dichvucong.gov.vn"
+
+
+def test_homoglyph_evidence_shows_both_forms() -> None:
+    fs = default_scanner().check(normalize("vn\u0435id.com"))
+    imp = next(f for f in fs if f.rule_id == "URL-IMP-001")
+    assert imp.evidence["reads_as"] == "vneid"
+    assert imp.evidence["imitates"] == "vneid.gov.vn"
