@@ -1,0 +1,59 @@
+# scamscan developer entry points.
+#   make run    API on http://127.0.0.1:8000 (embedded scanners, no Redis)
+#   make test   the whole suite, from a fresh machine (creates .venv, installs)
+#   make lint   ruff + mypy --strict
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+URL_DATA ?= ../shared/data/urls
+
+.PHONY: help venv install run test lint docs bench eval
+
+help:
+	@echo "make run | test | lint | docs | bench | eval | install"
+
+# The interpreter: Python >= 3.11 with the venv module, or a loud failure.
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "scamscan needs Python >= 3.11, found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+
+# Re-installed only when pyproject.toml changes; the stamp is written last,
+# so a failed install is retried on the next run.
+$(STAMP): pyproject.toml | $(BIN)/python
+	@# compat mode puts the checkout on sys.path, so that scripts run from
+	@# bench/ and eval/ import the same packages as the tests do.
+	$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]' \
+		--config-settings editable_mode=compat
+	touch $@
+
+venv install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/scamscan serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	@# Fail here, not as skipped tests, if the install is incomplete.
+	@test -x $(BIN)/scamscan || { echo "missing $(BIN)/scamscan: install failed" >&2; exit 1; }
+	$(BIN)/python -c 'import api.main, scanners.url_offline, blocklists, pytest, hypothesis'
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+docs: $(STAMP)
+	$(BIN)/python -m scanners.rules > docs/rules.md.tmp
+	mv docs/rules.md.tmp docs/rules.md
+
+bench: $(STAMP)
+	$(BIN)/python bench/url_throughput.py
+
+eval: $(STAMP)
+	$(BIN)/python eval/urls.py --data $(URL_DATA)
