@@ -10,5 +10,7 @@ Every exception raised on purpose derives from one root
     ScamscanError
     ├── InputError                 the caller's input cannot be analysed
     │   └── InvalidURLError        a URL or host that cannot be normalised
-    └── DataError                  bundled or configured data is missing or corrupt
+    ├── DataError                  bundled or configured data is missing or corrupt
+    ├── ScanIncomplete             a check could not run (fully); carries partial findings
+    └── StoreError                 the cache / store backend failed
 """

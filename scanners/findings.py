@@ -88,7 +88,9 @@ class Aggregate:
     def reasons(self, lang: str) -> list[str]:
         """The titles of the heaviest findings, in ``lang``, without repeats."""
         out: list[str] = []
-        source = self.counted if self.counted else self.allowlisted
+        # Zero-point findings (decoded obfuscation, the fetched chain) inform
+        # but are not reasons.
+        source = [f for f in self.counted if f.rule.points] or self.allowlisted
         for f in source:
             t = f.rule.title(lang)
             if t not in out:

@@ -231,6 +231,10 @@ def normalize(text: str) -> ParsedURL:
         raise InvalidURLError(f"the input is longer than {MAX_INPUT_CHARS} characters")
     if "\x00" in text:
         raise InvalidURLError("the input contains a NUL character")
+    if _SIMPLE_HOST.match(text):
+        # Fast path for the common case of a bare lower-case host (lists, logs):
+        # nothing to decode, no scheme, no port, no path.
+        return _build(text, "http", text, None, "/", None, False, ())
     tricks: list[str] = []
     s = _clean(text, tricks)
     if not s:
@@ -275,6 +279,19 @@ def normalize(text: str) -> ParsedURL:
             raise InvalidURLError(f"the port {port} is out of range")
         if port == _DEFAULT_PORTS[scheme]:
             port = None
+    return _build(text, scheme, host_raw, port, path, userinfo, scheme_given, tuple(tricks))
+
+
+def _build(
+    text: str,
+    scheme: str,
+    host_raw: str,
+    port: int | None,
+    path: str,
+    userinfo: str | None,
+    scheme_given: bool,
+    tricks: tuple[str, ...],
+) -> ParsedURL:
     host, host_unicode, ip = _host_forms(host_raw)
     if ip is None:
         subdomain, domain, suffix = _suffix_parts(host)

@@ -12,10 +12,12 @@ IDN). ``host`` is always the ASCII (punycode) form used in ``url``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from scanners.base import CheckIncomplete, Scanner
+from scanners.errors import ScanIncomplete
 from scanners.findings import Finding, aggregate
 from scanners.normalize import ParsedURL, normalize
 
@@ -66,7 +68,30 @@ async def scan_url(
     Raises :class:`~scanners.errors.InvalidURLError` when ``text`` is not a link.
     """
     parsed = normalize(text)
+    findings, missing = await run_scanners(parsed, scanners)
+    return url_report(parsed, findings, lang, [*incomplete, *missing])
+
+
+async def run_scanners(
+    target: ParsedURL, scanners: Sequence[Scanner[ParsedURL]]
+) -> tuple[list[Finding], list[CheckIncomplete]]:
+    """Run the scanners concurrently; collect findings and the checks that did not finish.
+
+    A scanner that raises :class:`ScanIncomplete` contributes its partial
+    findings and one ``incomplete`` entry. Any other exception propagates: a
+    report that silently lost a check could call a scam "no known risk", so a
+    bug must surface as an error, not as a calm verdict.
+    """
+    results = await asyncio.gather(*(s.scan(target) for s in scanners),
+                                   return_exceptions=True)
     findings: list[Finding] = []
-    for s in scanners:
-        findings.extend(await s.scan(parsed))
-    return url_report(parsed, findings, lang, incomplete)
+    missing: list[CheckIncomplete] = []
+    for r in results:
+        if isinstance(r, ScanIncomplete):
+            findings.extend(r.findings)
+            missing.append(CheckIncomplete(r.check, r.reason))
+        elif isinstance(r, BaseException):
+            raise r
+        else:
+            findings.extend(r)
+    return findings, missing

@@ -217,10 +217,85 @@ _RULES: tuple[Rule, ...] = (
        "than in legitimate ones (chamsockhachhang, uudai, nangcap, hotro…), learned "
        "from the bundled scam lists against benign lists."),
     _r("URL-LEX-010", 30, S.MEDIUM,
-       "Giả đuôi tên miền ở giữa địa chỉ (com-, .c0m.)",
-       "Fake top-level domain inside the host (com-, .c0m.)",
-       "A label below the real suffix pretends to be one (facebook.c0m.ltd, "
-       "usps.com-tracking.vip), so that a reader stops reading too early."),
+       "Giả các phần của địa chỉ web ở giữa tên miền (com-, www-, http-)",
+       "Fake URL parts inside the host (com-, www-, http-)",
+       "A label below the real suffix pretends to be a TLD or a URL prefix "
+       "(facebook.c0m.ltd, usps.com-tracking.vip, www-icloud.com, http-icloud.com), "
+       "so that a reader stops reading too early."),
+    _r("URL-LEX-011", 20, S.MEDIUM,
+       "Nhiều từ ngữ lừa đảo cùng lúc trong tên miền",
+       "Several scam words together in the name",
+       "Two or more distinct words of the scam vocabulary (URL-LEX-009) appear in the "
+       "host (nang-hang-tin-dung-ca-nhan). Adds to URL-LEX-009."),
+    # --- live: domain age (RDAP / WHOIS) -----------------------------------
+    _r("URL-AGE-001", 45, S.HIGH,
+       "Tên miền mới đăng ký dưới 7 ngày",
+       "Domain registered less than 7 days ago",
+       "RDAP or WHOIS gives a registration date less than 7 days before the scan. "
+       "Scam sites are used within days of registration."),
+    _r("URL-AGE-002", 30, S.MEDIUM,
+       "Tên miền mới đăng ký dưới 30 ngày",
+       "Domain registered less than 30 days ago",
+       "RDAP or WHOIS gives a registration date 7 to 30 days before the scan."),
+    _r("URL-AGE-003", 15, S.LOW,
+       "Tên miền đăng ký dưới 6 tháng",
+       "Domain registered less than 6 months ago",
+       "RDAP or WHOIS gives a registration date 30 to 180 days before the scan."),
+    # --- live: fetch --------------------------------------------------------
+    _r("URL-NET-000", 0, S.INFO,
+       "Đã truy cập liên kết (chuỗi chuyển hướng)",
+       "Link was fetched (redirect chain)",
+       "The live check followed the link; the evidence lists every hop with its "
+       "status and the address connected to. Adds no points."),
+    _r("URL-NET-001", 30, S.MEDIUM,
+       "Liên kết trỏ tới địa chỉ nội bộ (không được truy cập)",
+       "Points to an internal address (not fetched)",
+       "A hop resolves to a loopback, private, link-local, CGNAT, multicast, reserved "
+       "or cloud-metadata address. scamscan refuses to fetch it; a public link that "
+       "leads there is either broken or an attack."),
+    _r("URL-RED-001", 10, S.LOW,
+       "Chuyển hướng qua nhiều tên miền khác nhau",
+       "Redirects through other domains",
+       "Following the link crosses to another registrable domain (HTTP redirects, "
+       "meta refresh or a script redirect); each hop is scanned and the worst counts."),
+    _r("URL-DL-001", 50, S.HIGH,
+       "Liên kết tải về tệp cài đặt ứng dụng Android (APK)",
+       "Link downloads an Android app file (APK)",
+       "A hop serves an APK, recognised by Content-Type, Content-Disposition, an .apk "
+       "path or the ZIP/APK magic. Official apps come from the app stores, not links."),
+    _r("URL-PAGE-001", 35, S.HIGH,
+       "Trang dùng danh nghĩa cơ quan nhà nước nhưng không phải trang chính thức",
+       "Page uses government branding but is not an official site",
+       "The page text names Vietnamese government services (Cổng Dịch vụ công, Bộ "
+       "Công an, VNeID, Cơ sở dữ liệu quốc gia về dân cư) on a non-official domain."),
+    _r("URL-PAGE-002", 35, S.HIGH,
+       "Trang đòi số CCCD, mã OTP hoặc thông tin thẻ ngân hàng",
+       "Page asks for an ID number, OTP or bank card details",
+       "A form on a non-official domain asks for a citizen ID (CCCD) number, a "
+       "one-time password or card number, expiry or CVV."),
+    _r("URL-PAGE-003", 25, S.MEDIUM,
+       "Trang giục tải và cài đặt ứng dụng",
+       "Page urges you to download and install an app",
+       "The page text prompts to download or install an app (\"tải ứng dụng\", "
+       "\"cài đặt\") on a non-official domain."),
+    _r("URL-PAGE-004", 50, S.HIGH,
+       "Trang giả mạo cửa hàng Google Play",
+       "Fake Google Play page",
+       "The page imitates Google Play (its name, layout words or assets) but is not "
+       "served from play.google.com."),
+    _r("URL-PAGE-005", 10, S.LOW,
+       "Trang có ô nhập mật khẩu",
+       "Page asks for a password",
+       "A form with a password field on a domain that is not official."),
+    _r("URL-TLS-001", 30, S.MEDIUM,
+       "Chứng chỉ bảo mật (TLS) không hợp lệ",
+       "Invalid TLS certificate",
+       "The HTTPS certificate failed verification (expired, self-signed, wrong "
+       "name or untrusted issuer)."),
+    _r("URL-TLS-002", 25, S.MEDIUM,
+       "Trang đăng nhập không mã hóa (http)",
+       "Login form over plain http",
+       "A form asking for a password or personal data is served over plain http."),
     # --- input tricks ------------------------------------------------------
     _r("URL-INP-001", 0, S.INFO,
        "Liên kết đã bị làm nhiễu (hxxp, [.], khoảng trắng…)",

@@ -80,7 +80,8 @@ _CONTEXT_WORDS = frozenset({
 })
 # Gov names that are common abroad with a one-letter or two-letter prefix.
 _FOREIGN_GOV_PREFIXES = frozenset({"e", "my", "we", "go", "io"})
-_FAKE_TLD = re.compile(r"(?:^|\.)((?:com|c0m|corn|net|org)(?=\.|$)|c[o0]m-[^.]*)")
+_FAKE_TLD = re.compile(
+    r"(?:^|\.)((?:com|c0m|corn|net|org)(?=\.|$)|c[o0]m-[^.]*|(?:www|https?)-[^.]*)")
 
 
 class OfflineURLScanner:
@@ -237,8 +238,8 @@ class OfflineURLScanner:
             alike = skel.translate(_ASCII_LOOKALIKE)
             seen = {h.token for h in hits}
             for h in self._token_hits(alike.split(".")):
-                claimed.add(h.token)
                 if h.token not in seen:
+                    claimed.add(h.token)
                     out.append(Finding("URL-IMP-001", {"shown_as": host, "reads_as": alike,
                                                        "token": h.token,
                                                        "imitates": h.brand.domains[0]}))
@@ -295,15 +296,19 @@ class OfflineURLScanner:
                                                        "imitates": dom}))
 
         if self._has_vocab:
-            found = [w for _, w in self._vocab.iter(name_ascii)]
-            if found:
-                out.append(Finding("URL-LEX-009", {"words": sorted(set(found))[:5]}))
+            # Hyphens split words in scam names (tin-dung-ca-nhan): match across them.
+            words = sorted({w for _, w in self._vocab.iter(name_ascii.replace("-", ""))})
+            if words:
+                out.append(Finding("URL-LEX-009", {"words": words[:5]}))
+            if len(words) >= 2:
+                out.append(Finding("URL-LEX-011", {"words": words[:5]}))
         return tuple(out)
 
     def _token_hits(self, labels: list[str]) -> list[_TokenHit]:
         reg = self.reg
         hits: list[_TokenHit] = []
         last = len(labels) - 1
+        context: bool | None = None  # computed on first need: most hosts never ask
         for idx, lab in enumerate(labels):
             if not lab:
                 continue
@@ -322,12 +327,18 @@ class OfflineURLScanner:
                 before = lab[start - 1] if start > 0 else "-"
                 after = lab[end] if end < len(lab) else "-"
                 whole = not before.isalpha() and not after.isalpha()
-                # Short codes (acb, vcb, momo) only count as a whole part beside
-                # a banking or Vietnamese word (acb-online, vib-the): alone they
-                # are some other company's own name (scb.co.th, shb-sync.com).
-                if not token.glued and (
-                        not whole or not _CONTEXT_WORDS.intersection(_PART_SPLIT.split(lab))):
-                    continue
+                # Short codes (acb, vcb, momo) only count as a whole part in a
+                # host that also has a banking or Vietnamese word (acb-online,
+                # vib.tructuyen-the): alone they are some other company's own
+                # name (scb.co.th, shb-sync.com).
+                if not token.glued:
+                    if not whole:
+                        continue
+                    if context is None:
+                        context = any(not _CONTEXT_WORDS.isdisjoint(_PART_SPLIT.split(x))
+                                      for x in labels)
+                    if not context:
+                        continue
                 taken.append((start, end))
                 hits.append(_TokenHit(tok, token.brand, lab, whole, idx == last))
         return hits
