@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 URL_DATA ?= ../shared/data/urls
 
-.PHONY: help venv install run test lint docs bench eval
+.PHONY: help venv install system-deps run test lint docs bench eval
 
 help:
 	@echo "make run | test | lint | docs | bench | eval | install"
@@ -35,10 +35,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 venv install: $(STAMP)
 
+# Debian packages the tests run for real (the Redis integration tests start
+# their own redis-server). Installed only when missing, so a second run is a
+# no-op; needs root, as on the project's machines and CI.
+system-deps:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		apt-get update -qq >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@command -v redis-server >/dev/null 2>&1 || { echo "redis-server could not be installed" >&2; exit 1; }
+
 run: $(STAMP)
 	$(BIN)/scamscan serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	@# Fail here, not as skipped tests, if the install is incomplete.
 	@test -x $(BIN)/scamscan || { echo "missing $(BIN)/scamscan: install failed" >&2; exit 1; }
 	$(BIN)/python -c 'import api.main, scanners.url_offline, blocklists, pytest, hypothesis'

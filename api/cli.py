@@ -115,30 +115,43 @@ async def _scan_stream(
     # Imported here so that `scamscan --help` and usage errors stay instant.
     from scanners.errors import InvalidURLError
     from scanners.normalize import normalize
-    from scanners.report import LIVE_UNAVAILABLE, error_report, url_report
+    from scanners.report import error_report, run_scanners, url_report
     from scanners.url_offline import default_scanner
 
     scanner = default_scanner()
-    incomplete = () if offline else (LIVE_UNAVAILABLE,)
+    live = None
+    if not offline:
+        from api.wiring import build_live
+
+        live = build_live(_settings(), scanner)
     invalid = 0
-    for text, err in inputs:
-        if progress is not None:
-            progress.update(len(text.encode("utf-8", "replace")) + 1)
-        report: dict[str, Any]
-        if err is None:
-            try:
-                parsed = normalize(text)
-            except InvalidURLError as e:
-                err = e.reason
+    try:
+        for text, err in inputs:
+            if progress is not None:
+                progress.update(len(text.encode("utf-8", "replace")) + 1)
+            report: dict[str, Any]
+            if err is None:
+                try:
+                    parsed = normalize(text)
+                except InvalidURLError as e:
+                    err = e.reason
+                else:
+                    if live is None:
+                        # The batch fast path: no task scheduling per line.
+                        report = url_report(parsed, scanner.check(parsed), lang)
+                    else:
+                        found, missing = await run_scanners(parsed, [scanner, *live.scanners])
+                        report = url_report(parsed, found, lang, missing)
+            if err is not None:
+                invalid += 1
+                report = error_report(text, err)
+            if as_json:
+                out.write(orjson.dumps(report) + b"\n")
             else:
-                report = url_report(parsed, await scanner.scan(parsed), lang, incomplete)
-        if err is not None:
-            invalid += 1
-            report = error_report(text, err)
-        if as_json:
-            out.write(orjson.dumps(report) + b"\n")
-        else:
-            out.write(_human(report, lang).encode("utf-8"))
+                out.write(_human(report, lang).encode("utf-8"))
+    finally:
+        if live is not None:
+            await live.aclose()
     return EXIT_SOME_INVALID if invalid else EXIT_OK
 
 
@@ -178,6 +191,21 @@ def _cmd_url(args: argparse.Namespace) -> int:
             stream.close()
 
 
+def _settings() -> Any:
+    """The ``SCAMSCAN_*`` settings; a bad value is a usage error, not a traceback."""
+    from pydantic import ValidationError
+
+    from api.settings import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as e:
+        problems = "; ".join(
+            f"SCAMSCAN_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in e.errors())
+        raise UsageError(f"bad configuration: {problems}") from None
+
+
 def _cmd_rules(args: argparse.Namespace) -> int:
     from scanners import rules
 
@@ -195,9 +223,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.settings import get_settings
-
-    settings = get_settings()
+    settings = _settings()
     uvicorn.run("api.main:app", host=args.host or settings.host, port=args.port or settings.port,
                 log_level=settings.log_level.lower())
     return EXIT_OK

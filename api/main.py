@@ -35,11 +35,13 @@ from api.problems import (
     problem_responses,
 )
 from api.settings import Settings, get_settings
+from api.wiring import LiveScanners, build_live
 from scanners import rules
-from scanners.base import CheckIncomplete
+from scanners.base import Scanner
+from scanners.fetch import Resolver
 from scanners.findings import DANGEROUS_AT, SUSPICIOUS_AT, Verdict
-from scanners.normalize import MAX_INPUT_CHARS
-from scanners.report import LIVE_UNAVAILABLE, scan_url
+from scanners.normalize import MAX_INPUT_CHARS, ParsedURL
+from scanners.report import scan_url
 from scanners.rules import Kind, Severity
 from scanners.url_offline import OfflineURLScanner, default_scanner
 
@@ -82,8 +84,10 @@ class UrlScanRequest(BaseModel):
     )
     offline: bool = Field(
         default=True,
-        description="Only offline checks exist for now; `false` also lists the live "
-        "checks as incomplete.",
+        description="`true`: only the link itself and bundled lists. `false`: also the "
+        "domain's age (RDAP/WHOIS) and a guarded fetch of the link (redirect chain, "
+        "page signals, APK downloads); checks that cannot finish are listed in "
+        "`incomplete`.",
     )
     lang: Lang | None = Field(
         default=None,
@@ -180,8 +184,14 @@ def get_scanner(request: Request) -> OfflineURLScanner:
     return scanner
 
 
+def get_live(request: Request) -> LiveScanners:
+    live: LiveScanners = request.app.state.live
+    return live
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ScannerDep = Annotated[OfflineURLScanner, Depends(get_scanner)]
+LiveDep = Annotated[LiveScanners, Depends(get_live)]
 
 
 def require_json(request: Request) -> None:
@@ -201,12 +211,14 @@ def require_json(request: Request) -> None:
 
 
 async def create_url_scan(
-    body: UrlScanRequest, scanner: ScannerDep, settings: SettingsDep
+    body: UrlScanRequest, scanner: ScannerDep, live: LiveDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    """Scan one link with the offline checks and explain the risk score."""
+    """Scan one link and explain the risk score (offline, or with the live checks)."""
     lang = body.lang or settings.default_lang
-    incomplete: tuple[CheckIncomplete, ...] = () if body.offline else (LIVE_UNAVAILABLE,)
-    report = await scan_url(body.url, [scanner], lang, incomplete)
+    scanners: list[Scanner[ParsedURL]] = [scanner]
+    if not body.offline:
+        scanners += live.scanners
+    report = await scan_url(body.url, scanners, lang)
     return {"scan_id": uuid.uuid4().hex, **report}
 
 
@@ -262,9 +274,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Loading the bundled lists takes about half a second: off the event loop.
     app.state.scanner = await anyio.to_thread.run_sync(default_scanner)
     app.state.lists = await anyio.to_thread.run_sync(_bundled_lists)
+    app.state.live = build_live(app.state.settings, app.state.scanner,
+                                resolver=app.state.resolver)
     log.info("scamscan %s ready: %d rules, %d lists", VERSION, len(rules.CATALOGUE),
              len(app.state.lists))
-    yield
+    try:
+        yield
+    finally:
+        await app.state.live.aclose()
 
 
 class AccessLogMiddleware:
@@ -323,8 +340,11 @@ def _problem_only_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
     return openapi
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The API application; ``settings`` default to the environment's."""
+def create_app(settings: Settings | None = None, *, resolver: Resolver | None = None) -> FastAPI:
+    """The API application; ``settings`` default to the environment's.
+
+    ``resolver`` replaces the system DNS resolver of the live fetch (tests).
+    """
     settings = settings or get_settings()
     _configure_logging(settings.log_level)
     app = FastAPI(
@@ -336,6 +356,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=problem_responses(500),
     )
     app.state.settings = settings
+    app.state.resolver = resolver
     app.add_api_route(
         "/v1/url-scans",
         create_url_scan,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -24,7 +26,37 @@ class Settings(BaseSettings):
     """Language of titles and reasons when a request names none."""
     log_level: str = "INFO"
     redis_url: str | None = None
-    """Unused for now: the queue and cache come with the service issue."""
+    """Redis for the cache (domain ages); unset: the in-process store."""
+
+    # --- live link analysis -------------------------------------------------
+    rdap_bootstrap: Path | None = None
+    """IANA-format RDAP bootstrap replacing the bundled one (tests, air-gapped sites)."""
+    rdap_timeout: float = Field(default=5.0, gt=0, le=60)
+    whois_timeout: float = Field(default=10.0, gt=0, le=120)
+    fetch_allow_networks: str = ""
+    """Comma-separated CIDRs the fetcher may reach although private (tests, labs)."""
+    fetch_max_hops: int = Field(default=10, ge=1, le=20)
+    fetch_max_body: int = Field(default=2_000_000, ge=1024, le=50_000_000)
+    fetch_hop_timeout: float = Field(default=5.0, gt=0, le=60)
+    fetch_total_timeout: float = Field(default=20.0, gt=0, le=300)
+
+    @field_validator("fetch_allow_networks")
+    @classmethod
+    def _cidrs(cls, v: str) -> str:
+        for part in v.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError as e:
+                    raise ValueError(f"not a CIDR network: {part.strip()!r} ({e})") from None
+        return v
+
+    @field_validator("rdap_bootstrap")
+    @classmethod
+    def _bootstrap_exists(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.is_file():
+            raise ValueError(f"RDAP bootstrap file not found: {v}")
+        return v
 
     @field_validator("log_level")
     @classmethod

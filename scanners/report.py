@@ -23,11 +23,6 @@ from scanners.normalize import ParsedURL, normalize
 
 LANGS = ("vi", "en")
 
-LIVE_UNAVAILABLE = CheckIncomplete(
-    "live",
-    "Live checks (domain age, redirects, page content) are not available in this "
-    "version; only the offline checks ran.",
-)
 
 
 def url_report(

@@ -144,17 +144,6 @@ async def test_default_lang_comes_from_settings() -> None:
         assert f["title"] == rules.CATALOGUE[f["rule_id"]].title_en
 
 
-async def test_offline_false_lists_live_check_as_incomplete(
-    api_client: httpx.AsyncClient,
-) -> None:
-    report = await scan(api_client, url="dichvucong.hgov.cc", offline=False)
-    assert [i["check"] for i in report["incomplete"]] == ["live"]
-    assert report["incomplete"][0]["reason"]
-    offline = await scan(api_client, url="dichvucong.hgov.cc", offline=True)
-    assert offline["incomplete"] == []
-    assert offline["risk_score"] == report["risk_score"]
-
-
 async def test_scan_id_present_and_unique(api_client: httpx.AsyncClient) -> None:
     ids = [(await scan(api_client, url="example.com"))["scan_id"] for _ in range(5)]
     assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids), ids

@@ -39,7 +39,8 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "URL-GOV-005": (["yougov-survey.com", "egov.uz"], ["vietgov.cc", "usa.gov"]),
     "URL-BRAND-001": (["shopee-khuyenmai.top", "lazada.xyz"], ["shopee.vn", "example.com"]),
     "URL-LEX-011": (["nang-hang-tin-dung-vay-tien.com"], ["vaytien.com", "example.com"]),
-    "URL-LEX-010": (["facebook.c0m.ltd", "usps.com-tracking.vip", "www-icloud.com"], ["example.com", "www.com.vn"]),
+    "URL-LEX-010": (["facebook.c0m.ltd", "usps.com-tracking.vip", "www-icloud.com"],
+                    ["example.com", "www.com.vn"]),
     "URL-IMP-001": (["vn\u0435id.com", "vietc0mbank.top", "xn--dchvucong-v9h.com"],
                     ["dịchvụcông.com", "vneid.gov.vn", "example.com"]),
     "URL-IMP-002": (["vneld.com", "veitgov.cc", "dichvucomg.net"],
@@ -72,7 +73,8 @@ LIVE_PREFIXES = ("URL-AGE-", "URL-NET-", "URL-RED-", "URL-DL-", "URL-PAGE-", "UR
 
 
 def test_every_offline_rule_has_cases() -> None:
-    offline = {r for r in rules.CATALOGUE if r.startswith("URL-") and not r.startswith(LIVE_PREFIXES)}
+    offline = {r for r in rules.CATALOGUE
+               if r.startswith("URL-") and not r.startswith(LIVE_PREFIXES)}
     assert set(CASES) == offline, "each offline rule needs positive and negative cases"
     for rid, (pos, neg) in CASES.items():
         assert pos and neg, rid

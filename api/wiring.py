@@ -1,0 +1,65 @@
+"""Composition root: build the scanners from :class:`~api.settings.Settings`.
+
+The API's lifespan and the CLI both call :func:`build_live`, so that a link
+gets the same live checks whichever edge it came through. Only this module
+maps ``SCAMSCAN_*`` settings onto scanner constructor arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from api.settings import Settings
+from scanners.base import Scanner
+from scanners.domain_age import DomainAgeScanner
+from scanners.fetch import GuardedFetcher, Resolver, parse_networks
+from scanners.live import LiveFetchScanner
+from scanners.normalize import ParsedURL
+from scanners.store import Store, open_store
+from scanners.url_offline import OfflineURLScanner
+
+
+@dataclass
+class LiveScanners:
+    """The live checks (domain age, guarded fetch) and what they hold open."""
+
+    store: Store
+    age: DomainAgeScanner
+    fetch: LiveFetchScanner
+    scanners: list[Scanner[ParsedURL]] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        """Close HTTP clients, thread pools and the store."""
+        await self.age.aclose()
+        await self.store.close()
+
+
+def build_live(
+    settings: Settings, offline: OfflineURLScanner, *, resolver: Resolver | None = None
+) -> LiveScanners:
+    """The live scanners configured by ``settings``, sharing one store.
+
+    ``resolver`` replaces the system resolver (the one stand-in the tests use:
+    a loopback server cannot answer DNS without changing the system's resolver).
+    """
+    store = open_store(settings.redis_url)
+    age = DomainAgeScanner(
+        store,
+        bootstrap_path=settings.rdap_bootstrap,
+        rdap_timeout=settings.rdap_timeout,
+        whois_timeout=settings.whois_timeout,
+    )
+    fetcher = GuardedFetcher(
+        parse_networks(settings.fetch_allow_networks),
+        resolver=resolver,
+        hop_timeout=settings.fetch_hop_timeout,
+        max_body=settings.fetch_max_body,
+    )
+    fetch = LiveFetchScanner(
+        fetcher,
+        offline,
+        max_hops=settings.fetch_max_hops,
+        total_timeout=settings.fetch_total_timeout,
+        max_body=settings.fetch_max_body,
+    )
+    return LiveScanners(store, age, fetch, [age, fetch])
