@@ -1,0 +1,1005 @@
+"""The parse child of :mod:`scanners.apk_facts`: androguard runs here only.
+
+Started by :func:`scanners.apk_facts.extract_facts` as ``python -I -c …``
+with a JSON request on stdin (``path``, ``limits``, ``zip``). It sets its own
+resource limits first (address space, CPU time, no file writes, no core
+dumps), silences loguru, parses the APK and prints JSON lines on stdout:
+
+* ``{"status": "partial", "facts": …}`` after the manifest stage;
+* ``{"status": "done", "facts": …}`` at the end;
+* ``{"status": "refused", "kind": …, "reason": …}`` when androguard cannot
+  open the file at all;
+* ``{"status": "error", "kind": "memory" | "internal", "reason": …, "facts": …}``.
+
+Nothing from the sample is executed; nothing is written to disk
+(``RLIMIT_FSIZE`` is 0).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import io
+import json
+import math
+import re
+import resource
+import signal
+import struct
+import sys
+import zipfile
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from ipaddress import IPv4Address
+from types import FrameType
+from typing import Any
+
+from scanners.apk_facts import (
+    MAX_LIST,
+    AccessibilityConfig,
+    ApkFacts,
+    ApkLimits,
+    AssetFact,
+    Certificate,
+    CodeFacts,
+    Component,
+    DeviceAdmin,
+    DexFile,
+    IntentFilter,
+    ZipFacts,
+)
+
+NS = "{http://schemas.android.com/apk/res/android}"
+COMPONENT_TAGS = ("activity", "activity-alias", "service", "receiver", "provider")
+A11Y_META = "android.accessibilityservice"
+ADMIN_META = "android.app.device_admin"
+MAIN = "android.intent.action.MAIN"
+LAUNCHER = "android.intent.category.LAUNCHER"
+
+# AccessibilityEvent types, as named in android:accessibilityEventTypes.
+EVENT_TYPES: tuple[tuple[str, int], ...] = (
+    ("typeViewClicked", 0x1),
+    ("typeViewLongClicked", 0x2),
+    ("typeViewSelected", 0x4),
+    ("typeViewFocused", 0x8),
+    ("typeViewTextChanged", 0x10),
+    ("typeWindowStateChanged", 0x20),
+    ("typeNotificationStateChanged", 0x40),
+    ("typeViewHoverEnter", 0x80),
+    ("typeViewHoverExit", 0x100),
+    ("typeTouchExplorationGestureStart", 0x200),
+    ("typeTouchExplorationGestureEnd", 0x400),
+    ("typeWindowContentChanged", 0x800),
+    ("typeViewScrolled", 0x1000),
+    ("typeViewTextSelectionChanged", 0x2000),
+    ("typeAnnouncement", 0x4000),
+    ("typeViewAccessibilityFocused", 0x8000),
+    ("typeViewAccessibilityFocusCleared", 0x10000),
+    ("typeViewTextTraversedAtMovementGranularity", 0x20000),
+    ("typeGestureDetectionStart", 0x40000),
+    ("typeGestureDetectionEnd", 0x80000),
+    ("typeTouchInteractionStart", 0x100000),
+    ("typeTouchInteractionEnd", 0x200000),
+    ("typeWindowsChanged", 0x400000),
+    ("typeContextClicked", 0x800000),
+    ("typeAssistReadingContext", 0x1000000),
+)
+A11Y_FLAGS: tuple[tuple[str, int], ...] = (
+    ("flagDefault", 0x1),
+    ("flagIncludeNotImportantViews", 0x2),
+    ("flagRequestTouchExplorationMode", 0x4),
+    ("flagRequestEnhancedWebAccessibility", 0x8),
+    ("flagReportViewIds", 0x10),
+    ("flagRequestFilterKeyEvents", 0x20),
+    ("flagRetrieveInteractiveWindows", 0x40),
+    ("flagEnableAccessibilityVolume", 0x80),
+    ("flagRequestAccessibilityButton", 0x100),
+    ("flagRequestFingerprintGestures", 0x200),
+    ("flagRequestShortcutWarningDialogSpokenFeedback", 0x400),
+    ("flagServiceHandlesDoubleTap", 0x800),
+    ("flagRequestMultiFingerGestures", 0x1000),
+    ("flagRequest2FingerPassthrough", 0x2000),
+    ("flagSendMotionEvents", 0x4000),
+    ("flagInputMethodEditor", 0x8000),
+)
+FEEDBACK_TYPES: tuple[tuple[str, int], ...] = (
+    ("feedbackSpoken", 0x1),
+    ("feedbackHaptic", 0x2),
+    ("feedbackAudible", 0x4),
+    ("feedbackVisual", 0x8),
+    ("feedbackGeneric", 0x10),
+    ("feedbackBraille", 0x20),
+)
+
+# (framework class descriptor, method name) -> call name.
+API_CALLS: dict[tuple[str, str], str] = {}
+for _cls, _short, _methods in (
+    ("Landroid/telephony/SmsManager;", "SmsManager",
+     ("sendTextMessage", "sendMultipartTextMessage", "sendDataMessage")),
+    ("Landroid/telephony/gsm/SmsManager;", "SmsManager",
+     ("sendTextMessage", "sendMultipartTextMessage", "sendDataMessage")),
+    ("Landroid/accessibilityservice/AccessibilityService;", "AccessibilityService",
+     ("dispatchGesture", "performGlobalAction", "getRootInActiveWindow", "takeScreenshot")),
+    ("Landroid/view/accessibility/AccessibilityNodeInfo;", "AccessibilityNodeInfo",
+     ("performAction",)),
+    ("Landroid/media/projection/MediaProjectionManager;", "MediaProjectionManager",
+     ("createScreenCaptureIntent", "getMediaProjection")),
+    ("Landroid/media/projection/MediaProjection;", "MediaProjection",
+     ("createVirtualDisplay",)),
+    ("Landroid/app/admin/DevicePolicyManager;", "DevicePolicyManager",
+     ("lockNow", "wipeData", "resetPassword", "resetPasswordWithToken", "setCameraDisabled",
+      "setKeyguardDisabledFeatures", "isAdminActive", "setPasswordQuality")),
+    ("Landroid/content/pm/PackageInstaller;", "PackageInstaller",
+     ("createSession", "openSession")),
+    ("Landroid/content/pm/PackageInstaller$Session;", "PackageInstaller.Session",
+     ("openWrite", "commit")),
+    ("Ldalvik/system/DexClassLoader;", "DexClassLoader", ("<init>",)),
+    ("Ldalvik/system/InMemoryDexClassLoader;", "InMemoryDexClassLoader", ("<init>",)),
+    ("Ldalvik/system/PathClassLoader;", "PathClassLoader", ("<init>",)),
+    ("Ljava/lang/System;", "System", ("loadLibrary", "load")),
+    ("Ljava/lang/Runtime;", "Runtime", ("exec",)),
+):
+    for _m in _methods:
+        API_CALLS[(_cls, _m)] = f"{_short}.{_m}"
+FRAMEWORK_CLASSES = frozenset(c for c, _ in API_CALLS)
+API_METHOD_NAMES = frozenset(m for _, m in API_CALLS)
+INVOKE_OPS = frozenset([*range(0x6E, 0x73), *range(0x74, 0x79)])
+
+URL_RE = re.compile(r"(?i)\b(?:https?|wss?|ftp)://[^\s\"'<>\\^`{|}]{1,2000}")
+IP_RE = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){3})(?::\d{1,5})?(?:/.*)?$")
+HOST_RE = re.compile(r"(?i)^(?:https?|wss?|ftp)://(?:[^@/]*@)?([^/:?#]+)")
+TG_TOKEN_RE = re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,40}\b")
+FIREBASE_RE = re.compile(
+    r"(?i)\b[a-z0-9][a-z0-9-]*\.(?:firebaseio\.com|firebaseapp\.com|firebasedatabase\.app)\b"
+    r"|\b[a-z0-9][a-z0-9.-]*\.appspot\.com\b|firebasestorage\.googleapis\.com"
+)
+MEDIA_EXT = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".mp3", ".mp4", ".ogg", ".wav",
+             ".ttf", ".otf", ".woff", ".woff2", ".m4a", ".aac", ".webm", ".gz", ".br")
+DEX_NAME_RE = re.compile(r"^classes\d*\.dex$")
+
+
+class CodeTimeout(Exception):
+    """The code stage ran out of its wall time."""
+
+
+def _emit(status: str, **data: Any) -> None:
+    sys.stdout.write(json.dumps({"status": status, **data}, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def set_limits(limits: ApkLimits) -> None:
+    """Address space, CPU seconds, no core dumps."""
+    mem = int(limits.memory)
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    cpu = max(1, math.ceil(limits.parse_timeout) + 5)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def forbid_writes() -> None:
+    """No file writes from here on (androguard probes the temp dir at import)."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _attr(el: Any, name: str) -> str | None:
+    value = el.get(NS + name)
+    if value is None:
+        value = el.get(name)
+    return None if value is None else str(value)
+
+
+def _expand(name: str | None, package: str | None) -> str | None:
+    """Fully qualified class name, as PackageParser does."""
+    if not name:
+        return name
+    if package:
+        if name.startswith("."):
+            return package + name
+        if "." not in name:
+            return f"{package}.{name}"
+    return name
+
+
+def _bool(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    v = value.strip().lower()
+    if v in ("true", "1", "0xffffffff", "-1"):
+        return True
+    if v in ("false", "0", "0x00000000"):
+        return False
+    return None
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        v = value.strip()
+        return int(v, 16) if v.lower().startswith("0x") else int(v)
+    except ValueError:
+        return None
+
+
+def _decode_bits(
+    value: str | None, table: tuple[tuple[str, int], ...], all_name: str | None = None
+) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    n = _int(value)
+    if n is None:  # a literal "typeA|typeB" (not compiled by aapt)
+        return tuple(p.strip() for p in value.split("|") if p.strip())
+    n &= 0xFFFFFFFF
+    if all_name and n == 0xFFFFFFFF:
+        return (all_name,)
+    names = [name for name, bit in table if n & bit]
+    rest = n & ~sum(bit for _, bit in table)
+    if rest:
+        names.append(f"0x{rest:08X}")
+    return tuple(names)
+
+
+def _sdk(value: str | None) -> int | None:
+    n = _int(value)
+    return n
+
+
+def _entropy(data: bytes) -> float:
+    if not data:
+        return 0.0
+    counts = Counter(data)
+    total = len(data)
+    return -sum(c / total * math.log2(c / total) for c in counts.values())
+
+
+def _uniq(items: Iterable[str], limit: int = MAX_LIST) -> tuple[str, ...]:
+    out: dict[str, None] = {}
+    for item in items:
+        if len(out) >= limit:
+            break
+        out.setdefault(item, None)
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- resources
+
+
+class Resources:
+    """String and file-path resolution through androguard's ARSC parser."""
+
+    def __init__(self, apk: Any, package: str | None, errors: list[str]) -> None:
+        self.apk = apk
+        self.package = package
+        self.errors = errors
+        self._arsc: Any = None
+        self._loaded = False
+
+    def arsc(self) -> Any:
+        if not self._loaded:
+            self._loaded = True
+            try:
+                self._arsc = self.apk.get_android_resources()
+            except Exception as exc:
+                self.errors.append(f"resources.arsc: {type(exc).__name__}: {exc}"[:300])
+        return self._arsc
+
+    def _rid(self, value: str) -> int | None:
+        if not value.startswith("@") or value.startswith("@android:"):
+            return None
+        try:
+            arsc_mod = importlib.import_module("androguard.core.axml")
+            rid, _pkg = arsc_mod.ARSCParser.parse_id(value)
+            return int(rid)
+        except (ValueError, TypeError):
+            return None
+
+    def string(self, value: str | None) -> str | None:
+        if value is None or not value.startswith("@"):
+            return value
+        rid = self._rid(value)
+        arsc = self.arsc()
+        if rid is None or arsc is None:
+            return value
+        try:
+            axml = importlib.import_module("androguard.core.axml")
+            configs = arsc.get_resolved_res_configs(rid, axml.ARSCResTableConfig.default_config())
+            if not configs:
+                configs = arsc.get_resolved_res_configs(rid)
+            for _cfg, text in configs:
+                if isinstance(text, str):
+                    return text
+        except Exception as exc:
+            self.errors.append(f"resource {value}: {type(exc).__name__}: {exc}"[:300])
+        return value
+
+    def files(self, value: str) -> list[tuple[str, str]]:
+        """``(config qualifier, path)`` of every variant of an ``@xml/…`` reference."""
+        if value.startswith("res/"):
+            return [("", value)]
+        rid = self._rid(value)
+        arsc = self.arsc()
+        if rid is None or arsc is None:
+            return []
+        out: list[tuple[str, str]] = []
+        try:
+            for cfg, path in arsc.get_resolved_res_configs(rid):
+                if isinstance(path, str):
+                    try:
+                        qual = str(cfg.get_qualifier())
+                    except Exception:
+                        qual = ""
+                    out.append((qual, path))
+        except Exception as exc:
+            self.errors.append(f"resource {value}: {type(exc).__name__}: {exc}"[:300])
+        return sorted(set(out), key=lambda p: p[1])
+
+    def xml(self, path: str) -> Any:
+        axml = importlib.import_module("androguard.core.axml")
+        printer = axml.AXMLPrinter(self.apk.get_file(path))
+        if not printer.is_valid():
+            raise ValueError("not a valid binary XML file")
+        root = printer.get_xml_obj()
+        if root is None:
+            raise ValueError("empty XML")
+        return root
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def _intent_filter(el: Any) -> IntentFilter:
+    def names(tag: str) -> tuple[str, ...]:
+        return _uniq(v for c in el.findall(tag) if (v := _attr(c, "name")))
+
+    data = el.findall("data")
+
+    def data_attr(name: str) -> tuple[str, ...]:
+        return _uniq(v for d in data if (v := _attr(d, name)))
+
+    paths = _uniq(
+        v for d in data for a in ("path", "pathPrefix", "pathPattern") if (v := _attr(d, a))
+    )
+    return IntentFilter(
+        actions=names("action"),
+        categories=names("category"),
+        schemes=data_attr("scheme"),
+        hosts=data_attr("host"),
+        paths=paths,
+        mime_types=data_attr("mimeType"),
+        priority=_int(_attr(el, "priority")),
+    )
+
+
+def _components(app: Any, package: str | None, target_sdk: int | None) -> list[Component]:
+    out: list[Component] = []
+    for el in app:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag not in COMPONENT_TAGS:
+            continue
+        name = _expand(_attr(el, "name"), package) or ""
+        filters = tuple(_intent_filter(f) for f in el.findall("intent-filter"))
+        exported = _bool(_attr(el, "exported"))
+        if exported is not None:
+            effective = exported
+        elif tag == "provider":
+            effective = target_sdk is None or target_sdk < 17
+        else:
+            effective = bool(filters)
+        meta = tuple(
+            (_attr(m, "name") or "", _attr(m, "resource") or _attr(m, "value") or "")
+            for m in el.findall("meta-data")
+        )
+        out.append(
+            Component(
+                kind=tag,
+                name=name,
+                exported=exported,
+                effective_exported=effective,
+                enabled=_bool(_attr(el, "enabled")) is not False,
+                permission=_attr(el, "permission"),
+                intent_filters=filters,
+                target_activity=_expand(_attr(el, "targetActivity"), package),
+                meta_data=meta,
+                authorities=_attr(el, "authorities"),
+            )
+        )
+    return out
+
+
+def _accessibility(
+    comps: list[Component], res: Resources, errors: list[str]
+) -> list[AccessibilityConfig]:
+    out: list[AccessibilityConfig] = []
+    for comp in comps:
+        if comp.kind != "service":
+            continue
+        for meta_name, ref in comp.meta_data:
+            if meta_name != A11Y_META or not ref:
+                continue
+            variants = res.files(ref)
+            if not variants:
+                out.append(AccessibilityConfig(comp.name, "", error=f"unresolved {ref}"))
+            for qual, path in variants:
+                try:
+                    root = res.xml(path)
+                except Exception as exc:
+                    msg = f"{type(exc).__name__}: {exc}"[:200]
+                    out.append(AccessibilityConfig(comp.name, path, qual, error=msg))
+                    continue
+                pkgs = _attr(root, "packageNames")
+                out.append(
+                    AccessibilityConfig(
+                        service=comp.name,
+                        path=path,
+                        config=qual,
+                        can_retrieve_window_content=_bool(_attr(root, "canRetrieveWindowContent")),
+                        can_perform_gestures=_bool(_attr(root, "canPerformGestures")),
+                        can_request_filter_key_events=_bool(
+                            _attr(root, "canRequestFilterKeyEvents")
+                        ),
+                        event_types=_decode_bits(
+                            _attr(root, "accessibilityEventTypes"), EVENT_TYPES, "typeAllMask"
+                        ),
+                        flags=_decode_bits(_attr(root, "accessibilityFlags"), A11Y_FLAGS),
+                        feedback_types=_decode_bits(
+                            _attr(root, "accessibilityFeedbackType"), FEEDBACK_TYPES,
+                            "feedbackAllMask",
+                        ),
+                        package_names=_uniq(p.strip() for p in (pkgs or "").split(",") if p),
+                        notification_timeout=_int(_attr(root, "notificationTimeout")),
+                        description=res.string(_attr(root, "description")),
+                        settings_activity=_attr(root, "settingsActivity"),
+                    )
+                )
+    return out
+
+
+def _device_admins(comps: list[Component], res: Resources) -> list[DeviceAdmin]:
+    out: list[DeviceAdmin] = []
+    for comp in comps:
+        if comp.kind != "receiver":
+            continue
+        for meta_name, ref in comp.meta_data:
+            if meta_name != ADMIN_META or not ref:
+                continue
+            variants = res.files(ref)
+            if not variants:
+                out.append(DeviceAdmin(comp.name, "", error=f"unresolved {ref}"))
+            for qual, path in variants:
+                try:
+                    root = res.xml(path)
+                except Exception as exc:
+                    msg = f"{type(exc).__name__}: {exc}"[:200]
+                    out.append(DeviceAdmin(comp.name, path, qual, error=msg))
+                    continue
+                policies = [
+                    str(p.tag)
+                    for up in root.iter("uses-policies")
+                    for p in up
+                    if isinstance(p.tag, str)
+                ]
+                out.append(DeviceAdmin(comp.name, path, qual, _uniq(policies)))
+    return out
+
+
+# --------------------------------------------------------------------------- certificates
+
+
+def _cert_facts(der: bytes, schemes: tuple[str, ...]) -> Certificate:
+    sha = hashlib.sha256(der).hexdigest()
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+
+        cert = x509.load_der_x509_certificate(der)
+        fields = tuple((a.rfc4514_attribute_name, str(a.value)) for a in cert.subject)
+        key = cert.public_key()
+        if isinstance(key, rsa.RSAPublicKey):
+            algo = f"RSA-{key.key_size}"
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            algo = f"EC-{key.curve.name}"
+        elif isinstance(key, dsa.DSAPublicKey):
+            algo = f"DSA-{key.key_size}"
+        else:
+            algo = type(key).__name__
+        return Certificate(
+            sha256=sha,
+            schemes=schemes,
+            subject=cert.subject.rfc4514_string(),
+            issuer=cert.issuer.rfc4514_string(),
+            not_before=cert.not_valid_before_utc.isoformat(),
+            not_after=cert.not_valid_after_utc.isoformat(),
+            serial=format(cert.serial_number, "x"),
+            is_debug=("CN", "Android Debug") in fields,
+            self_signed=cert.subject == cert.issuer,
+            subject_fields=fields,
+            key_algorithm=algo,
+        )
+    except Exception as exc:
+        first_error = f"{type(exc).__name__}: {exc}"[:200]
+    try:
+        asn1_x509: Any = importlib.import_module("asn1crypto.x509")
+        c = asn1_x509.Certificate.load(der)
+        subject = c.subject.native
+        fields2 = tuple((str(k), str(v)) for k, v in subject.items())
+
+        def _iso(t: Any) -> str:
+            if isinstance(t, datetime):
+                return t.astimezone(UTC).isoformat()
+            return str(t)
+
+        validity = c["tbs_certificate"]["validity"]
+        return Certificate(
+            sha256=sha,
+            schemes=schemes,
+            subject=c.subject.human_friendly,
+            issuer=c.issuer.human_friendly,
+            not_before=_iso(validity["not_before"].native),
+            not_after=_iso(validity["not_after"].native),
+            serial=format(int(c.serial_number), "x"),
+            is_debug=subject.get("common_name") == "Android Debug",
+            self_signed=c.subject == c.issuer,
+            subject_fields=fields2,
+            key_algorithm=str(c.public_key.algorithm),
+            error=first_error,
+        )
+    except Exception as exc:
+        return Certificate(sha256=sha, schemes=schemes, error=f"{first_error}; {exc}"[:300])
+
+
+def _v1_ders(apk: Any, errors: list[str]) -> list[bytes]:
+    ders: list[bytes] = []
+    try:
+        names = list(apk.get_signature_names())
+    except Exception as exc:
+        errors.append(f"v1 signature: {type(exc).__name__}: {exc}"[:300])
+        return ders
+    cms: Any = importlib.import_module("asn1crypto.cms")
+    for name in names:
+        der: bytes | None = None
+        try:
+            der = apk.get_certificate_der(name)
+        except Exception as exc:
+            errors.append(f"v1 signature {name}: {type(exc).__name__}: {exc}"[:300])
+        if der:
+            ders.append(bytes(der))
+            continue
+        try:  # unverifiable signer: keep every certificate of the PKCS#7 block
+            info = cms.ContentInfo.load(apk.get_file(name))
+            for c in info["content"]["certificates"] or ():
+                ders.append(bytes(c.chosen.dump()))
+        except Exception as exc:
+            errors.append(f"v1 signature {name}: {type(exc).__name__}: {exc}"[:300])
+    return ders
+
+
+def _certificates(apk: Any, errors: list[str]) -> tuple[list[Certificate], list[str]]:
+    by_scheme: dict[str, list[bytes]] = {"v1": _v1_ders(apk, errors)}
+    for scheme, getter in (
+        ("v2", "get_certificates_der_v2"),
+        ("v3", "get_certificates_der_v3"),
+        ("v31", "get_certificates_der_v31"),
+    ):
+        try:
+            by_scheme[scheme] = [bytes(d) for d in getattr(apk, getter)() or ()]
+        except Exception as exc:
+            by_scheme[scheme] = []
+            errors.append(f"{scheme} signature: {type(exc).__name__}: {exc}"[:300])
+    order: dict[bytes, list[str]] = {}
+    for scheme, ders in by_scheme.items():
+        for der in ders:
+            schemes = order.setdefault(der, [])
+            if scheme not in schemes:
+                schemes.append(scheme)
+    certs = [_cert_facts(der, tuple(s)) for der, s in order.items()]
+    used = [s for s, ders in by_scheme.items() if ders]
+    return certs, used
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _read_head(zf: zipfile.ZipFile | None, apk: Any, name: str, n: int) -> bytes:
+    if zf is not None:
+        try:
+            with zf.open(name) as fp:
+                return fp.read(n)
+        except Exception:  # noqa: S110 - tampered entry: androguard's reader below
+            pass
+    return bytes(apk.get_file(name)[:n])
+
+
+def _assets(
+    files: list[str], sizes: dict[str, int], zf: zipfile.ZipFile | None, apk: Any
+) -> list[AssetFact]:
+    out: list[AssetFact] = []
+    looked = 0
+    for name in files:
+        lower = name.lower()
+        if DEX_NAME_RE.match(name) or lower.endswith(".so") or name in (
+            "AndroidManifest.xml", "resources.arsc"
+        ):
+            continue
+        top = name.split("/", 1)[0]
+        if top in ("res", "META-INF", "kotlin", "okhttp3") and not lower.endswith(
+            (".dex", ".jar", ".apk", ".zip", ".bin", ".dat")
+        ):
+            continue
+        if looked >= 2000 or len(out) >= 200:
+            break
+        looked += 1
+        try:
+            head = _read_head(zf, apk, name, 65536)
+        except Exception:  # noqa: S112
+            continue
+        magic = ""
+        if head[:4] == b"dex\n":
+            magic = "dex"
+        elif head[:4] == b"PK\x03\x04":
+            magic = "zip"
+        elif head[:4] == b"\x7fELF":
+            magic = "elf"
+        ent = _entropy(head)
+        size = sizes.get(name, len(head))
+        high = ent >= 7.6 and size >= 8192 and not lower.endswith(MEDIA_EXT)
+        if magic or high:
+            out.append(AssetFact(name, size, round(ent, 3), magic))
+    return out
+
+
+# --------------------------------------------------------------------------- code
+
+
+def _classify_string(s: str, acc: dict[str, dict[str, None]]) -> None:
+    if len(s) > 65536:
+        s = s[:65536]
+    low = s.lower()
+    if "://" in s:
+        for m in URL_RE.finditer(s):
+            url = m.group(0).rstrip(".,;)]")
+            scheme = url.split(":", 1)[0].lower()
+            if scheme in ("ws", "wss"):
+                acc["websockets"].setdefault(url, None)
+            acc["urls"].setdefault(url, None)
+            hm = HOST_RE.match(url)
+            if hm and _is_ip(hm.group(1)):
+                acc["ips"].setdefault(hm.group(1), None)
+    ipm = IP_RE.match(s.strip())
+    if ipm and _is_ip(ipm.group(1)):
+        acc["ips"].setdefault(ipm.group(1), None)
+    if "api.telegram.org" in low or ("/bot" in low and TG_TOKEN_RE.search(s)):
+        acc["telegram_bot"].setdefault(s[:300], None)
+    if "firebase" in low or "appspot.com" in low:
+        for fm in FIREBASE_RE.finditer(s):
+            acc["firebase"].setdefault(fm.group(0).lower(), None)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        IPv4Address(host)
+    except ValueError:
+        return False
+    return host not in ("0.0.0.0", "127.0.0.1", "255.255.255.255")  # noqa: S104
+
+
+def _dex_header(name: str, raw: bytes) -> tuple[DexFile, list[str]]:
+    anti: list[str] = []
+    if len(raw) < 0x70 or raw[:4] != b"dex\n":
+        return DexFile(name, len(raw), None, False, None), ["bad-dex-header"]
+    version = raw[4:7].decode("ascii", "replace")
+    (checksum,) = struct.unpack_from("<I", raw, 8)
+    (file_size,) = struct.unpack_from("<I", raw, 0x20)
+    (classes,) = struct.unpack_from("<I", raw, 0x60)
+    if zlib.adler32(raw[12:]) != checksum:
+        anti.append("bad-dex-checksum")
+    if file_size != len(raw):
+        anti.append("dex-size-mismatch")
+    return DexFile(name, len(raw), int(classes), True, version), anti
+
+
+def _on_alarm(_sig: int, _frame: FrameType | None) -> None:
+    raise CodeTimeout
+
+
+def _code(apk: Any, dex_names: list[str], limits: ApkLimits) -> CodeFacts:
+    from androguard.core import dex as dexmod
+
+    anti: list[str] = []
+    errors: list[str] = []
+    dex_files: list[DexFile] = []
+    raws: list[tuple[str, bytes]] = []
+    for name in dex_names:
+        try:
+            raw = bytes(apk.get_file(name))
+        except Exception as exc:
+            errors.append(f"{name}: {type(exc).__name__}: {exc}"[:300])
+            anti.append("unreadable-dex")
+            continue
+        info, flags = _dex_header(name, raw)
+        dex_files.append(info)
+        anti.extend(flags)
+        if info.valid_header:
+            raws.append((name, raw))
+    classes = sum(d.classes or 0 for d in dex_files)
+    if classes > limits.code_max_classes:
+        return CodeFacts(
+            dex_files=tuple(dex_files),
+            classes=classes,
+            skipped_reason=f"too-many-classes: {classes} > {limits.code_max_classes}",
+            anti_analysis=_uniq(anti),
+            errors=tuple(errors),
+        )
+    acc: dict[str, dict[str, None]] = {
+        k: {} for k in ("urls", "ips", "websockets", "telegram_bot", "firebase")
+    }
+    refs: Counter[str] = Counter()
+    calls: Counter[str] = Counter()
+    n_strings = 0
+    skipped: str | None = None
+    complete = False
+    parsed: list[tuple[Any, dict[int, str]]] = []
+    old = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, max(0.01, float(limits.code_timeout)))
+    try:
+        # 1. Tables: strings, classes (for the superclass chains), method ids.
+        supers: dict[str, str] = {}
+        loaded: list[tuple[str, Any]] = []
+        for name, raw in raws:
+            try:
+                d = dexmod.DEX(raw)
+                for s in d.get_strings():
+                    n_strings += 1
+                    _classify_string(str(s), acc)
+                for c in d.get_classes():
+                    supers[str(c.get_name())] = str(c.get_superclassname())
+            except CodeTimeout:
+                raise
+            except dexmod.InvalidInstruction as exc:
+                anti.append("invalid-instruction")
+                errors.append(f"{name}: InvalidInstruction: {exc}"[:300])
+                continue
+            except MemoryError:
+                raise
+            except Exception as exc:
+                anti.append("malformed-dex")
+                errors.append(f"{name}: {type(exc).__name__}: {exc}"[:300])
+                continue
+            loaded.append((name, d))
+
+        def framework_class(cls: str) -> str | None:
+            seen = 0
+            while cls and seen < 32:
+                if cls in FRAMEWORK_CLASSES:
+                    return cls
+                nxt = supers.get(cls)
+                if nxt is None or nxt == cls:
+                    return None
+                cls = nxt
+                seen += 1
+            return None
+
+        for name, d in loaded:
+            wanted: dict[int, str] = {}
+            try:
+                for idx, m in enumerate(d.get_methods()):
+                    mname = str(m.get_name())
+                    if mname not in API_METHOD_NAMES:
+                        continue
+                    fw = framework_class(str(m.get_class_name()))
+                    call = API_CALLS.get((fw, mname)) if fw else None
+                    if call:
+                        wanted[idx] = call
+                        refs[call] += 1
+            except CodeTimeout:
+                raise
+            except MemoryError:
+                raise
+            except Exception as exc:
+                anti.append("malformed-dex")
+                errors.append(f"{name}: method ids: {type(exc).__name__}: {exc}"[:300])
+                continue
+            parsed.append((d, wanted))
+
+        # 2. Instruction sweep: invoke sites of the wanted methods, bad opcodes.
+        bad_methods = 0
+        for d, wanted in parsed:
+            for c in d.get_classes():
+                for m in c.get_methods():
+                    try:
+                        for ins in m.get_instructions():
+                            if ins.get_op_value() in INVOKE_OPS:
+                                call = wanted.get(ins.BBBB)
+                                if call:
+                                    calls[call] += 1
+                    except CodeTimeout:
+                        raise
+                    except MemoryError:
+                        raise
+                    except dexmod.InvalidInstruction:
+                        bad_methods += 1
+                    except Exception:
+                        bad_methods += 1
+        if bad_methods:
+            anti.append("invalid-instruction")
+            errors.append(f"{bad_methods} methods with invalid instructions")
+        complete = True
+    except CodeTimeout:
+        skipped = f"timeout: code stage over {limits.code_timeout:g} s"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    return CodeFacts(
+        dex_files=tuple(dex_files),
+        classes=classes,
+        strings=n_strings,
+        urls=tuple(acc["urls"])[:MAX_LIST],
+        ips=tuple(acc["ips"])[:MAX_LIST],
+        websockets=tuple(acc["websockets"])[:MAX_LIST],
+        telegram_bot=tuple(acc["telegram_bot"])[:MAX_LIST],
+        firebase=tuple(acc["firebase"])[:MAX_LIST],
+        api_refs=dict(sorted(refs.items())),
+        api_calls=dict(sorted(calls.items())),
+        instructions_complete=complete,
+        skipped_reason=skipped,
+        anti_analysis=_uniq(anti),
+        errors=_uniq(errors, 50),
+    )
+
+
+# --------------------------------------------------------------------------- main
+
+
+def extract(path: str, limits: ApkLimits, zip_facts: ZipFacts,
+            emit: Callable[..., None] = _emit) -> ApkFacts:
+    from androguard.core.apk import APK
+
+    with open(path, "rb") as fp:
+        data = fp.read()
+    sha = hashlib.sha256(data).hexdigest()
+    errors: list[str] = []
+    warnings: list[str] = []
+    apk = APK(data, raw=True)
+    try:
+        zf: zipfile.ZipFile | None = zipfile.ZipFile(io.BytesIO(data))
+    except Exception:
+        zf = None
+    sizes = {i.filename: i.file_size for i in zf.infolist()} if zf is not None else {}
+    files = [str(f) for f in apk.get_files()]
+    if zip_facts.suspicious_names:
+        warnings.append(f"path-traversal or odd entry names: {len(zip_facts.suspicious_names)}")
+
+    manifest = apk.get_android_manifest_xml()
+    package: str | None = None
+    facts = ApkFacts(sha256=sha, size=len(data), zip=zip_facts)
+    comps: list[Component] = []
+    res = Resources(apk, None, errors)
+    if manifest is None:
+        errors.append("AndroidManifest.xml could not be parsed")
+        warnings.append("manifest-unparseable")
+    else:
+        package = manifest.get("package") or None
+        res.package = package
+        uses_sdk = manifest.find("uses-sdk")
+        min_sdk = _sdk(_attr(uses_sdk, "minSdkVersion")) if uses_sdk is not None else None
+        target_sdk = _sdk(_attr(uses_sdk, "targetSdkVersion")) if uses_sdk is not None else None
+        perms = _uniq(
+            v
+            for tag in ("uses-permission", "uses-permission-sdk-23", "uses-permission-sdk-m")
+            for el in manifest.findall(tag)
+            if (v := _attr(el, "name"))
+        )
+        declared = _uniq(v for el in manifest.findall("permission") if (v := _attr(el, "name")))
+        app = manifest.find("application")
+        app_class = None
+        debuggable = None
+        label = None
+        if app is not None:
+            comps = _components(app, package, target_sdk)
+            app_class = _expand(_attr(app, "name"), package)
+            debuggable = _bool(_attr(app, "debuggable"))
+            label = res.string(_attr(app, "label"))
+        candidates = [
+            c for c in comps
+            if c.kind in ("activity", "activity-alias")
+            and any(MAIN in f.actions and LAUNCHER in f.categories for f in c.intent_filters)
+        ]
+        launcher = next((c for c in candidates if c.enabled), None)
+        if not label and launcher is not None:
+            el = next(
+                (e for e in (app if app is not None else ())
+                 if _expand(_attr(e, "name"), package) == launcher.name),
+                None,
+            )
+            if el is not None:
+                label = res.string(_attr(el, "label"))
+        facts = replace(
+            facts,
+            package=package,
+            label=label,
+            version_code=_attr(manifest, "versionCode"),
+            version_name=res.string(_attr(manifest, "versionName")),
+            min_sdk=min_sdk,
+            target_sdk=target_sdk,
+            split=manifest.get("split") or None,
+            permissions=perms,
+            declared_permissions=declared,
+            application_class=app_class,
+            debuggable=debuggable,
+            components=tuple(comps),
+            launcher_activity=launcher.name if launcher else None,
+            launcher_candidates=tuple(c.name for c in candidates),
+        )
+        facts = replace(
+            facts,
+            accessibility=tuple(_accessibility(comps, res, errors)),
+            device_admins=tuple(_device_admins(comps, res)),
+        )
+    certs, schemes = _certificates(apk, errors)
+    native = _uniq((f for f in files if f.lower().endswith(".so")), 5000)
+    facts = replace(
+        facts,
+        signed=bool(certs),
+        signature_schemes=tuple(schemes),
+        certificates=tuple(certs),
+        files=tuple(files),
+        native_libs=native,
+        suspicious_assets=tuple(_assets(files, sizes, zf, apk)),
+        errors=tuple(errors),
+        warnings=tuple(warnings),
+    )
+    emit("partial", facts=facts.to_dict())
+    dex_names = sorted(
+        (f for f in files if DEX_NAME_RE.match(f)),
+        key=lambda n: (len(n), n),
+    )
+    code = _code(apk, dex_names, limits)
+    return replace(facts, code=code, errors=tuple(errors), warnings=tuple(warnings))
+
+
+def main() -> int:
+    request = json.loads(sys.stdin.buffer.read() or b"{}")
+    limits = ApkLimits.from_dict(request.get("limits", {}))
+    set_limits(limits)
+    partial: dict[str, Any] = {}
+
+    def emit(status: str, **data: Any) -> None:
+        if status == "partial":
+            partial.update(data.get("facts", {}))
+        _emit(status, **data)
+
+    try:
+        from loguru import logger
+
+        logger.remove()
+        importlib.import_module("androguard.core.apk")
+        importlib.import_module("androguard.core.dex")
+        forbid_writes()
+        try:
+            facts = extract(
+                str(request["path"]), limits, ZipFacts.from_dict(request.get("zip", {})), emit
+            )
+        except MemoryError:
+            raise
+        except Exception as exc:
+            if partial:
+                _emit("error", kind="internal", reason=f"{type(exc).__name__}: {exc}"[:300],
+                      facts=partial)
+                return 1
+            _emit("refused", kind="corrupt",
+                  reason=f"androguard cannot read this file ({type(exc).__name__}: {exc})"[:300])
+            return 0
+        _emit("done", facts=facts.to_dict())
+        return 0
+    except MemoryError:
+        _emit("error", kind="memory", reason="memory limit", facts=partial or None)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

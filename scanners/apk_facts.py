@@ -1,0 +1,1024 @@
+"""Facts about an Android package, extracted once, in a bounded subprocess.
+
+This module and its worker (:mod:`scanners._apk_worker`) are the only code
+that touches androguard. Rules never look at an APK: they read the plain,
+JSON-serialisable :class:`ApkFacts` value returned by :func:`extract_facts`.
+
+Two stages:
+
+1. **In this process, cheaply** (:func:`inspect_zip`): the file size, the
+   ZIP end-of-central-directory record and the central directory only (no
+   entry is decompressed): entry count, declared total uncompressed size,
+   per-entry compression ratio, overlapping entries, path-traversal names,
+   presence of ``AndroidManifest.xml``, bundle detection (XAPK / APKS /
+   APKM). Refusals raise typed errors before any child process is started.
+2. **In a child process** (``python -I`` running :mod:`scanners._apk_worker`)
+   with ``RLIMIT_AS`` (memory) and ``RLIMIT_CPU`` set in the child, a wall
+   time enforced here (the child is killed on expiry), its working directory
+   and ``TMPDIR`` in a private temp dir, loguru silenced. The child parses
+   the manifest, resources, signatures and files, then the DEX string and
+   method-id tables (bounded by ``code_timeout`` and ``code_max_classes``),
+   and writes the facts back as JSON lines: a first line after the manifest
+   stage, so that a child killed during the code stage still yields partial
+   facts. Nothing from the sample is ever executed or written to disk.
+
+Bundles (XAPK, APKS, APKM, or any ZIP of APKs without a manifest) have their
+inner ``*.apk`` entries copied to a temp dir and each one extracted as above;
+the outer facts list them in :attr:`ApkFacts.inner`.
+
+Exceptions (all from :mod:`scanners.errors`)::
+
+    ScamscanError
+    ├── InputError
+    │   └── ApkError                 the file cannot be analysed as an APK
+    │       ├── NotAnApkError        not a ZIP (``kind``: not-zip, windows-executable,
+    │       │                        truncated, no-manifest, empty-bundle)
+    │       ├── ZipBombError         too many entries, too much declared data,
+    │       │                        a compression ratio or overlapping entries
+    │       └── ApkTooLargeError     the file is over ``max_file_bytes``
+    └── ScanIncomplete
+        └── ApkParseIncomplete       check ``apk_parse``: the child ran out of wall
+                                     time, CPU or memory, or died; ``facts`` holds
+                                     the partial facts, if any
+
+A malformed DEX (androguard's ``InvalidInstruction``, a bad header) is not an
+error: it is recorded in :attr:`CodeFacts.anti_analysis`, as the anti-analysis
+finding it is. Path-traversal entry names are recorded in
+:attr:`ZipFacts.suspicious_names`, not refused: androguard never extracts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from scanners.errors import InputError, ScanIncomplete
+
+SCHEMA_VERSION = 1
+"""Bumped whenever a field of :class:`ApkFacts` changes meaning or shape."""
+
+MAX_LIST = 500
+"""Longest list of strings (URLs, IPs…) kept in :class:`CodeFacts`."""
+
+MAX_INNER_APKS = 32
+"""Most inner APKs of a bundle that are extracted."""
+
+CHECK = "apk_parse"
+"""The check name carried by :class:`ApkParseIncomplete`."""
+
+# --------------------------------------------------------------------------- errors
+
+
+class ApkError(InputError):
+    """The file cannot be analysed as an APK; ``kind`` is a stable short code."""
+
+    kind = "apk-error"
+
+    def __init__(self, reason: str, kind: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        if kind is not None:
+            self.kind = kind
+
+
+class NotAnApkError(ApkError):
+    """Not a ZIP, a truncated ZIP, a renamed Windows executable, or no manifest."""
+
+    kind = "not-zip"
+
+
+class ZipBombError(ApkError):
+    """Refused before decompression: entry count, declared size or ratio."""
+
+    kind = "zip-bomb"
+
+
+class ApkTooLargeError(ApkError):
+    """The file is larger than :attr:`ApkLimits.max_file_bytes`."""
+
+    kind = "too-large"
+
+
+class ApkParseIncomplete(ScanIncomplete):
+    """The parse child was stopped (time, CPU, memory) or died.
+
+    ``facts`` holds what the child had established before it stopped (the
+    manifest stage, typically), or ``None``.
+    """
+
+    def __init__(self, reason: str, facts: ApkFacts | None = None) -> None:
+        super().__init__(CHECK, reason)
+        self.facts = facts
+
+
+# --------------------------------------------------------------------------- limits
+
+
+@dataclass(frozen=True, slots=True)
+class ApkLimits:
+    """Bounds on what one extraction may cost."""
+
+    max_file_bytes: int = 150 * 1024 * 1024
+    max_entries: int = 15_000
+    max_uncompressed: int = 1024 * 1024 * 1024
+    max_ratio: float = 200.0
+    ratio_min_bytes: int = 1024 * 1024
+    """Entries smaller than this are exempt from the ratio check."""
+    parse_timeout: float = 60.0
+    """Wall time of one child, in seconds (enforced by the parent)."""
+    memory: int = 1536 * 1024 * 1024
+    """``RLIMIT_AS`` of the child, in bytes."""
+    code_max_classes: int = 20_000
+    """Above this many classes (all DEX files together) the code stage is skipped."""
+    code_timeout: float = 30.0
+    """Wall time of the code stage inside the child, in seconds."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ApkLimits:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in (value or ()))
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _opt_bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+@dataclass(frozen=True, slots=True)
+class IntentFilter:
+    """One ``<intent-filter>``; data elements are flattened per attribute."""
+
+    actions: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    schemes: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    mime_types: tuple[str, ...] = ()
+    priority: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> IntentFilter:
+        return cls(
+            actions=_strs(d.get("actions")),
+            categories=_strs(d.get("categories")),
+            schemes=_strs(d.get("schemes")),
+            hosts=_strs(d.get("hosts")),
+            paths=_strs(d.get("paths")),
+            mime_types=_strs(d.get("mime_types")),
+            priority=_opt_int(d.get("priority")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """An activity, activity-alias, service, receiver or provider."""
+
+    kind: str
+    """``activity``, ``activity-alias``, ``service``, ``receiver`` or ``provider``."""
+    name: str
+    """Fully qualified class name (relative names expanded against the package)."""
+    exported: bool | None = None
+    """``android:exported`` as written, ``None`` when absent."""
+    effective_exported: bool = False
+    """What Android applies: explicit value, else ``True`` iff it has intent filters
+    (providers: else ``True`` below target SDK 17)."""
+    enabled: bool = True
+    permission: str | None = None
+    intent_filters: tuple[IntentFilter, ...] = ()
+    target_activity: str | None = None
+    """For an activity-alias, the activity it points to."""
+    meta_data: tuple[tuple[str, str], ...] = ()
+    """``(android:name, android:value or android:resource)`` pairs."""
+    authorities: str | None = None
+    """For a provider."""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["meta_data"] = [list(p) for p in self.meta_data]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Component:
+        return cls(
+            kind=str(d["kind"]),
+            name=str(d["name"]),
+            exported=_opt_bool(d.get("exported")),
+            effective_exported=bool(d.get("effective_exported", False)),
+            enabled=bool(d.get("enabled", True)),
+            permission=_opt_str(d.get("permission")),
+            intent_filters=tuple(IntentFilter.from_dict(f) for f in d.get("intent_filters", ())),
+            target_activity=_opt_str(d.get("target_activity")),
+            meta_data=tuple((str(a), str(b)) for a, b in d.get("meta_data", ())),
+            authorities=_opt_str(d.get("authorities")),
+        )
+
+    def has_action(self, action: str) -> bool:
+        return any(action in f.actions for f in self.intent_filters)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessibilityConfig:
+    """One resource variant (``res/xml/…``, ``res/xml-v22/…``) of an accessibility config."""
+
+    service: str
+    path: str
+    config: str = ""
+    """Resource configuration qualifier (``""`` for default, ``v22``…)."""
+    can_retrieve_window_content: bool | None = None
+    can_perform_gestures: bool | None = None
+    can_request_filter_key_events: bool | None = None
+    event_types: tuple[str, ...] = ()
+    """Names as in XML: ``typeAllMask`` or ``typeViewClicked``…"""
+    flags: tuple[str, ...] = ()
+    feedback_types: tuple[str, ...] = ()
+    package_names: tuple[str, ...] = ()
+    notification_timeout: int | None = None
+    description: str | None = None
+    settings_activity: str | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> AccessibilityConfig:
+        return cls(
+            service=str(d["service"]),
+            path=str(d["path"]),
+            config=str(d.get("config", "")),
+            can_retrieve_window_content=_opt_bool(d.get("can_retrieve_window_content")),
+            can_perform_gestures=_opt_bool(d.get("can_perform_gestures")),
+            can_request_filter_key_events=_opt_bool(d.get("can_request_filter_key_events")),
+            event_types=_strs(d.get("event_types")),
+            flags=_strs(d.get("flags")),
+            feedback_types=_strs(d.get("feedback_types")),
+            package_names=_strs(d.get("package_names")),
+            notification_timeout=_opt_int(d.get("notification_timeout")),
+            description=_opt_str(d.get("description")),
+            settings_activity=_opt_str(d.get("settings_activity")),
+            error=_opt_str(d.get("error")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceAdmin:
+    """One resource variant of a device-admin receiver's policy file."""
+
+    receiver: str
+    path: str
+    config: str = ""
+    policies: tuple[str, ...] = ()
+    """Tag names under ``<uses-policies>``: ``force-lock``, ``wipe-data``…"""
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DeviceAdmin:
+        return cls(
+            receiver=str(d["receiver"]),
+            path=str(d["path"]),
+            config=str(d.get("config", "")),
+            policies=_strs(d.get("policies")),
+            error=_opt_str(d.get("error")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    """A signing certificate, deduplicated by its DER SHA-256 across schemes."""
+
+    sha256: str
+    schemes: tuple[str, ...] = ()
+    """``v1``, ``v2``, ``v3``, ``v31`` — the schemes whose signers carry it."""
+    subject: str = ""
+    """RFC 4514 string."""
+    issuer: str = ""
+    not_before: str | None = None
+    """ISO 8601, UTC."""
+    not_after: str | None = None
+    serial: str = ""
+    """Hexadecimal."""
+    is_debug: bool = False
+    """Subject is ``CN=Android Debug`` (the SDK's debug key)."""
+    self_signed: bool = False
+    subject_fields: tuple[tuple[str, str], ...] = ()
+    """``(attribute short name, value)`` pairs of the subject, in order."""
+    key_algorithm: str = ""
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["subject_fields"] = [list(p) for p in self.subject_fields]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Certificate:
+        return cls(
+            sha256=str(d["sha256"]),
+            schemes=_strs(d.get("schemes")),
+            subject=str(d.get("subject", "")),
+            issuer=str(d.get("issuer", "")),
+            not_before=_opt_str(d.get("not_before")),
+            not_after=_opt_str(d.get("not_after")),
+            serial=str(d.get("serial", "")),
+            is_debug=bool(d.get("is_debug", False)),
+            self_signed=bool(d.get("self_signed", False)),
+            subject_fields=tuple((str(a), str(b)) for a, b in d.get("subject_fields", ())),
+            key_algorithm=str(d.get("key_algorithm", "")),
+            error=_opt_str(d.get("error")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DexFile:
+    """A DEX file: ``classes*.dex`` at the root, or a DEX found elsewhere (assets…)."""
+
+    name: str
+    size: int
+    classes: int | None = None
+    """``class_defs_size`` from the header, ``None`` if the header is unreadable."""
+    valid_header: bool = True
+    version: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DexFile:
+        return cls(
+            name=str(d["name"]),
+            size=int(d["size"]),
+            classes=_opt_int(d.get("classes")),
+            valid_header=bool(d.get("valid_header", True)),
+            version=_opt_str(d.get("version")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CodeFacts:
+    """What the DEX string and method tables (and a bounded code sweep) show."""
+
+    dex_files: tuple[DexFile, ...] = ()
+    classes: int = 0
+    strings: int = 0
+    """Number of strings read."""
+    urls: tuple[str, ...] = ()
+    ips: tuple[str, ...] = ()
+    websockets: tuple[str, ...] = ()
+    telegram_bot: tuple[str, ...] = ()
+    """Strings referencing the Telegram bot API (``api.telegram.org/bot…``, bot tokens)."""
+    firebase: tuple[str, ...] = ()
+    """Firebase database / storage / hosting URLs or hosts."""
+    api_refs: dict[str, int] = field(default_factory=dict)
+    """``{call name: method-id entries}`` from the method-id tables (always read)."""
+    api_calls: dict[str, int] = field(default_factory=dict)
+    """``{call name: invoke sites}`` from the instruction sweep (see ``instructions_complete``)."""
+    instructions_complete: bool = False
+    """The instruction sweep went through every method of every DEX."""
+    skipped_reason: str | None = None
+    """Why the code stage did not run (fully): ``too-many-classes``, ``timeout``…"""
+    anti_analysis: tuple[str, ...] = ()
+    """``invalid-instruction``, ``malformed-dex``, ``bad-dex-header``…"""
+    errors: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dex_files": [d.to_dict() for d in self.dex_files],
+            "classes": self.classes,
+            "strings": self.strings,
+            "urls": list(self.urls),
+            "ips": list(self.ips),
+            "websockets": list(self.websockets),
+            "telegram_bot": list(self.telegram_bot),
+            "firebase": list(self.firebase),
+            "api_refs": dict(self.api_refs),
+            "api_calls": dict(self.api_calls),
+            "instructions_complete": self.instructions_complete,
+            "skipped_reason": self.skipped_reason,
+            "anti_analysis": list(self.anti_analysis),
+            "errors": list(self.errors),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CodeFacts:
+        return cls(
+            dex_files=tuple(DexFile.from_dict(x) for x in d.get("dex_files", ())),
+            classes=int(d.get("classes", 0)),
+            strings=int(d.get("strings", 0)),
+            urls=_strs(d.get("urls")),
+            ips=_strs(d.get("ips")),
+            websockets=_strs(d.get("websockets")),
+            telegram_bot=_strs(d.get("telegram_bot")),
+            firebase=_strs(d.get("firebase")),
+            api_refs={str(k): int(v) for k, v in dict(d.get("api_refs", {})).items()},
+            api_calls={str(k): int(v) for k, v in dict(d.get("api_calls", {})).items()},
+            instructions_complete=bool(d.get("instructions_complete", False)),
+            skipped_reason=_opt_str(d.get("skipped_reason")),
+            anti_analysis=_strs(d.get("anti_analysis")),
+            errors=_strs(d.get("errors")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ZipFacts:
+    """What the central directory says (read without decompressing anything)."""
+
+    entries: int = 0
+    total_uncompressed: int = 0
+    total_compressed: int = 0
+    max_ratio: float = 0.0
+    suspicious_names: tuple[str, ...] = ()
+    """Absolute, ``..``-climbing, backslash or NUL-bearing names."""
+    duplicate_names: tuple[str, ...] = ()
+    encrypted_entries: int = 0
+    """Entries with the "encrypted" flag bit (an anti-analysis trick in APKs)."""
+    has_manifest: bool = False
+    bundle: str | None = None
+    """``xapk``, ``apks``, ``apkm`` or ``bundle`` when the ZIP holds APKs, else ``None``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ZipFacts:
+        return cls(
+            entries=int(d.get("entries", 0)),
+            total_uncompressed=int(d.get("total_uncompressed", 0)),
+            total_compressed=int(d.get("total_compressed", 0)),
+            max_ratio=float(d.get("max_ratio", 0.0)),
+            suspicious_names=_strs(d.get("suspicious_names")),
+            duplicate_names=_strs(d.get("duplicate_names")),
+            encrypted_entries=int(d.get("encrypted_entries", 0)),
+            has_manifest=bool(d.get("has_manifest", False)),
+            bundle=_opt_str(d.get("bundle")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AssetFact:
+    """A non-code file that may hide code: DEX/ZIP/ELF magic or high entropy."""
+
+    name: str
+    size: int
+    entropy: float
+    """Shannon entropy of the first 64 KiB, bits per byte."""
+    magic: str = ""
+    """``dex``, ``zip``, ``elf`` or ``""``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> AssetFact:
+        return cls(
+            name=str(d["name"]),
+            size=int(d["size"]),
+            entropy=float(d["entropy"]),
+            magic=str(d.get("magic", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ApkFacts:
+    """Everything the APK rules may look at. Plain data; crosses processes as JSON."""
+
+    sha256: str
+    size: int
+    file_name: str = ""
+    schema_version: int = SCHEMA_VERSION
+    package: str | None = None
+    label: str | None = None
+    version_code: str | None = None
+    version_name: str | None = None
+    min_sdk: int | None = None
+    target_sdk: int | None = None
+    split: str | None = None
+    """``split="…"`` of a split APK's manifest; ``None`` for a base APK."""
+    permissions: tuple[str, ...] = ()
+    declared_permissions: tuple[str, ...] = ()
+    application_class: str | None = None
+    """``<application android:name>``, fully qualified (packers set one)."""
+    debuggable: bool | None = None
+    components: tuple[Component, ...] = ()
+    launcher_activity: str | None = None
+    """First *enabled* activity or alias with MAIN + LAUNCHER; ``None`` if hidden."""
+    launcher_candidates: tuple[str, ...] = ()
+    """Every activity or alias with MAIN + LAUNCHER, enabled or not."""
+    accessibility: tuple[AccessibilityConfig, ...] = ()
+    device_admins: tuple[DeviceAdmin, ...] = ()
+    signed: bool = False
+    signature_schemes: tuple[str, ...] = ()
+    certificates: tuple[Certificate, ...] = ()
+    files: tuple[str, ...] = ()
+    native_libs: tuple[str, ...] = ()
+    """Paths of ``lib/<abi>/*.so`` (and any other ``*.so``)."""
+    suspicious_assets: tuple[AssetFact, ...] = ()
+    zip: ZipFacts = field(default_factory=ZipFacts)
+    code: CodeFacts | None = None
+    inner: tuple[ApkFacts, ...] = ()
+    """Inner APKs of a bundle (XAPK, APKS…), each extracted on its own."""
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    # -- helpers for rules -------------------------------------------------
+
+    @property
+    def is_bundle(self) -> bool:
+        return self.zip.bundle is not None
+
+    def all_apks(self) -> Iterator[ApkFacts]:
+        """This APK (unless it is a bundle) and every inner APK."""
+        if not self.is_bundle:
+            yield self
+        for inner in self.inner:
+            yield from inner.all_apks()
+
+    def components_of(self, kind: str) -> tuple[Component, ...]:
+        return tuple(c for c in self.components if c.kind == kind)
+
+    # -- (de)serialisation -------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "sha256": self.sha256,
+            "size": self.size,
+            "file_name": self.file_name,
+            "package": self.package,
+            "label": self.label,
+            "version_code": self.version_code,
+            "version_name": self.version_name,
+            "min_sdk": self.min_sdk,
+            "target_sdk": self.target_sdk,
+            "split": self.split,
+            "permissions": list(self.permissions),
+            "declared_permissions": list(self.declared_permissions),
+            "application_class": self.application_class,
+            "debuggable": self.debuggable,
+            "components": [c.to_dict() for c in self.components],
+            "launcher_activity": self.launcher_activity,
+            "launcher_candidates": list(self.launcher_candidates),
+            "accessibility": [a.to_dict() for a in self.accessibility],
+            "device_admins": [a.to_dict() for a in self.device_admins],
+            "signed": self.signed,
+            "signature_schemes": list(self.signature_schemes),
+            "certificates": [c.to_dict() for c in self.certificates],
+            "files": list(self.files),
+            "native_libs": list(self.native_libs),
+            "suspicious_assets": [a.to_dict() for a in self.suspicious_assets],
+            "zip": self.zip.to_dict(),
+            "code": None if self.code is None else self.code.to_dict(),
+            "inner": [i.to_dict() for i in self.inner],
+            "errors": list(self.errors),
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ApkFacts:
+        version = int(d.get("schema_version", SCHEMA_VERSION))
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"ApkFacts schema {version}, expected {SCHEMA_VERSION}")
+        code = d.get("code")
+        return cls(
+            schema_version=version,
+            sha256=str(d["sha256"]),
+            size=int(d["size"]),
+            file_name=str(d.get("file_name", "")),
+            package=_opt_str(d.get("package")),
+            label=_opt_str(d.get("label")),
+            version_code=_opt_str(d.get("version_code")),
+            version_name=_opt_str(d.get("version_name")),
+            min_sdk=_opt_int(d.get("min_sdk")),
+            target_sdk=_opt_int(d.get("target_sdk")),
+            split=_opt_str(d.get("split")),
+            permissions=_strs(d.get("permissions")),
+            declared_permissions=_strs(d.get("declared_permissions")),
+            application_class=_opt_str(d.get("application_class")),
+            debuggable=_opt_bool(d.get("debuggable")),
+            components=tuple(Component.from_dict(c) for c in d.get("components", ())),
+            launcher_activity=_opt_str(d.get("launcher_activity")),
+            launcher_candidates=_strs(d.get("launcher_candidates")),
+            accessibility=tuple(
+                AccessibilityConfig.from_dict(a) for a in d.get("accessibility", ())
+            ),
+            device_admins=tuple(DeviceAdmin.from_dict(a) for a in d.get("device_admins", ())),
+            signed=bool(d.get("signed", False)),
+            signature_schemes=_strs(d.get("signature_schemes")),
+            certificates=tuple(Certificate.from_dict(c) for c in d.get("certificates", ())),
+            files=_strs(d.get("files")),
+            native_libs=_strs(d.get("native_libs")),
+            suspicious_assets=tuple(
+                AssetFact.from_dict(a) for a in d.get("suspicious_assets", ())
+            ),
+            zip=ZipFacts.from_dict(d.get("zip") or {}),
+            code=None if code is None else CodeFacts.from_dict(code),
+            inner=tuple(ApkFacts.from_dict(i) for i in d.get("inner", ())),
+            errors=_strs(d.get("errors")),
+            warnings=_strs(d.get("warnings")),
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> ApkFacts:
+        return cls.from_dict(json.loads(text))
+
+
+# --------------------------------------------------------------------------- ZIP checks
+
+_EOCD = b"PK\x05\x06"
+_EOCD64_LOCATOR = b"PK\x06\x07"
+_EOCD64 = b"PK\x06\x06"
+_MAX_COMMENT = 0xFFFF
+
+
+def _read_entry_count(fp: Any, file_size: int) -> int | None:
+    """Entry count from the end-of-central-directory record (ZIP64 aware), or None.
+
+    Read before :class:`zipfile.ZipFile` builds one object per entry, so that a
+    ZIP with millions of entries is refused without building them.
+    """
+    tail_len = min(file_size, 22 + _MAX_COMMENT)
+    fp.seek(file_size - tail_len)
+    tail = fp.read(tail_len)
+    pos = tail.rfind(_EOCD)
+    if pos < 0 or len(tail) - pos < 22:
+        return None
+    (_, _, _, _, total, _, _, _) = struct.unpack("<4sHHHHIIH", tail[pos : pos + 22])
+    count = int(total)
+    loc = pos - 20
+    if loc >= 0 and tail[loc : loc + 4] == _EOCD64_LOCATOR:
+        (_, _, off64, _) = struct.unpack("<4sIQI", tail[loc : loc + 20])
+        if 0 <= off64 < file_size - 56:
+            fp.seek(off64)
+            rec = fp.read(56)
+            if rec[:4] == _EOCD64:
+                count = max(count, int(struct.unpack("<Q", rec[32:40])[0]))
+    return count
+
+
+def _is_suspicious_name(name: str) -> bool:
+    if not name or "\x00" in name or "\\" in name:
+        return True
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return True
+    return ".." in PurePosixPath(name).parts
+
+
+def _bundle_kind(path: Path, names: Sequence[str], has_manifest: bool) -> str | None:
+    if has_manifest:
+        return None
+    apks = [n for n in names if n.lower().endswith(".apk")]
+    if not apks:
+        return None
+    suffix = path.suffix.lower()
+    if "manifest.json" in names or suffix == ".xapk":
+        return "xapk"
+    if "info.json" in names or suffix == ".apkm":
+        return "apkm"
+    if "toc.pb" in names or suffix == ".apks":
+        return "apks"
+    return "bundle"
+
+
+def inspect_zip(path: Path, limits: ApkLimits = ApkLimits()) -> ZipFacts:
+    """Check the file cheaply (central directory only); raise an :class:`ApkError`.
+
+    Nothing is decompressed. Refuses: over ``max_file_bytes``, not a ZIP (a
+    Windows executable is named as such), truncated, more than ``max_entries``
+    entries, more than ``max_uncompressed`` declared bytes, an entry larger
+    than ``ratio_min_bytes`` compressed more than ``max_ratio`` times,
+    overlapping entries, no ``AndroidManifest.xml`` and no inner APK.
+    """
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise ApkTooLargeError(
+            f"the file is {size} bytes, over the limit of {limits.max_file_bytes}"
+        )
+    with path.open("rb") as fp:
+        head = fp.read(4)
+        if head[:2] == b"MZ":
+            raise NotAnApkError(
+                "this is a Windows executable, not an Android app", "windows-executable"
+            )
+        if head[:4] == b"\x7fELF":
+            raise NotAnApkError("this is a Linux/Android binary, not an app", "not-zip")
+        count = _read_entry_count(fp, size)
+        if count is None:
+            if head[:2] == b"PK":
+                raise NotAnApkError(
+                    "the ZIP file is truncated or corrupt (no central directory)", "truncated"
+                )
+            raise NotAnApkError("this is not a ZIP file, so not an Android app", "not-zip")
+        if count > limits.max_entries:
+            raise ZipBombError(
+                f"the archive has {count} entries, over the limit of {limits.max_entries}"
+            )
+        fp.seek(0)
+        try:
+            with zipfile.ZipFile(fp) as zf:
+                infos = zf.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as exc:
+            raise NotAnApkError(
+                f"the ZIP file is truncated or corrupt ({exc})", "truncated"
+            ) from exc
+
+    if len(infos) > limits.max_entries:
+        raise ZipBombError(
+            f"the archive has {len(infos)} entries, over the limit of {limits.max_entries}"
+        )
+    total = sum(i.file_size for i in infos)
+    if total > limits.max_uncompressed:
+        raise ZipBombError(
+            f"the archive declares {total} uncompressed bytes, "
+            f"over the limit of {limits.max_uncompressed}"
+        )
+    max_ratio = 0.0
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        max_ratio = max(max_ratio, ratio)
+        if info.file_size >= limits.ratio_min_bytes and ratio > limits.max_ratio:
+            raise ZipBombError(
+                f"entry {info.filename!r} expands {ratio:.0f} times "
+                f"({info.compress_size} to {info.file_size} bytes), "
+                f"over the limit of {limits.max_ratio:.0f}"
+            )
+        if info.header_offset + info.compress_size > size:
+            raise NotAnApkError(
+                f"the ZIP file is truncated (entry {info.filename!r} runs past the end)",
+                "truncated",
+            )
+    offsets: dict[int, str] = {}
+    for info in infos:
+        other = offsets.get(info.header_offset)
+        if other is not None and other != info.filename:
+            raise ZipBombError(
+                f"entries {other!r} and {info.filename!r} share their data (overlapping ZIP)"
+            )
+        offsets[info.header_offset] = info.filename
+
+    names = [i.filename for i in infos]
+    seen: set[str] = set()
+    duplicates: list[str] = []
+    for n in names:
+        if n in seen and n not in duplicates:
+            duplicates.append(n)
+        seen.add(n)
+    has_manifest = "AndroidManifest.xml" in seen
+    bundle = _bundle_kind(path, names, has_manifest)
+    if not has_manifest and bundle is None:
+        raise NotAnApkError(
+            "the archive has no AndroidManifest.xml, so it is not an Android app",
+            "no-manifest",
+        )
+    return ZipFacts(
+        entries=len(infos),
+        total_uncompressed=total,
+        total_compressed=sum(i.compress_size for i in infos),
+        max_ratio=round(max_ratio, 2),
+        suspicious_names=tuple(n for n in names if _is_suspicious_name(n))[:MAX_LIST],
+        duplicate_names=tuple(duplicates[:MAX_LIST]),
+        encrypted_entries=sum(1 for i in infos if i.flag_bits & 0x1),
+        has_manifest=has_manifest,
+        bundle=bundle,
+    )
+
+
+# --------------------------------------------------------------------------- the child
+
+_worker_starts = 0
+
+
+def worker_starts() -> int:
+    """How many parse children this process has started (for tests and metrics)."""
+    return _worker_starts
+
+
+_ROOT = str(Path(__file__).resolve().parent.parent)
+_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from scanners._apk_worker import main; sys.exit(main())"
+)
+
+
+_MEMORY_MARKERS = (
+    "MemoryError",
+    "Cannot allocate memory",
+    "failed to map segment",
+    "std::bad_alloc",
+    "out of memory",
+)
+
+
+def _last_json(lines: bytes) -> dict[str, Any] | None:
+    for raw in reversed(lines.splitlines()):
+        raw = raw.strip()
+        if not raw:
+            continue
+        with contextlib.suppress(ValueError):
+            value = json.loads(raw)
+            if isinstance(value, dict):
+                return value
+    return None
+
+
+def _partial(msg: dict[str, Any] | None) -> ApkFacts | None:
+    if msg is None or not isinstance(msg.get("facts"), dict):
+        return None
+    try:
+        return ApkFacts.from_dict(msg["facts"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _run_child(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
+    global _worker_starts
+    request = json.dumps(
+        {"path": str(path.resolve()), "limits": limits.to_dict(), "zip": zip_facts.to_dict()}
+    ).encode()
+    with tempfile.TemporaryDirectory(prefix="scamscan-apk-") as tmp:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "TMPDIR": tmp,
+            "HOME": tmp,
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONHASHSEED": "0",
+        }
+        _worker_starts += 1
+        started = time.monotonic()
+        proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
+            [sys.executable, "-I", "-c", _BOOT, _ROOT],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=tmp,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            out, err = proc.communicate(request, timeout=limits.parse_timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            elapsed = time.monotonic() - started
+            raise ApkParseIncomplete(
+                f"the app took longer than {limits.parse_timeout:g} s to parse "
+                f"(stopped after {elapsed:.1f} s)",
+                _partial(_last_json(out)),
+            ) from None
+    msg = _last_json(out)
+    if msg is not None and msg.get("status") == "done":
+        facts = _partial(msg)
+        if facts is not None:
+            return facts
+    if msg is not None and msg.get("status") == "refused":
+        kind = str(msg.get("kind", "not-zip"))
+        raise NotAnApkError(str(msg.get("reason", "not an Android app")), kind)
+    partial = _partial(msg) if msg is not None and msg.get("status") == "partial" else None
+    if msg is not None and msg.get("status") == "error" and msg.get("kind") == "memory":
+        partial = _partial(msg) or partial
+        raise ApkParseIncomplete(
+            f"the app needed more than {limits.memory // (1024 * 1024)} MB to parse", partial
+        )
+    tail = err.decode("utf-8", "replace")[-2000:]
+    if any(m in tail for m in _MEMORY_MARKERS):
+        raise ApkParseIncomplete(
+            f"the app needed more than {limits.memory // (1024 * 1024)} MB to parse", partial
+        )
+    rc = proc.returncode
+    if rc in (-24, 152):  # SIGXCPU
+        raise ApkParseIncomplete("the app used too much CPU time to parse", partial)
+    if msg is not None and msg.get("status") == "error":
+        raise ApkParseIncomplete(f"the parser failed: {msg.get('reason', '')}"[:300], partial)
+    last = tail.strip().splitlines()[-1:] or [f"exit status {rc}"]
+    raise ApkParseIncomplete(f"the parser died ({last[0][:200]})", partial)
+
+
+# --------------------------------------------------------------------------- bundles
+
+
+def _sha256_file(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with path.open("rb") as fp:
+        for chunk in iter(lambda: fp.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _extract_bundle(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
+    errors: list[str] = []
+    inner: list[ApkFacts] = []
+    with zipfile.ZipFile(path) as zf:
+        names = [
+            i
+            for i in zf.infolist()
+            if i.filename.lower().endswith(".apk") and not _is_suspicious_name(i.filename)
+        ]
+        if len(names) > MAX_INNER_APKS:
+            errors.append(f"bundle has {len(names)} APKs: only the first {MAX_INNER_APKS} read")
+            names = names[:MAX_INNER_APKS]
+        files = tuple(i.filename for i in zf.infolist())
+        with tempfile.TemporaryDirectory(prefix="scamscan-bundle-") as tmp:
+            for n, info in enumerate(names):
+                target = Path(tmp) / f"inner{n}.apk"
+                try:
+                    # ZipExtFile stops at the declared size, already checked.
+                    with zf.open(info) as src, target.open("wb") as dst:
+                        shutil.copyfileobj(src, dst, 1 << 20)
+                    facts = _extract_single(target, limits, nested=True)
+                except ApkParseIncomplete as exc:
+                    errors.append(f"{info.filename}: {exc.reason}")
+                    if exc.facts is not None:
+                        facts = exc.facts
+                    else:
+                        continue
+                except (ApkError, zipfile.BadZipFile, OSError, EOFError) as exc:
+                    errors.append(f"{info.filename}: {exc}")
+                    continue
+                inner.append(replace(facts, file_name=info.filename))
+    if not inner:
+        raise NotAnApkError(
+            "the bundle holds no APK that could be read" + (f": {errors[0]}" if errors else ""),
+            "empty-bundle",
+        )
+    base = next((i for i in inner if i.split is None and i.package), inner[0])
+    return ApkFacts(
+        sha256=_sha256_file(path),
+        size=path.stat().st_size,
+        file_name=path.name,
+        package=base.package,
+        label=base.label,
+        version_code=base.version_code,
+        version_name=base.version_name,
+        min_sdk=base.min_sdk,
+        target_sdk=base.target_sdk,
+        files=files[:20_000],
+        zip=zip_facts,
+        inner=tuple(inner),
+        errors=tuple(errors),
+        warnings=(f"bundle ({zip_facts.bundle}) of {len(inner)} APKs",),
+    )
+
+
+# --------------------------------------------------------------------------- API
+
+
+def _extract_single(path: Path, limits: ApkLimits, *, nested: bool = False) -> ApkFacts:
+    zip_facts = inspect_zip(path, limits)
+    if zip_facts.bundle is not None:
+        if nested:
+            raise NotAnApkError("a bundle inside a bundle is not read", "nested-bundle")
+        return _extract_bundle(path, zip_facts, limits)
+    facts = _run_child(path, zip_facts, limits)
+    return replace(facts, file_name=path.name)
+
+
+def extract_facts(path: Path, *, limits: ApkLimits = ApkLimits()) -> ApkFacts:
+    """The facts about the APK (or XAPK/APKS bundle) at ``path``.
+
+    Raises :class:`NotAnApkError`, :class:`ZipBombError` or
+    :class:`ApkTooLargeError` for files that are refused, and
+    :class:`ApkParseIncomplete` (a :class:`ScanIncomplete`) when the parse
+    child is stopped; see the module docstring.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise NotAnApkError(f"no such file: {path.name}", "not-found")
+    return _extract_single(path, limits)
