@@ -1,0 +1,289 @@
+"""Every APK rule, with cases where it must and must not match.
+
+Most cases are facts built as plain values (the rules are pure functions of
+:class:`ApkFacts`); the committed fixtures check the same rules end to end
+through real androguard in tests at the bottom.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scanners import rules
+from scanners.apk import ApkScanner, random_package
+from scanners.apk_facts import (
+    AccessibilityConfig,
+    ApkFacts,
+    AssetFact,
+    Certificate,
+    CodeFacts,
+    Component,
+    DeviceAdmin,
+    IntentFilter,
+    ZipFacts,
+    extract_facts,
+)
+from scanners.apk_report import scan_apk_path
+from scanners.findings import Verdict, aggregate
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "apk"
+NOW = datetime(2030, 1, 1, tzinfo=UTC)  # fixtures' fresh keys are then years old
+P = "android.permission."
+
+GOOD_CERT = Certificate(
+    sha256="ab" * 32, schemes=("v1", "v2", "v3"), subject="CN=Example,O=Example Ltd,C=VN",
+    issuer="CN=Example,O=Example Ltd,C=VN", not_before="2020-01-01T00:00:00+00:00",
+    not_after="2050-01-01T00:00:00+00:00",
+    subject_fields=(("CN", "Example"), ("O", "Example Ltd"), ("C", "VN")))
+LAUNCHER = Component("activity", "org.example.Main", intent_filters=(IntentFilter(
+    actions=("android.intent.action.MAIN",),
+    categories=("android.intent.category.LAUNCHER",)),))
+A11Y = Component("service", "org.example.A11y", permission=P + "BIND_ACCESSIBILITY_SERVICE",
+                 intent_filters=(IntentFilter(
+                     actions=("android.accessibilityservice.AccessibilityService",)),))
+
+
+def app(**kw: Any) -> ApkFacts:
+    """A plain, well-behaved app; keyword arguments change what a case needs."""
+    base: dict[str, Any] = {
+        "sha256": "00" * 32, "size": 1000, "file_name": "x.apk", "package": "org.example.app",
+        "label": "Example", "permissions": (P + "INTERNET",), "components": (LAUNCHER,),
+        "launcher_activity": "org.example.Main", "signed": True,
+        "signature_schemes": ("v1", "v2", "v3"), "certificates": (GOOD_CERT,),
+        "code": CodeFacts(), "zip": ZipFacts(entries=5, has_manifest=True),
+    }
+    base.update(kw)
+    return ApkFacts(**base)
+
+
+def cert(**kw: Any) -> Certificate:
+    return dataclasses.replace(GOOD_CERT, **kw)
+
+
+SMS = (P + "INTERNET", P + "READ_SMS", P + "RECEIVE_SMS")
+RANDOM_PKG = "zjt.spoehyloohrstq.uaeldgadozprbyk"
+
+# rule id -> (facts on which it must fire, facts on which it must not)
+CASES: dict[str, tuple[list[ApkFacts], list[ApkFacts]]] = {
+    "APK-IMP-001": ([app(label="Vietcombank", package="com.vcb.update"),
+                     app(label="VNeID - Định danh", package="vn.vneid.app")],
+                    [app(), app(label="Vietcombank", package="com.VCB")]),
+    "APK-IMP-002": ([app(label="VNeID", package="com.vnid")],
+                    [app(), app(label="VNeID", package="vn.other")]),
+    "APK-IMP-003": ([app(label="Dịch vụ công", package="vn.gov.dvc"),
+                     app(label="Bộ Công An", package="x.y.z"),
+                     app(label="DICH VU CONG", package="a.b.c")],
+                    [app(), app(label="Công cụ", package="a.b.c")]),
+    "APK-IMP-004": ([app(label="Google Play", package="com.x.y"),
+                     app(label="System Service", package="com.tencent.mm"),
+                     app(label="Corona", package="com.facebook")],
+                    [app(), app(label="WeChat", package="com.tencent.mm"),
+                     app(label="Facebook", package="com.facebook.katana")]),
+    "APK-PKG-001": ([app(package=RANDOM_PKG), app(package="ivsi.waowcnc.uih")],
+                    [app(), app(package="jakhar.aseem.diva"), app(package="a2dp.Vol"),
+                     app(package="com.teleca.jamendo")]),
+    "APK-CAP-001": ([app(components=(LAUNCHER, A11Y))], [app()]),
+    "APK-CAP-002": ([app(components=(LAUNCHER, A11Y), accessibility=(AccessibilityConfig(
+        "org.example.A11y", "res/xml/a.xml", can_retrieve_window_content=True),))],
+                    [app(components=(LAUNCHER, A11Y), accessibility=(AccessibilityConfig(
+                        "org.example.A11y", "res/xml/a.xml",
+                        can_retrieve_window_content=False, can_perform_gestures=False),))]),
+    "APK-CAP-003": ([app(permissions=SMS)], [app()]),
+    "APK-CAP-004": ([app(components=(LAUNCHER, Component("receiver", "org.example.Sms",
+                                                         intent_filters=(IntentFilter(
+        actions=("android.provider.Telephony.SMS_RECEIVED",), priority=999),))))],
+                    [app()]),
+    "APK-CAP-005": ([app(permissions=(P + "SEND_SMS",)),
+                     app(code=CodeFacts(api_refs={"SmsManager.sendTextMessage": 1}))],
+                    [app()]),
+    "APK-CAP-006": ([app(permissions=(P + "SYSTEM_ALERT_WINDOW",))], [app()]),
+    "APK-CAP-007": ([app(components=(LAUNCHER, Component(
+        "receiver", "org.example.Admin", permission=P + "BIND_DEVICE_ADMIN")),
+        device_admins=(DeviceAdmin("org.example.Admin", "res/xml/d.xml",
+                                   policies=("wipe-data",)),))], [app()]),
+    "APK-CAP-008": ([app(components=(LAUNCHER, Component(
+        "service", "org.example.N", permission=P + "BIND_NOTIFICATION_LISTENER_SERVICE")))],
+                    [app()]),
+    "APK-CAP-009": ([app(permissions=(P + "REQUEST_INSTALL_PACKAGES",))], [app()]),
+    "APK-CAP-010": ([app(permissions=(P + "QUERY_ALL_PACKAGES",))], [app()]),
+    "APK-CAP-011": ([app(permissions=(P + "REQUEST_IGNORE_BATTERY_OPTIMIZATIONS",))], [app()]),
+    "APK-CAP-012": ([app(components=(LAUNCHER, Component("receiver", "org.example.Boot",
+                                                         intent_filters=(IntentFilter(
+        actions=("android.intent.action.BOOT_COMPLETED",)),))))], [app()]),
+    "APK-CAP-013": ([app(code=CodeFacts(api_refs={
+        "MediaProjectionManager.createScreenCaptureIntent": 1}))], [app()]),
+    "APK-CAP-014": ([app(launcher_activity=None, components=(Component(
+        "activity", "org.example.Hidden"),))], [app(), app(split="config.arm64_v8a",
+                                                            launcher_activity=None)]),
+    "APK-CAP-015": ([app(permissions=(P + "READ_CALL_LOG",))], [app()]),
+    "APK-CAP-016": ([app(permissions=(*SMS, P + "RECORD_AUDIO", P + "CAMERA",
+                                      P + "READ_CONTACTS"))],
+                    [app(permissions=(P + "RECORD_AUDIO", P + "CAMERA", P + "READ_CONTACTS"))]),
+    "APK-CAP-020": ([app(components=(LAUNCHER, A11Y), permissions=SMS)],
+                    [app(components=(LAUNCHER, A11Y)), app(permissions=SMS)]),
+    "APK-CODE-001": ([app(code=CodeFacts(api_refs={"AccessibilityService.dispatchGesture": 1}))],
+                     [app(code=CodeFacts(api_refs={"AccessibilityNodeInfo.performAction": 9}))]),
+    "APK-CODE-002": ([app(code=CodeFacts(api_refs={"DevicePolicyManager.lockNow": 1}))],
+                     [app(code=CodeFacts(api_refs={"DevicePolicyManager.isAdminActive": 1}))]),
+    "APK-CODE-003": ([app(code=CodeFacts(api_refs={"DexClassLoader.<init>": 1}))], [app()]),
+    "APK-CERT-001": ([app(certificates=(cert(is_debug=True, subject="CN=Android Debug"),))],
+                     [app()]),
+    "APK-CERT-002": ([app(signed=False, signature_schemes=(), certificates=())], [app()]),
+    "APK-CERT-003": ([app(signature_schemes=("v1",))], [app()]),
+    "APK-CERT-004": ([app(certificates=(cert(not_before="2029-12-20T00:00:00+00:00"),))],
+                     [app(), app(certificates=(cert(not_before="2031-01-01T00:00:00+00:00"),))]),
+    "APK-CERT-005": ([app(certificates=(cert(subject="CN=aaa",
+                                              subject_fields=(("CN", "aaa"),)),)),
+                      app(certificates=(cert(subject_fields=(("CN", "Unknown"),
+                                                             ("O", "Unknown"))),))],
+                     [app()]),
+    "APK-URL-001": ([app(code=CodeFacts(urls=("https://dichvucong-gov.com/api",)))],
+                    [app(code=CodeFacts(urls=("https://dichvucong.gov.vn/",
+                                              "https://www.google.com/")))]),
+    "APK-URL-002": ([app(code=CodeFacts(telegram_bot=(
+        "https://api.telegram.org/bot123:SECRET/sendMessage",)))], [app()]),
+    "APK-URL-003": ([app(code=CodeFacts(websockets=("wss://c2.example/ws",))),
+                     app(code=CodeFacts(urls=("http://203.0.113.7:8080/",),
+                                        ips=("203.0.113.7",)))], [app()]),
+    "APK-PACK-001": ([app(native_libs=("lib/arm64-v8a/libsandhook.so",
+                                       "lib/arm64-v8a/libv++.so")),
+                      app(native_libs=("lib/armeabi-v7a/libjiagu.so",))],
+                     [app(native_libs=("lib/arm64-v8a/libc++_shared.so",))]),
+    "APK-PACK-002": ([app(suspicious_assets=(AssetFact("assets/x.dat", 40_000, 7.99, ""),
+                                             )),
+                      app(suspicious_assets=(AssetFact("assets/p.bin2", 900, 3.0, "dex"),))],
+                     [app(suspicious_assets=(AssetFact("assets/a.png", 90_000, 7.99, ""),))]),
+    "APK-ANTI-001": ([app(code=CodeFacts(anti_analysis=("invalid-instruction",)))], [app()]),
+    "APK-ZIP-001": ([app(zip=ZipFacts(entries=6, has_manifest=True,
+                                      suspicious_names=("../../evil.txt",)))], [app()]),
+}
+
+
+def ids(facts: ApkFacts, scanner: Callable[[], ApkScanner] | None = None) -> set[str]:
+    s = scanner() if scanner else ApkScanner(now=lambda: NOW)
+    return {f.rule_id for f in s.check(facts)}
+
+
+def test_every_apk_rule_has_cases() -> None:
+    apk_rules = {r for r in rules.CATALOGUE if r.startswith("APK-") and r != "APK-OFF-001"}
+    assert set(CASES) == apk_rules
+
+
+@pytest.mark.parametrize(("rule_id", "facts"),
+                         [(r, f) for r, (pos, _) in CASES.items() for f in pos])
+def test_apk_rule_fires(rule_id: str, facts: ApkFacts) -> None:
+    assert rule_id in ids(facts)
+
+
+@pytest.mark.parametrize(("rule_id", "facts"),
+                         [(r, f) for r, (_, neg) in CASES.items() for f in neg])
+def test_apk_rule_does_not_fire(rule_id: str, facts: ApkFacts) -> None:
+    assert rule_id not in ids(facts)
+
+
+def test_official_app_with_known_signer_is_official() -> None:
+    from scanners.apk import AppRegistry, OfficialApp, app_registry
+
+    reg = app_registry()
+    known = AppRegistry(
+        tuple(OfficialApp(a.name, a.package, a.kind, a.label_terms,
+                          frozenset({"ab" * 32}) if a.package == "com.vnid" else a.signers)
+              for a in reg.apps), reg.gov_label_terms, reg.well_known)
+    s = ApkScanner(registry=known, now=lambda: NOW)
+    found = s.check(app(package="com.vnid", label="VNeID",
+                        permissions=(P + "INTERNET", P + "CAMERA")))
+    agg = aggregate(found)
+    assert "APK-OFF-001" in {f.rule_id for f in found}
+    assert "APK-IMP-002" not in {f.rule_id for f in found}
+    assert agg.verdict is Verdict.OFFICIAL
+    # The same package signed by someone else is not official.
+    other = s.check(app(package="com.vnid", label="VNeID",
+                        certificates=(cert(sha256="cd" * 32),)))
+    assert "APK-IMP-002" in {f.rule_id for f in other}
+
+
+def test_random_package_detector_reports_segments() -> None:
+    assert random_package(RANDOM_PKG) == ["spoehyloohrstq", "uaeldgadozprbyk"]
+    assert random_package("com.google.android.apps.maps") == []
+
+
+def test_telegram_token_is_redacted_in_evidence() -> None:
+    s = ApkScanner(now=lambda: NOW)
+    f = next(f for f in s.check(app(code=CodeFacts(telegram_bot=(
+        "https://api.telegram.org/bot123456:SECRETTOKEN/sendMessage",))))
+        if f.rule_id == "APK-URL-002")
+    assert "SECRETTOKEN" not in repr(f.evidence)
+    assert "bot123456" in repr(f.evidence)
+
+
+# --- end to end on the committed fixtures (real androguard) -----------------
+
+@pytest.mark.parametrize(("name", "verdict", "must"), [
+    ("fake_dichvucong.apk", Verdict.DANGEROUS,
+     {"APK-IMP-003", "APK-CAP-020", "APK-CAP-001", "APK-CAP-002", "APK-CAP-007",
+      "APK-URL-001", "APK-URL-002", "APK-URL-003", "APK-CODE-001", "APK-CERT-005"}),
+    ("fake_vneid.apk", Verdict.DANGEROUS, {"APK-IMP-002", "APK-CAP-020"}),
+    ("hidden_launcher.apk", Verdict.SUSPICIOUS, {"APK-CAP-014", "APK-IMP-004"}),
+    ("benign_notes.apk", Verdict.NO_KNOWN_RISK, set()),
+    ("debug_signed.apk", Verdict.NO_KNOWN_RISK, {"APK-CERT-001", "APK-CERT-003"}),
+    ("unsigned.apk", Verdict.NO_KNOWN_RISK, {"APK-CERT-002"}),
+    ("bad_dex.apk", Verdict.DANGEROUS, {"APK-ANTI-001"}),
+    ("traversal.apk", Verdict.SUSPICIOUS, {"APK-ZIP-001"}),
+])
+def test_fixture_verdicts(name: str, verdict: Verdict, must: set[str]) -> None:
+    facts = extract_facts(FIXTURES / name)
+    found = ApkScanner(now=lambda: NOW).check(facts)
+    agg = aggregate(found)
+    got = {f.rule_id for f in found}
+    assert must <= got, (name, got)
+    if verdict is Verdict.SUSPICIOUS:
+        assert agg.verdict in (Verdict.SUSPICIOUS, Verdict.DANGEROUS), (name, agg)
+    else:
+        assert agg.verdict is verdict, (name, agg.risk_score, got)
+
+
+def test_bundle_reports_inner_apks_together() -> None:
+    for name in ("bundle.xapk", "bundle.apks"):
+        result = scan_apk_path(FIXTURES / name)
+        report = result.report("en")
+        assert result.ok, result.error
+        inner = report["app"]["inner"]
+        assert len(inner) == 2 and {i["split"] for i in inner} == {None, "config.arm64_v8a"}
+        sms = [f for f in report["findings"] if f["rule_id"] == "APK-CAP-003"]
+        assert sms and sms[0]["evidence"]["apk"].endswith(".apk")
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("not_zip.apk", "not-zip"), ("windows.apk", "windows-executable"),
+    ("truncated.apk", "truncated"), ("no_manifest.apk", "no-manifest"),
+])
+def test_refused_files_give_a_clear_error(name: str, kind: str) -> None:
+    result = scan_apk_path(FIXTURES / name)
+    report = result.report("en")
+    assert not result.ok and result.error_kind == kind
+    assert report["error"] and report["verdict"] is None and report["sha256"]
+
+
+def test_zip_bomb_and_entry_flood_are_refused() -> None:
+    for name in ("zip_bomb.apk", "many_entries.apk"):
+        result = scan_apk_path(FIXTURES / name)
+        assert not result.ok
+        assert "limit" in (result.error or "")
+
+
+def test_report_round_trips_through_json_and_languages_differ() -> None:
+    result = scan_apk_path(FIXTURES / "fake_vneid.apk")
+    again = type(result).from_json(result.to_json())
+    assert again.report("en") == result.report("en")
+    vi, en = result.report("vi"), result.report("en")
+    assert vi["verdict"] == en["verdict"] == "dangerous"
+    assert vi["reasons"] != en["reasons"]
+    assert en["package"] == "com.vnid" and en["label"] == "VNeID"
+    perms = {p["name"]: p for p in en["app"]["permissions"]}
+    assert perms["android.permission.READ_SMS"]["dangerous"] is True
