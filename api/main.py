@@ -3,13 +3,16 @@
 Run it with ``scamscan serve`` or ``uvicorn api.main:app``. Routes:
 
 * ``POST /v1/url-scans``: scan one link offline and explain the score;
+* ``POST /v1/apk-scans``: upload an Android app (multipart ``file``) to scan;
+* ``GET /v1/scans/{scan_id}``: the status of an APK scan and, once done, its report;
 * ``GET /v1/rules``: the rule catalogue and the verdict thresholds;
 * ``GET /healthz``: liveness, version and the bundled lists;
 * ``/docs`` and ``/openapi.json``.
 
 No domain logic lives here: the report comes from
-:func:`scanners.report.scan_url`, errors become problem+json in
-:mod:`api.problems`.
+:func:`scanners.report.scan_url` (links) or :func:`scanners.apk_report.scan_apk_path`
+run by :mod:`api.jobs` on samples stored by :mod:`api.samples` (apps); errors
+become problem+json in :mod:`api.problems`.
 """
 
 from __future__ import annotations
@@ -19,24 +22,32 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from functools import lru_cache
 from importlib import metadata
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.jobs import Job, JobManager, QueueFull, Status
 from api.problems import (
     EXCEPTION_HANDLERS,
     PROBLEM_JSON,
+    TYPE_BUSY,
+    TYPE_NOT_FOUND,
     BodySizeLimitMiddleware,
+    ProblemException,
     problem_responses,
 )
+from api.samples import FIELD, MULTIPART_OVERHEAD, SampleStore
 from api.settings import Settings, get_settings
 from api.wiring import LiveScanners, build_live
 from scanners import rules
+from scanners.apk_facts import ApkLimits
 from scanners.base import Scanner
 from scanners.fetch import Resolver
 from scanners.findings import DANGEROUS_AT, SUSPICIOUS_AT, Verdict
@@ -137,6 +148,60 @@ class UrlReport(BaseModel):
     incomplete: list[IncompleteOut]
 
 
+class ApkReport(BaseModel):
+    """The explained report for one Android app (or XAPK/APKS bundle)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    input: str = Field(description="The uploaded file's name (display only).")
+    sha256: str
+    size: int = Field(description="Bytes of the uploaded file.")
+    package: str | None
+    label: str | None = Field(description="The app's name as the launcher shows it.")
+    risk_score: int = Field(ge=0, le=100)
+    verdict: Verdict
+    reasons: list[str]
+    findings: list[FindingOut]
+    incomplete: list[IncompleteOut]
+    scanner_version: str
+    app: dict[str, Any] | None = Field(
+        default=None,
+        description="A summary of the app for people: versions, permissions, components, "
+        "accessibility configs, certificates, embedded URLs, native libraries, inner APKs "
+        "of a bundle.",
+    )
+
+
+class ScanJobOut(BaseModel):
+    """An APK scan: its status and, once `done`, its report."""
+
+    scan_id: str = Field(description="Unique id of this scan (uuid4, hex).")
+    kind: Literal["apk"]
+    status: Status = Field(
+        description="`queued` → `running` → `done` (with `report`) or `failed` (with "
+        "`reason`). A file that is not an Android app (not a ZIP, a Windows executable, "
+        "a truncated archive, a zip bomb, no manifest) ends `failed`."
+    )
+    status_url: str = Field(description="Where to poll this scan: `/v1/scans/{scan_id}`.")
+    created: datetime
+    started: datetime | None
+    finished: datetime | None
+    sha256: str = Field(description="SHA-256 of the uploaded file (its storage address).")
+    input: str = Field(description="The uploaded file's name (sanitised, display only).")
+    size: int
+    deduplicated: bool = Field(
+        description="`true` when no new scan ran for this upload: the same file was already "
+        "scanned (or is being scanned) by the same scanner version."
+    )
+    reason: str | None = Field(default=None, description="Only when `failed`: why.")
+    error_kind: str | None = Field(
+        default=None,
+        description="Only when `failed`: a code, e.g. `not-zip`, `windows-executable`, "
+        "`truncated`, `zip-bomb`, `no-manifest`, `timeout`, `worker-lost`.",
+    )
+    report: ApkReport | None = Field(default=None, description="Only when `done`.")
+
+
 class RuleOut(BaseModel):
     id: str
     points: int
@@ -189,9 +254,30 @@ def get_live(request: Request) -> LiveScanners:
     return live
 
 
+def get_jobs(request: Request) -> JobManager:
+    jobs: JobManager = request.app.state.jobs
+    return jobs
+
+
+def get_samples(request: Request) -> SampleStore:
+    samples: SampleStore = request.app.state.samples
+    return samples
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ScannerDep = Annotated[OfflineURLScanner, Depends(get_scanner)]
 LiveDep = Annotated[LiveScanners, Depends(get_live)]
+JobsDep = Annotated[JobManager, Depends(get_jobs)]
+SamplesDep = Annotated[SampleStore, Depends(get_samples)]
+LangQuery = Annotated[
+    Lang | None,
+    Query(description="Language of titles and reasons; the server default (`vi`) when absent."),
+]
+WaitQuery = Annotated[
+    float,
+    Query(ge=0, le=60, description="Seconds (0-60) to wait for the scan to finish before "
+          "answering; 0 answers at once."),
+]
 
 
 def require_json(request: Request) -> None:
@@ -220,6 +306,85 @@ async def create_url_scan(
         scanners += live.scanners
     report = await scan_url(body.url, scanners, lang)
     return {"scan_id": uuid.uuid4().hex, **report}
+
+
+def _status_url(scan_id: str) -> str:
+    return f"/v1/scans/{scan_id}"
+
+
+async def _job_view(job: Job, jobs: JobManager, lang: str) -> dict[str, Any]:
+    status, started = job.view_status()
+    out: dict[str, Any] = {
+        "scan_id": job.scan_id,
+        "kind": job.kind,
+        "status": status,
+        "status_url": _status_url(job.scan_id),
+        "created": job.created,
+        "started": started,
+        "finished": job.finished,
+        "sha256": job.sha256,
+        "input": job.input,
+        "size": job.size,
+        "deduplicated": job.deduplicated,
+    }
+    if status == "failed":
+        out["reason"] = job.reason or "the scan failed"
+        out["error_kind"] = job.error_kind
+    if status == "done":
+        result = await jobs.result(job)
+        if result is None:
+            raise ProblemException(503, "The stored report of this scan is unavailable; "
+                                   "upload the file again.", title="Report unavailable")
+        out["report"] = result.report(lang)
+    return out
+
+
+async def create_apk_scan(
+    request: Request,
+    response: Response,
+    jobs: JobsDep,
+    samples: SamplesDep,
+    settings: SettingsDep,
+    lang: LangQuery = None,
+    wait: WaitQuery = 0,
+) -> dict[str, Any]:
+    """Upload an Android app (APK, XAPK or APKS) as the multipart field `file`.
+
+    202 with the scan's `status_url` to poll, or 200 with the report when the
+    same file was already scanned or `wait` was given and the scan finished in
+    time. The file is stored by its SHA-256 and never served back.
+    """
+    sample = await samples.receive(request)
+    try:
+        job = await jobs.submit(sample)
+    except QueueFull as e:
+        raise ProblemException(503, f"The APK scanner is busy ({e}); try again in a minute.",
+                               type_=TYPE_BUSY, title="Busy",
+                               headers={"retry-after": "60"}) from None
+    finished = await jobs.wait(job, wait)
+    body = await _job_view(job, jobs, lang or settings.default_lang)
+    if finished:
+        response.status_code = 200
+    else:
+        response.headers["location"] = body["status_url"]
+    return body
+
+
+async def get_scan(
+    scan_id: Annotated[str, PathParam(max_length=64, description="The id from the upload.")],
+    jobs: JobsDep,
+    settings: SettingsDep,
+    lang: LangQuery = None,
+    wait: WaitQuery = 0,
+) -> dict[str, Any]:
+    """The status of an APK scan and, once it is `done`, its report."""
+    job = jobs.get(scan_id)
+    if job is None:
+        raise ProblemException(
+            404, "There is no scan with this id: it was never created or it is too old to be "
+            "remembered (upload the file again).", type_=TYPE_NOT_FOUND, title="Unknown scan")
+    await jobs.wait(job, wait)
+    return await _job_view(job, jobs, lang or settings.default_lang)
 
 
 @lru_cache(maxsize=1)
@@ -269,19 +434,45 @@ def _bundled_lists() -> list[dict[str, Any]]:
     return [{"name": s.name, "entries": s.entries} for s in sources]
 
 
+def _apk_parts(settings: Settings) -> tuple[SampleStore, JobManager]:
+    """The sample store and the embedded job manager, their directories made."""
+    samples = SampleStore(settings.data_dir / "samples", max_bytes=settings.max_apk_bytes)
+    samples.open()
+    jobs = JobManager(
+        settings.data_dir / "reports",
+        workers=settings.apk_workers,
+        timeout=settings.apk_job_timeout,
+        limits=ApkLimits(max_file_bytes=settings.max_apk_bytes),
+        max_records=settings.apk_max_records,
+        max_pending=settings.apk_max_pending,
+    )
+    jobs.open()
+    return samples, jobs
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
     # Loading the bundled lists takes about half a second: off the event loop.
     app.state.scanner = await anyio.to_thread.run_sync(default_scanner)
     app.state.lists = await anyio.to_thread.run_sync(_bundled_lists)
     app.state.live = build_live(app.state.settings, app.state.scanner,
                                 resolver=app.state.resolver)
+    try:
+        app.state.samples, app.state.jobs = await anyio.to_thread.run_sync(
+            _apk_parts, settings)
+    except BaseException:
+        await app.state.live.aclose()
+        raise
     log.info("scamscan %s ready: %d rules, %d lists", VERSION, len(rules.CATALOGUE),
              len(app.state.lists))
     try:
         yield
     finally:
-        await app.state.live.aclose()
+        try:
+            await app.state.jobs.aclose()
+        finally:
+            await app.state.live.aclose()
 
 
 class AccessLogMiddleware:
@@ -368,11 +559,48 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         tags=["scans"],
         summary="Scan a link",
     )
+    app.add_api_route(
+        "/v1/apk-scans",
+        create_apk_scan,
+        methods=["POST"],
+        status_code=202,
+        response_model=ScanJobOut,
+        response_model_exclude_unset=True,
+        responses={
+            200: {"description": "Finished: the same file was already scanned, or the scan "
+                  "ended within `wait`.", "model": ScanJobOut},
+            **problem_responses(400, 413, 415, 422, 503),
+        },
+        openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
+            "schema": {"type": "object", "required": [FIELD], "properties": {FIELD: {
+                "type": "string", "format": "binary",
+                "description": f"The APK, XAPK or APKS file (at most {settings.max_apk_bytes} "
+                "bytes).",
+            }}},
+        }}}},
+        tags=["scans"],
+        summary="Scan an Android app",
+    )
+    app.add_api_route(
+        "/v1/scans/{scan_id}",
+        get_scan,
+        methods=["GET"],
+        response_model=ScanJobOut,
+        response_model_exclude_unset=True,
+        responses=problem_responses(404, 422, 503),
+        tags=["scans"],
+        summary="Status and report of an APK scan",
+    )
     app.add_api_route("/v1/rules", list_rules, methods=["GET"], response_model=RulesOut,
                       tags=["rules"], summary="The rule catalogue")
     app.add_api_route("/healthz", healthz, methods=["GET"], response_model=Health,
                       tags=["health"], summary="Health check")
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        # The upload has its own bound: the file limit plus the multipart framing.
+        path_limits={"/v1/apk-scans": settings.max_apk_bytes + MULTIPART_OVERHEAD},
+    )
     app.add_middleware(AccessLogMiddleware)
     app.openapi = _problem_only_openapi(app)  # type: ignore[method-assign]
     return app

@@ -14,7 +14,7 @@ echoed back or logged.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -40,6 +40,9 @@ TYPE_DATA = _TYPE_BASE + "data-unavailable"
 TYPE_BODY_TOO_LARGE = _TYPE_BASE + "body-too-large"
 TYPE_UNSUPPORTED_MEDIA = _TYPE_BASE + "unsupported-media-type"
 TYPE_INTERNAL = _TYPE_BASE + "internal"
+TYPE_INVALID_UPLOAD = _TYPE_BASE + "invalid-upload"
+TYPE_NOT_FOUND = _TYPE_BASE + "not-found"
+TYPE_BUSY = _TYPE_BASE + "busy"
 ABOUT_BLANK = "about:blank"
 
 
@@ -159,10 +162,35 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
 # --- HTTP errors (404, 405, 413, 415, ...) --------------------------------
 
 
+class ProblemException(StarletteHTTPException):
+    """An HTTP error that names its problem ``type`` and ``title`` (and field errors)."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        type_: str = ABOUT_BLANK,
+        title: str | None = None,
+        errors: Sequence[ProblemError] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status, detail, headers=dict(headers) if headers else None)
+        self.type_ = type_
+        self.title = title
+        self.errors = list(errors) if errors is not None else None
+
+
 async def http_error_handler(request: Request, exc: StarletteHTTPException) -> Response:
     status = exc.status_code
     headers = dict(exc.headers) if exc.headers else None
     detail = str(exc.detail) if exc.detail else _phrase(status)
+    if isinstance(exc, ProblemException):
+        type_ = exc.type_
+        if type_ == ABOUT_BLANK:
+            type_ = {413: TYPE_BODY_TOO_LARGE, 415: TYPE_UNSUPPORTED_MEDIA}.get(status, type_)
+        return problem(status, detail, title=exc.title, type_=type_,
+                       instance=request.url.path, errors=exc.errors, headers=headers)
     if status == 404 and detail == _phrase(404):
         detail = f"There is no resource at {request.url.path}; see /docs for the API."
     elif status == 405 and detail == _phrase(405):
@@ -226,22 +254,26 @@ class BodyTooLarge(StarletteHTTPException):
 class BodySizeLimitMiddleware:
     """Refuse request bodies over ``max_body_bytes`` with a 413 problem.
 
-    A declared ``Content-Length`` over the limit is refused before the body is
-    read; otherwise the bytes are counted as they stream in (chunked uploads
-    declare no length), and reading past the limit raises :class:`BodyTooLarge`
-    into the application, whose HTTP error handler answers it. Pure ASGI, so
-    nothing is buffered here.
+    ``path_limits`` gives some paths a limit of their own (the APK upload
+    takes far more than a JSON body). A declared ``Content-Length`` over the
+    limit is refused before the body is read; otherwise the bytes are counted
+    as they stream in (chunked uploads declare no length), and reading past
+    the limit raises :class:`BodyTooLarge` into the application, whose HTTP
+    error handler answers it. Pure ASGI, so nothing is buffered here.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, path_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_body_bytes
+        limit = self.path_limits.get(scope.get("path", ""), self.max_body_bytes)
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
@@ -249,7 +281,7 @@ class BodySizeLimitMiddleware:
                 except ValueError:
                     declared = -1
                 if declared > limit:
-                    await self._refuse(scope, receive, send)
+                    await self._refuse(scope, receive, send, limit)
                     return
         received = 0
         started = False
@@ -276,13 +308,13 @@ class BodySizeLimitMiddleware:
             # through FastAPI's handler); the usual path is the 413 handler.
             if started:
                 raise
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         path = scope.get("path", "")
         response = problem(
             413,
-            f"The request body is larger than the limit of {self.max_body_bytes} bytes.",
+            f"The request body is larger than the limit of {limit} bytes.",
             type_=TYPE_BODY_TOO_LARGE,
             instance=path or None,
             headers={"connection": "close"},

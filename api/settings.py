@@ -40,6 +40,20 @@ class Settings(BaseSettings):
     fetch_hop_timeout: float = Field(default=5.0, gt=0, le=60)
     fetch_total_timeout: float = Field(default=20.0, gt=0, le=300)
 
+    # --- APK scans ------------------------------------------------------------
+    data_dir: Path = Path(".scamscan-data")
+    """Uploaded samples (content-addressed by sha256) and stored APK reports."""
+    max_apk_bytes: int = Field(default=150 * 1024 * 1024, ge=1)
+    """Largest accepted APK upload, counted while it streams in (413 above it)."""
+    apk_workers: int = Field(default=2, ge=1, le=64)
+    """Processes of the embedded scan pool."""
+    apk_job_timeout: float = Field(default=180.0, gt=0, le=3600)
+    """Wall time one APK scan may take once it runs; then it ends ``failed``."""
+    apk_max_pending: int = Field(default=1000, ge=1)
+    """Scans waiting for a worker; a new upload past it gets a 503 problem."""
+    apk_max_records: int = Field(default=10_000, ge=10)
+    """Scan records kept in memory (the oldest finished ones are forgotten first)."""
+
     @field_validator("fetch_allow_networks")
     @classmethod
     def _cidrs(cls, v: str) -> str:
