@@ -62,7 +62,7 @@ docs: $(STAMP)
 	mv docs/rules.md.tmp docs/rules.md
 
 bench: $(STAMP)
-	$(BIN)/python bench/url_throughput.py
+	$(BIN)/python bench/url_throughput.py --data $(URL_DATA)
 
 eval: $(STAMP)
 	$(BIN)/python eval/urls.py --data $(URL_DATA)

@@ -98,8 +98,9 @@ _RULES: tuple[Rule, ...] = (
     _r("URL-OFF-003", 0, S.INFO,
        "Tên miền giáo dục hoặc trang Việt Nam đã biết là hợp lệ",
        "Known legitimate Vietnamese education or public site",
-       "The registrable domain is on the bundled known-good list (edu.vn, public "
-       "services and well-known sites). It is not an official-authority verdict.",
+       "The registrable domain is under edu.vn (registered only to Vietnamese "
+       "schools) or on the bundled known-good list (public services and well-known "
+       "sites). It is not an official-authority verdict.",
        Kind.ALLOWLIST),
     # --- blocklists ------------------------------------------------------
     _r("URL-BL-001", 90, S.CRITICAL,

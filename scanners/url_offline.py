@@ -30,6 +30,7 @@ _DIGITS = re.compile(r"[0-9]")
 # Look-alike ASCII spellings (vietc0mbank, vne1d): checked only when they turn
 # into a brand token that the raw host does not contain.
 _ASCII_LOOKALIKE = str.maketrans({"0": "o", "1": "l", "3": "e", "5": "s"})
+_LOOKALIKE_DIGIT = re.compile(r"[a-z][0135][a-z]")
 # Names that read as "Vietnamese government" without being a brand's domain.
 _GOV_TYPO_TARGETS = {"vietgov": "gov.vn", "vietnamgov": "gov.vn", "govvn": "gov.vn"}
 _MAX_TYPO_PART = 40
@@ -116,6 +117,7 @@ class OfflineURLScanner:
         # two letters of a name of five or more letters untouched.
         self._typo_heads = frozenset(k[:2] for k in self._typo_choices)
         self._typo_tails = frozenset(k[-2:] for k in self._typo_choices)
+        self._typo_max = max(map(len, self._typo_choices), default=0) + 1
         self._typo_deletes: dict[str, list[str]] = {}
         for key in self._typo_choices:
             for d in _deletions(key):
@@ -163,6 +165,9 @@ class OfflineURLScanner:
         if brand is not None:
             rule = "URL-OFF-003" if brand.kind == "brand" else "URL-OFF-002"
             return [Finding(rule, {"domain": reg, "official": brand.name_en})]
+        if p.suffix == "edu.vn":
+            # Like gov.vn, edu.vn is only registered to Vietnamese schools.
+            return [Finding("URL-OFF-003", {"domain": reg, "category": "edu.vn"})]
         cat = self.reg.known_good.get(reg)
         if cat is not None:
             if cat == "gov.vn":
@@ -234,7 +239,7 @@ class OfflineURLScanner:
                                                    "token": h.token,
                                                    "imitates": h.brand.domains[0]}))
                 claimed.add(h.token)
-        elif _DIGITS.search(skel):
+        elif _LOOKALIKE_DIGIT.search(skel):
             alike = skel.translate(_ASCII_LOOKALIKE)
             seen = {h.token for h in hits}
             for h in self._token_hits(alike.split(".")):
@@ -307,6 +312,10 @@ class OfflineURLScanner:
     def _token_hits(self, labels: list[str]) -> list[_TokenHit]:
         reg = self.reg
         hits: list[_TokenHit] = []
+        # Tokens hold no dots, so one pass over the whole name tells whether
+        # any label needs the per-label work below (most hosts: none).
+        if next(reg.automaton.iter(".".join(labels)), None) is None:
+            return hits
         last = len(labels) - 1
         context: bool | None = None  # computed on first need: most hosts never ask
         for idx, lab in enumerate(labels):
@@ -361,7 +370,7 @@ class OfflineURLScanner:
     def _typo_uncached(self, part: str) -> tuple[str, str] | None:
         if len(part) > _MAX_TYPO_PART:
             return None
-        if part in self._typo_choices or (
+        if len(part) > self._typo_max or part in self._typo_choices or (
                 part[:2] not in self._typo_heads and part[-2:] not in self._typo_tails):
             return None
         cands = set(self._typo_deletes.get(part, ()))
