@@ -51,6 +51,7 @@ from scanners.apk_facts import ApkLimits
 from scanners.base import Scanner
 from scanners.fetch import Resolver
 from scanners.findings import DANGEROUS_AT, SUSPICIOUS_AT, Verdict
+from scanners.live import ApkHandler
 from scanners.normalize import MAX_INPUT_CHARS, ParsedURL
 from scanners.report import scan_url
 from scanners.rules import Kind, Severity
@@ -450,20 +451,32 @@ def _apk_parts(settings: Settings) -> tuple[SampleStore, JobManager]:
     return samples, jobs
 
 
+def _apk_handoff(samples: SampleStore, jobs: JobManager) -> ApkHandler:
+    """Store an APK the live fetch downloaded and queue its scan; link the job."""
+
+    async def handoff(data: bytes, url: str) -> dict[str, Any]:
+        name = url.rsplit("/", 1)[-1] or "download.apk"
+        try:
+            sample = await samples.put_bytes(data, name)
+            job = await jobs.submit(sample)
+        except (ValueError, QueueFull) as e:
+            return {"error": f"not scanned: {e}"}
+        return {"scan_id": job.scan_id, "status_url": f"/v1/scans/{job.scan_id}",
+                "sha256": sample.sha256}
+
+    return handoff
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     # Loading the bundled lists takes about half a second: off the event loop.
     app.state.scanner = await anyio.to_thread.run_sync(default_scanner)
     app.state.lists = await anyio.to_thread.run_sync(_bundled_lists)
+    app.state.samples, app.state.jobs = await anyio.to_thread.run_sync(_apk_parts, settings)
     app.state.live = build_live(app.state.settings, app.state.scanner,
-                                resolver=app.state.resolver)
-    try:
-        app.state.samples, app.state.jobs = await anyio.to_thread.run_sync(
-            _apk_parts, settings)
-    except BaseException:
-        await app.state.live.aclose()
-        raise
+                                resolver=app.state.resolver,
+                                apk_handler=_apk_handoff(app.state.samples, app.state.jobs))
     log.info("scamscan %s ready: %d rules, %d lists", VERSION, len(rules.CATALOGUE),
              len(app.state.lists))
     try:

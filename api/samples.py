@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import re
+import tempfile
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
@@ -188,6 +189,21 @@ class SampleStore:
         if not _SHA256.fullmatch(sha256):
             raise ValueError("not a sha256 hex digest")
         return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    async def put_bytes(self, data: bytes, filename: str) -> StoredSample:
+        """Store a sample already in memory (an APK the live fetch downloaded)."""
+        if len(data) > self.max_bytes:
+            raise ValueError(f"the sample is larger than {self.max_bytes} bytes")
+        sha256 = hashlib.sha256(data).hexdigest()
+        final = self.path_for(sha256)
+
+        def write() -> None:
+            with tempfile.NamedTemporaryFile(dir=self.tmp, delete=False) as f:
+                f.write(data)
+            _settle(Path(f.name), final)
+
+        await anyio.to_thread.run_sync(write)
+        return StoredSample(sha256, len(data), final, display_name(filename))
 
     async def receive(self, request: Request) -> StoredSample:
         """Stream the ``file`` part of a multipart request to the store.

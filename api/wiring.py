@@ -13,7 +13,7 @@ from api.settings import Settings
 from scanners.base import Scanner
 from scanners.domain_age import DomainAgeScanner
 from scanners.fetch import GuardedFetcher, Resolver, parse_networks
-from scanners.live import LiveFetchScanner
+from scanners.live import ApkHandler, LiveFetchScanner
 from scanners.normalize import ParsedURL
 from scanners.store import Store, open_store
 from scanners.url_offline import OfflineURLScanner
@@ -35,7 +35,11 @@ class LiveScanners:
 
 
 def build_live(
-    settings: Settings, offline: OfflineURLScanner, *, resolver: Resolver | None = None
+    settings: Settings,
+    offline: OfflineURLScanner,
+    *,
+    resolver: Resolver | None = None,
+    apk_handler: ApkHandler | None = None,
 ) -> LiveScanners:
     """The live scanners configured by ``settings``, sharing one store.
 
@@ -61,5 +65,6 @@ def build_live(
         max_hops=settings.fetch_max_hops,
         total_timeout=settings.fetch_total_timeout,
         max_body=settings.fetch_max_body,
+        apk_handler=apk_handler,
     )
     return LiveScanners(store, age, fetch, [age, fetch])

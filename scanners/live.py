@@ -36,14 +36,14 @@ import codecs
 import hashlib
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin
 
 import blocklists
-from scanners.errors import InvalidURLError, ScanIncomplete
+from scanners.errors import InvalidURLError, ScamscanError, ScanIncomplete
 from scanners.fetch import DEFAULT_MAX_BODY, GuardedFetcher, HopResult
 from scanners.findings import Finding, aggregate
 from scanners.normalize import ParsedURL, normalize
@@ -52,6 +52,9 @@ from scanners.url_offline import OfflineURLScanner, default_scanner
 
 CHECK = "live_fetch"
 """The check name in the report's ``incomplete`` list."""
+MAX_APK_HANDOFFS = 2
+ApkHandler = Callable[[bytes, str], Awaitable[dict[str, Any]]]
+"""Takes a downloaded APK's bytes and URL; answers what to link from the report."""
 
 APK_TYPE = "application/vnd.android.package-archive"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -375,8 +378,12 @@ class LiveFetchScanner:
         total_timeout: float = 20.0,
         max_body: int = DEFAULT_MAX_BODY,
         reg: Registry | None = None,
+        apk_handler: ApkHandler | None = None,
     ) -> None:
         self.fetcher = fetcher
+        self.apk_handler = apk_handler
+        """Receives each complete APK download (bytes, URL); its answer (e.g. the
+        APK scan's id and status URL) is linked from the URL-DL-001 evidence."""
         self.offline = offline if offline is not None else default_scanner()
         self.max_hops = max_hops
         self.total_timeout = total_timeout
@@ -387,6 +394,7 @@ class LiveFetchScanner:
         """Findings about ``target``'s live behaviour; ScanIncomplete with partial ones."""
         run = _Run(self, target)
         await run.walk()
+        await run.hand_off_apks()
         findings = run.findings()
         if run.incomplete is not None:
             raise ScanIncomplete(CHECK, run.incomplete, findings=findings)
@@ -412,6 +420,29 @@ class _Run:
         self.pages: dict[int, Page] = {}
         """Parsed pages by ``id()`` of their HopResult (kept alive by the chain)."""
         self.incomplete: str | None = None
+        self.apks: dict[int, bytes] = {}
+        """Complete APK bodies by index of their URL-DL-001 finding, for the hand-off."""
+
+    def keep_apk(self, res: HopResult) -> None:
+        # Only whole files go to the APK scanner; a truncated one is just a finding.
+        if (self.s.apk_handler is not None and not res.truncated and res.body
+                and len(self.apks) < MAX_APK_HANDOFFS):
+            self.apks[len(self.found) - 1] = res.body
+
+    async def hand_off_apks(self) -> None:
+        """Give each complete APK to the handler; link its answer from the finding."""
+        handler = self.s.apk_handler
+        if handler is None:
+            return
+        for index, body in self.apks.items():
+            f = self.found[index]
+            try:
+                async with asyncio.timeout(max(self.left(), 1.0)):
+                    linked = await handler(body, str(f.evidence.get("url", "")))
+            except (TimeoutError, OSError, ScamscanError) as e:
+                linked = {"error": f"the APK could not be handed to the APK scanner: {e}"}
+            self.found[index] = Finding(f.rule_id, {**f.evidence, "apk_scan": linked})
+        self.apks.clear()
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -438,6 +469,7 @@ class _Run:
             apk = apk_signals(res, current)
             if apk:
                 self.found.append(self._download(res, apk, hop=n))
+                self.keep_apk(res)
                 return
             nxt = await self._next(res)
             if self.incomplete is not None:
@@ -559,6 +591,7 @@ class _Run:
                 apk = apk_signals(res, current)
                 if apk:
                     self.found.append(self._download(res, apk, linked_from=p.url))
+                    self.keep_apk(res)
                     return
                 location = res.headers.get("location")
                 if res.status is None or not 300 <= res.status < 400 or not location:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -44,6 +46,8 @@ def api_settings(**overrides: Any) -> Settings:
         "default_lang": "vi",
         "log_level": "INFO",
         "redis_url": None,
+        # Samples and reports go to a fresh directory, never into the checkout.
+        "data_dir": Path(tempfile.mkdtemp(prefix="scamscan-test-")),
     }
     values.update(overrides)
     return Settings(**values)

@@ -27,6 +27,13 @@ from tests.live_servers import DictResolver, ScamSite
 from tests.live_servers_age import RdapServer, rdap_domain, write_bootstrap
 
 ROOT = Path(__file__).resolve().parents[1]
+FAKE_APP = (ROOT / "tests" / "fixtures" / "apk" / "fake_dichvucong.apk").read_bytes()
+
+
+def serve_real_apk(site: ScamSite) -> None:
+    """Make the scam page's download a real (harmless) fixture app."""
+    site.routes["/app.apk"] = lambda h, q: h.send(
+        200, "application/vnd.android.package-archive", FAKE_APP)
 
 
 @pytest.fixture
@@ -104,7 +111,8 @@ async def test_api_young_impersonating_domain_is_dangerous(
                                                          now - timedelta(days=2))
         rdap.answers["tin-tuc.com"] = rdap_domain("tin-tuc.com", now - timedelta(days=2))
         boot = write_bootstrap(tmp_path / "dns.json", [(["com"], [rdap.base_url])])
-        settings = Settings(rdap_bootstrap=boot, fetch_allow_networks="127.0.0.1/32")
+        settings = Settings(rdap_bootstrap=boot, fetch_allow_networks="127.0.0.1/32",
+                            data_dir=tmp_path / "data")
         resolver = DictResolver({"vneid-portal.com": ["127.0.0.1"],
                                  "tin-tuc.com": ["127.0.0.1"]})
         async with api(settings, resolver) as c:
@@ -128,8 +136,10 @@ async def test_api_young_impersonating_domain_is_dangerous(
 
 
 @pytest.mark.anyio
-async def test_api_live_vn_domain_age_is_incomplete_not_young(site: ScamSite) -> None:
-    settings = Settings(fetch_allow_networks="127.0.0.1/32")
+async def test_api_live_vn_domain_age_is_incomplete_not_young(
+    site: ScamSite, tmp_path: Path
+) -> None:
+    settings = Settings(fetch_allow_networks="127.0.0.1/32", data_dir=tmp_path)
     resolver = DictResolver({"dichvucong-xacminh.vn": ["127.0.0.1"]})
     async with api(settings, resolver) as c:
         r = await c.post("/v1/url-scans", json={
@@ -141,12 +151,40 @@ async def test_api_live_vn_domain_age_is_incomplete_not_young(site: ScamSite) ->
 
 
 @pytest.mark.anyio
-async def test_api_live_timeout_is_listed_incomplete(site: ScamSite) -> None:
+async def test_api_live_timeout_is_listed_incomplete(site: ScamSite, tmp_path: Path) -> None:
     settings = Settings(fetch_allow_networks="127.0.0.1/32", fetch_total_timeout=1.0,
-                        fetch_hop_timeout=1.0)
+                        fetch_hop_timeout=1.0, data_dir=tmp_path)
     async with api(settings, DictResolver({})) as c:
         r = await c.post("/v1/url-scans", json={"url": site.url("/slow?s=5"),
                                                 "offline": False})
     assert r.status_code == 200
     checks = [i["check"] for i in r.json()["incomplete"]]
     assert "live_fetch" in checks
+
+
+def test_cli_live_scans_the_downloaded_apk(site: ScamSite) -> None:
+    serve_real_apk(site)
+    r = run_cli("url", "--json", site.url("/short"),
+                env={"SCAMSCAN_FETCH_ALLOW_NETWORKS": "127.0.0.1/32"})
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    dl = next(f for f in report["findings"] if f["rule_id"] == "URL-DL-001")
+    scan = dl["evidence"]["apk_scan"]
+    assert scan["package"] == "vn.gov.dichvucong.app"
+    assert scan["verdict"] == "dangerous"
+
+
+@pytest.mark.anyio
+async def test_api_live_links_the_apk_scan(site: ScamSite, tmp_path: Path) -> None:
+    serve_real_apk(site)
+    settings = Settings(fetch_allow_networks="127.0.0.1/32", data_dir=tmp_path / "data")
+    async with api(settings, DictResolver({})) as c:
+        r = await c.post("/v1/url-scans", json={"url": site.url("/short"), "offline": False})
+        dl = next(f for f in r.json()["findings"] if f["rule_id"] == "URL-DL-001")
+        link = dl["evidence"]["apk_scan"]
+        status = await c.get(link["status_url"], params={"wait": 60})
+    assert status.status_code == 200
+    job = status.json()
+    assert job["status"] == "done" and job["sha256"] == link["sha256"]
+    assert job["report"]["verdict"] == "dangerous"
+    assert job["report"]["package"] == "vn.gov.dichvucong.app"
