@@ -1,7 +1,8 @@
 """The parse child of :mod:`scanners.apk_facts`: androguard runs here only.
 
-Started by :func:`scanners.apk_facts.extract_facts` as ``python -I -c …``
-with a JSON request on stdin (``path``, ``limits``, ``zip``). It sets its own
+Forked from the warm server of :mod:`scanners.apk_facts` (entry point
+:func:`forked_main`, messages over a pipe) or, on the cold path, started as
+``python -I -c …`` with a JSON request on stdin (``path``, ``limits``, ``zip``). It sets its own
 resource limits first (address space, CPU time, no file writes, no core
 dumps), silences loguru, parses the APK and prints JSON lines on stdout:
 
@@ -22,15 +23,17 @@ import importlib
 import io
 import json
 import math
+import os
 import re
 import resource
 import signal
 import struct
 import sys
+import tempfile
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from ipaddress import IPv4Address
@@ -856,11 +859,12 @@ def _code(apk: Any, dex_names: list[str], limits: ApkLimits) -> CodeFacts:
 
 
 def extract(path: str, limits: ApkLimits, zip_facts: ZipFacts,
-            emit: Callable[..., None] = _emit) -> ApkFacts:
+            emit: Callable[..., None] = _emit, *, data: bytes | None = None) -> ApkFacts:
     from androguard.core.apk import APK
 
-    with open(path, "rb") as fp:
-        data = fp.read()
+    if data is None:
+        with open(path, "rb") as fp:
+            data = fp.read()
     sha = hashlib.sha256(data).hexdigest()
     errors: list[str] = []
     warnings: list[str] = []
@@ -954,6 +958,8 @@ def extract(path: str, limits: ApkLimits, zip_facts: ZipFacts,
         warnings=tuple(warnings),
     )
     emit("partial", facts=facts.to_dict())
+    if not limits.code_stage:
+        return facts
     dex_names = sorted(
         (f for f in files if DEX_NAME_RE.match(f)),
         key=lambda n: (len(n), n),
@@ -962,8 +968,8 @@ def extract(path: str, limits: ApkLimits, zip_facts: ZipFacts,
     return replace(facts, code=code, errors=tuple(errors), warnings=tuple(warnings))
 
 
-def main() -> int:
-    request = json.loads(sys.stdin.buffer.read() or b"{}")
+def run(request: Mapping[str, Any], write: Callable[..., None] = _emit) -> int:
+    """Set the limits, parse ``request["path"]``, report through ``write``; exit status."""
     limits = ApkLimits.from_dict(request.get("limits", {}))
     set_limits(limits)
     partial: dict[str, Any] = {}
@@ -971,14 +977,20 @@ def main() -> int:
     def emit(status: str, **data: Any) -> None:
         if status == "partial":
             partial.update(data.get("facts", {}))
-        _emit(status, **data)
+        write(status, **data)
 
     try:
+        if _address_space() >= limits.memory:
+            # A child forked from the warm server starts with the server's mappings;
+            # a limit below them leaves no room to parse (a cold child could not
+            # even import androguard): report it as the memory limit it is.
+            raise MemoryError
         from loguru import logger
 
         logger.remove()
         importlib.import_module("androguard.core.apk")
-        importlib.import_module("androguard.core.dex")
+        if limits.code_stage:
+            importlib.import_module("androguard.core.dex")
         forbid_writes()
         try:
             facts = extract(
@@ -988,17 +1000,166 @@ def main() -> int:
             raise
         except Exception as exc:
             if partial:
-                _emit("error", kind="internal", reason=f"{type(exc).__name__}: {exc}"[:300],
+                write("error", kind="internal", reason=f"{type(exc).__name__}: {exc}"[:300],
                       facts=partial)
                 return 1
-            _emit("refused", kind="corrupt",
+            write("refused", kind="corrupt",
                   reason=f"androguard cannot read this file ({type(exc).__name__}: {exc})"[:300])
             return 0
-        _emit("done", facts=facts.to_dict())
+        write("done", facts=facts.to_dict(), peak_rss=peak_rss())
         return 0
     except MemoryError:
-        _emit("error", kind="memory", reason="memory limit", facts=partial or None)
+        write("error", kind="memory", reason="memory limit", facts=partial or None)
         return 3
+
+
+def peak_rss() -> int:
+    """Peak resident set size of this process, in bytes (``VmHWM``)."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def forked_main(request: Mapping[str, Any], out: Any, err: Any) -> None:
+    """Entry point of a child forked from the warm server of :mod:`scanners.apk_facts`.
+
+    ``out`` is the write end of a :class:`multiprocessing.connection.Connection`
+    (one JSON message per ``send_bytes``), ``err`` the write end of a pipe that
+    becomes this process's standard error. Standard input and output go to
+    ``/dev/null``; the working directory, ``TMPDIR`` and ``HOME`` move to the
+    private temp dir ``request["tmp"]`` made by the parent.
+    """
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.dup2(err.fileno(), 2)
+    os.close(null)
+    err.close()
+    tmp = str(request["tmp"])
+    os.chdir(tmp)
+    os.environ.update(TMPDIR=tmp, HOME=tmp)
+    tempfile.tempdir = tmp
+    start_rss = _current_rss()
+    warm = "androguard.core.apk" in sys.modules
+
+    def write(status: str, **data: Any) -> None:
+        if status == "done":
+            data.update(start_rss=start_rss, warm_imports=warm)
+        out.send_bytes(json.dumps({"status": status, **data}, ensure_ascii=False).encode())
+
+    rc = run(request, write)
+    out.close()
+    sys.exit(rc)
+
+
+def _address_space() -> int:
+    """Current virtual size of this process, in bytes (0 if unknown)."""
+    try:
+        with open("/proc/self/statm", "rb") as fp:
+            return int(fp.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _current_rss() -> int:
+    try:
+        with open("/proc/self/statm", "rb") as fp:
+            return int(fp.read().split()[1]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def main() -> int:
+    """Entry point of the cold ``python -I -c`` child: request on stdin, JSON lines out."""
+    return run(json.loads(sys.stdin.buffer.read() or b"{}"))
+
+
+# --------------------------------------------------------------------------- warm-up
+
+WARM_ENV = "SCAMSCAN_APK_WARM_UP"
+"""Set (to ``1``) in the environment of the fork server only, while it starts."""
+
+_WARM_APK = (
+    "UEsDBBQAAgAIAAAAIQB0EGtmsAIAADAHAAATAAAAQW5kcm9pZE1hbmlmZXN0LnhtbJVVu24TQRQ947XjJbET2yQk"
+    "cRyJggIhWBtEAYiCECEBCilAUKSL40cMsWPZayup4BPyEdSIgi/gE/iClBQUfAASnDs7Y0/WNoKNjmfm3HvPfeys"
+    "4sFHJQ0olJBLApsYP2fOvkjcJfYM/4n4RpwTP8RBAQXiLdEhPhBfiO/EL+JRAnhO7BFVYkicER+Jr8Q58ZO47gEP"
+    "iQUMUUcPfbRwjA62+VsjM2nZxT7a2pLHAZk2urQckXnFiHd4c8EbWP8HL5utM9LOcm3xPF0zh5CePTTJhzN8Usy2"
+    "jyrZI56SjrbP3xPWc0z/kPsauTStHe56ZFuauYFDWkP6PUCZf332cUjvNj37CGL+gemyTL7Lasq01OlXntCFztYl"
+    "f0C/fd0DsEZG6g3R0HW18RgDPbHajFn9T8yu03tbV9RijNQXkruqo5vsQXoUz2jtkGnQ84ReA91PoDNXeWpq7SZ9"
+    "ovl5uE1rhbs57ip6H50TuIP7OvOAMZLzFiFvTO6WTEu6aOmM4ejt+Xo+ch4SIU71nQjwgrzci60pVuFDfYtC5mjo"
+    "SYR6DlKV1Yv0ixPvz40OLnhL1i084xSlrqjOOnuXqZ3q+f1dKx4RYId6r6m3jad4gpeQ79fHTa4bCaVKRC+lVJ/I"
+    "cN8lFJTyiBxkm+O7l5kDv/lc4jovkyb/2eHlWeJ+mX9pc/PmzSo2nx+SMpzS37P0By9v9Ry/TcOJdsH4FYw9o7/I"
+    "iMsZLsv1csTpWOEWY7FS7050HtW7bOpNOPUmnTpWDJeK1eaZmcS1JMc9E2P5FZNDOTnmxnqkE+9tbQtO3JUptclc"
+    "V01Pq4bzx1oFWUXrGrmMo7VmtOxj68w6PutT6kyb/w2Sr+j0HY+zeosOvzFDr2T0So5ePM7yS7EeLJ+Lzcny+djc"
+    "LV+I3VEV4+2d/gNQSwMEFAAAAAAAAAAhAI1iQWBIAgAASAIAAA4AAwByZXNvdXJjZXMuYXJzYwAAAAIADABIAgAA"
+    "AQAAAAEAHAAwAAAAAQAAAAAAAAAAAQAAIAAAAAAAAAAAAAAACwtEZWJ1ZyBCdWlsZAAAAAACIAEMAgAAfwAAAG8A"
+    "cgBnAC4AcwBjAGEAbQBzAGMAYQBuAC4AZgBpAHgAdAB1AHIAZQAuAGQAZQBiAHUAZwBzAGkAZwBuAGUAZAAAAAAA"
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAgAQAAAgAAAFQB"
+    "AAABAAAAAAAAAAEAHAA0AAAAAgAAAAAAAAAAAQAAJAAAAAAAAAAAAAAABwAAAAQEYXR0cgAGBnN0cmluZwABABwA"
+    "LAAAAAEAAAAAAAAAAAEAACAAAAAAAAAAAAAAAAgIYXBwX25hbWUAAAICEAAQAAAAAQAAAAAAAAACAhAAFAAAAAIA"
+    "AAABAAAAAAAAAAECVABoAAAAAgAAAAEAAABYAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIAAAAAAAAAAgAAAMAAAAAUEsDBBQAAgAIAAAAIQChejTj"
+    "/AAAAMwBAAALAAAAY2xhc3Nlcy5kZXhLSa3gMjA2ZfhudVcr1rtZ6RBvVKhzRfep2id8Oy/t5zt+hpGBoYCBgaEi"
+    "zESIAQpcgGIsDBBxZiBuAGKgEEMPAwIwAfEMqPgKIGYBMk4wQPAFIH4BxJKMEHkmqDnMUDYyYESiGZHE/wMBiLaA"
+    "CrLZZOZlltgxiPkk5qUU5Wem6CcWFOg7JpdklmWWVFoz6PvkF6XrFycn5gJxnn5aZkVJaVGqfkpqUml6cWZ6XmqK"
+    "vm9iZh5CA2MY1F5GuL1gPwuAWHwQmcYGlgVAB3NjcSssfJiQwogZKZxYkcKIDSmcmBQgekHhxCwAEZcBhZMChK0A"
+    "JiBssN+hakBxAgBQSwMEFAAACAgAAAAhAO6JWqoXAQAAgAEAABAAAABNRVRBLUlORi9DRVJULlNGZc3LboJAAIXh"
+    "PQnvwLJdICIXLUkXWApIBaoErO7GmREGFMoMCPL0NaZNTN2d/IvvRCQtQdNSLCaYMlKVhiCPxjz3RjFoMBLnl1sQ"
+    "nswS0YqgZ56LXFOcaLpokRSzRvRBSQ7XYQi7XNtMspqoRTPN6o84CxQ7U2AUb5zUR0q3Vacz5GlhTuJXnuO5AJyw"
+    "IfzCf8yoPx3/fxhC08he0X7n9l5Zh67svEu4c9a9FHxii4BwUFUY1/ru6KHVHQ2PgDHMRgj3j+RlGZjFeauMF8tz"
+    "6u5ng/mlu65c2PvUt8q534IiWXQdoIl/R1LMqpbCKwoog4+qg3K31uuPMKBtlLzMpZVnDXBZ7fp02vpSaaerQcsO"
+    "FMbqTf0BUEsDBBQAAAgIAAAAIQBZoXjgLAQAAMUEAAARAAAATUVUQS1JTkYvQ0VSVC5SU0EzaGI5yMap1ebR9p2X"
+    "kZ1pQRPLJoMmlnVMjIyG/Aa8bJwJbR6MqcwsTIysDAbcCIWMC5qYxQ2amIUNmhh/L2BmYmRi4pBzmaFgo5+gAtIG"
+    "VcfIDdRmbshtwMnGHMrCJswUGmwoYMAH4nAJszvmpRTlZ6YYihmIgESYhXmhIgouqUml6QYK4rxGZoaGxgYGZobG"
+    "JuZREvxGBqZAASMjqAD5RjcxKiE7E+g75iZGfgagOBdTEyMjw/KdSgefuKSfkZ/8njlENK8zh5HHaOXyDU52FYee"
+    "89xcEjtzZW7UtX/lK3YGeH5/futjxx8mxQNXv39ucgvmfjK9ULNfnX1q6ouo290PEgt+lS0PyPEWPxeuueBqxk6P"
+    "rOOunrk137+Ybni6PNxgnqrC5U6N1RN4AsKna/951LFL+AS3SKpR4eL3z813vjqXmFG/82DhvmTRhbFTJrDyTPkR"
+    "d68qNP/Z7ZKc3efLgtaZvg+tNFz3qPPm0vrKaQdeH5WZlJdxSlT8yfKHj1QmJfw2cFyUwfQu8rf85e5JL5xWaEk2"
+    "Tlt8da5v171d6plPDT1LnePnFj0WWsMo07fcPy6vSY1v+9uLK4oXHu2qC2RiZmRgXKxoIG8gCww/WT4WMRaR6dKK"
+    "HUli+4o/XjjUrhYnU3ej3FAKLa6ZQWEn3bH3qkLvxqM2V0qcPieYr/t36tikdTGrT1y9sN7Te8bqfQtnRm7hn+1y"
+    "RebMMZ54gW9rPjKWad+tEhbiNxAWPryiZ5WzcsRyk+vJDpdquRTvsUkxxd8/3epz5efrXSttJqbvvWz1sqNVKkcm"
+    "aVX2PP67d+t0DR+lRxlXJyvesflz8r+Scd3zTdNYQpT2XzF4Z1qt7PbRJ+ZELZuH+POcPxOWCLn3+xsytRg/cv/F"
+    "WsEV9/FN8tul8SyTbgdpruAN1D2adzjL8f6u+srqWytLhZLmivoVL6lm8JD8cGXDJ/2m5KkHGd+vn14zn/tLX9RU"
+    "2chpqw56nlF88uDLrxC5HjFV8UJ9h8n82Yn/PJUMmxjzgAkpC5iHDJzJTqKo+Qk5G6KmW5YmRgbHB++kZ+/tej8n"
+    "gqNU4u56Z+FP+jY2R1YeLl6duoTx5JlrC5ZE2V56zflmBdfpgH3TX/dczbSKTVizxJ/HLm/634Nsur/YGOyfqZt7"
+    "Xv5vNt1+scWSizEz8o8G5ohX/XpQcvq16+HJj+7FrtQsnNQ212bnTaW21y4b777bxpArxMc0SyxKkXGrY2rovj7X"
+    "aVwmPPcSpk8+9LhOOHSf3rFVUxarHZhx6XztJ8sXIdfM5lsGs85l2m/Brlb8imWG1aGKFcZzlWdHCJ+Qddu547Nv"
+    "ts5TcS1GzkMF7Ud5tWJbmtMUq9/v8/m95ey/ZXNSVvTIxZzbbPDj6Kz3q39fWtB2az1Xh5pj6fH3hTx+61YYAwBQ"
+    "SwMEFAAACAgAAAAhANPfUDnZAAAAHQEAABQAAABNRVRBLUlORi9NQU5JRkVTVC5NRmXMwU6DMACA4TsJ78CdAHXI"
+    "cCQeUKiYMRA3K/VWoSNFKNKy2fH0LsZEk13//Pk2hLM9lZOFqJBs4IFxZQNd07WM9DQwQl6LgdWb38tWfadr2yS0"
+    "Ft7SilhzboHh7XqB70fF8w4Cx5+eukcIH054TYQzF8AcyxUh3kHG4OP2j646IiWVdk3VJZmjoky3aJXj2JzD9KZF"
+    "qFRu1IrFqcx92EwJfm+om8Fj9Y8UVA4HUZ1RImR1qe6PIP3KxvHaV16CzYm/yWmnWufzdb6bzchlz/F6KRR4kcWP"
+    "+g1QSwECFwMUAAIACAAAACEAdBBrZrACAAAwBwAAEwAAAAAAAAAAACAAtoEAAAAAQW5kcm9pZE1hbmlmZXN0Lnht"
+    "bFBLAQIXAxQAAAAAAAAAIQCNYkFgSAIAAEgCAAAOAAAAAAAAAAAAIAC2geECAAByZXNvdXJjZXMuYXJzY1BLAQIX"
+    "AxQAAgAIAAAAIQChejTj/AAAAMwBAAALAAAAAAAAAAAAIAC2gVgFAABjbGFzc2VzLmRleFBLAQIUABQAAAgIAAAA"
+    "IQDuiVqqFwEAAIABAAAQAAAAAAAAAAAAAAAAAH0GAABNRVRBLUlORi9DRVJULlNGUEsBAhQAFAAACAgAAAAhAFmh"
+    "eOAsBAAAxQQAABEAAAAAAAAAAAAAAAAAwgcAAE1FVEEtSU5GL0NFUlQuUlNBUEsBAhQAFAAACAgAAAAhANPfUDnZ"
+    "AAAAHQEAABQAAAAAAAAAAAAAAAAAHQwAAE1FVEEtSU5GL01BTklGRVNULk1GUEsFBgAAAAAGAAYAdQEAACgNAAAA"
+    "AA=="
+)
+"""``tests/fixtures/apk/debug_signed.apk`` (built from our own sources, harmless)."""
+
+
+def warm_up() -> bool:
+    """Parse the embedded fixture once, so that lazy imports, compiled regexes and
+    permission tables are in memory before the fork server forks a parse child."""
+    import base64
+
+    try:
+        from loguru import logger
+
+        logger.remove()
+        data = base64.b64decode("".join(_WARM_APK))
+        zip_facts = ZipFacts(entries=6, has_manifest=True)
+        extract("warm-up.apk", ApkLimits(), zip_facts, lambda *_a, **_k: None, data=data)
+    except Exception:
+        return False
+    return True
+
+
+if os.environ.get(WARM_ENV) == "1":  # imported by the fork server's preload
+    warm_up()
 
 
 if __name__ == "__main__":

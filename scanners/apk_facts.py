@@ -12,15 +12,44 @@ Two stages:
    per-entry compression ratio, overlapping entries, path-traversal names,
    presence of ``AndroidManifest.xml``, bundle detection (XAPK / APKS /
    APKM). Refusals raise typed errors before any child process is started.
-2. **In a child process** (``python -I`` running :mod:`scanners._apk_worker`)
-   with ``RLIMIT_AS`` (memory) and ``RLIMIT_CPU`` set in the child, a wall
-   time enforced here (the child is killed on expiry), its working directory
-   and ``TMPDIR`` in a private temp dir, loguru silenced. The child parses
+2. **In a child process** (:mod:`scanners._apk_worker`, one fresh process per
+   sample, see *The warm server* below) with ``RLIMIT_AS`` (memory),
+   ``RLIMIT_CPU``, ``RLIMIT_CORE`` 0 and, once androguard is loaded,
+   ``RLIMIT_FSIZE`` 0 set in the child, a wall time enforced here (the child
+   is killed on expiry), its working directory, ``HOME`` and ``TMPDIR`` in a
+   private temp dir made here, loguru silenced. The child parses
    the manifest, resources, signatures and files, then the DEX string and
    method-id tables (bounded by ``code_timeout`` and ``code_max_classes``),
    and writes the facts back as JSON lines: a first line after the manifest
    stage, so that a child killed during the code stage still yields partial
    facts. Nothing from the sample is ever executed or written to disk.
+
+The warm server
+---------------
+A cold ``python -I`` + androguard import costs about 0.25 s per sample, more
+than parsing most APKs. So the parse children are forked from a warm server:
+the stdlib ``multiprocessing`` *forkserver*, started lazily on first use
+(:func:`start_worker_server`, under a lock, so any thread may trigger it) with
+:data:`WARM_PRELOAD` imported and, through ``SCAMSCAN_APK_WARM_UP=1`` in its
+environment only, a built-in harmless fixture parsed once
+(:func:`scanners._apk_worker.warm_up`) so that lazy imports and compiled
+regexes are already in memory. Each sample then gets a freshly forked child
+of that server (its own address space; the server itself never sees a
+sample) running :func:`scanners._apk_worker.forked_main`: it sets the limits,
+moves to the private temp dir, points stdin/stdout at ``/dev/null`` and
+stderr at a pipe read here, and sends JSON messages (``partial`` after the
+manifest stage, then ``done``) over a :func:`multiprocessing.Pipe`. This
+process waits on both pipes with the wall-time deadline, kills the child on
+expiry and always joins and closes it: the server reaps its children, so
+nothing is left as a zombie. ``RLIMIT_AS`` counts the mappings inherited from
+the server (about 40 MB resident); a limit below them is reported as a
+memory stop without parsing. A process forked from one that had started the
+server (a ``fork`` process-pool worker) starts a server of its own on first
+use; spawn/forkserver pool workers simply start theirs. The forkserver is
+process-wide: another user of ``multiprocessing``'s forkserver in the same
+process shares it (and our preload list). ``SCAMSCAN_APK_WORKER=cold`` in the
+environment (or a platform without forkserver) selects the previous path: a
+``python -I -c`` child per sample, request on stdin, JSON lines on stdout.
 
 Bundles (XAPK, APKS, APKM, or any ZIP of APKs without a manifest) have their
 inner ``*.apk`` entries copied to a temp dir and each one extracted as above;
@@ -57,6 +86,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -144,6 +174,9 @@ class ApkLimits:
     """Above this many classes (all DEX files together) the code stage is skipped."""
     code_timeout: float = 30.0
     """Wall time of the code stage inside the child, in seconds."""
+    code_stage: bool = True
+    """``False``: manifest, resources, signatures and files only (``ApkFacts.code`` is
+    ``None``); what a quick "manifest verdict" needs."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -865,7 +898,7 @@ def _partial(msg: dict[str, Any] | None) -> ApkFacts | None:
         return None
 
 
-def _run_child(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
+def _run_cold(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
     global _worker_starts
     request = json.dumps(
         {"path": str(path.resolve()), "limits": limits.to_dict(), "zip": zip_facts.to_dict()}
@@ -901,7 +934,19 @@ def _run_child(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
                 f"(stopped after {elapsed:.1f} s)",
                 _partial(_last_json(out)),
             ) from None
-    msg = _last_json(out)
+        except BaseException:
+            # Interrupted some other way (a job time limit, shutdown): the child
+            # must not outlive the request that started it.
+            proc.kill()
+            proc.wait()
+            raise
+    return _interpret(_last_json(out), err, proc.returncode, limits)
+
+
+def _interpret(
+    msg: dict[str, Any] | None, err: bytes, rc: int | None, limits: ApkLimits
+) -> ApkFacts:
+    """Facts from the child's last message, or the typed error its end calls for."""
     if msg is not None and msg.get("status") == "done":
         facts = _partial(msg)
         if facts is not None:
@@ -920,13 +965,189 @@ def _run_child(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
         raise ApkParseIncomplete(
             f"the app needed more than {limits.memory // (1024 * 1024)} MB to parse", partial
         )
-    rc = proc.returncode
     if rc in (-24, 152):  # SIGXCPU
         raise ApkParseIncomplete("the app used too much CPU time to parse", partial)
     if msg is not None and msg.get("status") == "error":
         raise ApkParseIncomplete(f"the parser failed: {msg.get('reason', '')}"[:300], partial)
     last = tail.strip().splitlines()[-1:] or [f"exit status {rc}"]
     raise ApkParseIncomplete(f"the parser died ({last[0][:200]})", partial)
+
+
+# --------------------------------------------------------------------------- the warm server
+
+WARM_PRELOAD = (
+    "loguru",
+    "lxml.etree",
+    "asn1crypto.cms",
+    "asn1crypto.x509",
+    "cryptography.x509",
+    "cryptography.hazmat.primitives.asymmetric.rsa",
+    "androguard.core.axml",
+    "androguard.core.apk",
+    "androguard.core.dex",
+    "scanners._apk_worker",
+)
+"""Modules imported once by the fork server, before it forks any parse child."""
+
+_WARM_ENV = "SCAMSCAN_APK_WARM_UP"
+_WORKER_ENV = "SCAMSCAN_APK_WORKER"
+"""``cold`` in the environment: one ``python -I`` child per sample (the old path)."""
+
+_server_lock = threading.Lock()
+_server_pid: int | None = None
+"""PID of the process that set up the fork server (``None``: not yet)."""
+_stats = threading.local()
+
+
+def _mp() -> Any:
+    import multiprocessing
+
+    return multiprocessing
+
+
+def _warm_available() -> bool:
+    if os.environ.get(_WORKER_ENV, "").lower() == "cold":
+        return False
+    return "forkserver" in _mp().get_all_start_methods()
+
+
+def start_worker_server() -> bool:
+    """Start the warm fork server now (else it starts on first use); ``False`` if unavailable.
+
+    Safe to call from any thread, and from a process forked from one that already
+    started it (such a process gets a server of its own).
+    """
+    global _server_pid
+    if not _warm_available():
+        return False
+    with _server_lock:
+        from multiprocessing import forkserver
+
+        me = os.getpid()
+        if _server_pid != me:
+            if _server_pid is not None:
+                # Forked from a process that owned a server: that server is not our
+                # child (``waitpid`` fails on it) and its lock may have been held
+                # across the fork, so this process starts a server of its own.
+                forkserver._forkserver = forkserver.ForkServer()
+            ctx = _mp().get_context("forkserver")
+            ctx.set_forkserver_preload(list(WARM_PRELOAD))
+            _server_pid = me
+        # The server inherits this variable when (re)started: its import of
+        # scanners._apk_worker then parses a built-in fixture (see warm_up()).
+        os.environ[_WARM_ENV] = "1"
+        try:
+            forkserver.ensure_running()
+        finally:
+            os.environ.pop(_WARM_ENV, None)
+    return True
+
+
+def last_child_stats() -> dict[str, Any]:
+    """What the last parse child of this thread reported (for benchmarks and metrics).
+
+    ``mode`` (``warm`` or ``cold``), ``peak_rss`` and ``start_rss`` (bytes, ``VmHWM``
+    and ``VmRSS`` of the child; 0 when unknown), ``warm_imports`` (the child found
+    androguard already imported), ``elapsed`` (seconds, wall).
+    """
+    return dict(getattr(_stats, "last", {}))
+
+
+def _run_child(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
+    if _warm_available():
+        try:
+            start_worker_server()
+        except (OSError, ValueError, RuntimeError):
+            pass
+        else:
+            return _run_warm(path, zip_facts, limits)
+    return _run_cold(path, zip_facts, limits)
+
+
+def _run_warm(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
+    global _worker_starts
+    from multiprocessing import connection
+
+    ctx = _mp().get_context("forkserver")
+    with tempfile.TemporaryDirectory(prefix="scamscan-apk-") as tmp:
+        request = {
+            "path": str(path.resolve()),
+            "limits": limits.to_dict(),
+            "zip": zip_facts.to_dict(),
+            "tmp": tmp,
+        }
+        out_r, out_w = ctx.Pipe(duplex=False)
+        err_r, err_w = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=_worker_entry(), args=(request, out_w, err_w), name="scamscan-apk", daemon=True
+        )
+        _worker_starts += 1
+        started = time.monotonic()
+        msg: dict[str, Any] | None = None
+        err = bytearray()
+        timed_out = False
+        try:
+            proc.start()
+            out_w.close()
+            err_w.close()
+            deadline = started + limits.parse_timeout
+            open_conns: list[Any] = [out_r, err_r]
+            while open_conns:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    timed_out = True
+                    break
+                ready: Any
+                for ready in connection.wait(open_conns, timeout=left):
+                    if ready is err_r:
+                        chunk = os.read(err_r.fileno(), 65536)  # raw bytes, not messages
+                        if chunk:
+                            err += chunk[: max(0, 8192 - len(err))]
+                            continue
+                    else:
+                        try:
+                            raw = out_r.recv_bytes()
+                        except (EOFError, OSError):
+                            pass
+                        else:
+                            with contextlib.suppress(ValueError):
+                                value = json.loads(raw)
+                                if isinstance(value, dict):
+                                    msg = value
+                            continue
+                    open_conns.remove(ready)
+        finally:
+            # proc.start() itself may have been interrupted: a process that never
+            # started can be neither killed nor joined.
+            if proc.pid is not None:
+                if proc.is_alive():  # timed out, or an error in this loop: no orphan
+                    proc.kill()
+                proc.join()
+            rc = proc.exitcode
+            proc.close()
+            for conn in (out_r, err_r, out_w, err_w):
+                conn.close()
+            elapsed = time.monotonic() - started
+            _stats.last = {
+                "mode": "warm",
+                "peak_rss": int((msg or {}).get("peak_rss", 0) or 0),
+                "start_rss": int((msg or {}).get("start_rss", 0) or 0),
+                "warm_imports": bool((msg or {}).get("warm_imports", False)),
+                "elapsed": elapsed,
+            }
+    if timed_out:
+        raise ApkParseIncomplete(
+            f"the app took longer than {limits.parse_timeout:g} s to parse "
+            f"(stopped after {elapsed:.1f} s)",
+            _partial(msg),
+        )
+    return _interpret(msg, bytes(err), rc, limits)
+
+
+def _worker_entry() -> Any:
+    from scanners import _apk_worker
+
+    return _apk_worker.forked_main
 
 
 # --------------------------------------------------------------------------- bundles

@@ -395,3 +395,55 @@ def test_other_schema_version_is_rejected() -> None:
 def test_limits_round_trip() -> None:
     limits = ApkLimits(memory=123, code_timeout=1.5)
     assert ApkLimits.from_dict(limits.to_dict()) == limits
+
+
+# --------------------------------------------------------------------------- the warm worker
+
+
+def test_code_stage_off_gives_manifest_facts_only() -> None:
+    f = extract_facts(FIXTURES / "fake_dichvucong.apk", limits=ApkLimits(code_stage=False))
+    assert f.code is None
+    assert f.package == "vn.gov.dichvucong.app" and f.label == "Dịch vụ công"
+    assert len(f.accessibility) == 2 and f.signed
+
+
+def test_warm_children_from_threads_leave_no_process_behind() -> None:
+    import os
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not apk_facts.start_worker_server():
+        pytest.skip("no forkserver start method here")
+    names = ["fake_dichvucong.apk", "fake_vneid.apk", "unsigned.apk", "benign_notes.apk"] * 2
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda n: extract_facts(FIXTURES / n), names))
+    assert [f.file_name for f in got] == names
+    stats: dict[str, object] = {}
+
+    def one() -> None:
+        extract_facts(FIXTURES / "unsigned.apk")
+        stats.update(apk_facts.last_child_stats())
+
+    t = threading.Thread(target=one)
+    t.start()
+    t.join()
+    assert stats["mode"] == "warm" and stats["warm_imports"] is True
+    # The parse children are the fork server's: none is ours, none is a zombie.
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fp:
+                fields = fp.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        assert not (fields[0] == "Z" and int(fields[1]) == me), f"zombie child {entry}"
+
+
+def test_cold_worker_is_still_available(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCAMSCAN_APK_WORKER", "cold")
+    before = apk_facts.worker_starts()
+    f = extract_facts(FIXTURES / "fake_vneid.apk")
+    assert f.package == "com.vnid"
+    assert apk_facts.worker_starts() == before + 1
