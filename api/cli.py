@@ -4,12 +4,13 @@
 
     scamscan url [--offline] [--json] [--lang vi|en] URL...
     scamscan url [--offline] --json --file PATH      (one input a line, "-" for stdin)
+    scamscan apk [--json] [--lang vi|en] FILE...
     scamscan rules [--json]
     scamscan serve [--host H] [--port P]
 
 Exit status: 0 when every input was scanned, 1 when some input could not be
-parsed (its JSON line has an ``error`` field and the run goes on), 2 on a
-usage error.
+parsed or was refused (its JSON line has an ``error`` field and the run goes
+on), 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="language of titles and reasons (default: vi)")
     u.add_argument("--file", metavar="PATH",
                    help="read one input per line from PATH ('-' for stdin)")
+
+    a = sub.add_parser("apk", help="scan Android apps (APK, XAPK, APKS); never installs them")
+    a.add_argument("files", nargs="+", metavar="FILE", help="app files")
+    a.add_argument("--json", action="store_true", help="one JSON object per file")
+    a.add_argument("--lang", choices=("vi", "en"), default="vi",
+                   help="language of titles and reasons (default: vi)")
 
     r = sub.add_parser("rules", help="print the rule catalogue")
     r.add_argument("--json", action="store_true", help="as JSON instead of Markdown")
@@ -123,7 +130,7 @@ async def _scan_stream(
     if not offline:
         from api.wiring import build_live
 
-        live = build_live(_settings(), scanner)
+        live = build_live(_settings(), scanner, apk_handler=_scan_downloaded_apk)
     invalid = 0
     try:
         for text, err in inputs:
@@ -191,6 +198,61 @@ def _cmd_url(args: argparse.Namespace) -> int:
             stream.close()
 
 
+def _human_apk(report: dict[str, Any], lang: str) -> str:
+    if report.get("error"):
+        label = "không quét được" if lang == "vi" else "cannot scan"
+        return f"{report['input']}\n  {label}: {report['error']}\n"
+    head = {**report, "url": f"{report.get('package')} \"{report.get('label')}\" "
+                             f"sha256={report['sha256'][:16]}…"}
+    return _human(head, lang)
+
+
+def _cmd_apk(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from scanners.apk import scanner_for
+    from scanners.apk_report import scan_apk_path
+
+    extra = _settings().apk_blocklist
+    scanner = scanner_for(str(extra) if extra else None)
+    failed = 0
+    out = sys.stdout.buffer
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            report: dict[str, Any] = {"input": name, "error": "no such file"}
+        else:
+            report = scan_apk_path(path, name=name, scanner=scanner).report(args.lang)
+        if report.get("error"):
+            failed += 1
+        if args.json:
+            out.write(orjson.dumps(report) + b"\n")
+        else:
+            out.write(_human_apk(report, args.lang).encode("utf-8"))
+        out.flush()
+    return EXIT_SOME_INVALID if failed else EXIT_OK
+
+
+async def _scan_downloaded_apk(data: bytes, url: str) -> dict[str, Any]:
+    """Scan an APK the live fetch downloaded, in a temp file deleted afterwards."""
+    import tempfile
+    from pathlib import Path
+
+    import anyio.to_thread
+
+    from scanners.apk_report import scan_apk_path
+
+    def run() -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix="scamscan-") as d:
+            path = Path(d) / "download.apk"
+            path.write_bytes(data)
+            report = scan_apk_path(path, name=url).report("en")
+        keep = ("sha256", "package", "label", "risk_score", "verdict", "error")
+        return {k: report[k] for k in keep if report.get(k) is not None}
+
+    return await anyio.to_thread.run_sync(run)
+
+
 def _settings() -> Any:
     """The ``SCAMSCAN_*`` settings; a bad value is a usage error, not a traceback."""
     from pydantic import ValidationError
@@ -235,6 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "url":
             return _cmd_url(args)
+        if args.command == "apk":
+            return _cmd_apk(args)
         if args.command == "rules":
             return _cmd_rules(args)
         return _cmd_serve(args)

@@ -59,6 +59,7 @@ from typing import Any, Literal
 import anyio.to_thread
 
 from api.samples import StoredSample
+from scanners.apk import scanner_for
 from scanners.apk_facts import ApkLimits
 from scanners.apk_report import SCANNER_VERSION, ApkResult, scan_apk_path
 
@@ -124,6 +125,7 @@ def run_apk_job(
     sha256: str,
     limits: dict[str, Any] | None = None,
     timeout: float | None = None,
+    blocklist: str | None = None,
 ) -> str:
     """Scan one stored sample in a pool worker: :meth:`ApkResult.to_json`.
 
@@ -132,9 +134,10 @@ def run_apk_job(
     whatever the interrupted code raised or returned.
     """
     apk_limits = ApkLimits.from_dict(limits) if limits else ApkLimits()
+    scanner = scanner_for(blocklist)
     if timeout is None:
         return scan_apk_path(Path(path_str), name=name, limits=apk_limits,
-                             sha256=sha256).to_json()
+                             sha256=sha256, scanner=scanner).to_json()
     message = f"the scan took longer than its time limit of {timeout:g} s"
     fired = False
 
@@ -147,7 +150,7 @@ def run_apk_job(
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
         text = scan_apk_path(Path(path_str), name=name, limits=apk_limits,
-                             sha256=sha256).to_json()
+                             sha256=sha256, scanner=scanner).to_json()
     except BaseException:
         if not fired:
             raise
@@ -216,7 +219,9 @@ class JobManager:
         limits: ApkLimits | None = None,
         max_records: int = 10_000,
         max_pending: int = 1000,
+        blocklist: Path | None = None,
     ) -> None:
+        self.blocklist = str(blocklist) if blocklist is not None else None
         self.reports_dir = Path(reports_dir) / SCANNER_VERSION
         self.workers = workers
         self.timeout = timeout
@@ -378,7 +383,7 @@ class JobManager:
     async def _execute(self, job: Job) -> None:
         loop = asyncio.get_running_loop()
         call = partial(run_apk_job, str(job.path), job.input, job.sha256, self.limits,
-                       self.timeout)
+                       self.timeout, self.blocklist)
         pool = self._get_pool()
         try:
             future = loop.run_in_executor(pool, call)

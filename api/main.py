@@ -446,6 +446,7 @@ def _apk_parts(settings: Settings) -> tuple[SampleStore, JobManager]:
         limits=ApkLimits(max_file_bytes=settings.max_apk_bytes),
         max_records=settings.apk_max_records,
         max_pending=settings.apk_max_pending,
+        blocklist=settings.apk_blocklist,
     )
     jobs.open()
     return samples, jobs

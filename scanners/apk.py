@@ -158,8 +158,10 @@ class ApkScanner:
         registry: AppRegistry | None = None,
         links: OfflineURLScanner | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        blocklist: blocklists.ApkBlocklist | None = None,
     ) -> None:
         self.registry = registry or app_registry()
+        self.blocklist = blocklist if blocklist is not None else blocklists.apk_blocklist()
         self._links = links
         self._now = now
 
@@ -178,7 +180,23 @@ class ApkScanner:
     def check(self, facts: ApkFacts) -> list[Finding]:
         """The synchronous core of :meth:`scan` (pure CPU work on the facts)."""
         out: list[Finding] = []
+        bl = self.blocklist
+        if facts.sha256.lower() in bl.sha256:
+            out.append(Finding("APK-BL-001", {"match": "sha256", "value": facts.sha256,
+                                              "note": bl.notes.get(facts.sha256.lower(), "")}))
         apks = list(facts.all_apks())
+        for apk in apks:
+            if apk is not facts and apk.sha256.lower() in bl.sha256:
+                out.append(Finding("APK-BL-001", {"match": "sha256", "value": apk.sha256,
+                                                  "apk": apk.file_name}))
+            if apk.package and apk.package in bl.packages:
+                out.append(Finding("APK-BL-001", {"match": "package", "value": apk.package,
+                                                  "note": bl.notes.get(apk.package, "")}))
+            for c in apk.certificates:
+                if c.sha256.lower() in bl.signers:
+                    out.append(Finding("APK-BL-001", {
+                        "match": "signer", "value": c.sha256, "subject": c.subject,
+                        "note": bl.notes.get(c.sha256.lower(), "")}))
         for apk in apks:
             where = {"apk": apk.file_name} if facts.is_bundle else {}
             out.extend(self._one(apk, where))
@@ -400,3 +418,15 @@ def _ip_url(url: str, ips: Iterable[str]) -> bool:
 def _redact_bot(url: str) -> str:
     # Keep the bot id (useful for takedown requests), drop the secret part of the token.
     return re.sub(r"(/bot\d+):[A-Za-z0-9_-]+", r"\1:<token>", url)
+
+
+@cache
+def scanner_for(extra_blocklist: str | None = None) -> ApkScanner:
+    """An :class:`ApkScanner` over the bundled lists plus an extra APK blocklist file
+    (``SCAMSCAN_APK_BLOCKLIST``), built once per process and path."""
+    bl = blocklists.apk_blocklist()
+    if extra_blocklist:
+        from pathlib import Path
+
+        bl = bl.merged(blocklists.load_apk_blocklist(Path(extra_blocklist)))
+    return ApkScanner(blocklist=bl)

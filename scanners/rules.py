@@ -311,6 +311,13 @@ _RULES: tuple[Rule, ...] = (
        "The package is on the official-app registry and is signed by one of the "
        "registry's known signing certificates.",
        Kind.ALLOWLIST, official=True),
+    # --- blocklist ------------------------------------------------------------
+    _r("APK-BL-001", 90, S.CRITICAL,
+       "Ứng dụng nằm trong danh sách mã độc đã biết",
+       "Known malicious app (blocklist)",
+       "The file's sha256, its package name or its signing certificate is on the "
+       "bundled or configured APK blocklist.",
+       Kind.BLOCKLIST),
     # --- impersonation ------------------------------------------------------
     _r("APK-IMP-001", 50, S.CRITICAL,
        "Mạo danh ứng dụng chính thức (tên giống, gói khác)",

@@ -69,8 +69,12 @@ def cert(**kw: Any) -> Certificate:
 SMS = (P + "INTERNET", P + "READ_SMS", P + "RECEIVE_SMS")
 RANDOM_PKG = "zjt.spoehyloohrstq.uaeldgadozprbyk"
 
+KNOWN_BAD = "0496f43dcc6c2e25bbf6d05a13e72dadc2ae6397fc617c935fd865f243ffd084"
+
 # rule id -> (facts on which it must fire, facts on which it must not)
 CASES: dict[str, tuple[list[ApkFacts], list[ApkFacts]]] = {
+    "APK-BL-001": ([app(sha256=KNOWN_BAD), app(sha256=KNOWN_BAD.upper())],
+                   [app(), app(sha256=KNOWN_BAD[:-1] + "0")]),
     "APK-IMP-001": ([app(label="Vietcombank", package="com.vcb.update"),
                      app(label="VNeID - Định danh", package="vn.vneid.app")],
                     [app(), app(label="Vietcombank", package="com.VCB")]),
@@ -287,3 +291,29 @@ def test_report_round_trips_through_json_and_languages_differ() -> None:
     assert en["package"] == "com.vnid" and en["label"] == "VNeID"
     perms = {p["name"]: p for p in en["app"]["permissions"]}
     assert perms["android.permission.READ_SMS"]["dangerous"] is True
+
+
+def test_configured_blocklist_matches_package_and_signer(tmp_path: Path) -> None:
+    import json
+
+    import blocklists
+
+    extra = tmp_path / "extra.json"
+    extra.write_text(json.dumps({
+        "sha256": [], "packages": [{"package": "org.example.app", "note": "analyst: fake"}],
+        "signers": ["AB" * 32]}), encoding="utf-8")
+    bl = blocklists.apk_blocklist().merged(blocklists.load_apk_blocklist(extra))
+    found = ApkScanner(now=lambda: NOW, blocklist=bl).check(app())
+    matches = {f.evidence["match"] for f in found if f.rule_id == "APK-BL-001"}
+    assert matches == {"package", "signer"}
+    # Blocklist hits are never suppressed, even for an app that looks official.
+    assert aggregate(found).verdict is Verdict.DANGEROUS
+
+
+def test_bad_blocklist_file_is_a_clear_error(tmp_path: Path) -> None:
+    import blocklists
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"sha256": [42]}', encoding="utf-8")
+    with pytest.raises(blocklists.ListDataError, match="sha256"):
+        blocklists.load_apk_blocklist(bad)
