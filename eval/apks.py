@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import blocklists
-
 from scanners.apk import ApkScanner
 from scanners.apk_facts import ApkError, extract_facts
 from scanners.errors import ScanIncomplete
