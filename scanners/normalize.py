@@ -58,12 +58,17 @@ _MAYBE_DEFANGED = re.compile(r"[\[\](){}\s]|^[hf][xX*]{1,2}p", re.I)
 _WHITESPACE = re.compile(r"\s")
 _SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _PORT_AFTER = re.compile(r"[0-9]*(?:[/?#]|$)")
-_SIMPLE_HOST = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$")
+# \Z, not $: "$" also matches before a final newline, which let "example.com\n"
+# through the fast path with the newline in the host.
+_SIMPLE_HOST = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?\Z")
 _LABEL_RE = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 _NUMERIC_PART = re.compile(r"^(?:0[xX][0-9a-fA-F]*|[0-9]+)$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _TRAILING_JUNK = ".,;:!?)]}>'\"’”»"
 _LEADING_JUNK = "([{<'\"‘“«"
+_OPENER = {")": "(", "]": "[", "}": "{", ">": "<"}
+# "[::1]" or "[2001:db8::1]:8080/x": the bracket belongs to an IPv6 literal.
+_IPV6_START = re.compile(r"\[[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +125,8 @@ def _clean(text: str, tricks: list[str]) -> str:
         if t != s:
             tricks.append("full-width")
             s = t
-    s = s.strip().lstrip(_LEADING_JUNK).rstrip(_TRAILING_JUNK).strip()
+    # Before the "spaces" rule, so that "a\\ b" and "a/ b" end up alike.
+    s = _strip_junk(s).replace("\\", "/")
     if not _MAYBE_DEFANGED.search(s):
         return s
     for pat, repl, name in _DEFANG:
@@ -130,6 +136,35 @@ def _clean(text: str, tricks: list[str]) -> str:
                 tricks.append(name)
             s = t
     return s
+
+
+def _strip_junk(s: str) -> str:
+    """Drop the quotes, brackets and punctuation a chat puts around a link.
+
+    Strips to a fixed point (whitespace between junk included), so that an
+    output URL normalises to itself, and keeps a closing bracket that the link
+    opened itself (``[::1]``, ``/wiki/Foo_(bar)``).
+    """
+    i, j = 0, len(s)
+    count: dict[str, int] | None = None  # bracket counts, only when needed
+    while i < j:
+        c = s[i]
+        if c.isspace() or (c in _LEADING_JUNK and not _IPV6_START.match(s, i)):
+            i += 1
+        else:
+            c = s[j - 1]
+            if c.isspace() or c in _TRAILING_JUNK:
+                if c in _OPENER:
+                    if count is None:
+                        count = {b: s.count(b, i, j) for b in "()[]{}<>"}
+                    if count[_OPENER[c]] >= count[c]:
+                        break
+                j -= 1
+            else:
+                break
+        if count is not None and c in count:
+            count[c] -= 1
+    return s[i:j]
 
 
 def _parse_ipv4_part(part: str) -> int:
@@ -239,7 +274,6 @@ def normalize(text: str) -> ParsedURL:
     s = _clean(text, tricks)
     if not s:
         raise InvalidURLError("the input is empty")
-    s = s.replace("\\", "/")
     m = _SCHEME_RE.match(s)
     scheme_given = False
     # "host:8080/x" also matches the scheme grammar: a colon followed by a

@@ -1,0 +1,386 @@
+"""The ``scamscan`` command line, run for real in a subprocess (nothing mocked)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.cli import EXIT_OK, EXIT_SOME_INVALID, EXIT_USAGE, MAX_LINE_BYTES
+from scanners import rules
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT = {"input", "url", "host", "host_unicode", "registrable_domain", "risk_score",
+            "verdict", "reasons", "findings", "incomplete"}
+FINDING = {"rule_id", "points", "severity", "title", "evidence"}
+VERDICTS = {"official", "no_known_risk", "suspicious", "dangerous"}
+
+
+Proc = subprocess.CompletedProcess[bytes]
+
+
+def run(*args: str, stdin: bytes | None = None, timeout: float = 60,
+        env: tuple[str, ...] = ()) -> Proc:
+    """Run ``python -m api.cli ARGS``; ``env`` adds NAME=VALUE settings."""
+    extra = dict(e.split("=", 1) for e in env)
+    full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **extra}
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        input=stdin if stdin is not None else b"",
+        capture_output=True,
+        cwd=ROOT,
+        env=full_env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def json_lines(out: bytes) -> list[dict[str, Any]]:
+    lines = out.decode("utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def check_report(r: dict[str, Any]) -> None:
+    assert set(r) == CONTRACT
+    assert isinstance(r["input"], str)
+    assert r["url"].startswith(("http://", "https://"))
+    assert isinstance(r["risk_score"], int) and 0 <= r["risk_score"] <= 100
+    assert r["verdict"] in VERDICTS
+    assert isinstance(r["reasons"], list)
+    assert all(isinstance(x, str) for x in r["reasons"])
+    for f in r["findings"]:
+        assert FINDING <= set(f) <= FINDING | {"suppressed_by"}
+        assert f["rule_id"] in rules.CATALOGUE
+        assert isinstance(f["points"], int)
+        assert isinstance(f["evidence"], dict)
+    assert isinstance(r["incomplete"], list)
+
+
+# --------------------------------------------------------------------------
+# url, arguments
+# --------------------------------------------------------------------------
+
+
+def test_url_json_contract() -> None:
+    inputs = ["dichvucong.hgov.cc", "https://dichvucong.gov.vn/", "bộcôngan.vn",
+              "hxxps://vietcombank-xacthuc[.]top/login"]
+    p = run("url", "--offline", "--json", *inputs)
+    assert p.returncode == EXIT_OK, p.stderr
+    assert p.stderr == b""
+    reports = json_lines(p.stdout)
+    assert [r["input"] for r in reports] == inputs
+    for r in reports:
+        check_report(r)
+        assert r["incomplete"] == []
+
+    fake, real, idn, _ = reports
+    assert fake["host"] == "dichvucong.hgov.cc"
+    assert fake["registrable_domain"] == "hgov.cc"
+    assert fake["verdict"] in ("dangerous", "suspicious")
+    assert any(f["rule_id"].startswith("URL-GOV") for f in fake["findings"])
+    assert fake["risk_score"] == min(100, sum(f["points"] for f in fake["findings"]
+                                              if "suppressed_by" not in f))
+
+    assert real["verdict"] == "official"
+    assert real["risk_score"] == 0
+    assert real["url"] == "https://dichvucong.gov.vn/"
+
+    assert idn["host"] == "xn--bcngan-jxa6332d.vn"
+    assert idn["host_unicode"] == "bộcôngan.vn"
+
+
+def test_lang_en_and_vi_titles() -> None:
+    vi = json_lines(run("url", "--offline", "--json", "dichvucong.hgov.cc").stdout)[0]
+    vi2 = json_lines(run("url", "--offline", "--json", "--lang", "vi",
+                         "dichvucong.hgov.cc").stdout)[0]
+    en = json_lines(run("url", "--offline", "--json", "--lang", "en",
+                        "dichvucong.hgov.cc").stdout)[0]
+    assert vi == vi2
+    assert [f["rule_id"] for f in vi["findings"]] == [f["rule_id"] for f in en["findings"]]
+    assert vi["findings"], "expected findings for a known fake"
+    for fv, fe in zip(vi["findings"], en["findings"], strict=True):
+        rule = rules.CATALOGUE[fv["rule_id"]]
+        assert fv["title"] == rule.title_vi
+        assert fe["title"] == rule.title_en
+        assert fv["title"] != fe["title"]
+    assert vi["reasons"] != en["reasons"]
+    assert set(en["reasons"]) <= {rules.CATALOGUE[f["rule_id"]].title_en
+                                  for f in en["findings"]}
+    # Everything but the language is the same.
+    assert {k: v for k, v in vi.items() if k not in ("reasons", "findings")} == {
+        k: v for k, v in en.items() if k not in ("reasons", "findings")}
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port  # closed again: connections to it are refused
+
+
+# A loopback address (allowed for this test) on a closed port: the live fetch
+# cannot complete, fails fast, and nothing leaves the machine (an IP literal
+# needs no DNS; an IP host has no domain age to look up).
+UNREACHABLE = f"http://127.0.0.1:{_closed_port()}/dang-nhap"
+LIVE_ENV = ("SCAMSCAN_FETCH_ALLOW_NETWORKS=127.0.0.1/32", "SCAMSCAN_FETCH_TOTAL_TIMEOUT=5",
+            "SCAMSCAN_FETCH_HOP_TIMEOUT=3")
+
+
+def test_online_mode_reports_the_live_check_as_incomplete() -> None:
+    p = run("url", "--json", UNREACHABLE, env=LIVE_ENV)
+    assert p.returncode == EXIT_OK, p.stderr
+    (r,) = json_lines(p.stdout)
+    check_report(r)
+    checks = [i["check"] for i in r["incomplete"]]
+    assert any(c.startswith("live") for c in checks), checks
+    for i in r["incomplete"]:
+        assert set(i) >= {"check", "reason"}
+        assert i["check"] and i["reason"]
+    (off,) = json_lines(run("url", "--offline", "--json", UNREACHABLE).stdout)
+    assert off["incomplete"] == []
+    assert {k: v for k, v in off.items() if k != "incomplete"} == {
+        k: v for k, v in r.items() if k != "incomplete"}
+
+
+def test_invalid_argument_gets_an_error_line_and_exit_1() -> None:
+    p = run("url", "--offline", "--json", "example.com", "ftp://x", "https://dichvucong.gov.vn/")
+    assert p.returncode == EXIT_SOME_INVALID
+    a, b, c = json_lines(p.stdout)
+    check_report(a)
+    assert b == {"input": "ftp://x", "error": b["error"]}
+    assert "ftp" in b["error"]
+    check_report(c)
+
+
+def test_human_output() -> None:
+    p = run("url", "--offline", "--lang", "en", "dichvucong.hgov.cc",
+            "https://dichvucong.gov.vn/", "ftp://x")
+    assert p.returncode == EXIT_SOME_INVALID
+    out = p.stdout.decode("utf-8")
+    assert "DANGEROUS" in out or "SUSPICIOUS" in out
+    assert "OFFICIAL" in out
+    assert "URL-GOV-001" in out
+    assert "URL-OFF-001" in out
+    assert "cannot parse" in out
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(out.splitlines()[0])
+
+    vi = run("url", "--offline", "https://dichvucong.gov.vn/").stdout.decode("utf-8")
+    assert "CHÍNH THỨC" in vi
+    assert "URL-OFF-001" in vi
+    assert "! live" not in vi
+    online = run("url", UNREACHABLE, env=LIVE_ENV).stdout.decode("utf-8")
+    assert "! live" in online
+
+
+# --------------------------------------------------------------------------
+# url --file
+# --------------------------------------------------------------------------
+
+FILE_LINES: list[bytes] = [
+    b"dichvucong.hgov.cc",
+    b"ftp://x",
+    b"",
+    b"https://dichvucong.gov.vn/",
+    b"\xff\xfeexample.com",
+    b"x" * (MAX_LINE_BYTES + 10),
+    b"  hxxps://example[.]com/a  \r",
+    b"example.org",
+]
+
+
+def _check_file_output(out: bytes) -> None:
+    reports = json_lines(out)
+    assert len(reports) == len(FILE_LINES)
+    ok = [0, 3, 6, 7]
+    for i, r in enumerate(reports):
+        if i in ok:
+            check_report(r)
+        else:
+            assert set(r) == {"input", "error"}
+            assert r["error"]
+    assert reports[0]["input"] == "dichvucong.hgov.cc"
+    assert reports[1]["input"] == "ftp://x"
+    assert reports[2]["input"] == ""
+    assert reports[3]["verdict"] == "official"
+    assert "UTF-8" in reports[4]["error"]
+    assert str(MAX_LINE_BYTES) in reports[5]["error"]
+    assert len(reports[5]["input"]) < 100  # the long line is not echoed back
+    assert reports[6]["url"] == "https://example.com/a"
+    assert reports[7]["host"] == "example.org"
+
+
+@pytest.mark.parametrize("final_newline", [True, False])
+def test_file_path(tmp_path: Path, final_newline: bool) -> None:
+    f = tmp_path / "in.txt"
+    f.write_bytes(b"\n".join(FILE_LINES) + (b"\n" if final_newline else b""))
+    p = run("url", "--offline", "--json", "--file", str(f))
+    assert p.returncode == EXIT_SOME_INVALID
+    assert p.stderr == b""
+    _check_file_output(p.stdout)
+
+
+def test_file_stdin() -> None:
+    p = run("url", "--offline", "--json", "--file", "-", stdin=b"\n".join(FILE_LINES) + b"\n")
+    assert p.returncode == EXIT_SOME_INVALID
+    assert p.stderr == b""
+    _check_file_output(p.stdout)
+
+
+def test_file_all_valid_exit_0_and_clean_stderr(tmp_path: Path) -> None:
+    inputs = ["example.com", "https://dichvucong.gov.vn/", "dichvucong[.]hgov[.]cc",
+              "http://3232235777/", "bộcôngan.vn"]
+    f = tmp_path / "ok.txt"
+    f.write_text("\r\n".join(inputs) + "\r\n", encoding="utf-8")
+    p = run("url", "--offline", "--json", "--file", str(f))
+    assert p.returncode == EXIT_OK
+    assert p.stderr == b""  # no progress bar when stderr is not a terminal
+    reports = json_lines(p.stdout)
+    assert [r["input"] for r in reports] == inputs
+    for r in reports:
+        check_report(r)
+    assert reports[2]["host"] == "dichvucong.hgov.cc"
+    assert reports[3]["host"] == "192.168.1.1"
+
+
+def test_file_empty_input() -> None:
+    p = run("url", "--offline", "--json", "--file", "-", stdin=b"")
+    assert p.returncode == EXIT_OK
+    assert p.stdout == b""
+    assert p.stderr == b""
+
+
+def test_file_human_output(tmp_path: Path) -> None:
+    f = tmp_path / "in.txt"
+    f.write_bytes(b"dichvucong.hgov.cc\nftp://x\n")
+    p = run("url", "--offline", "--lang", "en", "--file", str(f))
+    assert p.returncode == EXIT_SOME_INVALID
+    out = p.stdout.decode("utf-8")
+    assert out.index("dichvucong.hgov.cc") < out.index("ftp://x")
+    assert "URL-GOV-001" in out
+    assert "cannot parse" in out
+
+
+# --------------------------------------------------------------------------
+# usage errors
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("url",),
+        ("url", "--offline", "--json"),
+        ("url", "example.com", "--file", "-"),
+        ("url", "--file", "/nonexistent/dir/in.txt"),
+        ("url", "--file", "."),
+        ("url", "--lang", "fr", "example.com"),
+        ("frobnicate",),
+        (),
+        ("serve", "--port", "abc"),
+    ],
+    ids=["no-url", "no-url-flags", "urls-and-file", "missing-file", "directory", "bad-lang",
+         "unknown-command", "no-command", "bad-port"],
+)
+def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
+    p = run(*args)
+    assert p.returncode == EXIT_USAGE
+    assert p.stdout == b""
+    err = p.stderr.decode("utf-8")
+    assert "error" in err
+    assert "Traceback" not in err
+
+
+def test_usage_error_names_the_file() -> None:
+    p = run("url", "--file", "/nonexistent/dir/in.txt")
+    assert b"/nonexistent/dir/in.txt" in p.stderr
+
+
+# --------------------------------------------------------------------------
+# rules, serve
+# --------------------------------------------------------------------------
+
+
+def test_rules_markdown() -> None:
+    p = run("rules")
+    assert p.returncode == EXIT_OK
+    out = p.stdout.decode("utf-8")
+    assert out == rules.markdown()
+    assert out == (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+
+
+def test_rules_json() -> None:
+    p = run("rules", "--json")
+    assert p.returncode == EXIT_OK
+    data = json.loads(p.stdout)
+    assert [r["id"] for r in data] == list(rules.CATALOGUE)
+    for r in data:
+        rule = rules.CATALOGUE[r["id"]]
+        assert r["points"] == rule.points
+        assert r["severity"] == rule.severity.value
+        assert r["title_vi"] == rule.title_vi
+        assert r["title_en"] == rule.title_en
+
+
+def test_help() -> None:
+    p = run("--help")
+    assert p.returncode == EXIT_OK
+    for cmd in (b"url", b"rules", b"serve"):
+        assert cmd in p.stdout
+
+
+def test_serve_help() -> None:
+    p = run("serve", "--help")
+    assert p.returncode == EXIT_OK
+    assert b"--host" in p.stdout
+    assert b"--port" in p.stdout
+
+
+# --------------------------------------------------------------------------
+# memory bound
+# --------------------------------------------------------------------------
+
+N_HOSTS = 200_000
+MAX_RSS_MB = 400
+
+# Runs the CLI as its only child, so RUSAGE_CHILDREN is the CLI's peak RSS alone.
+_MEASURE = """
+import resource, subprocess, sys
+with open(sys.argv[1], "rb") as fin, open(sys.argv[2], "wb") as fout:
+    rc = subprocess.run([sys.executable, "-m", "api.cli", "url", "--offline", "--json",
+                         "--file", "-"], stdin=fin, stdout=fout, check=False).returncode
+print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss is in kilobytes on Linux only")
+def test_memory_stays_bounded_on_a_large_stream(tmp_path: Path) -> None:
+    src = tmp_path / "hosts.txt"
+    dst = tmp_path / "out.jsonl"
+    with src.open("w", encoding="utf-8") as f:
+        for i in range(N_HOSTS):
+            if i % 3:
+                f.write(f"host{i}.shop{i % 977}.vn\n")
+            else:
+                f.write(f"https://login-{i}.example{i % 13}.top/p?i={i}\n")
+    p = subprocess.run([sys.executable, "-c", _MEASURE, str(src), str(dst)],
+                       capture_output=True, cwd=ROOT, timeout=180, check=False)
+    assert p.returncode == 0, p.stderr
+    rc_s, maxrss_s = p.stdout.decode().split()
+    assert int(rc_s) == EXIT_OK
+    maxrss_mb = int(maxrss_s) / 1024  # kilobytes on Linux
+    assert maxrss_mb < MAX_RSS_MB, f"peak RSS {maxrss_mb:.0f} MB"
+    n = 0
+    last = b""
+    with dst.open("rb") as f:
+        for line in f:
+            n += 1
+            last = line
+    assert n == N_HOSTS
+    assert json.loads(last)["input"] == f"host{N_HOSTS - 1}.shop{(N_HOSTS - 1) % 977}.vn"
