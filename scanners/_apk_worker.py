@@ -14,6 +14,13 @@ dumps), silences loguru, parses the APK and prints JSON lines on stdout:
 
 Nothing from the sample is executed; nothing is written to disk
 (``RLIMIT_FSIZE`` is 0).
+
+Resources: the label and the ``@xml/…`` references (accessibility and
+device-admin configs) are resolved by :class:`LazyArsc`, which walks the
+``resources.arsc`` chunk headers and reads only the entries asked for
+(androguard's full ``ARSCParser`` is the fallback, see :class:`Resources`).
+Each DEX file's writer (smali/apktool's dexlib, dx, d8/r8) is told from its
+layout by :func:`dex_compiler`.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import io
+import itertools
 import json
 import math
 import os
@@ -30,6 +38,7 @@ import signal
 import struct
 import sys
 import tempfile
+import time as _time
 import zipfile
 import zlib
 from collections import Counter
@@ -273,8 +282,293 @@ def _uniq(items: Iterable[str], limit: int = MAX_LIST) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- resources
 
 
+class ArscFallback(Exception):
+    """The lazy reader met a layout it does not mimic: use androguard's full parse."""
+
+
+_RES_STRING_POOL, _RES_TABLE, _RES_PACKAGE, _RES_TYPE = 0x0001, 0x0002, 0x0200, 0x0201
+_TYPE_REFERENCE = 0x01
+_ENTRY_COMPLEX, _ENTRY_COMPACT = 0x1, 0x8
+_TYPE_SPARSE, _TYPE_OFFSET16 = 0x1, 0x2
+_MAX_REFERENCE_DEPTH = 32
+_MAX_CHUNKS = 200_000
+
+
+def _config_bytes(size: int) -> int:
+    """Bytes of a ``ResTable_config`` of declared ``size`` that androguard consumes."""
+    used = 16
+    for need, upto in ((20, 20), (24, 24), (28, 28), (32, 32), (36, 36), (40, 40),
+                       (44, 48), (52, 52)):
+        if size >= need:
+            used = upto
+    return max(used, size)
+
+
+class LazyArsc:
+    """Resolves a few resource ids of a ``resources.arsc`` without parsing all of it.
+
+    The constructor walks the chunk headers only (table, global string pool,
+    packages, type chunks) and remembers, per type, where each type chunk's
+    config and entry offsets are. :meth:`resolve` then reads the entries of one
+    id in every config, following references, with the same semantics as
+    androguard's ``ARSCParser.get_resolved_res_configs`` (config selection and
+    fallback, the string pool's decoding, value formatting). The global string
+    pool is read lazily: its offset table is indexed on demand and a string is
+    decoded when asked for. Any layout this reader does not mimic exactly (dummy
+    bytes between chunks, odd headers) raises :class:`ArscFallback`: the caller
+    then uses androguard's full parse.
+    """
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        n = len(raw)
+        if n < 8 or n > 0xFFFFFFFF:
+            raise ArscFallback("size")
+        typ, hsz, size = self._chunk(0)
+        if typ != _RES_TABLE or size > n:
+            raise ArscFallback("table header")
+        if hsz < 12:
+            raise ArscFallback("table header size")
+        (pkg_count,) = struct.unpack_from("<I", raw, 8)
+        self._pool: tuple[int, ...] | None = None
+        self._cache: dict[int, str] = {}
+        groups: dict[str, list[tuple[int, ...]]] = {}
+        pool_at: int | None = None
+        pos, end, chunks = hsz, size, 0
+        while pos <= end - 8:
+            ctyp, chsz, csize = self._chunk(pos)
+            cend = pos + csize
+            if cend > end:
+                break
+            chunks += 1
+            if ctyp == _RES_STRING_POOL:
+                if pool_at is None:
+                    pool_at = pos
+            elif ctyp == _RES_PACKAGE:
+                if len(groups) > pkg_count:
+                    raise ArscFallback("package count")
+                chunks += self._package(pos, chsz, cend, groups)
+            if chunks > _MAX_CHUNKS:
+                raise ArscFallback("too many chunks")
+            pos = cend
+        self._pool_at = pool_at
+        by_type: dict[int, list[tuple[int, ...]]] = {}
+        for descs in groups.values():
+            for d in descs:
+                by_type.setdefault(d[0], []).append(d)
+        self._by_type = by_type
+
+    def _chunk(self, pos: int) -> tuple[int, int, int]:
+        if pos < 0 or pos + 8 > len(self.raw):
+            raise ArscFallback("chunk past the end")
+        typ, hsz, size = struct.unpack_from("<HHI", self.raw, pos)
+        if hsz < 8 or size < hsz:
+            raise ArscFallback("odd chunk header")  # androguard skips bytes here
+        return typ, hsz, size
+
+    def _package(self, start: int, hsz: int, end: int,
+                 groups: dict[str, list[tuple[int, ...]]]) -> int:
+        raw = self.raw
+        if start + 288 > len(raw):
+            raise ArscFallback("package header")
+        (pid,) = struct.unpack_from("<I", raw, start + 8)
+        name = raw[start + 12 : start + 268].decode("utf-16", "replace")
+        name = name[: name.find("\x00")]
+        (type_strings,) = struct.unpack_from("<I", raw, start + 268)
+        (key_strings,) = struct.unpack_from("<I", raw, start + 276)
+        t_typ, _h, t_size = self._chunk(start + type_strings)
+        k_typ, _h, k_size = self._chunk(start + key_strings)
+        if t_typ != _RES_STRING_POOL or k_typ != _RES_STRING_POOL:
+            raise ArscFallback("package string pools")
+        descs = groups.setdefault(name, [])
+        base = ((pid << 24) & 0xFF000000)
+        pos = start + hsz + t_size + k_size
+        n = 0
+        while pos <= end - 8:
+            ctyp, _chsz, csize = self._chunk(pos)
+            if pos + csize > end:
+                break
+            n += 1
+            if ctyp == _RES_TYPE:
+                if pos + 24 > len(raw):
+                    raise ArscFallback("type chunk")
+                tid, flags = raw[pos + 8], raw[pos + 9]
+                count, entries_start, cfg_size = struct.unpack_from("<III", raw, pos + 12)
+                used = _config_bytes(cfg_size)
+                descs.append((
+                    (base | tid << 16) >> 16, pos, flags, count, pos + entries_start,
+                    pos + 20, used, pos + 20 + used, pos + csize,
+                ))
+            pos += csize
+        return n
+
+    # -- the global string pool, read lazily -----------------------------------
+
+    def _pool_header(self) -> tuple[int, ...]:
+        if self._pool is None:
+            raw = self.raw
+            at = self._pool_at
+            if at is None:
+                self._pool = (0, 0, 0, 0, 0)
+                return self._pool
+            _t, _h, size = self._chunk(at)
+            count, styles, flags, strings_off, styles_off = struct.unpack_from(
+                "<IIIII", raw, at + 8
+            )
+            if (strings_off - (styles * 4 + 28)) / 4 != count:
+                count = int((strings_off - (styles * 4 + 28)) / 4)
+            count = max(count, 0)
+            offsets_at = at + 28
+            buf_at = offsets_at + 4 * count + 4 * styles
+            buf_len = size - strings_off
+            if styles_off != 0 and styles != 0:
+                buf_len = styles_off - strings_off
+            buf_end = len(raw) if buf_len < 0 else min(len(raw), buf_at + buf_len)
+            self._pool = (count, offsets_at, buf_at, buf_end, int(bool(flags & (1 << 8))))
+        return self._pool
+
+    def string(self, idx: int) -> str:
+        """``StringBlock.getString`` of the global pool, decoding one string."""
+        if idx in self._cache:
+            return self._cache[idx]
+        count, offsets_at, buf_at, buf_end, utf8 = self._pool_header()
+        if idx < 0 or count == 0 or idx >= count:
+            return ""
+        (offset,) = struct.unpack_from("<I", self.raw, offsets_at + 4 * idx)
+        buf = memoryview(self.raw)[buf_at:buf_end]
+        text = self._decode8(buf, offset) if utf8 else self._decode16(buf, offset)
+        self._cache[idx] = text
+        return text
+
+    @staticmethod
+    def _length(buf: memoryview, offset: int, char: int) -> tuple[int, int]:
+        fmt = "<2B" if char == 1 else "<2H"
+        high = 0x80 << (8 * (char - 1))
+        first, second = struct.unpack(fmt, buf[offset : offset + 2 * char])
+        if first & high:
+            length, skip = ((first & ~high) << (8 * char)) | second, 2 * char
+        else:
+            length, skip = first, char
+        if length > (0x7FFF if char == 1 else 0x7FFFFFFF):
+            raise ValueError("string length too large")
+        return length, skip
+
+    def _decode8(self, buf: memoryview, offset: int) -> str:
+        _chars, skip = self._length(buf, offset, 1)
+        offset += skip
+        nbytes, skip = self._length(buf, offset, 1)
+        offset += skip
+        if len(buf) < offset + nbytes:
+            return ""
+        if buf[offset + nbytes] != 0:
+            return ""
+        return bytes(buf[offset : offset + nbytes]).decode("utf-8", "replace")
+
+    def _decode16(self, buf: memoryview, offset: int) -> str:
+        chars, skip = self._length(buf, offset, 2)
+        offset += skip
+        nbytes = chars * 2
+        if len(buf) < offset + nbytes:
+            return ""
+        if bytes(buf[offset + nbytes : offset + nbytes + 2]) != b"\x00\x00":
+            raise ValueError("UTF-16 string is not null terminated")
+        return bytes(buf[offset : offset + nbytes]).decode("utf-16", "replace")
+
+    # -- entries --------------------------------------------------------------
+
+    def _entry_offset(self, d: tuple[int, ...], idx: int) -> int | None:
+        _t, _pos, flags, count, _es, _cfg, _used, offsets_at, _end = d
+        raw = self.raw
+        if flags & _TYPE_SPARSE:
+            found = None
+            table = raw[offsets_at : offsets_at + 4 * count]
+            if len(table) < 4 * count:
+                raise ArscFallback("sparse table past the end")
+            for e_idx, off in struct.iter_unpack("<HH", table):
+                if e_idx == idx:
+                    found = off * 4  # the last one wins, as in androguard
+            return found
+        if idx >= count:
+            return None
+        if flags & _TYPE_OFFSET16:
+            (off16,) = struct.unpack_from("<H", raw, offsets_at + 2 * idx)
+            return None if off16 == 0xFFFF else off16 * 4
+        (off,) = struct.unpack_from("<I", raw, offsets_at + 4 * idx)
+        return None if off == 0xFFFFFFFF else off
+
+    def _configs(self, rid: int) -> dict[tuple[int, ...], tuple[Any, int]]:
+        """``{config tuple: (first config object, last entry position)}``, in order."""
+        axml = importlib.import_module("androguard.core.axml")
+        out: dict[tuple[int, ...], tuple[Any, int]] = {}
+        idx = rid & 0xFFFF
+        for d in self._by_type.get(rid >> 16, ()):
+            off = self._entry_offset(d, idx)
+            if off is None:
+                continue
+            cfg_at, used = d[5], d[6]
+            cfg_raw = self.raw[cfg_at : cfg_at + used]
+            if len(cfg_raw) < used:
+                raise ArscFallback("config past the end")
+            cfg = axml.ARSCResTableConfig(io.BytesIO(cfg_raw))
+            key = cfg._get_tuple()
+            entry = d[4] + off
+            if entry + 16 > len(self.raw):
+                raise ArscFallback("entry past the end")
+            first = out.get(key)
+            out[key] = (first[0] if first else cfg, entry)
+        return out
+
+    def resolve(self, rid: int, config: Any = None, _depth: int = 0) -> list[tuple[Any, Any]]:
+        """``ARSCParser.get_resolved_res_configs(rid, config)``, lazily.
+
+        ``config``: ``None`` for every configuration, or androguard's default
+        ``ARSCResTableConfig`` (the only one the worker asks for).
+        """
+        if _depth > _MAX_REFERENCE_DEPTH:
+            raise ValueError("resource reference loop")
+        if not rid:
+            raise ValueError("'rid' should be set")
+        options = self._configs(rid)
+        if not options:
+            return []
+        items = list(options.values())
+        if len(options) > 1 and config is not None:
+            want = config._get_tuple()
+            if want in options:
+                chosen = [(config, options[want][1])]
+            elif not any(want):  # the default config: androguard's fallback
+                chosen = [items[0]]
+            else:
+                return []
+        else:
+            chosen = items
+        result: list[tuple[Any, Any]] = []
+        for cfg, entry in chosen:
+            self._put(result, rid, cfg, entry, config, _depth)
+        return result
+
+    def _put(self, result: list[tuple[Any, Any]], rid: int, cfg: Any, entry: int,
+             config: Any, depth: int) -> None:
+        axml = importlib.import_module("androguard.core.axml")
+        _size, flags, index = struct.unpack_from("<HHI", self.raw, entry)
+        if flags & _ENTRY_COMPLEX:
+            result.append((cfg, []))  # a style or array: never a label or a path
+            return
+        if flags & _ENTRY_COMPACT:
+            result.append((cfg, self.string(index)))
+            return
+        _vsize, _res0, dtype, data = struct.unpack_from("<HBBI", self.raw, entry + 8)
+        if dtype == _TYPE_REFERENCE:
+            if data and data != rid:
+                result.extend(self.resolve(data, config, depth + 1))
+            return
+        result.append((cfg, axml.format_value(dtype, data, self.string)))
+
+
 class Resources:
-    """String and file-path resolution through androguard's ARSC parser."""
+    """String and file-path resolution: :class:`LazyArsc` first, androguard's
+    full ``ARSCParser`` when the lazy reader cannot (same answers, see the test
+    that compares them)."""
 
     def __init__(self, apk: Any, package: str | None, errors: list[str]) -> None:
         self.apk = apk
@@ -282,6 +576,10 @@ class Resources:
         self.errors = errors
         self._arsc: Any = None
         self._loaded = False
+        self._lazy: LazyArsc | None = None
+        self._lazy_loaded = False
+        self.lazy_failures = 0
+        """How many look-ups went to androguard's full parse (for tests)."""
 
     def arsc(self) -> Any:
         if not self._loaded:
@@ -291,6 +589,32 @@ class Resources:
             except Exception as exc:
                 self.errors.append(f"resources.arsc: {type(exc).__name__}: {exc}"[:300])
         return self._arsc
+
+    def lazy(self) -> LazyArsc | None:
+        if not self._lazy_loaded:
+            self._lazy_loaded = True
+            try:
+                if "resources.arsc" in self.apk.get_files():
+                    self._lazy = LazyArsc(bytes(self.apk.get_file("resources.arsc")))
+            except MemoryError:
+                raise
+            except Exception:
+                self._lazy = None
+                self.lazy_failures += 1
+        return self._lazy
+
+    def _lazy_resolve(self, rid: int, config: Any) -> list[tuple[Any, Any]] | None:
+        """Lazy answer, or ``None``: ask androguard (which may fail the same way)."""
+        lazy = self.lazy()
+        if lazy is None:
+            return None
+        try:
+            return lazy.resolve(rid, config)
+        except MemoryError:
+            raise
+        except Exception:
+            self.lazy_failures += 1
+            return None
 
     def _rid(self, value: str) -> int | None:
         if not value.startswith("@") or value.startswith("@android:"):
@@ -306,12 +630,25 @@ class Resources:
         if value is None or not value.startswith("@"):
             return value
         rid = self._rid(value)
+        if rid is None:
+            return value
+        axml = importlib.import_module("androguard.core.axml")
+        default = axml.ARSCResTableConfig.default_config()
+        if rid:
+            configs = self._lazy_resolve(rid, default)
+            if configs is not None:
+                if not configs:
+                    configs = self._lazy_resolve(rid, None)
+                if configs is not None:
+                    for _cfg, text in configs:
+                        if isinstance(text, str):
+                            return text
+                    return value
         arsc = self.arsc()
-        if rid is None or arsc is None:
+        if arsc is None:
             return value
         try:
-            axml = importlib.import_module("androguard.core.axml")
-            configs = arsc.get_resolved_res_configs(rid, axml.ARSCResTableConfig.default_config())
+            configs = arsc.get_resolved_res_configs(rid, default)
             if not configs:
                 configs = arsc.get_resolved_res_configs(rid)
             for _cfg, text in configs:
@@ -326,20 +663,26 @@ class Resources:
         if value.startswith("res/"):
             return [("", value)]
         rid = self._rid(value)
-        arsc = self.arsc()
-        if rid is None or arsc is None:
+        if rid is None:
             return []
+        configs = self._lazy_resolve(rid, None) if rid else None
+        if configs is None:
+            arsc = self.arsc()
+            if arsc is None:
+                return []
+            try:
+                configs = arsc.get_resolved_res_configs(rid)
+            except Exception as exc:
+                self.errors.append(f"resource {value}: {type(exc).__name__}: {exc}"[:300])
+                return []
         out: list[tuple[str, str]] = []
-        try:
-            for cfg, path in arsc.get_resolved_res_configs(rid):
-                if isinstance(path, str):
-                    try:
-                        qual = str(cfg.get_qualifier())
-                    except Exception:
-                        qual = ""
-                    out.append((qual, path))
-        except Exception as exc:
-            self.errors.append(f"resource {value}: {type(exc).__name__}: {exc}"[:300])
+        for cfg, path in configs:
+            if isinstance(path, str):
+                try:
+                    qual = str(cfg.get_qualifier())
+                except Exception:
+                    qual = ""
+                out.append((qual, path))
         return sorted(set(out), key=lambda p: p[1])
 
     def xml(self, path: str) -> Any:
@@ -703,7 +1046,108 @@ def _dex_header(name: str, raw: bytes) -> tuple[DexFile, list[str]]:
         anti.append("bad-dex-checksum")
     if file_size != len(raw):
         anti.append("dex-size-mismatch")
-    return DexFile(name, len(raw), int(classes), True, version), anti
+    compiler = dex_compiler(raw)
+    return DexFile(name, len(raw), int(classes), True, version, compiler), anti
+
+
+# --------------------------------------------------------------------------- DEX compiler
+
+# map_list item types (dex-format): the ID sections come first in every writer's
+# layout; the data sections after them are where the writers differ.
+_MAP_HEADER, _MAP_STRING_IDS, _MAP_TYPE_IDS, _MAP_CLASS_DEFS = 0x0000, 0x0001, 0x0002, 0x0006
+_MAP_METHOD_HANDLES, _MAP_LIST = 0x0008, 0x1000
+_MAP_TYPE_LIST, _MAP_ANN_SET_REF, _MAP_ANN_SET = 0x1001, 0x1002, 0x1003
+_MAP_CLASS_DATA, _MAP_CODE, _MAP_STRING_DATA, _MAP_DEBUG = 0x2000, 0x2001, 0x2002, 0x2003
+_MAP_ANN_DIR = 0x2006
+_ID_SECTIONS = frozenset(range(0x0000, 0x0009))
+_MAX_MAP_ITEMS = 64
+"""A valid map_list has one item per section type (about 20 types exist)."""
+_STRING_ORDER_PROBE = 4096
+"""String ids whose data offsets are checked for dexlib 1.x's unsorted pool."""
+_CLASS_DEF_PROBE = 256
+"""class_defs checked for dexlib 2.x beta's non-zero empty interfaces offset."""
+_R8_MARKER = re.compile(rb"~~(?:D8|R8|L8)\{\"")
+"""The marker string d8/r8 add to the string pool (``~~D8{"backend":…}``)."""
+
+
+def dex_compiler(raw: bytes) -> str:
+    """Which tool wrote this DEX, from its layout (after APKiD's compiler rules).
+
+    ``dexlib2`` / ``dexlib1``: assembled by smali/apktool (dexlib 2.x, 1.x,
+    including dexlib 2 beta); ``dx``; ``d8/r8``; ``unknown`` (too small to tell,
+    another writer, or a malformed header or map_list). Reads the header, the
+    map_list (at most 64 items), the first 4096 string ids and 256 class defs,
+    and searches the bytes for the d8/r8 marker. Never raises.
+
+    * dexlib 1.x writes the string data out of string-id order;
+    * dexlib 2.x beta gives every class an ``interfaces_off`` pointing at an
+      empty list (dx and d8 write 0);
+    * dexlib 2.x lays string data out first, right after the ID sections, and
+      code items and type lists after it; dx and d8/r8 put code items and type
+      lists before the string data (d8/r8 also leave a ``~~D8{`` marker).
+    """
+    try:
+        return _dex_compiler(raw)
+    except Exception:  # malformed input: no answer, never a crash
+        return "unknown"
+
+
+def _dex_compiler(raw: bytes) -> str:
+    size = len(raw)
+    if size < 0x70 or raw[:4] != b"dex\n":
+        return "unknown"
+    (map_off,) = struct.unpack_from("<I", raw, 0x34)
+    string_ids_size, string_ids_off = struct.unpack_from("<II", raw, 0x38)
+    class_defs_size, class_defs_off = struct.unpack_from("<II", raw, 0x60)
+    if map_off == 0 or map_off % 4 or map_off + 4 > size:
+        return "unknown"
+    (count,) = struct.unpack_from("<I", raw, map_off)
+    if not 0 < count <= _MAX_MAP_ITEMS or map_off + 4 + 12 * count > size:
+        return "unknown"
+    items = [struct.unpack_from("<HxxII", raw, map_off + 4 + 12 * i) for i in range(count)]
+    types = [t for t, _n, _o in items]
+    if types[0] != _MAP_HEADER or any(o > size for _t, _n, o in items):
+        return "unknown"
+
+    # dexlib 1.x: string data not in string-id order.
+    n = min(string_ids_size, _STRING_ORDER_PROBE)
+    if n > 1 and string_ids_off + 4 * n <= size:
+        offs = struct.unpack_from(f"<{n}I", raw, string_ids_off)
+        if any(b < a for a, b in itertools.pairwise(offs)):
+            return "dexlib1"
+
+    # dexlib 2.x beta: interfaces_off (class_def + 12) pointing at a zero-length list.
+    n = min(class_defs_size, _CLASS_DEF_PROBE)
+    if n and class_defs_off + 32 * n <= size:
+        for i in range(n):
+            (ifaces,) = struct.unpack_from("<I", raw, class_defs_off + 32 * i + 12)
+            if 0 < ifaces <= size - 4 and raw[ifaces : ifaces + 4] == b"\0\0\0\0":
+                return "dexlib2"
+
+    data = [t for t in types if t not in _ID_SECTIONS]
+    # dexlib 2.x: string data is the first data section, with code or type lists
+    # after it (dx and d8/r8 both write those before the string data; without
+    # any, a tiny dexlib2 DEX looks like a tiny d8 one: no answer).
+    if data and data[0] == _MAP_STRING_DATA and (_MAP_CODE in data or _MAP_TYPE_LIST in data):
+        return "dexlib2"
+
+    if _R8_MARKER.search(raw):
+        return "d8/r8"
+    if _MAP_STRING_DATA not in data:
+        return "unknown"
+    before = data[: data.index(_MAP_STRING_DATA)]
+    if (
+        _MAP_DEBUG in before and _MAP_CODE in before
+        and before.index(_MAP_CODE) < before.index(_MAP_DEBUG)
+    ):
+        return "d8/r8"  # d8/r8 order: code, debug info, type lists, string data
+    if before and before[0] == _MAP_LIST:
+        return "dx"  # dexmerge (dx's merger) writes the map_list early
+    if _MAP_CODE in before or _MAP_TYPE_LIST in before:
+        # dx order: annotation set refs, annotation sets, code, annotation
+        # directories, type lists, then string data.
+        return "dx"
+    return "unknown"
 
 
 def _on_alarm(_sig: int, _frame: FrameType | None) -> None:
@@ -992,6 +1436,8 @@ def run(request: Mapping[str, Any], write: Callable[..., None] = _emit) -> int:
         if limits.code_stage:
             importlib.import_module("androguard.core.dex")
         forbid_writes()
+        t_parse = _time.perf_counter()
+        flt0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         try:
             facts = extract(
                 str(request["path"]), limits, ZipFacts.from_dict(request.get("zip", {})), emit
@@ -1006,7 +1452,9 @@ def run(request: Mapping[str, Any], write: Callable[..., None] = _emit) -> int:
             write("refused", kind="corrupt",
                   reason=f"androguard cannot read this file ({type(exc).__name__}: {exc})"[:300])
             return 0
-        write("done", facts=facts.to_dict(), peak_rss=peak_rss())
+        write("done", facts=facts.to_dict(), peak_rss=peak_rss(),
+              parse_seconds=round(_time.perf_counter() - t_parse, 6),
+              parse_faults=resource.getrusage(resource.RUSAGE_SELF).ru_minflt - flt0)
         return 0
     except MemoryError:
         write("error", kind="memory", reason="memory limit", facts=partial or None)
@@ -1048,7 +1496,28 @@ def forked_main(request: Mapping[str, Any], out: Any, err: Any) -> None:
 
     rc = run(request, write)
     out.close()
-    sys.exit(rc)
+    # No interpreter teardown (finalisers, GC of androguard's objects): it would
+    # only delay the parent, which waits for this process to end.
+    sys.stderr.flush()
+    os._exit(rc)
+
+
+def spare_main(request_conn: Any, out: Any, err: Any, prewarm: bool = False) -> None:
+    """Entry point of a child forked from the warm server: wait for the request,
+    then :func:`forked_main`. Ends quietly when the parent goes away first.
+
+    ``prewarm`` (an idle child forked ahead of time): parse the built-in fixture
+    once while idle, so that the pages the parse code touches are copied from
+    the server now rather than during the sample's parse."""
+    try:
+        if prewarm:
+            warm_up()
+        raw = request_conn.recv_bytes()
+        request_conn.close()
+        request = json.loads(raw)
+    except BaseException:  # parent gone, interrupted, or a bad request
+        os._exit(0)
+    forked_main(request, out, err)
 
 
 def _address_space() -> int:
@@ -1160,6 +1629,12 @@ def warm_up() -> bool:
 
 if os.environ.get(WARM_ENV) == "1":  # imported by the fork server's preload
     warm_up()
+    # Everything the server holds now is permanent: the collector of a forked
+    # child never walks it, so it does not touch (and copy) the inherited pages.
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 if __name__ == "__main__":

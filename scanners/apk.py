@@ -379,6 +379,10 @@ class ApkScanner:
             ep = sorted({*code.websockets, *(u for u in code.urls if _ip_url(u, code.ips))})
             if ep:
                 add("APK-URL-003", endpoints=ep[:5])
+            if code.dexlib_dex:
+                add("APK-PACK-003", dex_files=list(code.dexlib_dex),
+                    compilers=sorted({d.compiler for d in code.dex_files
+                                      if d.assembled_with_dexlib and d.compiler}))
             if code.anti_analysis:
                 add("APK-ANTI-001", signs=list(code.anti_analysis), errors=list(code.errors)[:3])
         libs = [n.rsplit("/", 1)[-1] for n in a.native_libs]

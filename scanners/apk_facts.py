@@ -47,7 +47,19 @@ memory stop without parsing. A process forked from one that had started the
 server (a ``fork`` process-pool worker) starts a server of its own on first
 use; spawn/forkserver pool workers simply start theirs. The forkserver is
 process-wide: another user of ``multiprocessing``'s forkserver in the same
-process shares it (and our preload list). ``SCAMSCAN_APK_WORKER=cold`` in the
+process shares it (and our preload list).
+
+The idle child: to take the fork off the critical path, one extra child is
+forked ahead of time (by a short-lived thread, right after a child is taken)
+and waits for its request on a pipe (:func:`scanners._apk_worker.spare_main`).
+While idle it parses the built-in fixture once, so that the pages of the
+server that a parse touches are already copied (a forked child otherwise pays
+about a thousand copy-on-write faults during its first parse). A sample is
+only ever parsed by a child that has seen no other sample: the idle child
+takes one request, then ends like any other. The fork server also
+``gc.freeze()``-s its heap after the warm-up. ``SCAMSCAN_APK_SPARE=0`` turns
+the idle child off (a fresh fork per sample); :func:`drop_spare_child` ends
+it. ``SCAMSCAN_APK_WORKER=cold`` in the
 environment (or a platform without forkserver) selects the previous path: a
 ``python -I -c`` child per sample, request on stdin, JSON lines on stdout.
 
@@ -96,7 +108,7 @@ from typing import Any
 
 from scanners.errors import InputError, ScanIncomplete
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bumped whenever a field of :class:`ApkFacts` changes meaning or shape."""
 
 MAX_LIST = 500
@@ -395,6 +407,13 @@ class Certificate:
         )
 
 
+DEX_COMPILERS = ("dexlib2", "dexlib1", "dx", "d8/r8", "unknown")
+"""Values of :attr:`DexFile.compiler` (besides ``None``)."""
+
+DEXLIB_COMPILERS = frozenset({"dexlib2", "dexlib1"})
+"""The :attr:`DexFile.compiler` values of smali/apktool output."""
+
+
 @dataclass(frozen=True, slots=True)
 class DexFile:
     """A DEX file: ``classes*.dex`` at the root, or a DEX found elsewhere (assets…)."""
@@ -405,6 +424,15 @@ class DexFile:
     """``class_defs_size`` from the header, ``None`` if the header is unreadable."""
     valid_header: bool = True
     version: str | None = None
+    compiler: str | None = None
+    """Which tool wrote it, from the DEX layout (after APKiD's compiler rules):
+    ``dexlib2`` or ``dexlib1`` (assembled by smali/apktool: a repackaging sign),
+    ``dx``, ``d8/r8``, ``unknown``; ``None`` when the header is unreadable."""
+
+    @property
+    def assembled_with_dexlib(self) -> bool:
+        """Written by smali/apktool's dexlib (``compiler`` in :data:`DEXLIB_COMPILERS`)."""
+        return self.compiler in DEXLIB_COMPILERS
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -417,6 +445,7 @@ class DexFile:
             classes=_opt_int(d.get("classes")),
             valid_header=bool(d.get("valid_header", True)),
             version=_opt_str(d.get("version")),
+            compiler=_opt_str(d.get("compiler")),
         )
 
 
@@ -446,6 +475,11 @@ class CodeFacts:
     anti_analysis: tuple[str, ...] = ()
     """``invalid-instruction``, ``malformed-dex``, ``bad-dex-header``…"""
     errors: tuple[str, ...] = ()
+
+    @property
+    def dexlib_dex(self) -> tuple[str, ...]:
+        """Names of the DEX files assembled with dexlib (smali/apktool)."""
+        return tuple(d.name for d in self.dex_files if d.assembled_with_dexlib)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -1048,7 +1082,8 @@ def last_child_stats() -> dict[str, Any]:
 
     ``mode`` (``warm`` or ``cold``), ``peak_rss`` and ``start_rss`` (bytes, ``VmHWM``
     and ``VmRSS`` of the child; 0 when unknown), ``warm_imports`` (the child found
-    androguard already imported), ``elapsed`` (seconds, wall).
+    androguard already imported), ``parse_seconds`` (the parse itself, in the child),
+    ``elapsed`` (seconds, wall, request sent to child reaped).
     """
     return dict(getattr(_stats, "last", {}))
 
@@ -1064,6 +1099,99 @@ def _run_child(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
     return _run_cold(path, zip_facts, limits)
 
 
+_SPARE_ENV = "SCAMSCAN_APK_SPARE"
+"""``0`` in the environment: no idle pre-forked parse child (fork on the critical path)."""
+_spare_lock = threading.Lock()
+_spare: tuple[int, Any, Any, Any, Any] | None = None
+"""``(owner pid, process, request conn, out conn, err conn)`` of the idle child."""
+
+
+def _spare_enabled() -> bool:
+    return os.environ.get(_SPARE_ENV, "1") != "0"
+
+
+def _reset_spare_after_fork() -> None:
+    # A forked process (a process-pool worker) must not use, nor wait for, a lock
+    # or an idle child that belong to its parent.
+    global _spare_lock, _spare
+    _spare_lock = threading.Lock()
+    _spare = None
+
+
+os.register_at_fork(after_in_child=_reset_spare_after_fork)
+
+
+def _new_child(ctx: Any, prewarm: bool = False) -> tuple[Any, Any, Any, Any]:
+    """A child forked from the warm server, waiting for its request on a pipe."""
+    req_r, req_w = ctx.Pipe(duplex=False)
+    out_r, out_w = ctx.Pipe(duplex=False)
+    err_r, err_w = ctx.Pipe(duplex=False)
+    proc = ctx.Process(
+        target=_worker_entry(), args=(req_r, out_w, err_w, prewarm), name="scamscan-apk",
+        daemon=True,
+    )
+    try:
+        proc.start()
+    except BaseException:
+        for conn in (req_r, req_w, out_r, out_w, err_r, err_w):
+            conn.close()
+        raise
+    for conn in (req_r, out_w, err_w):
+        conn.close()
+    return proc, req_w, out_r, err_r
+
+
+def _discard_child(child: tuple[Any, Any, Any, Any]) -> None:
+    proc, *conns = child
+    with contextlib.suppress(Exception):
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        proc.close()
+    for conn in conns:
+        conn.close()
+
+
+def _take_spare() -> tuple[Any, Any, Any, Any] | None:
+    """The idle child, if there is a live one of this process."""
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is None:
+        return None
+    owner, *child = spare
+    if owner != os.getpid():
+        return None
+    try:
+        alive = child[0].is_alive()
+    except Exception:
+        alive = False
+    if alive:
+        return (child[0], child[1], child[2], child[3])
+    _discard_child((child[0], child[1], child[2], child[3]))
+    return None
+
+
+def _refill_spare() -> None:
+    """Fork the next idle child now, off the caller's critical path (a thread)."""
+    global _spare
+    with _spare_lock:
+        if _spare is not None:
+            return
+        try:
+            child = _new_child(_mp().get_context("forkserver"), prewarm=True)
+        except Exception:
+            return
+        _spare = (os.getpid(), *child)
+
+
+def drop_spare_child() -> None:
+    """End the idle pre-forked child, if any (tests, shutdown)."""
+    child = _take_spare()
+    if child is not None:
+        _discard_child(child)
+
+
 def _run_warm(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
     global _worker_starts
     from multiprocessing import connection
@@ -1076,20 +1204,23 @@ def _run_warm(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
             "zip": zip_facts.to_dict(),
             "tmp": tmp,
         }
-        out_r, out_w = ctx.Pipe(duplex=False)
-        err_r, err_w = ctx.Pipe(duplex=False)
-        proc = ctx.Process(
-            target=_worker_entry(), args=(request, out_w, err_w), name="scamscan-apk", daemon=True
-        )
+        spare = _spare_enabled()
+        child = _take_spare() if spare else None
+        if child is None:
+            child = _new_child(ctx)
+        proc, req_w, out_r, err_r = child
+        if spare:
+            threading.Thread(target=_refill_spare, name="scamscan-apk-spare", daemon=True).start()
         _worker_starts += 1
         started = time.monotonic()
         msg: dict[str, Any] | None = None
         err = bytearray()
         timed_out = False
         try:
-            proc.start()
-            out_w.close()
-            err_w.close()
+            # A child that died before its request is reported as such below.
+            with contextlib.suppress(OSError):
+                req_w.send_bytes(json.dumps(request).encode())
+            req_w.close()
             deadline = started + limits.parse_timeout
             open_conns: list[Any] = [out_r, err_r]
             while open_conns:
@@ -1125,7 +1256,7 @@ def _run_warm(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
                 proc.join()
             rc = proc.exitcode
             proc.close()
-            for conn in (out_r, err_r, out_w, err_w):
+            for conn in (out_r, err_r, req_w):
                 conn.close()
             elapsed = time.monotonic() - started
             _stats.last = {
@@ -1133,6 +1264,8 @@ def _run_warm(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
                 "peak_rss": int((msg or {}).get("peak_rss", 0) or 0),
                 "start_rss": int((msg or {}).get("start_rss", 0) or 0),
                 "warm_imports": bool((msg or {}).get("warm_imports", False)),
+                "parse_seconds": float((msg or {}).get("parse_seconds", 0.0) or 0.0),
+                "parse_faults": int((msg or {}).get("parse_faults", 0) or 0),
                 "elapsed": elapsed,
             }
     if timed_out:
@@ -1147,7 +1280,7 @@ def _run_warm(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
 def _worker_entry() -> Any:
     from scanners import _apk_worker
 
-    return _apk_worker.forked_main
+    return _apk_worker.spare_main
 
 
 # --------------------------------------------------------------------------- bundles

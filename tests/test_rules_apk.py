@@ -25,6 +25,7 @@ from scanners.apk_facts import (
     CodeFacts,
     Component,
     DeviceAdmin,
+    DexFile,
     IntentFilter,
     ZipFacts,
     extract_facts,
@@ -164,6 +165,12 @@ CASES: dict[str, tuple[list[ApkFacts], list[ApkFacts]]] = {
                       app(suspicious_assets=(AssetFact("assets/p.bin2", 900, 3.0, "dex"),))],
                      [app(suspicious_assets=(AssetFact("assets/a.png", 90_000, 7.99, ""),))]),
     "APK-ANTI-001": ([app(code=CodeFacts(anti_analysis=("invalid-instruction",)))], [app()]),
+    "APK-PACK-003": ([app(code=CodeFacts(dex_files=(
+        DexFile("classes.dex", 3000, 7, compiler="dexlib2"),)))],
+                     [app(code=CodeFacts(dex_files=(
+                         DexFile("classes.dex", 3000, 7, compiler="d8/r8"),))),
+                      app(code=CodeFacts(dex_files=(
+                          DexFile("classes.dex", 3000, 7, compiler="unknown"),)))]),
     "APK-ZIP-001": ([app(zip=ZipFacts(entries=6, has_manifest=True,
                                       suspicious_names=("../../evil.txt",)))], [app()]),
 }
@@ -230,13 +237,15 @@ def test_telegram_token_is_redacted_in_evidence() -> None:
 
 @pytest.mark.parametrize(("name", "verdict", "must"), [
     ("fake_dichvucong.apk", Verdict.DANGEROUS,
-     {"APK-IMP-003", "APK-CAP-020", "APK-CAP-001", "APK-CAP-002", "APK-CAP-007",
+     {"APK-IMP-003", "APK-CAP-020", "APK-PACK-003", "APK-CAP-001", "APK-CAP-002", "APK-CAP-007",
       "APK-URL-001", "APK-URL-002", "APK-URL-003", "APK-CODE-001", "APK-CERT-005"}),
     ("fake_vneid.apk", Verdict.DANGEROUS, {"APK-IMP-002", "APK-CAP-020"}),
     ("hidden_launcher.apk", Verdict.SUSPICIOUS, {"APK-CAP-014", "APK-IMP-004"}),
     ("benign_notes.apk", Verdict.NO_KNOWN_RISK, set()),
-    ("debug_signed.apk", Verdict.NO_KNOWN_RISK, {"APK-CERT-001", "APK-CERT-003"}),
-    ("unsigned.apk", Verdict.NO_KNOWN_RISK, {"APK-CERT-002"}),
+    # Debug-signed or unsigned AND reassembled with smali: home-made or repackaged.
+    ("debug_signed.apk", Verdict.SUSPICIOUS, {"APK-CERT-001", "APK-CERT-003",
+                                              "APK-PACK-003"}),
+    ("unsigned.apk", Verdict.SUSPICIOUS, {"APK-CERT-002", "APK-PACK-003"}),
     ("bad_dex.apk", Verdict.DANGEROUS, {"APK-ANTI-001"}),
     ("traversal.apk", Verdict.SUSPICIOUS, {"APK-ZIP-001"}),
 ])
