@@ -1,0 +1,455 @@
+"""Who is asking: API keys, roles, keyless local use and rate limits.
+
+Requests carry their key in ``X-API-Key``. Roles are ordered
+``client`` < ``analyst`` < ``admin``; a route asks for the least role it
+needs with :data:`ClientAuth`, :data:`AnalystAuth` or :data:`AdminAuth`
+(or ``Depends(require(role))``):
+
+* ``client``: scan, and read its own scans;
+* ``analyst``: also read every scan (and, later, edit list entries);
+* ``admin``: also manage keys (``/v1/keys``) and list sources.
+
+A missing, unknown or revoked key is a 401 problem, a role too low a 403
+problem, both ``application/problem+json``.
+
+**Keyless local use.** When ``SCAMSCAN_REQUIRE_KEYS`` is unset, no key that
+is not revoked exists, and the server's ``host`` is a loopback address, a
+request without a key is accepted with the ``admin`` role (the single-user
+``make run`` case: the console may do everything), provided it also comes
+from a loopback address (defence in depth: started with ``uvicorn --host
+0.0.0.0`` and the default settings, the world would otherwise be admin).
+The startup logs a warning. As soon as a key exists keyless requests get
+401: whether keys exist is re-read from the store at most every
+:attr:`Authenticator.has_keys_ttl` seconds (and at once after a key is made
+or revoked through this process's API).
+
+**Rate limits** (the ``limits`` library, moving window): per key with the
+limit of its role (``SCAMSCAN_RATE_LIMIT_CLIENT`` …), per client address for
+keyless requests; counted in process memory when embedded, in Redis when
+``SCAMSCAN_REDIS_URL`` is set (so every replica shares the count). Only
+authenticated routes are limited: ``/healthz``, ``/v1/rules``, ``/docs`` and
+``/openapi.json`` are public and not limited. Past the limit: 429 problem
+with ``Retry-After``. When the limit storage fails (Redis down) the limits
+**fail open**: the request is answered and a warning logged (at most every
+:data:`FAIL_OPEN_LOG_EVERY` seconds).
+
+**Key lookups** are cached in process for :attr:`Authenticator.lookup_ttl`
+seconds (a revocation through another process takes that long to apply).
+When the key store fails (Redis down), a key seen valid within
+:attr:`Authenticator.stale_max` seconds still works; any other request gets a
+503 problem, never a 500.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Security
+from fastapi import Path as PathParam
+from fastapi.security import APIKeyHeader
+from limits import RateLimitItem, parse_many
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.keystore import (
+    ROLES,
+    ApiKey,
+    KeyStore,
+    KeyStoreUnavailable,
+    Role,
+    hash_key,
+    open_key_store,
+)
+from api.problems import (
+    TYPE_AUTH_UNAVAILABLE,
+    TYPE_FORBIDDEN,
+    TYPE_NOT_FOUND,
+    TYPE_RATE_LIMITED,
+    TYPE_UNAUTHORIZED,
+    ProblemException,
+    problem_responses,
+)
+from api.settings import Settings
+
+log = logging.getLogger("scamscan.api")
+
+HEADER = "X-API-Key"
+RANK: dict[str, int] = {r: i for i, r in enumerate(ROLES)}
+KEYLESS_ROLE: Role = "admin"
+"""The role of a keyless local request: everything the local console needs."""
+FAIL_OPEN_LOG_EVERY = 30.0
+TOUCH_EVERY = 60.0
+"""Seconds between two writes of a key's ``last_used``."""
+MAX_CACHED_KEYS = 10_000
+
+current_owner: ContextVar[str | None] = ContextVar("scamscan_owner", default=None)
+"""The key id of the request being served (None: keyless), for work it starts
+out of band, e.g. the APK scan a live link scan downloads."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who made a request: a key (``key_id``) or a keyless local user (``None``)."""
+
+    key_id: str | None
+    role: Role
+    name: str
+    client_addr: str
+
+    def at_least(self, role: Role) -> bool:
+        return RANK[self.role] >= RANK[role]
+
+    def can_see(self, owner: str | None) -> bool:
+        """Whether a scan made by ``owner`` (a key id, None: keyless) may be shown."""
+        if self.at_least("analyst"):
+            return True
+        return self.key_id is not None and owner == self.key_id
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost``, 127.0.0.0/8 or ::1 (brackets and a trailing dot allowed)."""
+    h = host.strip().strip("[]").rstrip(".").lower()
+    if h == "localhost" or h.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(h.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+# --- rate limits ----------------------------------------------------------------
+
+
+def _limit_storage(redis_url: str | None) -> tuple[Storage, Any]:
+    """The ``limits`` storage (memory, or Redis through redis-py) and the pool to close."""
+    if not redis_url:
+        return MemoryStorage(), None
+    import redis.asyncio as aioredis
+
+    pool = aioredis.ConnectionPool.from_url(redis_url, socket_timeout=2.0,
+                                            socket_connect_timeout=2.0)
+    uri = redis_url
+    if uri.startswith("unix://"):
+        uri = "redis+unix://" + uri.removeprefix("unix://")
+    options: dict[str, Any] = {"connection_pool": pool}
+    storage = RedisStorage("async+" + uri, wrap_exceptions=True, implementation="redispy",
+                           key_prefix="scamscan:ratelimit", **options)
+    return storage, pool
+
+
+class RateLimiter:
+    """Per-key (per-role limits) and per-address (keyless) moving-window limits."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.items: dict[str, list[RateLimitItem]] = {
+            "client": parse_many(settings.rate_limit_client),
+            "analyst": parse_many(settings.rate_limit_analyst),
+            "admin": parse_many(settings.rate_limit_admin),
+            "keyless": parse_many(settings.rate_limit_keyless),
+        }
+        self.storage, self._pool = _limit_storage(settings.redis_url)
+        self.limiter = MovingWindowRateLimiter(self.storage)
+        self._warned_at = -math.inf
+
+    async def check(self, principal: Principal) -> None:
+        """Count one request; raise a 429 problem past the limit. Fails open."""
+        if principal.key_id is None:
+            items, ids = self.items["keyless"], ("addr", principal.client_addr)
+        else:
+            items, ids = self.items[principal.role], ("key", principal.key_id)
+        try:
+            for item in items:
+                if not await self.limiter.hit(item, *ids):
+                    stats = await self.limiter.get_window_stats(item, *ids)
+                    retry = max(1, math.ceil(stats.reset_time - time.time()))
+                    raise ProblemException(
+                        429, f"Too many requests: the limit is {item} "
+                        f"({'per address' if principal.key_id is None else 'per key'}); "
+                        f"try again in {retry} s.", type_=TYPE_RATE_LIMITED,
+                        title="Too many requests", headers={"retry-after": str(retry)})
+        except ProblemException:
+            raise
+        except Exception as e:  # storage down: answer anyway, say so in the log
+            now = time.monotonic()
+            if now - self._warned_at >= FAIL_OPEN_LOG_EVERY:
+                self._warned_at = now
+                log.warning("rate limits are not enforced: their storage failed (%s: %s)",
+                            type(e).__name__, e)
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            try:
+                await self._pool.aclose()
+            except Exception as e:  # closing a pool to a dead Redis
+                log.debug("closing the rate-limit pool: %s", e)
+        elif isinstance(self.storage, MemoryStorage):
+            timer = getattr(self.storage, "timer", None)
+            if timer is not None:
+                timer.cancel()
+
+
+# --- authentication -----------------------------------------------------------
+
+
+def _unauthorized(detail: str) -> ProblemException:
+    return ProblemException(401, detail, type_=TYPE_UNAUTHORIZED, title="Unauthorized",
+                            headers={"www-authenticate": f'ApiKey header="{HEADER}"'})
+
+
+def _unavailable(e: Exception) -> ProblemException:
+    log.error("API key store unavailable: %s", e)
+    return ProblemException(503, "API keys cannot be checked right now (the key store is "
+                            "unavailable); try again shortly.", type_=TYPE_AUTH_UNAVAILABLE,
+                            title="Authentication unavailable", headers={"retry-after": "5"})
+
+
+class Authenticator:
+    """Checks keys against a :class:`~api.keystore.KeyStore`, with small caches."""
+
+    has_keys_ttl = 1.0
+    lookup_ttl = 5.0
+    stale_max = 300.0
+
+    def __init__(self, store: KeyStore, limiter: RateLimiter, *, keyless_possible: bool) -> None:
+        self.store = store
+        self.limiter = limiter
+        self.keyless_possible = keyless_possible
+        """Keys are not required and the server is bound to loopback."""
+        self._has_keys: tuple[bool, float] | None = None
+        self._keys: dict[str, tuple[ApiKey, float]] = {}
+        self._touched: dict[str, float] = {}
+
+    def invalidate(self) -> None:
+        """Forget the cached key records and the "keys exist" flag."""
+        self._has_keys = None
+        self._keys.clear()
+
+    async def has_keys(self) -> bool:
+        now = time.monotonic()
+        cached = self._has_keys
+        if cached is not None and now - cached[1] < self.has_keys_ttl:
+            return cached[0]
+        try:
+            value = await self.store.has_active()
+        except KeyStoreUnavailable as e:
+            if cached is not None and now - cached[1] < self.stale_max:
+                return cached[0]
+            raise _unavailable(e) from None
+        self._has_keys = (value, now)
+        return value
+
+    async def _lookup(self, key_hash: str) -> ApiKey | None:
+        now = time.monotonic()
+        cached = self._keys.get(key_hash)
+        if cached is not None and now - cached[1] < self.lookup_ttl:
+            return cached[0]
+        try:
+            record = await self.store.lookup(key_hash)
+        except KeyStoreUnavailable as e:
+            if cached is not None and now - cached[1] < self.stale_max:
+                return cached[0]
+            raise _unavailable(e) from None
+        if record is None:
+            self._keys.pop(key_hash, None)
+            return None
+        if len(self._keys) >= MAX_CACHED_KEYS:
+            self._keys.pop(next(iter(self._keys)))
+        self._keys[key_hash] = (record, now)
+        return record
+
+    async def authenticate(self, api_key: str | None, client_addr: str) -> Principal:
+        """The principal of a request, or a 401 (or 503) problem."""
+        if not api_key:
+            if (self.keyless_possible and is_loopback_host(client_addr)
+                    and not await self.has_keys()):
+                return Principal(None, KEYLESS_ROLE, "keyless-local", client_addr)
+            raise _unauthorized(f"This request needs an API key in the {HEADER} header "
+                                "(an administrator makes one with `scamscan keys create`).")
+        record = await self._lookup(hash_key(api_key.strip()))
+        if record is None:
+            raise _unauthorized(f"The API key in the {HEADER} header is not valid.")
+        if record.revoked:
+            raise _unauthorized(f"The API key in the {HEADER} header was revoked.")
+        await self._touch(record.id)
+        return Principal(record.id, record.role, record.name, client_addr)
+
+    async def _touch(self, key_id: str) -> None:
+        now = time.monotonic()
+        if now - self._touched.get(key_id, -math.inf) < TOUCH_EVERY:
+            return
+        self._touched[key_id] = now
+        try:
+            await self.store.touch(key_id, datetime.now(UTC))
+        except KeyStoreUnavailable as e:  # bookkeeping only
+            log.debug("cannot record the use of key %s: %s", key_id, e)
+
+    async def aclose(self) -> None:
+        try:
+            await self.limiter.aclose()
+        finally:
+            await self.store.close()
+
+
+async def open_auth(settings: Settings) -> Authenticator:
+    """The authenticator of an app (from its lifespan); logs the keyless-local case."""
+    store = open_key_store(settings.data_dir, settings.redis_url)
+    keyless_possible = not settings.require_keys and is_loopback_host(settings.host)
+    auth = Authenticator(store, RateLimiter(settings), keyless_possible=keyless_possible)
+    try:
+        has_keys = await store.has_active()
+    except KeyStoreUnavailable as e:
+        log.warning("API key store unavailable at startup (%s); authenticated requests will "
+                    "get 503 until it answers", e)
+        return auth
+    if not has_keys and keyless_possible:
+        log.warning("no API keys and bound to loopback (%s): keyless requests from this "
+                    "machine are accepted with the %r role; create a key with `scamscan keys "
+                    "create` (or set SCAMSCAN_REQUIRE_KEYS=1) to require keys",
+                    settings.host, KEYLESS_ROLE)
+    elif not has_keys:
+        log.warning("no API key exists: every request to a protected route will get 401; "
+                    "create one with `scamscan keys create --role admin --name NAME`")
+    return auth
+
+
+# --- the dependency ---------------------------------------------------------------
+
+api_key_header = APIKeyHeader(
+    name=HEADER, scheme_name="ApiKey", auto_error=False,
+    description="An API key (`scamscan keys create`). Keyless requests are accepted only "
+    "by a server bound to loopback with no key made.")
+
+
+def _client_addr(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def require(role: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency: the request's :class:`Principal`, at least ``role``, counted
+    against its rate limit; otherwise a 401, 403, 429 or 503 problem."""
+
+    async def dependency(
+        request: Request, api_key: Annotated[str | None, Security(api_key_header)]
+    ) -> Principal:
+        auth: Authenticator = request.app.state.auth
+        principal = await auth.authenticate(api_key, _client_addr(request))
+        await auth.limiter.check(principal)
+        if not principal.at_least(role):
+            raise ProblemException(403, f"This needs the {role!r} role; the key "
+                                   f"{principal.name!r} has the {principal.role!r} role.",
+                                   type_=TYPE_FORBIDDEN, title="Forbidden")
+        current_owner.set(principal.key_id)
+        request.state.principal = principal
+        return principal
+
+    dependency.__name__ = f"require_{role}"
+    return dependency
+
+
+ClientAuth = Annotated[Principal, Depends(require("client"))]
+AnalystAuth = Annotated[Principal, Depends(require("analyst"))]
+AdminAuth = Annotated[Principal, Depends(require("admin"))]
+
+AUTH_RESPONSES = problem_responses(401, 403, 429, 503)
+"""OpenAPI ``responses=`` entries for a protected route."""
+
+
+# --- key management (admin) ------------------------------------------------------
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(min_length=1, max_length=200, description="Who or what uses the key.")
+    role: Role
+
+
+class KeyOut(BaseModel):
+    id: str
+    name: str
+    role: Role
+    created: datetime
+    revoked: bool
+    last_used: datetime | None = Field(description="Roughly (written at most once a minute).")
+
+
+class KeyCreated(KeyOut):
+    key: str = Field(description="The secret key: shown once, only a hash of it is kept.")
+
+
+class KeyList(BaseModel):
+    keys: list[KeyOut]
+
+
+def _out(k: ApiKey) -> dict[str, Any]:
+    return {"id": k.id, "name": k.name, "role": k.role, "created": k.created,
+            "revoked": k.revoked, "last_used": k.last_used}
+
+
+def _auth(request: Request) -> Authenticator:
+    auth: Authenticator = request.app.state.auth
+    return auth
+
+
+async def list_keys(request: Request, _: AdminAuth) -> dict[str, Any]:
+    """Every API key (never the secret), revoked ones included."""
+    try:
+        keys = await _auth(request).store.list()
+    except KeyStoreUnavailable as e:
+        raise _unavailable(e) from None
+    return {"keys": [_out(k) for k in keys]}
+
+
+async def create_key(request: Request, body: KeyCreate, _: AdminAuth) -> dict[str, Any]:
+    """Make an API key; the answer is the only time the key is shown."""
+    auth = _auth(request)
+    try:
+        record, secret = await auth.store.create(body.name, body.role)
+    except KeyStoreUnavailable as e:
+        raise _unavailable(e) from None
+    auth.invalidate()
+    log.info("API key %s (%s) created", record.id, record.role)
+    return {**_out(record), "key": secret}
+
+
+async def revoke_key(
+    request: Request,
+    key_id: Annotated[str, PathParam(max_length=64, description="The key's id.")],
+    _: AdminAuth,
+) -> dict[str, Any]:
+    """Revoke an API key: it gets 401 from now on (at once on this server)."""
+    auth = _auth(request)
+    try:
+        record = await auth.store.revoke(key_id)
+    except KeyStoreUnavailable as e:
+        raise _unavailable(e) from None
+    if record is None:
+        raise ProblemException(404, f"There is no API key with the id {key_id!r}.",
+                               type_=TYPE_NOT_FOUND, title="Unknown key")
+    auth.invalidate()
+    log.info("API key %s revoked", record.id)
+    return _out(record)
+
+
+def keys_router() -> APIRouter:
+    """``/v1/keys``: list, create and revoke API keys (admin)."""
+    router = APIRouter(prefix="/v1/keys", tags=["keys"])
+    router.add_api_route("", list_keys, methods=["GET"], response_model=KeyList,
+                         responses=AUTH_RESPONSES, summary="List API keys")
+    router.add_api_route("", create_key, methods=["POST"], status_code=201,
+                         response_model=KeyCreated, summary="Create an API key",
+                         responses={**AUTH_RESPONSES, **problem_responses(422)})
+    router.add_api_route("/{key_id}", revoke_key, methods=["DELETE"], response_model=KeyOut,
+                         responses={**AUTH_RESPONSES, **problem_responses(404)},
+                         summary="Revoke an API key")
+    return router
+

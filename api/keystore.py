@@ -1,0 +1,360 @@
+"""API keys: made once, stored as a hash, embedded (SQLite) or on Redis.
+
+A key is ``ss_`` followed by 32 random bytes (URL-safe base64). It is shown
+once, when it is made; the store keeps only its SHA-256 with an id, a name,
+a role, the creation time, a revoked flag and (roughly) when it was last used.
+
+* :class:`SqliteKeyStore`: the embedded default, one file
+  (``<data_dir>/keys.sqlite3``), so keys survive a restart; stdlib
+  :mod:`sqlite3` run off the event loop, WAL mode, schema version in
+  ``PRAGMA user_version``.
+* :class:`RedisKeyStore`: ``SCAMSCAN_REDIS_URL``; shared by every replica:
+  a hash per key id, an index from key hash to id, a set of all ids and a
+  set of the ids not revoked.
+* :func:`open_key_store`: the one or the other, from the settings.
+
+Both raise :class:`KeyStoreUnavailable` when their backend fails; the API
+answers it with a 503 problem.
+
+Why a plain SHA-256 and not a slow password hash (bcrypt, scrypt, argon2):
+these keys carry 256 bits of randomness, so the stored hash cannot be
+inverted by guessing, however fast the hash; slow hashes protect
+low-entropy secrets people choose. A fast, unsalted, deterministic hash
+also lets a request's key be looked up by its hash through an index in
+one step, where a salted slow hash would cost tens of milliseconds on
+every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import closing, contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal, Protocol, TypeVar, cast, get_args
+
+import anyio.to_thread
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+Role = Literal["client", "analyst", "admin"]
+ROLES: tuple[Role, ...] = get_args(Role)
+"""From least to most allowed: each role may do what the ones before it may."""
+
+KEY_PREFIX = "ss_"
+SCHEMA_VERSION = 1
+KEYS_FILE = "keys.sqlite3"
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class _Call(Protocol[T_co]):
+    def __call__(self, db: sqlite3.Connection, /) -> T_co: ...
+
+
+class KeyStoreUnavailable(Exception):
+    """The key store's backend failed (Redis down, the SQLite file unreadable)."""
+
+
+def new_key() -> str:
+    """A new secret API key: ``ss_`` and 32 random bytes, URL-safe base64."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    """What is stored for ``key``: its SHA-256, hex (see the module doc for why)."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _new_id() -> str:
+    return "key_" + secrets.token_hex(8)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A stored key, without the secret."""
+
+    id: str
+    name: str
+    role: Role
+    created: datetime
+    revoked: bool = False
+    last_used: datetime | None = None
+
+    def public(self) -> dict[str, object]:
+        return {"id": self.id, "name": self.name, "role": self.role,
+                "created": self.created.isoformat(), "revoked": self.revoked,
+                "last_used": self.last_used.isoformat() if self.last_used else None}
+
+
+def _check(name: str, role: str) -> Role:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; one of: {', '.join(ROLES)}")
+    if not name.strip() or len(name) > 200:
+        raise ValueError("a key name is 1 to 200 characters")
+    return role
+
+
+class KeyStore(Protocol):
+    """Where the API keys are kept."""
+
+    async def create(self, name: str, role: str) -> tuple[ApiKey, str]:
+        """A new key: its record and the secret, which is not kept."""
+        ...
+
+    async def lookup(self, key_hash: str) -> ApiKey | None:
+        """The key with this hash (revoked or not), or None."""
+        ...
+
+    async def list(self) -> list[ApiKey]:
+        """Every key, revoked ones included, oldest first."""
+        ...
+
+    async def revoke(self, key_id: str) -> ApiKey | None:
+        """Revoke a key; its record, or None when there is no such key."""
+        ...
+
+    async def has_active(self) -> bool:
+        """Whether any key is not revoked."""
+        ...
+
+    async def touch(self, key_id: str, when: datetime) -> None:
+        """Record that the key was used at ``when``."""
+        ...
+
+    async def close(self) -> None:
+        ...
+
+
+# --- SQLite -----------------------------------------------------------------
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS api_keys (
+    id        TEXT PRIMARY KEY,
+    key_hash  TEXT NOT NULL UNIQUE,
+    name      TEXT NOT NULL,
+    role      TEXT NOT NULL CHECK (role IN ('client', 'analyst', 'admin')),
+    created   TEXT NOT NULL,
+    revoked   INTEGER NOT NULL DEFAULT 0,
+    last_used TEXT
+)
+"""
+
+
+def _row(row: tuple[str, str, str, str, int, str | None]) -> ApiKey:
+    key_id, name, role, created, revoked, last_used = row
+    return ApiKey(key_id, name, cast(Role, role), datetime.fromisoformat(created),
+                  bool(revoked), datetime.fromisoformat(last_used) if last_used else None)
+
+
+_SELECT = "SELECT id, name, role, created, revoked, last_used FROM api_keys"
+
+
+class SqliteKeyStore:
+    """Keys in one SQLite file. Each call opens its own short connection in a
+    worker thread (sqlite3 objects are bound to their thread), so the CLI and
+    a running server can use the same file at once (WAL mode)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._ready = False
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        try:
+            if not self._ready:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(sqlite3.connect(self.path, timeout=5.0)) as db:
+                if not self._ready:
+                    self._migrate(db)
+                    self._ready = True
+                with db:  # one transaction, committed or rolled back
+                    yield db
+        except (sqlite3.Error, OSError) as e:
+            raise KeyStoreUnavailable(f"the key store {self.path} failed: {e}") from e
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(
+                f"schema version {version} is newer than this program's {SCHEMA_VERSION}")
+        db.execute("PRAGMA journal_mode=WAL")
+        if version < 1:
+            with db:
+                db.execute(_SCHEMA)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    async def _run(self, fn: _Call[T]) -> T:
+        return await anyio.to_thread.run_sync(self._sync, fn)
+
+    def _sync(self, fn: _Call[T]) -> T:
+        with self._db() as db:
+            return fn(db)
+
+    async def create(self, name: str, role: str) -> tuple[ApiKey, str]:
+        checked = _check(name, role)
+        secret = new_key()
+        record = ApiKey(_new_id(), name.strip(), checked, _now())
+
+        def insert(db: sqlite3.Connection) -> None:
+            db.execute("INSERT INTO api_keys (id, key_hash, name, role, created) "
+                       "VALUES (?, ?, ?, ?, ?)",
+                       (record.id, hash_key(secret), record.name, record.role,
+                        record.created.isoformat()))
+
+        await self._run(insert)
+        return record, secret
+
+    async def lookup(self, key_hash: str) -> ApiKey | None:
+        def select(db: sqlite3.Connection) -> ApiKey | None:
+            row = db.execute(_SELECT + " WHERE key_hash = ?",
+                             (key_hash,)).fetchone()
+            return _row(row) if row else None
+
+        return await self._run(select)
+
+    async def list(self) -> list[ApiKey]:
+        def select(db: sqlite3.Connection) -> list[ApiKey]:
+            return [_row(r) for r in db.execute(
+                _SELECT + " ORDER BY created, id")]
+
+        return await self._run(select)
+
+    async def revoke(self, key_id: str) -> ApiKey | None:
+        def update(db: sqlite3.Connection) -> ApiKey | None:
+            db.execute("UPDATE api_keys SET revoked = 1 WHERE id = ?", (key_id,))
+            row = db.execute(_SELECT + " WHERE id = ?",
+                             (key_id,)).fetchone()
+            return _row(row) if row else None
+
+        return await self._run(update)
+
+    async def has_active(self) -> bool:
+        def select(db: sqlite3.Connection) -> bool:
+            row = db.execute("SELECT EXISTS (SELECT 1 FROM api_keys WHERE revoked = 0)")
+            return bool(row.fetchone()[0])
+
+        return await self._run(select)
+
+    async def touch(self, key_id: str, when: datetime) -> None:
+        def update(db: sqlite3.Connection) -> None:
+            db.execute("UPDATE api_keys SET last_used = ? WHERE id = ?",
+                       (when.replace(microsecond=0).isoformat(), key_id))
+
+        await self._run(update)
+
+    async def close(self) -> None:
+        return None
+
+
+# --- Redis ------------------------------------------------------------------
+
+
+def _s(v: bytes | str) -> str:
+    """redis-py declares ``bytes | str``; the client decodes, so this is str."""
+    return v.decode() if isinstance(v, bytes) else v
+
+
+class RedisKeyStore:
+    """Keys on Redis: ``<prefix>key:<id>`` (a hash), ``<prefix>by-hash`` (key hash → id),
+    ``<prefix>ids`` (every id) and ``<prefix>active`` (ids not revoked)."""
+
+    def __init__(self, url: str, prefix: str = "scamscan:apikeys:", *,
+                 timeout: float = 2.0) -> None:
+        self.prefix = prefix
+        try:
+            self._redis: aioredis.Redis = aioredis.Redis.from_url(
+                url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                decode_responses=True)
+        except (ValueError, RedisError) as e:
+            raise KeyStoreUnavailable(f"invalid Redis URL: {e}") from e
+
+    def _k(self, key_id: str) -> str:
+        return f"{self.prefix}key:{key_id}"
+
+    @contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except (RedisError, OSError, TimeoutError) as e:
+            raise KeyStoreUnavailable(f"the Redis key store failed ({what}): {e}") from e
+
+    @staticmethod
+    def _record(key_id: str, raw: Mapping[bytes | str, bytes | str]) -> ApiKey:
+        h = {_s(k): _s(v) for k, v in raw.items()}
+        return ApiKey(key_id, h["name"], cast(Role, h["role"]),
+                      datetime.fromisoformat(h["created"]), h.get("revoked") == "1",
+                      datetime.fromisoformat(h["last_used"]) if h.get("last_used") else None)
+
+    async def create(self, name: str, role: str) -> tuple[ApiKey, str]:
+        checked = _check(name, role)
+        secret = new_key()
+        record = ApiKey(_new_id(), name.strip(), checked, _now())
+        key_hash = hash_key(secret)
+        with self._errors("create"):
+            async with self._redis.pipeline(transaction=True) as p:
+                p.hset(self._k(record.id), mapping={
+                    "name": record.name, "role": record.role,
+                    "created": record.created.isoformat(), "revoked": "0",
+                    "key_hash": key_hash})
+                p.hset(self.prefix + "by-hash", key_hash, record.id)
+                p.sadd(self.prefix + "ids", record.id)
+                p.sadd(self.prefix + "active", record.id)
+                await p.execute()
+        return record, secret
+
+    async def _get(self, key_id: str) -> ApiKey | None:
+        h = await self._redis.hgetall(self._k(key_id))
+        return self._record(key_id, h) if h else None
+
+    async def lookup(self, key_hash: str) -> ApiKey | None:
+        with self._errors("lookup"):
+            key_id = await self._redis.hget(self.prefix + "by-hash", key_hash)
+            return await self._get(_s(key_id)) if key_id else None
+
+    async def list(self) -> list[ApiKey]:
+        with self._errors("list"):
+            ids = await self._redis.smembers(self.prefix + "ids")
+            found = [await self._get(_s(i)) for i in ids]
+        return sorted((k for k in found if k is not None), key=lambda k: (k.created, k.id))
+
+    async def revoke(self, key_id: str) -> ApiKey | None:
+        with self._errors("revoke"):
+            if not await self._redis.exists(self._k(key_id)):
+                return None
+            async with self._redis.pipeline(transaction=True) as p:
+                p.hset(self._k(key_id), "revoked", "1")
+                p.srem(self.prefix + "active", key_id)
+                await p.execute()
+            return await self._get(key_id)
+
+    async def has_active(self) -> bool:
+        with self._errors("count"):
+            n = await self._redis.scard(self.prefix + "active")
+        return bool(n)
+
+    async def touch(self, key_id: str, when: datetime) -> None:
+        with self._errors("touch"):
+            await self._redis.hset(
+                self._k(key_id), "last_used", when.replace(microsecond=0).isoformat())
+
+    async def close(self) -> None:
+        with suppress(RedisError, OSError, TimeoutError):
+            await self._redis.aclose()
+
+
+def open_key_store(data_dir: Path, redis_url: str | None) -> KeyStore:
+    """The Redis key store when ``redis_url`` is set, else the SQLite file in ``data_dir``."""
+    if redis_url:
+        return RedisKeyStore(redis_url)
+    return SqliteKeyStore(Path(data_dir) / KEYS_FILE)
