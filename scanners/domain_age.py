@@ -313,6 +313,10 @@ class DomainAgeScanner:
             max_workers=whois_workers, thread_name_prefix="scamscan-whois"
         )
         self._inflight: dict[str, asyncio.Future[AgeResult]] = {}
+        self.cache_hits = 0
+        """Lookups answered from the store (read by the API's metrics)."""
+        self.cache_misses = 0
+        """Lookups the store could not answer (absent, unreadable or failed read)."""
 
     async def aclose(self) -> None:
         """Close the HTTP client if this scanner created it, and the WHOIS threads."""
@@ -387,7 +391,9 @@ class DomainAgeScanner:
         if raw is not None:
             cached = AgeResult.from_bytes(raw)
             if cached is not None:
+                self.cache_hits += 1
                 return cached
+        self.cache_misses += 1
         result = await self._lookup(domain)
         ttl = self._success_ttl if result.registered is not None else self._failure_ttl
         try:
