@@ -1,0 +1,190 @@
+"""``POST /v1/message-checks``: check a chat message a chatbot forwarded.
+
+A thin edge over :func:`scanners.message.check_message`: the request names the
+text, the language and whether the live link checks may run; the answer has
+the score, the verdict, a short ``reply`` the bot can post as is, one report
+per extracted item (links, phone numbers, apps), the scam-script phrases with
+their offsets, and the checks that did not finish. Included by
+:func:`api.main.create_app`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from api.auth import AUTH_RESPONSES, require
+from api.problems import problem_responses
+from api.settings import Settings
+from api.wiring import LiveScanners
+from scanners.findings import Verdict
+from scanners.message import MAX_TEXT_CHARS, check_message, clean_text
+from scanners.rules import Severity
+from scanners.url_offline import OfflineURLScanner
+
+router = APIRouter()
+
+Lang = Literal["vi", "en"]
+
+
+class MessageCheckRequest(BaseModel):
+    """A message to check, as the person received it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{
+            "text": "Cán bộ công an phường thông báo tài khoản định danh mức 2 của bạn chưa "
+                    "được cập nhật, vui lòng tải ứng dụng tại dichvucong-gov[.]com",
+            "lang": "vi",
+            "offline": True,
+        }]},
+    )
+
+    text: str = Field(
+        min_length=1,
+        max_length=MAX_TEXT_CHARS,
+        description=f"The message, 1 to {MAX_TEXT_CHARS} characters. Control characters "
+        "are read as spaces; defanged links (hxxp, [.], (.), spaced dots) are decoded.",
+    )
+    lang: Lang | None = Field(
+        default=None,
+        description="Language of the reply, titles and reasons; the server default (`vi`) "
+        "when absent.",
+    )
+    offline: bool = Field(
+        default=True,
+        description="`true`: only the text, the links themselves and bundled lists. `false`: "
+        "also the live checks (domain age, guarded fetch) on the few riskiest links, within "
+        "a bounded time; what does not finish is listed in `incomplete`.",
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not clean_text(v).strip():
+            raise ValueError("the message is empty: it has only spaces or control characters")
+        return v
+
+
+class MessageFindingOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    rule_id: str = Field(examples=["MSG-COMBO-001"])
+    points: int
+    severity: Severity
+    title: str
+    evidence: dict[str, Any]
+
+
+class MessageIncompleteOut(BaseModel):
+    check: str
+    reason: str
+
+
+class MessageItemOut(BaseModel):
+    """One link, phone number or app of the message, with its own report.
+
+    Links carry the link report (`url`, `risk_score`, `verdict`, `findings`…);
+    phone numbers their normalised `number` and `type` (no verdict of their
+    own); apps their `name` and `type` (`apk` or `remote_control`).
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: Literal["link", "phone", "app"]
+    input: str = Field(description="The item as written in the message.")
+    start: int = Field(description="Offset of the item in the text (characters).")
+    end: int
+
+
+class MessageSignalOut(BaseModel):
+    """A scam-script phrase: `text == request.text[start:end]`."""
+
+    category: str = Field(examples=["impersonation"])
+    rule_id: str
+    text: str
+    start: int
+    end: int
+    counted: bool = Field(description="Whether it adds to the score.")
+    note: str | None = Field(
+        description="Why it does not count: `negated` (\"không chia sẻ mã OTP\"), "
+        "`describes` (\"giả danh cán bộ công an\"), `official_store` (install from CH Play / "
+        "App Store), or null."
+    )
+
+
+class MessageReport(BaseModel):
+    """The explained answer for one message."""
+
+    model_config = ConfigDict(extra="allow")
+
+    check_id: str = Field(description="Unique id of this check (uuid4, hex).")
+    characters: int = Field(description="Length of the text checked.")
+    risk_score: int = Field(ge=0, le=100)
+    verdict: Verdict
+    reply: str = Field(description="2-4 plain sentences for the chatbot to post as is.")
+    reasons: list[str]
+    findings: list[MessageFindingOut]
+    items: list[MessageItemOut]
+    script_signals: list[MessageSignalOut]
+    incomplete: list[MessageIncompleteOut]
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _scanner(request: Request) -> OfflineURLScanner:
+    scanner: OfflineURLScanner = request.app.state.scanner
+    return scanner
+
+
+def _live(request: Request) -> LiveScanners:
+    live: LiveScanners = request.app.state.live
+    return live
+
+
+def _require_json(request: Request) -> None:
+    ctype = request.headers.get("content-type", "")
+    media = ctype.split(";", 1)[0].strip().lower()
+    if media != "application/json" and not (
+        media.startswith("application/") and media.endswith("+json")
+    ):
+        shown = f"{media!r}" if media else "no content type"
+        raise HTTPException(
+            415, f"The request body must be JSON (Content-Type: application/json), got {shown}."
+        )
+
+
+@router.post(
+    "/v1/message-checks",
+    response_model=MessageReport,
+    dependencies=[Depends(require("client")), Depends(_require_json)],
+    responses={**problem_responses(400, 413, 415, 422), **AUTH_RESPONSES},
+    tags=["messages"],
+    summary="Check a chat message",
+)
+async def create_message_check(
+    body: MessageCheckRequest,
+    scanner: Annotated[OfflineURLScanner, Depends(_scanner)],
+    live: Annotated[LiveScanners, Depends(_live)],
+    settings: Annotated[Settings, Depends(_settings)],
+) -> dict[str, Any]:
+    """Check everything in a forwarded message: links, phone numbers, apps, scam script.
+
+    The `reply` is short enough to post back in the chat as is.
+    """
+    lang = body.lang or settings.default_lang
+    report = await check_message(
+        body.text,
+        scanner,
+        () if body.offline else live.scanners,
+        lang,
+        live_timeout=settings.fetch_total_timeout,
+    )
+    return {"check_id": uuid.uuid4().hex, **report}

@@ -1,0 +1,939 @@
+"""Chat messages: extract what a forwarded message carries and judge the whole.
+
+A chatbot forwards the text a worried person received ("Cán bộ công an phường
+thông báo tài khoản định danh mức 2 của bạn chưa được cập nhật, vui lòng tải
+ứng dụng tại dichvucong-gov[.]com…"). :func:`check_message` answers it:
+
+1. :func:`extract` finds the links (defanged ones included: ``hxxp``, ``[.]``,
+   ``(.)``, ``(dot)``, spaces around dots, zero-width and full-width
+   characters, bare hosts with a real public suffix, shortened links), the
+   Vietnamese phone numbers, the APK file names and remote-control apps, and
+   the scam-script phrases, each with its offsets in the original text;
+2. every link gets its own report from the link scanners (offline, and the
+   live ones on a few links within a bounded time);
+3. :class:`MessageScanner` turns the phrases, the items and the link verdicts
+   into ``MSG-*`` findings; combination rules score the script as a whole
+   ("police + install an app + link" is dangerous even when the link is new);
+4. :func:`aggregate` gives the score and the verdict, and :func:`reply` a
+   2-4 sentence answer the bot can post as is.
+
+Phrases are matched on a folded view of the text (lower case, Vietnamese
+diacritics stripped, zero-width characters dropped, full-width forms mapped to
+ASCII), so "cán bộ công an" and "can bo cong an" are the same signal; an index
+map keeps the offsets in the original text. Warnings not to share a code
+("không chia sẻ mã OTP") are negations and do not count, nor do phrases that
+describe a trick ("giả danh cán bộ công an") in a message that sends no
+unknown link or app.
+
+Pure domain logic: no FastAPI, no I/O besides what the live link scanners do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from scanners.base import CheckIncomplete, Scanner
+from scanners.errors import InputError, InvalidURLError
+from scanners.findings import Finding, aggregate
+from scanners.normalize import ParsedURL, normalize
+from scanners.registry import fold_vietnamese
+from scanners.report import run_scanners, url_report
+from scanners.url_offline import OfflineURLScanner
+
+MAX_TEXT_CHARS = 10_000
+"""Longest message accepted (characters)."""
+MAX_LINKS = 20
+MAX_PHONES = 10
+MAX_APPS = 10
+MAX_SIGNALS = 60
+"""Script signals listed in a report (all of them still count)."""
+LIVE_LINKS = 3
+"""Links that get the live checks (the worst ones first)."""
+LIVE_TIMEOUT = 15.0
+"""Seconds the live checks of one message may take together."""
+
+APP_STORES = frozenset({"play.google.com", "apps.apple.com", "itunes.apple.com",
+                        "appgallery.huawei.com", "galaxystore.samsung.com"})
+
+
+class MessageInputError(InputError):
+    """The text cannot be checked (empty or too long); the message says why."""
+
+
+# --- the folded view ----------------------------------------------------------
+
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064"
+                        "\ufeff\u00ad\u180e")
+_FOLD_CACHE: dict[str, str] = {}
+
+
+def _fold_char(c: str) -> str:
+    f = _FOLD_CACHE.get(c)
+    if f is not None:
+        return f
+    if c in _ZERO_WIDTH or unicodedata.combining(c):
+        f = ""
+    else:
+        o = ord(c)
+        if 0xFF01 <= o <= 0xFF5E or c in "\u3002\uff61":
+            f = unicodedata.normalize("NFKC", c).replace("\u3002", ".").replace("\uff61", ".")
+        else:
+            f = c
+        f = fold_vietnamese(f).lower()
+    if len(_FOLD_CACHE) < 65536:
+        _FOLD_CACHE[c] = f
+    return f
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    """The folded text and, when it differs in length, where each char came from."""
+
+    text: str
+    index: list[int] | None
+    original: str
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Offsets in the original text for ``[start, end)`` of the view."""
+        if self.index is None:
+            return start, end
+        s = self.index[start]
+        e = self.index[end - 1] + 1
+        o = self.original
+        # Keep the combining marks and invisible characters that follow.
+        while e < len(o) and (unicodedata.combining(o[e]) or o[e] in _ZERO_WIDTH):
+            e += 1
+        return s, e
+
+
+def _view(text: str) -> _View:
+    if text.isascii():
+        return _View(text.lower(), None, text)
+    out: list[str] = []
+    idx: list[int] = []
+    for i, c in enumerate(text):
+        if c.isascii():
+            out.append(c.lower())
+            idx.append(i)
+            continue
+        f = _fold_char(c)
+        for ch in f:
+            out.append(ch)
+            idx.append(i)
+    return _View("".join(out), idx, text)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Control characters become spaces and lone surrogates U+FFFD, one for one.
+
+    The length is kept, so that offsets into the cleaned text are offsets into
+    what the caller sent.
+    """
+    return _CONTROL.sub(lambda m: "\ufffd" if m.group() >= "\ud800" else " ", text)
+
+
+def validate_text(text: str) -> str:
+    """The cleaned text; :class:`MessageInputError` when empty or too long."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise MessageInputError(
+            f"the message is longer than {MAX_TEXT_CHARS} characters ({len(text)})")
+    cleaned = clean_text(text)
+    if not cleaned.strip():
+        raise MessageInputError("the message is empty")
+    return cleaned
+
+
+# --- script signals ------------------------------------------------------------
+
+_SEP = r"[\s_\-]*"
+
+
+def _rx(*patterns: str) -> re.Pattern[str]:
+    """One regex from folded phrase patterns; a space means 'any spacing'."""
+    alts = "|".join(f"(?:{p.replace(' ', _SEP)})" for p in patterns)
+    return re.compile(rf"(?<![a-z0-9])(?:{alts})(?![a-z0-9])")
+
+
+@dataclass(frozen=True, slots=True)
+class _Category:
+    name: str
+    rule_id: str
+    pattern: re.Pattern[str]
+    negatable: bool = True
+    """An instruction: "không …", "do not …" before it turns it into advice."""
+    verb_group: bool = False
+    """Negation is looked for before the group ``v`` rather than the match."""
+
+
+_GOV_BODY = (r"(?:cong an|canh sat|thue|to tung|vien kiem sat|toa an|bao hiem xa hoi|"
+             r"bhxh|quan ly thi truong|hai quan)")
+_CATEGORIES: tuple[_Category, ...] = (
+    _Category("impersonation", "MSG-IMP-001", _rx(
+        rf"can bo {_GOV_BODY}",
+        r"cong an (?:phuong|xa|quan|huyen|tinh|thanh pho|tp|thi xa|thi tran|khu vuc)",
+        r"bo cong an", r"doi canh sat", r"phong canh sat", r"cuc canh sat",
+        r"canh sat (?:hinh su|giao thong|dieu tra|kinh te|co dong|khu vuc)",
+        r"co quan (?:cong an|canh sat|dieu tra|thue|bao hiem xa hoi|chuc nang)",
+        r"(?:tong )?cuc thue", r"chi cuc thue", r"vien kiem sat", r"toa an (?:nhan dan)?",
+        r"dieu tra vien", r"csgt",
+        r"(?:toi la|day la|chung toi la|minh la|em la|anh la|chung toi den tu) "
+        r"(?:can bo |chien si )?(?:cong an|canh sat|ben thue|ben bao hiem)",
+        r"police(?: officer| department| station| investigator)?",
+        r"ministry of public security", r"public security", r"tax (?:office|authority|department)",
+        r"government official", r"social insurance (?:agency|office)",
+    ), negatable=False),
+    _Category("staff_impersonation", "MSG-IMP-002", _rx(
+        r"nhan vien (?:ngan hang|dien luc|nha mang|buu dien|buu chinh|giao hang|"
+        r"cham soc khach hang|tong dai|ho tro)",
+        r"tong dai vien", r"dien luc", r"evn\w*", r"bo phan (?:cham soc khach hang|ho tro)",
+        r"bank (?:staff|officer|employee|agent)", r"customer (?:service|support) (?:team|agent)",
+        r"(?:from|at) your bank", r"delivery (?:staff|driver|company)",
+        r"(?:em|toi|minh|anh|chi) (?:ben|o|thuoc) (?:giao hang|ngan hang|dien luc|nha mang|"
+        r"buu dien|buu chinh|tong dai|cham soc khach hang)",
+        r"(?:day la|this is) (?:so|my) (?:dien thoai )?(?:moi|new number)(?: cua (?:con|em|chau))?",
+        r"(?:con|em|chau) (?:doi|moi doi) so(?: dien thoai)?", r"(?:this is )?my new number",
+    ), negatable=False),
+    _Category("urgency", "MSG-URG-001", _rx(
+        r"dinh danh (?:dien tu )?muc (?:2|hai)", r"muc do 2", r"chua (?:duoc )?cap nhat",
+        r"chua (?:duoc )?(?:kich hoat|xac thuc|xac minh|dong bo|tich hop|chuan hoa)",
+        r"(?:bi|se bi|da bi|co the bi) (?:tam )?(?:khoa|dong bang|vo hieu hoa|dinh chi|huy|"
+        r"phong toa|xu ly|phat|cat|ngung|thu hoi)",
+        r"(?:tam )?ngung (?:hoat dong|giao dich|cung cap dich vu)",
+        r"khan cap", r"lien quan (?:den|toi) (?:mot )?(?:vu an|duong day)",
+        r"rua tien", r"lenh bat", r"truy na", r"khoi to", r"giay trieu tap", r"trieu tap",
+        r"phat nguoi", r"vi pham (?:phap luat|giao thong)", r"no (?:thue|cuoc)",
+        r"(?:cap nhat|xac thuc|bo sung) (?:thong tin )?sinh trac(?: hoc)?",
+        r"chuan hoa (?:thong tin|thue bao)", r"khoa (?:sim|2 chieu|hai chieu)",
+        r"(?:dang|bi) (?:cap cuu|tai nan)", r"(?:bi|dang bi) dieu tra",
+        r"(?:account|card|sim)(?: has been| is| will be)? (?:locked|suspended|blocked|frozen|"
+        r"disabled|deactivated|closed)",
+        r"not (?:yet )?(?:been )?(?:updated|verified)",
+        r"(?:could not|cannot|can't|failed to) be delivered", r"delivery failed",
+        r"giao (?:hang )?(?:khong thanh cong|that bai)", r"(?:se bi|bi) hoan (?:ve|tra)",
+        r"will be returned",
+        r"urgent(?:ly)?", r"money laundering", r"arrest warrant", r"immediately",
+        r"level ?2 (?:e-?id|electronic id|identification|account)",
+    ), negatable=False),
+    _Category("deadline", "MSG-URG-002", _rx(
+        r"han chot", r"qua han", r"trong vong \d+ ?(?:h|gio|tieng|ngay)",
+        r"trong (?:ngay )?hom nay", r"truoc \d+ ?(?:h|gio)(?: \d+)? (?:hom nay|ngay mai)",
+        r"het han (?:ngay mai|hom nay)", r"within \d+ ?(?:hours|h|days)", r"final notice",
+        r"by (?:today|tonight|tomorrow)", r"(?:today|tomorrow) (?:is the )?deadline",
+    ), negatable=False),
+    _Category("bait", "MSG-BAIT-001", _rx(
+        r"trung thuong", r"trung giai", r"nhan (?:qua|giai|thuong)",
+        r"qua tang (?:mien phi|tri an)",
+        r"tri an khach hang", r"diem thuong", r"doi diem", r"hoa hong(?: len (?:toi|den))? \d+ ?%",
+        r"loi nhuan(?: len (?:toi|den))? \d+ ?%", r"viec nhe luong cao",
+        r"thu nhap \d+\S{0,6} ?/ ?ngay", r"lam nhiem vu", r"nhiem vu (?:don gian|online)",
+        r"cam ket (?:hoan von|loi nhuan)", r"(?:duoc )?cong \d[\d.,]* ?(?:d|dong|vnd|diem)",
+        r"hoan thue", r"(?:you(?: have|'ve)? )?won (?:a|an|the)", r"(?:cash )?prize",
+        r"lottery", r"lucky draw", r"guaranteed (?:profit|return)s?", r"easy money",
+        r"commission of \d+ ?%", r"reward points",
+    ), negatable=False),
+    _Category("install", "MSG-APP-001", _rx(
+        r"tai (?:ve )?(?:va cai dat )?(?:ung dung|app|phan mem|file|tep)", r"tai ve",
+        r"cai (?:dat )?(?:lai )?(?:ung dung|app|phan mem)", r"cai dat", r"file cai",
+        r"cap nhat (?:ung dung|app|phien ban moi)", r"download\w*", r"install\w*",
+        r"update the app",
+    )),
+    _Category("accessibility", "MSG-APP-003", _rx(
+        r"(?:quyen )?tro nang", r"accessibility", r"nguon khong (?:xac dinh|ro|xac minh)",
+        r"khong ro nguon goc", r"unknown sources?",
+        r"(?:cap|bat|mo|cho phep) (?:tat ca )?(?:cac )?quyen(?: truy cap)?",
+        r"allow (?:all )?(?:the )?permissions?",
+    )),
+    _Category("remote_control", "MSG-APP-004", _rx(
+        r"team ?viewer", r"any ?desk", r"ultra ?viewer", r"rust ?desk", r"air ?droid",
+        r"quick ?support",
+    )),
+    _Category("secret_request", "MSG-DATA-001", re.compile(
+        r"(?<![a-z0-9])(?:"
+        r"(?P<v>cung cap|gui|doc|nhap|dien|bao|xin|nhan lai|chia se|dua|send|give|tell|"
+        r"provide|share|enter|read|ask(?:s|ing)? for|request)(?![a-z0-9])"
+        r".{0,30}?(?<![a-z0-9])(?:otp|mat khau|ma pin|pin|ma xac (?:thuc|nhan|minh)|"
+        r"ma bao mat|ma (?:gom )?\d (?:chu )?so|ma vua (?:nhan|gui|nhan tin)|password|passcode|"
+        r"verification code|the code|this code|your code|the \d-digit code)"
+        r"|(?:otp|mat khau|ma xac (?:thuc|nhan))(?![a-z0-9]).{0,30}?(?<![a-z0-9])"
+        r"(?P<v2>doc (?:lai|giup|cho)|gui lai|bao lai|nhap vao|cung cap cho (?:em|anh|toi))"
+        r")(?![a-z0-9])".replace(" ", _SEP)), verb_group=True),
+    _Category("id_request", "MSG-DATA-002", _rx(
+        r"(?:chup|gui|cung cap|nop)(?: lai)?(?: (?:anh|hinh))?(?: (?:2|hai) mat| mat truoc"
+        r"| mat sau)? (?:can cuoc|cccd|cmnd|cmt|chung minh nhan dan)",
+        r"anh (?:chup )?(?:(?:2|hai) mat )?(?:can cuoc|cccd|cmnd)",
+        r"(?:quay|gui|chup|thuc hien|lam)(?: \w+){0,3} (?:video|clip)(?: \w+){0,2} "
+        r"(?:khuon mat|chan dung|guong mat|selfie)",
+        r"video (?:khuon mat|quay mat|xac thuc)", r"(?:cung cap|gui|nhap) so (?:cccd|can cuoc)",
+        r"(?:photo|picture|scan|image)s? of (?:your |the )?(?:id|identity card|citizen id|"
+        r"cccd|id card)", r"(?:selfie|face) video", r"video of your face",
+    )),
+    _Category("bank_request", "MSG-DATA-003", _rx(
+        r"lien ket (?:voi )?(?:tai khoan|the)(?: ngan hang)?",
+        r"(?:cung cap|gui|nhap|dien) (?:\w+ ){0,3}(?:so the|so tai khoan|thong tin the|ma cvv|"
+        r"cvv|tai khoan ngan hang|internet banking|mat khau ngan hang)",
+        r"cvv", r"(?:link|connect) (?:your )?(?:bank|card)",
+        r"card (?:number|details)", r"(?:online|internet) banking (?:login|password|username)",
+    )),
+    _Category("payment", "MSG-PAY-001", _rx(
+        r"phi (?:cai dat|kich hoat|xac minh|ho so|bao hiem|giai ngan|dang ky|xu ly|"
+        r"mo khoa|bao lanh|thu tuc)",
+        r"(?:nop|dong|thanh toan) (?:phi|tien|khoan)", r"chuyen khoan",
+        r"chuyen (?:tien|vao tai khoan|so tien)", r"nap (?:tien|them)",
+        r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung)",
+        r"(?:pay|transfer|wire|send) (?:a |the |an? )?(?:\w+ )?(?:fee|money|deposit|payment)",
+        r"(?:send|transfer|lend) (?:me |us )?\d[\d.,]* ?(?:million|k|m|vnd|dong)",
+        r"(?:chuyen|gui|cho (?:con|em|minh) muon) (?:cho (?:con|em|minh) )?\d[\d.,]* ?"
+        r"(?:trieu|tr|k|nghin|ngan)",
+        r"(?:processing|installation|activation|unlock) fee",
+    )),
+)
+_CATEGORY_BY_NAME = {c.name: c for c in _CATEGORIES}
+
+_NEGATION = re.compile(
+    r"(?<![a-z0-9])(?:khong|dung|chang|chua bao gio|never|do not|don't|dont|not|"
+    r"no (?:one|need|app|download|link)|nobody|avoid|without)(?![a-z0-9])")
+# Folded, "đừng" (do not) is "dung" like "dụng" in "ứng dụng" (app) or "dùng" (use):
+# only the written "đừng", or a bare "dung" outside these compounds, is a negation.
+_DUNG_COMPOUND = re.compile(
+    r"(?:ung|su|noi|tuyen|tin|ap|nguoi|tieu|trung|chung|cong|van|thich|khach hang|hay)\s*$")
+_IF_NOT = re.compile(r"(?:neu|if|unless)\s+(?:\w+\s+){0,2}$")
+_DESCRIBES = re.compile(
+    r"(?:gia danh|mao danh|gia mao|gia lam|dong vai|tu xung|impersonat\w*|posing as|"
+    r"pretend\w* to be|fake)\s*(?:la\s+|là\s+|as\s+)?(?:\w+\s+){0,2}$")
+_CLAUSE_END = re.compile(r"[.!?;\n]")
+_STORE_CONTEXT = re.compile(
+    r"ch ?play|google play|play store|app ?store|kho ung dung|cua hang ung dung")
+_WARNING = re.compile(
+    r"(?<![a-z0-9])(?:gia danh|mao danh|thu doan|canh giac|doi tuong lua dao|cac doi tuong|"
+    r"impersonat\w*|fraudsters|scammers|beware of)(?![a-z0-9])")
+_NEG_WINDOW = 45
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One scam-script phrase found in the text."""
+
+    category: str
+    rule_id: str
+    text: str
+    start: int
+    end: int
+    """Offsets in the original text (``text == original[start:end]``)."""
+    note: str | None = None
+    """Why it does not count: ``negated``, ``describes``, ``official_store``, ``warning``."""
+
+    @property
+    def counted(self) -> bool:
+        return self.note is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"category": self.category, "rule_id": self.rule_id, "text": self.text,
+                "start": self.start, "end": self.end, "counted": self.counted,
+                "note": self.note}
+
+
+def _clause_before(v: str, pos: int) -> str:
+    """The folded text before ``pos`` in the same clause, at most the window."""
+    lo = max(0, pos - _NEG_WINDOW)
+    before = v[lo:pos]
+    cut = None
+    for m in _CLAUSE_END.finditer(before):
+        cut = m.end()
+    return before[cut:] if cut is not None else before
+
+
+def _negated(view: _View, pos: int) -> bool:
+    v = view.text
+    before = _clause_before(v, pos)
+    offset = pos - len(before)
+    for m in _NEGATION.finditer(before):
+        if m.group() == "dung":
+            s, e = view.span(offset + m.start(), offset + m.end())
+            word = unicodedata.normalize("NFC", view.original[s:e]).lower()
+            if word != "đừng" and (word != "dung" or _DUNG_COMPOUND.search(before[:m.start()])):
+                continue
+        # "nếu không cài đặt…" (if you do not install) is a threat, not advice.
+        if not _IF_NOT.search(before[: m.start()]):
+            return True
+    return False
+
+
+def _clause_around(v: str, start: int, end: int, width: int = 90) -> str:
+    lo, hi = max(0, start - width), min(len(v), end + width)
+    return v[lo:hi]
+
+
+def find_signals(view: _View) -> list[Signal]:
+    """Every scam-script phrase of the view, with its offsets in the original text."""
+    v = view.text
+    out: list[Signal] = []
+    for cat in _CATEGORIES:
+        for m in cat.pattern.finditer(v):
+            start, end = view.span(m.start(), m.end())
+            note: str | None = None
+            if cat.negatable:
+                vpos = m.start()
+                if cat.verb_group:
+                    g = "v" if m.group("v") is not None else "v2"
+                    vpos = m.start(g)
+                if _negated(view, vpos):
+                    note = "negated"
+                elif cat.name == "install" and _STORE_CONTEXT.search(
+                        _clause_around(v, m.start(), m.end())):
+                    note = "official_store"
+            elif cat.name in ("impersonation", "staff_impersonation") and _DESCRIBES.search(
+                    _clause_before(v, m.start())):
+                note = "describes"
+            out.append(Signal(cat.name, cat.rule_id, view.original[start:end], start, end,
+                              note))
+    out.sort(key=lambda s: (s.start, s.end))
+    return out
+
+
+# --- links -------------------------------------------------------------------------
+
+# A dot may be defanged ("[.]", "(dot)") or spaced ("vneid-gov . top"), but a dot
+# followed by a space and no space before it ends a sentence ("…gov.vn. Mọi").
+_DOT = (r"(?:[ \t]*(?:\[\s*(?:\.|dot|cham)\s*\]|\(\s*(?:\.|dot|cham)\s*\)|"
+        r"\{\s*(?:\.|dot|cham)\s*\})[ \t]*|[ \t]+\.[ \t]*|\.)")
+_LABEL = r"[\w](?:[\w-]{0,61}[\w])?"
+_ALABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_SCHEME = (r"(?:h(?:tt|xx|\*\*|tx|xt)ps?|fxps?)[ \t]*(?:\[[ \t]*:[ \t]*\]|:|\[:/\]|\[://\])"
+           r"[ \t]*(?://|/)?")
+_PATH = r"(?:[/?#][^\s<>\"“”‘’]*)?"
+_LINK = re.compile(
+    rf"(?P<s>{_SCHEME}(?:[^\s/@<>\"]+@)?{_LABEL}(?:{_DOT}{_LABEL})*(?::\d{{1,5}})?{_PATH})"
+    rf"|(?<![\w@.\-/])(?P<b>{_ALABEL}(?:{_DOT}{_ALABEL})+(?::\d{{1,5}})?{_PATH})"
+    r"(?![\w@\-])",
+    re.I,
+)
+_SPACED_DOT = re.compile(r"[ \t]+\.|\.[ \t]+")
+
+
+@dataclass(frozen=True, slots=True)
+class LinkItem:
+    """A link of the message, normalised."""
+
+    input: str
+    parsed: ParsedURL
+    start: int
+    end: int
+
+
+def find_links(view: _View, limit: int = MAX_LINKS) -> tuple[list[LinkItem], int]:
+    """(the distinct links, in order of appearance, at most ``limit``; how many were left out)."""
+    seen: set[str] = set()
+    out: list[LinkItem] = []
+    dropped = 0
+    for m in _LINK.finditer(view.text):
+        start, end = view.span(m.start(), m.end())
+        raw = view.original[start:end]
+        bare = m.group("b") is not None
+        if bare and not _ascii_form(raw):
+            # The folded view made "rồi . Com" look like a host; a bare host in a
+            # chat is ASCII (full-width and invisible characters aside).
+            continue
+        try:
+            parsed = normalize(raw)
+        except InvalidURLError:
+            continue
+        if bare and (not parsed.suffix or parsed.ip is not None or parsed.userinfo):
+            # A bare word with a dot is a link only when its suffix is a real one.
+            continue
+        if bare and _SPACED_DOT.search(m.group("b")) and not _plausible_spaced(parsed):
+            continue
+        if parsed.url in seen:
+            continue
+        if len(out) >= limit:
+            dropped += 1
+            continue
+        seen.add(parsed.url)
+        out.append(LinkItem(raw, parsed, start, end))
+    return out, dropped
+
+
+def _ascii_form(raw: str) -> bool:
+    return all(c.isascii() or _fold_char(c) == "" or 0xFF01 <= ord(c) <= 0xFF5E
+               or c in "\u3002\uff61" for c in raw)
+
+
+def _plausible_spaced(p: ParsedURL) -> bool:
+    """'vneid-gov . top' is a link; 'xong . Com' in prose is not: ask for a hint."""
+    return bool(p.path != "/" or "-" in p.host or len(p.labels) >= 3
+                or any(c.isdigit() for c in p.domain) or len(p.domain) >= 5)
+
+
+# --- phone numbers ------------------------------------------------------------------
+
+_S = r"[ .\-]?"
+_PHONE = re.compile(
+    r"(?<![\w+])(?:"
+    rf"(?P<mp>\+84|0084|84|0){_S}(?:\(0\){_S})?(?P<mn>[35789](?:{_S}\d){{8}})"
+    rf"|(?:(?P<lp>\+84|0084|84){_S}|\(?0)(?P<ln>2(?:\)?{_S}\d){{9}})"
+    rf"|(?P<hn>1[89]00(?:{_S}\d){{4}}(?:(?:{_S}\d){{2}})?)"
+    rf")(?!{_S}\d)"
+)
+_SHORT = re.compile(r"(?<![\w.+])(11[345])(?![\w]|[.,]\d)")
+_SHORT_CONTEXT = re.compile(
+    r"(?:goi|call|dial|so|hotline|duong day nong|lien he|tong dai|bao)\W*(?:\w+\W+){0,2}$")
+_EMERGENCY = {"113": ("police emergency", "Công an (khẩn cấp)"),
+              "114": ("fire and rescue", "Cứu hỏa, cứu nạn"),
+              "115": ("ambulance", "Cấp cứu")}
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneItem:
+    input: str
+    number: str
+    """``+84…`` for mobile and landline numbers; as dialled for 1800/1900 and 113-115."""
+    type: str
+    start: int
+    end: int
+
+    def to_dict(self, lang: str) -> dict[str, Any]:
+        d: dict[str, Any] = {"kind": "phone", "input": self.input, "number": self.number,
+                             "type": self.type, "start": self.start, "end": self.end}
+        if self.number in _EMERGENCY:
+            en, vi = _EMERGENCY[self.number]
+            d["note"] = (f"Số khẩn cấp chính thức: {vi}" if lang == "vi"
+                         else f"Official emergency number: {en}")
+        elif self.type == "premium":
+            d["note"] = ("Số 1900 tính cước cao cho người gọi" if lang == "vi"
+                         else "1900 numbers are charged at a premium rate to the caller")
+        return d
+
+
+def find_phones(view: _View, limit: int = MAX_PHONES) -> list[PhoneItem]:
+    """Vietnamese phone numbers, normalised; not a verdict on their own."""
+    v = view.text
+    found: list[PhoneItem] = []
+    seen: set[str] = set()
+
+    def add(number: str, type_: str, s: int, e: int) -> None:
+        if number in seen or len(found) >= limit:
+            return
+        seen.add(number)
+        start, end = view.span(s, e)
+        found.append(PhoneItem(view.original[start:end], number, type_, start, end))
+
+    taken: list[tuple[int, int]] = []
+    for m in _PHONE.finditer(v):
+        taken.append(m.span())
+        if m.group("mn"):
+            add("+84" + re.sub(r"\D", "", m.group("mn")), "mobile", m.start(), m.end())
+        elif m.group("ln"):
+            add("+84" + re.sub(r"\D", "", m.group("ln")), "landline", m.start(), m.end())
+        else:
+            digits = re.sub(r"\D", "", m.group("hn"))
+            add(digits, "toll_free" if digits.startswith("1800") else "premium",
+                m.start(), m.end())
+    for m in _SHORT.finditer(v):
+        if any(a < m.end() and m.start() < b for a, b in taken):
+            continue  # the tail of a longer number ("0866 130 113")
+        if _SHORT_CONTEXT.search(v[max(0, m.start() - 30):m.start()]):
+            add(m.group(1), "emergency", m.start(), m.end())
+    found.sort(key=lambda p: p.start)
+    return found
+
+
+# --- apps -----------------------------------------------------------------------------
+
+_APK = re.compile(r"(?<![\w/.\-])([\w][\w\-.]{0,63}\.(?:apk|xapk|apks))(?![\w])")
+_REMOTE_APPS = {"teamviewer": "TeamViewer", "anydesk": "AnyDesk", "ultraviewer": "UltraViewer",
+                "rustdesk": "RustDesk", "airdroid": "AirDroid", "quicksupport": "QuickSupport"}
+
+
+@dataclass(frozen=True, slots=True)
+class AppItem:
+    input: str
+    name: str
+    type: str
+    """``apk`` (an Android app file) or ``remote_control``."""
+    start: int
+    end: int
+
+    def to_dict(self, lang: str) -> dict[str, Any]:
+        if self.type == "apk":
+            note = ("Ứng dụng chính thức chỉ tải từ CH Play hoặc App Store, không bao giờ qua "
+                    "tệp APK gửi trong tin nhắn" if lang == "vi" else
+                    "Official apps come from Google Play or the App Store, never from an APK "
+                    "file sent in a chat")
+        else:
+            note = ("Ứng dụng điều khiển máy từ xa: người lạ có thể chiếm quyền điện thoại"
+                    if lang == "vi" else
+                    "Remote-control app: a stranger can take over the phone")
+        return {"kind": "app", "input": self.input, "name": self.name, "type": self.type,
+                "start": self.start, "end": self.end, "note": note}
+
+
+def find_apps(view: _View, links: Sequence[LinkItem], signals: Sequence[Signal],
+              limit: int = MAX_APPS) -> list[AppItem]:
+    """APK file names (in the text or at the end of a link) and remote-control apps."""
+    out: list[AppItem] = []
+    seen: set[str] = set()
+
+    def add(item: AppItem) -> None:
+        key = item.name.lower()
+        if key not in seen and len(out) < limit:
+            seen.add(key)
+            out.append(item)
+
+    for m in _APK.finditer(view.text):
+        start, end = view.span(m.start(1), m.end(1))
+        raw = view.original[start:end]
+        add(AppItem(raw, raw, "apk", start, end))
+    for link in links:
+        last = link.parsed.path.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1]
+        if re.search(r"\.(?:apk|xapk|apks)$", last, re.I):
+            add(AppItem(link.input, last, "apk", link.start, link.end))
+    for s in signals:
+        if s.category == "remote_control":
+            key = re.sub(r"[\s_\-]", "", fold_vietnamese(s.text).lower())
+            add(AppItem(s.text, _REMOTE_APPS.get(key, s.text), "remote_control", s.start,
+                        s.end))
+    out.sort(key=lambda a: a.start)
+    return out
+
+
+# --- extraction ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """What a message carries."""
+
+    text: str
+    links: list[LinkItem]
+    phones: list[PhoneItem]
+    apps: list[AppItem]
+    signals: list[Signal]
+    links_dropped: int = 0
+    warning: bool = False
+    """The text reads like a warning about scams (describes tricks)."""
+
+
+def extract(text: str) -> Extraction:
+    """Links, phone numbers, apps and script signals of ``text`` (already validated)."""
+    view = _view(text)
+    links, dropped = find_links(view)
+    signals = find_signals(view)
+    apps = find_apps(view, links, signals)
+    phones = find_phones(view)
+    warning = bool(_WARNING.search(view.text))
+    return Extraction(text, links, phones, apps, signals, dropped, warning)
+
+
+# --- the message scanner -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message with its extraction and one report per link (same order)."""
+
+    extraction: Extraction
+    link_reports: Sequence[dict[str, Any]] = field(default_factory=tuple)
+
+
+def _is_store(report: dict[str, Any]) -> bool:
+    return str(report.get("host", "")) in APP_STORES
+
+
+def _phrases(signals: Iterable[Signal]) -> list[str]:
+    return list(dict.fromkeys(s.text for s in signals))[:5]
+
+
+_COMBOS_IMPLY = {
+    # A reason that repeats a heavier one is left out of the reply.
+    "MSG-LINK-001": {"MSG-LINK-002", "MSG-COMBO-005"},
+    "MSG-COMBO-001": {"MSG-IMP-001", "MSG-APP-001", "MSG-COMBO-005"},
+    "MSG-COMBO-002": {"MSG-IMP-002", "MSG-DATA-001", "MSG-DATA-002", "MSG-DATA-003"},
+    "MSG-COMBO-003": {"MSG-APP-001", "MSG-APP-003", "MSG-APP-004"},
+    "MSG-COMBO-004": {"MSG-PAY-001"},
+}
+
+
+class MessageScanner:
+    """Scores a message's script and items through the MSG-* rules."""
+
+    name = "message"
+
+    async def scan(self, target: Message) -> list[Finding]:
+        return self.check(target)
+
+    def check(self, target: Message) -> list[Finding]:
+        """The synchronous core of :meth:`scan`."""
+        ex = target.extraction
+        reports = list(target.link_reports)
+        unknown_links = [r for r in reports if r["verdict"] != "official" and not _is_store(r)]
+        risky_links = [r for r in reports if r["verdict"] in ("suspicious", "dangerous")]
+        apks = [a for a in ex.apps if a.type == "apk"]
+        # A warning ("các đối tượng giả danh cán bộ công an yêu cầu cài đặt…") describes
+        # the script; it does not perform it, unless it also sends an unknown link or app.
+        describe_only = ex.warning and not unknown_links and not apks
+        out: list[Finding] = []
+        if describe_only:
+            out.append(Finding("MSG-CTX-001", {"markers": sorted(set(
+                m.group() for m in _WARNING.finditer(_view(ex.text).text)))[:5]}))
+        by_rule: dict[str, list[Signal]] = {}
+        for s in ex.signals:
+            if s.counted and not describe_only:
+                by_rule.setdefault(s.rule_id, []).append(s)
+        for cat in _CATEGORIES:
+            sigs = by_rule.get(cat.rule_id)
+            if sigs:
+                out.append(Finding(cat.rule_id, {"phrases": _phrases(sigs), "count": len(sigs)}))
+        if apks:
+            out.append(Finding("MSG-APP-002", {"files": [a.name for a in apks][:5]}))
+        worst: dict[str, dict[str, Any] | None] = {"dangerous": None, "suspicious": None}
+        for r in risky_links:
+            w = worst[r["verdict"]]
+            if w is None or r["risk_score"] > w["risk_score"]:
+                worst[r["verdict"]] = r
+        for verdict, rule_id in (("dangerous", "MSG-LINK-001"), ("suspicious", "MSG-LINK-002")):
+            top = worst[verdict]
+            if top is not None:
+                out.append(Finding(rule_id, {"url": top["url"], "risk_score": top["risk_score"],
+                                             "verdict": verdict, "links": sum(
+                                                 1 for x in risky_links
+                                                 if x["verdict"] == verdict)}))
+        has = set(by_rule) | ({"MSG-APP-002"} if apks else set())
+        install = bool(has & {"MSG-APP-001", "MSG-APP-002"})
+        pressure = sorted(has & {"MSG-IMP-001", "MSG-IMP-002", "MSG-URG-001"})
+        hooks = sorted({*pressure, *(has & {"MSG-BAIT-001"})})
+        if "MSG-IMP-001" in has and install and (unknown_links or apks):
+            out.append(Finding("MSG-COMBO-001", {
+                "links": [r["url"] for r in unknown_links][:3],
+                "files": [a.name for a in apks][:3]}))
+        data = sorted(has & {"MSG-DATA-001", "MSG-DATA-002", "MSG-DATA-003"})
+        if hooks and data:
+            out.append(Finding("MSG-COMBO-002", {"hooks": hooks, "requests": data}))
+        control = sorted(has & {"MSG-APP-003", "MSG-APP-004"})
+        if install and control:
+            out.append(Finding("MSG-COMBO-003", {"with": control}))
+        if hooks and "MSG-PAY-001" in has:
+            out.append(Finding("MSG-COMBO-004", {"hooks": hooks}))
+        # A link nobody vouches for (not official, not on the known-good list,
+        # not an app store) behind a hook is the classic phishing SMS.
+        strangers = [r for r in unknown_links if not any(
+            f["rule_id"].startswith("URL-OFF-") for f in r["findings"])]
+        if pressure and strangers:
+            out.append(Finding("MSG-COMBO-005", {"pressure": pressure, "links": [
+                r["url"] for r in strangers][:3]}))
+        return out
+
+
+# --- the reply ---------------------------------------------------------------------------
+
+_REASON_WORDS: dict[str, tuple[str, str]] = {
+    "MSG-LINK-001": ("có đường link nguy hiểm (giả mạo hoặc đã bị báo lừa đảo)",
+                     "it contains a dangerous link (fake or reported as a scam)"),
+    "MSG-LINK-002": ("có đường link đáng ngờ", "it contains a suspicious link"),
+    "MSG-COMBO-001": ("giả danh cơ quan nhà nước để bắt cài ứng dụng từ link hoặc tệp lạ",
+                      "it poses as an authority to make you install an app from an unknown "
+                      "link or file"),
+    "MSG-COMBO-002": ("dùng danh nghĩa, lời dọa hay mồi nhử để lấy OTP, ảnh CCCD hay thông tin "
+                      "ngân hàng", "it uses a fake authority, threats or a lure to get your "
+                      "OTP, ID or bank details"),
+    "MSG-COMBO-003": ("bắt cài ứng dụng rồi cấp quyền điều khiển điện thoại",
+                      "it asks you to install an app and hand over control of your phone"),
+    "MSG-COMBO-004": ("dùng danh nghĩa, lời dọa hay mồi nhử để đòi tiền",
+                      "it uses a fake authority, threats or a lure to ask for money"),
+    "MSG-IMP-001": ("tự xưng là công an hoặc cán bộ nhà nước",
+                    "the sender claims to be the police or a government official"),
+    "MSG-IMP-002": ("tự xưng là nhân viên ngân hàng hoặc dịch vụ",
+                    "the sender claims to be bank or service staff"),
+    "MSG-URG-001": ("dọa tài khoản có vấn đề khẩn cấp",
+                    "it claims an urgent problem with your account"),
+    "MSG-URG-002": ("ép làm gấp trước hạn chót", "it pushes a tight deadline"),
+    "MSG-APP-001": ("yêu cầu cài ứng dụng", "it asks you to install an app"),
+    "MSG-APP-002": ("gửi tệp cài đặt APK", "it sends an Android app file (APK)"),
+    "MSG-APP-003": ("đòi cấp quyền Trợ năng cho ứng dụng",
+                    "it asks you to grant accessibility access"),
+    "MSG-APP-004": ("đòi cài ứng dụng điều khiển từ xa",
+                    "it asks you to install a remote-control app"),
+    "MSG-DATA-001": ("đòi mã OTP hoặc mật khẩu", "it asks for an OTP or password"),
+    "MSG-DATA-002": ("đòi ảnh CCCD hoặc video khuôn mặt",
+                     "it asks for ID card photos or a face video"),
+    "MSG-DATA-003": ("đòi liên kết tài khoản hoặc thông tin thẻ ngân hàng",
+                     "it asks to link your bank account or for card details"),
+    "MSG-PAY-001": ("đòi đóng phí hoặc chuyển tiền", "it asks for a fee or a money transfer"),
+    "MSG-BAIT-001": ("hứa trúng thưởng, hoàn tiền hay lợi nhuận cao",
+                     "it promises a prize, a refund or easy profits"),
+    "MSG-COMBO-005": ("dùng lời dọa hay danh nghĩa người khác để dẫn tới một trang web lạ",
+                      "it uses threats or a fake sender to send you to an unknown site"),
+}
+REPORT_SITE = "canhbao.khonggianmang.vn"
+"""The national cyber-safety warning portal (NCSC), where scams are reported."""
+
+
+def _join(parts: Sequence[str], lang: str) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    last = " và " if lang == "vi" else " and "
+    return ", ".join(parts[:-1]) + last + parts[-1]
+
+
+def reply(report: dict[str, Any], lang: str) -> str:
+    """2-4 plain sentences for the bot: verdict, main reasons, what to do."""
+    vi = lang == "vi"
+    score, verdict = report["risk_score"], report["verdict"]
+    counted = [f["rule_id"] for f in report["findings"] if f["points"] > 0]
+    implied: set[str] = set()
+    for rid in counted:
+        implied |= _COMBOS_IMPLY.get(rid, set())
+    reasons = [(_REASON_WORDS[r][0] if vi else _REASON_WORDS[r][1])
+               for r in counted if r in _REASON_WORDS and r not in implied][:3]
+    has = set(counted)
+    links = [i for i in report["items"] if i["kind"] == "link"]
+    out: list[str] = []
+    if verdict in ("dangerous", "suspicious"):
+        if verdict == "dangerous":
+            out.append(f"Cảnh báo: tin nhắn này rất có thể là lừa đảo (mức rủi ro {score}/100)."
+                       if vi else
+                       f"Warning: this message is very likely a scam (risk {score}/100).")
+        else:
+            out.append(f"Tin nhắn này có dấu hiệu đáng ngờ (mức rủi ro {score}/100)." if vi
+                       else f"This message looks suspicious (risk {score}/100).")
+        if reasons:
+            text = _join(reasons, lang)
+            out.append(f"Lý do: tin nhắn {text}." if vi else f"Why: {text}.")
+        acts_vi, acts_en = [], []
+        if links:
+            acts_vi.append("đừng bấm vào đường link")
+            acts_en.append("do not open the link")
+        acts_vi.append("đừng cài ứng dụng được gửi kèm")
+        acts_en.append("do not install any app it sends")
+        if "MSG-PAY-001" in has:
+            acts_vi.append("không chuyển tiền")
+            acts_en.append("do not transfer money")
+        acts_vi.append("không gửi mã OTP, mật khẩu, ảnh CCCD hay video khuôn mặt cho bất kỳ ai")
+        acts_en.append("never share an OTP, password, ID card photo or face video")
+        act = _join(acts_vi if vi else acts_en, lang)
+        out.append(act[0].upper() + act[1:] + ".")
+        if has & {"MSG-IMP-001", "MSG-COMBO-001"}:
+            out.append(
+                "Công an không làm thủ tục hay yêu cầu cài ứng dụng qua điện thoại, tin nhắn; "
+                "nếu lo lắng hãy gọi 113 hoặc đến trụ sở công an gần nhất, và báo cáo lừa đảo "
+                f"tại {REPORT_SITE}." if vi else
+                "The police never handle cases or ask you to install apps by phone or chat; if "
+                "worried, call 113 or visit your local police station, and report the scam at "
+                f"{REPORT_SITE}.")
+        else:
+            out.append(
+                "Nếu lo lắng, hãy tự gọi số tổng đài in trên thẻ ngân hàng hoặc trên trang chính "
+                f"thức của đơn vị, và báo cáo lừa đảo tại {REPORT_SITE}." if vi else
+                "If worried, call the hotline printed on your bank card or on the official "
+                f"website yourself, and report the scam at {REPORT_SITE}.")
+        return " ".join(out[:4])
+    out.append(f"Chưa thấy dấu hiệu lừa đảo rõ ràng trong tin nhắn này (mức rủi ro {score}/100)."
+               if vi else f"No clear sign of a scam in this message (risk {score}/100).")
+    if links and all(i["verdict"] == "official" for i in links):
+        out.append("Các đường link trong tin là trang chính thức của cơ quan nhà nước hoặc ngân "
+                   "hàng." if vi else
+                   "The links in it go to official government or bank sites.")
+    if report["incomplete"]:
+        out.append("Một số bước kiểm tra chưa hoàn tất nên kết quả có thể chưa đầy đủ." if vi else
+                   "Some checks did not finish, so this answer may be incomplete.")
+    out.append("Dù vậy, đừng bao giờ gửi mã OTP, mật khẩu hay ảnh CCCD cho ai; nếu nghi ngờ, "
+               "hãy gọi số tổng đài chính thức để hỏi." if vi else
+               "Still, never share an OTP, password or ID card photo with anyone; if in doubt, "
+               "call the official hotline.")
+    return " ".join(out[:4])
+
+
+# --- the orchestrator ------------------------------------------------------------------------
+
+
+async def _live_reports(
+    links: Sequence[LinkItem],
+    offline: Sequence[list[Finding]],
+    offline_reports: Sequence[dict[str, Any]],
+    live: Sequence[Scanner[ParsedURL]],
+    lang: str,
+    max_links: int,
+    budget: float,
+) -> tuple[list[dict[str, Any]], list[CheckIncomplete]]:
+    """Reports with the live checks on the worst ``max_links`` links, within ``budget`` s."""
+    reports = list(offline_reports)
+    missing: list[CheckIncomplete] = []
+    order = sorted((i for i, r in enumerate(offline_reports) if r["verdict"] != "official"),
+                   key=lambda i: -offline_reports[i]["risk_score"])
+    chosen, skipped = order[:max_links], order[max_links:]
+    for i in skipped:
+        missing.append(CheckIncomplete(
+            "live", f"{links[i].parsed.url}: not checked live (at most {max_links} links "
+                    "per message)"))
+    tasks = {i: asyncio.ensure_future(run_scanners(links[i].parsed, live)) for i in chosen}
+    if tasks:
+        _done, pending = await asyncio.wait(tasks.values(), timeout=budget)
+        for t in pending:
+            t.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+    for i, t in tasks.items():
+        url = links[i].parsed.url
+        if t.cancelled():
+            missing.append(CheckIncomplete(
+                "live", f"{url}: the live checks did not finish within {budget:g} s"))
+            continue
+        found, inc = t.result()  # a bug in a scanner surfaces, as for links
+        reports[i] = url_report(links[i].parsed, [*offline[i], *found], lang, inc)
+    return reports, missing
+
+
+async def check_message(
+    text: str,
+    offline_scanner: OfflineURLScanner,
+    live_scanners: Sequence[Scanner[ParsedURL]] = (),
+    lang: str = "vi",
+    *,
+    live_links: int = LIVE_LINKS,
+    live_timeout: float = LIVE_TIMEOUT,
+) -> dict[str, Any]:
+    """The report for one message; see the module docstring.
+
+    Raises :class:`MessageInputError` when the text is empty or too long.
+    """
+    cleaned = validate_text(text)
+    ex = extract(cleaned)
+    offline = [offline_scanner.check(link.parsed) for link in ex.links]
+    reports = [url_report(link.parsed, f, lang) for link, f in zip(ex.links, offline,
+                                                                   strict=True)]
+    incomplete: list[CheckIncomplete] = []
+    if ex.links_dropped:
+        incomplete.append(CheckIncomplete(
+            "links", f"only the first {MAX_LINKS} distinct links were checked "
+                     f"({ex.links_dropped} more left out)"))
+    if live_scanners and ex.links:
+        reports, missing = await _live_reports(ex.links, offline, reports, live_scanners, lang,
+                                               live_links, live_timeout)
+        incomplete += missing
+    findings = await MessageScanner().scan(Message(ex, reports))
+    agg = aggregate(findings)
+    items: list[dict[str, Any]] = []
+    for link, r in zip(ex.links, reports, strict=True):
+        items.append({"kind": "link", "start": link.start, "end": link.end, **r})
+        for inc in r["incomplete"]:
+            incomplete.append(CheckIncomplete(inc["check"], f"{r['url']}: {inc['reason']}"))
+    items += [p.to_dict(lang) for p in ex.phones]
+    items += [a.to_dict(lang) for a in ex.apps]
+    report: dict[str, Any] = {
+        "characters": len(text),
+        "risk_score": agg.risk_score,
+        "verdict": agg.verdict.value,
+        "reasons": agg.reasons(lang),
+        "findings": agg.findings_json(lang),
+        "items": items,
+        "script_signals": [s.to_dict() for s in ex.signals[:MAX_SIGNALS]],
+        "incomplete": [i.to_dict() for i in dict.fromkeys(incomplete)],
+    }
+    report["reply"] = reply(report, lang)
+    return report
