@@ -7,10 +7,15 @@
     scamscan apk [--json] [--lang vi|en] FILE...
     scamscan rules [--json]
     scamscan serve [--host H] [--port P]
+    scamscan worker [--processes N] [--threads M]   (APK jobs from SCAMSCAN_REDIS_URL)
+    scamscan keys create --role client|analyst|admin --name NAME [--json]
+    scamscan keys list [--json]
+    scamscan keys revoke ID
 
 Exit status: 0 when every input was scanned, 1 when some input could not be
 parsed or was refused (its JSON line has an ``error`` field and the run goes
-on), 2 on a usage error.
+on), 2 on a usage error. ``keys``: 0 done, 1 no such key (or the key store
+failed), 2 usage error.
 """
 
 from __future__ import annotations
@@ -59,12 +64,41 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--lang", choices=("vi", "en"), default="vi",
                    help="language of titles and reasons (default: vi)")
 
+    m = sub.add_parser("message", help="check a chat message (links, phone numbers, apps, "
+                       "scam script) and print a short reply")
+    m.add_argument("text", metavar="TEXT", help="the message ('-' reads it from stdin)")
+    m.add_argument("--offline", action="store_true",
+                   help="no network: only the text, the links themselves and bundled lists")
+    m.add_argument("--json", action="store_true", help="the report as one JSON object")
+    m.add_argument("--lang", choices=("vi", "en"), default="vi",
+                   help="language of the reply, titles and reasons (default: vi)")
+
     r = sub.add_parser("rules", help="print the rule catalogue")
     r.add_argument("--json", action="store_true", help="as JSON instead of Markdown")
 
     s = sub.add_parser("serve", help="run the HTTP API with uvicorn")
     s.add_argument("--host", default=None, help="bind address (default: 127.0.0.1)")
     s.add_argument("--port", type=int, default=None, help="port (default: 8000)")
+
+    k = sub.add_parser("keys", help="manage API keys (in SCAMSCAN_DATA_DIR, or Redis when "
+                       "SCAMSCAN_REDIS_URL is set, as the server)")
+    ksub = k.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    kc = ksub.add_parser("create", help="make a key; it is printed once, only its hash is kept")
+    kc.add_argument("--role", required=True, choices=("client", "analyst", "admin"))
+    kc.add_argument("--name", required=True, help="who or what uses the key")
+    kc.add_argument("--json", action="store_true", help="print id, name, role and key as JSON")
+    kl = ksub.add_parser("list", help="list keys (never the keys themselves)")
+    kl.add_argument("--json", action="store_true", help="one JSON object per key")
+    kr = ksub.add_parser("revoke", help="revoke a key by its id")
+    kr.add_argument("id", metavar="ID", help="the key's id (from `keys list`)")
+
+    w = sub.add_parser("worker", help="run APK scan jobs from the Redis queue "
+                       "(needs SCAMSCAN_REDIS_URL; samples under SCAMSCAN_DATA_DIR)")
+    w.add_argument("--processes", type=int, default=1, help="worker processes (default: 1)")
+    w.add_argument("--threads", type=int, default=1,
+                   help="scan threads per process (default: 1)")
+    w.add_argument("--shutdown-timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="on SIGTERM, how long running scans may finish (default: 30)")
     return p
 
 
@@ -285,9 +319,148 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from api.settings import get_settings
+
     settings = _settings()
-    uvicorn.run("api.main:app", host=args.host or settings.host, port=args.port or settings.port,
+    host = args.host or settings.host
+    # The app decides on keyless local use from the address it is bound to:
+    # let it see --host (api.main builds its app from the settings on import).
+    os.environ["SCAMSCAN_HOST"] = host
+    get_settings.cache_clear()
+    uvicorn.run("api.main:app", host=host, port=args.port or settings.port,
                 log_level=settings.log_level.lower())
+    return EXIT_OK
+
+
+def _cmd_keys(args: argparse.Namespace) -> int:
+    from api.keystore import KeyStoreUnavailable, open_key_store
+
+    settings = _settings()
+    store = open_key_store(settings.data_dir, settings.redis_url)
+
+    async def run() -> int:
+        try:
+            if args.keys_command == "create":
+                try:
+                    record, secret = await store.create(args.name, args.role)
+                except ValueError as e:
+                    raise UsageError(str(e)) from None
+                if args.json:
+                    print(orjson.dumps({**record.public(), "key": secret}).decode())
+                else:
+                    print(secret)
+                    print(f"created {record.id} ({record.role}, {record.name!r}); the key "
+                          "above is shown only now: keep it", file=sys.stderr)
+                return EXIT_OK
+            if args.keys_command == "list":
+                keys = await store.list()
+                if args.json:
+                    for key in keys:
+                        print(orjson.dumps(key.public()).decode())
+                    return EXIT_OK
+                print(f"{'ID':<22} {'ROLE':<8} {'CREATED':<26} {'STATE':<8} NAME")
+                for key in keys:
+                    state = "revoked" if key.revoked else "active"
+                    print(f"{key.id:<22} {key.role:<8} {key.created.isoformat():<26} "
+                          f"{state:<8} {key.name}")
+                return EXIT_OK
+            revoked = await store.revoke(args.id)
+            if revoked is None:
+                print(f"scamscan: no API key with the id {args.id!r}", file=sys.stderr)
+                return EXIT_SOME_INVALID
+            print(f"revoked {revoked.id} ({revoked.role}, {revoked.name!r})", file=sys.stderr)
+            return EXIT_OK
+        except KeyStoreUnavailable as e:
+            print(f"scamscan: {e}", file=sys.stderr)
+            return EXIT_SOME_INVALID
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if not settings.redis_url:
+        raise UsageError("the worker needs a job queue: set SCAMSCAN_REDIS_URL")
+    if args.processes < 1 or args.threads < 1:
+        raise UsageError("--processes and --threads must be at least 1")
+    from api.worker import run_workers
+
+    return run_workers(settings, processes=args.processes, threads=args.threads,
+                       shutdown_timeout=args.shutdown_timeout)
+
+
+def _cmd_message(args: argparse.Namespace) -> int:
+    from scanners.errors import InputError
+    from scanners.message import MAX_TEXT_CHARS, check_message, clean_text
+
+    text: str = args.text
+    if text == "-":
+        raw = sys.stdin.buffer.read(MAX_TEXT_CHARS * 4 + 1)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            print(f"scamscan: cannot check the message: it is not valid UTF-8 ({e.reason} at "
+                  f"byte {e.start})", file=sys.stderr)
+            return EXIT_SOME_INVALID
+        text = text.removesuffix("\n").removesuffix("\r")
+    if not clean_text(text).strip():
+        raise UsageError("the message is empty; give TEXT, or '-' to read it from stdin")
+    if len(text) > MAX_TEXT_CHARS:
+        raise UsageError(f"the message is longer than {MAX_TEXT_CHARS} characters "
+                         f"({len(text) if len(text) <= MAX_TEXT_CHARS * 4 else 'more'})")
+
+    async def run() -> dict[str, Any]:
+        from scanners.url_offline import default_scanner
+
+        scanner = default_scanner()
+        if args.offline:
+            return await check_message(text, scanner, (), args.lang)
+        from api.wiring import build_live
+
+        settings = _settings()
+        live = build_live(settings, scanner, apk_handler=_scan_downloaded_apk)
+        try:
+            return await check_message(text, scanner, live.scanners, args.lang,
+                                       live_timeout=settings.fetch_total_timeout)
+        finally:
+            await live.aclose()
+
+    try:
+        report = asyncio.run(run())
+    except InputError as e:
+        print(f"scamscan: cannot check the message: {e}", file=sys.stderr)
+        return EXIT_SOME_INVALID
+    out = sys.stdout.buffer
+    if args.json:
+        out.write(orjson.dumps(report) + b"\n")
+        return EXIT_OK
+    verdicts = {
+        "vi": {"official": "CHÍNH THỨC", "no_known_risk": "CHƯA THẤY RỦI RO",
+               "suspicious": "ĐÁNG NGỜ", "dangerous": "NGUY HIỂM"},
+        "en": {"official": "OFFICIAL", "no_known_risk": "NO KNOWN RISK",
+               "suspicious": "SUSPICIOUS", "dangerous": "DANGEROUS"},
+    }[args.lang]
+    lines = [report["reply"], "",
+             f"{verdicts[report['verdict']]} ({report['risk_score']}/100)"]
+    for f in report["findings"]:
+        sign = f"+{f['points']}" if f["points"] else " 0"
+        lines.append(f"  [{f['rule_id']} {sign}] {f['title']}")
+    for item in report["items"]:
+        if item["kind"] == "link":
+            desc = f"{verdicts[item['verdict']]} ({item['risk_score']}/100) {item['url']}"
+        elif item["kind"] == "phone":
+            desc = f"{item['number']} ({item['type']})"
+        else:
+            desc = f"{item['name']} ({item['type']})"
+        lines.append(f"  {item['kind']}: {item['input']!r} -> {desc}")
+    for sig in report["script_signals"]:
+        mark = "" if sig["counted"] else f" ({sig['note']})"
+        lines.append(f"  \"{sig['text']}\" [{sig['start']}:{sig['end']}] {sig['category']}{mark}")
+    for i in report["incomplete"]:
+        lines.append(f"  ! {i['check']}: {i['reason']}")
+    out.write(("\n".join(lines) + "\n").encode("utf-8"))
     return EXIT_OK
 
 
@@ -299,8 +472,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_url(args)
         if args.command == "apk":
             return _cmd_apk(args)
+        if args.command == "message":
+            return _cmd_message(args)
         if args.command == "rules":
             return _cmd_rules(args)
+        if args.command == "keys":
+            return _cmd_keys(args)
+        if args.command == "worker":
+            return _cmd_worker(args)
         return _cmd_serve(args)
     except UsageError as e:
         print(f"scamscan: error: {e}", file=sys.stderr)

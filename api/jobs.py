@@ -54,10 +54,11 @@ from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from types import FrameType
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import anyio.to_thread
 
+from api.problems import TYPE_BUSY, ProblemException
 from api.samples import StoredSample
 from scanners.apk import scanner_for
 from scanners.apk_facts import ApkLimits
@@ -81,6 +82,14 @@ class JobTimeout(BaseException):  # like KeyboardInterrupt: not an Exception
 
 class QueueFull(Exception):
     """Too many scans are waiting for a worker."""
+
+
+class QueueUnavailable(ProblemException):
+    """The job queue (Redis) cannot be reached: a 503 problem with ``Retry-After``."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(503, detail, type_=TYPE_BUSY, title="Scan queue unavailable",
+                         headers={"retry-after": "10"})
 
 
 # --- the worker side ---------------------------------------------------------
@@ -188,6 +197,8 @@ class Job:
     reason: str | None = None
     error_kind: str | None = None
     deduplicated: bool = False
+    owner: str | None = None
+    """The API key id that asked for this scan (None: keyless); clients see only theirs."""
     leader: Job | None = None
     """For an upload that follows another job's scan of the same file."""
     done_event: asyncio.Event = field(default_factory=asyncio.Event)
@@ -205,6 +216,27 @@ class Job:
 
 
 # --- the manager -------------------------------------------------------------
+
+
+class JobBackend(Protocol):
+    """What the routes use of a job manager: the embedded :class:`JobManager`
+    or :class:`api.queue.RedisJobManager` (records in Redis, scans in workers)."""
+
+    scans_started: int
+
+    @property
+    def pending(self) -> int: ...
+
+    async def submit(self, sample: StoredSample, owner: str | None = None) -> Job: ...
+
+    async def lookup(self, scan_id: str) -> Job | None: ...
+
+    async def wait(self, job: Job, seconds: float) -> bool: ...
+
+    async def result(self, job: Job) -> ApkResult | None: ...
+
+    async def aclose(self) -> None: ...
+
 
 
 class JobManager:
@@ -245,17 +277,22 @@ class JobManager:
     def get(self, scan_id: str) -> Job | None:
         return self._jobs.get(scan_id)
 
+    async def lookup(self, scan_id: str) -> Job | None:
+        """:meth:`get`, awaitable like :meth:`api.queue.RedisJobManager.lookup`."""
+        return self._jobs.get(scan_id)
+
     @property
     def pending(self) -> int:
         """Jobs waiting for a worker."""
         return sum(1 for j in self._inflight.values() if j.status == "queued")
 
-    async def submit(self, sample: StoredSample) -> Job:
+    async def submit(self, sample: StoredSample, owner: str | None = None) -> Job:
         """A job for ``sample``: answered from a stored report, following a scan
         of the same file in flight, or a new scan. Raises :class:`QueueFull`."""
         if self._closed:
             raise QueueFull("the service is shutting down")
-        job = Job(uuid.uuid4().hex, sample.sha256, sample.filename, sample.size, sample.path)
+        job = Job(uuid.uuid4().hex, sample.sha256, sample.filename, sample.size, sample.path,
+                  owner=owner)
         if await anyio.to_thread.run_sync(self._report_path(sample.sha256).is_file):
             job.deduplicated = True
             job.status = "done"

@@ -7,7 +7,13 @@ Run it with ``scamscan serve`` or ``uvicorn api.main:app``. Routes:
 * ``GET /v1/scans/{scan_id}``: the status of an APK scan and, once done, its report;
 * ``GET /v1/rules``: the rule catalogue and the verdict thresholds;
 * ``GET /healthz``: liveness, version and the bundled lists;
+* ``GET /readyz``, ``GET /metrics``: readiness and Prometheus metrics (:mod:`api.observability`);
+* ``GET|POST /v1/keys``, ``DELETE /v1/keys/{key_id}``: API keys (admin);
 * ``/docs`` and ``/openapi.json``.
+
+Scans need an API key (``X-API-Key``) with at least the ``client`` role, or
+keyless local use; ``/v1/rules``, ``/healthz`` and the docs are public. See
+:mod:`api.auth`.
 
 No domain logic lives here: the report comes from
 :func:`scanners.report.scan_url` (links) or :func:`scanners.apk_report.scan_apk_path`
@@ -18,7 +24,6 @@ become problem+json in :mod:`api.problems`.
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -31,9 +36,11 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.jobs import Job, JobManager, QueueFull, Status
+from api import observability
+from api.auth import AUTH_RESPONSES, ClientAuth, current_owner, keys_router, open_auth, require
+from api.jobs import Job, JobBackend, JobManager, QueueFull, QueueUnavailable, Status
+from api.observability import MetricsDep
 from api.problems import (
     EXCEPTION_HANDLERS,
     PROBLEM_JSON,
@@ -255,8 +262,8 @@ def get_live(request: Request) -> LiveScanners:
     return live
 
 
-def get_jobs(request: Request) -> JobManager:
-    jobs: JobManager = request.app.state.jobs
+def get_jobs(request: Request) -> JobBackend:
+    jobs: JobBackend = request.app.state.jobs
     return jobs
 
 
@@ -268,7 +275,7 @@ def get_samples(request: Request) -> SampleStore:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ScannerDep = Annotated[OfflineURLScanner, Depends(get_scanner)]
 LiveDep = Annotated[LiveScanners, Depends(get_live)]
-JobsDep = Annotated[JobManager, Depends(get_jobs)]
+JobsDep = Annotated[JobBackend, Depends(get_jobs)]
 SamplesDep = Annotated[SampleStore, Depends(get_samples)]
 LangQuery = Annotated[
     Lang | None,
@@ -298,14 +305,16 @@ def require_json(request: Request) -> None:
 
 
 async def create_url_scan(
-    body: UrlScanRequest, scanner: ScannerDep, live: LiveDep, settings: SettingsDep
+    body: UrlScanRequest, scanner: ScannerDep, live: LiveDep, settings: SettingsDep,
+    metrics: MetricsDep,
 ) -> dict[str, Any]:
     """Scan one link and explain the risk score (offline, or with the live checks)."""
     lang = body.lang or settings.default_lang
     scanners: list[Scanner[ParsedURL]] = [scanner]
     if not body.offline:
         scanners += live.scanners
-    report = await scan_url(body.url, scanners, lang)
+    report = await scan_url(body.url, observability.timed(scanners, metrics), lang)
+    metrics.record_scan("url", report["verdict"])
     return {"scan_id": uuid.uuid4().hex, **report}
 
 
@@ -313,7 +322,7 @@ def _status_url(scan_id: str) -> str:
     return f"/v1/scans/{scan_id}"
 
 
-async def _job_view(job: Job, jobs: JobManager, lang: str) -> dict[str, Any]:
+async def _job_view(job: Job, jobs: JobBackend, lang: str) -> dict[str, Any]:
     status, started = job.view_status()
     out: dict[str, Any] = {
         "scan_id": job.scan_id,
@@ -346,6 +355,8 @@ async def create_apk_scan(
     jobs: JobsDep,
     samples: SamplesDep,
     settings: SettingsDep,
+    principal: ClientAuth,
+    metrics: MetricsDep,
     lang: LangQuery = None,
     wait: WaitQuery = 0,
 ) -> dict[str, Any]:
@@ -357,13 +368,14 @@ async def create_apk_scan(
     """
     sample = await samples.receive(request)
     try:
-        job = await jobs.submit(sample)
+        job = await jobs.submit(sample, owner=principal.key_id)
     except QueueFull as e:
         raise ProblemException(503, f"The APK scanner is busy ({e}); try again in a minute.",
                                type_=TYPE_BUSY, title="Busy",
                                headers={"retry-after": "60"}) from None
     finished = await jobs.wait(job, wait)
     body = await _job_view(job, jobs, lang or settings.default_lang)
+    await metrics.track_apk(jobs, job, body)
     if finished:
         response.status_code = 200
     else:
@@ -375,12 +387,17 @@ async def get_scan(
     scan_id: Annotated[str, PathParam(max_length=64, description="The id from the upload.")],
     jobs: JobsDep,
     settings: SettingsDep,
+    principal: ClientAuth,
     lang: LangQuery = None,
     wait: WaitQuery = 0,
 ) -> dict[str, Any]:
-    """The status of an APK scan and, once it is `done`, its report."""
-    job = jobs.get(scan_id)
-    if job is None:
+    """The status of an APK scan and, once it is `done`, its report.
+
+    A `client` key sees only the scans it made (another's scan is a 404, as if
+    it did not exist); `analyst` and `admin` see every scan.
+    """
+    job = await jobs.lookup(scan_id)
+    if job is None or not principal.can_see(job.owner):
         raise ProblemException(
             404, "There is no scan with this id: it was never created or it is too old to be "
             "remembered (upload the file again).", type_=TYPE_NOT_FOUND, title="Unknown scan")
@@ -435,10 +452,16 @@ def _bundled_lists() -> list[dict[str, Any]]:
     return [{"name": s.name, "entries": s.entries} for s in sources]
 
 
-def _apk_parts(settings: Settings) -> tuple[SampleStore, JobManager]:
-    """The sample store and the embedded job manager, their directories made."""
+def _apk_parts(settings: Settings) -> tuple[SampleStore, JobBackend]:
+    """The sample store and the job manager, their directories made: the Redis queue
+    (:mod:`api.queue`, scans in ``scamscan worker``) when ``redis_url`` is set, else
+    the embedded process pool."""
     samples = SampleStore(settings.data_dir / "samples", max_bytes=settings.max_apk_bytes)
     samples.open()
+    if settings.redis_url:
+        from api.queue import RedisJobManager  # imports dramatiq: only when used
+
+        return samples, RedisJobManager(settings)
     jobs = JobManager(
         settings.data_dir / "reports",
         workers=settings.apk_workers,
@@ -452,16 +475,19 @@ def _apk_parts(settings: Settings) -> tuple[SampleStore, JobManager]:
     return samples, jobs
 
 
-def _apk_handoff(samples: SampleStore, jobs: JobManager) -> ApkHandler:
+def _apk_handoff(samples: SampleStore, jobs: JobBackend) -> ApkHandler:
     """Store an APK the live fetch downloaded and queue its scan; link the job."""
 
     async def handoff(data: bytes, url: str) -> dict[str, Any]:
         name = url.rsplit("/", 1)[-1] or "download.apk"
         try:
             sample = await samples.put_bytes(data, name)
-            job = await jobs.submit(sample)
+            # The key of the link scan that downloaded it owns it (see api.auth).
+            job = await jobs.submit(sample, owner=current_owner.get())
         except (ValueError, QueueFull) as e:
             return {"error": f"not scanned: {e}"}
+        except QueueUnavailable as e:
+            return {"error": f"not scanned: {e.detail}"}
         return {"scan_id": job.scan_id, "status_url": f"/v1/scans/{job.scan_id}",
                 "sha256": sample.sha256}
 
@@ -471,6 +497,8 @@ def _apk_handoff(samples: SampleStore, jobs: JobManager) -> ApkHandler:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    # API keys and rate limits (warns when keyless local requests are accepted).
+    app.state.auth = await open_auth(settings)
     # Loading the bundled lists takes about half a second: off the event loop.
     app.state.scanner = await anyio.to_thread.run_sync(default_scanner)
     app.state.lists = await anyio.to_thread.run_sync(_bundled_lists)
@@ -483,47 +511,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await observability.aclose(app)  # never raises
         try:
             await app.state.jobs.aclose()
         finally:
-            await app.state.live.aclose()
-
-
-class AccessLogMiddleware:
-    """One log line per request: method, path, status, duration. No bodies, no query."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            log.info("%s %s %d %.1fms", scope.get("method", "-"), scope.get("path", "-"),
-                     status, (time.perf_counter() - start) * 1000)
-
-
-def _configure_logging(level: str) -> None:
-    logger = logging.getLogger("scamscan")
-    logger.setLevel(level)
-    # Give our lines somewhere to go when nobody configured logging (uvicorn
-    # configures only its own loggers); never add a second handler.
-    if not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
+            try:
+                await app.state.live.aclose()
+            finally:
+                await app.state.auth.aclose()
 
 
 def _problem_only_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
@@ -551,7 +546,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     ``resolver`` replaces the system DNS resolver of the live fetch (tests).
     """
     settings = settings or get_settings()
-    _configure_logging(settings.log_level)
+    observability.configure_logging(settings.log_level, settings.log_format)
     app = FastAPI(
         title="scamscan",
         version=VERSION,
@@ -568,8 +563,8 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         methods=["POST"],
         response_model=UrlReport,
         response_model_exclude_unset=True,
-        dependencies=[Depends(require_json)],
-        responses=problem_responses(400, 413, 415, 422),
+        dependencies=[Depends(require("client")), Depends(require_json)],
+        responses={**problem_responses(400, 413, 415, 422), **AUTH_RESPONSES},
         tags=["scans"],
         summary="Scan a link",
     )
@@ -584,6 +579,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
             200: {"description": "Finished: the same file was already scanned, or the scan "
                   "ended within `wait`.", "model": ScanJobOut},
             **problem_responses(400, 413, 415, 422, 503),
+            **AUTH_RESPONSES,
         },
         openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
             "schema": {"type": "object", "required": [FIELD], "properties": {FIELD: {
@@ -601,10 +597,14 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         methods=["GET"],
         response_model=ScanJobOut,
         response_model_exclude_unset=True,
-        responses=problem_responses(404, 422, 503),
+        responses={**problem_responses(404, 422, 503), **AUTH_RESPONSES},
         tags=["scans"],
         summary="Status and report of an APK scan",
     )
+    app.include_router(keys_router())
+    from api.routes_messages import router as messages_router
+
+    app.include_router(messages_router)
     app.add_api_route("/v1/rules", list_rules, methods=["GET"], response_model=RulesOut,
                       tags=["rules"], summary="The rule catalogue")
     app.add_api_route("/healthz", healthz, methods=["GET"], response_model=Health,
@@ -615,7 +615,8 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         # The upload has its own bound: the file limit plus the multipart framing.
         path_limits={"/v1/apk-scans": settings.max_apk_bytes + MULTIPART_OVERHEAD},
     )
-    app.add_middleware(AccessLogMiddleware)
+    # Metrics, /readyz, /metrics, request ids and the access log (outermost).
+    observability.install(app, settings)
     app.openapi = _problem_only_openapi(app)  # type: ignore[method-assign]
     return app
 

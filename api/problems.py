@@ -43,6 +43,10 @@ TYPE_INTERNAL = _TYPE_BASE + "internal"
 TYPE_INVALID_UPLOAD = _TYPE_BASE + "invalid-upload"
 TYPE_NOT_FOUND = _TYPE_BASE + "not-found"
 TYPE_BUSY = _TYPE_BASE + "busy"
+TYPE_UNAUTHORIZED = _TYPE_BASE + "unauthorized"
+TYPE_FORBIDDEN = _TYPE_BASE + "forbidden"
+TYPE_RATE_LIMITED = _TYPE_BASE + "rate-limited"
+TYPE_AUTH_UNAVAILABLE = _TYPE_BASE + "auth-unavailable"
 ABOUT_BLANK = "about:blank"
 
 

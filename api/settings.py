@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     """Redis for the cache (domain ages); unset: the in-process store."""
 
+    # --- operations (api/observability.py) ----------------------------------
+    log_format: Literal["json", "text"] = "json"
+    """``json``: one JSON object per log line, with the request id; ``text``: plain lines."""
+    metrics_enabled: bool = True
+    """Serve ``GET /metrics`` (Prometheus, no key needed); false: the route does not exist."""
+    worker_heartbeat_max_age: float = Field(default=30.0, gt=0, le=3600)
+    """With Redis, ``/readyz`` needs a worker heartbeat at most this many seconds old."""
+
     # --- live link analysis -------------------------------------------------
     rdap_bootstrap: Path | None = None
     """IANA-format RDAP bootstrap replacing the bundled one (tests, air-gapped sites)."""
@@ -53,6 +61,17 @@ class Settings(BaseSettings):
     """Scans waiting for a worker; a new upload past it gets a 503 problem."""
     apk_max_records: int = Field(default=10_000, ge=10)
     """Scan records kept in memory (the oldest finished ones are forgotten first)."""
+
+    # --- the Redis job queue (used when redis_url is set; see api/queue.py) -----
+    queue_heartbeat_timeout: float = Field(default=15.0, ge=2, le=300)
+    """Seconds without a heartbeat after which a worker is taken for dead and the
+    jobs it had taken are given to another worker."""
+    apk_max_retries: int = Field(default=3, ge=0, le=20)
+    """Retries of a scan that raised (not of a refused file, nor of a time-out)."""
+    apk_retry_backoff: float = Field(default=5.0, gt=0, le=3600)
+    """Seconds before the first retry; doubled for each next one (at most 64 times it)."""
+    apk_record_ttl: int = Field(default=30 * 86400, ge=60)
+    """Seconds a scan record and a stored report are kept in Redis."""
 
     @field_validator("fetch_allow_networks")
     @classmethod
@@ -82,6 +101,31 @@ class Settings(BaseSettings):
         if level not in logging.getLevelNamesMapping():
             raise ValueError(f"unknown log level {v!r}")
         return level
+
+    # --- API keys and rate limits ---------------------------------------------
+    require_keys: bool = False
+    """Refuse keyless requests even with no key made and bound to loopback."""
+    rate_limit_client: str = "60/minute"
+    """Requests per key with the ``client`` role (``limits`` notation, e.g. ``60/minute``)."""
+    rate_limit_analyst: str = "600/minute"
+    rate_limit_admin: str = "600/minute"
+    rate_limit_keyless: str = "60/minute"
+    """Keyless local requests, per client address."""
+
+    @field_validator("rate_limit_client", "rate_limit_analyst", "rate_limit_admin",
+                     "rate_limit_keyless")
+    @classmethod
+    def _rate_limit(cls, v: str) -> str:
+        from limits import parse_many  # here: importing the settings stays light
+
+        try:
+            items = parse_many(v)
+        except ValueError:
+            items = []
+        if not items or any(i.amount < 1 for i in items):
+            raise ValueError(f"not a rate limit: {v!r} (e.g. '60/minute', "
+                             "'10 per second', '60/minute;1000/hour')")
+        return v.strip()
 
 
 @lru_cache(maxsize=1)

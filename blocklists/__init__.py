@@ -33,29 +33,29 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import json
 import functools
 import io
+import json
 import pathlib
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import unquote
 
 __all__ = [
-    "ApkBlocklist",
-    "apk_blocklist",
-    "load_apk_blocklist",
     "FIRST_PARTY_PLATFORMS",
     "USER_SITE_PLATFORMS",
+    "ApkBlocklist",
     "BlocklistError",
     "BlocklistHit",
     "BlocklistIndex",
     "ListDataError",
     "PlatformLists",
     "SourceInfo",
+    "apk_blocklist",
     "banks",
     "data_dir",
     "known_good",
+    "load_apk_blocklist",
     "never_host_match",
     "platforms",
     "rdap_bootstrap_path",

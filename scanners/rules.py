@@ -303,6 +303,123 @@ _RULES: tuple[Rule, ...] = (
        "Obfuscated link was decoded (hxxp, [.], spaces…)",
        "The input was written in an obfuscated form and was decoded before analysis. "
        "Defanged links are common in warnings, so this adds no points."),
+    # === Chat messages (MSG) ===============================================
+    # --- script signals --------------------------------------------------------
+    _r("MSG-IMP-001", 20, S.HIGH,
+       "Tự xưng là công an hoặc cán bộ cơ quan nhà nước",
+       "Claims to be the police or a government official",
+       "The message names the police or a state body as its sender or authority "
+       "(\"cán bộ công an\", \"Bộ Công an\", \"cơ quan thuế\", \"police officer\"), "
+       "with or without diacritics. Not counted when the phrase follows \"giả danh\", "
+       "\"mạo danh\" or \"impersonating\" (a warning describing the trick)."),
+    _r("MSG-IMP-002", 10, S.LOW,
+       "Tự xưng là nhân viên ngân hàng, điện lực, nhà mạng, giao hàng hoặc người thân đổi số",
+       "Claims to be bank, utility, telecom or delivery staff, or a relative with a new number",
+       "The message presents its sender as staff of a bank, e-wallet, power company, "
+       "telecom operator or courier, or as a relative writing from a new number. Common in "
+       "real notices too: weak on its own."),
+    _r("MSG-URG-001", 15, S.MEDIUM,
+       "Báo tài khoản có vấn đề khẩn cấp hoặc đe dọa",
+       "Urgent account problem or threat",
+       "The message claims an urgent problem or threat: level-2 e-ID not updated, "
+       "account locked or suspended, a deadline, an investigation or money laundering."),
+    _r("MSG-BAIT-001", 15, S.MEDIUM,
+       "Hứa trúng thưởng, hoàn tiền, hoa hồng hay lợi nhuận cao",
+       "Promises a prize, refund, commission or easy profits",
+       "A lure: a prize or gift, reward points, a tax refund, a commission or daily profit "
+       "percentage, \"việc nhẹ lương cao\", paid \"tasks\". Weak alone; scores with a "
+       "request (MSG-COMBO-002/004/005)."),
+    _r("MSG-URG-002", 10, S.LOW,
+       "Ép làm gấp trước hạn chót",
+       "Pushes a tight deadline",
+       "A deadline (\"trong vòng 24h\", \"hạn chót\", \"trước 17h hôm nay\", "
+       "\"within 24 hours\"). Common in real notices: weak alone and no hook for the "
+       "combination rules."),
+    _r("MSG-APP-001", 20, S.MEDIUM,
+       "Yêu cầu tải hoặc cài đặt ứng dụng",
+       "Asks you to download or install an app",
+       "An instruction to download or install an app or file (\"tải ứng dụng\", "
+       "\"cài đặt\", \"tải về\", \"install the app\"), not negated (\"không cài đặt\")."),
+    _r("MSG-APP-002", 35, S.HIGH,
+       "Gửi tệp cài đặt ứng dụng Android (APK)",
+       "Sends an Android app file (APK)",
+       "The message names an .apk file or links to one. Official apps are installed "
+       "from Google Play or the App Store, never from a file sent in a chat."),
+    _r("MSG-APP-003", 35, S.HIGH,
+       "Yêu cầu cấp quyền Trợ năng hoặc cài ứng dụng từ nguồn không rõ",
+       "Asks to grant accessibility access or allow unknown sources",
+       "An instruction to turn on accessibility (\"cấp quyền trợ năng\") or to allow "
+       "installs from unknown sources: what banking trojans need to take over the phone."),
+    _r("MSG-APP-004", 30, S.HIGH,
+       "Yêu cầu cài ứng dụng điều khiển máy từ xa",
+       "Asks to install a remote-control app",
+       "The message names a remote-control app (TeamViewer, AnyDesk, UltraViewer, "
+       "RustDesk, AirDroid) with which a stranger takes over the phone or computer."),
+    _r("MSG-DATA-001", 30, S.HIGH,
+       "Đòi mã OTP, mật khẩu hoặc mã PIN",
+       "Asks for an OTP, password or PIN",
+       "A request to give, send, read out or type an OTP, password, PIN or verification "
+       "code. A warning not to share the code (\"không chia sẻ mã OTP\") does not count."),
+    _r("MSG-DATA-002", 30, S.HIGH,
+       "Đòi ảnh CCCD, video khuôn mặt hoặc thông tin định danh",
+       "Asks for ID card photos, a face video or identity details",
+       "A request for photos of the citizen ID card (CCCD/CMND), a face video or selfie, "
+       "or the ID number, used to open accounts and pass bank face checks."),
+    _r("MSG-DATA-003", 25, S.HIGH,
+       "Đòi liên kết tài khoản ngân hàng hoặc thông tin thẻ",
+       "Asks to link a bank account or for card details",
+       "A request to link a bank account or card, or for the card number, CVV or "
+       "banking login."),
+    _r("MSG-PAY-001", 20, S.MEDIUM,
+       "Đòi đóng phí hoặc chuyển tiền",
+       "Asks for a fee or a money transfer",
+       "A request to pay a fee (\"phí cài đặt\", \"phí kích hoạt\", \"nộp phí\") or to "
+       "transfer money, including to a \"safe\" or holding account."),
+    _r("MSG-CTX-001", 0, S.INFO,
+       "Tin nhắn là lời cảnh báo mô tả thủ đoạn lừa đảo",
+       "The message is a warning that describes a scam",
+       "The text describes scam tricks (\"giả danh\", \"mạo danh\", \"thủ đoạn\", "
+       "\"impersonating\") and sends no unknown link or app file: its scam phrases are "
+       "quoted, not instructions, so they add no points. Adds no points."),
+    # --- links in the message --------------------------------------------------
+    _r("MSG-LINK-001", 70, S.CRITICAL,
+       "Chứa đường link nguy hiểm",
+       "Contains a dangerous link",
+       "A link in the message has the verdict dangerous with the link scanner; the "
+       "evidence names the link and its score."),
+    _r("MSG-LINK-002", 40, S.HIGH,
+       "Chứa đường link đáng ngờ",
+       "Contains a suspicious link",
+       "A link in the message has the verdict suspicious with the link scanner; the "
+       "evidence names the link and its score."),
+    # --- combinations -----------------------------------------------------------
+    _r("MSG-COMBO-001", 35, S.CRITICAL,
+       "Giả danh cơ quan nhà nước + bắt cài ứng dụng + gửi link/tệp lạ",
+       "Poses as an authority, asks to install an app and sends a link or file",
+       "Official impersonation (MSG-IMP-001), an install instruction (MSG-APP-001/002) "
+       "and a link that is neither official nor an app store, or an APK file: the "
+       "2023-2025 fake e-ID/public-service script. Dangerous even when the link is new."),
+    _r("MSG-COMBO-002", 25, S.HIGH,
+       "Giả danh, dọa nạt hoặc dụ dỗ rồi đòi OTP, ảnh CCCD hay tài khoản ngân hàng",
+       "Impersonation, threat or lure, then a request for OTP, ID or bank details",
+       "Impersonation (MSG-IMP-*), an urgent threat (MSG-URG-001) or a lure (MSG-BAIT-001) "
+       "together with a request for personal data (MSG-DATA-*)."),
+    _r("MSG-COMBO-003", 25, S.CRITICAL,
+       "Bắt cài ứng dụng và cấp quyền điều khiển máy",
+       "Install instruction plus accessibility or remote control",
+       "An install instruction or APK together with an accessibility request "
+       "(MSG-APP-003) or a remote-control app (MSG-APP-004): full takeover of the phone."),
+    _r("MSG-COMBO-004", 20, S.HIGH,
+       "Giả danh, dọa nạt hoặc dụ dỗ rồi đòi tiền",
+       "Impersonation, threat or lure, then a demand for money",
+       "Impersonation (MSG-IMP-*), an urgent threat (MSG-URG-001) or a lure (MSG-BAIT-001) "
+       "together with a fee or transfer demand (MSG-PAY-001)."),
+    _r("MSG-COMBO-005", 25, S.HIGH,
+       "Giả danh hoặc dọa nạt để dẫn tới trang web lạ",
+       "Impersonation or threat pointing to an unknown website",
+       "Impersonation (MSG-IMP-*) or an urgent threat (MSG-URG-001) with a link that is neither "
+       "official, nor on the known-good list, nor an app store: the classic phishing SMS, "
+       "scored even when the site itself is new and unlisted."),
     # === Android apps (APK) ===============================================
     # --- allowlist ----------------------------------------------------------
     _r("APK-OFF-001", 0, S.INFO,
@@ -483,6 +600,12 @@ _RULES: tuple[Rule, ...] = (
        "Có mã lệnh ẩn trong tài nguyên",
        "Hidden code in the assets",
        "An asset is a DEX/ZIP/ELF file or looks encrypted (high entropy)."),
+    _r("APK-PACK-003", 15, S.MEDIUM,
+       "Mã lệnh được lắp ráp lại bằng công cụ dexlib (smali/apktool)",
+       "Code reassembled with dexlib (smali/apktool): a repackaging sign",
+       "A DEX file has the layout written by dexlib (smali, apktool), not by the "
+       "Android build tools (dx, d8/r8): the app was most likely decompiled and "
+       "rebuilt, as repackaged and home-made malware is."),
     _r("APK-ANTI-001", 25, S.HIGH,
        "Mã lệnh bị làm hỏng để chống phân tích",
        "Code is malformed to resist analysis",

@@ -79,7 +79,7 @@ REFUSED = [
     ("192.0.2.1", "reserved"),
     ("198.18.0.1", "reserved"),
     ("203.0.113.9", "reserved"),
-    ("0.0.0.0", "unspecified"),  # noqa: S104 - an address to refuse, not a bind
+    ("0.0.0.0", "unspecified"),
     ("0.1.2.3", "unspecified"),
     # IPv6
     ("::1", "loopback"),
