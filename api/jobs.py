@@ -21,7 +21,12 @@ Decisions:
   ``scan_id`` and the report shows its own file name (the first uploader's
   name is not shown to the next); ``deduplicated`` tells that no new scan
   ran, and :attr:`JobManager.scans_started` counts the scans that did.
-  Failed scans are not reused: uploading again tries again.
+  Failed scans are not reused: uploading again tries again. Once analysts
+  made APK list entries (:mod:`api.lists`), the key also holds the version of
+  those entries (``reports_dir/<version>/<sha256>.l<lists version>.json``), so
+  a list change makes the next upload of a file scan again instead of
+  answering with a report made before the change; removing the entries again
+  brings the earlier reports back.
 * **Time limit**: the worker arms a timer of ``timeout`` seconds when the
   scan starts and, when it fires, kills the scan's parse subprocess and
   raises :class:`JobTimeout`; the parent also gives up ``TIMEOUT_GRACE``
@@ -63,6 +68,7 @@ from api.samples import StoredSample
 from scanners.apk import scanner_for
 from scanners.apk_facts import ApkLimits
 from scanners.apk_report import SCANNER_VERSION, ApkResult, scan_apk_path
+from scanners.lists import apk_lists_version
 
 log = logging.getLogger("scamscan.api")
 
@@ -135,6 +141,7 @@ def run_apk_job(
     limits: dict[str, Any] | None = None,
     timeout: float | None = None,
     blocklist: str | None = None,
+    lists_file: str | None = None,
 ) -> str:
     """Scan one stored sample in a pool worker: :meth:`ApkResult.to_json`.
 
@@ -143,7 +150,7 @@ def run_apk_job(
     whatever the interrupted code raised or returned.
     """
     apk_limits = ApkLimits.from_dict(limits) if limits else ApkLimits()
-    scanner = scanner_for(blocklist)
+    scanner = scanner_for(blocklist, lists_file)
     if timeout is None:
         return scan_apk_path(Path(path_str), name=name, limits=apk_limits,
                              sha256=sha256, scanner=scanner).to_json()
@@ -199,6 +206,9 @@ class Job:
     deduplicated: bool = False
     owner: str | None = None
     """The API key id that asked for this scan (None: keyless); clients see only theirs."""
+    lists_version: str = ""
+    """Version of the analysts' APK entries when submitted ("" when none): part of the
+    deduplication key, so that a list change is not answered with an older report."""
     leader: Job | None = None
     """For an upload that follows another job's scan of the same file."""
     done_event: asyncio.Event = field(default_factory=asyncio.Event)
@@ -252,8 +262,10 @@ class JobManager:
         max_records: int = 10_000,
         max_pending: int = 1000,
         blocklist: Path | None = None,
+        lists_file: Path | None = None,
     ) -> None:
         self.blocklist = str(blocklist) if blocklist is not None else None
+        self.lists_file = str(lists_file) if lists_file is not None else None
         self.reports_dir = Path(reports_dir) / SCANNER_VERSION
         self.workers = workers
         self.timeout = timeout
@@ -293,7 +305,11 @@ class JobManager:
             raise QueueFull("the service is shutting down")
         job = Job(uuid.uuid4().hex, sample.sha256, sample.filename, sample.size, sample.path,
                   owner=owner)
-        if await anyio.to_thread.run_sync(self._report_path(sample.sha256).is_file):
+        if self.lists_file:
+            job.lists_version = await anyio.to_thread.run_sync(apk_lists_version,
+                                                               self.lists_file)
+        dedup = self._dedup_key(job)
+        if await anyio.to_thread.run_sync(self._report_path(dedup).is_file):
             job.deduplicated = True
             job.status = "done"
             job.started = job.finished = job.created
@@ -302,7 +318,7 @@ class JobManager:
             return job
         # From here to the end no await: checking for a scan of the same file in
         # flight and registering this one as it must not interleave.
-        leader = self._inflight.get(sample.sha256)
+        leader = self._inflight.get(dedup)
         if leader is not None:
             job.leader = leader
             job.deduplicated = True
@@ -311,7 +327,7 @@ class JobManager:
             return job
         if self.pending >= self.max_pending:
             raise QueueFull(f"{self.max_pending} scans are already waiting")
-        self._inflight[sample.sha256] = job
+        self._inflight[dedup] = job
         self._add(job)
         self._spawn(self._run(job))
         return job
@@ -327,7 +343,7 @@ class JobManager:
         """The scan result of a ``done`` job, labelled with the job's file name."""
         if job.status != "done":
             return None
-        path = self._report_path(job.sha256)
+        path = self._report_path(self._dedup_key(job))
         try:
             text = await anyio.to_thread.run_sync(path.read_text, "utf-8")
         except OSError as e:
@@ -349,8 +365,13 @@ class JobManager:
 
     # --- internals --------------------------------------------------------------
 
-    def _report_path(self, sha256: str) -> Path:
-        return self.reports_dir / f"{sha256}.json"
+    def _report_path(self, key: str) -> Path:
+        return self.reports_dir / f"{key}.json"
+
+    @staticmethod
+    def _dedup_key(job: Job) -> str:
+        """``sha256``, or ``sha256.l<lists version>`` once analysts made APK entries."""
+        return f"{job.sha256}.l{job.lists_version}" if job.lists_version else job.sha256
 
     def _add(self, job: Job) -> None:
         self._jobs[job.scan_id] = job
@@ -375,8 +396,8 @@ class JobManager:
         job.reason = reason
         job.error_kind = error_kind
         job.finished = _now()
-        if self._inflight.get(job.sha256) is job:
-            del self._inflight[job.sha256]
+        if self._inflight.get(self._dedup_key(job)) is job:
+            del self._inflight[self._dedup_key(job)]
         job.done_event.set()
         log.info("apk scan %s %s%s", job.scan_id, status, f": {reason}" if reason else "")
 
@@ -402,8 +423,8 @@ class JobManager:
             log.error("apk scan %s crashed", job.scan_id, exc_info=e)
             self._finish(job, "failed", "the scan failed on the server side")
         finally:
-            if self._inflight.get(job.sha256) is job:
-                del self._inflight[job.sha256]
+            if self._inflight.get(self._dedup_key(job)) is job:
+                del self._inflight[self._dedup_key(job)]
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -420,7 +441,7 @@ class JobManager:
     async def _execute(self, job: Job) -> None:
         loop = asyncio.get_running_loop()
         call = partial(run_apk_job, str(job.path), job.input, job.sha256, self.limits,
-                       self.timeout, self.blocklist)
+                       self.timeout, self.blocklist, self.lists_file)
         pool = self._get_pool()
         try:
             future = loop.run_in_executor(pool, call)
@@ -449,7 +470,8 @@ class JobManager:
             self._finish(job, "failed", result.error, result.error_kind or "refused")
             return
         try:
-            await anyio.to_thread.run_sync(_write_atomic, self._report_path(job.sha256), text)
+            await anyio.to_thread.run_sync(_write_atomic,
+                                           self._report_path(self._dedup_key(job)), text)
         except OSError as e:
             log.error("cannot store APK report for %s: %s", job.sha256, e)
             self._finish(job, "failed", "the report could not be stored", "storage")

@@ -9,6 +9,7 @@ Run it with ``scamscan serve`` or ``uvicorn api.main:app``. Routes:
 * ``GET /healthz``: liveness, version and the bundled lists;
 * ``GET /readyz``, ``GET /metrics``: readiness and Prometheus metrics (:mod:`api.observability`);
 * ``GET|POST /v1/keys``, ``DELETE /v1/keys/{key_id}``: API keys (admin);
+* ``/v1/lists/...``: list sources, analyst entries and feeds (:mod:`api.lists`);
 * ``/docs`` and ``/openapi.json``.
 
 Scans need an API key (``X-API-Key``) with at least the ``client`` role, or
@@ -23,6 +24,7 @@ become problem+json in :mod:`api.problems`.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -33,13 +35,23 @@ from importlib import metadata
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import observability
 from api.auth import AUTH_RESPONSES, ClientAuth, current_owner, keys_router, open_auth, require
+from api.deps import (
+    FindingOut,
+    IncompleteOut,
+    Lang,
+    LiveDep,
+    ScannerDep,
+    SettingsDep,
+    require_json,
+)
 from api.jobs import Job, JobBackend, JobManager, QueueFull, QueueUnavailable, Status
+from api.lists import ListService, lists_router, open_lists
 from api.observability import MetricsDep
 from api.problems import (
     EXCEPTION_HANDLERS,
@@ -52,12 +64,14 @@ from api.problems import (
 )
 from api.samples import FIELD, MULTIPART_OVERHEAD, SampleStore
 from api.settings import Settings, get_settings
-from api.wiring import LiveScanners, build_live
+from api.wiring import build_live
+from blocklists import BlocklistIndex
 from scanners import rules
 from scanners.apk_facts import ApkLimits
 from scanners.base import Scanner
 from scanners.fetch import Resolver
 from scanners.findings import DANGEROUS_AT, SUSPICIOUS_AT, Verdict
+from scanners.lists import apk_lists_path
 from scanners.live import ApkHandler
 from scanners.normalize import MAX_INPUT_CHARS, ParsedURL
 from scanners.report import scan_url
@@ -78,7 +92,6 @@ VERSION = _version()
 
 # --- models ---------------------------------------------------------------
 
-Lang = Literal["vi", "en"]
 
 
 class UrlScanRequest(BaseModel):
@@ -112,30 +125,6 @@ class UrlScanRequest(BaseModel):
         default=None,
         description="Language of titles and reasons; the server default (`vi`) when absent.",
     )
-
-
-class FindingOut(BaseModel):
-    """One rule that matched, with what was observed."""
-
-    model_config = ConfigDict(extra="allow")
-
-    rule_id: str = Field(examples=["URL-GOV-002"])
-    points: int = Field(description="Points this finding adds (0 when suppressed).")
-    severity: Severity
-    title: str
-    evidence: dict[str, Any]
-    suppressed_by: str | None = Field(
-        default=None,
-        description="Present only on a suppressed finding: the allowlist rule that zeroed "
-        "it, or its own id when the rule already counted once.",
-    )
-
-
-class IncompleteOut(BaseModel):
-    """A check that could not run, and why."""
-
-    check: str
-    reason: str
 
 
 class UrlReport(BaseModel):
@@ -247,21 +236,6 @@ class Health(BaseModel):
 # --- dependencies -----------------------------------------------------------
 
 
-def get_app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def get_scanner(request: Request) -> OfflineURLScanner:
-    scanner: OfflineURLScanner = request.app.state.scanner
-    return scanner
-
-
-def get_live(request: Request) -> LiveScanners:
-    live: LiveScanners = request.app.state.live
-    return live
-
-
 def get_jobs(request: Request) -> JobBackend:
     jobs: JobBackend = request.app.state.jobs
     return jobs
@@ -272,9 +246,6 @@ def get_samples(request: Request) -> SampleStore:
     return samples
 
 
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-ScannerDep = Annotated[OfflineURLScanner, Depends(get_scanner)]
-LiveDep = Annotated[LiveScanners, Depends(get_live)]
 JobsDep = Annotated[JobBackend, Depends(get_jobs)]
 SamplesDep = Annotated[SampleStore, Depends(get_samples)]
 LangQuery = Annotated[
@@ -286,19 +257,6 @@ WaitQuery = Annotated[
     Query(ge=0, le=60, description="Seconds (0-60) to wait for the scan to finish before "
           "answering; 0 answers at once."),
 ]
-
-
-def require_json(request: Request) -> None:
-    """415 unless the body is declared as JSON (``application/json`` or ``*+json``)."""
-    ctype = request.headers.get("content-type", "")
-    media = ctype.split(";", 1)[0].strip().lower()
-    if media != "application/json" and not (
-        media.startswith("application/") and media.endswith("+json")
-    ):
-        shown = f"{media!r}" if media else "no content type"
-        raise HTTPException(
-            415, f"The request body must be JSON (Content-Type: application/json), got {shown}."
-        )
 
 
 # --- routes -----------------------------------------------------------------
@@ -452,6 +410,12 @@ def _bundled_lists() -> list[dict[str, Any]]:
     return [{"name": s.name, "entries": s.entries} for s in sources]
 
 
+def _url_scanner(lists: ListService) -> OfflineURLScanner:
+    """The link scanner of the API: the bundled data, with the dynamic lists as its index."""
+    default_scanner()  # warm the shared registry and bundled lists
+    return OfflineURLScanner(index=lists.dynamic)
+
+
 def _apk_parts(settings: Settings) -> tuple[SampleStore, JobBackend]:
     """The sample store and the job manager, their directories made: the Redis queue
     (:mod:`api.queue`, scans in ``scamscan worker``) when ``redis_url`` is set, else
@@ -470,6 +434,7 @@ def _apk_parts(settings: Settings) -> tuple[SampleStore, JobBackend]:
         max_records=settings.apk_max_records,
         max_pending=settings.apk_max_pending,
         blocklist=settings.apk_blocklist,
+        lists_file=apk_lists_path(settings.data_dir),
     )
     jobs.open()
     return samples, jobs
@@ -500,7 +465,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # API keys and rate limits (warns when keyless local requests are accepted).
     app.state.auth = await open_auth(settings)
     # Loading the bundled lists takes about half a second: off the event loop.
-    app.state.scanner = await anyio.to_thread.run_sync(default_scanner)
+    bundled = await anyio.to_thread.run_sync(BlocklistIndex.bundled)
+    # Analyst entries and feeds over the bundled lists (api.lists).
+    app.state.list_service = await open_lists(settings, bundled)
+    app.state.scanner = await anyio.to_thread.run_sync(_url_scanner, app.state.list_service)
     app.state.lists = await anyio.to_thread.run_sync(_bundled_lists)
     app.state.samples, app.state.jobs = await anyio.to_thread.run_sync(_apk_parts, settings)
     app.state.live = build_live(app.state.settings, app.state.scanner,
@@ -518,22 +486,46 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             try:
                 await app.state.live.aclose()
             finally:
-                await app.state.auth.aclose()
+                try:
+                    await app.state.list_service.aclose()
+                finally:
+                    await app.state.auth.aclose()
 
 
 def _problem_only_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
-    """Document error responses as problem+json only (FastAPI adds application/json)."""
+    """Document error responses as problem+json only (FastAPI adds application/json).
+
+    An error FastAPI documents on its own (the 422 of a route with parameters
+    whose ``responses=`` names no 422) is rewritten to the problem+json that the
+    handlers of :mod:`api.problems` really answer. Every operation that takes a
+    body also documents the 400 (a body FastAPI cannot decode) and the 413
+    (:class:`~api.problems.BodySizeLimitMiddleware`) that any such route may answer.
+    """
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = original()
+            problem_ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
             for path in schema.get("paths", {}).values():
                 for op in path.values():
+                    if "requestBody" in op:
+                        for status, desc in (("400", "Bad Request"),
+                                             ("413", "Content Too Large")):
+                            op.setdefault("responses", {}).setdefault(status, {
+                                "description": desc, "content": {PROBLEM_JSON: problem_ref}})
                     for status, resp in op.get("responses", {}).items():
                         content = resp.get("content", {})
-                        if status[:1] in "45" and PROBLEM_JSON in content:
+                        if status[:1] not in "45":
+                            continue
+                        if PROBLEM_JSON not in content and "application/json" in content:
+                            content[PROBLEM_JSON] = problem_ref
+                        if PROBLEM_JSON in content:
                             content.pop("application/json", None)
+            schemas = schema.get("components", {}).get("schemas", {})
+            for unused in ("HTTPValidationError", "ValidationError"):
+                if f'"#/components/schemas/{unused}"' not in json.dumps(schema):
+                    schemas.pop(unused, None)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -602,6 +594,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         summary="Status and report of an APK scan",
     )
     app.include_router(keys_router())
+    app.include_router(lists_router())
     from api.routes_messages import router as messages_router
 
     app.include_router(messages_router)

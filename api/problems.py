@@ -185,6 +185,10 @@ class ProblemException(StarletteHTTPException):
         self.errors = list(errors) if errors is not None else None
 
 
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"
+"""The detail of FastAPI's own 400 for a body it could not decode (fastapi.routing)."""
+
+
 async def http_error_handler(request: Request, exc: StarletteHTTPException) -> Response:
     status = exc.status_code
     headers = dict(exc.headers) if exc.headers else None
@@ -201,6 +205,12 @@ async def http_error_handler(request: Request, exc: StarletteHTTPException) -> R
         allowed = (headers or {}).get("allow") or (headers or {}).get("Allow")
         detail = f"Method {request.method} is not allowed on {request.url.path}"
         detail += f"; allowed: {allowed}." if allowed else "."
+    elif status == 400 and detail == _FASTAPI_BODY_ERROR:
+        # FastAPI's answer to a JSON body it cannot even decode (not UTF-8 text, or
+        # the client went away): say what a caller can fix, as for other bad JSON.
+        return problem(400, "The request body could not be read as JSON: send UTF-8 JSON "
+                       "text (Content-Type: application/json).", title="Malformed JSON",
+                       type_=TYPE_MALFORMED_JSON, instance=request.url.path, headers=headers)
     type_ = {413: TYPE_BODY_TOO_LARGE, 415: TYPE_UNSUPPORTED_MEDIA}.get(status, ABOUT_BLANK)
     return problem(status, detail, type_=type_, instance=request.url.path, headers=headers)
 

@@ -23,7 +23,11 @@ Keys (besides dramatiq's own under ``scamscan:dramatiq:``):
   ``deduplicated``, ``leader`` (the scan it follows), ``enqueued``,
   ``attempts``, ``owner`` (optional). Expires after ``apk_record_ttl``.
 * ``scamscan:report:<SCANNER_VERSION>:<sha256>``: the report of a ``done``
-  scan (:meth:`ApkResult.to_json`); the deduplication index.
+  scan (:meth:`ApkResult.to_json`); the deduplication index. Once analysts
+  made APK list entries the version is ``<SCANNER_VERSION>+l<lists version>``
+  (:func:`scanners.lists.apk_lists_version`), so a list change is never
+  answered with a report made before it; the version travels in the job
+  record (``lists``) and the message (keyword ``lists``).
 * ``scamscan:inflight:<SCANNER_VERSION>:<sha256>``: the scan_id of the scan of
   that file in flight (``SET NX`` with a TTL): a second upload follows it.
 * ``scamscan:workers``: sorted set, member = worker id, score = last heartbeat
@@ -68,6 +72,7 @@ from api.samples import StoredSample
 from api.settings import Settings
 from scanners.apk_facts import ApkLimits
 from scanners.apk_report import SCANNER_VERSION, ApkResult
+from scanners.lists import apk_lists_path, apk_lists_version
 
 log = logging.getLogger("scamscan.queue")
 
@@ -95,12 +100,17 @@ def job_key(scan_id: str) -> str:
     return f"{PREFIX}job:{scan_id}"
 
 
-def report_key(sha256: str) -> str:
-    return f"{PREFIX}report:{SCANNER_VERSION}:{sha256}"
+def _version(lists: str) -> str:
+    """The deduplication version: the scanner's, plus the analysts' APK list version."""
+    return f"{SCANNER_VERSION}+l{lists}" if lists else SCANNER_VERSION
 
 
-def inflight_key(sha256: str) -> str:
-    return f"{PREFIX}inflight:{SCANNER_VERSION}:{sha256}"
+def report_key(sha256: str, lists: str = "") -> str:
+    return f"{PREFIX}report:{_version(lists)}:{sha256}"
+
+
+def inflight_key(sha256: str, lists: str = "") -> str:
+    return f"{PREFIX}inflight:{_version(lists)}:{sha256}"
 
 
 # --- Lua: every multi-key change is one script --------------------------------
@@ -221,10 +231,16 @@ def make_broker(settings: Settings) -> ScamscanBroker:
     )
 
 
-def scan_message(scan_id: str, path: str, name: str, sha256: str) -> dramatiq.Message[Any]:
-    """The message the API enqueues for :func:`scan_apk` (no actor needed to send it)."""
+def scan_message(scan_id: str, path: str, name: str, sha256: str,
+                 lists: str = "") -> dramatiq.Message[Any]:
+    """The message the API enqueues for :func:`scan_apk` (no actor needed to send it).
+
+    ``lists`` (the analysts' APK list version, part of the deduplication key)
+    travels as a keyword argument, only when there is one.
+    """
     return dramatiq.Message(queue_name=QUEUE_NAME, actor_name=ACTOR_NAME,
-                            args=(scan_id, path, name, sha256), kwargs={}, options={})
+                            args=(scan_id, path, name, sha256),
+                            kwargs={"lists": lists} if lists else {}, options={})
 
 
 # --- the API side -------------------------------------------------------------------
@@ -255,6 +271,7 @@ class RedisJobManager:
         if not settings.redis_url:
             raise ValueError("the Redis job queue needs SCAMSCAN_REDIS_URL")
         self.record_ttl = settings.apk_record_ttl
+        self.lists_file = str(apk_lists_path(settings.data_dir))
         self.broker = make_broker(settings)
         # One quick reconnect attempt (a pooled connection broken by a Redis
         # restart), then a 503: a request never hangs on a dead Redis.
@@ -280,14 +297,19 @@ class RedisJobManager:
                   owner=owner)
         created = time.time()
         job.created = datetime.fromtimestamp(created, UTC)
+        job.lists_version = await anyio.to_thread.run_sync(apk_lists_version, self.lists_file)
         fields: list[str | int | float] = [
             "created", repr(created), "sha256", job.sha256, "input", job.input,
             "size", job.size, "path", str(job.path), "kind", "apk"]
         if owner is not None:
             fields += ["owner", owner]
+        if job.lists_version:
+            fields += ["lists", job.lists_version]
+        lv = job.lists_version
         try:
             mode, leader = await self._claim(
-                keys=[report_key(job.sha256), inflight_key(job.sha256), job_key(job.scan_id)],
+                keys=[report_key(job.sha256, lv), inflight_key(job.sha256, lv),
+                      job_key(job.scan_id)],
                 args=[job.scan_id, self.record_ttl, LOCK_TTL, created, STALE_AFTER,
                       PREFIX + "job:", *fields])
         except (RedisError, OSError) as e:
@@ -303,12 +325,12 @@ class RedisJobManager:
             log.info("apk scan %s follows %s", job.scan_id, _str(leader))
             await self._refresh(job)
             return job
-        message = scan_message(job.scan_id, str(job.path), job.input, job.sha256)
+        message = scan_message(job.scan_id, str(job.path), job.input, job.sha256, lv)
         try:
             await anyio.to_thread.run_sync(self.broker.enqueue, message)
         except (RedisError, OSError, dramatiq.errors.BrokerError) as e:
             with contextlib.suppress(RedisError, OSError):
-                await self._unclaim(keys=[job_key(job.scan_id), inflight_key(job.sha256)],
+                await self._unclaim(keys=[job_key(job.scan_id), inflight_key(job.sha256, lv)],
                                     args=[job.scan_id])
             raise _unavailable(e) from None
         self.scans_started += 1
@@ -336,6 +358,7 @@ class RedisJobManager:
         job.created = _dt(record.get(b"created")) or job.created
         job.deduplicated = record.get(b"deduplicated") == b"1"
         job.owner = _str(record.get(b"owner"))
+        job.lists_version = _str(record.get(b"lists")) or ""
         await self._apply(job, record)
         return job
 
@@ -361,7 +384,7 @@ class RedisJobManager:
         if job.status != "done":
             return None
         try:
-            text = await self._redis.get(report_key(job.sha256))
+            text = await self._redis.get(report_key(job.sha256, job.lists_version))
         except (RedisError, OSError) as e:
             raise _unavailable(e) from None
         if text is None:
@@ -413,7 +436,7 @@ class RedisJobManager:
         try:
             pipe = self._redis.pipeline(transaction=False)
             pipe.hgetall(job_key(leader))
-            pipe.exists(report_key(job.sha256))
+            pipe.exists(report_key(job.sha256, job.lists_version))
             record, has_report = await pipe.execute()
         except (RedisError, OSError) as e:
             raise _unavailable(e) from None
@@ -450,6 +473,7 @@ class _Worker:
         self.samples = settings.data_dir / "samples"
         self.limits = ApkLimits(max_file_bytes=settings.max_apk_bytes).to_dict()
         self.blocklist = str(settings.apk_blocklist) if settings.apk_blocklist else None
+        self.lists_file = str(apk_lists_path(settings.data_dir))
 
     def sample_path(self, sha256: str, given: str) -> str:
         """This worker's copy of the sample (mounts may differ from the API's)."""
@@ -457,9 +481,9 @@ class _Worker:
         return str(own) if own.is_file() or not Path(given).is_file() else given
 
     def finish(self, scan_id: str, sha256: str, status: Status, reason: str = "",
-               error_kind: str = "", report: str = "") -> None:
+               error_kind: str = "", report: str = "", lists: str = "") -> None:
         """Write the end of a job, retrying a while if Redis is away (then raise)."""
-        keys = [job_key(scan_id), inflight_key(sha256), report_key(sha256)]
+        keys = [job_key(scan_id), inflight_key(sha256, lists), report_key(sha256, lists)]
         args: list[str | int] = [scan_id, status, reason, error_kind, repr(time.time()), report,
                 self.settings.apk_record_ttl]
         for attempt in range(8):
@@ -492,7 +516,7 @@ def _test_delay() -> None:
         time.sleep(min(0.1, end - time.monotonic()))
 
 
-def scan_apk(scan_id: str, sample_path: str, name: str, sha256: str) -> None:
+def scan_apk(scan_id: str, sample_path: str, name: str, sha256: str, lists: str = "") -> None:
     """The actor: scan one stored sample and write the job's end.
 
     Idempotent: a job already finished, or whose file already has a report,
@@ -507,19 +531,20 @@ def scan_apk(scan_id: str, sample_path: str, name: str, sha256: str) -> None:
     if before in (b"done", b"failed"):
         log.info("apk scan %s already %s; nothing to do", scan_id, before.decode())
         return
-    if w.redis.exists(report_key(sha256)):
-        w.finish(scan_id, sha256, "done")
+    if w.redis.exists(report_key(sha256, lists)):
+        w.finish(scan_id, sha256, "done", lists=lists)
         return
     _test_delay()
     path = w.sample_path(sha256, sample_path)
     if not Path(path).is_file():
         raise SampleMissing(f"sample {sha256} not found under {w.samples}")
-    text = run_apk_job(path, name, sha256, w.limits, None, w.blocklist)
+    text = run_apk_job(path, name, sha256, w.limits, None, w.blocklist, w.lists_file)
     result = ApkResult.from_json(text)
     if result.error is not None:
-        w.finish(scan_id, sha256, "failed", result.error, result.error_kind or "refused")
+        w.finish(scan_id, sha256, "failed", result.error, result.error_kind or "refused",
+                 lists=lists)
     else:
-        w.finish(scan_id, sha256, "done", report=text)
+        w.finish(scan_id, sha256, "done", report=text, lists=lists)
 
 
 class JobFailures(Middleware):
@@ -533,6 +558,7 @@ class JobFailures(Middleware):
         if exception is None or not message.failed or message.actor_name != ACTOR_NAME:
             return
         scan_id, _, _, sha256 = message.args
+        lists = str((message.kwargs or {}).get("lists", ""))
         if isinstance(exception, TimeLimitExceeded):
             reason, kind = (f"the scan took longer than its time limit of {self.timeout:g} s",
                             "timeout")
@@ -548,7 +574,7 @@ class JobFailures(Middleware):
         w = _worker
         if w is not None:
             try:
-                w.finish(scan_id, sha256, "failed", reason, kind)
+                w.finish(scan_id, sha256, "failed", reason, kind, lists=lists)
             except (RedisError, OSError):
                 log.error("apk scan %s failed and its end could not be written", scan_id)
 

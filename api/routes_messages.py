@@ -11,23 +11,26 @@ their offsets, and the checks that did not finish. Included by
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.auth import AUTH_RESPONSES, require
+from api.deps import (
+    FindingOut,
+    IncompleteOut,
+    Lang,
+    LiveDep,
+    ScannerDep,
+    SettingsDep,
+    require_json,
+)
 from api.problems import problem_responses
-from api.settings import Settings
-from api.wiring import LiveScanners
 from scanners.findings import Verdict
 from scanners.message import MAX_TEXT_CHARS, check_message, clean_text
-from scanners.rules import Severity
-from scanners.url_offline import OfflineURLScanner
 
 router = APIRouter()
-
-Lang = Literal["vi", "en"]
 
 
 class MessageCheckRequest(BaseModel):
@@ -68,21 +71,6 @@ class MessageCheckRequest(BaseModel):
         if not clean_text(v).strip():
             raise ValueError("the message is empty: it has only spaces or control characters")
         return v
-
-
-class MessageFindingOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    rule_id: str = Field(examples=["MSG-COMBO-001"])
-    points: int
-    severity: Severity
-    title: str
-    evidence: dict[str, Any]
-
-
-class MessageIncompleteOut(BaseModel):
-    check: str
-    reason: str
 
 
 class MessageItemOut(BaseModel):
@@ -128,52 +116,25 @@ class MessageReport(BaseModel):
     verdict: Verdict
     reply: str = Field(description="2-4 plain sentences for the chatbot to post as is.")
     reasons: list[str]
-    findings: list[MessageFindingOut]
+    findings: list[FindingOut]
     items: list[MessageItemOut]
     script_signals: list[MessageSignalOut]
-    incomplete: list[MessageIncompleteOut]
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _scanner(request: Request) -> OfflineURLScanner:
-    scanner: OfflineURLScanner = request.app.state.scanner
-    return scanner
-
-
-def _live(request: Request) -> LiveScanners:
-    live: LiveScanners = request.app.state.live
-    return live
-
-
-def _require_json(request: Request) -> None:
-    ctype = request.headers.get("content-type", "")
-    media = ctype.split(";", 1)[0].strip().lower()
-    if media != "application/json" and not (
-        media.startswith("application/") and media.endswith("+json")
-    ):
-        shown = f"{media!r}" if media else "no content type"
-        raise HTTPException(
-            415, f"The request body must be JSON (Content-Type: application/json), got {shown}."
-        )
+    incomplete: list[IncompleteOut]
 
 
 @router.post(
     "/v1/message-checks",
     response_model=MessageReport,
-    dependencies=[Depends(require("client")), Depends(_require_json)],
+    dependencies=[Depends(require("client")), Depends(require_json)],
     responses={**problem_responses(400, 413, 415, 422), **AUTH_RESPONSES},
     tags=["messages"],
     summary="Check a chat message",
 )
 async def create_message_check(
     body: MessageCheckRequest,
-    scanner: Annotated[OfflineURLScanner, Depends(_scanner)],
-    live: Annotated[LiveScanners, Depends(_live)],
-    settings: Annotated[Settings, Depends(_settings)],
+    scanner: ScannerDep,
+    live: LiveDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Check everything in a forwarded message: links, phone numbers, apps, scam script.
 

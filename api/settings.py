@@ -94,6 +94,38 @@ class Settings(BaseSettings):
             raise ValueError(f"file not found: {v}")
         return v
 
+    # --- list management (api/lists.py) ------------------------------------------
+    lists_sync_interval: float = Field(default=2.0, gt=0, le=3600)
+    """Seconds between two checks of the list store's version (changes made by
+    another replica or process are applied within that time)."""
+    lists_max_entries: int = Field(default=100_000, ge=1)
+    """Analyst list entries at most (a new entry past it gets a 422 problem)."""
+    feeds: str = ""
+    """Feeds to configure at startup when the store has none of that name: a JSON
+    list of ``{"name", "url", "format", "semantics", "enabled"}`` objects."""
+    feed_timeout: float = Field(default=30.0, gt=0, le=600)
+    """Seconds a feed download may take in all."""
+    feed_max_bytes: int = Field(default=20_000_000, ge=1024, le=500_000_000)
+    """Largest feed document, counted as it downloads."""
+    feed_max_entries: int = Field(default=1_000_000, ge=1)
+    """Entries (and lines) of one feed at most; a bigger feed is refused."""
+
+    @field_validator("feeds")
+    @classmethod
+    def _feeds(cls, v: str) -> str:
+        if not v.strip():
+            return ""
+        import json
+
+        try:
+            doc = json.loads(v)
+        except ValueError as e:
+            raise ValueError(f"SCAMSCAN_FEEDS is not JSON: {e}") from None
+        if not isinstance(doc, list) or not all(
+                isinstance(d, dict) and {"name", "url", "format"} <= d.keys() for d in doc):
+            raise ValueError("SCAMSCAN_FEEDS is a JSON list of objects with name, url, format")
+        return v
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, v: str) -> str:

@@ -10,13 +10,14 @@ APKs at once; the evidence names the inner file.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import blocklists
 from scanners.apk_facts import ApkFacts
@@ -25,6 +26,9 @@ from scanners.findings import Finding, Verdict, aggregate
 from scanners.normalize import normalize
 from scanners.registry import fold_vietnamese
 from scanners.url_offline import OfflineURLScanner
+
+if TYPE_CHECKING:
+    from scanners.lists import ApkLists
 
 _P = "android.permission."
 SMS_READ = frozenset({_P + "READ_SMS", _P + "RECEIVE_SMS"})
@@ -424,13 +428,59 @@ def _redact_bot(url: str) -> str:
     return re.sub(r"(/bot\d+):[A-Za-z0-9_-]+", r"\1:<token>", url)
 
 
-@cache
-def scanner_for(extra_blocklist: str | None = None) -> ApkScanner:
+def scanner_for(extra_blocklist: str | None = None, lists_file: str | None = None) -> ApkScanner:
     """An :class:`ApkScanner` over the bundled lists plus an extra APK blocklist file
-    (``SCAMSCAN_APK_BLOCKLIST``), built once per process and path."""
+    (``SCAMSCAN_APK_BLOCKLIST``), built once per process and path.
+
+    ``lists_file`` is the analysts' APK list file (:func:`scanners.lists.write_apk_lists`):
+    its block entries are added, its allow entries removed from the blocklist, and
+    its official signers added to the official-app registry. The file is re-read
+    (and the scanner rebuilt) whenever it changes.
+    """
+    if not lists_file:
+        return _scanner_for(extra_blocklist)
+    from scanners.lists import load_apk_lists
+
+    lists = load_apk_lists(lists_file)
+    if lists is None or not lists.version:
+        return _scanner_for(extra_blocklist)
+    key = (extra_blocklist, lists.version)
+    scanner = _WITH_LISTS.get(key)
+    if scanner is None:
+        if len(_WITH_LISTS) >= 4:
+            _WITH_LISTS.clear()
+        scanner = _WITH_LISTS[key] = _scanner_with_lists(extra_blocklist, lists)
+    return scanner
+
+
+_WITH_LISTS: dict[tuple[str | None, str], ApkScanner] = {}
+
+
+@cache
+def _scanner_for(extra_blocklist: str | None = None) -> ApkScanner:
     bl = blocklists.apk_blocklist()
     if extra_blocklist:
         from pathlib import Path
 
         bl = bl.merged(blocklists.load_apk_blocklist(Path(extra_blocklist)))
     return ApkScanner(blocklist=bl)
+
+
+def _scanner_with_lists(extra_blocklist: str | None, lists: ApkLists) -> ApkScanner:
+    base = _scanner_for(extra_blocklist)
+    bl = base.blocklist.merged(lists.block)
+    allow = lists.allow
+    bl = blocklists.ApkBlocklist(bl.sha256 - allow.sha256, bl.packages - allow.packages,
+                                 bl.signers - allow.signers, bl.notes)
+    reg = base.registry
+    official: dict[str, frozenset[str]] = dict(lists.official_signers)
+    if official:
+        apps = []
+        for app in reg.apps:
+            extra = official.pop(app.package, None) or official.pop(app.package.lower(), None)
+            apps.append(app if extra is None else dataclasses.replace(
+                app, signers=app.signers | extra))
+        for package, signers in sorted(official.items()):
+            apps.append(OfficialApp(package, package, "app", (), frozenset(signers)))
+        reg = dataclasses.replace(reg, apps=tuple(apps))
+    return ApkScanner(registry=reg, blocklist=bl)

@@ -18,7 +18,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.main import create_app, get_scanner
+from api.deps import get_scanner
+from api.main import create_app
 from api.problems import PROBLEM_JSON
 from api.settings import Settings
 from scanners import rules

@@ -28,7 +28,8 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from api import observability
-from api.main import create_app, get_live
+from api.deps import get_live
+from api.main import create_app
 from api.observability import HEARTBEAT_KEY, Metrics, Timed, check_worker, configure_logging
 from api.settings import Settings
 from scanners.errors import ScanIncomplete
