@@ -31,7 +31,7 @@ import hashlib
 import secrets
 import sqlite3
 from collections.abc import Iterator, Mapping
-from contextlib import closing, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +40,8 @@ from typing import Literal, Protocol, TypeVar, cast, get_args
 import anyio.to_thread
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+
+from api.sqlite import SqliteFile
 
 Role = Literal["client", "analyst", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -159,28 +161,13 @@ def _row(row: tuple[str, str, str, str, int, str | None]) -> ApiKey:
 _SELECT = "SELECT id, name, role, created, revoked, last_used FROM api_keys"
 
 
-class SqliteKeyStore:
+class SqliteKeyStore(SqliteFile):
     """Keys in one SQLite file. Each call opens its own short connection in a
     worker thread (sqlite3 objects are bound to their thread), so the CLI and
     a running server can use the same file at once (WAL mode)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._ready = False
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        try:
-            if not self._ready:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            with closing(sqlite3.connect(self.path, timeout=5.0)) as db:
-                if not self._ready:
-                    self._migrate(db)
-                    self._ready = True
-                with db:  # one transaction, committed or rolled back
-                    yield db
-        except (sqlite3.Error, OSError) as e:
-            raise KeyStoreUnavailable(f"the key store {self.path} failed: {e}") from e
+    error = KeyStoreUnavailable
+    what = "key store"
 
     @staticmethod
     def _migrate(db: sqlite3.Connection) -> None:

@@ -47,7 +47,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,6 +70,7 @@ from api.problems import (
     problem_responses,
 )
 from api.settings import Settings
+from api.sqlite import SqliteFile
 from blocklists import BlocklistIndex
 from scanners.lists import (
     KINDS,
@@ -206,26 +207,11 @@ def _entry(row: tuple[Any, ...]) -> ListEntry:
     return ListEntry(*row)
 
 
-class SqliteListStore:
+class SqliteListStore(SqliteFile):
     """Lists in one SQLite file; each call opens a short connection in a worker thread."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._ready = False
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        try:
-            if not self._ready:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            with closing(sqlite3.connect(self.path, timeout=5.0)) as db:
-                if not self._ready:
-                    self._migrate(db)
-                    self._ready = True
-                with db:
-                    yield db
-        except (sqlite3.Error, OSError) as e:
-            raise ListStoreUnavailable(f"the list store {self.path} failed: {e}") from e
+    error = ListStoreUnavailable
+    what = "list store"
 
     @staticmethod
     def _migrate(db: sqlite3.Connection) -> None:
