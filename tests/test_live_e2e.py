@@ -188,3 +188,23 @@ async def test_api_live_links_the_apk_scan(site: ScamSite, tmp_path: Path) -> No
     assert job["status"] == "done" and job["sha256"] == link["sha256"]
     assert job["report"]["verdict"] == "dangerous"
     assert job["report"]["package"] == "vn.gov.dichvucong.app"
+
+
+@pytest.mark.anyio
+async def test_api_message_check_runs_live_link_checks(site: ScamSite, tmp_path: Path) -> None:
+    settings = Settings(fetch_allow_networks="127.0.0.1/32", data_dir=tmp_path)
+    text = f"Chào bạn, xem thử trang này nhé: {site.url('/short')}"
+    async with api(settings, DictResolver({})) as c:
+        live = await c.post("/v1/message-checks", json={"text": text, "offline": False,
+                                                        "lang": "en"})
+        offline = await c.post("/v1/message-checks", json={"text": text, "offline": True,
+                                                           "lang": "en"})
+    assert live.status_code == 200, live.text
+    link = next(i for i in live.json()["items"] if i["kind"] == "link")
+    found = {f["rule_id"] for f in link["findings"]}
+    # The live fetch followed the chain to the fake portal and its APK download.
+    assert {"URL-NET-000", "URL-DL-001", "URL-PAGE-001"} <= found, found
+    assert live.json()["verdict"] == "dangerous"
+    off_link = next(i for i in offline.json()["items"] if i["kind"] == "link")
+    assert "URL-DL-001" not in {f["rule_id"] for f in off_link["findings"]}
+    assert "/page" in site.paths()
