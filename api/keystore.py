@@ -37,7 +37,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar, cast, get_args
 
-import anyio.to_thread
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
@@ -52,11 +51,6 @@ SCHEMA_VERSION = 1
 KEYS_FILE = "keys.sqlite3"
 
 T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
-
-
-class _Call(Protocol[T_co]):
-    def __call__(self, db: sqlite3.Connection, /) -> T_co: ...
 
 
 class KeyStoreUnavailable(Exception):
@@ -168,25 +162,8 @@ class SqliteKeyStore(SqliteFile):
 
     error = KeyStoreUnavailable
     what = "key store"
-
-    @staticmethod
-    def _migrate(db: sqlite3.Connection) -> None:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(
-                f"schema version {version} is newer than this program's {SCHEMA_VERSION}")
-        db.execute("PRAGMA journal_mode=WAL")
-        if version < 1:
-            with db:
-                db.execute(_SCHEMA)
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    async def _run(self, fn: _Call[T]) -> T:
-        return await anyio.to_thread.run_sync(self._sync, fn)
-
-    def _sync(self, fn: _Call[T]) -> T:
-        with self._db() as db:
-            return fn(db)
+    schema = (_SCHEMA,)
+    schema_version = SCHEMA_VERSION
 
     async def create(self, name: str, role: str) -> tuple[ApiKey, str]:
         checked = _check(name, role)

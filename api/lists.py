@@ -212,26 +212,8 @@ class SqliteListStore(SqliteFile):
 
     error = ListStoreUnavailable
     what = "list store"
-
-    @staticmethod
-    def _migrate(db: sqlite3.Connection) -> None:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(
-                f"schema version {version} is newer than this program's {SCHEMA_VERSION}")
-        db.execute("PRAGMA journal_mode=WAL")
-        if version < 1:
-            with db:
-                for stmt in _SCHEMA:
-                    db.execute(stmt)
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    async def _run(self, fn: Any) -> Any:
-        return await anyio.to_thread.run_sync(self._sync, fn)
-
-    def _sync(self, fn: Any) -> Any:
-        with self._db() as db:
-            return fn(db)
+    schema = _SCHEMA
+    schema_version = SCHEMA_VERSION
 
     async def version(self) -> int:
         def q(db: sqlite3.Connection) -> int:

@@ -3,17 +3,21 @@
 Each call opens its own short connection in the calling (worker) thread,
 because sqlite3 objects are bound to the thread that made them; WAL mode lets
 the CLI and a running server use the same file at once. Subclasses set
-``error`` (the exception their callers expect), ``what`` (for its message) and
-implement ``_migrate``.
+``error`` (the exception their callers expect), ``what`` (for its message),
+``schema`` (the statements creating version 1) and ``schema_version``.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
+
+import anyio.to_thread
+
+T = TypeVar("T")
 
 
 class SqliteFile:
@@ -21,6 +25,8 @@ class SqliteFile:
 
     error: ClassVar[type[Exception]] = RuntimeError
     what: ClassVar[str] = "database"
+    schema: ClassVar[tuple[str, ...]] = ()
+    schema_version: ClassVar[int] = 1
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -41,4 +47,21 @@ class SqliteFile:
             raise self.error(f"the {self.what} {self.path} failed: {e}") from e
 
     def _migrate(self, db: sqlite3.Connection) -> None:
-        raise NotImplementedError
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > self.schema_version:
+            raise sqlite3.DatabaseError(
+                f"schema version {version} is newer than this program's {self.schema_version}")
+        db.execute("PRAGMA journal_mode=WAL")
+        if version < 1:
+            with db:
+                for stmt in self.schema:
+                    db.execute(stmt)
+                db.execute(f"PRAGMA user_version = {self.schema_version}")
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` with a connection in a worker thread, off the event loop."""
+        return await anyio.to_thread.run_sync(self._sync, fn)
+
+    def _sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        with self._db() as db:
+            return fn(db)
