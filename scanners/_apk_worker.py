@@ -42,7 +42,7 @@ import time as _time
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from ipaddress import IPv4Address
@@ -758,79 +758,76 @@ def _components(app: Any, package: str | None, target_sdk: int | None) -> list[C
     return out
 
 
-def _accessibility(
-    comps: list[Component], res: Resources, errors: list[str]
-) -> list[AccessibilityConfig]:
-    out: list[AccessibilityConfig] = []
+def _meta_xml(
+    comps: list[Component], kind: str, meta: str, res: Resources
+) -> Iterator[tuple[Component, str, str, Any, str | None]]:
+    """``(component, config qualifier, path, parsed root, error)`` for every resource
+    variant of the ``meta`` meta-data XML of the ``kind`` components; an
+    unresolved reference gives one row with an empty path and the error."""
     for comp in comps:
-        if comp.kind != "service":
+        if comp.kind != kind:
             continue
         for meta_name, ref in comp.meta_data:
-            if meta_name != A11Y_META or not ref:
+            if meta_name != meta or not ref:
                 continue
             variants = res.files(ref)
             if not variants:
-                out.append(AccessibilityConfig(comp.name, "", error=f"unresolved {ref}"))
+                yield comp, "", "", None, f"unresolved {ref}"
             for qual, path in variants:
                 try:
                     root = res.xml(path)
                 except Exception as exc:
-                    msg = f"{type(exc).__name__}: {exc}"[:200]
-                    out.append(AccessibilityConfig(comp.name, path, qual, error=msg))
+                    yield comp, qual, path, None, f"{type(exc).__name__}: {exc}"[:200]
                     continue
-                pkgs = _attr(root, "packageNames")
-                out.append(
-                    AccessibilityConfig(
-                        service=comp.name,
-                        path=path,
-                        config=qual,
-                        can_retrieve_window_content=_bool(_attr(root, "canRetrieveWindowContent")),
-                        can_perform_gestures=_bool(_attr(root, "canPerformGestures")),
-                        can_request_filter_key_events=_bool(
-                            _attr(root, "canRequestFilterKeyEvents")
-                        ),
-                        event_types=_decode_bits(
-                            _attr(root, "accessibilityEventTypes"), EVENT_TYPES, "typeAllMask"
-                        ),
-                        flags=_decode_bits(_attr(root, "accessibilityFlags"), A11Y_FLAGS),
-                        feedback_types=_decode_bits(
-                            _attr(root, "accessibilityFeedbackType"), FEEDBACK_TYPES,
-                            "feedbackAllMask",
-                        ),
-                        package_names=_uniq(p.strip() for p in (pkgs or "").split(",") if p),
-                        notification_timeout=_int(_attr(root, "notificationTimeout")),
-                        description=res.string(_attr(root, "description")),
-                        settings_activity=_attr(root, "settingsActivity"),
-                    )
-                )
+                yield comp, qual, path, root, None
+
+
+def _accessibility(
+    comps: list[Component], res: Resources, errors: list[str]
+) -> list[AccessibilityConfig]:
+    out: list[AccessibilityConfig] = []
+    for comp, qual, path, root, error in _meta_xml(comps, "service", A11Y_META, res):
+        if error is not None:
+            out.append(AccessibilityConfig(comp.name, path, qual, error=error))
+            continue
+        pkgs = _attr(root, "packageNames")
+        out.append(
+            AccessibilityConfig(
+                service=comp.name,
+                path=path,
+                config=qual,
+                can_retrieve_window_content=_bool(_attr(root, "canRetrieveWindowContent")),
+                can_perform_gestures=_bool(_attr(root, "canPerformGestures")),
+                can_request_filter_key_events=_bool(_attr(root, "canRequestFilterKeyEvents")),
+                event_types=_decode_bits(
+                    _attr(root, "accessibilityEventTypes"), EVENT_TYPES, "typeAllMask"
+                ),
+                flags=_decode_bits(_attr(root, "accessibilityFlags"), A11Y_FLAGS),
+                feedback_types=_decode_bits(
+                    _attr(root, "accessibilityFeedbackType"), FEEDBACK_TYPES, "feedbackAllMask",
+                ),
+                package_names=_uniq(p.strip() for p in (pkgs or "").split(",") if p),
+                notification_timeout=_int(_attr(root, "notificationTimeout")),
+                description=res.string(_attr(root, "description")),
+                settings_activity=_attr(root, "settingsActivity"),
+            )
+        )
     return out
 
 
 def _device_admins(comps: list[Component], res: Resources) -> list[DeviceAdmin]:
     out: list[DeviceAdmin] = []
-    for comp in comps:
-        if comp.kind != "receiver":
+    for comp, qual, path, root, error in _meta_xml(comps, "receiver", ADMIN_META, res):
+        if error is not None:
+            out.append(DeviceAdmin(comp.name, path, qual, error=error))
             continue
-        for meta_name, ref in comp.meta_data:
-            if meta_name != ADMIN_META or not ref:
-                continue
-            variants = res.files(ref)
-            if not variants:
-                out.append(DeviceAdmin(comp.name, "", error=f"unresolved {ref}"))
-            for qual, path in variants:
-                try:
-                    root = res.xml(path)
-                except Exception as exc:
-                    msg = f"{type(exc).__name__}: {exc}"[:200]
-                    out.append(DeviceAdmin(comp.name, path, qual, error=msg))
-                    continue
-                policies = [
-                    str(p.tag)
-                    for up in root.iter("uses-policies")
-                    for p in up
-                    if isinstance(p.tag, str)
-                ]
-                out.append(DeviceAdmin(comp.name, path, qual, _uniq(policies)))
+        policies = [
+            str(p.tag)
+            for up in root.iter("uses-policies")
+            for p in up
+            if isinstance(p.tag, str)
+        ]
+        out.append(DeviceAdmin(comp.name, path, qual, _uniq(policies)))
     return out
 
 
