@@ -10,13 +10,11 @@ import logging
 import re
 import tempfile
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from api.deps import get_scanner
 from api.main import create_app
@@ -26,16 +24,13 @@ from scanners import rules
 from scanners.errors import DataError
 from scanners.findings import DANGEROUS_AT, SUSPICIOUS_AT, Finding
 from scanners.normalize import ParsedURL
+from tests.asgi import running
 
 pytestmark = pytest.mark.anyio
 
 SCANS = "/v1/url-scans"
 LIMIT = 65536
 
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def api_settings(**overrides: Any) -> Settings:
@@ -53,16 +48,6 @@ def api_settings(**overrides: Any) -> Settings:
     values.update(overrides)
     return Settings(**values)
 
-
-@asynccontextmanager
-async def running(
-    app: FastAPI, *, raise_app_exceptions: bool = True
-) -> AsyncIterator[httpx.AsyncClient]:
-    """A client for ``app`` with its lifespan entered (the scanner is built there)."""
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield c
 
 
 @pytest.fixture

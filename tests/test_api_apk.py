@@ -15,7 +15,7 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from api.jobs import JobManager
 from api.main import create_app
 from api.problems import PROBLEM_JSON
 from api.settings import Settings
+from tests.asgi import running as _running
 
 pytestmark = pytest.mark.anyio
 
@@ -35,9 +36,10 @@ UPLOAD = "/v1/apk-scans"
 APK_TYPE = "application/vnd.android.package-archive"
 
 
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
+def running(app: FastAPI) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+    # APK scans in the real process pool can take a while: a longer client timeout.
+    return _running(app, client_timeout=90)
+
 
 
 def apk_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -57,14 +59,6 @@ def apk_settings(data_dir: Path, **overrides: Any) -> Settings:
     values.update(overrides)
     return Settings(**values)
 
-
-@asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
-                                     timeout=90) as c:
-            yield c
 
 
 class Api:

@@ -16,7 +16,8 @@ import pytest
 from api.cli import EXIT_OK, EXIT_SOME_INVALID, EXIT_USAGE
 from api.main import create_app
 from scanners.message import MAX_TEXT_CHARS
-from tests.test_api import api_settings, assert_problem, running
+from tests.asgi import running
+from tests.test_api import api_settings, assert_problem
 
 pytestmark = pytest.mark.anyio
 
@@ -27,10 +28,6 @@ SCAM = ("Cán bộ công an phường thông báo tài khoản định danh mứ
 REPORT_KEYS = {"check_id", "characters", "risk_score", "verdict", "reply", "reasons",
                "findings", "items", "script_signals", "incomplete"}
 
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture

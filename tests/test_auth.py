@@ -37,10 +37,6 @@ APK_TYPE = "application/vnd.android.package-archive"
 LOCAL = ("127.0.0.1", 50000)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 def auth_settings(data_dir: Path, **overrides: Any) -> Settings:
     """Settings independent of the environment's SCAMSCAN_* values."""

@@ -23,10 +23,6 @@ from tests.test_api_apk import APK_TYPE, FIXTURES, UPLOAD, apk_settings, running
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 def db_path(data_dir: Path) -> Path:
     return data_dir / "jobs.sqlite3"

@@ -47,10 +47,6 @@ LOCAL = ("127.0.0.1", 50000)
 ENTRIES = "/v1/lists/entries"
 
 
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 # --- feed parsing (pure) -------------------------------------------------------------
 

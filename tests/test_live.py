@@ -28,10 +28,6 @@ pytestmark = pytest.mark.anyio
 LOCAL = parse_networks("127.0.0.1/32")
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[ScamSite]:

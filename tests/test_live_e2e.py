@@ -36,10 +36,6 @@ def serve_real_apk(site: ScamSite) -> None:
         200, "application/vnd.android.package-archive", FAKE_APP)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 @pytest.fixture
 def site() -> Iterator[ScamSite]:

@@ -14,8 +14,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from api.settings import Settings
 from scanners.errors import ScanIncomplete
 from scanners.findings import Finding, Verdict
 from scanners.normalize import ParsedURL
+from tests.asgi import running as _running
 from tests.live_servers_age import RedisServer, free_port
 
 pytestmark = pytest.mark.anyio
@@ -47,9 +48,10 @@ APK_TYPE = "application/vnd.android.package-archive"
 METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+def running(app: FastAPI) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+    # APK scans in the real process pool can take a while: a longer client timeout.
+    return _running(app, client_timeout=90)
+
 
 
 def ops_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -68,14 +70,6 @@ def ops_settings(data_dir: Path, **overrides: Any) -> Settings:
     values.update(overrides)
     return Settings(**values)
 
-
-@asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
-                                     timeout=90) as c:
-            yield c
 
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

@@ -42,10 +42,6 @@ ROOT = Path(__file__).resolve().parent.parent
 HEARTBEAT_TIMEOUT = "4"
 
 
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 class SamePortRedis(RedisServer):
     """A ``redis-server`` on a given port: the same server again after a stop."""

@@ -356,10 +356,6 @@ def test_schemathesis_finds_no_server_error_nor_schema_break(tmp_path: Path) -> 
 # --- the upload: random bytes and broken multipart ------------------------------------
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 @asynccontextmanager
 async def _upload_client(tmp: Path) -> AsyncIterator[httpx.AsyncClient]:
