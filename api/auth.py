@@ -12,6 +12,16 @@ needs with :data:`ClientAuth`, :data:`AnalystAuth` or :data:`AdminAuth`
 A missing, unknown or revoked key is a 401 problem, a role too low a 403
 problem, both ``application/problem+json``.
 
+**Console sessions.** A request without ``X-API-Key`` but with the console's
+``scamscan_session`` cookie is authenticated as the key its server-side
+session holds (:mod:`api.console.sessions` keeps the key's hash), through
+:meth:`Authenticator.authenticate_hash`: the same revocation, role and rate
+limit as the header. Such a request with an unsafe method (POST, PUT, PATCH,
+DELETE) must carry the session's CSRF token (``X-CSRF-Token`` header, or the
+``csrf_token`` field of a URL-encoded form), else a 403 problem; an expired or
+unknown session is a 401 problem (the console turns it into a redirect to its
+sign-in page).
+
 **Keyless local use.** When ``SCAMSCAN_REQUIRE_KEYS`` is unset, no key that
 is not revoked exists, and the server's ``host`` is a loopback address, a
 request without a key is accepted with the ``admin`` role (the single-user
@@ -42,6 +52,7 @@ When the key store fails (Redis down), a key seen valid within
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import logging
 import math
@@ -60,6 +71,14 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.console.sessions import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    Session,
+    SessionStore,
+    SessionStoreUnavailable,
+)
 from api.keystore import (
     ROLES,
     ApiKey,
@@ -268,17 +287,26 @@ class Authenticator:
 
     async def authenticate(self, api_key: str | None, client_addr: str) -> Principal:
         """The principal of a request, or a 401 (or 503) problem."""
-        if not api_key:
+        return await self.authenticate_hash(
+            hash_key(api_key.strip()) if api_key else None, client_addr)
+
+    async def authenticate_hash(self, key_hash: str | None, client_addr: str, *,
+                                where: str = f"in the {HEADER} header") -> Principal:
+        """The principal of a key given by its hash (None: keyless), or a 401 (or 503)
+        problem. The console's sessions keep only the hash and come through here, so
+        revocation, the role and the keyless rule apply to them as to the header;
+        ``where`` names the key's origin in the messages."""
+        if key_hash is None:
             if (self.keyless_possible and is_loopback_host(client_addr)
                     and not await self.has_keys()):
                 return Principal(None, KEYLESS_ROLE, "keyless-local", client_addr)
             raise _unauthorized(f"This request needs an API key in the {HEADER} header "
                                 "(an administrator makes one with `scamscan keys create`).")
-        record = await self._lookup(hash_key(api_key.strip()))
+        record = await self._lookup(key_hash)
         if record is None:
-            raise _unauthorized(f"The API key in the {HEADER} header is not valid.")
+            raise _unauthorized(f"The API key {where} is not valid.")
         if record.revoked:
-            raise _unauthorized(f"The API key in the {HEADER} header was revoked.")
+            raise _unauthorized(f"The API key {where} was revoked.")
         await self._touch(record.id)
         return Principal(record.id, record.role, record.name, client_addr)
 
@@ -333,15 +361,93 @@ def _client_addr(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+class SessionExpired(ProblemException):
+    """A console session cookie that names no live session: a 401 problem for a
+    script, a redirect to the sign-in page for a console page."""
+
+    def __init__(self) -> None:
+        super().__init__(401, "The console session has expired or is unknown; sign in "
+                         "again.", type_=TYPE_UNAUTHORIZED, title="Session expired")
+
+
+def _forbidden_csrf(detail: str) -> ProblemException:
+    return ProblemException(403, detail, type_=TYPE_FORBIDDEN, title="CSRF check failed")
+
+
+async def session_of(request: Request) -> tuple[str, Session] | None:
+    """The console session the request's cookie names: None without a cookie (or
+    without a console), :class:`SessionExpired` for a dead one, 503 when the store
+    fails."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    sessions: SessionStore | None = getattr(request.app.state, "sessions", None)
+    if not session_id or sessions is None:
+        return None
+    try:
+        session = await sessions.get(session_id)
+    except SessionStoreUnavailable as e:
+        log.error("console session store unavailable: %s", e)
+        raise ProblemException(503, "Console sessions cannot be checked right now; try "
+                               "again shortly.", type_=TYPE_AUTH_UNAVAILABLE,
+                               title="Sessions unavailable", headers={"retry-after": "5"}
+                               ) from None
+    if session is None:
+        raise SessionExpired()
+    return session_id, session
+
+
+async def check_csrf(request: Request, session: Session) -> None:
+    """403 unless the request carries the session's CSRF token, in the
+    ``X-CSRF-Token`` header (scripts) or the ``csrf_token`` field of a URL-encoded
+    form (HTML forms). Multipart bodies are not parsed for it: they may be large
+    uploads that the route streams (the console's upload script sends the header)."""
+    token = request.headers.get(CSRF_HEADER)
+    if token is None:
+        media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media == "application/x-www-form-urlencoded":
+            # Starlette caches the parsed form: the route still reads it afterwards.
+            value = (await request.form()).get(CSRF_FIELD)
+            token = value if isinstance(value, str) else None
+    if not token:
+        raise _forbidden_csrf(f"This request is authenticated by a console session, so it "
+                              f"needs the session's CSRF token ({CSRF_HEADER} header or "
+                              f"{CSRF_FIELD} form field).")
+    if not hmac.compare_digest(token.encode("utf-8"), session.csrf.encode("utf-8")):
+        raise _forbidden_csrf("The CSRF token does not match this console session; reload "
+                              "the page and try again.")
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def require(role: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the request's :class:`Principal`, at least ``role``, counted
-    against its rate limit; otherwise a 401, 403, 429 or 503 problem."""
+    against its rate limit; otherwise a 401, 403, 429 or 503 problem.
+
+    The key comes from ``X-API-Key`` or, when that header is absent, from the
+    console session named by the ``scamscan_session`` cookie (:func:`session_of`),
+    checked through the same :class:`Authenticator`. A request authenticated by
+    the cookie with an unsafe method must also pass :func:`check_csrf`: a cookie
+    is sent by the browser whoever made the page, a header is not."""
 
     async def dependency(
         request: Request, api_key: Annotated[str | None, Security(api_key_header)]
     ) -> Principal:
         auth: Authenticator = request.app.state.auth
-        principal = await auth.authenticate(api_key, _client_addr(request))
+        found = None if api_key else await session_of(request)
+        request.state.session = found
+        if found is None:
+            principal = await auth.authenticate(api_key, _client_addr(request))
+        else:
+            session_id, session = found
+            try:
+                principal = await auth.authenticate_hash(
+                    session.key_hash, _client_addr(request), where="of this console session")
+            except ProblemException as e:
+                if e.status_code == 401:  # revoked key, or keys made since a keyless sign-in
+                    await _end_session(request, session_id)
+                raise
+            if request.method not in SAFE_METHODS:
+                await check_csrf(request, session)
         await auth.limiter.check(principal)
         if not principal.at_least(role):
             raise ProblemException(403, f"This needs the {role!r} role; the key "
@@ -353,6 +459,15 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
 
     dependency.__name__ = f"require_{role}"
     return dependency
+
+
+async def _end_session(request: Request, session_id: str) -> None:
+    sessions: SessionStore | None = getattr(request.app.state, "sessions", None)
+    if sessions is not None:
+        try:
+            await sessions.delete(session_id)
+        except SessionStoreUnavailable as e:  # it expires by itself
+            log.warning("could not delete a console session: %s", e)
 
 
 ClientAuth = Annotated[Principal, Depends(require("client"))]

@@ -159,6 +159,15 @@ class Settings(BaseSettings):
                              "'10 per second', '60/minute;1000/hour')")
         return v.strip()
 
+    # --- analyst web console (api/console) ------------------------------------
+    session_idle: float = Field(default=8 * 3600.0, gt=0, le=30 * 86400)
+    """Seconds a console session lives without a request (then: sign in again)."""
+    session_max_age: float = Field(default=24 * 3600.0, gt=0, le=90 * 86400)
+    """Seconds a console session lives at most after its sign-in, however active."""
+    session_max_memory: int = Field(default=10_000, ge=1)
+    """Console sessions kept in process memory (embedded, no Redis) at most; past it
+    the least recently used one is signed out."""
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
