@@ -168,6 +168,16 @@ class Settings(BaseSettings):
     """Console sessions kept in process memory (embedded, no Redis) at most; past it
     the least recently used one is signed out."""
 
+    # --- scan history and exports (api/history.py) ---------------------------------
+    history_max_records: int = Field(default=50_000, ge=100, le=10_000_000)
+    """Scans the history keeps (SQLite, or Redis with ``redis_url``); the oldest are dropped."""
+    history_report_max_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    """Largest link report (JSON) kept with its record; a bigger one is kept without
+    its findings' evidence, or not at all."""
+    history_sync_interval: float = Field(default=5.0, gt=0, le=3600)
+    """Seconds between two reads of the job state of unfinished APK records (their
+    verdicts are also read before every search)."""
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
