@@ -5,6 +5,14 @@ Run it with ``scamscan serve`` or ``uvicorn api.main:app``. Routes:
 * ``POST /v1/url-scans``: scan one link offline and explain the score;
 * ``POST /v1/apk-scans``: upload an Android app (multipart ``file``) to scan;
 * ``GET /v1/scans/{scan_id}``: the status of an APK scan and, once done, its report;
+  for a link scan (``kind: url``), its stored report (re-titled in ``lang``);
+* ``GET /v1/scans?q=&kind=url|apk&verdict=&page=1&per_page=20``: the scan history,
+  newest first (a ``client`` key sees its own scans; see :mod:`api.history`);
+* ``GET /v1/scans/{scan_id}/export?format=json``: the scan with its report as a
+  JSON download (``content-disposition: attachment``);
+* ``GET /v1/scans/{scan_id}/export?format=stix``: a STIX 2.1 bundle
+  (``application/stix+json;version=2.1``, :mod:`scanners.stix`); a safe verdict
+  gives a bundle without indicators, an unfinished or failed scan a 409 problem;
 * ``GET /v1/rules``: the rule catalogue and the verdict thresholds;
 * ``GET /healthz``: liveness, version and the bundled lists;
 * ``GET /readyz``, ``GET /metrics``: readiness and Prometheus metrics (:mod:`api.observability`);
@@ -37,7 +45,7 @@ from typing import Annotated, Any, Literal
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi import Path as PathParam
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from api import observability
 from api.auth import AUTH_RESPONSES, ClientAuth, current_owner, keys_router, open_auth, require
@@ -50,6 +58,7 @@ from api.deps import (
     SettingsDep,
     require_json,
 )
+from api.history import MAX_PAGE, MAX_PER_PAGE, ScanHistory, open_history, relabel_url_report
 from api.jobs import Job, JobBackend, JobManager, QueueFull, QueueUnavailable, Status
 from api.lists import ListService, lists_router, open_lists
 from api.observability import MetricsDep
@@ -89,6 +98,10 @@ def _version() -> str:
 
 
 VERSION = _version()
+STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
+"""The media type of the STIX export (``scanners.stix.MEDIA_TYPE``; that module, and
+the stix2 library, are imported on the first export only)."""
+TYPE_NOT_FINISHED = "tag:scamscan,2025:problems/not-finished"
 
 # --- models ---------------------------------------------------------------
 
@@ -199,6 +212,55 @@ class ScanJobOut(BaseModel):
     report: ApkReport | None = Field(default=None, description="Only when `done`.")
 
 
+class UrlScanOut(BaseModel):
+    """A stored link scan: always `done`, with the report it was answered with."""
+
+    scan_id: str = Field(description="The `scan_id` of the link scan's answer.")
+    kind: Literal["url"]
+    status: Literal["done"]
+    status_url: str = Field(description="`/v1/scans/{scan_id}`.")
+    created: datetime
+    input: str = Field(description="The link as it was sent.")
+    report: UrlReport | None = Field(
+        default=None, description="The report as stored, its titles and reasons in the asked "
+        "`lang` (points, score and verdict as decided then). Absent when it was larger than "
+        "`SCAMSCAN_HISTORY_REPORT_MAX_BYTES` (then `reason` says so).")
+    reason: str | None = Field(default=None, description="Only when `report` is absent: why.")
+
+
+ScanOut = Annotated[ScanJobOut | UrlScanOut, Field(discriminator="kind")]
+_SCAN_OUT: TypeAdapter[ScanJobOut | UrlScanOut] = TypeAdapter(ScanOut)
+
+
+class ScanItemOut(BaseModel):
+    """One scan of the history."""
+
+    scan_id: str
+    kind: Literal["url", "apk"]
+    created: datetime
+    status: Status
+    input: str = Field(description="The link, or the app's file name.")
+    host: str | None = Field(description="Links: the host (ASCII). Apps downloaded by a live "
+                             "link scan: the host they were downloaded from.")
+    registrable_domain: str | None
+    package: str | None = Field(description="Apps, once scanned.")
+    label: str | None = Field(description="Apps, once scanned: the launcher name.")
+    sha256: str | None = Field(description="Apps: SHA-256 of the file.")
+    verdict: Verdict | None = Field(description="None until an app's scan is done (and for a "
+                                    "failed one).")
+    risk_score: int | None = Field(ge=0, le=100)
+    status_url: str
+
+
+class ScanListOut(BaseModel):
+    """A page of the scan history, newest first."""
+
+    items: list[ScanItemOut]
+    page: int
+    per_page: int
+    total: int = Field(description="Scans matching the query (on every page).")
+
+
 class RuleOut(BaseModel):
     id: str
     points: int
@@ -248,6 +310,14 @@ def get_samples(request: Request) -> SampleStore:
 
 JobsDep = Annotated[JobBackend, Depends(get_jobs)]
 SamplesDep = Annotated[SampleStore, Depends(get_samples)]
+
+
+def get_history(request: Request) -> ScanHistory:
+    history: ScanHistory = request.app.state.history
+    return history
+
+
+HistoryDep = Annotated[ScanHistory, Depends(get_history)]
 LangQuery = Annotated[
     Lang | None,
     Query(description="Language of titles and reasons; the server default (`vi`) when absent."),
@@ -264,7 +334,7 @@ WaitQuery = Annotated[
 
 async def create_url_scan(
     body: UrlScanRequest, scanner: ScannerDep, live: LiveDep, settings: SettingsDep,
-    metrics: MetricsDep,
+    metrics: MetricsDep, history: HistoryDep,
 ) -> dict[str, Any]:
     """Scan one link and explain the risk score (offline, or with the live checks)."""
     lang = body.lang or settings.default_lang
@@ -273,7 +343,10 @@ async def create_url_scan(
         scanners += live.scanners
     report = await scan_url(body.url, observability.timed(scanners, metrics), lang)
     metrics.record_scan("url", report["verdict"])
-    return {"scan_id": uuid.uuid4().hex, **report}
+    answer = {"scan_id": uuid.uuid4().hex, **report}
+    # Queued, never awaited: a history failure must not fail the scan (api.history).
+    history.record_url(answer, owner=current_owner.get(), lang=lang)
+    return answer
 
 
 def _status_url(scan_id: str) -> str:
@@ -315,6 +388,7 @@ async def create_apk_scan(
     settings: SettingsDep,
     principal: ClientAuth,
     metrics: MetricsDep,
+    history: HistoryDep,
     lang: LangQuery = None,
     wait: WaitQuery = 0,
 ) -> dict[str, Any]:
@@ -331,8 +405,10 @@ async def create_apk_scan(
         raise ProblemException(503, f"The APK scanner is busy ({e}); try again in a minute.",
                                type_=TYPE_BUSY, title="Busy",
                                headers={"retry-after": "60"}) from None
+    history.record_apk(job)
     finished = await jobs.wait(job, wait)
     body = await _job_view(job, jobs, lang or settings.default_lang)
+    history.observe_apk(body)
     await metrics.track_apk(jobs, job, body)
     if finished:
         response.status_code = 200
@@ -341,26 +417,120 @@ async def create_apk_scan(
     return body
 
 
+ScanIdPath = Annotated[str, PathParam(max_length=64, description="The `scan_id` of the scan.")]
+
+
+def _unknown_scan() -> ProblemException:
+    return ProblemException(
+        404, "There is no scan with this id: it was never created or it is too old to be "
+        "remembered (scan the link or upload the file again).", type_=TYPE_NOT_FOUND,
+        title="Unknown scan")
+
+
+async def _scan_view(scan_id: str, principal: ClientAuth, jobs: JobBackend,
+                     history: ScanHistory, lang: str, wait: float = 0) -> dict[str, Any]:
+    """The scan ``scan_id`` as ``GET /v1/scans/{scan_id}`` answers it (404 when unknown
+    or not ``principal``'s to see): an APK job, else a stored link scan."""
+    job = await jobs.lookup(scan_id)
+    if job is not None:
+        if not principal.can_see(job.owner):
+            raise _unknown_scan()
+        await jobs.wait(job, wait)
+        body = await _job_view(job, jobs, lang)
+        history.observe_apk(body)
+        return body
+    record = await history.get(scan_id)
+    if record is None or record["kind"] != "url" or not principal.can_see(record["owner"]):
+        raise _unknown_scan()
+    out: dict[str, Any] = {"scan_id": scan_id, "kind": "url", "status": "done",
+                           "status_url": _status_url(scan_id), "created": record["created"],
+                           "input": record["input"]}
+    report = record["report"]
+    if report is None:
+        out["reason"] = "the report was too large to be kept; scan the link again"
+    else:
+        out["report"] = relabel_url_report(report, lang) if record["lang"] != lang else report
+    return out
+
+
 async def get_scan(
-    scan_id: Annotated[str, PathParam(max_length=64, description="The id from the upload.")],
+    scan_id: ScanIdPath,
     jobs: JobsDep,
     settings: SettingsDep,
     principal: ClientAuth,
+    history: HistoryDep,
     lang: LangQuery = None,
     wait: WaitQuery = 0,
 ) -> dict[str, Any]:
-    """The status of an APK scan and, once it is `done`, its report.
+    """A scan by its id: an APK scan's status and, once it is `done`, its report; a
+    link scan (`kind: url`) with the report it was answered with, its titles and
+    reasons in `lang`.
 
     A `client` key sees only the scans it made (another's scan is a 404, as if
     it did not exist); `analyst` and `admin` see every scan.
     """
-    job = await jobs.lookup(scan_id)
-    if job is None or not principal.can_see(job.owner):
-        raise ProblemException(
-            404, "There is no scan with this id: it was never created or it is too old to be "
-            "remembered (upload the file again).", type_=TYPE_NOT_FOUND, title="Unknown scan")
-    await jobs.wait(job, wait)
-    return await _job_view(job, jobs, lang or settings.default_lang)
+    return await _scan_view(scan_id, principal, jobs, history,
+                            lang or settings.default_lang, wait)
+
+
+async def list_scans(
+    history: HistoryDep,
+    principal: ClientAuth,
+    q: Annotated[str | None, Query(max_length=256, description="Part of the link, host, "
+                                   "registrable domain, package, app name or SHA-256 "
+                                   "(case-insensitive).")] = None,
+    kind: Annotated[Literal["url", "apk"] | None, Query(description="Only links or apps.")]
+    = None,
+    verdict: Annotated[Verdict | None, Query(description="Only this verdict (apps once "
+                                             "scanned).")] = None,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 20,
+) -> dict[str, Any]:
+    """The scan history, newest first: link and app scans with their verdicts.
+
+    A `client` key sees only the scans it made; `analyst` and `admin` see every
+    scan. The history keeps the newest `SCAMSCAN_HISTORY_MAX_RECORDS` scans.
+    """
+    return await history.search(principal, q, kind, verdict.value if verdict else None,
+                                page, per_page)
+
+
+async def export_scan(
+    scan_id: ScanIdPath,
+    jobs: JobsDep,
+    settings: SettingsDep,
+    principal: ClientAuth,
+    history: HistoryDep,
+    fmt: Annotated[Literal["json", "stix"], Query(
+        alias="format", description="`json`: the scan with its report (as "
+        "`GET /v1/scans/{scan_id}`); `stix`: a STIX 2.1 bundle.")] = "json",
+    lang: LangQuery = None,
+) -> Response:
+    """A finished scan's report as a file: JSON, or a STIX 2.1 bundle.
+
+    The STIX bundle has scamscan's identity, observables for what was scanned,
+    indicators (URL, domain, file and signer-certificate hashes) only when the
+    verdict is `suspicious` or `dangerous`, a `malware` object for a
+    dangerous app and a `report` with the verdict, score and rule ids. A scan
+    that is not `done` (queued, running, failed) is a 409 problem. Same
+    visibility as `GET /v1/scans/{scan_id}`.
+    """
+    view = await _scan_view(scan_id, principal, jobs, history, lang or settings.default_lang)
+    if view["status"] != "done" or not view.get("report"):
+        why = view.get("reason") or f"the scan is {view['status']}"
+        raise ProblemException(409, f"This scan has no report to export: {why}.",
+                               type_=TYPE_NOT_FINISHED, title="No report")
+    if fmt == "json":
+        # Through the route's model: the same JSON as GET /v1/scans/{scan_id}.
+        data = _SCAN_OUT.dump_json(_SCAN_OUT.validate_python(view), exclude_unset=True,
+                                   indent=2)
+        return Response(data, media_type="application/json", headers={
+            "content-disposition": f'attachment; filename="scamscan-{scan_id}.json"'})
+    from scanners.stix import bundle_json, scan_bundle  # stix2 loads in ~0.2 s: on first use
+
+    text = bundle_json(scan_bundle(view))
+    return Response(text, media_type=STIX_MEDIA_TYPE, headers={
+        "content-disposition": f'attachment; filename="scamscan-{scan_id}.stix.json"'})
 
 
 @lru_cache(maxsize=1)
@@ -440,7 +610,7 @@ def _apk_parts(settings: Settings) -> tuple[SampleStore, JobBackend]:
     return samples, jobs
 
 
-def _apk_handoff(samples: SampleStore, jobs: JobBackend) -> ApkHandler:
+def _apk_handoff(samples: SampleStore, jobs: JobBackend, history: ScanHistory) -> ApkHandler:
     """Store an APK the live fetch downloaded and queue its scan; link the job."""
 
     async def handoff(data: bytes, url: str) -> dict[str, Any]:
@@ -453,6 +623,7 @@ def _apk_handoff(samples: SampleStore, jobs: JobBackend) -> ApkHandler:
             return {"error": f"not scanned: {e}"}
         except QueueUnavailable as e:
             return {"error": f"not scanned: {e.detail}"}
+        history.record_apk(job, source_url=url)
         return {"scan_id": job.scan_id, "status_url": f"/v1/scans/{job.scan_id}",
                 "sha256": sample.sha256}
 
@@ -471,15 +642,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.scanner = await anyio.to_thread.run_sync(_url_scanner, app.state.list_service)
     app.state.lists = await anyio.to_thread.run_sync(_bundled_lists)
     app.state.samples, app.state.jobs = await anyio.to_thread.run_sync(_apk_parts, settings)
+    # The scan history (api.history): SQLite in the data dir, or Redis.
+    app.state.history = open_history(settings, app.state.jobs)
+    app.state.history.start()
     app.state.live = build_live(app.state.settings, app.state.scanner,
                                 resolver=app.state.resolver,
-                                apk_handler=_apk_handoff(app.state.samples, app.state.jobs))
+                                apk_handler=_apk_handoff(app.state.samples, app.state.jobs,
+                                                         app.state.history))
     log.info("scamscan %s ready: %d rules, %d lists", VERSION, len(rules.CATALOGUE),
              len(app.state.lists))
     try:
         yield
     finally:
         await observability.aclose(app)  # never raises
+        await app.state.history.aclose()  # never raises; writes what is queued
         try:
             await app.state.jobs.aclose()
         finally:
@@ -584,20 +760,52 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         summary="Scan an Android app",
     )
     app.add_api_route(
+        "/v1/scans",
+        list_scans,
+        methods=["GET"],
+        response_model=ScanListOut,
+        responses={**problem_responses(422, 503), **AUTH_RESPONSES},
+        tags=["scans"],
+        summary="Search the scan history",
+    )
+    app.add_api_route(
         "/v1/scans/{scan_id}",
         get_scan,
         methods=["GET"],
-        response_model=ScanJobOut,
+        response_model=ScanOut,
         response_model_exclude_unset=True,
         responses={**problem_responses(404, 422, 503), **AUTH_RESPONSES},
         tags=["scans"],
-        summary="Status and report of an APK scan",
+        summary="Status and report of a scan (app or link)",
+    )
+    app.add_api_route(
+        "/v1/scans/{scan_id}/export",
+        export_scan,
+        methods=["GET"],
+        response_class=Response,
+        responses={
+            200: {"description": "The report as a download (`content-disposition: "
+                  "attachment`).", "content": {
+                      "application/json": {"schema": {"type": "object"}},
+                      STIX_MEDIA_TYPE: {"schema": {"type": "object", "description":
+                                                   "A STIX 2.1 bundle."}}}},
+            **problem_responses(404, 409, 422, 503),
+            **AUTH_RESPONSES,
+        },
+        tags=["scans"],
+        summary="Export a scan's report (JSON or STIX 2.1)",
     )
     app.include_router(keys_router())
     app.include_router(lists_router())
     from api.routes_messages import router as messages_router
 
     app.include_router(messages_router)
+    # The analyst console (api/console): its static files first, as its router ends
+    # with a catch-all page.
+    from api.console.routes import console_router, console_static
+
+    app.mount("/console/static", console_static(), name="console-static")
+    app.include_router(console_router())
     app.add_api_route("/v1/rules", list_rules, methods=["GET"], response_model=RulesOut,
                       tags=["rules"], summary="The rule catalogue")
     app.add_api_route("/healthz", healthz, methods=["GET"], response_model=Health,
