@@ -1,0 +1,677 @@
+"""The analyst console's pages (``/console/...``): Jinja2 templates over the API.
+
+Routes (HTML; every page but the sign-in needs a session of an ``analyst`` or
+``admin`` key):
+
+* ``GET /`` → ``/console/``;
+* ``GET|POST /console/sign-in``, ``POST /console/sign-out``;
+* ``GET /console/``: submit a link (form) or an APK (upload script calling
+  ``POST /v1/apk-scans`` with a progress bar, then polling ``GET /v1/scans/{id}``);
+* ``POST /console/scans/url``: scan a link (the API's own route function);
+* ``GET /console/scans/{scan_id}``: a report (APK or link) or an APK job's state;
+* ``GET /console/history``: past scans, searchable and paged;
+* ``GET /console/lists``, ``POST /console/lists/entries``,
+  ``POST /console/lists/entries/{id}/delete``, ``POST /console/lists/refresh`` (admin).
+
+**Same API, same roles.** Pages depend on :func:`api.auth.require`, which
+authenticates the session cookie through the same authenticator as
+``X-API-Key``; writes call the API's own route functions (:mod:`api.lists`,
+``api.main.create_url_scan``) so they validate and answer exactly as the JSON
+API does. The browser scripts call the JSON API itself with the cookie and the
+``X-CSRF-Token`` header. There is no console-only way to do anything.
+
+**Errors.** :class:`ConsoleRoute` turns every error of a console route into an
+HTML page (a 401 into a redirect to the sign-in page): never problem+json,
+never a stack trace.
+
+**Headers.** Every console response (pages and :class:`ConsoleStatic` files)
+carries a strict Content-Security-Policy (no inline script or style, so the
+templates have none), ``nosniff``, ``no-referrer`` and ``frame-ancestors
+'none'``; pages are ``no-store`` (reports are not to be left in caches).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+import jinja2
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
+
+from api.auth import (
+    Authenticator,
+    Principal,
+    SessionExpired,
+    is_loopback_host,
+    require,
+    session_of,
+)
+from api.console import views
+from api.console.sessions import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    Session,
+    SessionStoreUnavailable,
+    open_session_store,
+)
+from api.keystore import hash_key
+from api.problems import ProblemException
+from api.settings import Settings
+from scanners.errors import InvalidURLError
+
+log = logging.getLogger("scamscan.console")
+
+HERE = Path(__file__).parent
+TEMPLATES_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+PREFIX = "/console"
+SIGN_IN = PREFIX + "/sign-in"
+SIGNIN_COOKIE = "scamscan_signin"
+"""Double-submit token of the sign-in form (there is no session yet to hold one)."""
+LANG_COOKIE = "scamscan_lang"
+MAX_FORM_FIELD = 8192
+
+CSP = ("default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+SECURITY_HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+}
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        # Everything from a report is attacker-controlled: escape by default, and
+        # never mark report data |safe in a template.
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["defang"] = views.defang
+    env.filters["filesize"] = _filesize
+    return env
+
+
+def _filesize(n: Any) -> str:
+    try:
+        size = float(n)
+    except (TypeError, ValueError):
+        return ""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(n)
+
+
+templates = Jinja2Templates(env=_env())
+
+
+def secure(response: Response, *, page: bool = True) -> Response:
+    """Add the console's security headers (and ``no-store`` to pages)."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers[name] = value
+    if page:
+        response.headers["cache-control"] = "no-store"
+    return response
+
+
+class ConsoleStatic(StaticFiles):
+    """The console's own scripts, styles and images, with the security headers."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        return secure(response, page=False)
+
+
+def console_static() -> ConsoleStatic:
+    """The app mounts this at ``/console/static``."""
+    return ConsoleStatic(directory=STATIC_DIR)
+
+
+# --- language, context ---------------------------------------------------------------
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def page_lang(request: Request) -> views.Lang:
+    """``?lang=``, else the language cookie, else the server's default."""
+    for raw in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if raw == "vi":
+            return "vi"
+        if raw == "en":
+            return "en"
+    return "en" if _settings(request).default_lang == "en" else "vi"
+
+
+def _is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _toggle_urls(request: Request) -> dict[str, str]:
+    """Links to this page in each language (GET pages), else to the submit page."""
+    out: dict[str, str] = {}
+    for lang in views.LANGS:
+        if request.method == "GET":
+            params = dict(request.query_params)
+            params["lang"] = lang
+            out[lang] = request.url.path + "?" + urlencode(params)
+        else:
+            out[lang] = f"{PREFIX}/?lang={lang}"
+    return out
+
+
+@dataclass(frozen=True)
+class PageAuth:
+    """Who is looking at a console page, in which language, with which CSRF token."""
+
+    principal: Principal
+    session: Session
+    lang: views.Lang
+
+    @property
+    def csrf(self) -> str:
+        return self.session.csrf
+
+
+def render(request: Request, name: str, auth: PageAuth | None, status_code: int = 200,
+           **context: Any) -> Response:
+    """A console page: the template with the common context, secured, and the language
+    cookie set when the page was asked for in a language."""
+    lang = auth.lang if auth is not None else page_lang(request)
+    ctx: dict[str, Any] = {
+        "lang": lang, "auth": auth, "csrf": auth.csrf if auth else None,
+        "principal": auth.principal if auth else None, "toggle": _toggle_urls(request),
+        "csrf_field": CSRF_FIELD, "verdicts": views.VERDICTS,
+        "verdict_labels": views.VERDICT_LABELS[lang],
+    }
+    ctx.update(context)
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    if request.query_params.get("lang") in views.LANGS:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, path="/",
+                            secure=_is_https(request), httponly=True, samesite="strict")
+    return secure(response)
+
+
+def _safe_next(raw: str | None) -> str:
+    """Where to go after signing in: a console path of this site, nothing else
+    (an open redirect would lend the console's name to a phishing link)."""
+    if (not raw or not raw.startswith(PREFIX + "/") or raw.startswith("//")
+            or "\\" in raw or any(c in raw for c in "\r\n\t") or raw.startswith(SIGN_IN)):
+        return PREFIX + "/"
+    return raw
+
+
+def _sign_in_url(request: Request, *, expired: bool) -> str:
+    target = PREFIX + "/"
+    if request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    query = {"next": _safe_next(target)}
+    if expired:
+        query["expired"] = "1"
+    return SIGN_IN + "?" + urlencode(query, quote_via=quote)
+
+
+# --- errors ----------------------------------------------------------------------------
+
+
+def _error_page(request: Request, status: int, title: str, detail: str) -> Response:
+    return render(request, "error.html", None, status_code=status, title=title, detail=detail)
+
+
+async def _error_response(request: Request, exc: Exception) -> Response:
+    """Any error of a console route as HTML: 401 → the sign-in page, others a page."""
+    if isinstance(exc, StarletteHTTPException):
+        status = exc.status_code
+        if status == 401:
+            had_cookie = bool(request.cookies.get(SESSION_COOKIE))
+            redirect = RedirectResponse(_sign_in_url(request, expired=had_cookie), 303)
+            redirect.delete_cookie(SESSION_COOKIE, path="/")
+            return secure(redirect)
+        title = getattr(exc, "title", None) or {
+            403: "Not allowed", 404: "Not found", 413: "Too large", 429: "Too many requests",
+            503: "Unavailable"}.get(status, "Error")
+        response = _error_page(request, status, title, str(exc.detail))
+        if exc.headers and "retry-after" in {k.lower() for k in exc.headers}:
+            response.headers["retry-after"] = {k.lower(): v for k, v in exc.headers.items()
+                                               }["retry-after"]
+        return response
+    if isinstance(exc, RequestValidationError | ValidationError):
+        fields = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body")]
+            fields.append(f"{'.'.join(loc) or 'request'}: {err.get('msg', 'invalid')}")
+        return _error_page(request, 422, "Invalid request", "; ".join(fields))
+    log.error("console error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _error_page(request, 500, "Something went wrong",
+                       "The server could not show this page. The error was logged; try "
+                       "again, and tell an administrator if it keeps happening.")
+
+
+class ConsoleRoute(APIRoute):
+    """An API route whose errors become HTML pages and whose answers carry the
+    console's security headers."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def console_handler(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except Exception as e:  # every error of a page is shown as a page
+                return await _error_response(request, e)
+            return secure(response)
+
+        return console_handler
+
+
+# --- authentication of pages ------------------------------------------------------------
+
+
+_require_analyst = require("analyst")
+_require_admin = require("admin")
+
+
+def _page_auth(request: Request, principal: Principal) -> PageAuth:
+    """A page also needs a console session: an ``X-API-Key`` header or keyless
+    access alone sends the browser to the sign-in page, where it gets a session
+    (and so a CSRF token for its forms)."""
+    found: tuple[str, Session] | None = getattr(request.state, "session", None)
+    if found is None:
+        raise ProblemException(401, "Sign in to use the console.")
+    return PageAuth(principal, found[1], page_lang(request))
+
+
+async def analyst_page(
+    request: Request, principal: Annotated[Principal, Depends(_require_analyst)]
+) -> PageAuth:
+    """A dependency: the :class:`PageAuth` of a page for analysts and admins. The
+    principal comes from :func:`api.auth.require` (so the CSRF check of unsafe
+    methods applies)."""
+    return _page_auth(request, principal)
+
+
+async def admin_page(
+    request: Request, principal: Annotated[Principal, Depends(_require_admin)]
+) -> PageAuth:
+    """A dependency: the :class:`PageAuth` of an admin-only action."""
+    return _page_auth(request, principal)
+
+
+AnalystPage = Annotated[PageAuth, Depends(analyst_page)]
+AdminPage = Annotated[PageAuth, Depends(admin_page)]
+
+
+def _auth(request: Request) -> Authenticator:
+    auth: Authenticator = request.app.state.auth
+    return auth
+
+
+def _client_addr(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A URL-encoded form's text fields (files and over-long values dropped)."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str) and len(v) <= MAX_FORM_FIELD}
+
+
+# --- sign-in, sign-out ------------------------------------------------------------------
+
+
+async def _keyless_offered(request: Request) -> bool:
+    """Whether the API itself would accept this browser without a key."""
+    auth = _auth(request)
+    try:
+        return (auth.keyless_possible and is_loopback_host(_client_addr(request))
+                and not await auth.has_keys())
+    except ProblemException:  # the key store is down: offer the key form only
+        return False
+
+
+async def _sign_in_form(request: Request, *, status: int = 200, error: str | None = None,
+                        next_url: str | None = None, notice: str | None = None) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = render(request, "sign_in.html", None, status_code=status, error=error,
+                      notice=notice, signin_token=token,
+                      next_url=_safe_next(next_url or request.query_params.get("next")),
+                      keyless=await _keyless_offered(request))
+    response.set_cookie(SIGNIN_COOKIE, token, max_age=3600, path=SIGN_IN, httponly=True,
+                        samesite="strict", secure=_is_https(request))
+    return response
+
+
+async def sign_in_page(request: Request) -> Response:
+    """The sign-in form (a signed-in browser goes straight to where it was going)."""
+    try:
+        found = await session_of(request)
+    except (SessionExpired, ProblemException):
+        found = None
+    if found is not None:
+        return RedirectResponse(_safe_next(request.query_params.get("next")), 303)
+    notice = None
+    if request.query_params.get("expired"):
+        notice = "Your session has expired. Sign in again to continue."
+    elif request.query_params.get("signed_out"):
+        notice = "You are signed out."
+    return await _sign_in_form(request, notice=notice)
+
+
+async def sign_in(request: Request) -> Response:
+    """Check the key through the API's authenticator; open a session for an analyst or
+    admin key (a fresh id: any earlier session of this browser is ended)."""
+    form = await _form(request)
+    next_url = form.get("next")
+    sent, expected = form.get(CSRF_FIELD, ""), request.cookies.get(SIGNIN_COOKIE, "")
+    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        return await _sign_in_form(request, status=403, next_url=next_url,
+                                   error="The sign-in form had expired. Please try again.")
+    auth = _auth(request)
+    addr = _client_addr(request)
+    keyless = form.get("mode") == "keyless"
+    key = form.get("api_key", "").strip()
+    if not keyless and not key:
+        return await _sign_in_form(request, status=422, next_url=next_url,
+                                   error="Enter your API key.")
+    try:
+        # Attempts count against the per-address limit of keyless requests.
+        await auth.limiter.check(Principal(None, "client", "sign-in", addr))
+        key_hash = None if keyless else hash_key(key)
+        principal = await auth.authenticate_hash(key_hash, addr, where="you entered")
+    except ProblemException as e:
+        if keyless and e.status_code == 401:
+            detail = "This server needs an API key: keyless use is only for a server on " \
+                     "this machine with no key made."
+        else:
+            detail = str(e.detail)
+        return await _sign_in_form(request, status=e.status_code, next_url=next_url,
+                                   error=detail)
+    if not principal.at_least("analyst"):
+        return await _sign_in_form(
+            request, status=403, next_url=next_url,
+            error=f"The key {principal.name!r} has the {principal.role!r} role. The console "
+                  "needs an analyst or admin key.")
+    sessions = request.app.state.sessions
+    try:
+        old = request.cookies.get(SESSION_COOKIE)
+        if old:
+            await sessions.delete(old)
+        session_id, _ = await sessions.create(key_hash)
+    except SessionStoreUnavailable as e:
+        log.error("console session store unavailable: %s", e)
+        return await _sign_in_form(request, status=503, next_url=next_url,
+                                   error="Sessions are unavailable right now; try again "
+                                         "shortly.")
+    log.info("console sign-in: %s (%s)", principal.name, principal.role)
+    response = RedirectResponse(_safe_next(next_url), 303)
+    response.set_cookie(SESSION_COOKIE, session_id, path="/", httponly=True,
+                        samesite="strict", secure=_is_https(request),
+                        max_age=int(_settings(request).session_max_age))
+    response.delete_cookie(SIGNIN_COOKIE, path=SIGN_IN)
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    """End the session on the server and forget the cookie."""
+    try:
+        found = await session_of(request)
+    except SessionExpired:
+        found = None
+    if found is not None:
+        session_id, session = found
+        sent = (await _form(request)).get(CSRF_FIELD, "")
+        if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
+            raise ProblemException(403, "The sign-out form did not carry this session's CSRF "
+                                   "token; reload the page and try again.",
+                                   title="CSRF check failed")
+        await request.app.state.sessions.delete(session_id)
+    response = RedirectResponse(SIGN_IN + "?signed_out=1", 303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --- submit, reports ---------------------------------------------------------------------
+
+
+def _submit_context(request: Request) -> dict[str, Any]:
+    settings = _settings(request)
+    return {"max_apk_bytes": settings.max_apk_bytes, "active": "submit"}
+
+
+async def submit_page(request: Request, auth: AnalystPage) -> Response:
+    """Submit a link or an APK."""
+    return render(request, "submit.html", auth, **_submit_context(request))
+
+
+def _history(request: Request) -> Any:
+    """The scan history of :mod:`api.history` when this app has one."""
+    return getattr(request.app.state, "history", None)
+
+
+async def scan_url_form(request: Request, auth: AnalystPage) -> Response:
+    """Scan a link through the API's own route function and show its report."""
+    from api.main import UrlScanRequest, create_url_scan  # the app module imports this one
+
+    form = await _form(request)
+    url = form.get("url", "").strip()
+    live = form.get("live") == "on"
+    if not url:
+        return render(request, "submit.html", auth, status_code=422,
+                      url_error="Enter a link (or a host) to scan.", **_submit_context(request))
+    state = request.app.state
+    try:
+        body = UrlScanRequest(url=url, offline=not live, lang=auth.lang)
+        report = await create_url_scan(body, state.scanner, state.live, state.settings,
+                                       state.metrics, state.history)
+    except ValidationError as e:
+        message = "; ".join(str(err.get("msg")) for err in e.errors())
+        return render(request, "submit.html", auth, status_code=422, url_value=url,
+                      url_error=f"This link cannot be scanned: {message}.",
+                      **_submit_context(request))
+    except InvalidURLError as e:
+        return render(request, "submit.html", auth, status_code=422, url_value=url,
+                      url_error=f"This link cannot be scanned: {e.reason}",
+                      **_submit_context(request))
+    if _history(request) is not None:
+        return RedirectResponse(f"{PREFIX}/scans/{quote(str(report['scan_id']))}", 303)
+    return render(request, "report_url.html", auth, r=views.url_report_view(report, auth.lang),
+                  stored=False)
+
+
+def _exports(scan_id: str) -> dict[str, str]:
+    """The API's export routes of a scan (the console only links to them)."""
+    base = f"/v1/scans/{quote(scan_id)}/export?format="
+    return {"json": base + "json", "stix": base + "stix"}
+
+
+async def _apk_job_page(request: Request, auth: PageAuth, scan_id: str) -> Response | None:
+    jobs = request.app.state.jobs
+    job = await jobs.lookup(scan_id)
+    if job is None or not auth.principal.can_see(job.owner):
+        return None
+    status, _started = job.view_status()
+    if status == "done":
+        result = await jobs.result(job)
+        if result is None:
+            return _error_page(request, 503, "Report unavailable",
+                               "The stored report of this scan is unavailable; upload the "
+                               "file again.")
+        report = result.report(auth.lang)
+        return render(request, "report_apk.html", auth, scan_id=scan_id,
+                      r=views.apk_report_view(report, auth.lang), exports=_exports(scan_id))
+    return render(request, "scan_status.html", auth, scan_id=scan_id, status=status,
+                  job=job, reason=job.reason if status == "failed" else None,
+                  error_kind=job.error_kind if status == "failed" else None)
+
+
+async def scan_page(request: Request, scan_id: str, auth: AnalystPage) -> Response:
+    """A scan: the APK report, the APK job's state, or a stored link report."""
+    if len(scan_id) > 64:
+        raise ProblemException(404, "There is no scan with this id.")
+    page = await _apk_job_page(request, auth, scan_id)
+    if page is not None:
+        return page
+    history = _history(request)
+    record = await history.get(scan_id) if history is not None else None
+    if (record is not None and record.get("kind") == "url"
+            and auth.principal.can_see(record.get("owner"))):
+        report = record.get("report")
+        if report is None:
+            return _error_page(request, 410, "Report not kept",
+                               "This link scan is in the history, but its report was too "
+                               "large to keep. Scan the link again.")
+        view = views.url_report_view({**report, "scan_id": scan_id}, auth.lang)
+        return render(request, "report_url.html", auth, r=view, stored=True,
+                      created=record.get("created"), exports=_exports(scan_id))
+    raise ProblemException(404, "There is no scan with this id: it was never made, or it is "
+                           "too old to be remembered.", title="Unknown scan")
+
+
+# --- lists -------------------------------------------------------------------------------
+
+
+ENTRY_KINDS = ("host", "domain", "url", "apk_sha256", "package", "signer", "official_signer")
+
+
+async def lists_page(request: Request, auth: AnalystPage) -> Response:
+    """List sources with their counts, and the analyst entries (searchable, paged)."""
+    from api.lists import list_entries, list_sources
+
+    q = request.query_params.get("q", "")[:200] or None
+    kind = request.query_params.get("kind") or None
+    if kind not in ENTRY_KINDS:
+        kind = None
+    try:
+        page = max(1, min(100_000, int(request.query_params.get("page", "1"))))
+    except ValueError:
+        page = 1
+    sources = await list_sources(request, auth.principal)
+    entries = await list_entries(request, auth.principal, kind, q, page, 50)  # type: ignore[arg-type]
+    notice = {"added": "Entry added: it applies to the next scans.",
+              "removed": "Entry removed."}.get(request.query_params.get("done", ""))
+    refreshed = request.query_params.get("refreshed")
+    if refreshed is not None:
+        notice = f"Feeds refreshed: {refreshed}."
+    return render(request, "lists.html", auth, active="lists", sources=sources,
+                  entries=entries, q=q or "", kind=kind or "", kinds=ENTRY_KINDS,
+                  notice=notice, form={}, form_error=None)
+
+
+async def add_entry(request: Request, auth: AnalystPage) -> Response:
+    """Add a list entry through the API's route function (same checks, same errors)."""
+    from api.lists import EntryCreate, create_entry
+
+    form = await _form(request)
+    values = {k: form.get(k, "").strip() for k in ("kind", "value", "action", "package", "note")}
+    error = None
+    if not values["value"]:
+        error = "Enter the value to list (a host, domain, URL, SHA-256 or package)."
+    else:
+        try:
+            body = EntryCreate(kind=values["kind"], value=values["value"],  # type: ignore[arg-type]
+                               action=values["action"] or None,  # type: ignore[arg-type]
+                               package=values["package"] or None, note=values["note"])
+            await create_entry(request, body, auth.principal)
+        except ValidationError as e:
+            error = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+                              for err in e.errors())
+        except ProblemException as e:
+            if e.status_code not in (409, 422):
+                raise
+            error = str(e.detail)
+    if error is None:
+        return RedirectResponse(f"{PREFIX}/lists?done=added", 303)
+    from api.lists import list_entries, list_sources
+
+    return render(request, "lists.html", auth, status_code=422, active="lists",
+                  sources=await list_sources(request, auth.principal),
+                  entries=await list_entries(request, auth.principal, None, None, 1, 50),
+                  q="", kind="", kinds=ENTRY_KINDS, notice=None, form=values,
+                  form_error=error)
+
+
+async def remove_entry(request: Request, entry_id: str, auth: AnalystPage) -> Response:
+    """Remove a list entry through the API's route function."""
+    from api.lists import delete_entry
+
+    await delete_entry(request, entry_id[:64], auth.principal)
+    return RedirectResponse(f"{PREFIX}/lists?done=removed", 303)
+
+
+async def refresh_lists(request: Request, auth: AdminPage) -> Response:
+    """Refresh every feed (admin) through the API's route function."""
+    from api.lists import refresh_feeds
+
+    results = (await refresh_feeds(request, auth.principal, None))["results"]
+    ok = sum(1 for r in results if r["ok"])
+    summary = f"{ok} of {len(results)} succeeded" if results else "no feed is configured"
+    return RedirectResponse(f"{PREFIX}/lists?" + urlencode({"refreshed": summary}), 303)
+
+
+# --- the router ---------------------------------------------------------------------------
+
+
+async def root() -> Response:
+    return RedirectResponse(PREFIX + "/", 307)
+
+
+async def not_found(request: Request, rest: str, auth: AnalystPage) -> Response:
+    return _error_page(request, 404, "Not found", "There is no console page at this address.")
+
+
+@asynccontextmanager
+async def console_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the session store (see :mod:`api.console.sessions`) for the app's life."""
+    settings: Settings = app.state.settings
+    app.state.sessions = open_session_store(settings.redis_url, settings.session_idle,
+                                            settings.session_max_age,
+                                            settings.session_max_memory)
+    try:
+        yield
+    finally:
+        await app.state.sessions.aclose()
+
+
+def console_router() -> APIRouter:
+    """The console's pages; the app also mounts :func:`console_static` at
+    ``/console/static`` (before this router: the catch-all 404 page is last here)."""
+    router = APIRouter(route_class=ConsoleRoute, include_in_schema=False,
+                       lifespan=console_lifespan)
+    router.add_api_route("/", root, methods=["GET"])
+    router.add_api_route(SIGN_IN, sign_in_page, methods=["GET"])
+    router.add_api_route(SIGN_IN, sign_in, methods=["POST"])
+    router.add_api_route(PREFIX + "/sign-out", sign_out, methods=["POST"])
+    router.add_api_route(PREFIX, root, methods=["GET"])
+    router.add_api_route(PREFIX + "/", submit_page, methods=["GET"])
+    router.add_api_route(PREFIX + "/scans/url", scan_url_form, methods=["POST"])
+    router.add_api_route(PREFIX + "/scans/{scan_id}", scan_page, methods=["GET"])
+    router.add_api_route(PREFIX + "/lists", lists_page, methods=["GET"])
+    router.add_api_route(PREFIX + "/lists/entries", add_entry, methods=["POST"])
+    router.add_api_route(PREFIX + "/lists/entries/{entry_id}/delete", remove_entry,
+                         methods=["POST"])
+    router.add_api_route(PREFIX + "/lists/refresh", refresh_lists, methods=["POST"])
+    router.add_api_route(PREFIX + "/{rest:path}", not_found, methods=["GET"])
+    return router

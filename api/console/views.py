@@ -1,0 +1,315 @@
+"""What the console's templates show, computed from reports: no web framework here.
+
+Everything in a report is attacker-controlled (an app's label, a page's title,
+the URLs in evidence). The templates escape it (Jinja autoescape, never
+``|safe`` on report data); this module adds two things on top:
+
+* **defanging**: URLs and hosts from reports are shown as text in the
+  ``hxxps://evil[.]cc`` form (:func:`defang`), never as links, so that an
+  analyst who copies or forwards a report does not hand out a live link;
+* **language**: titles and reasons are re-read from the rule catalogue in the
+  reader's language (:func:`finding_title`, :func:`reason_text`), so a stored
+  report can be read in Vietnamese or English whatever language it was made in.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from scanners import rules
+
+Lang = Literal["vi", "en"]
+LANGS: tuple[Lang, ...] = ("vi", "en")
+
+VERDICT_LABELS: dict[str, dict[str, str]] = {
+    "vi": {"dangerous": "Nguy hiểm", "suspicious": "Đáng ngờ",
+           "no_known_risk": "Chưa thấy rủi ro", "official": "Chính thức"},
+    "en": {"dangerous": "Dangerous", "suspicious": "Suspicious",
+           "no_known_risk": "No known risk", "official": "Official"},
+}
+VERDICTS = ("dangerous", "suspicious", "no_known_risk", "official")
+
+EVIDENCE_MAX_CHARS = 2000
+"""A longer evidence value is cut (a page title or a list of URLs can be long)."""
+ICON_TYPES = frozenset({"image/png", "image/webp", "image/jpeg"})
+ICON_MAX_BASE64 = 512 * 1024
+_HOST_KEYS = frozenset({"host", "domain", "entry", "imitates", "registrable_domain",
+                        "hosts", "domains"})
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]{0,15})://([^/?#\s]*)(.*)$", re.DOTALL)
+_SCHEMES = {"http": "hxxp", "https": "hxxps", "ws": "wxs", "wss": "wxss", "ftp": "fxp"}
+_BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+
+
+# --- defanging -----------------------------------------------------------------------
+
+
+def defang_host(host: str) -> str:
+    """``evil.cc`` → ``evil[.]cc`` (also IPv4 addresses); brackets of IPv6 kept."""
+    return host.replace(".", "[.]")
+
+
+def defang(text: str) -> str:
+    """A URL as inert text: ``https://evil.cc/x`` → ``hxxps://evil[.]cc/x``.
+
+    A string that is not a URL is treated as a host (dots bracketed)."""
+    m = _URL.match(text)
+    if m is None:
+        return defang_host(text)
+    scheme, netloc, rest = m.groups()
+    return f"{_SCHEMES.get(scheme.lower(), scheme)}://{defang_host(netloc)}{rest}"
+
+
+def looks_like_url(value: str) -> bool:
+    return _URL.match(value) is not None
+
+
+def _defang_tree(value: Any, key: str = "") -> Any:
+    """Every URL in a JSON value defanged, and hosts under host-like keys."""
+    if isinstance(value, str):
+        if looks_like_url(value) or (key in _HOST_KEYS and "." in value and " " not in value):
+            return defang(value)
+        return value
+    if isinstance(value, Mapping):
+        return {k: _defang_tree(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_defang_tree(v, key) for v in value]
+    return value
+
+
+def _cut(text: str) -> str:
+    if len(text) <= EVIDENCE_MAX_CHARS:
+        return text
+    return text[:EVIDENCE_MAX_CHARS] + " …"
+
+
+def evidence_items(evidence: Any) -> list[tuple[str, str]]:
+    """A finding's evidence as ``(name, text)`` pairs for a definition list:
+    scalars as they are, lists of scalars comma-separated, anything nested as
+    compact JSON; URLs defanged."""
+    if not isinstance(evidence, Mapping):
+        return [("", _cut(json.dumps(_defang_tree(evidence), ensure_ascii=False)))]
+    out: list[tuple[str, str]] = []
+    for key, raw in evidence.items():
+        value = _defang_tree(raw, str(key))
+        if isinstance(value, str):
+            text = value
+        elif isinstance(value, bool) or value is None:
+            text = json.dumps(value)
+        elif isinstance(value, int | float):
+            text = str(value)
+        elif isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+            text = ", ".join(str(v) for v in value)
+        else:
+            text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+        out.append((str(key), _cut(text)))
+    return out
+
+
+# --- language ----------------------------------------------------------------------------
+
+
+def _title_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for rule in rules.CATALOGUE.values():
+        index.setdefault(rule.title_vi, rule.id)
+        index.setdefault(rule.title_en, rule.id)
+    return index
+
+
+_TITLES = _title_index()
+
+
+def finding_title(finding: Mapping[str, Any], lang: Lang) -> str:
+    """The finding's title in ``lang`` from the catalogue (its own title for a rule
+    this version does not know)."""
+    rule = rules.CATALOGUE.get(str(finding.get("rule_id", "")))
+    return rule.title(lang) if rule is not None else str(finding.get("title", ""))
+
+
+def reason_text(reason: str, lang: Lang) -> str:
+    """A reason (a rule title in either language) in ``lang``."""
+    rule_id = _TITLES.get(reason)
+    return rules.CATALOGUE[rule_id].title(lang) if rule_id else reason
+
+
+def verdict_label(verdict: str, lang: Lang) -> str:
+    return VERDICT_LABELS[lang].get(verdict, verdict)
+
+
+def bilingual(text: str | None, lang: Lang) -> str | None:
+    """One side of a ``"vi text / en text"`` pair (what a permission allows)."""
+    if text is None:
+        return None
+    parts = text.split(" / ", 1)
+    if len(parts) == 2:
+        return parts[0] if lang == "vi" else parts[1]
+    return text
+
+
+# --- reports ------------------------------------------------------------------------------
+
+
+def findings_view(findings: Iterable[Mapping[str, Any]], lang: Lang) -> list[dict[str, Any]]:
+    """The findings table's rows: rule, points, severity, title in ``lang``, evidence."""
+    return [{
+        "rule_id": str(f.get("rule_id", "")),
+        "points": f.get("points", 0),
+        "severity": str(f.get("severity", "")),
+        "title": finding_title(f, lang),
+        "evidence": evidence_items(f.get("evidence", {})),
+        "suppressed_by": f.get("suppressed_by"),
+    } for f in findings]
+
+
+def _by_rule(report: Mapping[str, Any], prefix: str) -> list[Mapping[str, Any]]:
+    return [f for f in report.get("findings", []) if str(f.get("rule_id", "")).startswith(prefix)]
+
+
+def url_report_view(report: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
+    """What the link report page shows, from a link report (``POST /v1/url-scans``)."""
+    incomplete = {str(i.get("check")): str(i.get("reason")) for i in report.get("incomplete", [])}
+    net = _by_rule(report, "URL-NET-000")
+    chain: list[dict[str, Any]] = []
+    final_url = None
+    if net:
+        ev = net[0].get("evidence", {})
+        for hop in ev.get("chain", []):
+            chain.append({"url": defang(str(hop.get("url", ""))), "via": hop.get("via"),
+                          "status": hop.get("status"), "ip": hop.get("ip"),
+                          "refused": hop.get("refused"), "shortener": hop.get("shortener")})
+        if ev.get("final_url"):
+            final_url = defang(str(ev["final_url"]))
+    live_ran = bool(net or _by_rule(report, "URL-NET-001") or _by_rule(report, "URL-TLS-001")
+                    or "live-fetch" in incomplete or "domain-age" in incomplete
+                    or _by_rule(report, "URL-AGE-"))
+    age = _by_rule(report, "URL-AGE-")
+    if age:
+        ev = age[0].get("evidence", {})
+        domain_age = {"state": "young", "title": finding_title(age[0], lang),
+                      "registered": ev.get("registered"), "age_days": ev.get("age_days"),
+                      "source": ev.get("source")}
+    elif "domain-age" in incomplete:
+        domain_age = {"state": "unknown", "reason": incomplete["domain-age"]}
+    elif live_ran:
+        domain_age = {"state": "old"}
+    else:
+        domain_age = {"state": "not-checked"}
+    page = [f for f in report.get("findings", [])
+            if str(f.get("rule_id", "")).startswith(("URL-PAGE-", "URL-TLS-"))]
+    apks = []
+    for f in _by_rule(report, "URL-DL-001"):
+        ev = f.get("evidence", {})
+        linked = ev.get("apk_scan") or {}
+        sample = ev.get("sample") or {}
+        apks.append({"url": defang(str(ev.get("url", ""))), "sha256": sample.get("sha256"),
+                     "size": sample.get("size"), "complete": sample.get("complete"),
+                     "scan_id": linked.get("scan_id"), "error": linked.get("error")})
+    return {
+        "kind": "url",
+        "scan_id": report.get("scan_id"),
+        "input": defang(str(report.get("input", ""))),
+        "url": defang(str(report.get("url", ""))),
+        "host": defang_host(str(report.get("host_unicode") or report.get("host", ""))),
+        "registrable_domain": defang_host(str(report.get("registrable_domain") or "")),
+        "risk_score": int(report.get("risk_score", 0)),
+        "verdict": str(report.get("verdict", "")),
+        "verdict_label": verdict_label(str(report.get("verdict", "")), lang),
+        "reasons": [reason_text(str(r), lang) for r in report.get("reasons", [])],
+        "findings": findings_view(report.get("findings", []), lang),
+        "incomplete": report.get("incomplete", []),
+        "chain": chain,
+        "final_url": final_url,
+        "live": live_ran,
+        "page_signals": findings_view(page, lang),
+        "domain_age": domain_age,
+        "apks": apks,
+    }
+
+
+def icon_src(icon: Any) -> str | None:
+    """A ``data:`` URI for the app's icon, or None: only the allowed image types and
+    well-formed base64 (the CSP allows ``data:`` images, nothing else inline)."""
+    if not isinstance(icon, Mapping):
+        return None
+    media, data = icon.get("media_type"), icon.get("data_base64")
+    if media not in ICON_TYPES or not isinstance(data, str) or not data:
+        return None
+    if len(data) > ICON_MAX_BASE64 or not _BASE64.match(data):
+        return None
+    try:
+        base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return f"data:{media};base64,{data}"
+
+
+def _url_verdicts(report: Mapping[str, Any]) -> dict[str, str]:
+    """URL → verdict of the offline link scan the APK rules ran on embedded URLs."""
+    out: dict[str, str] = {}
+    for f in _by_rule(report, "APK-URL-001"):
+        for u in f.get("evidence", {}).get("urls", []):
+            if isinstance(u, Mapping) and u.get("url"):
+                out[str(u["url"])] = str(u.get("verdict", ""))
+    return out
+
+
+def apk_report_view(report: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
+    """What the APK report page shows, from an APK report (``GET /v1/scans/{id}``)."""
+    app: Mapping[str, Any] = report.get("app") or {}
+    verdicts = _url_verdicts(report)
+    permissions = [{"name": str(p.get("name", "")), "dangerous": bool(p.get("dangerous")),
+                    "allows": bilingual(p.get("allows"), lang)}
+                   for p in app.get("permissions", []) if isinstance(p, Mapping)]
+    permissions.sort(key=lambda p: (not p["dangerous"], p["name"]))
+    components = [{"kind": c.get("kind"), "name": c.get("name"), "exported": c.get("exported"),
+                   "permission": c.get("permission"),
+                   "intent_filters": [", ".join(str(a) for a in f) if isinstance(f, list)
+                                      else str(f) for f in c.get("intent_filters") or []]}
+                  for c in app.get("components", []) if isinstance(c, Mapping)]
+    urls = []
+    for u in app.get("urls", []):
+        text = str(u)
+        urls.append({"raw": text, "text": defang(text), "verdict": verdicts.get(text),
+                     "verdict_label": verdict_label(verdicts[text], lang)
+                     if text in verdicts else None,
+                     "scannable": text.lower().startswith(("http://", "https://"))})
+    packer = [f for f in report.get("findings", [])
+              if str(f.get("rule_id", "")).startswith(("APK-PACK-", "APK-ANTI-"))]
+    return {
+        "kind": "apk",
+        "input": str(report.get("input", "")),
+        "sha256": report.get("sha256"),
+        "size": report.get("size"),
+        "package": report.get("package"),
+        "label": report.get("label"),
+        "icon": icon_src(app.get("icon")),
+        "version_name": app.get("version_name"),
+        "version_code": app.get("version_code"),
+        "min_sdk": app.get("min_sdk"),
+        "target_sdk": app.get("target_sdk"),
+        "launcher_activity": app.get("launcher_activity"),
+        "risk_score": int(report.get("risk_score", 0)),
+        "verdict": str(report.get("verdict", "")),
+        "verdict_label": verdict_label(str(report.get("verdict", "")), lang),
+        "reasons": [reason_text(str(r), lang) for r in report.get("reasons", [])],
+        "findings": findings_view(report.get("findings", []), lang),
+        "incomplete": report.get("incomplete", []),
+        "scanner_version": report.get("scanner_version"),
+        "permissions": permissions,
+        "dangerous_count": sum(1 for p in permissions if p["dangerous"]),
+        "components": components,
+        "accessibility": [a for a in app.get("accessibility", []) if isinstance(a, Mapping)],
+        "device_admins": [d for d in app.get("device_admins", []) if isinstance(d, Mapping)],
+        "signature_schemes": app.get("signature_schemes") or [],
+        "certificates": [c for c in app.get("certificates", []) if isinstance(c, Mapping)],
+        "urls": urls,
+        "native_libs": app.get("native_libs") or [],
+        "inner": [i for i in app.get("inner", []) if isinstance(i, Mapping)],
+        "packer": findings_view(packer, lang),
+        "has_app": bool(app),
+    }
