@@ -517,7 +517,12 @@ async def export_scan(
     """
     view = await _scan_view(scan_id, principal, jobs, history, lang or settings.default_lang)
     if view["status"] != "done" or not view.get("report"):
-        why = view.get("reason") or f"the scan is {view['status']}"
+        if view["status"] == "failed":
+            why = f"the scan failed ({view.get('reason')})"
+        elif view["status"] != "done":
+            why = f"the scan is {view['status']}; export it once it is done"
+        else:
+            why = view.get("reason") or "it was not kept"
         raise ProblemException(409, f"This scan has no report to export: {why}.",
                                type_=TYPE_NOT_FINISHED, title="No report")
     if fmt == "json":

@@ -26,6 +26,7 @@ from api.jobs import JobManager
 from api.main import create_app
 from api.settings import Settings
 from scanners import rules
+from scanners.fetch import Resolver
 from scanners.report import scan_url
 from scanners.url_offline import default_scanner
 from tests.live_servers_age import RedisServer
@@ -50,10 +51,10 @@ def settings_for(data_dir: Path, **overrides: Any) -> Settings:
 
 
 @asynccontextmanager
-async def app_client(settings: Settings, key: str | None = None
-                     ) -> AsyncIterator[httpx.AsyncClient]:
+async def app_client(settings: Settings, key: str | None = None, *,
+                     resolver: Resolver | None = None) -> AsyncIterator[httpx.AsyncClient]:
     """A client (with ``key``, if any) on a fresh app with its lifespan entered."""
-    app = create_app(settings)
+    app = create_app(settings, resolver=resolver)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         headers = {"X-API-Key": key} if key else {}
