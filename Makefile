@@ -14,10 +14,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 URL_DATA ?= ../shared/data/urls
 
-.PHONY: help venv install system-deps run test lint docs bench eval
+.PHONY: help venv install system-deps run test lint docs bench eval screenshots
 
 help:
-	@echo "make run | test | lint | docs | bench | eval | install"
+	@echo "make run | test | lint | docs | bench | eval | install | screenshots"
 
 # The interpreter: Python >= 3.11 with the venv module, or a loud failure.
 $(BIN)/python:
@@ -43,6 +43,11 @@ system-deps:
 		apt-get update -qq >/dev/null && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 	@command -v redis-server >/dev/null 2>&1 || { echo "redis-server could not be installed" >&2; exit 1; }
+	@# The console's browser tests drive Debian's Chromium (never a downloaded browser).
+	@test -x /usr/bin/chromium || { \
+		apt-get update -qq >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@test -x /usr/bin/chromium || { echo "chromium could not be installed (apt-get install chromium chromium-driver)" >&2; exit 1; }
 
 run: $(STAMP)
 	$(BIN)/scamscan serve --host $(HOST) --port $(PORT)
@@ -50,12 +55,16 @@ run: $(STAMP)
 test: $(STAMP) system-deps
 	@# Fail here, not as skipped tests, if the install is incomplete.
 	@test -x $(BIN)/scamscan || { echo "missing $(BIN)/scamscan: install failed" >&2; exit 1; }
-	$(BIN)/python -c 'import api.main, scanners.url_offline, blocklists, pytest, hypothesis'
+	$(BIN)/python -c 'import api.main, scanners.url_offline, blocklists, pytest, hypothesis, playwright.sync_api'
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# Screenshots of the console's main pages, made by its browser tests, for the README.
+screenshots: $(STAMP) system-deps
+	SCAMSCAN_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_console_e2e.py
 
 docs: $(STAMP)
 	$(BIN)/python -m scanners.rules > docs/rules.md.tmp

@@ -550,6 +550,48 @@ async def scan_page(request: Request, scan_id: str, auth: AnalystPage) -> Respon
                            "too old to be remembered.", title="Unknown scan")
 
 
+HISTORY_PER_PAGE = 25
+
+
+async def history_page(request: Request, auth: AnalystPage) -> Response:
+    """Past scans, newest first: searchable by host, package, sha256 (or any part of the
+    input) and filtered by kind and verdict, paged (:meth:`api.history.ScanHistory.search`,
+    the store behind ``GET /v1/scans``)."""
+    history = _history(request)
+    if history is None:
+        raise ProblemException(503, "This server keeps no scan history.")
+    params = request.query_params
+    q = params.get("q", "").strip()[:256]
+    kind = params.get("kind", "")
+    kind = kind if kind in ("url", "apk") else ""
+    verdict = params.get("verdict", "")
+    verdict = verdict if verdict in views.VERDICTS else ""
+    try:
+        page = max(1, min(100_000, int(params.get("page", "1"))))
+    except ValueError:
+        page = 1
+    result = await history.search(auth.principal, q or None, kind or None, verdict or None,
+                                  page, HISTORY_PER_PAGE)
+    items = []
+    for item in result["items"]:
+        items.append({**item,
+                      "target": (views.defang(str(item.get("input") or ""))
+                                 if item.get("kind") == "url" else item.get("input")),
+                      "host": views.defang_host(str(item["host"])) if item.get("host") else None,
+                      "verdict_label": views.verdict_label(str(item["verdict"]), auth.lang)
+                      if item.get("verdict") else None})
+    pages = max(1, -(-int(result["total"]) // HISTORY_PER_PAGE))
+
+    def page_url(n: int) -> str:
+        query = {k: v for k, v in (("q", q), ("kind", kind), ("verdict", verdict)) if v}
+        return f"{PREFIX}/history?" + urlencode({**query, "page": n})
+
+    return render(request, "history.html", auth, active="history", items=items, q=q,
+                  kind=kind, verdict=verdict, page=page, pages=pages, total=result["total"],
+                  prev_url=page_url(page - 1) if page > 1 else None,
+                  next_url=page_url(page + 1) if page < pages else None)
+
+
 # --- lists -------------------------------------------------------------------------------
 
 
@@ -668,6 +710,7 @@ def console_router() -> APIRouter:
     router.add_api_route(PREFIX + "/", submit_page, methods=["GET"])
     router.add_api_route(PREFIX + "/scans/url", scan_url_form, methods=["POST"])
     router.add_api_route(PREFIX + "/scans/{scan_id}", scan_page, methods=["GET"])
+    router.add_api_route(PREFIX + "/history", history_page, methods=["GET"])
     router.add_api_route(PREFIX + "/lists", lists_page, methods=["GET"])
     router.add_api_route(PREFIX + "/lists/entries", add_entry, methods=["POST"])
     router.add_api_route(PREFIX + "/lists/entries/{entry_id}/delete", remove_entry,

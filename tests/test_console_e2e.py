@@ -1,0 +1,425 @@
+"""The analyst console in a real browser: Debian's Chromium driven by Playwright.
+
+One server (the real app under uvicorn, temporary data directory, small
+``SCAMSCAN_MAX_APK_BYTES``) and one browser for the module; each test has its
+own browser context (its own cookies). A failed test leaves a screenshot in
+``test-artifacts/``; ``SCAMSCAN_SCREENSHOTS=docs/screenshots`` (``make
+screenshots``) saves the main pages there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import stix2  # type: ignore[import-untyped]  # the library has no type hints
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Route,
+    expect,
+    sync_playwright,
+)
+
+from scanners import rules
+from tests.console_server import (
+    ARTIFACTS,
+    ConsoleServer,
+    launch_chromium,
+    screenshot,
+    sign_in,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "apk"
+MAX_APK_BYTES = 64 * 1024
+"""Small, so that an oversized upload is cheap; the fixture apps are 5-20 KB."""
+TIMEOUT_MS = 30_000
+
+
+class _FailureScreenshots:
+    """A pytest hook (registered by the ``browser`` fixture): a failed test that has a
+    ``page`` leaves ``test-artifacts/<test>.png``."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]
+                                  ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        page = getattr(item, "funcargs", {}).get("page")
+        if report.failed and report.when == "call" and isinstance(page, Page):
+            ARTIFACTS.mkdir(exist_ok=True)
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"{item.name}.png"), full_page=True)
+            except Exception as e:  # the page may be gone; the failure itself matters
+                report.sections.append(("screenshot", f"not taken: {e}"))
+        return report
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
+    with ConsoleServer(tmp_path_factory.mktemp("console"), max_apk_bytes=MAX_APK_BYTES) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
+    plugins = request.config.pluginmanager
+    if not plugins.has_plugin("scamscan-console-screenshots"):
+        plugins.register(_FailureScreenshots(), "scamscan-console-screenshots")
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+@pytest.fixture
+def analyst(page: Page, server: ConsoleServer) -> Page:
+    """A page signed in with the analyst key."""
+    sign_in(page, server.url, server.keys["analyst"])
+    return page
+
+
+def _scan_link(page: Page, url: str, *, lang: str | None = None) -> None:
+    page.get_by_label("Link or host").fill(url)
+    page.get_by_role("button", name="Scan link").click()
+    page.wait_for_url(re.compile(r".*/console/scans/[0-9a-f]{32}.*"))
+
+
+def _finding_row(page: Page, rule_id: str) -> Any:
+    return page.locator(f'table.findings tr[data-rule="{rule_id}"]')
+
+
+# --- sign-in ---------------------------------------------------------------------------------
+
+
+def test_sign_in_is_required_and_a_client_key_is_refused(page: Page,
+                                                         server: ConsoleServer) -> None:
+    page.goto(f"{server.url}/console/lists")
+    expect(page).to_have_url(re.compile(r".*/console/sign-in\?next=%2Fconsole%2Flists"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    # Keys exist: no keyless way in.
+    expect(page.get_by_role("button", name="Continue without a key")).to_have_count(0)
+    screenshot(page, "sign-in")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("alert")).to_have_text("Enter your API key.")
+    page.get_by_label("API key").fill(server.keys["client"])
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("needs an analyst or admin key")
+    page.get_by_label("API key").fill("ss_not-a-key")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("not valid")
+    # The right key goes where the visitor was going.
+    page.get_by_label("API key").fill(server.keys["analyst"])
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page).to_have_url(f"{server.url}/console/lists")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("status")).to_have_text("You are signed out.")
+    page.goto(f"{server.url}/console/")
+    expect(page).to_have_url(re.compile(r".*/console/sign-in.*"))
+
+
+# --- links ----------------------------------------------------------------------------------
+
+
+def test_link_scan_shows_verdict_findings_and_both_languages(analyst: Page,
+                                                             server: ConsoleServer) -> None:
+    page = analyst
+    screenshot(page, "submit")
+    _scan_link(page, "hxxps://dichvucong[.]hgov[.]cc/dang-nhap")
+    expect(page.locator("[data-verdict]")).to_have_attribute("data-verdict", "dangerous")
+    expect(page.get_by_test_id("risk-score")).to_have_text("100")
+    expect(page.get_by_test_id("target")).to_have_text("hxxps://dichvucong[.]hgov[.]cc/dang-nhap")
+    # The findings table: rule id, points and evidence.
+    row = _finding_row(page, "URL-GOV-001")
+    expect(row).to_contain_text("45")
+    expect(row).to_contain_text("dichvucong")
+    expect(_finding_row(page, "URL-BL-001")).to_contain_text("hostsVN")
+    # The attacker's link is text, never a link.
+    assert page.locator('a[href*="hgov"]').count() == 0
+    expect(page.get_by_test_id("domain-age")).to_contain_text("offline scan")
+    # Language toggle: the reasons and titles are re-read in the other language.
+    title = {lang: rules.CATALOGUE["URL-GOV-001"].title(lang) for lang in ("vi", "en")}
+    page.get_by_role("link", name="English").click()
+    expect(page.locator(".reasons")).to_contain_text(title["en"])
+    expect(page.locator("[data-verdict]")).to_have_text("Dangerous")
+    screenshot(page, "link-report")
+    page.get_by_role("link", name="Tiếng Việt").click()
+    expect(page.locator(".reasons")).to_contain_text(title["vi"])
+    expect(page.locator("[data-verdict]")).to_have_text("Nguy hiểm")
+
+
+def test_empty_link_form_says_so(analyst: Page) -> None:
+    analyst.get_by_role("button", name="Scan link").click()
+    expect(analyst.get_by_role("alert")).to_have_text("Enter a link (or a host) to scan.")
+    analyst.get_by_label("Link or host").fill("ftp://example.com/x")
+    analyst.get_by_role("button", name="Scan link").click()
+    expect(analyst.get_by_role("alert")).to_contain_text("cannot be scanned")
+
+
+# --- apps -------------------------------------------------------------------------------------
+
+
+def test_apk_upload_progress_and_report(analyst: Page, server: ConsoleServer) -> None:
+    page = analyst
+    page.get_by_label("Choose a file").set_input_files(FIXTURES / "fake_dichvucong.apk")
+    page.get_by_role("button", name="Upload and scan").click()
+    page.wait_for_url(re.compile(r".*/console/scans/[0-9a-f]+.*"), timeout=90_000)
+    expect(page.locator("[data-verdict]")).to_have_attribute("data-verdict", "dangerous",
+                                                             timeout=90_000)
+    expect(page.get_by_test_id("package")).to_have_text("vn.gov.dichvucong.app")
+    expect(page.get_by_test_id("app-label")).to_have_text("Dịch vụ công")
+    expect(_finding_row(page, "APK-IMP-003")).to_contain_text("50")
+    # Dangerous permissions are highlighted with what they allow.
+    sms = page.locator("table.permissions tr.dangerous", has_text="android.permission.READ_SMS")
+    expect(sms).to_be_visible()
+    expect(page.get_by_role("heading", name="Accessibility services")).to_be_visible()
+    expect(page.locator("#sha256-sample")).to_have_text(
+        "9906ae579eee961ac37c36b2bc6a883ff56fedfe2cbe062b7f5f5780a634db82")
+    # Embedded URLs are defanged text with a button to their link report.
+    urls = page.locator("ul.urls")
+    expect(urls).to_contain_text("hxxps://dichvucong-gov[.]com/api")
+    assert urls.locator("a").count() == 0
+    screenshot(page, "apk-report")
+    urls.locator("li", has_text="dichvucong-gov[.]com").get_by_role("button").click()
+    page.wait_for_url(re.compile(r".*/console/scans/[0-9a-f]{32}.*"))
+    expect(page.get_by_test_id("target")).to_have_text("hxxps://dichvucong-gov[.]com/api")
+
+
+def test_upload_progress_bar_and_job_state(analyst: Page) -> None:
+    """The bar is fed by the XHR upload events; then the page follows the job's state.
+    The status poll is held back here so the submit page can be looked at."""
+    page = analyst
+    held: list[Route] = []
+    scan_status = re.compile(r".*/v1/scans/[0-9a-f]+\?.*")
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route(scan_status, hold)
+    page.get_by_label("Choose a file").set_input_files(FIXTURES / "benign_notes.apk")
+    page.get_by_role("button", name="Upload and scan").click()
+    expect(page.locator("#apk-progress-label")).to_have_text("Uploaded")
+    expect(page.locator("#apk-progress-text")).to_have_text("100%")
+    assert page.evaluate("document.getElementById('apk-progress').value") == 100
+    expect(page.locator("#apk-status")).to_contain_text(re.compile(r"Scan (queued|running)"))
+    expect(page.get_by_role("button", name="Upload and scan")).to_be_disabled()
+    assert held, "the page did not poll the job"
+    # Let the poll through (unroute passes the held requests on): the report opens.
+    page.unroute(scan_status, hold)
+    page.wait_for_url(re.compile(r".*/console/scans/[0-9a-f]+.*"), timeout=90_000)
+    expect(page.locator("[data-verdict]")).to_be_visible(timeout=90_000)
+
+
+def test_not_an_apk_empty_and_oversized_uploads_are_explained(analyst: Page) -> None:
+    page = analyst
+    error = page.locator("#apk-error")
+    page.get_by_role("button", name="Upload and scan").click()
+    expect(error).to_have_text("Choose an APK file (or drop one on the box) first.")
+    page.get_by_label("Choose a file").set_input_files(FIXTURES / "not_zip.apk")
+    page.get_by_role("button", name="Upload and scan").click()
+    expect(error).to_contain_text("could not be scanned", timeout=90_000)
+    expect(error).to_contain_text("not a ZIP")
+    big = {"name": "big.apk", "mimeType": "application/vnd.android.package-archive",
+           "buffer": b"PK\x03\x04" + b"\0" * (MAX_APK_BYTES + 1)}
+    page.get_by_label("Choose a file").set_input_files(big)  # type: ignore[arg-type]
+    page.get_by_role("button", name="Upload and scan").click()
+    expect(error).to_contain_text("too large")
+    # Without the page's own check, the server's limit answers (413) and is explained.
+    page.evaluate("document.getElementById('apk-form').setAttribute('data-max-bytes', '0')")
+    page.reload()
+    page.evaluate("document.getElementById('apk-form').setAttribute('data-max-bytes', '0')")
+    page.get_by_label("Choose a file").set_input_files(big)  # type: ignore[arg-type]
+    page.get_by_role("button", name="Upload and scan").click()
+    expect(error).to_contain_text(re.compile("too large|connection was lost"))
+    assert "Traceback" not in page.content()
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+
+def test_list_entry_is_added_and_used_by_the_next_scan(analyst: Page,
+                                                       server: ConsoleServer) -> None:
+    page = analyst
+    page.get_by_role("link", name="Lists").click()
+    expect(page.get_by_role("heading", name="Bundled lists")).to_be_visible()
+    page.get_by_role("button", name="Add entry").click()
+    expect(page.get_by_role("alert")).to_contain_text("Enter the value")
+    page.get_by_label("Kind", exact=True).select_option("host")
+    page.get_by_label("Value").fill("vneid-e2e-xacminh.top")
+    page.get_by_label("Note").fill("SMS campaign seen in the e2e test")
+    page.get_by_role("button", name="Add entry").click()
+    expect(page.get_by_role("status")).to_contain_text("Entry added")
+    expect(page.locator("table.entries")).to_contain_text("vneid-e2e-xacminh[.]top")
+    screenshot(page, "lists")
+    # A duplicate is refused with the API's message.
+    page.get_by_label("Kind", exact=True).select_option("host")
+    page.get_by_label("Value").fill("vneid-e2e-xacminh.top")
+    page.get_by_role("button", name="Add entry").click()
+    expect(page.get_by_role("alert")).to_contain_text("already exists")
+    # See it used: a scan of that host now has the analyst's block finding.
+    page.get_by_role("link", name="Submit").click()
+    _scan_link(page, "https://vneid-e2e-xacminh.top/xac-thuc")
+    blocked = page.locator("table.findings tr", has_text="analyst: e2e-analyst")
+    expect(blocked).to_have_count(1)
+    expect(blocked).to_have_attribute("data-rule", "URL-BL-001")
+    # Remove it again.
+    page.get_by_role("link", name="Lists").click()
+    page.once("dialog", lambda d: d.accept())
+    page.locator("tr", has_text="vneid-e2e-xacminh[.]top").get_by_role("button",
+                                                                     name="Remove").click()
+    expect(page.get_by_role("status")).to_have_text("Entry removed.")
+
+
+def test_admin_refreshes_feeds_and_analyst_cannot(page: Page, server: ConsoleServer) -> None:
+    sign_in(page, server.url, server.keys["analyst"])
+    page.goto(f"{server.url}/console/lists")
+    expect(page.get_by_role("button", name="Refresh feeds now")).to_have_count(0)
+    page.context.clear_cookies()
+    sign_in(page, server.url, server.keys["admin"])
+    page.goto(f"{server.url}/console/lists")
+    page.get_by_role("button", name="Refresh feeds now").click()
+    expect(page.get_by_role("status")).to_contain_text("Feeds refreshed: no feed is configured")
+
+
+# --- history and exports ------------------------------------------------------------------
+
+
+def test_history_search_and_stix_export(analyst: Page, server: ConsoleServer) -> None:
+    page = analyst
+    _scan_link(page, "dichvucong.hgov.cc")
+    _scan_link_back = page.url
+    page.get_by_role("link", name="History").click()
+    page.get_by_label("Host, package, SHA-256 or input").fill("hgov")
+    page.get_by_label("Verdict").select_option("dangerous")
+    page.get_by_role("button", name="Search").click()
+    rows = page.locator("table.history tbody tr[data-scan]")
+    expect(rows.first).to_contain_text("dichvucong[.]hgov[.]cc")
+    screenshot(page, "history")
+    page.get_by_label("Verdict").select_option("official")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("table.history")).not_to_contain_text("hgov")
+    # Export: the report as JSON and as a STIX 2.1 bundle, checked by stix2.
+    page.goto(_scan_link_back)
+    with page.expect_download() as got:
+        page.get_by_role("link", name="Export JSON").click()
+    exported = json.loads(Path(got.value.path()).read_text(encoding="utf-8"))
+    assert exported["report"]["verdict"] == "dangerous"
+    with page.expect_download() as got:
+        page.get_by_role("link", name="Export STIX 2.1").click()
+    bundle = stix2.parse(Path(got.value.path()).read_text(encoding="utf-8"), allow_custom=False)
+    assert bundle.type == "bundle"
+    patterns = [o.pattern for o in bundle.objects if o.type == "indicator"]
+    assert "[domain-name:value = 'dichvucong.hgov.cc']" in patterns
+    assert any(p.startswith("[url:value = 'http://dichvucong.hgov.cc") for p in patterns)
+
+
+# --- sessions and CSRF ------------------------------------------------------------------------
+
+
+def test_csrf_token_is_required_for_writes(analyst: Page, server: ConsoleServer) -> None:
+    page = analyst
+    script = """async (withToken) => {
+        const headers = {"Content-Type": "application/json"};
+        if (withToken) {
+            headers["X-CSRF-Token"] =
+                document.querySelector('meta[name="csrf-token"]').content;
+        }
+        const r = await fetch("/v1/lists/entries", {method: "POST", headers,
+            body: JSON.stringify({kind: "domain", value: "csrf-e2e.top"})});
+        return [r.status, r.headers.get("content-type"), await r.text()];
+    }"""
+    status, ctype, body = page.evaluate(script, False)
+    assert status == 403 and ctype == "application/problem+json", body
+    assert json.loads(body)["title"] == "CSRF check failed"
+    status, _, body = page.evaluate(script, True)
+    assert status == 201, body
+    # An HTML form whose token was removed is refused with a page, nothing is added.
+    page.goto(f"{server.url}/console/lists")
+    page.evaluate("document.querySelector('.entry-form input[name=csrf_token]').remove()")
+    page.get_by_label("Value").fill("csrf-form-e2e.top")
+    page.get_by_role("button", name="Add entry").click()
+    expect(page.get_by_role("heading", name="CSRF check failed")).to_be_visible()
+    page.goto(f"{server.url}/console/lists?q=csrf-form-e2e")
+    expect(page.locator("table.entries")).to_contain_text("No analyst entry matches")
+
+
+def test_expired_session_returns_to_sign_in_and_keeps_nothing(
+        browser: Browser, tmp_path: Path) -> None:
+    with ConsoleServer(tmp_path / "short", session_idle=1.0) as short:
+        ctx = browser.new_context()
+        ctx.set_default_timeout(TIMEOUT_MS)
+        page = ctx.new_page()
+        try:
+            sign_in(page, short.url, short.keys["analyst"])
+            page.goto(f"{short.url}/console/lists")
+            page.get_by_label("Value").fill("half-done-e2e.top")
+            time.sleep(1.3)  # idle for longer than SCAMSCAN_SESSION_IDLE
+            page.get_by_role("button", name="Add entry").click()
+            expect(page).to_have_url(re.compile(r".*/console/sign-in\?.*expired=1"))
+            expect(page.get_by_role("status")).to_contain_text("Your session has expired")
+            sign_in(page, short.url, short.keys["analyst"])
+            page.goto(f"{short.url}/console/lists?q=half-done")
+            expect(page.locator("table.entries")).to_contain_text("No analyst entry matches")
+        finally:
+            ctx.close()
+
+
+# --- phone --------------------------------------------------------------------------------------
+
+
+def test_phone_width_report_is_readable(browser: Browser, server: ConsoleServer) -> None:
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                              device_scale_factor=2, has_touch=True)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    page = ctx.new_page()
+    try:
+        sign_in(page, server.url, server.keys["analyst"])
+        _scan_link(page, "https://dichvucong.hgov.cc/dang-nhap")
+        expect(page.locator("[data-verdict]")).to_be_visible()
+        # Nothing wider than the screen: tables scroll inside their own region.
+        width: int = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, width
+        screenshot(page, "phone-link-report")
+    finally:
+        ctx.close()
+
+
+def test_keyboard_only_sign_in_and_scan(page: Page, server: ConsoleServer) -> None:
+    page.goto(f"{server.url}/console/sign-in")
+    expect(page.get_by_label("API key")).to_be_focused()  # autofocus
+    page.keyboard.type(server.keys["analyst"])
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.url}/console/")
+    page.keyboard.press("Tab")  # the skip link comes first
+    expect(page.locator(".skip")).to_be_focused()
+    for _ in range(20):  # the link field is reachable with Tab alone
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "url":
+            break
+    expect(page.get_by_label("Link or host")).to_be_focused()
+    page.keyboard.type("dichvucong.hgov.cc")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/console/scans/.*"))
+    expect(page.locator("[data-verdict]")).to_have_attribute("data-verdict", "dangerous")
