@@ -656,3 +656,98 @@ def test_idle_child_is_used_and_can_be_dropped() -> None:
     apk_facts.drop_spare_child()
     apk_facts.drop_spare_child()  # idempotent
     assert extract_facts(FIXTURES / "unsigned.apk").package == "org.scamscan.fixture.unsigned"
+
+
+# --- the fast paths agree with the slow ones ---------------------------------------
+
+
+def _zipfile_view(path: Path) -> list[tuple[str, int, int, int, int]]:
+    with zipfile.ZipFile(path) as zf:
+        return [(i.filename, i.flag_bits, i.compress_size, i.file_size, i.header_offset)
+                for i in zf.infolist()]
+
+
+def _fast_view(path: Path) -> list[tuple[str, int, int, int, int]] | None:
+    with path.open("rb") as fp:
+        got = apk_facts._plain_central_directory(fp, path.stat().st_size)
+    if got is None:
+        return None
+    return [(e.filename, e.flag_bits, e.compress_size, e.file_size, e.header_offset)
+            for e in got]
+
+
+@pytest.mark.parametrize("name", sorted(
+    p.name for p in FIXTURES.iterdir()
+    if p.suffix in (".apk", ".apks", ".xapk") and p.name not in
+    ("not_zip.apk", "windows.apk", "truncated.apk")
+))
+def test_central_directory_reader_agrees_with_zipfile(name: str) -> None:
+    path = FIXTURES / name
+    assert _fast_view(path) == _zipfile_view(path)
+
+
+def test_central_directory_reader_names_like_zipfile(tmp_path: Path) -> None:
+    path = tmp_path / "odd.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("AndroidManifest.xml", b"x")
+        zf.writestr("assets/tệp.bin", b"y" * 100)  # UTF-8 flag set by zipfile
+        zf.writestr(zipfile.ZipInfo("evil\x00.so"), b"z")  # cut at NUL, as zipfile does
+        zf.writestr("../../escape.txt", b"w")
+        zf.comment = b"a trailing comment"
+    fast = _fast_view(path)
+    assert fast == _zipfile_view(path)
+    assert fast is not None and [n for n, *_ in fast][1:3] == ["assets/tệp.bin", "evil"]
+    assert inspect_zip(path).suspicious_names == ("../../escape.txt",)
+
+
+def test_central_directory_reader_leaves_odd_archives_to_zipfile(tmp_path: Path) -> None:
+    src = FIXTURES / "benign_notes.apk"
+    prefixed = tmp_path / "prefixed.apk"  # a self-extractor-style stub before the ZIP
+    prefixed.write_bytes(b"#!/bin/sh\nexit 0\n" + src.read_bytes())
+    assert _fast_view(prefixed) is None
+    # zipfile still reads it (offsets corrected), so inspect_zip does too.
+    assert inspect_zip(prefixed).has_manifest
+    z64 = tmp_path / "zip64.apk"
+    with zipfile.ZipFile(z64, "w") as zf, zf.open(
+        "AndroidManifest.xml", "w", force_zip64=True
+    ) as fp:
+        fp.write(b"x")
+    # The ZIP64 local header: read alike (the fast reader bows out of ZIP64 directories).
+    assert _fast_view(z64) in (None, _zipfile_view(z64))
+    assert inspect_zip(z64).entries == 1
+
+
+def test_asset_heads_are_read_without_zipfile_and_bounded() -> None:
+    from loguru import logger
+
+    from scanners import _apk_worker
+
+    logger.remove()
+    from androguard.core.apk import APK
+
+    data = (FIXTURES / "fake_dichvucong.apk").read_bytes()
+    apk = APK(data, raw=True, skip_analysis=True)
+    heads = _apk_worker._Heads(data, apk)
+    with zipfile.ZipFile(FIXTURES / "fake_dichvucong.apk") as zf:
+        for info in zf.infolist():
+            want = zf.read(info)[:64]
+            assert heads._direct(info.filename, 64) == want, info.filename
+            assert heads(info.filename, 64) == want
+    assert heads._direct("no/such/entry", 64) is None
+
+
+def test_v1_certificate_of_a_single_certificate_block_is_androguards() -> None:
+    from loguru import logger
+
+    from scanners import _apk_worker
+
+    logger.remove()
+    from androguard.core.apk import APK
+
+    for name in ("fake_vneid.apk", "debug_signed.apk", "benign_notes.apk"):
+        apk = APK(str(FIXTURES / name))
+        files = list(apk.get_files())
+        assert _apk_worker._v1_names(files) == list(apk.get_signature_names())
+        verified = [bytes(apk.get_certificate_der(n)) for n in apk.get_signature_names()]
+        errors: list[str] = []
+        assert _apk_worker._v1_ders(apk, files, errors) == verified and errors == []
