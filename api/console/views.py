@@ -41,7 +41,8 @@ ICON_MAX_BASE64 = 512 * 1024
 _HOST_KEYS = frozenset({"host", "domain", "entry", "imitates", "registrable_domain",
                         "hosts", "domains"})
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]{0,15})://([^/?#\s]*)(.*)$", re.DOTALL)
-_SCHEMES = {"http": "hxxp", "https": "hxxps", "ws": "wxs", "wss": "wxss", "ftp": "fxp"}
+_SCHEMES = {"http": "hxxp", "https": "hxxps", "ws": "wxs", "wss": "wxss", "ftp": "fxp",
+            "hxxp": "hxxp", "hxxps": "hxxps"}
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 
 
@@ -49,14 +50,16 @@ _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 
 
 def defang_host(host: str) -> str:
-    """``evil.cc`` → ``evil[.]cc`` (also IPv4 addresses); brackets of IPv6 kept."""
-    return host.replace(".", "[.]")
+    """``evil.cc`` → ``evil[.]cc`` (also IPv4 addresses); brackets of IPv6 kept.
+    Already defanged text stays as it is (no ``[[.]]``)."""
+    return host.replace("[.]", ".").replace(".", "[.]")
 
 
 def defang(text: str) -> str:
     """A URL as inert text: ``https://evil.cc/x`` → ``hxxps://evil[.]cc/x``.
 
-    A string that is not a URL is treated as a host (dots bracketed)."""
+    A string that is not a URL is treated as a host (dots bracketed). Defanging
+    is idempotent: an input pasted already defanged is shown the same way."""
     m = _URL.match(text)
     if m is None:
         return defang_host(text)
