@@ -316,10 +316,14 @@ _SCHEMA = (
         verdict            TEXT,
         risk_score         INTEGER,
         lang               TEXT,
-        report             TEXT,
         hay                TEXT NOT NULL DEFAULT '',
         hay_app            TEXT NOT NULL DEFAULT '',
         pending            INTEGER NOT NULL DEFAULT 0
+    )""",
+    # Link reports apart: a search scans small rows, not kilobytes of report each.
+    """CREATE TABLE IF NOT EXISTS reports (
+        scan_id TEXT PRIMARY KEY,
+        report  TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS scans_created ON scans (created_us)",
     "CREATE INDEX IF NOT EXISTS scans_owner ON scans (owner, created_us)",
@@ -329,7 +333,7 @@ _SCHEMA = (
 
 _ITEM_COLUMNS = ("scan_id", "created_us", "kind", "status", "input", "host",
                  "registrable_domain", "package", "label", "sha256", "verdict", "risk_score")
-_ALL_COLUMNS = ("scan_id", "created_us", *_STORED)
+_ALL_COLUMNS = ("scan_id", "created_us", *(c for c in _STORED if c != "report"))
 
 
 class SqliteHistory(SqliteFile):
@@ -349,11 +353,17 @@ class SqliteHistory(SqliteFile):
             added = False
             for op in ops:
                 if isinstance(op, _Put):
-                    cols = ["scan_id", "created_us", "pending", *op.fields]
+                    fields = {k: v for k, v in op.fields.items() if k != "report"}
+                    cols = ["scan_id", "created_us", "pending", *fields]
                     db.execute(
                         f"INSERT OR REPLACE INTO scans ({', '.join(cols)}) "  # noqa: S608
                         f"VALUES ({', '.join('?' * len(cols))})",
-                        (op.scan_id, op.created_us, int(op.pending), *op.fields.values()))
+                        (op.scan_id, op.created_us, int(op.pending), *fields.values()))
+                    if op.fields.get("report") is not None:
+                        db.execute("INSERT OR REPLACE INTO reports (scan_id, report) "
+                                   "VALUES (?, ?)", (op.scan_id, op.fields["report"]))
+                    else:
+                        db.execute("DELETE FROM reports WHERE scan_id = ?", (op.scan_id,))
                     added = True
                 else:
                     sets = [f"{k} = ?" for k in op.fields]
@@ -368,9 +378,12 @@ class SqliteHistory(SqliteFile):
                                    "WHERE scan_id = ?", (*values, op.scan_id))
             if added:
                 # Keep the newest max_records: drop what is older than the last kept one.
-                db.execute("DELETE FROM scans WHERE created_us < (SELECT created_us FROM scans "
-                           "ORDER BY created_us DESC LIMIT 1 OFFSET ?)",
-                           (self.max_records - 1,))
+                row = db.execute("SELECT created_us FROM scans ORDER BY created_us DESC "
+                                 "LIMIT 1 OFFSET ?", (self.max_records - 1,)).fetchone()
+                if row is not None:
+                    db.execute("DELETE FROM reports WHERE scan_id IN "
+                               "(SELECT scan_id FROM scans WHERE created_us < ?)", row)
+                    db.execute("DELETE FROM scans WHERE created_us < ?", row)
 
         await self._run(run)
 
@@ -390,8 +403,8 @@ class SqliteHistory(SqliteFile):
             args.append(verdict)
         if q:
             # instr: a plain substring, no LIKE wildcards to escape.
-            where.append("instr(hay || char(30) || hay_app, ?) > 0")
-            args.append(q)
+            where.append("(instr(hay, ?) > 0 OR instr(hay_app, ?) > 0)")
+            args += [q, q]
         clause = f" WHERE {' AND '.join(where)}" if where else ""
 
         def run(db: sqlite3.Connection) -> tuple[list[dict[str, Any]], int]:
@@ -410,11 +423,13 @@ class SqliteHistory(SqliteFile):
 
     async def get(self, scan_id: str) -> dict[str, Any] | None:
         def run(db: sqlite3.Connection) -> dict[str, Any] | None:
-            row = db.execute(f"SELECT {', '.join(_ALL_COLUMNS)} FROM scans "  # noqa: S608
-                             "WHERE scan_id = ?", (scan_id,)).fetchone()
+            row = db.execute(
+                f"SELECT {', '.join(_ALL_COLUMNS)}, "  # noqa: S608
+                "(SELECT report FROM reports r WHERE r.scan_id = scans.scan_id) "
+                "FROM scans WHERE scan_id = ?", (scan_id,)).fetchone()
             if row is None:
                 return None
-            v = dict(zip(_ALL_COLUMNS, row, strict=True))
+            v = dict(zip((*_ALL_COLUMNS, "report"), row, strict=True))
             return _record(scan_id, v["created_us"], v, with_report=True)
 
         return await self._run(run)
@@ -492,12 +507,16 @@ local out = {#ids}
 if #ids == 0 then return out end
 local kind, by_owner, owner, verdict, q = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local lines = redis.call('hmget', KEYS[2], unpack(ids))
+-- Plain finds and substrings only (no patterns, no captures): a few us a line.
 for i, line in ipairs(lines) do
-  if line then
-    local k, o, v, h = string.match(line, '^([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31(.*)$')
-    if k and (kind == '' or k == kind) and (by_owner ~= '1' or o == owner)
-        and (verdict == '' or v == verdict)
-        and (q == '' or string.find(h, q, 1, true)) then
+  if line and (q == '' or string.find(line, q, 1, true)) then
+    local a = string.find(line, '\\31', 1, true)
+    local b = a and string.find(line, '\\31', a + 1, true)
+    local c = b and string.find(line, '\\31', b + 1, true)
+    if c and (kind == '' or string.sub(line, 1, a - 1) == kind)
+        and (by_owner ~= '1' or string.sub(line, a + 1, b - 1) == owner)
+        and (verdict == '' or string.sub(line, b + 1, c - 1) == verdict)
+        and (q == '' or string.find(line, q, c + 1, true)) then
       out[#out + 1] = ids[i]
     end
   end

@@ -11,9 +11,10 @@ mocks.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
@@ -285,7 +286,10 @@ async def test_the_history_is_bounded_and_survives_a_restart(tmp_path: Path) -> 
         assert (await search(c))["total"] == 100
         assert (await c.get(f"/v1/scans/{made[-1]}")).json()["report"]["host"] == (
             "site104.example.net")
-    assert (tmp_path / "history.sqlite3").is_file()
+    with closing(sqlite3.connect(tmp_path / "history.sqlite3")) as db:
+        # the pruned records' reports went with them
+        assert db.execute("SELECT count(*) FROM reports").fetchone() == (100,)
+        assert db.execute("SELECT count(*) FROM scans").fetchone() == (100,)
 
 
 async def test_a_big_report_is_kept_without_its_evidence(tmp_path: Path) -> None:
