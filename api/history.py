@@ -24,6 +24,7 @@ The lifespan of :mod:`api.main` puts a :class:`ScanHistory` on
     history.record_url(report, owner=..., lang=...)   # after a link scan (never blocks)
     history.record_apk(job, source_url=None)          # after an APK job is accepted
     history.observe_apk(view)                          # a job view the API just answered
+    await history.flush()                              # wait for the queued writes
 
 **Recording never fails a scan.** ``record_*`` and ``observe_apk`` only queue
 the write; one writer task writes the queue in order, in batches. A backend
@@ -46,8 +47,9 @@ writes nothing here; the API reads the job record).
 
 **Storage.**
 
-* Embedded (no ``SCAMSCAN_REDIS_URL``): ``<data_dir>/history.sqlite3`` (one
-  ``scans`` table, WAL; :class:`api.sqlite.SqliteFile`).
+* Embedded (no ``SCAMSCAN_REDIS_URL``): ``<data_dir>/history.sqlite3`` (a
+  ``scans`` table and, apart so that searches scan small rows, a ``reports``
+  table of link reports; WAL; :class:`api.sqlite.SqliteFile`).
 * Redis: shared by every API replica; keys under ``scamscan:history:``:
   ``index`` (sorted set: scan_id by creation time, microseconds),
   ``rec:<scan_id>`` (hash: the record, the link report as JSON in ``report``),
@@ -700,12 +702,13 @@ class ScanHistory:
         """Write what is queued, stop the tasks, close the backend. Never raises."""
         self._closed = True
         try:
-            if self._syncer is not None:
-                self._syncer.cancel()
-                await asyncio.gather(self._syncer, return_exceptions=True)
+            tasks = [t for t in (self._syncer, self._sync) if t is not None]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             if self._writer is not None and not self._writer.done():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._flush(), 10)
+                    await asyncio.wait_for(self.flush(), 10)
                 self._writer.cancel()
                 await asyncio.gather(self._writer, return_exceptions=True)
         finally:
@@ -753,7 +756,7 @@ class ScanHistory:
         # Pending until its final state is recorded; a job already done (answered from
         # a stored report) too, until its verdict is read.
         self._enqueue(_Put(job.scan_id, _us(job.created), fields, pending=status != "failed"))
-        self._remember(job.scan_id, status)
+        self._remember(job.scan_id, f"{status}:")
 
     def observe_apk(self, view: Mapping[str, Any]) -> None:
         """Note what the API just answered about an APK job (``api.main``'s job view):
@@ -765,9 +768,10 @@ class ScanHistory:
         self._observed(scan_id, status, report if isinstance(report, Mapping) else None)
 
     def _observed(self, scan_id: str, status: str, report: Mapping[str, Any] | None) -> None:
-        if self._seen.get(scan_id) == status:
+        seen = f"{status}:{'' if report is None else 'report'}"
+        if self._seen.get(scan_id) == seen:
             return  # polling an unchanged job writes nothing
-        self._remember(scan_id, status)
+        self._remember(scan_id, seen)
         fields: dict[str, Any] = {"status": status}
         hay_app = None
         if report is not None:
@@ -777,9 +781,10 @@ class ScanHistory:
             hay_app = _hay(report.get("package"), report.get("label"))
         self._enqueue(_Update(scan_id, fields, hay_app, finished=status in _FINISHED))
 
-    def _remember(self, scan_id: str, status: str) -> None:
-        """The last status written for ``scan_id`` (bounded: the oldest are forgotten)."""
-        self._seen[scan_id] = status
+    def _remember(self, scan_id: str, seen: str) -> None:
+        """What was last written for ``scan_id``: ``<status>:`` or ``<status>:report``
+        (bounded: the oldest are forgotten)."""
+        self._seen[scan_id] = seen
         self._seen.move_to_end(scan_id)
         while len(self._seen) > SEEN_MAX:
             self._seen.popitem(last=False)
@@ -820,7 +825,7 @@ class ScanHistory:
                 if isinstance(x, asyncio.Future) and not x.done():
                     x.set_result(None)
 
-    async def _flush(self) -> None:
+    async def flush(self) -> None:
         """Wait until the writes queued so far were made (or dropped)."""
         if self._writer is None or self._writer.done():
             return
@@ -854,7 +859,7 @@ class ScanHistory:
                 except Exception as e:  # one bad record must not stop the others
                     log.error("scan history: cannot read apk scan %s", scan_id, exc_info=e)
         finally:
-            await self._flush()
+            await self.flush()
 
     async def _refresh(self, scan_id: str, known: str) -> None:
         jobs = self.jobs
@@ -908,7 +913,7 @@ class ScanHistory:
         everyone = principal.at_least("analyst")
         if not everyone and principal.key_id is None:
             return {"items": [], "page": page, "per_page": per_page, "total": 0}
-        await self._flush()
+        await self.flush()
         await self.sync_pending()
         items, total = await self.backend.search(
             owner=principal.key_id, everyone=everyone, q=(q or "").strip().lower(),
@@ -918,7 +923,7 @@ class ScanHistory:
 
     async def get(self, scan_id: str) -> dict[str, Any] | None:
         """The record of ``scan_id`` (with ``report`` for links), or None."""
-        await self._flush()
+        await self.flush()
         record = await self.backend.get(scan_id)
         if (record is not None and record["kind"] == "apk" and self.jobs is not None
                 and record["status"] != "failed" and record["verdict"] is None):
@@ -929,7 +934,7 @@ class ScanHistory:
             except Exception as e:  # the record as stored is still an answer
                 log.error("scan history: cannot read apk scan %s", scan_id, exc_info=e)
                 return record
-            await self._flush()
+            await self.flush()
             record = await self.backend.get(scan_id)
         return record
 

@@ -240,9 +240,16 @@ async def test_apk_verdict_is_searchable_once_the_job_finishes(tmp_path: Path) -
         assert ids(await search(c, kind="apk")) == [queued["scan_id"]]
         assert (await search(c, kind="url"))["total"] == 0
 
-        # a second upload answered from the stored report is recorded done at once
+        # a second upload answered from the stored report is recorded done at once, with
+        # its verdict (written when answered, not left to the sync)
         again = await upload(c, "fake_dichvucong.apk", wait=5)
         assert again["deduplicated"] is True
+        history: ScanHistory = c.app.state.history  # type: ignore[attr-defined]
+        await history.flush()
+        stored = await history.backend.get(again["scan_id"])
+        assert stored is not None and stored["verdict"] == "dangerous"
+        assert stored["package"] == "vn.gov.dichvucong.app"
+        assert [i for i, _ in await history.backend.pending(100)] == []
         assert ids(await search(c, verdict="dangerous")) == [again["scan_id"],
                                                             queued["scan_id"]]
         # a refused file: failed, no verdict, not found by verdict
