@@ -427,9 +427,10 @@ async def sign_in(request: Request) -> Response:
                                          "shortly.")
     log.info("console sign-in: %s (%s)", principal.name, principal.role)
     response = RedirectResponse(_safe_next(next_url), 303)
+    # A browser-session cookie (no Max-Age): the server enforces both lifetimes, and
+    # a cookie the browser still sends lets the sign-in page say the session expired.
     response.set_cookie(SESSION_COOKIE, session_id, path="/", httponly=True,
-                        samesite="strict", secure=_is_https(request),
-                        max_age=int(_settings(request).session_max_age))
+                        samesite="strict", secure=_is_https(request))
     response.delete_cookie(SIGNIN_COOKIE, path=SIGN_IN)
     return response
 
