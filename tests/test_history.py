@@ -400,7 +400,7 @@ async def test_redis_history_is_bounded(
 
 
 async def test_redis_down_scans_still_work_searches_are_503(
-    redis_server: RedisServer, tmp_path: Path
+    redis_server: RedisServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = redis_settings(tmp_path / "data", redis_server.url)
     async with app_client(settings) as c:
@@ -413,6 +413,10 @@ async def test_redis_down_scans_still_work_searches_are_503(
         assert lost.json()["verdict"] == "no_known_risk"
         body = assert_problem(await c.get(HISTORY), 503, "history")
         assert body["type"].startswith("tag:scamscan")
+        # the lost record was reported as a warning (the search waited for that write)
+        lost_writes = [r for r in caplog.records if r.levelname == "WARNING"
+                       and "scan history" in r.getMessage()]
+        assert lost_writes and "not written" in lost_writes[0].getMessage()
         assert_problem(await c.get(f"/v1/scans/{kept['scan_id']}"), 503)
         assert time.monotonic() - t0 < 30
 
