@@ -526,3 +526,72 @@ async def test_console_with_redis_sessions(tmp_path: Path) -> None:
             r = await c.post("/v1/lists/entries", json={"kind": "domain", "value": "r.top"},
                              headers={"X-CSRF-Token": csrf})
             assert r.status_code == 201, r.text
+
+
+# --- live-shaped link report, contrast ---------------------------------------------------------
+
+
+def test_live_link_report_shows_chain_age_page_signals_and_apks() -> None:
+    report = {
+        "scan_id": "f" * 32, "input": "bit.ly/x", "url": "https://bit.ly/x", "host": "bit.ly",
+        "host_unicode": "bit.ly", "registrable_domain": "bit.ly", "risk_score": 100,
+        "verdict": "dangerous", "reasons": [rules.CATALOGUE["URL-DL-001"].title_vi],
+        "incomplete": [],
+        "findings": [
+            {"rule_id": "URL-NET-000", "points": 0, "severity": "info", "title": "t",
+             "evidence": {"chain": [
+                 {"url": "https://bit.ly/x", "via": None, "status": 301, "ip": "1.2.3.4",
+                  "shortener": True},
+                 {"url": "https://vneid-xacthuc.top/app", "via": "http", "status": 200,
+                  "ip": "5.6.7.8"}], "final_url": "https://vneid-xacthuc.top/app"}},
+            {"rule_id": "URL-AGE-001", "points": 45, "severity": "high", "title": "t",
+             "evidence": {"domain": "vneid-xacthuc.top", "registered": "2026-11-28",
+                          "age_days": 2, "source": "rdap", "server": "x"}},
+            {"rule_id": "URL-PAGE-002", "points": 35, "severity": "high", "title": "t",
+             "evidence": {"url": "https://vneid-xacthuc.top/app", "asks_for": ["otp"]}},
+            {"rule_id": "URL-DL-001", "points": 50, "severity": "high", "title": "t",
+             "evidence": {"url": "https://vneid-xacthuc.top/vneid.apk",
+                          "sample": {"sha256": "c" * 64, "size": 100, "complete": True},
+                          "apk_scan": {"scan_id": "d" * 32, "status_url": "/v1/scans/x"}}},
+        ],
+    }
+    view = views.url_report_view(report, "en")
+    assert [h["url"] for h in view["chain"]] == ["hxxps://bit[.]ly/x",
+                                                  "hxxps://vneid-xacthuc[.]top/app"]
+    assert view["domain_age"]["state"] == "young" and view["domain_age"]["age_days"] == 2
+    assert view["reasons"] == [rules.CATALOGUE["URL-DL-001"].title_en]
+    ctx = {"lang": "en", "csrf": "t", "principal": None, "toggle": {"vi": "", "en": ""},
+           "csrf_field": "csrf_token", "verdicts": views.VERDICTS,
+           "verdict_labels": views.VERDICT_LABELS["en"], "r": view,
+           "exports": {"json": "/j", "stix": "/s"}}
+    html = templates.env.get_template("report_url.html").render(ctx)
+    assert "registered 2026-11-28 (2 days before the scan; rdap)" in html
+    assert "hxxps://vneid-xacthuc[.]top/vneid[.]apk" not in html  # the path's dots stay
+    assert "hxxps://vneid-xacthuc[.]top/vneid.apk" in html
+    assert f'href="/console/scans/{"d" * 32}"' in html
+    assert "shortener" in html and "URL-PAGE-002" in html
+    assert 'href="https://' not in html
+
+
+def _contrast(a: str, b: str) -> float:
+    def lum(h: str) -> float:
+        r, g, bl = (int(h[i:i + 2], 16) / 255 for i in (1, 3, 5))
+
+        def f(c: float) -> float:
+            return c / 12.92 if c <= 0.03928 else float(((c + 0.055) / 1.055) ** 2.4)
+
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(bl)
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_colours_have_a_contrast_of_at_least_4_5() -> None:
+    css = (Path(views.__file__).parent / "static" / "console.css").read_text(encoding="utf-8")
+    var = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", css))
+    pairs = [(var["fg"], var["bg"]), (var["muted"], var["bg"]), (var["muted"], var["panel"]),
+             (var["link"], var["bg"]), ("#ffffff", "#10294d"), ("#ffffff", var["danger"]),
+             ("#1a1a1a", var["warn-bg"]), ("#ffffff", var["ok"]), ("#ffffff", var["official"]),
+             (var["bad"], "#fdecec"), ("#7a4b00", "#ffffff"), (var["muted"], "#fdecec")]
+    for fg, bg in pairs:
+        assert _contrast(fg, bg) >= 4.5, (fg, bg)
