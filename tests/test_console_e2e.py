@@ -9,6 +9,7 @@ screenshots``) saves the main pages there.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -195,8 +196,8 @@ def test_apk_upload_progress_and_report(analyst: Page, server: ConsoleServer) ->
     sms = page.locator("table.permissions tr.dangerous", has_text="android.permission.READ_SMS")
     expect(sms).to_be_visible()
     expect(page.get_by_role("heading", name="Accessibility services")).to_be_visible()
-    expect(page.locator("#sha256-sample")).to_have_text(
-        "9906ae579eee961ac37c36b2bc6a883ff56fedfe2cbe062b7f5f5780a634db82")
+    sample = (FIXTURES / "fake_dichvucong.apk").read_bytes()
+    expect(page.locator("#sha256-sample")).to_have_text(hashlib.sha256(sample).hexdigest())
     # Embedded URLs are defanged text with a button to their link report.
     urls = page.locator("ul.urls")
     expect(urls).to_contain_text("hxxps://dichvucong-gov[.]com/api")
