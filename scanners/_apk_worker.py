@@ -49,6 +49,7 @@ from types import FrameType
 from typing import Any
 
 from scanners.apk_facts import (
+    ICON_MAX_BYTES,
     MAX_LIST,
     AccessibilityConfig,
     ApkFacts,
@@ -59,6 +60,7 @@ from scanners.apk_facts import (
     Component,
     DeviceAdmin,
     DexFile,
+    IconFact,
     IntentFilter,
     ZipFacts,
 )
@@ -1018,6 +1020,56 @@ class _Heads:
         return bytes(self._apk.get_file(name)[:n])
 
 
+_IMAGE_MAGIC: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"WEBP", 8, "image/webp"),  # after "RIFF" and the chunk size
+)
+_RASTER_EXT = (".png", ".webp", ".jpg", ".jpeg")
+_DENSITIES = ("ldpi", "mdpi", "tvdpi", "hdpi", "xhdpi", "xxhdpi", "xxxhdpi")
+
+
+def _density(path: str) -> int:
+    folder = path.rsplit("/", 1)[0]
+    return max((i + 1 for i, d in enumerate(_DENSITIES) if f"-{d}" in folder), default=0)
+
+
+def _icon(ref: str | None, res: Resources, files: list[str], sizes: Mapping[str, int],
+          head_of: Callable[[str, int], bytes]) -> IconFact | None:
+    """The densest raster variant of the icon resource ``ref`` that fits the limit.
+
+    An adaptive icon (``mipmap-anydpi-v26``, XML) has no pixels of its own: its
+    raster siblings of the same name stand in for it, as on older Android. The
+    image type comes from its magic bytes, never from the file name."""
+    if not ref:
+        return None
+    paths = [p for _q, p in res.files(ref)]
+    raster = [p for p in paths if p.lower().endswith(_RASTER_EXT)]
+    if not raster:
+        stems = {p.rsplit("/", 1)[-1].split(".", 1)[0] for p in paths}
+        raster = [
+            f for f in files
+            if f.startswith(("res/mipmap", "res/drawable")) and f.lower().endswith(_RASTER_EXT)
+            and f.rsplit("/", 1)[-1].split(".", 1)[0] in stems
+        ]
+    raster.sort(key=lambda p: (_density(p), sizes.get(p, 0)), reverse=True)
+    for path in raster:
+        if sizes.get(path, 0) > ICON_MAX_BYTES:
+            continue
+        try:
+            data = head_of(path, ICON_MAX_BYTES + 1)
+        except Exception:  # noqa: S112 - a tampered entry: try the next variant
+            continue
+        if len(data) > ICON_MAX_BYTES:
+            continue
+        for magic, at, media_type in _IMAGE_MAGIC:
+            if data[at : at + len(magic)] == magic:
+                import base64
+
+                return IconFact(path, media_type, base64.b64encode(data).decode("ascii"))
+    return None
+
+
 def _entry_sizes(apk: Any) -> dict[str, int]:
     """Uncompressed size of each entry, from the central directory androguard read."""
     try:
@@ -1422,6 +1474,7 @@ def extract(path: str, limits: ApkLimits, zip_facts: ZipFacts,
     facts = ApkFacts(sha256=sha, size=len(data), zip=zip_facts)
     comps: list[Component] = []
     res = Resources(apk, None, errors, files)
+    heads = _Heads(data, apk)
     if manifest is None:
         errors.append("AndroidManifest.xml could not be parsed")
         warnings.append("manifest-unparseable")
@@ -1442,29 +1495,33 @@ def extract(path: str, limits: ApkLimits, zip_facts: ZipFacts,
         app_class = None
         debuggable = None
         label = None
+        icon_ref = None
         if app is not None:
             comps = _components(app, package, target_sdk)
             app_class = _expand(_attr(app, "name"), package)
             debuggable = _bool(_attr(app, "debuggable"))
             label = res.string(_attr(app, "label"))
+            icon_ref = _attr(app, "icon")
         candidates = [
             c for c in comps
             if c.kind in ("activity", "activity-alias")
             and any(MAIN in f.actions and LAUNCHER in f.categories for f in c.intent_filters)
         ]
         launcher = next((c for c in candidates if c.enabled), None)
-        if not label and launcher is not None:
+        if (not label or not icon_ref) and launcher is not None:
             el = next(
                 (e for e in (app if app is not None else ())
                  if _expand(_attr(e, "name"), package) == launcher.name),
                 None,
             )
             if el is not None:
-                label = res.string(_attr(el, "label"))
+                label = label or res.string(_attr(el, "label"))
+                icon_ref = icon_ref or _attr(el, "icon")
         facts = replace(
             facts,
             package=package,
             label=label,
+            icon=_icon(icon_ref, res, files, sizes, heads),
             version_code=_attr(manifest, "versionCode"),
             version_name=res.string(_attr(manifest, "versionName")),
             min_sdk=min_sdk,
@@ -1492,7 +1549,7 @@ def extract(path: str, limits: ApkLimits, zip_facts: ZipFacts,
         certificates=tuple(certs),
         files=tuple(files),
         native_libs=native,
-        suspicious_assets=tuple(_assets(files, sizes, _Heads(data, apk))),
+        suspicious_assets=tuple(_assets(files, sizes, heads)),
         errors=tuple(errors),
         warnings=tuple(warnings),
     )

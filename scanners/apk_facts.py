@@ -561,6 +561,28 @@ class ZipFacts:
         )
 
 
+ICON_MAX_BYTES = 48 * 1024
+"""Largest launcher icon kept in the facts (as base64); a bigger one is left out."""
+
+
+@dataclass(frozen=True, slots=True)
+class IconFact:
+    """The launcher icon, when a raster variant (PNG, WebP or JPEG, told by its magic
+    bytes) of at most :data:`ICON_MAX_BYTES` exists; the densest such variant."""
+
+    path: str
+    media_type: str
+    data_base64: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> IconFact:
+        return cls(path=str(d["path"]), media_type=str(d["media_type"]),
+                   data_base64=str(d["data_base64"]))
+
+
 @dataclass(frozen=True, slots=True)
 class AssetFact:
     """A non-code file that may hide code: DEX/ZIP/ELF magic or high entropy."""
@@ -597,6 +619,7 @@ class ApkFacts:
     label: str | None = None
     version_code: str | None = None
     version_name: str | None = None
+    icon: IconFact | None = None
     min_sdk: int | None = None
     target_sdk: int | None = None
     split: str | None = None
@@ -655,6 +678,7 @@ class ApkFacts:
             "label": self.label,
             "version_code": self.version_code,
             "version_name": self.version_name,
+            "icon": None if self.icon is None else self.icon.to_dict(),
             "min_sdk": self.min_sdk,
             "target_sdk": self.target_sdk,
             "split": self.split,
@@ -695,6 +719,7 @@ class ApkFacts:
             label=_opt_str(d.get("label")),
             version_code=_opt_str(d.get("version_code")),
             version_name=_opt_str(d.get("version_name")),
+            icon=IconFact.from_dict(d["icon"]) if d.get("icon") else None,
             min_sdk=_opt_int(d.get("min_sdk")),
             target_sdk=_opt_int(d.get("target_sdk")),
             split=_opt_str(d.get("split")),

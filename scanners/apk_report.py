@@ -179,6 +179,8 @@ def summary(facts: dict[str, Any]) -> dict[str, Any]:
     out = {
         "version_name": facts.get("version_name"),
         "version_code": facts.get("version_code"),
+        # {"path", "media_type", "data_base64"} of a small raster icon, or None.
+        "icon": facts.get("icon"),
         "min_sdk": facts.get("min_sdk"),
         "target_sdk": facts.get("target_sdk"),
         "launcher_activity": facts.get("launcher_activity"),

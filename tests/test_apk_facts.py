@@ -751,3 +751,58 @@ def test_v1_certificate_of_a_single_certificate_block_is_androguards() -> None:
         verified = [bytes(apk.get_certificate_der(n)) for n in apk.get_signature_names()]
         errors: list[str] = []
         assert _apk_worker._v1_ders(apk, files, errors) == verified and errors == []
+
+
+# --- the launcher icon --------------------------------------------------------------
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_icon_is_the_densest_raster_variant() -> None:
+    import base64
+
+    f = facts("fake_dichvucong.apk")
+    assert f.icon is not None
+    # mipmap-anydpi-v26 (adaptive, XML) and mipmap-mdpi lose to mipmap-xxhdpi.
+    assert f.icon.path == "res/mipmap-xxhdpi-v4/ic_launcher.png"
+    assert f.icon.media_type == "image/png"
+    assert _png_size(base64.b64decode(f.icon.data_base64)) == (144, 144)
+    notes = facts("benign_notes.apk").icon
+    assert notes is not None and notes.path == "res/drawable/icon.png"
+    assert facts("fake_vneid.apk").icon is None  # declares none
+    assert ApkFacts.from_dict(f.to_dict()).icon == f.icon
+
+
+class _Res:
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = paths
+
+    def files(self, ref: str) -> list[tuple[str, str]]:
+        return [("", p) for p in self.paths]
+
+
+def test_icon_type_comes_from_magic_bytes_and_size_is_bounded() -> None:
+    from scanners import _apk_worker
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+    webp = b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"\x00" * 20
+    blobs = {
+        "res/mipmap-xxxhdpi-v4/ic.png": b"<html><script>alert(1)</script>",  # not an image
+        "res/mipmap-xxhdpi-v4/ic.png": b"\x89PNG\r\n\x1a\n" + b"\x00" * (60 * 1024),  # too big
+        "res/mipmap-xhdpi-v4/ic.png": webp,  # a WebP named .png: typed by its bytes
+        "res/mipmap-mdpi-v4/ic.png": png,
+    }
+    sizes = {k: len(v) for k, v in blobs.items()}
+    icon = _apk_worker._icon("@mipmap/ic", _Res(list(blobs)), list(blobs), sizes,
+                             lambda name, n: blobs[name][:n])
+    assert icon is not None
+    assert (icon.path, icon.media_type) == ("res/mipmap-xhdpi-v4/ic.png", "image/webp")
+    # An adaptive icon only (XML): its raster siblings of the same name stand in.
+    files = ["res/mipmap-anydpi-v26/ic.xml", "res/mipmap-hdpi-v4/ic.png", "res/raw/ic.png"]
+    icon = _apk_worker._icon("@mipmap/ic", _Res(files[:1]), files, {},
+                             lambda name, n: png)
+    assert icon is not None and icon.path == "res/mipmap-hdpi-v4/ic.png"
+    assert _apk_worker._icon(None, _Res([]), [], {}, lambda n, k: png) is None

@@ -326,3 +326,12 @@ def test_bad_blocklist_file_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_text('{"sha256": [42]}', encoding="utf-8")
     with pytest.raises(blocklists.ListDataError, match="sha256"):
         blocklists.load_apk_blocklist(bad)
+
+
+def test_report_shows_the_icon_as_typed_base64() -> None:
+    import base64
+
+    app = scan_apk_path(FIXTURES / "fake_dichvucong.apk").report("en")["app"]
+    assert app["icon"]["media_type"] == "image/png"
+    assert base64.b64decode(app["icon"]["data_base64"]).startswith(b"\x89PNG")
+    assert scan_apk_path(FIXTURES / "fake_vneid.apk").report("en")["app"]["icon"] is None
