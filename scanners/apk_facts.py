@@ -18,8 +18,10 @@ Two stages:
    ``RLIMIT_FSIZE`` 0 set in the child, a wall time enforced here (the child
    is killed on expiry), its working directory, ``HOME`` and ``TMPDIR`` in a
    private temp dir made here, loguru silenced. The child parses
-   the manifest, resources, signatures and files, then the DEX string and
-   method-id tables (bounded by ``code_timeout`` and ``code_max_classes``),
+   the manifest, resources, signatures and the file list, then, in the
+   content stage, the heads of assets (code magic, entropy) and the DEX
+   string and method-id tables (bounded by ``code_timeout`` and
+   ``code_max_classes``),
    and writes the facts back as JSON lines: a first line after the manifest
    stage, so that a child killed during the code stage still yields partial
    facts. Nothing from the sample is ever executed or written to disk.
@@ -194,8 +196,9 @@ class ApkLimits:
     code_timeout: float = 30.0
     """Wall time of the code stage inside the child, in seconds."""
     code_stage: bool = True
-    """``False``: manifest, resources, signatures and files only (``ApkFacts.code`` is
-    ``None``); what a quick "manifest verdict" needs."""
+    """``False``: manifest, resources, signatures and the file list only
+    (``ApkFacts.code`` is ``None``, ``suspicious_assets`` empty: the content of
+    assets and DEX files is not read); what a quick "manifest verdict" needs."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -643,6 +646,7 @@ class ApkFacts:
     native_libs: tuple[str, ...] = ()
     """Paths of ``lib/<abi>/*.so`` (and any other ``*.so``)."""
     suspicious_assets: tuple[AssetFact, ...] = ()
+    """Filled by the content stage, with :attr:`code` (empty without it)."""
     zip: ZipFacts = field(default_factory=ZipFacts)
     code: CodeFacts | None = None
     inner: tuple[ApkFacts, ...] = ()
@@ -1415,9 +1419,6 @@ def _run_warm(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
         if child is None:
             child = _new_child(ctx)
         proc, req_w, out_r, err_r = child
-        if spare:
-            # Forked and warmed up on the other core while this one parses.
-            _wake_refiller()
         _worker_starts += 1
         started = time.monotonic()
         msg: dict[str, Any] | None = None
@@ -1429,6 +1430,11 @@ def _run_warm(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
             with contextlib.suppress(OSError):
                 req_w.send_bytes(json.dumps(request).encode())
             req_w.close()
+            if spare:
+                # Forked and warmed up on another core while this child parses;
+                # woken only now, so that its thread cannot hold the GIL while
+                # the request above is still to be sent.
+                _wake_refiller()
             deadline = started + limits.parse_timeout
             open_conns: list[Any] = [out_r, err_r]
             while open_conns:
