@@ -192,6 +192,10 @@ def test_apk_upload_progress_and_report(analyst: Page, server: ConsoleServer) ->
     expect(page.get_by_test_id("package")).to_have_text("vn.gov.dichvucong.app")
     expect(page.get_by_test_id("app-label")).to_have_text("Dịch vụ công")
     expect(_finding_row(page, "APK-IMP-003")).to_contain_text("50")
+    # The launcher icon, as a data: image the CSP allows, really decoded by the browser.
+    icon = page.locator("img.app-icon")
+    expect(icon).to_have_attribute("src", re.compile(r"^data:image/(png|webp|jpeg);base64,"))
+    assert icon.evaluate("img => img.complete && img.naturalWidth > 0")
     # Dangerous permissions are highlighted with what they allow.
     sms = page.locator("table.permissions tr.dangerous", has_text="android.permission.READ_SMS")
     expect(sms).to_be_visible()
