@@ -291,7 +291,9 @@ async def test_time_left_bounds_a_dripping_body(site: ScamSite) -> None:
     assert r.timed_out
     assert r.status == 200
     assert 0 < len(r.body) < 100
-    assert time.monotonic() - start < 1.0
+    # The body would take 5,000 s and the hop timeout is 5 s: stopping well before
+    # either shows the 0.4 s budget applied (a loose bound: the machine may be busy).
+    assert time.monotonic() - start < 3.0
 
 
 # --- TLS: pinned IP, real name for SNI and verification ----------------------------
