@@ -195,8 +195,8 @@ async def test_fetch_refuses_ip_literals(url: str, cls: str) -> None:
     r = await GuardedFetcher(LOCAL).fetch(normalize(url))
     assert r.refused is not None and r.refused.cls == cls
     assert r.status is None and r.error is None
-    # Refused before any connection attempt: no connect timeout was waited for.
-    assert time.monotonic() - start < 0.5
+    # Refused before any connection attempt: no connect timeout (5 s) was waited for.
+    assert time.monotonic() - start < 2.0
 
 
 async def test_fetch_refuses_name_resolving_to_private() -> None:
@@ -280,7 +280,7 @@ async def test_hop_timeout(site: ScamSite) -> None:
     start = time.monotonic()
     r = await GuardedFetcher(LOCAL, hop_timeout=0.3).fetch(normalize(site.url("/slow?s=3")))
     assert r.timed_out and r.status is None
-    assert time.monotonic() - start < 1.0
+    assert time.monotonic() - start < 2.0  # the endpoint takes 3 s
 
 
 async def test_time_left_bounds_a_dripping_body(site: ScamSite) -> None:
