@@ -485,8 +485,9 @@ async def scan_url_form(request: Request, auth: AnalystPage) -> Response:
     state = request.app.state
     try:
         body = UrlScanRequest(url=url, offline=not live, lang=auth.lang)
-        report = await create_url_scan(body, state.scanner, state.live, state.settings,
-                                       state.metrics, state.history)
+        report = await create_url_scan(body=body, scanner=state.scanner, live=state.live,
+                                       settings=state.settings, metrics=state.metrics,
+                                       history=state.history)
     except ValidationError as e:
         message = "; ".join(str(err.get("msg")) for err in e.errors())
         return render(request, "submit.html", auth, status_code=422, url_value=url,

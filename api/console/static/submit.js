@@ -15,7 +15,12 @@
   var barLabel = document.getElementById("apk-progress-label");
   var status = document.getElementById("apk-status");
   var errorBox = document.getElementById("apk-error");
-  var maxBytes = parseInt(form.getAttribute("data-max-bytes"), 10) || 0;
+  var maxBytes = 0;
+  function readLimit() {
+    // Read at each upload: the server's SCAMSCAN_MAX_APK_BYTES, written into the page.
+    maxBytes = parseInt(form.getAttribute("data-max-bytes"), 10) || 0;
+  }
+  readLimit();
   var lang = form.getAttribute("data-lang") || "vi";
   var tokenMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = tokenMeta ? tokenMeta.getAttribute("content") : "";
@@ -133,6 +138,7 @@
     event.preventDefault();
     if (busy) { return; }
     clearError();
+    readLimit();
     var file = chosenFile();
     if (!file) {
       showError("Choose an APK file (or drop one on the box) first.");
