@@ -584,3 +584,11 @@ def test_dockerfile_runs_as_non_root_without_dev_deps() -> None:
     assert any(ln.startswith("EXPOSE 8000") for ln in lines)
     ignored = (ROOT / ".dockerignore").read_text("utf-8").split()
     assert {"tests", ".venv", ".git", ".scamscan-data"} <= set(ignored)
+
+
+def test_every_setting_is_documented_in_deployment_md() -> None:
+    from api.settings import Settings
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "deployment.md").read_text()
+    missing = [f for f in Settings.model_fields if f"`SCAMSCAN_{f.upper()}`" not in doc]
+    assert missing == []
