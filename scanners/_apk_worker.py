@@ -46,7 +46,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from ipaddress import IPv4Address
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 from scanners.apk_facts import (
     ICON_MAX_BYTES,
@@ -1034,7 +1034,13 @@ def _density(path: str) -> int:
     return max((i + 1 for i, d in enumerate(_DENSITIES) if f"-{d}" in folder), default=0)
 
 
-def _icon(ref: str | None, res: Resources, files: list[str], sizes: Mapping[str, int],
+class ResourceFiles(Protocol):
+    """What :func:`_icon` needs of :class:`Resources`."""
+
+    def files(self, value: str) -> list[tuple[str, str]]: ...
+
+
+def _icon(ref: str | None, res: ResourceFiles, files: list[str], sizes: Mapping[str, int],
           head_of: Callable[[str, int], bytes]) -> IconFact | None:
     """The densest raster variant of the icon resource ``ref`` that fits the limit.
 
