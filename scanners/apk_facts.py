@@ -1339,6 +1339,8 @@ def wait_for_idle_child(timeout: float = 10.0) -> bool:
     while time.monotonic() < deadline:
         with _spare_lock:
             spare = _spare
+            if spare is None and not _refill_wanted.is_set() and not _refilling:
+                return False  # none asked for (no sample parsed yet), none coming
             if spare is not None and spare[0] == os.getpid():
                 if _spare_ready:
                     return True
@@ -1514,15 +1516,23 @@ def _wake_refiller() -> None:
     _refill_wanted.set()
 
 
+_refilling = False
+"""The refiller thread is between its wake-up and the idle child's fork."""
+
+
 def _refiller() -> None:
+    global _refilling
     me = os.getpid()
     while _refiller_pid == me:
         _refill_wanted.wait()
+        _refilling = True
         _refill_wanted.clear()
         try:
             _refill_spare()
         except Exception as e:  # the next sample forks its own child
             log.debug("idle parse child not forked: %s", e)
+        finally:
+            _refilling = False
 
 
 _scratch: str | None = None

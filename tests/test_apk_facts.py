@@ -806,3 +806,19 @@ def test_icon_type_comes_from_magic_bytes_and_size_is_bounded() -> None:
                              lambda name, n: png)
     assert icon is not None and icon.path == "res/mipmap-hdpi-v4/ic.png"
     assert _apk_worker._icon(None, _Res([]), [], {}, lambda n, k: png) is None
+
+
+def test_wait_for_idle_child_never_waits_for_a_child_nobody_asked_for() -> None:
+    import time
+
+    assert apk_facts.start_worker_server()
+    apk_facts.drop_spare_child()
+    t = time.monotonic()
+    assert apk_facts.wait_for_idle_child(timeout=5) is False
+    assert time.monotonic() - t < 4  # did not sit out the timeout
+    extract_facts(FIXTURES / "unsigned.apk", limits=ApkLimits(code_stage=False))
+    assert apk_facts.wait_for_idle_child(timeout=30) is True  # forked and warmed up
+    assert apk_facts.wait_for_idle_child(timeout=30) is True  # and stays ready
+    f = extract_facts(FIXTURES / "fake_vneid.apk", limits=ApkLimits(code_stage=False))
+    assert f.package == "com.vnid"  # the "ready" message is not taken for an answer
+    apk_facts.drop_spare_child()
