@@ -157,6 +157,19 @@ def bilingual(text: str | None, lang: Lang) -> str | None:
 # --- reports ------------------------------------------------------------------------------
 
 
+def _verdict_view(report: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
+    """What both report pages show of the outcome: score, verdict, reasons, findings."""
+    verdict = str(report.get("verdict", ""))
+    return {
+        "risk_score": int(report.get("risk_score", 0)),
+        "verdict": verdict,
+        "verdict_label": verdict_label(verdict, lang),
+        "reasons": [reason_text(str(r), lang) for r in report.get("reasons", [])],
+        "findings": findings_view(report.get("findings", []), lang),
+        "incomplete": report.get("incomplete", []),
+    }
+
+
 def findings_view(findings: Iterable[Mapping[str, Any]], lang: Lang) -> list[dict[str, Any]]:
     """The findings table's rows: rule, points, severity, title in ``lang``, evidence."""
     return [{
@@ -219,12 +232,7 @@ def url_report_view(report: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
         "url": defang(str(report.get("url", ""))),
         "host": defang_host(str(report.get("host_unicode") or report.get("host", ""))),
         "registrable_domain": defang_host(str(report.get("registrable_domain") or "")),
-        "risk_score": int(report.get("risk_score", 0)),
-        "verdict": str(report.get("verdict", "")),
-        "verdict_label": verdict_label(str(report.get("verdict", "")), lang),
-        "reasons": [reason_text(str(r), lang) for r in report.get("reasons", [])],
-        "findings": findings_view(report.get("findings", []), lang),
-        "incomplete": report.get("incomplete", []),
+        **_verdict_view(report, lang),
         "chain": chain,
         "final_url": final_url,
         "live": live_ran,
@@ -296,12 +304,7 @@ def apk_report_view(report: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
         "min_sdk": app.get("min_sdk"),
         "target_sdk": app.get("target_sdk"),
         "launcher_activity": app.get("launcher_activity"),
-        "risk_score": int(report.get("risk_score", 0)),
-        "verdict": str(report.get("verdict", "")),
-        "verdict_label": verdict_label(str(report.get("verdict", "")), lang),
-        "reasons": [reason_text(str(r), lang) for r in report.get("reasons", [])],
-        "findings": findings_view(report.get("findings", []), lang),
-        "incomplete": report.get("incomplete", []),
+        **_verdict_view(report, lang),
         "scanner_version": report.get("scanner_version"),
         "permissions": permissions,
         "dangerous_count": sum(1 for p in permissions if p["dangerous"]),
