@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from ipaddress import IPv4Address
+from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
@@ -1726,81 +1727,25 @@ def main() -> int:
 WARM_ENV = "SCAMSCAN_APK_WARM_UP"
 """Set (to ``1``) in the environment of the fork server only, while it starts."""
 
-_WARM_APK = (
-    "UEsDBBQAAgAIAAAAIQB0EGtmsAIAADAHAAATAAAAQW5kcm9pZE1hbmlmZXN0LnhtbJVVu24TQRQ947XjJbET2yQk"
-    "cRyJggIhWBtEAYiCECEBCilAUKSL40cMsWPZayup4BPyEdSIgi/gE/iClBQUfAASnDs7Y0/WNoKNjmfm3HvPfeys"
-    "4sFHJQ0olJBLApsYP2fOvkjcJfYM/4n4RpwTP8RBAQXiLdEhPhBfiO/EL+JRAnhO7BFVYkicER+Jr8Q58ZO47gEP"
-    "iQUMUUcPfbRwjA62+VsjM2nZxT7a2pLHAZk2urQckXnFiHd4c8EbWP8HL5utM9LOcm3xPF0zh5CePTTJhzN8Usy2"
-    "jyrZI56SjrbP3xPWc0z/kPsauTStHe56ZFuauYFDWkP6PUCZf332cUjvNj37CGL+gemyTL7Lasq01OlXntCFztYl"
-    "f0C/fd0DsEZG6g3R0HW18RgDPbHajFn9T8yu03tbV9RijNQXkruqo5vsQXoUz2jtkGnQ84ReA91PoDNXeWpq7SZ9"
-    "ovl5uE1rhbs57ip6H50TuIP7OvOAMZLzFiFvTO6WTEu6aOmM4ejt+Xo+ch4SIU71nQjwgrzci60pVuFDfYtC5mjo"
-    "SYR6DlKV1Yv0ixPvz40OLnhL1i084xSlrqjOOnuXqZ3q+f1dKx4RYId6r6m3jad4gpeQ79fHTa4bCaVKRC+lVJ/I"
-    "cN8lFJTyiBxkm+O7l5kDv/lc4jovkyb/2eHlWeJ+mX9pc/PmzSo2nx+SMpzS37P0By9v9Ry/TcOJdsH4FYw9o7/I"
-    "iMsZLsv1csTpWOEWY7FS7050HtW7bOpNOPUmnTpWDJeK1eaZmcS1JMc9E2P5FZNDOTnmxnqkE+9tbQtO3JUptclc"
-    "V01Pq4bzx1oFWUXrGrmMo7VmtOxj68w6PutT6kyb/w2Sr+j0HY+zeosOvzFDr2T0So5ePM7yS7EeLJ+Lzcny+djc"
-    "LV+I3VEV4+2d/gNQSwMEFAAAAAAAAAAhAI1iQWBIAgAASAIAAA4AAwByZXNvdXJjZXMuYXJzYwAAAAIADABIAgAA"
-    "AQAAAAEAHAAwAAAAAQAAAAAAAAAAAQAAIAAAAAAAAAAAAAAACwtEZWJ1ZyBCdWlsZAAAAAACIAEMAgAAfwAAAG8A"
-    "cgBnAC4AcwBjAGEAbQBzAGMAYQBuAC4AZgBpAHgAdAB1AHIAZQAuAGQAZQBiAHUAZwBzAGkAZwBuAGUAZAAAAAAA"
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAgAQAAAgAAAFQB"
-    "AAABAAAAAAAAAAEAHAA0AAAAAgAAAAAAAAAAAQAAJAAAAAAAAAAAAAAABwAAAAQEYXR0cgAGBnN0cmluZwABABwA"
-    "LAAAAAEAAAAAAAAAAAEAACAAAAAAAAAAAAAAAAgIYXBwX25hbWUAAAICEAAQAAAAAQAAAAAAAAACAhAAFAAAAAIA"
-    "AAABAAAAAAAAAAECVABoAAAAAgAAAAEAAABYAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIAAAAAAAAAAgAAAMAAAAAUEsDBBQAAgAIAAAAIQChejTj"
-    "/AAAAMwBAAALAAAAY2xhc3Nlcy5kZXhLSa3gMjA2ZfhudVcr1rtZ6RBvVKhzRfep2id8Oy/t5zt+hpGBoYCBgaEi"
-    "zESIAQpcgGIsDBBxZiBuAGKgEEMPAwIwAfEMqPgKIGYBMk4wQPAFIH4BxJKMEHkmqDnMUDYyYESiGZHE/wMBiLaA"
-    "CrLZZOZlltgxiPkk5qUU5Wem6CcWFOg7JpdklmWWVFoz6PvkF6XrFycn5gJxnn5aZkVJaVGqfkpqUml6cWZ6XmqK"
-    "vm9iZh5CA2MY1F5GuL1gPwuAWHwQmcYGlgVAB3NjcSssfJiQwogZKZxYkcKIDSmcmBQgekHhxCwAEZcBhZMChK0A"
-    "JiBssN+hakBxAgBQSwMEFAAACAgAAAAhAO6JWqoXAQAAgAEAABAAAABNRVRBLUlORi9DRVJULlNGZc3LboJAAIXh"
-    "PQnvwLJdICIXLUkXWApIBaoErO7GmREGFMoMCPL0NaZNTN2d/IvvRCQtQdNSLCaYMlKVhiCPxjz3RjFoMBLnl1sQ"
-    "nswS0YqgZ56LXFOcaLpokRSzRvRBSQ7XYQi7XNtMspqoRTPN6o84CxQ7U2AUb5zUR0q3Vacz5GlhTuJXnuO5AJyw"
-    "IfzCf8yoPx3/fxhC08he0X7n9l5Zh67svEu4c9a9FHxii4BwUFUY1/ru6KHVHQ2PgDHMRgj3j+RlGZjFeauMF8tz"
-    "6u5ng/mlu65c2PvUt8q534IiWXQdoIl/R1LMqpbCKwoog4+qg3K31uuPMKBtlLzMpZVnDXBZ7fp02vpSaaerQcsO"
-    "FMbqTf0BUEsDBBQAAAgIAAAAIQBZoXjgLAQAAMUEAAARAAAATUVUQS1JTkYvQ0VSVC5SU0EzaGI5yMap1ebR9p2X"
-    "kZ1pQRPLJoMmlnVMjIyG/Aa8bJwJbR6MqcwsTIysDAbcCIWMC5qYxQ2amIUNmhh/L2BmYmRi4pBzmaFgo5+gAtIG"
-    "VcfIDdRmbshtwMnGHMrCJswUGmwoYMAH4nAJszvmpRTlZ6YYihmIgESYhXmhIgouqUml6QYK4rxGZoaGxgYGZobG"
-    "JuZREvxGBqZAASMjqAD5RjcxKiE7E+g75iZGfgagOBdTEyMjw/KdSgefuKSfkZ/8njlENK8zh5HHaOXyDU52FYee"
-    "89xcEjtzZW7UtX/lK3YGeH5/futjxx8mxQNXv39ucgvmfjK9ULNfnX1q6ouo290PEgt+lS0PyPEWPxeuueBqxk6P"
-    "rOOunrk137+Ybni6PNxgnqrC5U6N1RN4AsKna/951LFL+AS3SKpR4eL3z813vjqXmFG/82DhvmTRhbFTJrDyTPkR"
-    "d68qNP/Z7ZKc3efLgtaZvg+tNFz3qPPm0vrKaQdeH5WZlJdxSlT8yfKHj1QmJfw2cFyUwfQu8rf85e5JL5xWaEk2"
-    "Tlt8da5v171d6plPDT1LnePnFj0WWsMo07fcPy6vSY1v+9uLK4oXHu2qC2RiZmRgXKxoIG8gCww/WT4WMRaR6dKK"
-    "HUli+4o/XjjUrhYnU3ej3FAKLa6ZQWEn3bH3qkLvxqM2V0qcPieYr/t36tikdTGrT1y9sN7Te8bqfQtnRm7hn+1y"
-    "RebMMZ54gW9rPjKWad+tEhbiNxAWPryiZ5WzcsRyk+vJDpdquRTvsUkxxd8/3epz5efrXSttJqbvvWz1sqNVKkcm"
-    "aVX2PP67d+t0DR+lRxlXJyvesflz8r+Scd3zTdNYQpT2XzF4Z1qt7PbRJ+ZELZuH+POcPxOWCLn3+xsytRg/cv/F"
-    "WsEV9/FN8tul8SyTbgdpruAN1D2adzjL8f6u+srqWytLhZLmivoVL6lm8JD8cGXDJ/2m5KkHGd+vn14zn/tLX9RU"
-    "2chpqw56nlF88uDLrxC5HjFV8UJ9h8n82Yn/PJUMmxjzgAkpC5iHDJzJTqKo+Qk5G6KmW5YmRgbHB++kZ+/tej8n"
-    "gqNU4u56Z+FP+jY2R1YeLl6duoTx5JlrC5ZE2V56zflmBdfpgH3TX/dczbSKTVizxJ/HLm/634Nsur/YGOyfqZt7"
-    "Xv5vNt1+scWSizEz8o8G5ohX/XpQcvq16+HJj+7FrtQsnNQ212bnTaW21y4b777bxpArxMc0SyxKkXGrY2rovj7X"
-    "aVwmPPcSpk8+9LhOOHSf3rFVUxarHZhx6XztJ8sXIdfM5lsGs85l2m/Brlb8imWG1aGKFcZzlWdHCJ+Qddu547Nv"
-    "ts5TcS1GzkMF7Ud5tWJbmtMUq9/v8/m95ey/ZXNSVvTIxZzbbPDj6Kz3q39fWtB2az1Xh5pj6fH3hTx+61YYAwBQ"
-    "SwMEFAAACAgAAAAhANPfUDnZAAAAHQEAABQAAABNRVRBLUlORi9NQU5JRkVTVC5NRmXMwU6DMACA4TsJ78CdAHXI"
-    "cCQeUKiYMRA3K/VWoSNFKNKy2fH0LsZEk13//Pk2hLM9lZOFqJBs4IFxZQNd07WM9DQwQl6LgdWb38tWfadr2yS0"
-    "Ft7SilhzboHh7XqB70fF8w4Cx5+eukcIH054TYQzF8AcyxUh3kHG4OP2j646IiWVdk3VJZmjoky3aJXj2JzD9KZF"
-    "qFRu1IrFqcx92EwJfm+om8Fj9Y8UVA4HUZ1RImR1qe6PIP3KxvHaV16CzYm/yWmnWufzdb6bzchlz/F6KRR4kcWP"
-    "+g1QSwECFwMUAAIACAAAACEAdBBrZrACAAAwBwAAEwAAAAAAAAAAACAAtoEAAAAAQW5kcm9pZE1hbmlmZXN0Lnht"
-    "bFBLAQIXAxQAAAAAAAAAIQCNYkFgSAIAAEgCAAAOAAAAAAAAAAAAIAC2geECAAByZXNvdXJjZXMuYXJzY1BLAQIX"
-    "AxQAAgAIAAAAIQChejTj/AAAAMwBAAALAAAAAAAAAAAAIAC2gVgFAABjbGFzc2VzLmRleFBLAQIUABQAAAgIAAAA"
-    "IQDuiVqqFwEAAIABAAAQAAAAAAAAAAAAAAAAAH0GAABNRVRBLUlORi9DRVJULlNGUEsBAhQAFAAACAgAAAAhAFmh"
-    "eOAsBAAAxQQAABEAAAAAAAAAAAAAAAAAwgcAAE1FVEEtSU5GL0NFUlQuUlNBUEsBAhQAFAAACAgAAAAhANPfUDnZ"
-    "AAAAHQEAABQAAAAAAAAAAAAAAAAAHQwAAE1FVEEtSU5GL01BTklGRVNULk1GUEsFBgAAAAAGAAYAdQEAACgNAAAA"
-    "AA=="
-)
-"""``tests/fixtures/apk/debug_signed.apk`` (built from our own sources, harmless)."""
+WARM_UP_APK = Path(__file__).with_name("warm_up.apk")
+"""A copy of ``tests/fixtures/apk/fake_dichvucong.apk``: built from our own sources
+(inert stubs), it has what most apps exercise (resources, ``@xml`` configs, an
+icon, v1+v2+v3 signatures, a DEX), so a parse of it touches most of the code and
+pages a sample's parse will (``tools/build_apk_fixtures.sh`` keeps it in sync)."""
 
 
 def warm_up() -> bool:
-    """Parse the embedded fixture once, so that lazy imports, compiled regexes and
-    permission tables are in memory before the fork server forks a parse child."""
-    import base64
-
+    """Parse :data:`WARM_UP_APK` once (full stage), so that lazy imports, compiled
+    regexes and the pages the parse code touches are in memory: in the fork server
+    before it forks, and again in each idle child while it waits (its own copies
+    of those pages, made before a sample arrives rather than during its parse)."""
     try:
         from loguru import logger
 
         logger.remove()
-        data = base64.b64decode("".join(_WARM_APK))
-        zip_facts = ZipFacts(entries=6, has_manifest=True)
-        extract("warm-up.apk", ApkLimits(), zip_facts, lambda *_a, **_k: None, data=data)
+        data = WARM_UP_APK.read_bytes()
+        zip_facts = ZipFacts(entries=1, has_manifest=True)
+        extract(str(WARM_UP_APK), ApkLimits(), zip_facts, lambda *_a, **_k: None, data=data)
     except Exception:
         return False
     return True

@@ -822,3 +822,11 @@ def test_wait_for_idle_child_never_waits_for_a_child_nobody_asked_for() -> None:
     f = extract_facts(FIXTURES / "fake_vneid.apk", limits=ApkLimits(code_stage=False))
     assert f.package == "com.vnid"  # the "ready" message is not taken for an answer
     apk_facts.drop_spare_child()
+
+
+def test_warm_up_sample_is_the_committed_fixture_and_parses() -> None:
+    from scanners import _apk_worker
+
+    warm = _apk_worker.WARM_UP_APK.read_bytes()
+    assert warm == (FIXTURES / "fake_dichvucong.apk").read_bytes()
+    assert _apk_worker.warm_up() is True

@@ -206,4 +206,7 @@ if [[ -f "$README" ]] && grep -q '<!-- sha256:begin -->' "$README"; then
     cat "$BUILD/README.md" >"$README"
 fi
 
+# The parse children's warm-up sample (scanners/_apk_worker.py, WARM_UP_APK).
+cp "$OUT/fake_dichvucong.apk" "$ROOT/scanners/warm_up.apk"
+
 log "done: $(du -cb "${FIXTURES[@]/#/$OUT/}" | tail -1 | cut -f1) bytes in ${#FIXTURES[@]} fixtures"
