@@ -49,6 +49,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
+import orjson
+
 from scanners.apk_facts import (
     ICON_MAX_BYTES,
     MAX_LIST,
@@ -184,12 +186,23 @@ def _emit(status: str, **data: Any) -> None:
     sys.stdout.flush()
 
 
-def set_limits(limits: ApkLimits) -> None:
-    """Address space, CPU seconds, no core dumps."""
+def set_limits(limits: ApkLimits, samples_left: int = 1) -> None:
+    """Address space, CPU seconds, no core dumps.
+
+    The CPU limit counts from what this process has used so far (a child that
+    serves several samples gets the budget anew for each); its hard limit leaves
+    room for ``samples_left`` samples, as a hard limit can be lowered but not
+    raised again."""
     mem = int(limits.memory)
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-    cpu = max(1, math.ceil(limits.parse_timeout) + 5)
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    budget = max(1, math.ceil(limits.parse_timeout) + 5)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = math.ceil(usage.ru_utime + usage.ru_stime)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    want_hard = used + budget * max(1, samples_left) + 5
+    if hard == resource.RLIM_INFINITY or hard > want_hard:
+        hard = want_hard
+    resource.setrlimit(resource.RLIMIT_CPU, (min(used + budget, hard), hard))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
@@ -1592,7 +1605,7 @@ def extract(path: str, limits: ApkLimits, zip_facts: ZipFacts,
 def run(request: Mapping[str, Any], write: Callable[..., None] = _emit) -> int:
     """Set the limits, parse ``request["path"]``, report through ``write``; exit status."""
     limits = ApkLimits.from_dict(request.get("limits", {}))
-    set_limits(limits)
+    set_limits(limits, int(request.get("samples_left", 1) or 1))
     partial: dict[str, Any] = {}
 
     def emit(status: str, **data: Any) -> None:
@@ -1639,19 +1652,40 @@ def run(request: Mapping[str, Any], write: Callable[..., None] = _emit) -> int:
 
 
 def peak_rss() -> int:
-    """Peak resident set size of this process, in bytes (``VmHWM``)."""
+    """Peak resident set size of this process since it started or since
+    :func:`_reset_peak_rss`, in bytes (``VmHWM``)."""
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
-def forked_main(request: Mapping[str, Any], out: Any, err: Any) -> None:
-    """Entry point of a child forked from the warm server of :mod:`scanners.apk_facts`.
+def _reset_peak_rss() -> None:
+    """Start the peak RSS afresh (``5`` in ``/proc/self/clear_refs``, Linux), so
+    that a child that serves several samples reports each one's own peak. A
+    write to procfs, which ``RLIMIT_FSIZE`` 0 does not forbid."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fp:
+            fp.write("5")
+    except OSError:
+        pass
 
-    ``out`` is the write end of a :class:`multiprocessing.connection.Connection`
-    (one JSON message per ``send_bytes``), ``err`` the write end of a pipe that
-    becomes this process's standard error. Standard input and output go to
-    ``/dev/null``; the working directory, ``TMPDIR`` and ``HOME`` move to the
-    private temp dir ``request["tmp"]`` made by the parent.
-    """
+
+def _release_memory() -> None:
+    """Between two samples (after the answer, so off its path): collect the last
+    sample's objects and hand free heap pages back to the system, so that the next
+    sample starts, and measures its peak, from close to where this child began."""
+    import gc
+
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the collection alone
+        pass
+
+
+def _detach(err: Any) -> None:
+    """Once per child: a session of its own, stdin and stdout on ``/dev/null``,
+    stderr on the parent's pipe ``err``."""
     os.setsid()
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
@@ -1659,6 +1693,21 @@ def forked_main(request: Mapping[str, Any], out: Any, err: Any) -> None:
     os.dup2(err.fileno(), 2)
     os.close(null)
     err.close()
+
+
+def encode(message: Mapping[str, Any]) -> bytes:
+    """A message to the parent as JSON: orjson, several times faster than json on
+    a big app's facts (tuples become arrays, as with json), else json for what
+    orjson refuses (an integer over 64 bits from a crafted manifest)."""
+    try:
+        return orjson.dumps(message)
+    except TypeError:
+        return json.dumps(message, ensure_ascii=False).encode()
+
+
+def _serve(request: Mapping[str, Any], out: Any) -> int:
+    """Parse one sample in this child: move to its private temp dir, run it, send
+    the messages to ``out``; the exit status :func:`run` gives."""
     tmp = str(request["tmp"])
     os.chdir(tmp)
     os.environ.update(TMPDIR=tmp, HOME=tmp)
@@ -1669,9 +1718,38 @@ def forked_main(request: Mapping[str, Any], out: Any, err: Any) -> None:
     def write(status: str, **data: Any) -> None:
         if status == "done":
             data.update(start_rss=start_rss, warm_imports=warm)
-        out.send_bytes(json.dumps({"status": status, **data}, ensure_ascii=False).encode())
+        out.send_bytes(encode({"status": status, **data}))
 
-    rc = run(request, write)
+    return run(request, write)
+
+
+def forked_main(request: Mapping[str, Any], out: Any, err: Any,
+                more: Callable[[], Mapping[str, Any] | None] | None = None) -> None:
+    """Entry point of a child forked from the warm server of :mod:`scanners.apk_facts`.
+
+    ``out`` is the write end of a :class:`multiprocessing.connection.Connection`
+    (one JSON message per ``send_bytes``), ``err`` the write end of a pipe that
+    becomes this process's standard error. Standard input and output go to
+    ``/dev/null``; the working directory, ``TMPDIR`` and ``HOME`` move to the
+    private temp dir ``request["tmp"]`` made by the parent.
+
+    A request with ``"reuse": true`` asks the child to wait, once its facts are
+    sent, for another request from ``more`` (``None``: the parent is done with
+    it). It serves one only after a clean ``done`` (exit status 0); its limits
+    and peak-RSS count start again for each sample.
+    """
+    _detach(err)
+    while True:
+        rc = _serve(request, out)
+        if rc != 0 or not request.get("reuse") or more is None:
+            break
+        _release_memory()
+        out.send_bytes(b'{"status": "ready"}')  # as after a warm-up: see spare_main
+        nxt = more()
+        if nxt is None:
+            break
+        request = nxt
+        _reset_peak_rss()
     out.close()
     # No interpreter teardown (finalisers, GC of androguard's objects): it would
     # only delay the parent, which waits for this process to end.
@@ -1686,18 +1764,26 @@ def spare_main(request_conn: Any, out: Any, err: Any, prewarm: bool = False) -> 
     ``prewarm`` (an idle child forked ahead of time): parse the built-in fixture
     once while idle, so that the pages the parse code touches are copied from
     the server now rather than during the sample's parse."""
+
+    def receive() -> Mapping[str, Any] | None:
+        try:
+            value = json.loads(request_conn.recv_bytes())
+        except (EOFError, OSError, ValueError):  # the parent closed the pipe
+            return None
+        return value if isinstance(value, dict) else None
+
     try:
         if prewarm:
             warm_up()
             # Tells wait_for_idle_child() that this child is ready; the parent
             # skips it if it is still unread when the request goes out.
             out.send_bytes(b'{"status": "ready"}')
-        raw = request_conn.recv_bytes()
-        request_conn.close()
-        request = json.loads(raw)
-    except BaseException:  # parent gone, interrupted, or a bad request
+        request = receive()
+    except BaseException:  # parent gone, interrupted
         os._exit(0)
-    forked_main(request, out, err)
+    if request is None:
+        os._exit(0)
+    forked_main(request, out, err, receive)
 
 
 def _address_space() -> int:

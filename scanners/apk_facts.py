@@ -12,8 +12,8 @@ Two stages:
    per-entry compression ratio, overlapping entries, path-traversal names,
    presence of ``AndroidManifest.xml``, bundle detection (XAPK / APKS /
    APKM). Refusals raise typed errors before any child process is started.
-2. **In a child process** (:mod:`scanners._apk_worker`, one fresh process per
-   sample, see *The warm server* below) with ``RLIMIT_AS`` (memory),
+2. **In a child process** (:mod:`scanners._apk_worker`, forked from a warm
+   server, see *The warm server* below) with ``RLIMIT_AS`` (memory),
    ``RLIMIT_CPU``, ``RLIMIT_CORE`` 0 and, once androguard is loaded,
    ``RLIMIT_FSIZE`` 0 set in the child, a wall time enforced here (the child
    is killed on expiry), its working directory, ``HOME`` and ``TMPDIR`` in a
@@ -35,15 +35,16 @@ the stdlib ``multiprocessing`` *forkserver*, started lazily on first use
 :data:`WARM_PRELOAD` imported and, through ``SCAMSCAN_APK_WARM_UP=1`` in its
 environment only, a built-in harmless fixture parsed once
 (:func:`scanners._apk_worker.warm_up`) so that lazy imports and compiled
-regexes are already in memory. Each sample then gets a freshly forked child
-of that server (its own address space; the server itself never sees a
+regexes are already in memory. Samples are parsed by children forked from
+that server (their own address space; the server itself never sees a
 sample) running :func:`scanners._apk_worker.forked_main`: it sets the limits,
 moves to the private temp dir, points stdin/stdout at ``/dev/null`` and
 stderr at a pipe read here, and sends JSON messages (``partial`` after the
 manifest stage, then ``done``) over a :func:`multiprocessing.Pipe`. This
 process waits on both pipes with the wall-time deadline, kills the child on
-expiry and always joins and closes it: the server reaps its children, so
-nothing is left as a zombie. ``RLIMIT_AS`` counts the mappings inherited from
+expiry and always joins and closes it, once it has exited or after
+:data:`EXIT_GRACE` (the answer does not wait for that): the server reaps its
+children, so nothing is left as a zombie. ``RLIMIT_AS`` counts the mappings inherited from
 the server (about 40 MB resident); a limit below them is reported as a
 memory stop without parsing. A process forked from one that had started the
 server (a ``fork`` process-pool worker) starts a server of its own on first
@@ -57,12 +58,25 @@ taken, so that its fork and warm-up run on another core during that parse)
 and waits for its request on a pipe (:func:`scanners._apk_worker.spare_main`).
 While idle it parses the built-in fixture once, so that the pages of the
 server that a parse touches are already copied (a forked child otherwise pays
-about a thousand copy-on-write faults during its first parse). A sample is
-only ever parsed by a child that has seen no other sample: the idle child
-takes one request, then ends like any other. The fork server also
-``gc.freeze()``-s its heap after the warm-up. ``SCAMSCAN_APK_SPARE=0`` turns
-the idle child off (a fresh fork per sample); :func:`drop_spare_child` ends
-it. ``SCAMSCAN_APK_WORKER=cold`` in the
+about a thousand copy-on-write faults during its first parse). The fork
+server also ``gc.freeze()``-s its heap after the warm-up.
+
+Reuse: the first parse in a new process is still 1.3-1.6 times slower than
+the same parse repeated (the pages it copies or maps, cold caches). So a child
+that answered ``done`` becomes the idle child again and serves the next
+sample, up to ``SCAMSCAN_APK_CHILD_SAMPLES`` samples (default
+:data:`DEFAULT_CHILD_SAMPLES`; ``1``: a fresh child for every sample), and
+only while its peak RSS stays within :data:`CHILD_RSS_SLACK` of what it held
+before its first sample: a child that grew (any full scan of a real app)
+retires, so no sample starts in a child holding more than that. A child that
+failed, timed out or was refused never serves again; the limits, the private
+temp dir and the peak-RSS count start anew for each sample, and a test checks
+that the facts of a reused child equal those of a fresh one. The trade: a
+sample that subverted the parser could see or alter the next samples that
+child parses (the child is not a sandbox in any case: same user, network
+allowed); ``SCAMSCAN_APK_CHILD_SAMPLES=1`` removes it, at the cost above.
+``SCAMSCAN_APK_SPARE=0`` turns the idle child off (a fresh fork per sample,
+on the critical path); :func:`drop_spare_child` ends it. ``SCAMSCAN_APK_WORKER=cold`` in the
 environment (or a platform without forkserver) selects the previous path: a
 ``python -I -c`` child per sample, request on stdin, JSON lines on stdout.
 
@@ -106,9 +120,11 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from scanners.errors import InputError, ScanIncomplete
 
@@ -128,6 +144,22 @@ EXIT_GRACE = 5.0
 """Seconds a parse child that has sent its facts gets to exit before it is killed."""
 
 log = logging.getLogger("scamscan.apk")
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """``dataclasses.asdict`` for the value classes here, whose fields hold str,
+    numbers, None, tuples of those, or (handled by the caller) other value
+    classes; without asdict's recursive deep copy, several times slower. The
+    parse child serialises hundreds of components and intent filters per app on
+    the answer's path. Tuples stay tuples: JSON writes them as lists."""
+    cls = type(obj)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(obj))
+    return {n: getattr(obj, n) for n in names}
+
 
 # --------------------------------------------------------------------------- errors
 
@@ -201,7 +233,7 @@ class ApkLimits:
     assets and DEX files is not read); what a quick "manifest verdict" needs."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ApkLimits:
@@ -240,7 +272,7 @@ class IntentFilter:
     priority: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> IntentFilter:
@@ -279,7 +311,8 @@ class Component:
     """For a provider."""
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = _plain(self)
+        d["intent_filters"] = [f.to_dict() for f in self.intent_filters]
         d["meta_data"] = [list(p) for p in self.meta_data]
         return d
 
@@ -324,7 +357,7 @@ class AccessibilityConfig:
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> AccessibilityConfig:
@@ -358,7 +391,7 @@ class DeviceAdmin:
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> DeviceAdmin:
@@ -395,7 +428,7 @@ class Certificate:
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = _plain(self)
         d["subject_fields"] = [list(p) for p in self.subject_fields]
         return d
 
@@ -445,7 +478,7 @@ class DexFile:
         return self.compiler in DEXLIB_COMPILERS
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> DexFile:
@@ -547,7 +580,7 @@ class ZipFacts:
     """``xapk``, ``apks``, ``apkm`` or ``bundle`` when the ZIP holds APKs, else ``None``."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ZipFacts:
@@ -578,7 +611,7 @@ class IconFact:
     data_base64: str
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> IconFact:
@@ -598,7 +631,7 @@ class AssetFact:
     """``dex``, ``zip``, ``elf`` or ``""``."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> AssetFact:
@@ -1022,7 +1055,8 @@ _worker_starts = 0
 
 
 def worker_starts() -> int:
-    """How many parse children this process has started (for tests and metrics)."""
+    """How many samples this process has handed to a parse child (for tests and
+    metrics); a child may serve several, see ``SCAMSCAN_APK_CHILD_SAMPLES``."""
     return _worker_starts
 
 
@@ -1150,6 +1184,7 @@ WARM_PRELOAD = (
     "androguard.core.axml",
     "androguard.core.apk",
     "androguard.core.dex",
+    "orjson",
     "scanners._apk_worker",
 )
 """Modules imported once by the fork server, before it forks any parse child."""
@@ -1211,8 +1246,9 @@ def start_worker_server() -> bool:
 def last_child_stats() -> dict[str, Any]:
     """What the last parse child of this thread reported (for benchmarks and metrics).
 
-    ``mode`` (``warm`` or ``cold``), ``peak_rss`` and ``start_rss`` (bytes, ``VmHWM``
-    and ``VmRSS`` of the child; 0 when unknown), ``warm_imports`` (the child found
+    ``mode`` (``warm`` or ``cold``), ``pid`` (warm: the child's), ``peak_rss`` and
+    ``start_rss`` (bytes, ``VmHWM`` of this sample's parse and ``VmRSS`` before it;
+    0 when unknown), ``warm_imports`` (the child found
     androguard already imported), ``parse_seconds`` (the parse itself, in the child),
     ``elapsed`` (seconds, wall, from the request sent to the facts received, or to the
     child reaped when it failed).
@@ -1233,15 +1269,33 @@ def _run_child(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
 
 _SPARE_ENV = "SCAMSCAN_APK_SPARE"
 """``0`` in the environment: no idle pre-forked parse child (fork on the critical path)."""
+_SAMPLES_ENV = "SCAMSCAN_APK_CHILD_SAMPLES"
+"""Samples one parse child may serve before it exits (default
+:data:`DEFAULT_CHILD_SAMPLES`; ``1``: a fresh child for every sample)."""
+DEFAULT_CHILD_SAMPLES = 16
+CHILD_RSS_SLACK = 16 * 1024 * 1024
+"""A child serves another sample only if this one's peak RSS stayed within this
+many bytes of the child's RSS before its first sample: what a child keeps
+between samples is at most its peak, so no sample starts with more than this
+left over (a full scan of a real app peaks far above it: its child retires)."""
 _spare_lock = threading.Lock()
-_spare: tuple[int, Any, Any, Any, Any] | None = None
-"""``(owner pid, process, request conn, out conn, err conn)`` of the idle child."""
+_spare: tuple[int, Any, Any, Any, Any, int, int] | None = None
+"""``(owner pid, process, request conn, out conn, err conn, samples served, base RSS)``
+of the idle child (base RSS: before its first sample; 0 until known)."""
 _spare_ready = False
 """Whether the idle child said it finished its warm-up (see :func:`wait_for_idle_child`)."""
 
 
 def _spare_enabled() -> bool:
     return os.environ.get(_SPARE_ENV, "1") != "0"
+
+
+def child_samples() -> int:
+    """Samples one parse child serves at most (``SCAMSCAN_APK_CHILD_SAMPLES``)."""
+    try:
+        return max(1, int(os.environ.get(_SAMPLES_ENV, DEFAULT_CHILD_SAMPLES)))
+    except ValueError:
+        return DEFAULT_CHILD_SAMPLES
 
 
 def _reset_spare_after_fork() -> None:
@@ -1289,24 +1343,38 @@ def _discard_child(child: tuple[Any, Any, Any, Any]) -> None:
         conn.close()
 
 
-def _take_spare() -> tuple[Any, Any, Any, Any] | None:
-    """The idle child, if there is a live one of this process."""
+def _take_spare() -> tuple[tuple[Any, Any, Any, Any], int, int] | None:
+    """The idle child, if there is a live one of this process, how many samples it
+    has served and its RSS before the first."""
     global _spare
     with _spare_lock:
         spare, _spare = _spare, None
     if spare is None:
         return None
-    owner, *child = spare
+    owner, proc, req_w, out_r, err_r, served, base = spare
+    child = (proc, req_w, out_r, err_r)
     if owner != os.getpid():
         return None
     try:
-        alive = child[0].is_alive()
+        alive = proc.is_alive()
     except Exception:
         alive = False
     if alive:
-        return (child[0], child[1], child[2], child[3])
-    _discard_child((child[0], child[1], child[2], child[3]))
+        return child, served, base
+    _discard_child(child)
     return None
+
+
+def _give_back(child: tuple[Any, Any, Any, Any], served: int, base: int) -> bool:
+    """Make a child that answered and waits for more the idle child again; ``False``
+    when another idle child is already there (the caller retires this one)."""
+    global _spare, _spare_ready
+    with _spare_lock:
+        if _spare is not None:
+            return False
+        _spare = (os.getpid(), *child, served, base)
+        _spare_ready = False  # until it says so, once its memory is released
+        return True
 
 
 def _refill_spare() -> None:
@@ -1319,12 +1387,13 @@ def _refill_spare() -> None:
             child = _new_child(_mp().get_context("forkserver"), prewarm=True)
         except Exception:
             return
-        _spare = (os.getpid(), *child)
+        _spare = (os.getpid(), *child, 0, 0)
         _spare_ready = False
 
 
 def wait_for_idle_child(timeout: float = 10.0) -> bool:
-    """Wait until the idle child is forked and has finished its warm-up parse.
+    """Wait until the idle child is forked and has finished its warm-up parse (or,
+    when it is a reused child, has released the last sample's memory).
 
     For benchmarks and tests, which time one sample at a time as a server sees
     uploads that do not arrive back to back; a server never waits for it (a
@@ -1357,9 +1426,9 @@ def wait_for_idle_child(timeout: float = 10.0) -> bool:
 def drop_spare_child() -> None:
     """End the idle pre-forked child, if any (tests, shutdown), and every child that
     has answered but not yet exited."""
-    child = _take_spare()
-    if child is not None:
-        _discard_child(child)
+    taken = _take_spare()
+    if taken is not None:
+        _discard_child(taken[0])
     _reap_exiting(block=True)
 
 
@@ -1410,18 +1479,27 @@ def _run_warm(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
     _reap_exiting()
     ctx = _mp().get_context("forkserver")
     with tempfile.TemporaryDirectory(prefix="scamscan-apk-", dir=_scratch_root()) as tmp:
-        request = {
+        request: dict[str, Any] = {
             "path": str(path.resolve()),
             "limits": limits.to_dict(),
             "zip": zip_facts.to_dict(),
             "tmp": tmp,
         }
         spare = _spare_enabled()
-        child = _take_spare() if spare else None
-        if child is None:
-            child = _new_child(ctx)
-        proc, req_w, out_r, err_r = child
+        taken = _take_spare() if spare else None
+        if taken is None:
+            child, served, base = _new_child(ctx), 0, 0
+        else:
+            child, served, base = taken
         _worker_starts += 1
+        proc, req_w, out_r, err_r = child
+        pid = proc.pid
+        # Reused for the next sample only as the idle child: without one, a child
+        # serves one sample, as before.
+        samples = child_samples() if spare else 1
+        request["reuse"] = served + 1 < samples
+        request["samples_left"] = samples - served
+        _drain(err_r)  # what an earlier sample left on stderr is not this one's
         started = time.monotonic()
         msg: dict[str, Any] | None = None
         err = bytearray()
@@ -1431,12 +1509,13 @@ def _run_warm(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
             # A child that died before its request is reported as such below.
             with contextlib.suppress(OSError):
                 req_w.send_bytes(json.dumps(request).encode())
-            req_w.close()
-            if spare:
-                # Forked and warmed up on another core while this child parses;
-                # woken only now, so that its thread cannot hold the GIL while
-                # the request above is still to be sent.
-                _wake_refiller()
+            if not request["reuse"]:
+                req_w.close()
+                if spare:
+                    # Forked and warmed up on another core while this child parses;
+                    # woken only now, so that its thread cannot hold the GIL while
+                    # the request above is still to be sent.
+                    _wake_refiller()
             deadline = started + limits.parse_timeout
             open_conns: list[Any] = [out_r, err_r]
             while open_conns:
@@ -1458,11 +1537,11 @@ def _run_warm(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
                             pass
                         else:
                             with contextlib.suppress(ValueError):
-                                value = json.loads(raw)
+                                value = orjson.loads(raw)
                                 if isinstance(value, dict) and value.get("status") != "ready":
                                     msg = value
                             if msg is not None and msg.get("status") == "done":
-                                # The facts are in; the child only exits now.
+                                # The facts are in; the child exits or waits now.
                                 finished = True
                                 open_conns.clear()
                                 break
@@ -1472,7 +1551,19 @@ def _run_warm(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
             elapsed = time.monotonic() - started
             rc: int | None = None
             if finished:
-                _exit_later(proc, (out_r, err_r, req_w))
+                base = base or int((msg or {}).get("start_rss", 0) or 0)
+                peak = int((msg or {}).get("peak_rss", 0) or 0)
+                reused = (
+                    request["reuse"]
+                    and base > 0
+                    and peak <= base + CHILD_RSS_SLACK
+                    and _give_back(child, served + 1, base)
+                )
+                if not reused:
+                    req_w.close()  # a child waiting for more sees the end and exits
+                    _exit_later(proc, (out_r, err_r, req_w))
+                    if request["reuse"] and spare:
+                        _wake_refiller()
             else:
                 # proc.start() itself may have been interrupted: a process that never
                 # started can be neither killed nor joined.
@@ -1486,6 +1577,7 @@ def _run_warm(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
                     conn.close()
             _stats.last = {
                 "mode": "warm",
+                "pid": pid,
                 "peak_rss": int((msg or {}).get("peak_rss", 0) or 0),
                 "start_rss": int((msg or {}).get("start_rss", 0) or 0),
                 "warm_imports": bool((msg or {}).get("warm_imports", False)),
@@ -1500,6 +1592,14 @@ def _run_warm(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
             _partial(msg),
         )
     return _interpret(msg, bytes(err), rc, limits)
+
+
+def _drain(err_r: Any) -> None:
+    """Read away whatever is waiting on a child's stderr pipe (never blocks)."""
+    with contextlib.suppress(OSError, ValueError):
+        while err_r.poll(0):
+            if not os.read(err_r.fileno(), 65536):
+                break
 
 
 _refiller_pid: int | None = None

@@ -830,3 +830,82 @@ def test_warm_up_sample_is_the_committed_fixture_and_parses() -> None:
     warm = _apk_worker.WARM_UP_APK.read_bytes()
     assert warm == (FIXTURES / "fake_dichvucong.apk").read_bytes()
     assert _apk_worker.warm_up() is True
+
+
+# --- a parse child serves several samples --------------------------------------------
+
+_SAMPLES = ["fake_dichvucong.apk", "fake_vneid.apk", "benign_notes.apk", "unsigned.apk",
+            "hidden_launcher.apk", "debug_signed.apk", "bad_dex.apk", "traversal.apk"]
+
+
+def _run_all(monkeypatch: pytest.MonkeyPatch, samples: int) -> tuple[list[dict[str, object]],
+                                                                      list[int]]:
+    monkeypatch.setenv("SCAMSCAN_APK_CHILD_SAMPLES", str(samples))
+    apk_facts.drop_spare_child()
+    got: list[dict[str, object]] = []
+    pids: list[int] = []
+    for name in _SAMPLES:
+        apk_facts.wait_for_idle_child()
+        got.append(extract_facts(FIXTURES / name).to_dict())
+        pids.append(int(apk_facts.last_child_stats()["pid"]))
+    apk_facts.drop_spare_child()
+    return got, pids
+
+
+def test_a_reused_child_gives_the_facts_of_a_fresh_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert apk_facts.start_worker_server()
+    fresh, fresh_pids = _run_all(monkeypatch, 1)
+    reused, reused_pids = _run_all(monkeypatch, 16)
+    assert len(set(fresh_pids)) == len(_SAMPLES)  # a child per sample
+    assert len(set(reused_pids)) < len(_SAMPLES)  # one child, several samples
+    assert reused == fresh
+
+
+def test_a_child_retires_after_its_samples(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert apk_facts.start_worker_server()
+    _, pids = _run_all(monkeypatch, 2)
+    # Two samples a child, whether it was forked ahead of time or on demand.
+    assert all(pids.count(p) <= 2 for p in pids)
+    assert len(set(pids)) >= len(_SAMPLES) // 2
+
+
+def test_a_failed_parse_is_never_followed_in_the_same_child(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert apk_facts.start_worker_server()
+    monkeypatch.setenv("SCAMSCAN_APK_CHILD_SAMPLES", "16")
+    apk_facts.drop_spare_child()
+    extract_facts(FIXTURES / "unsigned.apk")
+    apk_facts.wait_for_idle_child()
+    first = apk_facts.last_child_stats()["pid"]
+    with pytest.raises(ApkParseIncomplete):  # killed at its deadline
+        extract_facts(FIXTURES / "fake_dichvucong.apk", limits=ApkLimits(parse_timeout=0.001))
+    apk_facts.wait_for_idle_child()
+    f = extract_facts(FIXTURES / "fake_vneid.apk")
+    assert f.package == "com.vnid" and f.code is not None
+    after = apk_facts.last_child_stats()["pid"]
+    assert after != first  # the killed child served nothing more
+    apk_facts.drop_spare_child()
+
+
+def test_a_child_over_its_memory_slack_retires(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert apk_facts.start_worker_server()
+    # A slack no peak fits in: no child is given another sample.
+    monkeypatch.setattr(apk_facts, "CHILD_RSS_SLACK", -(1 << 40))
+    _, pids = _run_all(monkeypatch, 16)
+    assert len(set(pids)) == len(_SAMPLES)
+
+
+def test_child_messages_survive_integers_orjson_refuses() -> None:
+    import orjson
+
+    from scanners import _apk_worker
+
+    facts = {"priority": 10**30, "names": ("a", "ệ")}  # a crafted android:priority
+    raw = _apk_worker.encode({"status": "done", "facts": facts})
+    assert json.loads(raw) == {"status": "done", "facts": {"priority": 10**30,
+                                                            "names": ["a", "ệ"]}}
+    assert orjson.loads(_apk_worker.encode({"n": 1, "t": ("x",)})) == {"n": 1, "t": ["x"]}
+    # What the parent makes of it: a number it can still compare.
+    parsed = apk_facts.IntentFilter.from_dict({"priority": orjson.loads(raw)["facts"]["priority"]})
+    assert parsed.priority is not None and parsed.priority > 999
