@@ -1705,9 +1705,10 @@ def encode(message: Mapping[str, Any]) -> bytes:
         return json.dumps(message, ensure_ascii=False).encode()
 
 
-def _serve(request: Mapping[str, Any], out: Any) -> int:
+def _serve(request: Mapping[str, Any], out: Any) -> tuple[int, bool]:
     """Parse one sample in this child: move to its private temp dir, run it, send
-    the messages to ``out``; the exit status :func:`run` gives."""
+    the messages to ``out``; the exit status :func:`run` gives, and whether its
+    last message was ``done`` (a refusal also exits 0)."""
     tmp = str(request["tmp"])
     os.chdir(tmp)
     os.environ.update(TMPDIR=tmp, HOME=tmp)
@@ -1715,12 +1716,16 @@ def _serve(request: Mapping[str, Any], out: Any) -> int:
     start_rss = _current_rss()
     warm = "androguard.core.apk" in sys.modules
 
+    last: list[str] = []
+
     def write(status: str, **data: Any) -> None:
         if status == "done":
             data.update(start_rss=start_rss, warm_imports=warm)
+        last[:] = [status]
         out.send_bytes(encode({"status": status, **data}))
 
-    return run(request, write)
+    rc = run(request, write)
+    return rc, last == ["done"]
 
 
 def forked_main(request: Mapping[str, Any], out: Any, err: Any,
@@ -1735,13 +1740,15 @@ def forked_main(request: Mapping[str, Any], out: Any, err: Any,
 
     A request with ``"reuse": true`` asks the child to wait, once its facts are
     sent, for another request from ``more`` (``None``: the parent is done with
-    it). It serves one only after a clean ``done`` (exit status 0); its limits
-    and peak-RSS count start again for each sample.
+    it). It serves one only after a clean ``done`` (exit status 0; a refusal
+    ends it); its limits and peak-RSS count start again for each sample.
     """
     _detach(err)
     while True:
-        rc = _serve(request, out)
-        if rc != 0 or not request.get("reuse") or more is None:
+        rc, done = _serve(request, out)
+        # Only a clean answer earns another sample; after anything else the parent
+        # waits for this process to end (and reads its stderr).
+        if rc != 0 or not done or not request.get("reuse") or more is None:
             break
         _release_memory()
         out.send_bytes(b'{"status": "ready"}')  # as after a warm-up: see spare_main

@@ -1575,6 +1575,8 @@ def _run_warm(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
                 proc.close()
                 for conn in (out_r, err_r, req_w):
                     conn.close()
+                if request["reuse"] and spare:
+                    _wake_refiller()  # this child was to be the next idle one
             _stats.last = {
                 "mode": "warm",
                 "pid": pid,

@@ -909,3 +909,23 @@ def test_child_messages_survive_integers_orjson_refuses() -> None:
     # What the parent makes of it: a number it can still compare.
     parsed = apk_facts.IntentFilter.from_dict({"priority": orjson.loads(raw)["facts"]["priority"]})
     assert parsed.priority is not None and parsed.priority > 999
+
+
+def test_a_refusal_in_a_reusable_child_is_answered_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    assert apk_facts.start_worker_server()
+    monkeypatch.setenv("SCAMSCAN_APK_CHILD_SAMPLES", "16")
+    extract_facts(FIXTURES / "unsigned.apk")
+    apk_facts.wait_for_idle_child()
+    # A path the child cannot open: androguard is never reached, the child refuses
+    # (exit status 0). It must end rather than wait for another sample, or the
+    # caller would sit out the whole deadline.
+    t = time.monotonic()
+    with pytest.raises(NotAnApkError):
+        apk_facts._run_warm(FIXTURES / "no-such-file.apk", apk_facts.ZipFacts(),
+                            ApkLimits(parse_timeout=20))
+    assert time.monotonic() - t < 10
+    assert extract_facts(FIXTURES / "fake_vneid.apk").package == "com.vnid"
