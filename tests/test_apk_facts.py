@@ -669,7 +669,8 @@ def _zipfile_view(path: Path) -> list[tuple[str, int, int, int, int]]:
 
 def _fast_view(path: Path) -> list[tuple[str, int, int, int, int]] | None:
     with path.open("rb") as fp:
-        got = apk_facts._plain_central_directory(fp, path.stat().st_size)
+        end = apk_facts._end_record(fp, path.stat().st_size)
+        got = None if end is None else apk_facts._plain_central_directory(fp, end)
     if got is None:
         return None
     return [(e.filename, e.flag_bits, e.compress_size, e.file_size, e.header_offset)
