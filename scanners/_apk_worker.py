@@ -1793,21 +1793,24 @@ def spare_main(request_conn: Any, out: Any, err: Any, prewarm: bool = False) -> 
     forked_main(request, out, err, receive)
 
 
-def _address_space() -> int:
-    """Current virtual size of this process, in bytes (0 if unknown)."""
+def _statm(field: int) -> int:
+    """Field ``field`` of ``/proc/self/statm`` in bytes (0: total size, 1: resident);
+    0 if unknown."""
     try:
         with open("/proc/self/statm", "rb") as fp:
-            return int(fp.read().split()[0]) * resource.getpagesize()
+            return int(fp.read().split()[field]) * resource.getpagesize()
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def _address_space() -> int:
+    """Current virtual size of this process, in bytes (0 if unknown)."""
+    return _statm(0)
 
 
 def _current_rss() -> int:
-    try:
-        with open("/proc/self/statm", "rb") as fp:
-            return int(fp.read().split()[1]) * resource.getpagesize()
-    except (OSError, ValueError, IndexError):
-        return 0
+    """Current resident set size of this process, in bytes (0 if unknown)."""
+    return _statm(1)
 
 
 def main() -> int:

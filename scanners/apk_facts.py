@@ -1339,7 +1339,8 @@ def _new_child(ctx: Any, prewarm: bool = False) -> tuple[Any, Any, Any, Any]:
     return proc, req_w, out_r, err_r
 
 
-def _discard_child(child: tuple[Any, Any, Any, Any]) -> None:
+def _discard_child(child: tuple[Any, ...]) -> None:
+    """End a child (killed if still running), wait for it and close its pipes."""
     proc, *conns = child
     with contextlib.suppress(Exception):
         if proc.is_alive():
@@ -1462,18 +1463,11 @@ def _reap_exiting(*, block: bool = False) -> None:
     keep: list[tuple[float, Any, tuple[Any, ...]]] = []
     now = time.monotonic()
     for when, proc, conns in waiting:
-        try:
-            if proc.exitcode is None:
-                if not block and now - when < EXIT_GRACE:
-                    keep.append((when, proc, conns))
-                    continue
-                proc.kill()
-                proc.join()
-            proc.close()
-        except Exception as e:  # bookkeeping only: its answer is already out
-            log.debug("parse child cleanup: %s", e)
-        for conn in conns:
-            conn.close()
+        with contextlib.suppress(Exception):  # a broken process is ended below all the same
+            if proc.exitcode is None and not block and now - when < EXIT_GRACE:
+                keep.append((when, proc, conns))
+                continue
+        _discard_child((proc, *conns))
     if keep:
         with _exiting_lock:
             _exiting.extend(keep)
