@@ -1661,14 +1661,12 @@ def _worker_entry() -> Any:
 # --------------------------------------------------------------------------- bundles
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, hex, read in chunks."""
     import hashlib
 
-    h = hashlib.sha256()
     with path.open("rb") as fp:
-        for chunk in iter(lambda: fp.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(fp, "sha256").hexdigest()
 
 
 def _extract_bundle(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
@@ -1709,7 +1707,7 @@ def _extract_bundle(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFa
         )
     base = next((i for i in inner if i.split is None and i.package), inner[0])
     return ApkFacts(
-        sha256=_sha256_file(path),
+        sha256=sha256_file(path),
         size=path.stat().st_size,
         file_name=path.name,
         package=base.package,

@@ -25,7 +25,14 @@ from typing import Any
 
 from scanners import rules
 from scanners.apk import ApkScanner
-from scanners.apk_facts import ApkError, ApkFacts, ApkLimits, ApkParseIncomplete, extract_facts
+from scanners.apk_facts import (
+    ApkError,
+    ApkFacts,
+    ApkLimits,
+    ApkParseIncomplete,
+    extract_facts,
+    sha256_file,
+)
 from scanners.base import CheckIncomplete
 from scanners.errors import ScanIncomplete
 from scanners.findings import Finding, aggregate
@@ -102,14 +109,6 @@ class ApkResult:
         return out
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def scan_apk_path(
     path: Path,
     *,
@@ -127,7 +126,7 @@ def scan_apk_path(
     path = Path(path)
     label = name or path.name
     size = path.stat().st_size if path.exists() else 0
-    digest = sha256 or (_sha256(path) if path.is_file() else "")
+    digest = sha256 or (sha256_file(path) if path.is_file() else "")
     incomplete: list[CheckIncomplete] = []
     try:
         facts: ApkFacts | None = extract_facts(path, limits=limits or ApkLimits())
