@@ -18,11 +18,13 @@ chain and calls back for each hop) under these guards:
   original name is passed as ``sni_hostname``: httpcore uses it as the TLS
   ``server_hostname``, so SNI and certificate-name verification still concern
   the real name, not the IP.
-* **Isolation.** A fresh client per hop (``trust_env=False``: no proxy or netrc
+* **Isolation.** A fresh transport per hop, driven directly rather than
+  through an ``httpx.AsyncClient`` (``trust_env=False``: no proxy or netrc
   from the environment; no connection pool shared between hops, since a pooled
   TLS connection verified for one name must never carry a request for
-  another; a cookie jar that refuses every cookie), a fixed honest
-  User-Agent, no request body, no credentials from the URL.
+  another; no cookie jar at all; no parsing of the ``Location`` header, which
+  a hostile server controls), a fixed honest User-Agent, no request body, no
+  credentials from the URL.
 * **Limits.** A per-hop timeout around resolution, connection and body; the
   body is streamed and reading stops at ``max_body`` bytes (also after
   decompression: only ``identity`` is asked for, and gzip/deflate answers are
@@ -37,14 +39,13 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 import ssl
 import time
-import urllib.request
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from typing import Protocol
 
 import httpx
@@ -136,6 +137,22 @@ def parse_networks(text: str) -> tuple[IPNetwork, ...]:
                 f"(like 127.0.0.1/32 or fd00::/8): {e}"
             ) from None
     return tuple(out)
+
+
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def request_path(path: str) -> str:
+    """The path and query to request for ``path``, repaired the way browsers do.
+
+    The WHATWG URL standard drops TAB, CR and LF anywhere in a URL and
+    percent-encodes the other C0 controls and DEL; httpx refuses them
+    outright. The fragment is never sent.
+    """
+    path = _TAB_NEWLINE.sub("", path.split("#", 1)[0])
+    path = _CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", path)
+    return path if path.startswith("/") else "/" + path
 
 
 class AddressPolicy:
@@ -262,16 +279,6 @@ class HopResult:
     def content_type(self) -> str:
         """The media type, lower case, without parameters ("" when absent)."""
         return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-
-
-class _NoCookies(DefaultCookiePolicy):
-    """A cookie policy that accepts nothing: no state is carried between hops."""
-
-    def set_ok(self, cookie: Cookie, request: urllib.request.Request) -> bool:
-        return False
-
-    def return_ok(self, cookie: Cookie, request: urllib.request.Request) -> bool:
-        return False
 
 
 class _BoundedInflater:
@@ -404,12 +411,15 @@ class GuardedFetcher:
         st.ip = str(chosen)
         port = p.port or _DEFAULT_PORTS[p.scheme]
         ip_host = f"[{chosen}]" if chosen.version == 6 else str(chosen)
-        path = p.path.split("#", 1)[0] or "/"
-        pinned = httpx.URL(f"{p.scheme}://{ip_host}:{port}{path}")
-        if pinned.host != str(chosen) or pinned.port not in (port, None):
+        path = request_path(p.path)
+        try:
+            pinned = httpx.URL(f"{p.scheme}://{ip_host}:{port}{path}")
+        except httpx.InvalidURL:
+            pinned = None
+        if pinned is None or pinned.host != str(chosen) or pinned.port not in (port, None):
             # Defence in depth: whatever the path holds, the request must go
             # to the address that was checked and nowhere else.
-            st.error = f"cannot build a request to {chosen} for {p.url}"
+            st.error = f"cannot build a request for {p.url}"
             return False
         headers = {
             "Host": p.host if p.port is None else f"{p.host}:{p.port}",
@@ -419,23 +429,26 @@ class GuardedFetcher:
             "Accept-Language": "vi,en;q=0.8",
             "Connection": "close",
         }
-        extensions: dict[str, object] = {}
+        extensions: dict[str, object] = {"timeout": httpx.Timeout(budget).as_dict()}
         if p.ip is None and p.scheme == "https":
             # TLS to the pinned IP, but SNI and certificate-name checks for
             # the real host name.
             extensions["sni_hostname"] = p.host
+        # The transport is driven directly, not through an AsyncClient: the
+        # client parses every Location header to prepare a redirect (even
+        # with follow_redirects=False), and a hostile Location ("http:foo",
+        # "http://xn--/") made it raise from inside send(). Here the header
+        # is only read as text; scanners.live resolves it like a browser. No
+        # client also means no cookie jar and no environment proxy at all.
         transport = httpx.AsyncHTTPTransport(
             verify=self.ssl_context, trust_env=False, retries=0,
             limits=httpx.Limits(max_connections=1, max_keepalive_connections=0),
         )
         try:
-            async with httpx.AsyncClient(
-                transport=transport, trust_env=False, follow_redirects=False,
-                cookies=CookieJar(policy=_NoCookies()), timeout=budget,
-            ) as client:
-                request = client.build_request("GET", pinned, headers=headers,
-                                               extensions=extensions)
-                response = await client.send(request, stream=True)
+            async with transport:
+                request = httpx.Request("GET", pinned, headers=headers, extensions=extensions)
+                response = await transport.handle_async_request(request)
+                response.request = request
                 try:
                     st.status = response.status_code
                     st.headers = {k: response.headers[k] for k in KEPT_HEADERS
@@ -448,7 +461,9 @@ class GuardedFetcher:
         except httpx.TimeoutException:
             st.timed_out = True
             st.error = f"timed out after {budget:g} s"
-        except (httpx.HTTPError, OSError, zlib.error) as e:
+        except (httpx.HTTPError, OSError, zlib.error, ValueError) as e:
+            # ValueError: h11 and the header decoding reject some malformed
+            # answers with it (httpx.InvalidURL is one too); never a crash.
             tls = _tls_failure(e)
             if tls is not None:
                 st.tls_error = tls

@@ -13,6 +13,10 @@ address checks) and reports what it saw:
   scripts are read as text, never run;
 * a hop whose host resolves to an internal address (``URL-NET-001``): it is
   not connected to, and the walk stops there;
+* a redirect to a target that no browser could follow (``URL-NET-002``,
+  ``//[x/``, ``http://xn--/``): the walk stops and the check is incomplete.
+  Targets are resolved with a WHATWG URL parser, so what browsers repair
+  (``http:foo``, TAB or DEL in the path) is followed as they follow it;
 * an invalid certificate (``URL-TLS-001``): the hop is not fetched insecurely;
 * an Android app download (``URL-DL-001``), served by a hop or linked from the
   final page ("tải ứng dụng" links are probed with the same guards); only a
@@ -26,7 +30,9 @@ address checks) and reports what it saw:
 Timeouts, a chain longer than ``max_hops`` and a page larger than the body
 limit stop the walk; what was found so far is raised in
 :class:`~scanners.errors.ScanIncomplete` so the report lists the check as
-incomplete. Points come from :mod:`scanners.rules` only.
+incomplete. So does any unexpected exception (logged with its traceback):
+whatever a site answers, a live check ends as findings or an incomplete
+entry, never as an error of the API. Points come from :mod:`scanners.rules` only.
 """
 
 from __future__ import annotations
@@ -34,13 +40,15 @@ from __future__ import annotations
 import asyncio
 import codecs
 import hashlib
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin
+
+from ada_url import join_url
 
 import blocklists
 from scanners.errors import InvalidURLError, ScamscanError, ScanIncomplete
@@ -52,6 +60,7 @@ from scanners.url_offline import OfflineURLScanner, default_scanner
 
 CHECK = "live_fetch"
 """The check name in the report's ``incomplete`` list."""
+log = logging.getLogger("scamscan.live")
 MAX_APK_HANDOFFS = 2
 ApkHandler = Callable[[bytes, str], Awaitable[dict[str, Any]]]
 """Takes a downloaded APK's bytes and URL; answers what to link from the report."""
@@ -113,6 +122,8 @@ _CHARSET_HEADER = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 _CHARSET_META = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 _SPACES = re.compile(r"\s+")
 _DECIMAL = re.compile(r"[0-9]{1,18}")
+_MAX_TARGET = 300
+"""Characters of a malformed redirect target kept as evidence."""
 
 
 def fold(text: str) -> str:
@@ -305,6 +316,36 @@ def refresh_target(value: str) -> str | None:
     return target or None
 
 
+class MalformedTarget(Exception):
+    """A redirect or link target that no browser could follow; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def resolve_reference(base: str, ref: str) -> ParsedURL | None:
+    """Where a browser on ``base`` goes for the reference ``ref``.
+
+    Resolved with a WHATWG URL parser (ada), so that what browsers repair
+    (``http:foo``, backslashes, TAB and DEL in the path) is followed as they
+    follow it. None for a reference that is no web link (``javascript:``,
+    ``intent:``, ``market:``); :class:`MalformedTarget` for one that no
+    browser can follow (``//[x/``) or whose host is not a valid name
+    (``http://xn--/``). Never raises anything else for hostile text.
+    """
+    try:
+        joined = join_url(base, ref)
+    except ValueError:
+        raise MalformedTarget("not a URL that a browser accepts") from None
+    if joined.split(":", 1)[0].lower() not in ("http", "https"):
+        return None
+    try:
+        return normalize(joined)
+    except InvalidURLError as e:
+        raise MalformedTarget(e.reason) from None
+
+
 def is_html(hop: HopResult) -> bool:
     """Whether the hop's body is an HTML document."""
     ct = hop.content_type
@@ -393,9 +434,23 @@ class LiveFetchScanner:
     async def scan(self, target: ParsedURL) -> list[Finding]:
         """Findings about ``target``'s live behaviour; ScanIncomplete with partial ones."""
         run = _Run(self, target)
-        await run.walk()
-        await run.hand_off_apks()
-        findings = run.findings()
+        try:
+            await run.walk()
+            await run.hand_off_apks()
+            findings = run.findings()
+        except Exception:
+            # A bug, or an answer nobody foresaw: the report says the check
+            # did not finish (never a 500, never a calm "complete" report),
+            # and the traceback goes to the operators' log.
+            log.exception("live check of %s stopped on an unexpected error", target.url)
+            try:
+                partial = run.findings()
+            except Exception:
+                partial = list(run.found)
+            raise ScanIncomplete(
+                CHECK, "the live check stopped on an unexpected error (logged for the "
+                       "operators); only what it found before is listed",
+                findings=partial) from None
         if run.incomplete is not None:
             raise ScanIncomplete(CHECK, run.incomplete, findings=findings)
         return findings
@@ -482,11 +537,18 @@ class _Run:
                                    f"stopped at {current.url}")
                 return
             try:
-                current = normalize(urljoin(current.url, nxt[0]))
-            except InvalidURLError:
+                resolved = resolve_reference(current.url, nxt[0])
+            except MalformedTarget as e:
+                self.found.append(Finding("URL-NET-002", {
+                    "hop": n, "hop_url": current.url, "via": nxt[1],
+                    "target": nxt[0][:_MAX_TARGET], "reason": e.reason}))
+                self.incomplete = (f"hop {n} ({current.url}) redirects to a malformed "
+                                   f"address; the chain could not be followed")
+                return
+            if resolved is None:
                 # javascript:, intent:, market: and the like: nothing to fetch.
                 return
-            via = nxt[1]
+            current, via = resolved, nxt[1]
 
     def _usable(self, res: HopResult, n: int) -> bool:
         """Turn a failed hop into a finding or an incomplete reason; True when it is usable."""
@@ -573,9 +635,13 @@ class _Run:
                 candidates.append(href)
         for href in candidates[:_MAX_PROBES]:
             try:
-                current = normalize(urljoin(p.url, href))
-            except InvalidURLError:
+                first = resolve_reference(p.url, href)
+            except MalformedTarget as e:
+                self.downloads.append({"url": href[:_MAX_TARGET], "malformed": e.reason})
                 continue
+            if first is None:
+                continue
+            current = first
             for _ in range(_PROBE_REDIRECTS + 1):
                 if self.out_of_time(f"checking the download link {current.url}"):
                     return
@@ -597,9 +663,13 @@ class _Run:
                 if res.status is None or not 300 <= res.status < 400 or not location:
                     break
                 try:
-                    current = normalize(urljoin(current.url, location))
-                except InvalidURLError:
+                    nxt = resolve_reference(current.url, location)
+                except MalformedTarget as e:
+                    self.downloads.append({"url": location[:_MAX_TARGET], "malformed": e.reason})
                     break
+                if nxt is None:
+                    break
+                current = nxt
 
     @staticmethod
     def _download(res: HopResult, how: list[str], *, hop: int | None = None,

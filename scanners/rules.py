@@ -254,6 +254,14 @@ _RULES: tuple[Rule, ...] = (
        "A hop resolves to a loopback, private, link-local, CGNAT, multicast, reserved "
        "or cloud-metadata address. scamscan refuses to fetch it; a public link that "
        "leads there is either broken or an attack."),
+    _r("URL-NET-002", 30, S.MEDIUM,
+       "Trang web chuyển hướng tới địa chỉ sai định dạng (dấu hiệu né tránh kiểm tra)",
+       "The site redirects to a malformed address (a sign of evasion)",
+       "A hop answered a redirect (HTTP Location, Refresh header, meta refresh or a "
+       "script redirect) whose target no browser-conformant (WHATWG) URL parser accepts, "
+       "or that is no valid host name: an unterminated IPv6 literal, an empty punycode "
+       "label. Honest servers do not send these; scam sites use them to make link "
+       "checkers fail. The chain is not followed further (the live check is incomplete)."),
     _r("URL-RED-001", 10, S.LOW,
        "Chuyển hướng qua nhiều tên miền khác nhau",
        "Redirects through other domains",
