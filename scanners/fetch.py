@@ -247,6 +247,8 @@ class Refusal:
 
     host: str
     ip: str
+    """The refused address. Internal only: reports give ``cls``, never this
+    (what an internal name resolves to is not for the public to learn)."""
     cls: str
     """The refusal class of :meth:`AddressPolicy.check`."""
 
@@ -259,7 +261,7 @@ class HopResult:
     """The URL asked for (the hop's canonical URL, not the pinned one)."""
     host: str
     ip: str | None = None
-    """The address connected to (or that would have been, when refused)."""
+    """The address connected to (None when the hop was refused or not fetched)."""
     status: int | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     """The :data:`KEPT_HEADERS` that the response carried."""
@@ -392,8 +394,9 @@ class GuardedFetcher:
             cls = self.policy.check(a)
             if cls is not None:
                 # One refused answer refuses the host, and nothing is connected.
+                # The address stays in the Refusal (internal) but not in
+                # ``ip``: reports must not disclose what internal names resolve to.
                 st.refused = Refusal(p.host, str(a), cls)
-                st.ip = str(a)
                 return
         # Every answer passed. Connect to a checked address, and only to one:
         # the next is tried only when the connection itself failed (an IPv6

@@ -553,8 +553,10 @@ class _Run:
     def _usable(self, res: HopResult, n: int) -> bool:
         """Turn a failed hop into a finding or an incomplete reason; True when it is usable."""
         if res.refused is not None:
+            # The class, never the address: a name's internal address is
+            # internal DNS, not something to hand to whoever scans the link.
             self.found.append(Finding("URL-NET-001", {
-                "host": res.refused.host, "ip": res.refused.ip, "class": res.refused.cls,
+                "host": res.refused.host, "class": res.refused.cls,
                 "hop": n, "hop_url": res.url}))
             return False
         if res.tls_error is not None:

@@ -75,7 +75,8 @@ def test_cli_live_without_allowance_refuses_and_fetches_nothing(site: ScamSite) 
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     net = [f for f in report["findings"] if f["rule_id"] == "URL-NET-001"]
-    assert net and net[0]["evidence"]["ip"] == "127.0.0.1"
+    assert net and net[0]["evidence"]["class"] == "loopback"
+    assert "ip" not in net[0]["evidence"]
     assert site.paths() == []
 
 
