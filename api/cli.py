@@ -423,6 +423,7 @@ def _cmd_message(args: argparse.Namespace) -> int:
         live = build_live(settings, scanner, apk_handler=_scan_downloaded_apk)
         try:
             return await check_message(text, scanner, live.scanners, args.lang,
+                                       live_links=settings.message_live_max_links,
                                        live_timeout=settings.fetch_total_timeout)
         finally:
             await live.aclose()

@@ -61,8 +61,9 @@ class MessageCheckRequest(BaseModel):
     offline: bool = Field(
         default=True,
         description="`true`: only the text, the links themselves and bundled lists. `false`: "
-        "also the live checks (domain age, guarded fetch) on the few riskiest links, within "
-        "a bounded time; what does not finish is listed in `incomplete`.",
+        "also the live checks (domain age, guarded fetch) on the few riskiest links "
+        "(`SCAMSCAN_MESSAGE_LIVE_MAX_LINKS`, 3 by default), within a bounded time; the "
+        "other links and what does not finish are listed in `incomplete`.",
     )
 
     @field_validator("text")
@@ -146,6 +147,9 @@ async def create_message_check(
         scanner,
         () if body.offline else live.scanners,
         lang,
+        # Each link live-checked may start a dozen fetches: the bound keeps one
+        # message from turning the service into a crawler (issue 15).
+        live_links=settings.message_live_max_links,
         live_timeout=settings.fetch_total_timeout,
     )
     return {"check_id": uuid.uuid4().hex, **report}

@@ -47,6 +47,20 @@ class Settings(BaseSettings):
     fetch_max_body: int = Field(default=2_000_000, ge=1024, le=50_000_000)
     fetch_hop_timeout: float = Field(default=5.0, gt=0, le=60)
     fetch_total_timeout: float = Field(default=20.0, gt=0, le=300)
+    fetch_allowed_ports: str = "80,443"
+    """Comma-separated ports the fetcher connects to on public addresses (and feed
+    downloads too); addresses in ``fetch_allow_networks`` may use any port."""
+    message_live_max_links: int = Field(default=3, ge=0, le=20)
+    """Links of one message check that get the live checks (the riskiest first);
+    the others are judged offline and listed as incomplete."""
+
+    @field_validator("fetch_allowed_ports")
+    @classmethod
+    def _ports(cls, v: str) -> str:
+        from scanners.fetch import parse_ports  # here: importing the settings stays light
+
+        parse_ports(v)
+        return v
 
     # --- APK scans ------------------------------------------------------------
     data_dir: Path = Path(".scamscan-data")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from api.settings import Settings
 from scanners.base import Scanner
 from scanners.domain_age import DomainAgeScanner
-from scanners.fetch import GuardedFetcher, Resolver, parse_networks
+from scanners.fetch import USER_AGENT, GuardedFetcher, Resolver, parse_networks, parse_ports
 from scanners.live import ApkHandler, LiveFetchScanner
 from scanners.normalize import ParsedURL
 from scanners.store import Store, open_store
@@ -34,6 +34,29 @@ class LiveScanners:
         await self.store.close()
 
 
+def build_fetcher(
+    settings: Settings,
+    *,
+    resolver: Resolver | None = None,
+    hop_timeout: float | None = None,
+    max_body: int | None = None,
+    user_agent: str | None = None,
+) -> GuardedFetcher:
+    """The guarded fetcher of ``settings``: allowed networks and ports, limits.
+
+    The live link checks and the feed downloads (:mod:`api.lists`) both use
+    it, so that one address and port policy covers every outgoing request.
+    """
+    return GuardedFetcher(
+        parse_networks(settings.fetch_allow_networks),
+        resolver=resolver,
+        hop_timeout=settings.fetch_hop_timeout if hop_timeout is None else hop_timeout,
+        max_body=settings.fetch_max_body if max_body is None else max_body,
+        allowed_ports=parse_ports(settings.fetch_allowed_ports),
+        user_agent=USER_AGENT if user_agent is None else user_agent,
+    )
+
+
 def build_live(
     settings: Settings,
     offline: OfflineURLScanner,
@@ -53,12 +76,7 @@ def build_live(
         rdap_timeout=settings.rdap_timeout,
         whois_timeout=settings.whois_timeout,
     )
-    fetcher = GuardedFetcher(
-        parse_networks(settings.fetch_allow_networks),
-        resolver=resolver,
-        hop_timeout=settings.fetch_hop_timeout,
-        max_body=settings.fetch_max_body,
-    )
+    fetcher = build_fetcher(settings, resolver=resolver)
     fetch = LiveFetchScanner(
         fetcher,
         offline,

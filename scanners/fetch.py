@@ -12,6 +12,11 @@ chain and calls back for each hop) under these guards:
   Teredo, NAT64) are refused. A host with *any* refused address is refused:
   a name that answers both a public and an internal address is either broken
   or set up to win a race.
+* **Ports.** Only ``allowed_ports`` (80 and 443 by default) are connected to,
+  so the fetcher is neither a relay to other services nor a port-probe oracle;
+  a hop on another port is not fetched (``blocked_port``), with no timing or
+  error that would tell whether the port is open. Addresses of an explicitly
+  allowed network (tests, labs) may use any port.
 * **Pinning.** The request goes to ``scheme://<checked IP>:port/path`` with the
   original ``Host`` header, so no second DNS look-up happens between the check
   and the connection (DNS rebinding cannot switch the address). For https the
@@ -60,6 +65,8 @@ USER_AGENT = "scamscan/0.1 (+link safety checker; does not execute content)"
 
 DEFAULT_HOP_TIMEOUT = 5.0
 DEFAULT_MAX_BODY = 2_000_000
+DEFAULT_ALLOWED_PORTS = (80, 443)
+"""Ports fetched on public addresses (``SCAMSCAN_FETCH_ALLOWED_PORTS``)."""
 
 KEPT_HEADERS = (
     "location", "refresh", "content-type", "content-disposition", "content-length",
@@ -155,6 +162,22 @@ def request_path(path: str) -> str:
     return path if path.startswith("/") else "/" + path
 
 
+def parse_ports(text: str) -> tuple[int, ...]:
+    """Parse a comma-separated list of ports (``SCAMSCAN_FETCH_ALLOWED_PORTS``).
+
+    Raises :class:`ValueError` naming the bad item; at least one port is needed.
+    """
+    out: list[int] = []
+    for raw in text.split(","):
+        item = raw.strip()
+        if not item.isascii() or not item.isdigit() or not 1 <= int(item) <= 65535:
+            raise ValueError(f"allowed ports: {item!r} is not a port number (1-65535); "
+                             "give a comma-separated list such as 80,443")
+        if int(item) not in out:
+            out.append(int(item))
+    return tuple(out)
+
+
 class AddressPolicy:
     """Decides which IP addresses a fetch may connect to.
 
@@ -169,6 +192,11 @@ class AddressPolicy:
 
     def __init__(self, allow_networks: Sequence[IPNetwork] = ()) -> None:
         self.allow_networks = tuple(allow_networks)
+
+    def explicitly_allowed(self, ip: IPAddress) -> bool:
+        """Whether ``ip`` is in one of ``allow_networks`` (and no metadata address)."""
+        return ip not in _METADATA and any(
+            ip.version == n.version and ip in n for n in self.allow_networks)
 
     def check(self, ip: IPAddress | str) -> str | None:
         """``None`` when ``ip`` may be fetched, else the refusal class."""
@@ -270,6 +298,9 @@ class HopResult:
     truncated: bool = False
     """The body had more than ``max_body`` bytes and reading stopped."""
     refused: Refusal | None = None
+    blocked_port: int | None = None
+    """The hop was not fetched because its port is not an allowed one. Nothing
+    was connected, so nothing is known (or told) about that port."""
     tls_error: str | None = None
     """Certificate verification failed (the hop was not fetched insecurely)."""
     timed_out: bool = False
@@ -326,7 +357,9 @@ def _describe(exc: BaseException) -> str:
 class GuardedFetcher:
     """Fetches one hop of a link under the guards of the module docstring.
 
-    ``allow_networks`` exempts private ranges (tests, labs); ``resolver``
+    ``allow_networks`` exempts private ranges (tests, labs); ``allowed_ports``
+    are the only ports connected to, except on addresses that ``allow_networks``
+    covers (a lab network is the operator's own, whatever its ports); ``resolver``
     defaults to the system resolver; ``ssl_context`` defaults to httpx's
     (certifi roots, hostname checking on). ``hop_timeout`` bounds one call of
     :meth:`fetch` as a whole, resolution included; the caller passes a
@@ -342,8 +375,10 @@ class GuardedFetcher:
         max_body: int = DEFAULT_MAX_BODY,
         ssl_context: ssl.SSLContext | None = None,
         user_agent: str = USER_AGENT,
+        allowed_ports: Sequence[int] = DEFAULT_ALLOWED_PORTS,
     ) -> None:
         self.policy = AddressPolicy(allow_networks)
+        self.allowed_ports = frozenset(allowed_ports)
         self.resolver: Resolver = resolver if resolver is not None else SystemResolver()
         self.hop_timeout = hop_timeout
         self.max_body = max_body
@@ -398,6 +433,14 @@ class GuardedFetcher:
                 # ``ip``: reports must not disclose what internal names resolve to.
                 st.refused = Refusal(p.host, str(a), cls)
                 return
+        port = p.port or _DEFAULT_PORTS[p.scheme]
+        if port not in self.allowed_ports and not all(
+                self.policy.explicitly_allowed(a) for a in addrs):
+            # Not a relay or a port scanner for the world: other ports are not
+            # even connected to, so the answer is the same whether they are
+            # open, closed or filtered.
+            st.blocked_port = port
+            return
         # Every answer passed. Connect to a checked address, and only to one:
         # the next is tried only when the connection itself failed (an IPv6
         # answer on a host without an IPv6 route, a dead server of a pool).
@@ -507,6 +550,7 @@ class _HopState:
     buf: bytearray = field(default_factory=bytearray)
     truncated: bool = False
     refused: Refusal | None = None
+    blocked_port: int | None = None
     tls_error: str | None = None
     timed_out: bool = False
     error: str | None = None
@@ -515,6 +559,6 @@ class _HopState:
         return HopResult(
             url=self.url, host=self.host, ip=self.ip, status=self.status,
             headers=dict(self.headers), body=bytes(self.buf), truncated=self.truncated,
-            refused=self.refused, tls_error=self.tls_error, timed_out=self.timed_out,
-            error=self.error, elapsed=elapsed,
+            refused=self.refused, blocked_port=self.blocked_port, tls_error=self.tls_error,
+            timed_out=self.timed_out, error=self.error, elapsed=elapsed,
         )

@@ -393,6 +393,8 @@ class _Hop:
                              "status": r.status if r else None, "ip": r.ip if r else None}
         if r is not None and r.refused is not None:
             e["refused"] = r.refused.cls
+        if r is not None and r.blocked_port is not None:
+            e["not_fetched"] = "port"
         if blocklists.platforms().is_shortener(self.parsed.host):
             e["shortener"] = True
         return e
@@ -405,7 +407,8 @@ class LiveFetchScanner:
     fetched); ``offline`` judges each hop's URL; ``max_hops`` is the number of
     redirects followed; ``total_timeout`` bounds the whole scan (each hop gets
     what is left, at most the fetcher's own per-hop timeout); ``max_body``
-    bounds every body read.
+    bounds every body read. A hop on a port the fetcher does not connect to
+    (:attr:`GuardedFetcher.allowed_ports`) stops the walk as incomplete.
     """
 
     name = "live-fetch"
@@ -559,6 +562,12 @@ class _Run:
                 "host": res.refused.host, "class": res.refused.cls,
                 "hop": n, "hop_url": res.url}))
             return False
+        if res.blocked_port is not None:
+            ports = ", ".join(map(str, sorted(self.s.fetcher.allowed_ports)))
+            self.incomplete = (f"hop {n} ({res.url}) was not fetched: port "
+                               f"{res.blocked_port} is not one the live check connects to "
+                               f"(only {ports})")
+            return False
         if res.tls_error is not None:
             self.found.append(Finding("URL-TLS-001", {
                 "url": res.url, "hop": n, "error": res.tls_error}))
@@ -652,6 +661,8 @@ class _Run:
                 note: dict[str, Any] = {"url": current.url, "status": res.status, "ip": res.ip}
                 if res.refused is not None:
                     note["refused"] = res.refused.cls
+                if res.blocked_port is not None:
+                    note["not_fetched"] = "port"
                 self.downloads.append(note)
                 if res.timed_out:
                     self.incomplete = f"the download link {current.url} timed out"
