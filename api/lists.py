@@ -16,9 +16,11 @@ Routes (problem+json errors):
 * ``POST /v1/lists/entries`` (analyst): 201, 422 for a bad value, 409 for a
   duplicate; ``DELETE /v1/lists/entries/{id}`` (analyst, 404 when unknown);
 * ``POST /v1/lists/feeds``, ``DELETE /v1/lists/feeds/{name}`` (admin);
-* ``POST /v1/lists/refresh[?feed=name]`` (admin): fetch the feeds (httpx, size
-  and time limits, at most 3 redirects), parse them into a new generation and
-  swap it in; a feed that fails keeps its old generation and says why.
+* ``POST /v1/lists/refresh[?feed=name]`` (admin): fetch the feeds (through the
+  live fetch's SSRF guard, :func:`scanners.lists.download_feed`: no internal
+  address unless allowed, allowed ports only, size and time limits, at most 3
+  redirects, each checked), parse them into a new generation and swap it in; a
+  feed that fails keeps its old generation and says why.
 
 **Store.** Embedded: one SQLite file, ``<data_dir>/lists.sqlite3`` (the same
 pattern as :mod:`api.keystore`). Redis (``SCAMSCAN_REDIS_URL``): a hash of
@@ -55,7 +57,6 @@ from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 import anyio
 import anyio.to_thread
-import httpx
 import redis.asyncio as aioredis
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
@@ -71,7 +72,9 @@ from api.problems import (
 )
 from api.settings import Settings
 from api.sqlite import SqliteFile
+from api.wiring import build_fetcher
 from blocklists import BlocklistIndex
+from scanners.fetch import Resolver
 from scanners.lists import (
     KINDS,
     Action,
@@ -87,6 +90,7 @@ from scanners.lists import (
     apk_lists_path,
     build_view,
     check_feed,
+    download_feed,
     feed_layer,
     new_entry_id,
     normalize_entry,
@@ -101,6 +105,7 @@ SCHEMA_VERSION = 1
 TYPE_CONFLICT = "tag:scamscan,2025:problems/conflict"
 TYPE_LISTS_UNAVAILABLE = "tag:scamscan,2025:problems/lists-unavailable"
 MAX_REDIRECTS = 3
+FEED_USER_AGENT = "scamscan-feeds/1"
 
 T = TypeVar("T")
 
@@ -519,9 +524,12 @@ class ListService:
     """The lists of one API process: the store, the in-memory view and the refreshes."""
 
     def __init__(self, settings: Settings, store: ListStore,
-                 bundled: BlocklistIndex | None = None) -> None:
+                 bundled: BlocklistIndex | None = None, *,
+                 resolver: Resolver | None = None) -> None:
         self.settings = settings
         self.store = store
+        self.resolver = resolver
+        """Resolves feed hosts (None: the system resolver); tests replace it."""
         self.dynamic = DynamicLists(bundled)
         self.apk_file = apk_lists_path(settings.data_dir)
         self.version = -1
@@ -711,36 +719,22 @@ class ListService:
 
     async def _fetch(self, url: str) -> bytes:
         s = self.settings
-        limit = s.feed_max_bytes
+        # The live fetch's guard (api.wiring.build_fetcher): no private,
+        # loopback or link-local address unless allowed, only the allowed
+        # ports, every hop pinned to its checked address.
+        fetcher = build_fetcher(s, resolver=self.resolver, hop_timeout=s.feed_timeout,
+                                max_body=s.feed_max_bytes, user_agent=FEED_USER_AGENT)
         try:
             with anyio.fail_after(s.feed_timeout):
-                async with httpx.AsyncClient(
-                        timeout=httpx.Timeout(s.feed_timeout), follow_redirects=True,
-                        max_redirects=MAX_REDIRECTS,
-                        headers={"user-agent": "scamscan-feeds/1"}) as client, \
-                        client.stream("GET", url) as r:
-                    if r.status_code != 200:
-                        raise FeedError(f"the feed answered HTTP {r.status_code}")
-                    declared = r.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > limit:
-                        raise FeedError(f"the feed is {declared} bytes, more than the limit "
-                                        f"of {limit}")
-                    chunks: list[bytes] = []
-                    got = 0
-                    async for chunk in r.aiter_bytes():
-                        got += len(chunk)
-                        if got > limit:
-                            raise FeedError(f"the feed is more than the limit of {limit} bytes")
-                        chunks.append(chunk)
-                    return b"".join(chunks)
+                return await download_feed(fetcher, url, max_redirects=MAX_REDIRECTS,
+                                           budget=s.feed_timeout)
         except TimeoutError:
             raise FeedError(f"the feed took longer than {s.feed_timeout:g} s") from None
-        except httpx.TooManyRedirects:
-            raise FeedError(f"the feed redirected more than {MAX_REDIRECTS} times") from None
         except FeedError:
             raise
-        except Exception as e:  # httpx.HTTPError, InvalidURL, OSError …: never a 500
-            raise FeedError(f"the feed could not be fetched: {type(e).__name__}: {e}") from None
+        except Exception as e:  # a bug: logged, and still never a 500
+            log.exception("feed download from %s failed unexpectedly", url)
+            raise FeedError(f"the feed could not be fetched: {type(e).__name__}") from None
 
     # --- views -------------------------------------------------------------------------
 

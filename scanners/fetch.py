@@ -54,8 +54,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import httpx
+from ada_url import join_url
 
-from scanners.normalize import ParsedURL
+from scanners.errors import InvalidURLError
+from scanners.normalize import ParsedURL, normalize
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -176,6 +178,36 @@ def parse_ports(text: str) -> tuple[int, ...]:
         if int(item) not in out:
             out.append(int(item))
     return tuple(out)
+
+
+class MalformedTarget(Exception):
+    """A redirect or link target that no browser could follow; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def resolve_reference(base: str, ref: str) -> ParsedURL | None:
+    """Where a browser on ``base`` goes for the reference ``ref``.
+
+    Resolved with a WHATWG URL parser (ada), so that what browsers repair
+    (``http:foo``, backslashes, TAB and DEL in the path) is followed as they
+    follow it. None for a reference that is no web link (``javascript:``,
+    ``intent:``, ``market:``); :class:`MalformedTarget` for one that no
+    browser can follow (``//[x/``) or whose host is not a valid name
+    (``http://xn--/``). Never raises anything else for hostile text.
+    """
+    try:
+        joined = join_url(base, ref)
+    except ValueError:
+        raise MalformedTarget("not a URL that a browser accepts") from None
+    if joined.split(":", 1)[0].lower() not in ("http", "https"):
+        return None
+    try:
+        return normalize(joined)
+    except InvalidURLError as e:
+        raise MalformedTarget(e.reason) from None
 
 
 class AddressPolicy:

@@ -51,6 +51,7 @@ import io
 import json
 import os
 import re
+import time
 import uuid
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -62,6 +63,7 @@ from typing import Any, Literal, get_args
 import blocklists
 from blocklists import BlocklistHit, BlocklistIndex, never_host_match
 from scanners.errors import InvalidURLError
+from scanners.fetch import GuardedFetcher, MalformedTarget, resolve_reference
 from scanners.normalize import normalize
 
 Kind = Literal["host", "domain", "url", "apk_sha256", "package", "signer", "official_signer"]
@@ -223,6 +225,61 @@ class FeedConfig:
 
 
 _FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+async def download_feed(fetcher: GuardedFetcher, url: str, *, max_redirects: int,
+                        budget: float) -> bytes:
+    """The feed document at ``url``, fetched under the live fetch's guard.
+
+    ``fetcher`` (its address policy, allowed ports, body limit and per-hop
+    timeout) decides what may be fetched, exactly as for a live link check:
+    a feed on a private, loopback or link-local address (unless allowed), or
+    on a port that is not allowed, is refused before any connection, and every
+    redirect hop is checked again and pinned to its checked address. Raises
+    :class:`FeedError` with a reason for the admin; never anything else for
+    a hostile or broken server. ``budget`` bounds the whole download, in seconds
+    (each hop gets what is left, at most the fetcher's per-hop timeout).
+    """
+    try:
+        current = normalize(url)
+    except InvalidURLError as e:
+        raise FeedError(f"the feed URL cannot be fetched: {e.reason}") from None
+    deadline = time.monotonic() + budget
+    for _ in range(max_redirects + 1):
+        res = await fetcher.fetch(current, time_left=deadline - time.monotonic())
+        if res.refused is not None:
+            # The class only, not the address (as in link reports).
+            raise FeedError(
+                f"the feed's host {current.host} resolves to a {res.refused.cls} address, "
+                "which is not fetched (feeds go through the same guard as live link "
+                "checks; see SCAMSCAN_FETCH_ALLOW_NETWORKS)")
+        if res.blocked_port is not None:
+            raise FeedError(
+                f"the feed URL's port {res.blocked_port} is not fetched (feeds go through "
+                "the same guard as live link checks; see SCAMSCAN_FETCH_ALLOWED_PORTS)")
+        if res.timed_out:
+            raise FeedError(f"the feed took longer than {budget:g} s")
+        if res.tls_error is not None:
+            raise FeedError(f"the feed's TLS certificate is not valid: {res.tls_error}")
+        if res.error is not None or res.status is None:
+            raise FeedError(f"the feed could not be fetched: {res.error}")
+        location = res.headers.get("location")
+        if 300 <= res.status < 400 and location:
+            try:
+                nxt = resolve_reference(current.url, location)
+            except MalformedTarget as e:
+                raise FeedError(f"the feed redirects to a malformed address: {e.reason}"
+                                ) from None
+            if nxt is None:
+                raise FeedError("the feed redirects to something that is not a web link")
+            current = nxt
+            continue
+        if res.status != 200:
+            raise FeedError(f"the feed answered HTTP {res.status}")
+        if res.truncated:
+            raise FeedError(f"the feed is more than the limit of {fetcher.max_body} bytes")
+        return res.body
+    raise FeedError(f"the feed redirected more than {max_redirects} times")
 
 
 def check_feed(name: str, url: str, fmt: str, semantics: str) -> None:

@@ -48,13 +48,17 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
-from ada_url import join_url
-
 import blocklists
-from scanners.errors import InvalidURLError, ScamscanError, ScanIncomplete
-from scanners.fetch import DEFAULT_MAX_BODY, GuardedFetcher, HopResult
+from scanners.errors import ScamscanError, ScanIncomplete
+from scanners.fetch import (
+    DEFAULT_MAX_BODY,
+    GuardedFetcher,
+    HopResult,
+    MalformedTarget,
+    resolve_reference,
+)
 from scanners.findings import Finding, aggregate
-from scanners.normalize import ParsedURL, normalize
+from scanners.normalize import ParsedURL
 from scanners.registry import Registry, fold_vietnamese, registry
 from scanners.url_offline import OfflineURLScanner, default_scanner
 
@@ -314,36 +318,6 @@ def refresh_target(value: str) -> str | None:
     m = _REFRESH_URL.match(value)
     target = m.group(2).strip() if m else ""
     return target or None
-
-
-class MalformedTarget(Exception):
-    """A redirect or link target that no browser could follow; ``reason`` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def resolve_reference(base: str, ref: str) -> ParsedURL | None:
-    """Where a browser on ``base`` goes for the reference ``ref``.
-
-    Resolved with a WHATWG URL parser (ada), so that what browsers repair
-    (``http:foo``, backslashes, TAB and DEL in the path) is followed as they
-    follow it. None for a reference that is no web link (``javascript:``,
-    ``intent:``, ``market:``); :class:`MalformedTarget` for one that no
-    browser can follow (``//[x/``) or whose host is not a valid name
-    (``http://xn--/``). Never raises anything else for hostile text.
-    """
-    try:
-        joined = join_url(base, ref)
-    except ValueError:
-        raise MalformedTarget("not a URL that a browser accepts") from None
-    if joined.split(":", 1)[0].lower() not in ("http", "https"):
-        return None
-    try:
-        return normalize(joined)
-    except InvalidURLError as e:
-        raise MalformedTarget(e.reason) from None
 
 
 def is_html(hop: HopResult) -> bool:
