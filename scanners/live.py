@@ -59,7 +59,7 @@ from scanners.fetch import (
 )
 from scanners.findings import Finding, aggregate
 from scanners.normalize import ParsedURL
-from scanners.registry import Registry, fold_vietnamese, registry
+from scanners.registry import Registry, fold_vietnamese, has_idn_label, registry
 from scanners.url_offline import OfflineURLScanner, default_scanner
 
 CHECK = "live_fetch"
@@ -435,6 +435,8 @@ class LiveFetchScanner:
     def is_official(self, p: ParsedURL) -> bool:
         """Whether page signals are not scored on ``p``'s host (official or known good)."""
         reg = p.registrable_domain
+        if has_idn_label(p.host):
+            return False  # official names are ASCII (see URL-IMP-005)
         return (p.suffix == "gov.vn" or p.host.endswith(".gov.vn")
                 or reg in self.reg.official or reg in self.reg.known_good)
 

@@ -178,6 +178,14 @@ _RULES: tuple[Rule, ...] = (
        "Hides the real destination behind an official-looking name (userinfo trick)",
        "The URL has a user-info part before '@' that looks like a domain; browsers "
        "go to the host after '@', not the one the reader sees first."),
+    _r("URL-IMP-005", 40, S.HIGH,
+       "Tên miền có ký tự Unicode (IDN) giả làm tên miền chính thức",
+       "Non-ASCII (IDN) name posing as an official domain",
+       "The host would be official or allowlisted (under gov.vn, edu.vn, an official "
+       "bank or agency domain, or a known-good site), but one of its labels is an "
+       "internationalised (punycode, xn--) label. Official Vietnamese names are ASCII, "
+       "so such a host is a look-alike (e.g. a Cyrillic letter in dichvucong.gov.vn): "
+       "it gets no official verdict and its findings are not zeroed."),
     # --- lexical ------------------------------------------------------------
     _r("URL-LEX-001", 10, S.LOW,
        "Đuôi tên miền thường bị lạm dụng",

@@ -20,7 +20,14 @@ from rapidfuzz.distance import DamerauLevenshtein
 import blocklists
 from scanners.findings import Finding
 from scanners.normalize import ParsedURL
-from scanners.registry import Brand, Registry, is_government_suffix, registry, skeleton
+from scanners.registry import (
+    Brand,
+    Registry,
+    has_idn_label,
+    is_government_suffix,
+    registry,
+    skeleton,
+)
 
 # A label part that imitates a government "gov" name: hgov, tgovn, vietgov22,
 # gdtgov, gov-vn, vngovfeed, govt. Digits are stripped before matching.
@@ -155,6 +162,18 @@ class OfflineURLScanner:
 
     # -- allowlist -----------------------------------------------------------
     def _allowlist(self, p: ParsedURL) -> list[Finding]:
+        found = self._allowlist_ascii(p)
+        if found and has_idn_label(p.host):
+            # Official and allowlisted names are ASCII: an IDN label anywhere
+            # (dichvucоng.gov.vn with a Cyrillic о) is a look-alike, not the
+            # real name, and must neither be official nor zero the findings.
+            return [Finding("URL-IMP-005", {
+                "host": p.host, "shown_as": p.host_unicode,
+                "labels": [lab for lab in p.host.split(".") if lab.startswith("xn--")],
+                "would_be": found[0].rule_id})]
+        return found
+
+    def _allowlist_ascii(self, p: ParsedURL) -> list[Finding]:
         reg = p.registrable_domain
         brand = self.reg.official_brand(reg)
         if p.suffix == "gov.vn" or (brand is not None and _is_gov(brand)):
