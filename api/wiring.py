@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from api.settings import Settings
-from scanners.base import Scanner
+from scanners import domain_age, live
+from scanners.base import Contained, Scanner
 from scanners.domain_age import DomainAgeScanner
 from scanners.fetch import USER_AGENT, GuardedFetcher, Resolver, parse_networks, parse_ports
 from scanners.live import ApkHandler, LiveFetchScanner
@@ -85,4 +86,7 @@ def build_live(
         max_body=settings.fetch_max_body,
         apk_handler=apk_handler,
     )
-    return LiveScanners(store, age, fetch, [age, fetch])
+    # Contained: a bug that a hostile answer triggers is an incomplete check
+    # (and a logged traceback), never an error of the whole report.
+    return LiveScanners(store, age, fetch, [Contained(age, domain_age.CHECK),
+                                            Contained(fetch, live.CHECK)])

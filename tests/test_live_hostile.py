@@ -23,11 +23,13 @@ import pytest
 
 from api.main import create_app
 from api.settings import Settings
+from scanners.base import Contained
 from scanners.errors import ScanIncomplete
 from scanners.fetch import GuardedFetcher, parse_networks
 from scanners.findings import Finding
 from scanners.live import CHECK, LiveFetchScanner
-from scanners.normalize import normalize
+from scanners.normalize import ParsedURL, normalize
+from scanners.report import run_scanners
 from tests.live_servers import DictResolver, Route, ScamSite
 
 pytestmark = pytest.mark.anyio
@@ -173,6 +175,46 @@ async def test_unexpected_error_is_incomplete_and_logged(
     assert "URL-DL-001" in by_id(findings)
     assert any(r.exc_info and "bug in the hand-off" in str(r.exc_info[1])
                for r in caplog.records)
+
+
+class Broken:
+    """A scanner with a bug (what a hostile answer could trigger in any live check)."""
+
+    name = "broken"
+
+    async def scan(self, target: ParsedURL) -> list[Finding]:
+        raise RuntimeError("bug in a live check")
+
+
+async def test_contained_scanner_bug_is_an_incomplete_check(
+        caplog: pytest.LogCaptureFixture) -> None:
+    target = normalize("example.com")
+    with caplog.at_level(logging.ERROR):
+        found, missing = await run_scanners(target, [Contained(Broken(), "domain_age")])
+    assert found == [] and [m.check for m in missing] == ["domain_age"]
+    assert "bug in a live check" not in missing[0].reason
+    assert any(r.exc_info and "bug in a live check" in str(r.exc_info[1])
+               for r in caplog.records)
+    # Uncontained, the bug still surfaces (run_scanners hides nothing by itself).
+    with pytest.raises(RuntimeError):
+        await run_scanners(target, [Broken()])
+
+
+async def test_api_live_checks_are_contained(site: ScamSite, tmp_path: Path) -> None:
+    """A bug in the domain-age check is an incomplete entry of the API's report, not a 500."""
+    settings = Settings(fetch_allow_networks="127.0.0.1/32", data_dir=tmp_path, apk_workers=1)
+    app = create_app(settings, resolver=DictResolver({"vneid-portal.com": ["127.0.0.1"]}))
+    async with app.router.lifespan_context(app):
+        assert all(isinstance(s, Contained) for s in app.state.live.scanners)
+        app.state.live.age.scan = Broken().scan
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://scamscan",
+                                     timeout=30) as c:
+            r = await c.post("/v1/url-scans", json={
+                "url": f"http://vneid-portal.com:{site.port}/plain", "offline": False})
+    assert r.status_code == 200, r.text
+    assert [i["check"] for i in r.json()["incomplete"]] == ["domain_age"]
+    assert "URL-NET-000" in {f["rule_id"] for f in r.json()["findings"]}
 
 
 # --- through the HTTP API ----------------------------------------------------------------
