@@ -12,7 +12,11 @@ stands in for DNS only.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -33,6 +37,7 @@ from scanners.report import run_scanners
 from tests.live_servers import DictResolver, Route, ScamSite
 
 pytestmark = pytest.mark.anyio
+ROOT = Path(__file__).resolve().parents[1]
 
 # "x" is the host of http:\\x/ok once a browser has repaired it; it resolves
 # to a private address, so the fetcher refuses it without connecting.
@@ -264,3 +269,18 @@ async def test_api_message_check_answers_hostile_targets(
             assert r.status_code == 200, (n, r.status_code, r.text[:300])
             [link] = [i for i in r.json()["items"] if i["kind"] == "link"]
             assert _live_evidence(link), link
+
+
+def test_cli_reports_a_malformed_redirect(site: ScamSite) -> None:
+    """The console's sibling edge: ``scamscan url`` prints a report, no traceback."""
+    n = next(i for i, t in enumerate(TRIGGERS) if t[0] == "//[x/")
+    env = {**os.environ, "SCAMSCAN_FETCH_ALLOW_NETWORKS": "127.0.0.1/32",
+           "SCAMSCAN_FETCH_TOTAL_TIMEOUT": "5"}
+    r = subprocess.run([sys.executable, "-m", "api.cli", "url", "--json",
+                        site.url(f"/h/location{n}")], capture_output=True, text=True,
+                       env=env, cwd=ROOT, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    report = json.loads(r.stdout)
+    assert "URL-NET-002" in {f["rule_id"] for f in report["findings"]}
+    assert [i["check"] for i in report["incomplete"]] == [CHECK]
