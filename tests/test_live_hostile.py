@@ -2,8 +2,9 @@
 
 A scam site chooses what it answers. Redirect targets that no URL parser
 accepts (``//[x/``, ``http://[::1/x``, ``http://xn--/``), targets a browser
-repairs (``http:foo``, ``http:\\\\x/ok``, TAB or DEL in the path) and the same
-in a meta refresh, a script redirect or an app download link must each end
+repairs (``http:foo``, ``http:\\\\x/ok``, TAB or DEL in the path), in a
+``Location`` or ``Refresh`` header, a meta refresh, a script redirect or an
+app download link, must each end
 as a finding or an ``incomplete`` entry, through the scanner and through the
 HTTP API (link scans and message checks), never as an exception or a 500.
 Real loopback servers (:mod:`tests.live_servers`); :class:`DictResolver`
@@ -56,7 +57,7 @@ TRIGGERS: list[tuple[str, str, str | None]] = [
     ("/a\tb", "follows", "/ab"),
     ("/a\x7fb", "follows", "/a%7Fb"),
 ]
-POSITIONS = ("location", "meta", "script", "download")
+POSITIONS = ("location", "refresh", "meta", "script", "download")
 
 
 def _html(doc: str) -> Route:
@@ -68,11 +69,16 @@ def _redirect(location: str) -> Route:
     return lambda h, q: h.redirect(location)
 
 
+def _refresh(target: str) -> Route:
+    return lambda h, q: h.send(200, "text/plain", b"wait", [("Refresh", f"0; url={target}")])
+
+
 def install_routes(site: ScamSite) -> None:
     """/h/<position><n> answers trigger n in that position."""
     head = "<!doctype html><html><head>{}</head><body></body></html>"
     for n, (trigger, _, _) in enumerate(TRIGGERS):
         site.routes[f"/h/location{n}"] = _redirect(trigger)
+        site.routes[f"/h/refresh{n}"] = _refresh(trigger)
         site.routes[f"/h/meta{n}"] = _html(head.format(
             f'<meta http-equiv="refresh" content="0; url={trigger}">'))
         site.routes[f"/h/script{n}"] = _html(head.format(
@@ -142,7 +148,7 @@ async def test_hostile_target_is_a_finding_or_incomplete(
     if outcome == "malformed":
         net2 = fs["URL-NET-002"][0].evidence
         assert net2["target"] == trigger and net2["hop"] == 0
-        assert net2["via"] in ("http-302", "meta-refresh", "script")
+        assert net2["via"] in ("http-302", "refresh-header", "meta-refresh", "script")
         assert incomplete is not None and "malformed" in incomplete
         assert len(chain) == 1
     elif outcome == "follows":
