@@ -4,9 +4,9 @@ A scam site chooses what it answers. Redirect targets that no URL parser
 accepts (``//[x/``, ``http://[::1/x``, ``http://xn--/``), targets a browser
 repairs (``http:foo``, ``http:\\\\x/ok``, TAB or DEL in the path), in a
 ``Location`` or ``Refresh`` header, a meta refresh, a script redirect or an
-app download link, must each end
-as a finding or an ``incomplete`` entry, through the scanner and through the
-HTTP API (link scans and message checks), never as an exception or a 500.
+app download link, must each end as a finding or an ``incomplete`` entry,
+through the scanner, the HTTP API (link scans and message checks) and the
+CLI, never as an exception or a 500.
 Real loopback servers (:mod:`tests.live_servers`); :class:`DictResolver`
 stands in for DNS only.
 """
