@@ -61,13 +61,12 @@ from typing import Any, cast
 import anyio.to_thread
 import dramatiq
 import redis
-import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware, Retries, TimeLimitExceeded
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from api.jobs import Job, QueueUnavailable, Status, run_apk_job
+from api.redis_client import async_client, sync_client
 from api.samples import StoredSample
 from api.settings import Settings
 from scanners.apk_facts import ApkLimits
@@ -215,9 +214,9 @@ class ScamscanBroker(RedisBroker):
         return 0
 
 
-def _sync_client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=15,
-                                health_check_interval=10)
+def _sync_client(settings: Settings) -> redis.Redis:
+    assert settings.redis_url  # noqa: S101 - the callers checked it
+    return sync_client(settings.redis_url, settings.redis_timeout, health_check_interval=10)
 
 
 def make_broker(settings: Settings) -> ScamscanBroker:
@@ -225,7 +224,7 @@ def make_broker(settings: Settings) -> ScamscanBroker:
     if not settings.redis_url:
         raise ValueError("the Redis job queue needs SCAMSCAN_REDIS_URL")
     return ScamscanBroker(
-        client=_sync_client(settings.redis_url),
+        client=_sync_client(settings),
         namespace=DRAMATIQ_NAMESPACE,
         heartbeat_timeout=int(settings.queue_heartbeat_timeout * 1000),
     )
@@ -273,11 +272,9 @@ class RedisJobManager:
         self.record_ttl = settings.apk_record_ttl
         self.lists_file = str(apk_lists_path(settings.data_dir))
         self.broker = make_broker(settings)
-        # One quick reconnect attempt (a pooled connection broken by a Redis
-        # restart), then a 503: a request never hangs on a dead Redis.
-        self._redis = aioredis.Redis.from_url(
-            settings.redis_url, socket_connect_timeout=2, socket_timeout=5,
-            retry=aioredis.retry.Retry(NoBackoff(), 1))
+        # Bounded waits, one reconnect after a broken connection (api.redis_client),
+        # then a 503: a request never hangs on a dead Redis.
+        self._redis = async_client(settings.redis_url, settings.redis_timeout)
         self._claim = self._redis.register_script(_CLAIM)
         self._unclaim = self._redis.register_script(_UNCLAIM)
         self.scans_started = 0
@@ -467,7 +464,7 @@ class _Worker:
     def __init__(self, settings: Settings) -> None:
         assert settings.redis_url  # noqa: S101 - make_broker checked it
         self.settings = settings
-        self.redis = _sync_client(settings.redis_url)
+        self.redis = _sync_client(settings)
         self.start = self.redis.register_script(_START)
         self.finish_script = self.redis.register_script(_FINISH)
         self.samples = settings.data_dir / "samples"

@@ -29,7 +29,8 @@ from types import FrameType
 import dramatiq
 from redis.exceptions import RedisError
 
-from api.queue import QUEUE_NAME, WORKERS_KEY, _sync_client, make_broker, register_actor
+from api.queue import QUEUE_NAME, WORKERS_KEY, make_broker, register_actor
+from api.redis_client import DEFAULT_TIMEOUT, sync_client
 from api.settings import Settings
 
 log = logging.getLogger("scamscan.worker")
@@ -43,9 +44,10 @@ HEARTBEAT_FORGET = 86400.0
 class Heartbeat(threading.Thread):
     """``ZADD scamscan:workers <now> <id>`` every few seconds; ``ZREM`` on :meth:`stop`."""
 
-    def __init__(self, url: str, worker_id: str, every: float = HEARTBEAT_EVERY) -> None:
+    def __init__(self, url: str, worker_id: str, every: float = HEARTBEAT_EVERY, *,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__(name="scamscan-heartbeat", daemon=True)
-        self.redis = _sync_client(url)
+        self.redis = sync_client(url, timeout)
         self.worker_id = worker_id
         self.every = every
         self._stop_event = threading.Event()
@@ -96,7 +98,7 @@ def run_worker(settings: Settings, *, threads: int = 1, shutdown_timeout: float 
     # hold back jobs that an idle one could run.
     worker.queue_prefetch = threads
     worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    heartbeat = Heartbeat(settings.redis_url, worker_id)
+    heartbeat = Heartbeat(settings.redis_url, worker_id, timeout=settings.redis_timeout)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
