@@ -33,7 +33,11 @@ Keys (besides dramatiq's own under ``scamscan:dramatiq:``):
 * ``scamscan:workers``: sorted set, member = worker id, score = last heartbeat
   (unix seconds), written by :mod:`api.worker` every few seconds.
 
-Every change of several keys is one Lua script, so nothing is half-written.
+Every change of several keys is one Lua script, so nothing is half-written;
+the upload's claim also pushes the scan's message into dramatiq's queue (its
+keys ``scamscan:dramatiq:apk`` and ``…apk.msgs``), so a claim whose answer was
+lost in a Redis freeze leaves a job that runs, never an orphan holding the
+file's lock.
 Status transitions are idempotent and written by the worker; a redelivered
 job whose report exists is only marked ``done``, and the report is written
 with ``SET NX``, so a job run twice never ends with two different reports.
@@ -84,8 +88,9 @@ LOCK_TTL = 6 * 3600
 """Seconds the in-flight lock of a file lives at most (a scan lost for good frees it)."""
 STALE_AFTER = 60.0
 """A job still ``queued`` and never handed to the broker this long after its
-creation (Redis went away between the two steps) is abandoned: it shows
-``failed`` and the next upload of the file takes over."""
+creation is abandoned: it shows ``failed`` and the next upload of the file
+takes over. (Records written by versions that claimed and enqueued in two
+steps; a claim now enqueues in the same script.)"""
 MAINTENANCE_EVERY = 5.0
 """Seconds between the queue maintenances each consumer runs (requeues dead workers' jobs)."""
 POLL_INTERVAL = 0.15
@@ -114,16 +119,25 @@ def inflight_key(sha256: str, lists: str = "") -> str:
 
 # --- Lua: every multi-key change is one script --------------------------------
 
-# KEYS: report, inflight, job. ARGV: scan_id, record ttl, lock ttl, now, stale
-# after, job key prefix, then the record's field/value pairs.
-# Returns {mode, leader}: mode is "done" (a report exists), "follow" (a scan of
-# the file is in flight: leader) or "lead" (this upload must be enqueued).
+# KEYS: report, inflight, job, dramatiq's queue list, dramatiq's message hash.
+# ARGV: scan_id, record ttl, lock ttl, now, stale after, job key prefix, the
+# message's redis id, the encoded message, then the record's field/value pairs.
+# Returns {mode, leader, queue length}: mode is "done" (a report exists),
+# "follow" (a scan of the file is in flight: leader) or "lead" (this upload took
+# the file's lock and its message is in the queue).
+#
+# The message is pushed here, as dramatiq's own enqueue script does (HSET the
+# message, RPUSH its id), and not by a second call: a claim whose answer was
+# lost (Redis froze while the API waited, and ran it later) must never leave a
+# ``queued`` record holding the lock with no message behind it. Either nothing
+# happened, or the job is queued for real and ends like any other.
 _CLAIM = """
-local report, inflight, job = KEYS[1], KEYS[2], KEYS[3]
+local report, inflight, job, queue, msgs = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local scan_id, ttl, lock_ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local now, stale, prefix = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local message_id, message = ARGV[7], ARGV[8]
 local fields = {}
-for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('hset', job, unpack(fields))
 if redis.call('exists', report) == 1 then
   local created = redis.call('hget', job, 'created')
@@ -131,7 +145,7 @@ if redis.call('exists', report) == 1 then
              'started', created, 'finished', created)
   redis.call('expire', job, ttl)
   redis.call('expire', report, ttl)
-  return {'done', ''}
+  return {'done', '', 0}
 end
 local leader = redis.call('get', inflight)
 if leader then
@@ -145,20 +159,15 @@ if leader then
   if alive then
     redis.call('hset', job, 'status', 'queued', 'deduplicated', '1', 'leader', leader)
     redis.call('expire', job, ttl)
-    return {'follow', leader}
+    return {'follow', leader, 0}
   end
 end
 redis.call('set', inflight, scan_id, 'EX', lock_ttl)
-redis.call('hset', job, 'status', 'queued', 'deduplicated', '0')
+redis.call('hset', job, 'status', 'queued', 'deduplicated', '0', 'enqueued', '1')
 redis.call('expire', job, ttl)
-return {'lead', ''}
-"""
-
-# KEYS: job, inflight. ARGV: scan_id. Undo a claim whose message never reached the queue.
-_UNCLAIM = """
-redis.call('del', KEYS[1])
-if redis.call('get', KEYS[2]) == ARGV[1] then redis.call('del', KEYS[2]) end
-return 1
+redis.call('hset', msgs, message_id, message)
+redis.call('rpush', queue, message_id)
+return {'lead', '', redis.call('llen', queue)}
 """
 
 # KEYS: job. ARGV: now. Returns the status before (false: no record).
@@ -235,11 +244,19 @@ def scan_message(scan_id: str, path: str, name: str, sha256: str,
     """The message the API enqueues for :func:`scan_apk` (no actor needed to send it).
 
     ``lists`` (the analysts' APK list version, part of the deduplication key)
-    travels as a keyword argument, only when there is one.
+    travels as a keyword argument, only when there is one. It carries its
+    ``redis_message_id`` already, as :meth:`RedisBroker.enqueue` would give it.
     """
     return dramatiq.Message(queue_name=QUEUE_NAME, actor_name=ACTOR_NAME,
                             args=(scan_id, path, name, sha256),
-                            kwargs={"lists": lists} if lists else {}, options={})
+                            kwargs={"lists": lists} if lists else {},
+                            options={"redis_message_id": str(uuid.uuid4())})
+
+
+QUEUE_KEY = f"{DRAMATIQ_NAMESPACE}:{QUEUE_NAME}"
+"""dramatiq's list of the queue's message ids (its Redis broker's layout)."""
+MESSAGES_KEY = f"{QUEUE_KEY}.msgs"
+"""dramatiq's hash of the queue's messages, by redis message id."""
 
 
 # --- the API side -------------------------------------------------------------------
@@ -271,12 +288,10 @@ class RedisJobManager:
             raise ValueError("the Redis job queue needs SCAMSCAN_REDIS_URL")
         self.record_ttl = settings.apk_record_ttl
         self.lists_file = str(apk_lists_path(settings.data_dir))
-        self.broker = make_broker(settings)
         # Bounded waits, one reconnect after a broken connection (api.redis_client),
         # then a 503: a request never hangs on a dead Redis.
         self._redis = async_client(settings.redis_url, settings.redis_timeout)
         self._claim = self._redis.register_script(_CLAIM)
-        self._unclaim = self._redis.register_script(_UNCLAIM)
         self.scans_started = 0
         """Scans this API process enqueued (deduplicated uploads do not count)."""
         self._pending = 0
@@ -303,13 +318,17 @@ class RedisJobManager:
         if job.lists_version:
             fields += ["lists", job.lists_version]
         lv = job.lists_version
+        message = scan_message(job.scan_id, str(job.path), job.input, job.sha256, lv)
         try:
-            mode, leader = await self._claim(
+            mode, leader, queued = await self._claim(
                 keys=[report_key(job.sha256, lv), inflight_key(job.sha256, lv),
-                      job_key(job.scan_id)],
+                      job_key(job.scan_id), QUEUE_KEY, MESSAGES_KEY],
                 args=[job.scan_id, self.record_ttl, LOCK_TTL, created, STALE_AFTER,
-                      PREFIX + "job:", *fields])
+                      PREFIX + "job:", message.options["redis_message_id"],
+                      message.encode(), *fields])
         except (RedisError, OSError) as e:
+            # Whether Redis ran the claim is unknown (a time-out): if it did, the
+            # job is queued and ends like any other; nothing is left half-done.
             raise _unavailable(e) from None
         mode = mode.decode() if isinstance(mode, bytes) else mode
         if mode == "done":
@@ -322,20 +341,8 @@ class RedisJobManager:
             log.info("apk scan %s follows %s", job.scan_id, _str(leader))
             await self._refresh(job)
             return job
-        message = scan_message(job.scan_id, str(job.path), job.input, job.sha256, lv)
-        try:
-            await anyio.to_thread.run_sync(self.broker.enqueue, message)
-        except (RedisError, OSError, dramatiq.errors.BrokerError) as e:
-            with contextlib.suppress(RedisError, OSError):
-                await self._unclaim(keys=[job_key(job.scan_id), inflight_key(job.sha256, lv)],
-                                    args=[job.scan_id])
-            raise _unavailable(e) from None
         self.scans_started += 1
-        with contextlib.suppress(RedisError, OSError):  # the worker sets it too
-            pipe = self._redis.pipeline(transaction=False)
-            pipe.hset(job_key(job.scan_id), "enqueued", "1")
-            pipe.llen(f"{DRAMATIQ_NAMESPACE}:{QUEUE_NAME}")
-            _, self._pending = await pipe.execute()
+        self._pending = int(queued)
         return job
 
     def get(self, scan_id: str) -> Job | None:
@@ -393,12 +400,6 @@ class RedisJobManager:
         """Close the connections; queued jobs stay in Redis for the workers."""
         with contextlib.suppress(Exception):
             await self._redis.aclose()
-        with contextlib.suppress(Exception):
-            await anyio.to_thread.run_sync(self._close_broker)
-
-    def _close_broker(self) -> None:
-        self.broker.close()
-        self.broker.client.close()
 
     # --- internals ----------------------------------------------------------------
 

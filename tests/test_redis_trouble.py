@@ -24,9 +24,11 @@ import httpx
 import pytest
 import redis
 
+from api.jobs import QueueUnavailable
+from api.queue import RedisJobManager, inflight_key
 from tests.live_servers_age import RedisServer
-from tests.test_api_apk import assert_problem
-from tests.test_queue import api, status_of, upload
+from tests.test_api_apk import FIXTURES, assert_problem
+from tests.test_queue import Worker, api, status_of, text, upload
 
 pytestmark = pytest.mark.anyio
 
@@ -97,3 +99,44 @@ async def test_frozen_redis_answers_503_quickly_then_recovers(
 
 async def _nap() -> None:
     await asyncio.sleep(0.2)
+
+
+async def test_upload_lost_in_a_freeze_does_not_block_the_same_upload_later(
+    redis_server: RedisServer, rdb: redis.Redis, tmp_path: Path
+) -> None:
+    """An upload whose claim reached Redis but whose answer was lost (Redis froze
+    while running it) must not leave a ``queued`` record that holds the file's
+    deduplication lock without a message in the queue: the same upload after
+    recovery is accepted and ends ``done``."""
+    data = tmp_path / "data"
+    worker = Worker(redis_server.url, data, tmp_path / "worker.log")
+    try:
+        worker.wait_ready(rdb)
+        async with api(redis_server.url, data) as client:
+            warm = await upload(client, "debug_signed.apk", wait=60)
+            assert warm.json()["status"] == "done", warm.text
+            jobs: RedisJobManager = client.app.state.jobs  # type: ignore[attr-defined]
+            content = (FIXTURES / "fake_vneid.apk").read_bytes()
+            sample = await client.app.state.samples.put_bytes(  # type: ignore[attr-defined]
+                content, "fake_vneid.apk")
+            with frozen(redis_server), pytest.raises(QueueUnavailable):
+                await jobs.submit(sample)  # sent on a pooled connection; no answer comes
+            # Redis runs the claim it had received once it is thawed
+            deadline = time.monotonic() + 10
+            while not rdb.exists(inflight_key(sample.sha256)):
+                assert time.monotonic() < deadline, "the late claim never ran"
+                await _nap()
+            lost = text(rdb.get(inflight_key(sample.sha256)))
+
+            again = await upload(client, "fake_vneid.apk", wait=30)
+            body = again.json()
+            assert body["status"] == "done", (body, worker.output())
+            assert body["report"]["package"] == "com.vnid"
+            # the claim nobody heard of is no orphan: its job ran (or follows) and ended
+            deadline = time.monotonic() + 30
+            while status_of(rdb, lost) != "done":
+                assert time.monotonic() < deadline, (status_of(rdb, lost), worker.output())
+                await _nap()
+            assert not rdb.exists(inflight_key(sample.sha256))  # the lock is released
+    finally:
+        worker.stop(signal.SIGKILL)
