@@ -9,9 +9,11 @@ acknowledges messages: a worker takes a message into its own ack set and
 removes it only once the actor returned, so a worker killed mid-job leaves the
 message there. A worker silent for :attr:`Settings.queue_heartbeat_timeout`
 seconds is taken for dead and the next queue maintenance moves its messages
-back to the queue; :class:`ScamscanBroker` runs that maintenance in every
-consumer at least every :data:`MAINTENANCE_EVERY` seconds (dramatiq's default
-is a 0.1 % chance per command, minutes on an idle queue). Retries with
+back to the queue; :class:`api.broker.ScamscanBroker` runs that maintenance in
+every consumer every few seconds (dramatiq's default is a 0.1 % chance per
+command, minutes on an idle queue), and also requeues a message left in a
+*live* worker's ack set that the worker does not hold (a fetch whose reply a
+Redis freeze lost). Retries with
 exponential backoff and the per-job time limit are dramatiq's ``Retries`` and
 ``TimeLimit`` middleware, set as options of the :func:`scan_apk` actor.
 
@@ -54,7 +56,6 @@ import contextlib
 import dataclasses
 import logging
 import os
-import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -65,10 +66,10 @@ from typing import Any, cast
 import anyio.to_thread
 import dramatiq
 import redis
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware, Retries, TimeLimitExceeded
 from redis.exceptions import RedisError
 
+from api.broker import ScamscanBroker
 from api.jobs import Job, QueueUnavailable, Status, run_apk_job
 from api.redis_client import async_client, sync_client
 from api.samples import StoredSample
@@ -91,8 +92,6 @@ STALE_AFTER = 60.0
 creation is abandoned: it shows ``failed`` and the next upload of the file
 takes over. (Records written by versions that claimed and enqueued in two
 steps; a claim now enqueues in the same script.)"""
-MAINTENANCE_EVERY = 5.0
-"""Seconds between the queue maintenances each consumer runs (requeues dead workers' jobs)."""
 POLL_INTERVAL = 0.15
 """Seconds between two reads of a job record while a request waits for it."""
 TEST_DELAY_ENV = "SCAMSCAN_TEST_JOB_DELAY"
@@ -195,32 +194,6 @@ return 1
 
 
 # --- the broker -------------------------------------------------------------------
-
-
-class ScamscanBroker(RedisBroker):
-    """dramatiq's Redis broker, with its queue maintenance on a clock.
-
-    dramatiq moves the unacknowledged messages of dead workers back to their
-    queue during a "maintenance" that a command triggers with a small chance
-    (0.1 % by default): on an idle queue that can take many minutes. Here each
-    thread (so each consumer: the queue's and its delay queue's) asks for one
-    at least every ``maintenance_every`` seconds.
-    """
-
-    def __init__(self, *, maintenance_every: float = MAINTENANCE_EVERY, **kwargs: Any) -> None:
-        super().__init__(**kwargs)  # type: ignore[no-untyped-call]
-        self.maintenance_every = maintenance_every
-        self._clock = threading.local()
-
-    def _should_do_maintenance(self, command: str) -> int:
-        if command in ("ack", "nack"):
-            return 0
-        now = time.monotonic()
-        last: float | None = getattr(self._clock, "last", None)
-        if last is None or now - last >= self.maintenance_every:
-            self._clock.last = now
-            return 1
-        return 0
 
 
 def _sync_client(settings: Settings) -> redis.Redis:

@@ -3,8 +3,9 @@
 One worker process runs a dramatiq :class:`~dramatiq.Worker` with ``threads``
 threads consuming the ``apk`` queue, plus a heartbeat thread that writes
 ``ZADD scamscan:workers <now> <worker id>`` every :data:`HEARTBEAT_EVERY`
-seconds (``/readyz`` reads it). ``--processes N`` starts N such processes and
-restarts one that dies.
+seconds (``/readyz`` reads it), and a :class:`~api.broker.StrayWatch` thread
+that requeues messages stranded in this worker's ack sets. ``--processes N``
+starts N such processes and restarts one that dies.
 
 SIGTERM or SIGINT stops cleanly: no new job is taken, the jobs running are
 given ``shutdown_timeout`` seconds to finish, messages taken but not started
@@ -29,6 +30,7 @@ from types import FrameType
 import dramatiq
 from redis.exceptions import RedisError
 
+from api.broker import StrayWatch
 from api.queue import QUEUE_NAME, WORKERS_KEY, make_broker, register_actor
 from api.redis_client import DEFAULT_TIMEOUT, sync_client
 from api.settings import Settings
@@ -110,10 +112,13 @@ def run_worker(settings: Settings, *, threads: int = 1, shutdown_timeout: float 
     broker.emit_after("process_boot")
     worker.start()
     heartbeat.start()
+    strays = StrayWatch(broker)
+    strays.start()
     log.info("scamscan worker %s ready: %d thread(s), queue %r", worker_id, threads, QUEUE_NAME)
     while not stop.wait(0.5):
         pass
     log.info("scamscan worker %s stopping", worker_id)
+    strays.stop()
     try:
         worker.stop(timeout=int(shutdown_timeout * 1000))
     finally:

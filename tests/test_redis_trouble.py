@@ -25,7 +25,14 @@ import pytest
 import redis
 
 from api.jobs import QueueUnavailable
-from api.queue import RedisJobManager, inflight_key
+from api.queue import (
+    DRAMATIQ_NAMESPACE,
+    MESSAGES_KEY,
+    QUEUE_KEY,
+    QUEUE_NAME,
+    RedisJobManager,
+    inflight_key,
+)
 from tests.live_servers_age import RedisServer
 from tests.test_api_apk import FIXTURES, assert_problem
 from tests.test_queue import Worker, api, status_of, text, upload
@@ -140,3 +147,47 @@ async def test_upload_lost_in_a_freeze_does_not_block_the_same_upload_later(
             assert not rdb.exists(inflight_key(sample.sha256))  # the lock is released
     finally:
         worker.stop(signal.SIGKILL)
+
+
+STRAND = """
+local id = redis.call('lpop', KEYS[1])
+if id then redis.call('sadd', KEYS[2], id) end
+return id
+"""
+"""What a worker's fetch does (dramatiq's dispatch script), without anyone reading the reply."""
+
+
+async def test_message_stranded_in_a_live_workers_ack_set_is_redelivered(
+    redis_server: RedisServer, rdb: redis.Redis, tmp_path: Path
+) -> None:
+    """In a Redis freeze a worker's fetch can run in Redis after the worker gave up
+    waiting for its reply: the message sits in that worker's ack set, which only a
+    dead worker's would be emptied of. The live worker must notice and requeue it."""
+    data = tmp_path / "data"
+    worker = Worker(redis_server.url, data, tmp_path / "worker.log")
+    try:
+        worker.wait_ready(rdb)
+        await asyncio.sleep(1.5)  # its consumers have polled: it is in dramatiq's heartbeats
+        brokers = [text(m) for m in rdb.zrange(f"{DRAMATIQ_NAMESPACE}:__heartbeats__", 0, -1)]
+        assert len(brokers) == 1, brokers
+        acks = f"{DRAMATIQ_NAMESPACE}:__acks__.{brokers[0]}.{QUEUE_NAME}"
+        async with api(redis_server.url, data) as client:
+            worker.proc.send_signal(signal.SIGSTOP)  # it fetches nothing meanwhile
+            try:
+                await asyncio.sleep(0.3)
+                r = await upload(client, "fake_vneid.apk")
+                assert r.status_code == 202, r.text
+                assert rdb.eval(STRAND, 2, QUEUE_KEY, acks) is not None
+            finally:
+                worker.proc.send_signal(signal.SIGCONT)
+            assert rdb.sismember(acks, text(rdb.hkeys(MESSAGES_KEY)[0]))
+            assert status_of(rdb, r.json()["scan_id"]) == "queued"
+
+            body = (await client.get(r.json()["status_url"], params={"wait": 45})).json()
+            assert body["status"] == "done", (body, worker.output())
+            assert body["report"]["package"] == "com.vnid"
+            assert worker.proc.poll() is None  # the same worker, never restarted
+            assert not rdb.smembers(acks) and not rdb.llen(QUEUE_KEY)
+            assert "requeued 1 message" in worker.output()
+    finally:
+        assert worker.stop() == 0, worker.output()
