@@ -34,6 +34,7 @@ from api.broker import StrayWatch
 from api.queue import QUEUE_NAME, WORKERS_KEY, make_broker, register_actor
 from api.redis_client import DEFAULT_TIMEOUT, sync_client
 from api.settings import Settings
+from scanners.lifetime import die_with_parent
 
 log = logging.getLogger("scamscan.worker")
 
@@ -130,7 +131,10 @@ def run_worker(settings: Settings, *, threads: int = 1, shutdown_timeout: float 
     return 0
 
 
-def _child(settings: Settings, threads: int, shutdown_timeout: float) -> None:
+def _child(settings: Settings, threads: int, shutdown_timeout: float, parent: int) -> None:
+    # A supervisor killed outright must not leave its workers running unsupervised
+    # (a restarted one would add as many again): they stop as on SIGTERM.
+    die_with_parent(parent, signal.SIGTERM)
     raise SystemExit(run_worker(settings, threads=threads, shutdown_timeout=shutdown_timeout))
 
 
@@ -150,7 +154,7 @@ def run_workers(settings: Settings, *, processes: int = 1, threads: int = 1,
     signal.signal(signal.SIGINT, on_signal)
 
     def spawn() -> multiprocessing.process.BaseProcess:
-        p = ctx.Process(target=_child, args=(settings, threads, shutdown_timeout),
+        p = ctx.Process(target=_child, args=(settings, threads, shutdown_timeout, os.getpid()),
                         name="scamscan-worker")
         p.start()
         return p

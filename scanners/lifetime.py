@@ -66,28 +66,34 @@ def _kill_self() -> None:
     os._exit(1)  # only if SIGKILL could not be sent
 
 
-def watch_parent(parent_pid: int, interval: float = WATCH_EVERY) -> threading.Thread:
-    """Start a daemon thread that kills this process once its parent is no longer
-    ``parent_pid`` (it died: this process was given to another)."""
+def watch_parent(parent_pid: int, interval: float = WATCH_EVERY,
+                 sig: int = signal.SIGKILL) -> threading.Thread:
+    """Start a daemon thread that sends ``sig`` to this process once its parent is no
+    longer ``parent_pid`` (it died: this process was given to another). Another
+    signal than SIGKILL is sent once (the process's handler decides)."""
 
     def run() -> None:
         stop = threading.Event()
         while not stop.wait(interval):
             if os.getppid() != parent_pid:
-                _kill_self()
+                if sig == signal.SIGKILL:
+                    _kill_self()
+                os.kill(os.getpid(), sig)
+                return
 
     thread = threading.Thread(target=run, name="scamscan-parent-watch", daemon=True)
     thread.start()
     return thread
 
 
-def die_with_parent(parent_pid: int) -> None:
-    """In a new child of ``parent_pid`` (e.g. a pool initializer): end with it.
+def die_with_parent(parent_pid: int, sig: int = signal.SIGKILL) -> None:
+    """In a new child of ``parent_pid`` (e.g. a pool initializer): end with it, by
+    ``sig`` (SIGTERM: let the child stop cleanly).
 
     The watch thread only, not the death signal: the parent has many threads
     and may create children from one that ends long before it (the signal
     would then kill a healthy child).
     """
-    if os.getppid() != parent_pid:  # it ended already
+    if os.getppid() != parent_pid and sig == signal.SIGKILL:  # it ended already
         _kill_self()
-    watch_parent(parent_pid)
+    watch_parent(parent_pid, sig=sig)

@@ -19,8 +19,10 @@ import time
 from pathlib import Path
 
 import httpx
+import redis
 
-from tests.live_servers_age import free_port
+from api.queue import WORKERS_KEY
+from tests.live_servers_age import RedisServer, free_port
 from tests.test_api_apk import APK_TYPE, FIXTURES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,3 +165,42 @@ def test_parent_death_signal_kills_a_child_whose_parent_was_killed() -> None:
         parent.stdout.close()
         if alive(proc):
             os.kill(child, signal.SIGKILL)
+
+
+def test_killed_worker_supervisor_leaves_no_worker_process(
+    redis_server: RedisServer, rdb: redis.Redis, tmp_path: Path
+) -> None:
+    """``scamscan worker --processes 2`` killed with SIGKILL: its worker processes stop
+    (cleanly: they leave the heartbeat set) instead of running on unsupervised."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCAMSCAN_")}
+    env.update(SCAMSCAN_REDIS_URL=redis_server.url, SCAMSCAN_DATA_DIR=str(tmp_path / "data"))
+    log = (tmp_path / "worker.log").open("wb")
+    supervisor = subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--processes", "2"],
+                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    kids: set[Proc] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while rdb.zcard(WORKERS_KEY) < 2:
+            assert supervisor.poll() is None, (tmp_path / "worker.log").read_text()
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.2)
+        kids = descendants(supervisor.pid)
+        assert len(kids) >= 2, kids
+
+        supervisor.kill()
+        supervisor.wait()
+        deadline = time.monotonic() + 2 * GONE_WITHIN
+        while any(alive(p) for p in kids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = sorted(p for p in kids if alive(p))
+        assert not left, f"still running after the supervisor was killed: {left}"
+        assert rdb.zcard(WORKERS_KEY) == 0  # they stopped cleanly
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
+            supervisor.wait()
+        for proc in kids:
+            if alive(proc):
+                with contextlib.suppress(OSError):
+                    os.kill(proc[0], signal.SIGKILL)
+        log.close()
