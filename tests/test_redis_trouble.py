@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import dramatiq
 import httpx
 import pytest
 import redis
@@ -32,9 +33,11 @@ from api.queue import (
     QUEUE_NAME,
     RedisJobManager,
     inflight_key,
+    make_broker,
+    scan_message,
 )
 from tests.live_servers_age import RedisServer
-from tests.test_api_apk import FIXTURES, assert_problem
+from tests.test_api_apk import FIXTURES, apk_settings, assert_problem
 from tests.test_queue import Worker, api, status_of, text, upload
 
 pytestmark = pytest.mark.anyio
@@ -191,3 +194,34 @@ async def test_message_stranded_in_a_live_workers_ack_set_is_redelivered(
             assert "requeued 1 message" in worker.output()
     finally:
         assert worker.stop() == 0, worker.output()
+
+
+def test_requeue_strays_spares_held_messages_and_needs_two_sightings(
+    redis_server: RedisServer, rdb: redis.Redis, tmp_path: Path
+) -> None:
+    """The broker requeues only ids of its own ack set that its consumers do not hold,
+    and only once seen so twice (a fetch whose reply is on its way is no stray)."""
+    settings = apk_settings(tmp_path, redis_url=redis_server.url)
+    broker = make_broker(settings)
+    try:
+        broker.declare_queue(QUEUE_NAME)
+        held = broker.enqueue(scan_message("a" * 32, "/x", "a.apk", "0" * 64))
+        stray = broker.enqueue(scan_message("b" * 32, "/y", "b.apk", "1" * 64))
+        fetched = broker.do_fetch(QUEUE_NAME, 1)  # as a consumer does: now held
+        assert [dramatiq.Message.decode(d).message_id for d in fetched] == [held.message_id]
+        stray_id = stray.options["redis_message_id"]
+        acks = broker.ack_set(QUEUE_NAME)
+        assert rdb.eval(STRAND, 2, QUEUE_KEY, acks) == stray_id.encode()
+
+        assert broker.requeue_strays() == 0  # first sighting
+        assert broker.requeue_strays() == 1  # second: back in the queue
+        assert [text(i) for i in rdb.lrange(QUEUE_KEY, 0, -1)] == [stray_id]
+        assert {text(i) for i in rdb.smembers(acks)} == {held.options["redis_message_id"]}
+        assert broker.requeue_strays() == 0  # the held one, however often looked at
+
+        broker.do_ack(QUEUE_NAME, held.options["redis_message_id"])
+        assert not rdb.smembers(acks)
+        assert broker.held(QUEUE_NAME) == set()
+    finally:
+        broker.close()
+        broker.client.close()
