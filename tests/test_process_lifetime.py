@@ -106,8 +106,8 @@ def test_killed_server_leaves_no_process_nor_semaphore(tmp_path: Path) -> None:
         assert r.status_code == 200 and r.json()["status"] == "done", r.text
 
         kids = descendants(server.pid)
-        # the pool worker, its fork server, the idle parse child, the resource tracker
-        assert len(kids) >= 4, kids
+        # the pool worker, its fork server, the resource tracker (and the idle parse child)
+        assert len(kids) >= 3, kids
         sems = semaphores({p for p, _ in kids} | {server.pid})
         assert sems, "the scan pool maps no semaphore: nothing would be proved"
 
