@@ -97,6 +97,7 @@ from api.problems import (
     ProblemException,
     problem_responses,
 )
+from api.redis_client import async_pool
 from api.settings import Settings
 
 log = logging.getLogger("scamscan.api")
@@ -148,14 +149,11 @@ def is_loopback_host(host: str) -> bool:
 # --- rate limits ----------------------------------------------------------------
 
 
-def _limit_storage(redis_url: str | None) -> tuple[Storage, Any]:
+def _limit_storage(redis_url: str | None, timeout: float) -> tuple[Storage, Any]:
     """The ``limits`` storage (memory, or Redis through redis-py) and the pool to close."""
     if not redis_url:
         return MemoryStorage(), None
-    import redis.asyncio as aioredis
-
-    pool = aioredis.ConnectionPool.from_url(redis_url, socket_timeout=2.0,
-                                            socket_connect_timeout=2.0)
+    pool = async_pool(redis_url, timeout)
     uri = redis_url
     if uri.startswith("unix://"):
         uri = "redis+unix://" + uri.removeprefix("unix://")
@@ -175,7 +173,7 @@ class RateLimiter:
             "admin": parse_many(settings.rate_limit_admin),
             "keyless": parse_many(settings.rate_limit_keyless),
         }
-        self.storage, self._pool = _limit_storage(settings.redis_url)
+        self.storage, self._pool = _limit_storage(settings.redis_url, settings.redis_timeout)
         self.limiter = MovingWindowRateLimiter(self.storage)
         self._warned_at = -math.inf
 
@@ -329,7 +327,8 @@ class Authenticator:
 
 async def open_auth(settings: Settings) -> Authenticator:
     """The authenticator of an app (from its lifespan); logs the keyless-local case."""
-    store = open_key_store(settings.data_dir, settings.redis_url)
+    store = open_key_store(settings.data_dir, settings.redis_url,
+                           redis_timeout=settings.redis_timeout)
     keyless_possible = not settings.require_keys and is_loopback_host(settings.host)
     auth = Authenticator(store, RateLimiter(settings), keyless_possible=keyless_possible)
     try:

@@ -336,7 +336,8 @@ def _cmd_keys(args: argparse.Namespace) -> int:
     from api.keystore import KeyStoreUnavailable, open_key_store
 
     settings = _settings()
-    store = open_key_store(settings.data_dir, settings.redis_url)
+    store = open_key_store(settings.data_dir, settings.redis_url,
+                           redis_timeout=settings.redis_timeout)
 
     async def run() -> int:
         try:

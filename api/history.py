@@ -88,12 +88,12 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, get_args
 
 import redis.asyncio as aioredis
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from api.auth import Principal
 from api.jobs import Job, JobBackend, QueueUnavailable
 from api.problems import TYPE_BUSY, TYPE_VALIDATION, ProblemError, ProblemException
+from api.redis_client import DEFAULT_TIMEOUT, async_client
 from api.settings import Settings
 from api.sqlite import SqliteFile
 from scanners import rules
@@ -534,16 +534,15 @@ def _text(value: Any) -> str:
 class RedisHistory:
     """The history in Redis, shared by every API replica (keys: see the module doc)."""
 
-    def __init__(self, url: str, max_records: int, prefix: str = PREFIX) -> None:
+    def __init__(self, url: str, max_records: int, prefix: str = PREFIX, *,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
         self.max_records = max_records
         self.prefix = prefix
         self.index, self.lines, self.pending_key = (prefix + "index", prefix + "lines",
                                                     prefix + "pending")
-        # One quick reconnect (a connection broken by a Redis restart), then an error:
+        # Bounded waits, one reconnect after a broken connection (api.redis_client):
         # a search never hangs on a dead Redis.
-        self._redis: aioredis.Redis = aioredis.Redis.from_url(
-            url, socket_connect_timeout=2, socket_timeout=5, decode_responses=True,
-            retry=aioredis.retry.Retry(NoBackoff(), 1))
+        self._redis: aioredis.Redis = async_client(url, timeout, decode_responses=True)
         self._put = self._redis.register_script(_PUT)
         self._update = self._redis.register_script(_UPDATE)
         self._search = self._redis.register_script(_SEARCH)
@@ -944,7 +943,8 @@ def open_history(settings: Settings, jobs: JobBackend | None) -> ScanHistory:
     the data directory. Call :meth:`ScanHistory.start` on the event loop."""
     backend: _Backend
     if settings.redis_url:
-        backend = RedisHistory(settings.redis_url, settings.history_max_records)
+        backend = RedisHistory(settings.redis_url, settings.history_max_records,
+                               timeout=settings.redis_timeout)
     else:
         backend = SqliteHistory(Path(settings.data_dir) / HISTORY_FILE,
                                 settings.history_max_records)

@@ -90,6 +90,7 @@ from api.samples import StoredSample
 from scanners.apk import scanner_for
 from scanners.apk_facts import ApkLimits
 from scanners.apk_report import SCANNER_VERSION, ApkResult, scan_apk_path
+from scanners.lifetime import die_with_parent
 from scanners.lists import apk_lists_version
 
 log = logging.getLogger("scamscan.api")
@@ -786,8 +787,12 @@ class JobManager:
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            # Its workers end with this process, even killed (scanners.lifetime): then
+            # multiprocessing's resource tracker removes the pool's semaphores.
             self._pool = ProcessPoolExecutor(max_workers=self.workers,
-                                             mp_context=get_context("spawn"))
+                                             mp_context=get_context("spawn"),
+                                             initializer=die_with_parent,
+                                             initargs=(os.getpid(),))
         return self._pool
 
     def _replace_pool(self, broken: ProcessPoolExecutor) -> None:

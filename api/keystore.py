@@ -40,6 +40,7 @@ from typing import Literal, Protocol, TypeVar, cast, get_args
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from api.redis_client import DEFAULT_TIMEOUT, async_client
 from api.sqlite import SqliteFile
 
 Role = Literal["client", "analyst", "admin"]
@@ -234,12 +235,10 @@ class RedisKeyStore:
     ``<prefix>ids`` (every id) and ``<prefix>active`` (ids not revoked)."""
 
     def __init__(self, url: str, prefix: str = "scamscan:apikeys:", *,
-                 timeout: float = 2.0) -> None:
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
         self.prefix = prefix
         try:
-            self._redis: aioredis.Redis = aioredis.Redis.from_url(
-                url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                decode_responses=True)
+            self._redis: aioredis.Redis = async_client(url, timeout, decode_responses=True)
         except (ValueError, RedisError) as e:
             raise KeyStoreUnavailable(f"invalid Redis URL: {e}") from e
 
@@ -317,8 +316,9 @@ class RedisKeyStore:
             await self._redis.aclose()
 
 
-def open_key_store(data_dir: Path, redis_url: str | None) -> KeyStore:
+def open_key_store(data_dir: Path, redis_url: str | None, *,
+                   redis_timeout: float = DEFAULT_TIMEOUT) -> KeyStore:
     """The Redis key store when ``redis_url`` is set, else the SQLite file in ``data_dir``."""
     if redis_url:
-        return RedisKeyStore(redis_url)
+        return RedisKeyStore(redis_url, timeout=redis_timeout)
     return SqliteKeyStore(Path(data_dir) / KEYS_FILE)

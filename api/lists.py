@@ -70,6 +70,7 @@ from api.problems import (
     ProblemException,
     problem_responses,
 )
+from api.redis_client import DEFAULT_TIMEOUT, async_client
 from api.settings import Settings
 from api.sqlite import SqliteFile
 from api.wiring import build_fetcher
@@ -374,12 +375,12 @@ def _entry_key(entry: ListEntry) -> str:
 class RedisListStore:
     """Lists on Redis (see the module docstring for the keys)."""
 
-    def __init__(self, url: str, prefix: str = "scamscan:", *, timeout: float = 5.0) -> None:
+    def __init__(self, url: str, prefix: str = "scamscan:", *,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
         self.p = prefix + "lists:"
         self.feed_prefix = prefix + "list:"
         try:
-            self._redis: aioredis.Redis = aioredis.Redis.from_url(
-                url, socket_timeout=timeout, socket_connect_timeout=timeout)
+            self._redis: aioredis.Redis = async_client(url, timeout)
         except (ValueError, RedisError) as e:
             raise ListStoreUnavailable(f"invalid Redis URL: {e}") from e
         self._add = self._redis.register_script(_ADD_ENTRY)
@@ -510,10 +511,11 @@ class RedisListStore:
             await self._redis.aclose()
 
 
-def open_list_store(data_dir: Path, redis_url: str | None) -> ListStore:
+def open_list_store(data_dir: Path, redis_url: str | None, *,
+                    redis_timeout: float = DEFAULT_TIMEOUT) -> ListStore:
     """The Redis list store when ``redis_url`` is set, else the SQLite file in ``data_dir``."""
     if redis_url:
-        return RedisListStore(redis_url)
+        return RedisListStore(redis_url, timeout=redis_timeout)
     return SqliteListStore(Path(data_dir) / LISTS_FILE)
 
 
@@ -1036,7 +1038,8 @@ def lists_router() -> APIRouter:
 
 async def open_lists(settings: Settings, bundled: BlocklistIndex | None = None) -> ListService:
     """The list service of an app (from its lifespan): loaded and watching its store."""
-    service = ListService(settings, open_list_store(settings.data_dir, settings.redis_url),
+    service = ListService(settings, open_list_store(settings.data_dir, settings.redis_url,
+                                                    redis_timeout=settings.redis_timeout),
                           bundled)
     await service.open()
     return service

@@ -98,7 +98,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar, cast
 
 import anyio.to_thread
-import redis
 import redis.asyncio as aioredis
 import structlog
 from fastapi import Depends
@@ -114,6 +113,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.typing import EventDict
 
+from api.redis_client import async_client, sync_client
 from scanners.findings import Finding, Verdict
 
 if TYPE_CHECKING:
@@ -533,8 +533,7 @@ class Readiness:
 
     def _client(self, url: str) -> aioredis.Redis:
         if self._redis is None:
-            self._redis = aioredis.Redis.from_url(
-                url, socket_timeout=READY_TIMEOUT, socket_connect_timeout=READY_TIMEOUT)
+            self._redis = async_client(url, READY_TIMEOUT)
         return self._redis
 
     async def check(self, state: Any) -> tuple[bool, dict[str, str]]:
@@ -668,7 +667,7 @@ def check_worker(redis_url: str | None = None, max_age: float | None = None,
         print("unhealthy: SCAMSCAN_REDIS_URL is not set", file=sys.stderr)
         return 1
     host = host or socket.gethostname()
-    client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+    client = sync_client(redis_url)
     try:
         client.ping()
         fresh = client.zrangebyscore(HEARTBEAT_KEY, time.time() - max_age, "+inf")

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     redis_url: str | None = None
     """Redis for the cache (domain ages); unset: the in-process store."""
+    redis_timeout: float = Field(default=2.0, gt=0, le=60)
+    """Seconds one Redis command (or connecting) may take; then the request gets a 503
+    problem (see api/redis_client.py). A time-out is not retried."""
 
     # --- operations (api/observability.py) ----------------------------------
     log_format: Literal["json", "text"] = "json"

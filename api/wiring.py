@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from api.redis_client import async_client
 from api.settings import Settings
 from scanners import domain_age, live
 from scanners.base import Contained, Scanner
@@ -70,7 +71,9 @@ def build_live(
     ``resolver`` replaces the system resolver (the one stand-in the tests use:
     a loopback server cannot answer DNS without changing the system's resolver).
     """
-    store = open_store(settings.redis_url)
+    client = (async_client(settings.redis_url, settings.redis_timeout)
+              if settings.redis_url else None)
+    store = open_store(settings.redis_url, client=client)
     age = DomainAgeScanner(
         store,
         bootstrap_path=settings.rdap_bootstrap,

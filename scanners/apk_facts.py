@@ -1193,6 +1193,7 @@ WARM_PRELOAD = (
     "androguard.core.dex",
     "orjson",
     "scanners._apk_worker",
+    "scanners.lifetime",
 )
 """Modules imported once by the fork server, before it forks any parse child."""
 
@@ -1653,9 +1654,15 @@ def _scratch_root() -> str | None:
 
 
 def _worker_entry() -> Any:
-    from scanners import _apk_worker
+    """The parse child's entry: :func:`scanners._apk_worker.spare_main`, once the
+    child arranged to be killed with its parent (the fork server, single-threaded),
+    so that no parse outlives a killed server (:mod:`scanners.lifetime`)."""
+    from functools import partial
 
-    return _apk_worker.spare_main
+    from scanners import _apk_worker
+    from scanners.lifetime import with_parent_death_signal
+
+    return partial(with_parent_death_signal, _apk_worker.spare_main)
 
 
 # --------------------------------------------------------------------------- bundles

@@ -692,7 +692,8 @@ async def console_lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.sessions = open_session_store(settings.redis_url, settings.session_idle,
                                             settings.session_max_age,
-                                            settings.session_max_memory)
+                                            settings.session_max_memory,
+                                            redis_timeout=settings.redis_timeout)
     try:
         yield
     finally:
