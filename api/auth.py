@@ -28,6 +28,11 @@ request without a key is accepted with the ``admin`` role (the single-user
 ``make run`` case: the console may do everything), provided it also comes
 from a loopback address (defence in depth: started with ``uvicorn --host
 0.0.0.0`` and the default settings, the world would otherwise be admin).
+Because a browser on this machine is local too, a keyless request must also
+be addressed to this machine (a loopback ``Host``, else 421: DNS rebinding)
+and, for a write, come from this origin (``Origin``/``Sec-Fetch-Site``, else
+403: cross-site forms); a console-cookie write must not be marked cross-site
+by the browser (:func:`check_request_origin`, :mod:`api.origin`).
 The startup logs a warning. As soon as a key exists keyless requests get
 401: whether keys exist is re-read from the store at most every
 :attr:`Authenticator.has_keys_ttl` seconds (and at once after a key is made
@@ -53,7 +58,6 @@ When the key store fails (Redis down), a key seen valid within
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import logging
 import math
 import time
@@ -87,6 +91,13 @@ from api.keystore import (
     Role,
     hash_key,
     open_key_store,
+)
+from api.origin import (
+    SAFE_METHODS,
+    check_fetch_site,
+    check_loopback_host,
+    check_same_origin,
+    is_loopback_host,
 )
 from api.problems import (
     TYPE_AUTH_UNAVAILABLE,
@@ -132,17 +143,6 @@ class Principal:
         if self.at_least("analyst"):
             return True
         return self.key_id is not None and owner == self.key_id
-
-
-def is_loopback_host(host: str) -> bool:
-    """``localhost``, 127.0.0.0/8 or ::1 (brackets and a trailing dot allowed)."""
-    h = host.strip().strip("[]").rstrip(".").lower()
-    if h == "localhost" or h.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(h.split("%", 1)[0]).is_loopback
-    except ValueError:
-        return False
 
 
 # --- rate limits ----------------------------------------------------------------
@@ -416,7 +416,16 @@ async def check_csrf(request: Request, session: Session) -> None:
                               "the page and try again.")
 
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+def check_request_origin(request: Request, principal: Principal, *, cookie: bool) -> None:
+    """Where the request comes from, for the credentials it used (see :mod:`api.origin`):
+    keyless use needs a loopback ``Host`` (421) and same-origin writes (403); a
+    write authenticated by a console cookie must not be marked cross-site by the
+    browser (403). A key in a header is not ambient: no check."""
+    if principal.key_id is None:
+        check_loopback_host(request)
+        check_same_origin(request)
+    elif cookie:
+        check_fetch_site(request)
 
 
 def require(role: Role) -> Callable[..., Awaitable[Principal]]:
@@ -446,8 +455,9 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
                 if e.status_code == 401:  # revoked key, or keys made since a keyless sign-in
                     await _end_session(request, session_id)
                 raise
-            if request.method not in SAFE_METHODS:
-                await check_csrf(request, session)
+        check_request_origin(request, principal, cookie=found is not None)
+        if found is not None and request.method not in SAFE_METHODS:
+            await check_csrf(request, found[1])
         await auth.limiter.check(principal)
         if not principal.at_least(role):
             raise ProblemException(403, f"This needs the {role!r} role; the key "

@@ -21,9 +21,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.auth import Authenticator, is_loopback_host
+from api.auth import Authenticator
 from api.keystore import SCHEMA_VERSION, hash_key, open_key_store
 from api.main import create_app
+from api.origin import is_loopback_host
 from api.problems import PROBLEM_JSON
 from api.settings import Settings
 from tests.live_servers_age import RedisServer
@@ -68,7 +69,7 @@ def client(app: FastAPI, key: str | None = None,
            addr: tuple[str, int] = LOCAL) -> httpx.AsyncClient:
     headers = {"X-API-Key": key} if key is not None else {}
     transport = httpx.ASGITransport(app=app, client=addr)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver",
+    return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1",
                              headers=headers, timeout=60)
 
 

@@ -119,3 +119,151 @@ async def test_an_unhandled_error_is_a_500_problem_with_the_request_id(
     assert "secret-looking" in errors[0].get("exception", ""), errors[0]
     access = [x for x in lines if x.get("route") == "/boom"]
     assert (access[0]["status"], access[0]["request_id"]) == (500, "trace-500")
+
+
+# --- DNS rebinding and cross-site requests in keyless loopback mode --------------------
+
+REBIND = "http://rebind.attacker.example:8000"
+APK_TYPE = "application/vnd.android.package-archive"
+
+
+def _upload() -> dict[str, Any]:
+    return {"files": {"file": ("a.apk", b"not an app at all", APK_TYPE)}}
+
+
+async def test_dns_rebinding_cannot_make_an_admin_key(tmp_path: Path) -> None:
+    """A page on a rebinding name reaches 127.0.0.1 with its own Host and Origin:
+    keyless admin must not be granted to it, on any route."""
+    async with running(create_app(sec_settings(tmp_path))) as app:
+        async with client(app, base_url=REBIND, headers={"Origin": REBIND}) as c:
+            made = await c.post("/v1/keys", json={"name": "pwned", "role": "admin"})
+            assert_problem(made, 421, "host")
+            assert_problem(await c.get("/v1/keys"), 421)
+            assert_problem(await c.post(SCANS, json={"url": "x.vn"}), 421)
+            assert_problem(await c.post(UPLOAD, **_upload()), 421)
+            # What needs no key still answers (it is public anyway).
+            assert (await c.get("/healthz")).status_code == 200
+        assert await app.state.auth.store.list() == []
+        # The same requests with a loopback Host (any port, any loopback form) work.
+        for base in ("http://127.0.0.1:8000", "http://localhost:1234", "http://[::1]",
+                     "http://127.3.2.1:80"):
+            async with client(app, base_url=base) as c:
+                assert (await c.post(SCANS, json={"url": "x.vn"})).status_code == 200, base
+        # Tricks on the Host header are not loopback.
+        for host in ("evil.example@127.0.0.1", "127.0.0.1.evil.example", "2130706433",
+                     "127.0.0.1:80/x", ""):
+            async with client(app, headers={"Host": host}) as c:
+                r = await c.post(SCANS, json={"url": "x.vn"})
+            assert_problem(r, 421)
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://evil.example"},
+    {"Origin": "null"},
+    {"Origin": "http://127.0.0.1:9999"},  # another local port is another origin
+    {"Origin": "http://localhost:8000"},  # another name of this machine, too
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},
+    {"Origin": "http://127.0.0.1:8000", "Sec-Fetch-Site": "cross-site"},
+])
+async def test_cross_site_writes_are_refused_in_keyless_mode(
+    tmp_path: Path, headers: dict[str, str]
+) -> None:
+    async with running(create_app(sec_settings(tmp_path))) as app:
+        async with client(app, headers=headers) as c:
+            assert_problem(await c.post(UPLOAD, **_upload()), 403, "cross-site")
+            assert_problem(await c.post("/v1/keys", json={"name": "x", "role": "admin"}),
+                           403, "cross-site")
+            assert_problem(await c.post(SCANS, json={"url": "x.vn"}), 403)
+            # Reading is not a write: a cross-site page cannot read the answer anyway.
+            assert (await c.get("/v1/scans")).status_code == 200
+        assert await app.state.auth.store.list() == []
+
+
+@pytest.mark.parametrize("headers", [
+    {}, {"Origin": "http://127.0.0.1:8000"}, {"Sec-Fetch-Site": "same-origin"},
+    {"Sec-Fetch-Site": "none"}, {"Origin": "http://127.0.0.1:8000", "Sec-Fetch-Site":
+                                 "same-origin"},
+])
+async def test_same_origin_writes_still_work_in_keyless_mode(
+    tmp_path: Path, headers: dict[str, str]
+) -> None:
+    app = create_app(sec_settings(tmp_path))
+    async with running(app), client(app, headers=headers) as c:
+        assert (await c.post(UPLOAD, **_upload())).status_code in (200, 202)
+        made = await c.post("/v1/keys", json={"name": "first", "role": "admin"})
+        assert made.status_code == 201, made.text
+
+
+async def test_a_key_in_the_header_is_not_an_ambient_credential(tmp_path: Path) -> None:
+    """With a key, neither Host nor Origin matter: a page cannot send the header."""
+    s = sec_settings(tmp_path)
+    async with running(create_app(s)) as app:
+        _, key = await app.state.auth.store.create("ops", "admin")
+        app.state.auth.invalidate()
+        async with client(app, base_url="https://scamscan.example.org",
+                          headers={"Origin": "https://other.example", "X-API-Key": key,
+                                   "Sec-Fetch-Site": "cross-site"}) as c:
+            assert (await c.post(SCANS, json={"url": "x.vn"})).status_code == 200
+
+
+def _csrf_of(html: str, pattern: str) -> str:
+    import re
+
+    m = re.search(pattern, html)
+    assert m, pattern
+    return m.group(1)
+
+
+async def _console_form(c: httpx.AsyncClient) -> str:
+    page = await c.get("/console/sign-in")
+    assert page.status_code == 200
+    return _csrf_of(page.text, r'name="csrf_token" value="([^"]+)"')
+
+
+async def test_console_keyless_sign_in_refuses_a_rebinding_host(tmp_path: Path) -> None:
+    async with running(create_app(sec_settings(tmp_path))) as app:
+        async with client(app, base_url=REBIND) as c:
+            token = await _console_form(c)
+            r = await c.post("/console/sign-in", data={"csrf_token": token, "mode": "keyless"})
+            assert r.status_code == 421, r.text
+            assert "scamscan_session" not in c.cookies
+        async with client(app, headers={"Origin": "https://evil.example"}) as c:
+            token = await _console_form(c)
+            r = await c.post("/console/sign-in", data={"csrf_token": token, "mode": "keyless"})
+            assert r.status_code == 403 and "scamscan_session" not in c.cookies
+        async with client(app) as c:  # the real thing still works
+            token = await _console_form(c)
+            r = await c.post("/console/sign-in", data={"csrf_token": token, "mode": "keyless"})
+            assert r.status_code == 303 and "scamscan_session" in c.cookies
+
+
+async def test_console_cookie_writes_refuse_cross_site_fetches_with_keys(
+    tmp_path: Path
+) -> None:
+    """Keyed mode behind a proxy (any Host): a cookie-authenticated write that the
+    browser marks cross-site or same-site is refused even with the CSRF token."""
+    async with running(create_app(sec_settings(tmp_path))) as app:
+        _, key = await app.state.auth.store.create("analyst", "admin")
+        app.state.auth.invalidate()
+        async with client(app, base_url="https://scamscan.example.org") as c:
+            token = await _console_form(c)
+            signed = await c.post("/console/sign-in", data={
+                "csrf_token": token, "mode": "key", "api_key": key})
+            assert signed.status_code == 303, signed.text
+            page = await c.get("/console/")
+            csrf = _csrf_of(page.text, r'<meta name="csrf-token" content="([^"]+)">')
+            for site in ("cross-site", "same-site"):
+                r = await c.post(SCANS, json={"url": "x.vn"},
+                                 headers={"X-CSRF-Token": csrf, "Sec-Fetch-Site": site})
+                assert_problem(r, 403, "cross-site")
+            ok = await c.post(SCANS, json={"url": "x.vn"},
+                              headers={"X-CSRF-Token": csrf, "Sec-Fetch-Site": "same-origin",
+                                       "Origin": "https://scamscan.example.org"})
+            assert ok.status_code == 200, ok.text
+        # Sign-in itself (login CSRF) is refused from another site.
+        async with client(app, base_url="https://scamscan.example.org") as c:
+            token = await _console_form(c)
+            r = await c.post("/console/sign-in", headers={"Sec-Fetch-Site": "cross-site"},
+                             data={"csrf_token": token, "mode": "key", "api_key": key})
+            assert r.status_code == 403

@@ -57,7 +57,7 @@ from api.auth import (
     Authenticator,
     Principal,
     SessionExpired,
-    is_loopback_host,
+    check_request_origin,
     require,
     session_of,
 )
@@ -70,6 +70,7 @@ from api.console.sessions import (
     open_session_store,
 )
 from api.keystore import hash_key
+from api.origin import is_loopback_host
 from api.problems import ProblemException
 from api.settings import Settings
 from scanners.errors import InvalidURLError
@@ -401,6 +402,9 @@ async def sign_in(request: Request) -> Response:
         await auth.limiter.check(Principal(None, "client", "sign-in", addr))
         key_hash = None if keyless else hash_key(key)
         principal = await auth.authenticate_hash(key_hash, addr, where="you entered")
+        # Keyless: a loopback Host and a same-origin form only (DNS rebinding, CSRF);
+        # with a key: not from another site (login CSRF).
+        check_request_origin(request, principal, cookie=True)
     except ProblemException as e:
         if keyless and e.status_code == 401:
             detail = "This server needs an API key: keyless use is only for a server on " \
