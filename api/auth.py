@@ -33,6 +33,11 @@ be addressed to this machine (a loopback ``Host``, else 421: DNS rebinding)
 and, for a write, come from this origin (``Origin``/``Sec-Fetch-Site``, else
 403: cross-site forms); a console-cookie write must not be marked cross-site
 by the browser (:func:`check_request_origin`, :mod:`api.origin`).
+Once a key was ever made (the ``keys-made`` marker of :mod:`api.keystore`),
+an empty key store does not re-open keyless use: keyless requests get a 401
+problem saying so, and a warning is logged. A credential that was sent (an
+unknown or empty ``X-API-Key``, an ``Authorization`` header) is never ignored:
+401, even while keyless use is open.
 The startup logs a warning. As soon as a key exists keyless requests get
 401: whether keys exist is re-read from the store at most every
 :attr:`Authenticator.has_keys_ttl` seconds (and at once after a key is made
@@ -65,8 +70,10 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Request, Security
 from fastapi import Path as PathParam
 from fastapi.security import APIKeyHeader
@@ -90,7 +97,9 @@ from api.keystore import (
     KeyStoreUnavailable,
     Role,
     hash_key,
+    keys_made_marker,
     open_key_store,
+    record_keys_made,
 )
 from api.origin import (
     SAFE_METHODS,
@@ -238,11 +247,17 @@ class Authenticator:
     lookup_ttl = 5.0
     stale_max = 300.0
 
-    def __init__(self, store: KeyStore, limiter: RateLimiter, *, keyless_possible: bool) -> None:
+    def __init__(self, store: KeyStore, limiter: RateLimiter, *, keyless_possible: bool,
+                 marker: Path | None = None) -> None:
         self.store = store
         self.limiter = limiter
         self.keyless_possible = keyless_possible
         """Keys are not required and the server is bound to loopback."""
+        self.marker = marker
+        """The :func:`~api.keystore.keys_made_marker`: once it exists, an empty key
+        store never re-opens keyless use."""
+        self._marked = False
+        self._warned_empty = -math.inf
         self._has_keys: tuple[bool, float] | None = None
         self._keys: dict[str, tuple[ApiKey, float]] = {}
         self._touched: dict[str, float] = {}
@@ -264,7 +279,40 @@ class Authenticator:
                 return cached[0]
             raise _unavailable(e) from None
         self._has_keys = (value, now)
+        if value and not self._marked and self.marker is not None:
+            # Keys made by another process (the CLI, another replica) count too.
+            await anyio.to_thread.run_sync(record_keys_made, self.marker)
+            self._marked = True
         return value
+
+    def keys_were_made(self) -> bool:
+        """Whether keys were ever made here (the marker file exists)."""
+        return self.marker is not None and self.marker.exists()
+
+    async def keyless_allowed(self, client_addr: str) -> bool:
+        """Whether a request without a key from ``client_addr`` is a keyless local
+        admin: keys not required, bound to and asked from loopback, no active key
+        and none ever made. Raises a 503 problem when the store cannot say."""
+        return (self.keyless_possible and is_loopback_host(client_addr)
+                and not await self.has_keys() and not self.keys_were_made())
+
+    def _emptied(self) -> ProblemException:
+        """The 401 of a keyless request once keys were made but none is active now."""
+        now = time.monotonic()
+        if now - self._warned_empty >= FAIL_OPEN_LOG_EVERY:
+            self._warned_empty = now
+            log.warning("the key store has no active API key, but keys were made before "
+                        "(%s exists): the store may have been emptied (Redis restarted "
+                        "without persistence, a fail-over to an empty replica, a lost "
+                        "keys.sqlite3) or every key revoked. Keyless use stays closed; "
+                        "create a key with `scamscan keys create --role admin --name NAME`",
+                        self.marker)
+        return ProblemException(
+            401, "No API key is active on this server, but keys were made before (the key "
+            "store may have been emptied), so keyless use stays closed. An operator makes a "
+            "key on the host with `scamscan keys create --role admin --name NAME` and sends "
+            f"it in the {HEADER} header.", type_=TYPE_UNAUTHORIZED, title="No active key",
+            headers={"www-authenticate": f'ApiKey header="{HEADER}"'})
 
     async def _lookup(self, key_hash: str) -> ApiKey | None:
         now = time.monotonic()
@@ -286,9 +334,14 @@ class Authenticator:
         return record
 
     async def authenticate(self, api_key: str | None, client_addr: str) -> Principal:
-        """The principal of a request, or a 401 (or 503) problem."""
-        return await self.authenticate_hash(
-            hash_key(api_key.strip()) if api_key else None, client_addr)
+        """The principal of a request (``api_key`` None: sent no key), or a 401 (or
+        503) problem. A key that was sent is checked, never ignored: an empty one
+        is a 401 too, not keyless use."""
+        if api_key is None:
+            return await self.authenticate_hash(None, client_addr)
+        if not api_key.strip():
+            raise _unauthorized(f"The {HEADER} header is empty.")
+        return await self.authenticate_hash(hash_key(api_key.strip()), client_addr)
 
     async def authenticate_hash(self, key_hash: str | None, client_addr: str, *,
                                 where: str = f"in the {HEADER} header") -> Principal:
@@ -299,6 +352,8 @@ class Authenticator:
         if key_hash is None:
             if (self.keyless_possible and is_loopback_host(client_addr)
                     and not await self.has_keys()):
+                if self.keys_were_made():
+                    raise self._emptied()
                 return Principal(None, KEYLESS_ROLE, "keyless-local", client_addr)
             raise _unauthorized(f"This request needs an API key in the {HEADER} header "
                                 "(an administrator makes one with `scamscan keys create`).")
@@ -331,14 +386,19 @@ async def open_auth(settings: Settings) -> Authenticator:
     """The authenticator of an app (from its lifespan); logs the keyless-local case."""
     store = open_key_store(settings.data_dir, settings.redis_url)
     keyless_possible = not settings.require_keys and is_loopback_host(settings.host)
-    auth = Authenticator(store, RateLimiter(settings), keyless_possible=keyless_possible)
+    auth = Authenticator(store, RateLimiter(settings), keyless_possible=keyless_possible,
+                         marker=keys_made_marker(settings.data_dir))
     try:
         has_keys = await store.has_active()
     except KeyStoreUnavailable as e:
         log.warning("API key store unavailable at startup (%s); authenticated requests will "
                     "get 503 until it answers", e)
         return auth
-    if not has_keys and keyless_possible:
+    if has_keys:  # keys made before the marker existed (an upgrade), or by another host
+        await anyio.to_thread.run_sync(record_keys_made, keys_made_marker(settings.data_dir))
+    elif auth.keys_were_made():
+        auth._emptied()  # logs why keyless use stays closed
+    elif keyless_possible:
         log.warning("no API keys and bound to loopback (%s): keyless requests from this "
                     "machine are accepted with the %r role; create a key with `scamscan keys "
                     "create` (or set SCAMSCAN_REQUIRE_KEYS=1) to require keys",
@@ -442,10 +502,17 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
         request: Request, api_key: Annotated[str | None, Security(api_key_header)]
     ) -> Principal:
         auth: Authenticator = request.app.state.auth
-        found = None if api_key else await session_of(request)
+        # A credential that was sent is checked, never ignored (an empty X-API-Key,
+        # or a key in Authorization, which this API does not read, is a 401, not
+        # keyless use). FastAPI's APIKeyHeader gives None for an empty header.
+        sent = request.headers.get(HEADER)
+        if sent is None and "authorization" in request.headers:
+            raise _unauthorized(f"This API reads its key from the {HEADER} header, not "
+                                "from Authorization.")
+        found = None if sent is not None else await session_of(request)
         request.state.session = found
         if found is None:
-            principal = await auth.authenticate(api_key, _client_addr(request))
+            principal = await auth.authenticate(sent, _client_addr(request))
         else:
             session_id, session = found
             try:

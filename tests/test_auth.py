@@ -332,17 +332,28 @@ async def test_keyless_refused_when_a_key_exists(tmp_path: Path) -> None:
         assert_problem(await scan(app), 401)
 
 
-async def test_revoked_keys_do_not_count_as_keys(tmp_path: Path) -> None:
-    """With every key revoked the server is back to "no key": keyless local use
-    returns on loopback, and never when keys are required."""
+async def test_revoked_keys_do_not_reopen_keyless_use(tmp_path: Path) -> None:
+    """With every key revoked no key works, and keyless local use stays closed: keys
+    were made here (the marker), and an empty store is not a decision to re-open.
+    The operator re-opens it deliberately with `scamscan keys allow-keyless`."""
     s = auth_settings(tmp_path)
     key_id, _ = await make_key(s, "admin")
+    assert (tmp_path / "keys-made").is_file()
     store = open_key_store(s.data_dir, None)
     await store.revoke(key_id)
+    async with running(create_app(s)) as app:
+        assert_problem(await scan(app), 401, "no api key is active")
+    refused = run_cli("allow-keyless", data_dir=tmp_path)  # nothing active: allowed
+    assert refused.returncode == 0, refused.stderr
+    assert not (tmp_path / "keys-made").exists()
     async with running(create_app(s)) as app:
         assert (await scan(app)).status_code == 200
     async with running(create_app(auth_settings(tmp_path, require_keys=True))) as app:
         assert_problem(await scan(app), 401)
+    # Not while a key is active: that would be a mistake, not a decision.
+    await make_key(s, "client")
+    assert run_cli("allow-keyless", data_dir=tmp_path).returncode == 1
+    assert (tmp_path / "keys-made").is_file()
 
 
 def test_require_keys_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

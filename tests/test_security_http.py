@@ -267,3 +267,75 @@ async def test_console_cookie_writes_refuse_cross_site_fetches_with_keys(
             r = await c.post("/console/sign-in", headers={"Sec-Fetch-Site": "cross-site"},
                              data={"csrf_token": token, "mode": "key", "api_key": key})
             assert r.status_code == 403
+
+
+# --- an emptied key store does not re-open keyless admin ------------------------------
+
+
+async def test_wrong_credentials_are_401_even_while_no_key_exists(tmp_path: Path) -> None:
+    async with running(create_app(sec_settings(tmp_path))) as app:
+        for headers in ({"X-API-Key": "ss_wrong"}, {"X-API-Key": ""}, {"X-API-Key": "  "},
+                        {"Authorization": "Bearer ss_wrong"}, {"Authorization": "Basic eDp5"}):
+            async with client(app, headers=headers) as c:
+                assert_problem(await c.post(SCANS, json={"url": "x.vn"}), 401)
+                assert_problem(await c.get("/v1/keys"), 401)
+        async with client(app) as c:  # no credential at all: keyless local use
+            assert (await c.post(SCANS, json={"url": "x.vn"})).status_code == 200
+
+
+async def test_an_emptied_sqlite_key_store_does_not_reopen_keyless(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    s = sec_settings(tmp_path)
+    async with running(create_app(s)) as app, client(app) as c:
+        made = await c.post("/v1/keys", json={"name": "first admin", "role": "admin"})
+        assert made.status_code == 201
+    assert (tmp_path / "keys-made").is_file()
+    for f in list(tmp_path.glob("keys.sqlite3*")):  # noqa: ASYNC240 - the key file is lost
+        f.unlink()
+    with caplog.at_level(logging.WARNING, logger="scamscan"):
+        async with running(create_app(s)) as app:
+            async with client(app) as c:
+                body = assert_problem(await c.post(SCANS, json={"url": "x.vn"}), 401,
+                                      "scamscan keys create")
+                assert "no api key is active" in body["detail"].lower()
+                assert_problem(await c.post("/v1/keys", json={"name": "x", "role": "admin"}),
+                               401)
+                assert (await c.get("/healthz")).status_code == 200
+                assert (await c.get("/v1/rules")).status_code == 200
+                # The console offers no keyless sign-in either.
+                page = await c.get("/console/sign-in")
+                assert 'value="keyless"' not in page.text
+            assert await app.state.auth.store.list() == []
+            # The operator re-opens deliberately: a key made on the host.
+            _, key = await app.state.auth.store.create("ops", "admin")
+            app.state.auth.invalidate()
+            async with client(app, headers={"X-API-Key": key}) as c:
+                assert (await c.post(SCANS, json={"url": "x.vn"})).status_code == 200
+    assert any("keys-made" in r.getMessage() and r.levelno >= logging.WARNING
+               for r in caplog.records), [r.getMessage() for r in caplog.records]
+
+
+async def test_an_emptied_redis_key_store_does_not_reopen_keyless(tmp_path: Path) -> None:
+    import redis as redis_sync
+
+    from tests.live_servers_age import RedisServer
+
+    with RedisServer(tmp_path) as server:
+        s = sec_settings(tmp_path / "data", redis_url=server.url)
+        async with running(create_app(s)) as app:
+            await app.state.auth.store.create("ops", "admin")
+            app.state.auth.invalidate()
+            async with client(app) as c:
+                assert_problem(await c.post(SCANS, json={"url": "x.vn"}), 401)
+            # Redis restarts without persistence, or fails over to an empty replica.
+            r = redis_sync.Redis.from_url(server.url)
+            r.flushall()
+            r.close()
+            app.state.auth.has_keys_ttl = 0
+            app.state.auth.invalidate()
+            async with client(app) as c:
+                assert_problem(await c.post(SCANS, json={"url": "x.vn"}), 401,
+                               "no api key is active")
+        async with running(create_app(s)) as app, client(app) as c:  # and after a restart
+            assert_problem(await c.post("/v1/keys", json={"name": "x", "role": "admin"}), 401)

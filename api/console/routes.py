@@ -70,7 +70,6 @@ from api.console.sessions import (
     open_session_store,
 )
 from api.keystore import hash_key
-from api.origin import is_loopback_host
 from api.problems import ProblemException
 from api.settings import Settings
 from scanners.errors import InvalidURLError
@@ -345,10 +344,8 @@ async def _form(request: Request) -> dict[str, str]:
 
 async def _keyless_offered(request: Request) -> bool:
     """Whether the API itself would accept this browser without a key."""
-    auth = _auth(request)
     try:
-        return (auth.keyless_possible and is_loopback_host(_client_addr(request))
-                and not await auth.has_keys())
+        return await _auth(request).keyless_allowed(_client_addr(request))
     except ProblemException:  # the key store is down: offer the key form only
         return False
 
