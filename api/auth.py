@@ -45,7 +45,11 @@ or revoked through this process's API).
 
 **Rate limits** (the ``limits`` library, moving window): per key with the
 limit of its role (``SCAMSCAN_RATE_LIMIT_CLIENT`` …), per client address for
-keyless requests; counted in process memory when embedded, in Redis when
+keyless requests, and for failed authentications (an unknown or revoked key):
+per tried key and address (``SCAMSCAN_RATE_LIMIT_AUTH_FAILURES``; that key is
+then not even looked up) and per address
+(``SCAMSCAN_RATE_LIMIT_AUTH_FAILURES_ADDRESS``; wrong keys get 429), neither
+ever refusing a correct key; counted in process memory when embedded, in Redis when
 ``SCAMSCAN_REDIS_URL`` is set (so every replica shares the count). Only
 authenticated routes are limited: ``/healthz``, ``/v1/rules``, ``/docs`` and
 ``/openapi.json`` are public and not limited. Past the limit: 429 problem
@@ -174,8 +178,14 @@ def _limit_storage(redis_url: str | None) -> tuple[Storage, Any]:
     return storage, pool
 
 
+FAILURE_PREFIX_CHARS = 16
+"""Hex characters of a tried key's SHA-256 that name it in the failure counts (64
+bits: a wrong key never shares a count with a good one, and no secret is stored)."""
+
+
 class RateLimiter:
-    """Per-key (per-role limits) and per-address (keyless) moving-window limits."""
+    """Per-key (per-role limits) and per-address (keyless) moving-window limits, and
+    the limits of failed authentications (:meth:`locked`, :meth:`failed`)."""
 
     def __init__(self, settings: Settings) -> None:
         self.items: dict[str, list[RateLimitItem]] = {
@@ -183,10 +193,65 @@ class RateLimiter:
             "analyst": parse_many(settings.rate_limit_analyst),
             "admin": parse_many(settings.rate_limit_admin),
             "keyless": parse_many(settings.rate_limit_keyless),
+            "failures": parse_many(settings.rate_limit_auth_failures),
+            "failures-address": parse_many(settings.rate_limit_auth_failures_address),
         }
         self.storage, self._pool = _limit_storage(settings.redis_url)
         self.limiter = MovingWindowRateLimiter(self.storage)
         self._warned_at = -math.inf
+        self._warned_failures = -math.inf
+
+    async def _retry_after(self, item: RateLimitItem, *ids: str) -> int:
+        stats = await self.limiter.get_window_stats(item, *ids)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    def _fail_open(self, e: Exception) -> None:
+        now = time.monotonic()
+        if now - self._warned_at >= FAIL_OPEN_LOG_EVERY:
+            self._warned_at = now
+            log.warning("rate limits are not enforced: their storage failed (%s: %s)",
+                        type(e).__name__, e)
+
+    async def locked(self, key_hash: str, client_addr: str) -> None:
+        """429 when this key failed too often from this address lately (checked before
+        the key is looked up: a key guessed or mistyped again and again costs nothing
+        more). Another key from the same address is not affected. Fails open."""
+        ids = ("fail", key_hash[:FAILURE_PREFIX_CHARS], client_addr)
+        try:
+            for item in self.items["failures"]:
+                if not await self.limiter.test(item, *ids):
+                    retry = await self._retry_after(item, *ids)
+                    raise _too_many_failures(f"{item} per key and address", retry)
+        except ProblemException:
+            raise
+        except Exception as e:  # storage down: answer anyway, say so in the log
+            self._fail_open(e)
+
+    async def failed(self, key_hash: str, client_addr: str) -> None:
+        """Count a failed authentication (an unknown or revoked key); 429 instead of the
+        401 once the address is past its limit of failures. Only failures are counted
+        and refused: a correct key from the same address still gets in. Past the
+        address limit the per-key counts stop growing, so that memory (or Redis) use
+        is bounded by the address limit. Fails open."""
+        try:
+            over: tuple[RateLimitItem, int] | None = None
+            for item in self.items["failures-address"]:
+                if not await self.limiter.hit(item, "fail-addr", client_addr):
+                    over = (item, await self._retry_after(item, "fail-addr", client_addr))
+            if over is None:
+                for item in self.items["failures"]:
+                    await self.limiter.hit(item, "fail", key_hash[:FAILURE_PREFIX_CHARS],
+                                           client_addr)
+                return
+        except Exception as e:  # storage down: answer anyway, say so in the log
+            self._fail_open(e)
+            return
+        now = time.monotonic()
+        if now - self._warned_failures >= FAIL_OPEN_LOG_EVERY:
+            self._warned_failures = now
+            log.warning("too many failed authentications from %s (limit %s): wrong keys "
+                        "from there get 429", client_addr, over[0])
+        raise _too_many_failures(f"{over[0]} per address", over[1])
 
     async def check(self, principal: Principal) -> None:
         """Count one request; raise a 429 problem past the limit. Fails open."""
@@ -197,8 +262,7 @@ class RateLimiter:
         try:
             for item in items:
                 if not await self.limiter.hit(item, *ids):
-                    stats = await self.limiter.get_window_stats(item, *ids)
-                    retry = max(1, math.ceil(stats.reset_time - time.time()))
+                    retry = await self._retry_after(item, *ids)
                     raise ProblemException(
                         429, f"Too many requests: the limit is {item} "
                         f"({'per address' if principal.key_id is None else 'per key'}); "
@@ -207,11 +271,7 @@ class RateLimiter:
         except ProblemException:
             raise
         except Exception as e:  # storage down: answer anyway, say so in the log
-            now = time.monotonic()
-            if now - self._warned_at >= FAIL_OPEN_LOG_EVERY:
-                self._warned_at = now
-                log.warning("rate limits are not enforced: their storage failed (%s: %s)",
-                            type(e).__name__, e)
+            self._fail_open(e)
 
     async def aclose(self) -> None:
         if self._pool is not None:
@@ -223,6 +283,13 @@ class RateLimiter:
             timer = getattr(self.storage, "timer", None)
             if timer is not None:
                 timer.cancel()
+
+
+def _too_many_failures(limit: str, retry: int) -> ProblemException:
+    return ProblemException(
+        429, f"Too many failed authentications: the limit is {limit}; try again in "
+        f"{retry} s with a valid key.", type_=TYPE_RATE_LIMITED,
+        title="Too many failed authentications", headers={"retry-after": str(retry)})
 
 
 # --- authentication -----------------------------------------------------------
@@ -357,11 +424,12 @@ class Authenticator:
                 return Principal(None, KEYLESS_ROLE, "keyless-local", client_addr)
             raise _unauthorized(f"This request needs an API key in the {HEADER} header "
                                 "(an administrator makes one with `scamscan keys create`).")
+        await self.limiter.locked(key_hash, client_addr)
         record = await self._lookup(key_hash)
-        if record is None:
-            raise _unauthorized(f"The API key {where} is not valid.")
-        if record.revoked:
-            raise _unauthorized(f"The API key {where} was revoked.")
+        if record is None or record.revoked:
+            await self.limiter.failed(key_hash, client_addr)
+            raise _unauthorized(f"The API key {where} "
+                                f"{'was revoked' if record else 'is not valid'}.")
         await self._touch(record.id)
         return Principal(record.id, record.role, record.name, client_addr)
 

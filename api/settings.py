@@ -143,9 +143,16 @@ class Settings(BaseSettings):
     rate_limit_admin: str = "600/minute"
     rate_limit_keyless: str = "60/minute"
     """Keyless local requests, per client address."""
+    rate_limit_auth_failures: str = "10/minute"
+    """Failed authentications with one key (by a prefix of its hash) from one client
+    address; past it that key from that address gets 429 without being looked up."""
+    rate_limit_auth_failures_address: str = "100/minute"
+    """Failed authentications from one client address, whatever the key; past it a
+    wrong key from there gets 429 (a correct key still gets in)."""
 
     @field_validator("rate_limit_client", "rate_limit_analyst", "rate_limit_admin",
-                     "rate_limit_keyless")
+                     "rate_limit_keyless", "rate_limit_auth_failures",
+                     "rate_limit_auth_failures_address")
     @classmethod
     def _rate_limit(cls, v: str) -> str:
         from limits import parse_many  # here: importing the settings stays light

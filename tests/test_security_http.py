@@ -339,3 +339,84 @@ async def test_an_emptied_redis_key_store_does_not_reopen_keyless(tmp_path: Path
                                "no api key is active")
         async with running(create_app(s)) as app, client(app) as c:  # and after a restart
             assert_problem(await c.post("/v1/keys", json={"name": "x", "role": "admin"}), 401)
+
+
+# --- failed authentications are limited, good keys never locked out ----------------------
+
+
+async def test_failed_console_sign_ins_do_not_lock_out_a_good_key(tmp_path: Path) -> None:
+    """A network behind one address: wrong keys from it must not lock a good key out."""
+    s = sec_settings(tmp_path, rate_limit_keyless="5/minute",
+                     rate_limit_auth_failures="3/minute")
+    async with running(create_app(s)) as app:
+        _, key = await app.state.auth.store.create("analyst", "admin")
+        app.state.auth.invalidate()
+        async with client(app) as c:
+            for i in range(12):  # many people mistyping, each a different key
+                token = await _console_form(c)
+                r = await c.post("/console/sign-in", data={
+                    "csrf_token": token, "mode": "key", "api_key": f"ss_wrong-{i}"})
+                assert r.status_code == 401, (i, r.status_code)
+            token = await _console_form(c)
+            r = await c.post("/console/sign-in", data={
+                "csrf_token": token, "mode": "key", "api_key": key})
+            assert r.status_code == 303, r.text
+            # One key tried again and again from one address is locked (429).
+            c.cookies.clear()
+            codes = []
+            for _ in range(5):
+                token = await _console_form(c)
+                r = await c.post("/console/sign-in", data={
+                    "csrf_token": token, "mode": "key", "api_key": "ss_same-wrong"})
+                codes.append(r.status_code)
+            assert codes == [401, 401, 401, 429, 429], codes
+            assert int(r.headers["retry-after"]) >= 1
+
+
+async def test_failed_api_authentications_are_limited_per_key_and_address(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    s = sec_settings(tmp_path, rate_limit_auth_failures="3/minute",
+                     rate_limit_auth_failures_address="6/minute")
+    async with running(create_app(s)) as app:
+        _, good = await app.state.auth.store.create("client", "client")
+        app.state.auth.invalidate()
+
+        async def scan(key: str, addr: tuple[str, int] = LOCAL) -> httpx.Response:
+            async with client(app, addr=addr, headers={"X-API-Key": key}) as c:
+                return await c.post(SCANS, json={"url": "x.vn"})
+
+        codes = [(await scan("ss_wrong")).status_code for _ in range(4)]
+        assert codes == [401, 401, 401, 429], codes
+        r = assert_problem(await scan("ss_wrong"), 429, "failed")
+        assert r["type"].endswith("/rate-limited")
+        # The same wrong key from another address: its own count.
+        assert (await scan("ss_wrong", ("192.0.2.9", 1))).status_code == 401
+        # The good key from the first address is not locked out.
+        assert (await scan(good)).status_code == 200
+        # Past the per-address limit of failures, any wrong key from that address is a
+        # 429; the good key still gets in.
+        with caplog.at_level(logging.WARNING, logger="scamscan"):
+            codes = [(await scan(f"ss_other-{i}")).status_code for i in range(5)]
+        assert codes[:3] == [401, 401, 401] and codes[-1] == 429, codes
+        assert any("failed authentications" in rec.getMessage() for rec in caplog.records)
+        assert (await scan(good)).status_code == 200
+
+
+async def test_failed_authentications_are_counted_in_redis_across_replicas(
+    tmp_path: Path
+) -> None:
+    from tests.live_servers_age import RedisServer
+
+    with RedisServer(tmp_path) as server:
+        s = sec_settings(tmp_path / "data", redis_url=server.url,
+                         rate_limit_auth_failures="2/minute")
+        async with running(create_app(s)) as a, running(create_app(s)) as b:
+            _, good = await a.state.auth.store.create("client", "client")
+            codes = []
+            for app in (a, b, a):
+                async with client(app, headers={"X-API-Key": "ss_wrong"}) as c:
+                    codes.append((await c.post(SCANS, json={"url": "x.vn"})).status_code)
+            assert codes == [401, 401, 429], codes
+            async with client(b, headers={"X-API-Key": good}) as c:
+                assert (await c.post(SCANS, json={"url": "x.vn"})).status_code == 200

@@ -395,21 +395,27 @@ async def sign_in(request: Request) -> Response:
         return await _sign_in_form(request, status=422, next_url=next_url,
                                    error="Enter your API key.")
     try:
-        # Attempts count against the per-address limit of keyless requests.
-        await auth.limiter.check(Principal(None, "client", "sign-in", addr))
+        # Failed attempts count per (key, address) and per address (api.auth), so a
+        # network's mistyped keys never lock out a good one; a success counts against
+        # the key's own limit (keyless: the address's), as any request.
         key_hash = None if keyless else hash_key(key)
         principal = await auth.authenticate_hash(key_hash, addr, where="you entered")
         # Keyless: a loopback Host and a same-origin form only (DNS rebinding, CSRF);
         # with a key: not from another site (login CSRF).
         check_request_origin(request, principal, cookie=True)
+        await auth.limiter.check(principal)
     except ProblemException as e:
         if keyless and e.status_code == 401:
             detail = "This server needs an API key: keyless use is only for a server on " \
                      "this machine with no key made."
         else:
             detail = str(e.detail)
-        return await _sign_in_form(request, status=e.status_code, next_url=next_url,
+        page = await _sign_in_form(request, status=e.status_code, next_url=next_url,
                                    error=detail)
+        for name, value in (e.headers or {}).items():
+            if name.lower() == "retry-after":  # a 429 or 503 says when to try again
+                page.headers["retry-after"] = value
+        return page
     if not principal.at_least("analyst"):
         return await _sign_in_form(
             request, status=403, next_url=next_url,
