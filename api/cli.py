@@ -334,8 +334,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     # let it see --host (api.main builds its app from the settings on import).
     os.environ["SCAMSCAN_HOST"] = host
     get_settings.cache_clear()
+    # Forwarded headers only from the configured proxies: uvicorn's default trusts
+    # them from 127.0.0.1, so any local process (or a page's request relayed by one)
+    # could pick its client address, e.g. to get a fresh keyless rate limit.
+    proxies = settings.trusted_proxies
     uvicorn.run("api.main:app", host=host, port=args.port or settings.port,
-                log_level=settings.log_level.lower())
+                log_level=settings.log_level.lower(), proxy_headers=bool(proxies),
+                forwarded_allow_ips=proxies)
     return EXIT_OK
 
 

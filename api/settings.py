@@ -19,6 +19,10 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     """Address ``scamscan serve`` binds to by default."""
+    trusted_proxies: str = ""
+    """Comma-separated IPs or CIDRs of the reverse proxies whose ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` ``scamscan serve`` believes; empty: none (the client address
+    is the socket's)."""
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=65536, ge=1)
     """Largest accepted request body, counted as it streams in (413 above it)."""
@@ -83,6 +87,18 @@ class Settings(BaseSettings):
                 except ValueError as e:
                     raise ValueError(f"not a CIDR network: {part.strip()!r} ({e})") from None
         return v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: str) -> str:
+        parts = [p.strip() for p in v.split(",") if p.strip()]
+        for part in parts:
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"SCAMSCAN_TRUSTED_PROXIES: not an IP address or CIDR "
+                                 f"network: {part!r}") from None
+        return ",".join(parts)
 
     apk_blocklist: Path | None = None
     """Extra APK blocklist (JSON: sha256, packages, signers), added to the bundled one."""

@@ -420,3 +420,86 @@ async def test_failed_authentications_are_counted_in_redis_across_replicas(
             assert codes == [401, 401, 429], codes
             async with client(b, headers={"X-API-Key": good}) as c:
                 assert (await c.post(SCANS, json={"url": "x.vn"})).status_code == 200
+
+
+# --- forwarded headers are trusted only from the configured proxies ----------------------
+
+
+class Served:
+    """``scamscan serve`` in a subprocess on a free loopback port (real uvicorn)."""
+
+    def __init__(self, tmp: Path, **env: str) -> None:
+        import os
+        import subprocess
+        import sys
+
+        from tests.live_servers_age import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        clean = {k: v for k, v in os.environ.items()
+                 if not k.startswith("SCAMSCAN_") and k != "FORWARDED_ALLOW_IPS"}
+        clean.update({"SCAMSCAN_DATA_DIR": str(tmp), "SCAMSCAN_LOG_LEVEL": "WARNING",
+                      "SCAMSCAN_APK_WORKERS": "1", **env})
+        root = Path(__file__).resolve().parent.parent
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port",
+             str(self.port)], env=clean, cwd=root, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE)
+
+    def __enter__(self) -> Served:
+        import time
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                pytest.fail(f"scamscan serve exited: {err[-2000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.2)
+        self.__exit__()
+        pytest.fail("scamscan serve did not start within 60 s")
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stderr:
+            self.proc.stderr.close()
+
+
+def _forwarded_scans(url: str, n: int) -> list[int]:
+    codes = []
+    with httpx.Client(base_url=url, timeout=30) as c:
+        for i in range(n):
+            r = c.post(SCANS, json={"url": "x.vn"},
+                       headers={"X-Forwarded-For": f"127.0.0.{i + 2}"})
+            codes.append(r.status_code)
+    return codes
+
+
+def test_a_forwarded_address_does_not_bypass_the_keyless_limit(tmp_path: Path) -> None:
+    with Served(tmp_path / "a", SCAMSCAN_RATE_LIMIT_KEYLESS="2/minute") as server:
+        assert _forwarded_scans(server.url, 3) == [200, 200, 429]
+
+
+def test_forwarded_headers_of_a_trusted_proxy_are_used(tmp_path: Path) -> None:
+    with Served(tmp_path / "b", SCAMSCAN_RATE_LIMIT_KEYLESS="2/minute",
+                SCAMSCAN_TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8") as server:
+        # Each forwarded client has its own count: the proxy is trusted.
+        assert _forwarded_scans(server.url, 3) == [200, 200, 200]
+
+
+def test_trusted_proxies_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCAMSCAN_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1")
+    assert Settings().trusted_proxies == "10.0.0.0/8,192.0.2.1"
+    assert Settings(trusted_proxies="").trusted_proxies == ""
+    for bad in ("*", "proxy.example", "10.0.0.0/33"):
+        with pytest.raises(ValueError, match="TRUSTED_PROXIES"):
+            Settings(trusted_proxies=bad)
