@@ -820,6 +820,10 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         max_body_bytes=settings.max_body_bytes,
         # The upload has its own bound: the file limit plus the multipart framing.
         path_limits={"/v1/apk-scans": settings.max_apk_bytes + MULTIPART_OVERHEAD},
+        # Slow bodies (a stalled or dripping upload) end with a 408 problem.
+        idle_timeout=settings.body_idle_timeout,
+        timeout=settings.body_timeout,
+        path_timeouts={"/v1/apk-scans": settings.upload_timeout},
     )
     # Metrics, /readyz, /metrics, request ids and the access log (outermost).
     observability.install(app, settings)

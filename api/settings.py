@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=65536, ge=1)
     """Largest accepted request body, counted as it streams in (413 above it)."""
+    body_idle_timeout: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds a request body may pause between two pieces (408 problem past it)."""
+    body_timeout: float = Field(default=60.0, gt=0, le=3600)
+    """Seconds a request body other than an APK upload may take in all (408 past it)."""
+    upload_timeout: float = Field(default=900.0, gt=0, le=24 * 3600)
+    """Seconds an APK upload's body may take in all (408 past it): 150 MiB in 15
+    minutes is about 1.4 Mbit/s."""
     default_lang: Literal["vi", "en"] = "vi"
     """Language of titles and reasons when a request names none."""
     log_level: str = "INFO"

@@ -12,19 +12,28 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import redis as redis_sync
 from fastapi import FastAPI
 
 from api import observability
 from api.main import create_app
 from api.problems import PROBLEM_JSON
 from api.settings import Settings
+from tests.live_servers_age import RedisServer, free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -208,7 +217,6 @@ async def test_a_key_in_the_header_is_not_an_ambient_credential(tmp_path: Path) 
 
 
 def _csrf_of(html: str, pattern: str) -> str:
-    import re
 
     m = re.search(pattern, html)
     assert m, pattern
@@ -317,9 +325,6 @@ async def test_an_emptied_sqlite_key_store_does_not_reopen_keyless(
 
 
 async def test_an_emptied_redis_key_store_does_not_reopen_keyless(tmp_path: Path) -> None:
-    import redis as redis_sync
-
-    from tests.live_servers_age import RedisServer
 
     with RedisServer(tmp_path) as server:
         s = sec_settings(tmp_path / "data", redis_url=server.url)
@@ -406,8 +411,6 @@ async def test_failed_api_authentications_are_limited_per_key_and_address(
 async def test_failed_authentications_are_counted_in_redis_across_replicas(
     tmp_path: Path
 ) -> None:
-    from tests.live_servers_age import RedisServer
-
     with RedisServer(tmp_path) as server:
         s = sec_settings(tmp_path / "data", redis_url=server.url,
                          rate_limit_auth_failures="2/minute")
@@ -429,11 +432,6 @@ class Served:
     """``scamscan serve`` in a subprocess on a free loopback port (real uvicorn)."""
 
     def __init__(self, tmp: Path, **env: str) -> None:
-        import os
-        import subprocess
-        import sys
-
-        from tests.live_servers_age import free_port
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -448,7 +446,6 @@ class Served:
             stderr=subprocess.PIPE)
 
     def __enter__(self) -> Served:
-        import time
 
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -503,3 +500,65 @@ def test_trusted_proxies_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> 
     for bad in ("*", "proxy.example", "10.0.0.0/33"):
         with pytest.raises(ValueError, match="TRUSTED_PROXIES"):
             Settings(trusted_proxies=bad)
+
+
+# --- slow request bodies -----------------------------------------------------------------
+
+
+def _slow_upload(url: str, *, first: bytes, drip: bytes = b"", every: float = 0.0,
+                 declared: int = 500_000) -> tuple[int, bytes]:
+    """POST an upload whose body trickles: ``first``, then ``drip`` every ``every``
+    seconds (nothing at all when empty), never complete. The status and body of the
+    server's answer (0 if it never answered within 60 s)."""
+
+    parts = urlsplit(url)
+    boundary = "b0undary"
+    head = (f"POST {UPLOAD} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+            f"Content-Length: {declared}\r\n\r\n").encode()
+    preamble = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                f"filename=\"a.apk\"\r\nContent-Type: {APK_TYPE}\r\n\r\n").encode()
+    with socket.create_connection((parts.hostname, parts.port or 80), timeout=60) as sock:
+        sock.sendall(head + preamble + first)
+        sock.setblocking(False)
+        answer = b""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                answer += data
+                if b"\r\n\r\n" in answer and answer.rstrip().endswith(b"}"):
+                    break
+            except BlockingIOError:
+                if drip:
+                    with suppress(BlockingIOError, BrokenPipeError, ConnectionResetError):
+                        sock.send(drip)
+                time.sleep(every or 0.05)
+    if not answer:
+        return 0, b""
+    status = int(answer.split(b" ", 2)[1])
+    return status, answer.split(b"\r\n\r\n", 1)[1]
+
+
+def test_a_stalled_upload_body_gets_a_408_problem(tmp_path: Path) -> None:
+    with Served(tmp_path, SCAMSCAN_BODY_IDLE_TIMEOUT="1",
+                SCAMSCAN_UPLOAD_TIMEOUT="120") as server:
+        status, body = _slow_upload(server.url, first=b"PK\x03\x04" + b"x" * 1000)
+        assert status == 408, body
+        problem = json.loads(body)
+        assert problem["status"] == 408 and "request_id" in problem
+        assert "seconds" in problem["detail"]
+        # The partial upload is not left behind.
+        assert list((tmp_path / "samples").rglob("*.part")) == []
+
+
+def test_a_dripping_upload_body_gets_a_408_problem(tmp_path: Path) -> None:
+    """Slowloris on the body: a byte every 0.2 s never trips the idle timeout, the
+    upload's total deadline ends it."""
+    with Served(tmp_path, SCAMSCAN_BODY_IDLE_TIMEOUT="5",
+                SCAMSCAN_UPLOAD_TIMEOUT="2") as server:
+        status, body = _slow_upload(server.url, first=b"PK", drip=b"x", every=0.2)
+    assert status == 408, body
+    assert json.loads(body)["status"] == 408
