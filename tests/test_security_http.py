@@ -562,3 +562,33 @@ def test_a_dripping_upload_body_gets_a_408_problem(tmp_path: Path) -> None:
         status, body = _slow_upload(server.url, first=b"PK", drip=b"x", every=0.2)
     assert status == 408, body
     assert json.loads(body)["status"] == 408
+
+
+# --- APK deduplication across tenants (a documented decision) ----------------------------
+
+
+async def test_a_dedup_hit_tells_nothing_of_the_first_uploader(tmp_path: Path) -> None:
+    """The decision in docs/deployment.md: a second tenant learns that the same
+    file was scanned before (``deduplicated``, answered at once) and nothing else:
+    its own scan id and file name, no trace of the first uploader, whose scan stays
+    invisible to it."""
+    fixture = Path(__file__).parent / "fixtures" / "apk" / "unsigned.apk"
+    data = fixture.read_bytes()  # noqa: ASYNC240 - a small fixture
+    app = create_app(sec_settings(tmp_path))
+    async with running(app):
+        _, alice = await app.state.auth.store.create("alice-tenant", "client")
+        _, bob = await app.state.auth.store.create("bob-tenant", "client")
+        app.state.auth.invalidate()
+        async with client(app, headers={"X-API-Key": alice}) as c:
+            first = await c.post(UPLOAD, params={"wait": 60}, files={
+                "file": ("alice-private-name.apk", data, APK_TYPE)})
+        assert first.status_code == 200 and first.json()["status"] == "done", first.text
+        async with client(app, headers={"X-API-Key": bob}) as c:
+            second = await c.post(UPLOAD, files={"file": ("b.apk", data, APK_TYPE)})
+            assert second.status_code == 200, second.text
+            view = second.json()
+            assert view["deduplicated"] is True and view["input"] == "b.apk"
+            assert view["scan_id"] != first.json()["scan_id"]
+            assert "alice" not in second.text
+            assert (await c.get(view["status_url"])).status_code == 200
+            assert (await c.get(first.json()["status_url"])).status_code == 404
