@@ -570,14 +570,17 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
         request: Request, api_key: Annotated[str | None, Security(api_key_header)]
     ) -> Principal:
         auth: Authenticator = request.app.state.auth
-        # A credential that was sent is checked, never ignored (an empty X-API-Key,
-        # or a key in Authorization, which this API does not read, is a 401, not
-        # keyless use). FastAPI's APIKeyHeader gives None for an empty header.
+        # ``api_key`` declares the scheme in OpenAPI; the raw header is read instead,
+        # because APIKeyHeader gives None for an empty one. A credential that was sent
+        # is checked, never ignored: an empty X-API-Key, or only an Authorization
+        # header (which this API does not read), is a 401, not keyless use. (With a
+        # console cookie, Authorization is left alone: a proxy's Basic auth sends it.)
+        del api_key
         sent = request.headers.get(HEADER)
-        if sent is None and "authorization" in request.headers:
+        found = None if sent is not None else await session_of(request)
+        if sent is None and found is None and "authorization" in request.headers:
             raise _unauthorized(f"This API reads its key from the {HEADER} header, not "
                                 "from Authorization.")
-        found = None if sent is not None else await session_of(request)
         request.state.session = found
         if found is None:
             principal = await auth.authenticate(sent, _client_addr(request))
