@@ -573,7 +573,7 @@ async def test_a_dedup_hit_tells_nothing_of_the_first_uploader(tmp_path: Path) -
     its own scan id and file name, no trace of the first uploader, whose scan stays
     invisible to it."""
     fixture = Path(__file__).parent / "fixtures" / "apk" / "unsigned.apk"
-    data = fixture.read_bytes()  # noqa: ASYNC240 - a small fixture
+    data = fixture.read_bytes()
     app = create_app(sec_settings(tmp_path))
     async with running(app):
         _, alice = await app.state.auth.store.create("alice-tenant", "client")
@@ -592,3 +592,73 @@ async def test_a_dedup_hit_tells_nothing_of_the_first_uploader(tmp_path: Path) -
             assert "alice" not in second.text
             assert (await c.get(view["status_url"])).status_code == 200
             assert (await c.get(first.json()["status_url"])).status_code == 404
+
+
+# --- the same attacks from a real browser (Debian's Chromium) ------------------------------
+
+ATTACK_JS = """
+async (target) => {
+  const form = new FormData();
+  form.append("file", new Blob(["PK\\u0003\\u0004 not an app"]), "a.apk");
+  const out = {};
+  try {
+    const r = await fetch(target + "/v1/apk-scans", {method: "POST", body: form,
+                                                    mode: "no-cors"});
+    out.upload = r.type === "opaque" ? "opaque" : r.status;
+  } catch (e) { out.upload = "error " + e; }
+  try {
+    const r = await fetch(target + "/v1/keys", {method: "POST", body: JSON.stringify(
+      {name: "pwned", role: "admin"}), headers: {"content-type": "application/json"}});
+    out.key = r.status;
+  } catch (e) { out.key = "error " + e; }
+  return out;
+}
+"""
+
+
+def _samples(data_dir: Path) -> list[Path]:
+    """The stored samples (not the uploads in progress under ``samples/tmp``)."""
+    root = data_dir / "samples"
+    return [p for p in root.rglob("*")
+            if p.is_file() and p.relative_to(root).parts[0] != "tmp"]
+
+
+def test_a_web_page_cannot_use_keyless_admin_in_a_real_browser(tmp_path: Path) -> None:
+    """A page on another site, and a page on a DNS-rebinding name (Chromium maps
+    ``rebind.test`` to 127.0.0.1, as an attacker's DNS would), try to upload an app
+    and make an admin key on a keyless local server; the console's own origin can."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.console_server import CHROMIUM, CHROMIUM_ARGS, ConsoleServer
+
+    with ConsoleServer(tmp_path / "data", keys=False) as server, sync_playwright() as pw:
+        port = server.port
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP rebind.test 127.0.0.1",
+                  # Chromium's own defence (Local Network Access) would stop the
+                  # rebinding page first; other browsers have none: the server must.
+                  "--disable-features=LocalNetworkAccessChecks,"
+                  "BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights"])
+        try:
+            page = browser.new_page()
+            attack = "<!doctype html><title>cute cats</title><p>cats</p>"
+            for origin in ("http://localhost:9", f"http://rebind.test:{port}"):
+                page.route(f"{origin}/cats", lambda route: route.fulfill(
+                    status=200, content_type="text/html", body=attack))
+            # 1. Another site (cross-site: localhost is not 127.0.0.1's site).
+            page.goto("http://localhost:9/cats")
+            cross = page.evaluate(ATTACK_JS, server.url)
+            assert _samples(server.data_dir) == [], cross
+            # 2. DNS rebinding: the page's own name now reaches 127.0.0.1.
+            page.goto(f"http://rebind.test:{port}/cats")
+            rebind = page.evaluate(ATTACK_JS, f"http://rebind.test:{port}")
+            assert rebind["key"] == 421, rebind
+            assert _samples(server.data_dir) == [], rebind
+            # 3. The service's own page (same origin) still may.
+            page.goto(f"{server.url}/console/sign-in")
+            own = page.evaluate(ATTACK_JS, server.url)
+            assert own["upload"] in (200, 202) and own["key"] == 201, own
+            assert len(_samples(server.data_dir)) == 1
+        finally:
+            browser.close()
