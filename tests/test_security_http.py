@@ -232,6 +232,8 @@ async def _console_form(c: httpx.AsyncClient) -> str:
 async def test_console_keyless_sign_in_refuses_a_rebinding_host(tmp_path: Path) -> None:
     async with running(create_app(sec_settings(tmp_path))) as app:
         async with client(app, base_url=REBIND) as c:
+            page = await c.get("/console/sign-in")
+            assert 'value="keyless"' not in page.text  # not offered there
             token = await _console_form(c)
             r = await c.post("/console/sign-in", data={"csrf_token": token, "mode": "keyless"})
             assert r.status_code == 421, r.text
@@ -241,6 +243,7 @@ async def test_console_keyless_sign_in_refuses_a_rebinding_host(tmp_path: Path) 
             r = await c.post("/console/sign-in", data={"csrf_token": token, "mode": "keyless"})
             assert r.status_code == 403 and "scamscan_session" not in c.cookies
         async with client(app) as c:  # the real thing still works
+            assert 'value="keyless"' in (await c.get("/console/sign-in")).text
             token = await _console_form(c)
             r = await c.post("/console/sign-in", data={"csrf_token": token, "mode": "keyless"})
             assert r.status_code == 303 and "scamscan_session" in c.cookies

@@ -345,6 +345,10 @@ async def _form(request: Request) -> dict[str, str]:
 async def _keyless_offered(request: Request) -> bool:
     """Whether the API itself would accept this browser without a key."""
     try:
+        # Through a DNS-rebinding name the keyless sign-in would be refused (421):
+        # do not offer it there either.
+        check_request_origin(request, Principal(None, "admin", "keyless-local",
+                                                _client_addr(request)), cookie=True)
         return await _auth(request).keyless_allowed(_client_addr(request))
     except ProblemException:  # the key store is down: offer the key form only
         return False
