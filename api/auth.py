@@ -36,8 +36,8 @@ by the browser (:func:`check_request_origin`, :mod:`api.origin`).
 Once a key was ever made (the ``keys-made`` marker of :mod:`api.keystore`),
 an empty key store does not re-open keyless use: keyless requests get a 401
 problem saying so, and a warning is logged. A credential that was sent (an
-unknown or empty ``X-API-Key``, an ``Authorization`` header) is never ignored:
-401, even while keyless use is open.
+unknown or empty ``X-API-Key``, or only an ``Authorization`` header, which this
+API does not read) is never ignored: 401, even while keyless use is open.
 The startup logs a warning. As soon as a key exists keyless requests get
 401: whether keys exist is re-read from the store at most every
 :attr:`Authenticator.has_keys_ttl` seconds (and at once after a key is made

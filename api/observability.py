@@ -441,8 +441,8 @@ class RequestContextMiddleware:
     the request, returns it in ``X-Request-ID`` and adds it to problem+json
     bodies as ``request_id``. An exception no handler took (a bug) is answered
     here with the 500 problem of :func:`api.problems.unhandled_error_handler`,
-    logged with its traceback and the request id. Logs method, route template, status and
-    duration; never a body or a query string.
+    logged with its traceback and the request id. Logs method, route template,
+    status and duration; never a body or a query string.
     """
 
     def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
