@@ -622,7 +622,7 @@ ClientAuth = Annotated[Principal, Depends(require("client"))]
 AnalystAuth = Annotated[Principal, Depends(require("analyst"))]
 AdminAuth = Annotated[Principal, Depends(require("admin"))]
 
-AUTH_RESPONSES = problem_responses(401, 403, 429, 503)
+AUTH_RESPONSES = problem_responses(401, 403, 421, 429, 503)
 """OpenAPI ``responses=`` entries for a protected route."""
 
 

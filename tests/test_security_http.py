@@ -665,3 +665,13 @@ def test_a_web_page_cannot_use_keyless_admin_in_a_real_browser(tmp_path: Path) -
             assert len(_samples(server.data_dir)) == 1
         finally:
             browser.close()
+
+
+async def test_the_new_answers_are_documented_in_openapi(tmp_path: Path) -> None:
+    app = create_app(sec_settings(tmp_path))
+    async with running(app), client(app) as c:
+        spec = (await c.get("/openapi.json")).json()
+    scans = spec["paths"][SCANS]["post"]["responses"]
+    assert {"408", "421"} <= set(scans)
+    assert list(scans["421"]["content"]) == [PROBLEM_JSON]
+    assert "408" in spec["paths"][UPLOAD]["post"]["responses"]
