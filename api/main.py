@@ -679,8 +679,9 @@ def _problem_only_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
     An error FastAPI documents on its own (the 422 of a route with parameters
     whose ``responses=`` names no 422) is rewritten to the problem+json that the
     handlers of :mod:`api.problems` really answer. Every operation that takes a
-    body also documents the 400 (a body FastAPI cannot decode) and the 413
-    (:class:`~api.problems.BodySizeLimitMiddleware`) that any such route may answer.
+    body also documents the 400 (a body FastAPI cannot decode), the 408 (a body
+    too slow) and the 413 (:class:`~api.problems.BodySizeLimitMiddleware`) that
+    any such route may answer.
     """
     original = app.openapi
 
@@ -692,6 +693,7 @@ def _problem_only_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 for op in path.values():
                     if "requestBody" in op:
                         for status, desc in (("400", "Bad Request"),
+                                             ("408", "Request Timeout"),
                                              ("413", "Content Too Large")):
                             op.setdefault("responses", {}).setdefault(status, {
                                 "description": desc, "content": {PROBLEM_JSON: problem_ref}})
@@ -820,6 +822,10 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         max_body_bytes=settings.max_body_bytes,
         # The upload has its own bound: the file limit plus the multipart framing.
         path_limits={"/v1/apk-scans": settings.max_apk_bytes + MULTIPART_OVERHEAD},
+        # Slow bodies (a stalled or dripping upload) end with a 408 problem.
+        idle_timeout=settings.body_idle_timeout,
+        timeout=settings.body_timeout,
+        path_timeouts={"/v1/apk-scans": settings.upload_timeout},
     )
     # Metrics, /readyz, /metrics, request ids and the access log (outermost).
     observability.install(app, settings)

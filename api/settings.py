@@ -19,9 +19,20 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     """Address ``scamscan serve`` binds to by default."""
+    trusted_proxies: str = ""
+    """Comma-separated IPs or CIDRs of the reverse proxies whose ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` ``scamscan serve`` believes; empty: none (the client address
+    is the socket's)."""
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=65536, ge=1)
     """Largest accepted request body, counted as it streams in (413 above it)."""
+    body_idle_timeout: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds a request body may pause between two pieces (408 problem past it)."""
+    body_timeout: float = Field(default=60.0, gt=0, le=3600)
+    """Seconds a request body other than an APK upload may take in all (408 past it)."""
+    upload_timeout: float = Field(default=900.0, gt=0, le=24 * 3600)
+    """Seconds an APK upload's body may take in all (408 past it): 150 MiB in 15
+    minutes is about 1.4 Mbit/s."""
     default_lang: Literal["vi", "en"] = "vi"
     """Language of titles and reasons when a request names none."""
     log_level: str = "INFO"
@@ -101,6 +112,18 @@ class Settings(BaseSettings):
                     raise ValueError(f"not a CIDR network: {part.strip()!r} ({e})") from None
         return v
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: str) -> str:
+        parts = [p.strip() for p in v.split(",") if p.strip()]
+        for part in parts:
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"SCAMSCAN_TRUSTED_PROXIES: not an IP address or CIDR "
+                                 f"network: {part!r}") from None
+        return ",".join(parts)
+
     apk_blocklist: Path | None = None
     """Extra APK blocklist (JSON: sha256, packages, signers), added to the bundled one."""
 
@@ -160,9 +183,16 @@ class Settings(BaseSettings):
     rate_limit_admin: str = "600/minute"
     rate_limit_keyless: str = "60/minute"
     """Keyless local requests, per client address."""
+    rate_limit_auth_failures: str = "10/minute"
+    """Failed authentications with one key (by a prefix of its hash) from one client
+    address; past it that key from that address gets 429 without being looked up."""
+    rate_limit_auth_failures_address: str = "100/minute"
+    """Failed authentications from one client address, whatever the key; past it a
+    wrong key from there gets 429 (a correct key still gets in)."""
 
     @field_validator("rate_limit_client", "rate_limit_analyst", "rate_limit_admin",
-                     "rate_limit_keyless")
+                     "rate_limit_keyless", "rate_limit_auth_failures",
+                     "rate_limit_auth_failures_address")
     @classmethod
     def _rate_limit(cls, v: str) -> str:
         from limits import parse_many  # here: importing the settings stays light

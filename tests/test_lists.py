@@ -265,7 +265,7 @@ class Api:
 
     def client(self, role: str = "analyst") -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=self.app, client=LOCAL)
-        return httpx.AsyncClient(transport=transport, base_url="http://testserver",
+        return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1",
                                  headers={"X-API-Key": self.keys[role]}, timeout=90)
 
     async def call(self, method: str, path: str, role: str = "analyst",
@@ -331,7 +331,7 @@ async def test_roles_and_entries(tmp_path: Path) -> None:
                            if "feeds" not in path and "refresh" not in path else "")
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api.app,
                                                                        client=LOCAL),
-                                         base_url="http://testserver") as anon:
+                                         base_url="http://127.0.0.1") as anon:
                 assert_problem(await anon.request(method, path, **kw), 401)
         feed = {"name": "f1", "url": "http://127.0.0.1:9/x", "format": "hosts"}
         assert_problem(await api.call("POST", "/v1/lists/feeds", "analyst", json=feed), 403,

@@ -94,7 +94,7 @@ async def api(settings: Settings, resolver: DictResolver) -> AsyncIterator[httpx
     app = create_app(settings, resolver=resolver)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://scamscan") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
             yield c
 
 

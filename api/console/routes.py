@@ -57,7 +57,7 @@ from api.auth import (
     Authenticator,
     Principal,
     SessionExpired,
-    is_loopback_host,
+    check_request_origin,
     require,
     session_of,
 )
@@ -344,10 +344,12 @@ async def _form(request: Request) -> dict[str, str]:
 
 async def _keyless_offered(request: Request) -> bool:
     """Whether the API itself would accept this browser without a key."""
-    auth = _auth(request)
     try:
-        return (auth.keyless_possible and is_loopback_host(_client_addr(request))
-                and not await auth.has_keys())
+        # Through a DNS-rebinding name the keyless sign-in would be refused (421):
+        # do not offer it there either.
+        check_request_origin(request, Principal(None, "admin", "keyless-local",
+                                                _client_addr(request)), cookie=True)
+        return await _auth(request).keyless_allowed(_client_addr(request))
     except ProblemException:  # the key store is down: offer the key form only
         return False
 
@@ -397,18 +399,27 @@ async def sign_in(request: Request) -> Response:
         return await _sign_in_form(request, status=422, next_url=next_url,
                                    error="Enter your API key.")
     try:
-        # Attempts count against the per-address limit of keyless requests.
-        await auth.limiter.check(Principal(None, "client", "sign-in", addr))
+        # Failed attempts count per (key, address) and per address (api.auth), so a
+        # network's mistyped keys never lock out a good one; a success counts against
+        # the key's own limit (keyless: the address's), as any request.
         key_hash = None if keyless else hash_key(key)
         principal = await auth.authenticate_hash(key_hash, addr, where="you entered")
+        # Keyless: a loopback Host and a same-origin form only (DNS rebinding, CSRF);
+        # with a key: not from another site (login CSRF).
+        check_request_origin(request, principal, cookie=True)
+        await auth.limiter.check(principal)
     except ProblemException as e:
         if keyless and e.status_code == 401:
             detail = "This server needs an API key: keyless use is only for a server on " \
                      "this machine with no key made."
         else:
             detail = str(e.detail)
-        return await _sign_in_form(request, status=e.status_code, next_url=next_url,
+        page = await _sign_in_form(request, status=e.status_code, next_url=next_url,
                                    error=detail)
+        for name, value in (e.headers or {}).items():
+            if name.lower() == "retry-after":  # a 429 or 503 says when to try again
+                page.headers["retry-after"] = value
+        return page
     if not principal.at_least("analyst"):
         return await _sign_in_form(
             request, status=403, next_url=next_url,
