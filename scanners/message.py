@@ -409,10 +409,16 @@ _ALABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _SCHEME = (r"(?:h(?:tt|xx|\*\*|tx|xt)ps?|fxps?)[ \t]*(?:\[[ \t]*:[ \t]*\]|:|\[:/\]|\[://\])"
            r"[ \t]*(?://|/)?")
 _PATH = r"(?:[/?#][^\s<>\"“”‘’]*)?"
+# An IPv6 literal in brackets ("http://[2001:db8::1]/vneid.apk"): hex groups with at
+# least two colons, an optional embedded IPv4 tail and zone; normalize() validates it.
+_V6 = r"\[(?=[0-9a-f.]*:[0-9a-f.]*:)[0-9a-f:.]{2,45}(?:%25[\w.~-]{1,20}|%[\w.~-]{1,20})?\]"
 _LINK = re.compile(
-    rf"(?P<s>{_SCHEME}(?:[^\s/@<>\"]+@)?{_LABEL}(?:{_DOT}{_LABEL})*(?::\d{{1,5}})?{_PATH})"
+    rf"(?P<s>{_SCHEME}(?:[^\s/@<>\"]+@)?(?:{_V6}|{_LABEL}(?:{_DOT}{_LABEL})*)(?::\d{{1,5}})?"
+    rf"{_PATH})"
     rf"|(?<![\w@.\-/])(?P<b>{_ALABEL}(?:{_DOT}{_ALABEL})+(?::\d{{1,5}})?{_PATH})"
-    r"(?![\w@\-])",
+    r"(?![\w@\-])"
+    # Without a scheme, a bracketed IPv6 host needs a port or a path to be a link.
+    rf"|(?<![\w@.\-/\[])(?P<v6>{_V6}(?::\d{{1,5}})?[/?#][^\s<>\"“”‘’]*)",
     re.I,
 )
 _SPACED_DOT = re.compile(r"[ \t]+\.|\.[ \t]+")
@@ -442,7 +448,7 @@ def find_links(view: _View, limit: int = MAX_LINKS) -> tuple[list[LinkItem], int
             # chat is ASCII (full-width and invisible characters aside).
             continue
         try:
-            parsed = normalize(raw)
+            parsed = normalize("http://" + raw if m.group("v6") is not None else raw)
         except InvalidURLError:
             continue
         if bare and (not parsed.suffix or parsed.ip is not None or parsed.userinfo):
@@ -704,6 +710,10 @@ class MessageScanner:
                                              "verdict": verdict, "links": sum(
                                                  1 for x in risky_links
                                                  if x["verdict"] == verdict)}))
+        ip_links = [link.parsed for link in ex.links if link.parsed.ip is not None]
+        if ip_links:
+            out.append(Finding("MSG-LINK-003", {"links": [p.url for p in ip_links][:3],
+                                                "ips": [p.ip for p in ip_links][:3]}))
         has = set(by_rule) | ({"MSG-APP-002"} if apks else set())
         install = bool(has & {"MSG-APP-001", "MSG-APP-002"})
         pressure = sorted(has & {"MSG-IMP-001", "MSG-IMP-002", "MSG-URG-001"})

@@ -392,6 +392,12 @@ _RULES: tuple[Rule, ...] = (
        "Contains a suspicious link",
        "A link in the message has the verdict suspicious with the link scanner; the "
        "evidence names the link and its score."),
+    _r("MSG-LINK-003", 40, S.HIGH,
+       "Chứa đường link tới địa chỉ IP trần",
+       "Contains a link to a bare IP address",
+       "A link in the message goes to a literal IPv4 or IPv6 address (\"http://[2001:db8::1]/"
+       "vneid.apk\") instead of a name: no bank, agency or shop sends one, and it dodges "
+       "domain blocklists."),
     # --- combinations -----------------------------------------------------------
     _r("MSG-COMBO-001", 35, S.CRITICAL,
        "Giả danh cơ quan nhà nước + bắt cài ứng dụng + gửi link/tệp lạ",

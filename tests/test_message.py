@@ -74,6 +74,49 @@ def test_link_forms_are_found_and_decoded(text: str, host: str) -> None:
     assert links_of(text) == [host]
 
 
+@pytest.mark.parametrize(("text", "url"), [
+    ("Tải ứng dụng VNeID tại http://[2001:db8::1]/vneid.apk ngay",
+     "http://[2001:db8::1]/vneid.apk"),
+    ("tai app tai hxxps://[2001:db8:0:1::5]:8443/dvc roi dang nhap",
+     "https://[2001:db8:0:1::5]:8443/dvc"),
+    ("Download it from [2001:db8::7]/app.apk today", "http://[2001:db8::7]/app.apk"),
+    ("xem https://[::ffff:103.45.67.89]/login nhé", "https://[::ffff:672d:4359]/login"),
+])
+def test_ipv6_literal_links_are_extracted(text: str, url: str) -> None:
+    links = extract(text).links
+    assert [link.parsed.url for link in links] == [url]
+    assert links[0].parsed.ip is not None
+    assert text[links[0].start:links[0].end] == links[0].input
+
+
+@pytest.mark.parametrize("text", [
+    "địa chỉ IPv6 của máy chủ là [2001:db8::1] nhé",  # no scheme, no path: not a link
+    "ghi chú [a:b] và [12:30] sáng mai",
+])
+def test_bracketed_text_without_a_path_is_not_a_link(text: str) -> None:
+    assert extract(text).links == []
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Tải ứng dụng VNeID tại http://[2001:db8::1]/vneid.apk để cập nhật mức 2", "vi"),
+    ("Tai ung dung VNeID tai http://[2001:db8::1]/vneid.apk de cap nhat muc 2", "vi"),
+    ("Install the VNeID update from http://[2001:db8::1]/vneid.apk", "en"),
+])
+def test_ipv6_apk_link_is_scanned_and_dangerous(text: str, lang: str) -> None:
+    r = check(text, lang)
+    assert r["verdict"] == "dangerous"
+    assert {"MSG-LINK-003", "MSG-APP-002"} <= counted(r)
+    link = next(i for i in r["items"] if i["kind"] == "link")
+    assert link["url"] == "http://[2001:db8::1]/vneid.apk"
+    assert "URL-LEX-004" in {f["rule_id"] for f in link["findings"]}
+
+
+def test_ip_literal_link_alone_is_suspicious() -> None:
+    r = check("anh xem giúp em trang này https://[2001:db8::2]/login", "vi")
+    assert "MSG-LINK-003" in counted(r)
+    assert r["verdict"] in ("suspicious", "dangerous")
+
+
 @pytest.mark.parametrize("text", [
     "Tải file VNeID.apk em gửi",
     "Hẹn gặp ở TP.HCM nhé",
@@ -283,6 +326,7 @@ RULE_CASES = [
     ("MSG-PAY-001", "Chị nộp phí cài đặt 200k", "Chị không nộp phí cho ai"),
     ("MSG-LINK-001", "vào vneid-gov.top nhé", "vào vneid.gov.vn nhé"),
     ("MSG-LINK-002", "vào congan-vn.com nhé", "vào vnexpress.net nhé"),
+    ("MSG-LINK-003", "vào http://[2001:db8::1]/login nhé", "vào https://vneid.gov.vn/login nhé"),
     ("MSG-CTX-001", "Cảnh báo thủ đoạn giả danh cán bộ công an yêu cầu cài đặt ứng dụng",
      "Cán bộ công an yêu cầu cài đặt ứng dụng tại abcxyz123.com (giả danh thì sao)"),
     ("MSG-COMBO-001", "Cán bộ công an yêu cầu tải ứng dụng tại abcxyz123.com",
