@@ -14,8 +14,11 @@ thông báo tài khoản định danh mức 2 của bạn chưa được cập n
 3. :class:`MessageScanner` turns the phrases, the items and the link verdicts
    into ``MSG-*`` findings; combination rules score the script as a whole
    ("police + install an app + link" is dangerous even when the link is new);
-4. :func:`aggregate` gives the score and the verdict, and :func:`reply` a
-   2-4 sentence answer the bot can post as is.
+4. :func:`aggregate` gives the score and the verdict: never calmer than the
+   worst link, whose own score the MSG-LINK-* findings carry;
+   :mod:`scanners.message_types` names the scam family (``scam_type``) and
+   :mod:`scanners.message_reply` writes the reply a bot can post as is
+   (``headline``, ``steps``, ``if_already``, ``hotlines``, ``reply``).
 
 Phrases are matched on a folded view of the text (lower case, Vietnamese
 diacritics stripped, zero-width characters dropped, full-width forms mapped to
@@ -37,6 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from scanners import message_reply, message_types
 from scanners.base import CheckIncomplete, Scanner
 from scanners.errors import InputError, InvalidURLError
 from scanners.findings import Finding, aggregate
@@ -358,7 +362,9 @@ def _negated(view: _View, pos: int) -> bool:
         if m.group() == "dung":
             s, e = view.span(offset + m.start(), offset + m.end())
             word = unicodedata.normalize("NFC", view.original[s:e]).lower()
-            if word != "đừng" and (word != "dung" or _DUNG_COMPOUND.search(before[:m.start()])):
+            # The word before may lie outside the window ("tín | dụng"): look at the text.
+            lead = v[max(0, offset + m.start() - 20):offset + m.start()]
+            if word != "đừng" and (word != "dung" or _DUNG_COMPOUND.search(lead)):
                 continue
         # "nếu không cài đặt…" (if you do not install) is a threat, not advice.
         if not _IF_NOT.search(before[: m.start()]):
@@ -679,7 +685,6 @@ class MessageScanner:
         ex = target.extraction
         reports = list(target.link_reports)
         unknown_links = [r for r in reports if r["verdict"] != "official" and not _is_store(r)]
-        risky_links = [r for r in reports if r["verdict"] in ("suspicious", "dangerous")]
         apks = [a for a in ex.apps if a.type == "apk"]
         # A warning ("các đối tượng giả danh cán bộ công an yêu cầu cài đặt…") describes
         # the script; it does not perform it, unless it also sends an unknown link or app.
@@ -698,18 +703,24 @@ class MessageScanner:
                 out.append(Finding(cat.rule_id, {"phrases": _phrases(sigs), "count": len(sigs)}))
         if apks:
             out.append(Finding("MSG-APP-002", {"files": [a.name for a in apks][:5]}))
-        worst: dict[str, dict[str, Any] | None] = {"dangerous": None, "suspicious": None}
-        for r in risky_links:
-            w = worst[r["verdict"]]
-            if w is None or r["risk_score"] > w["risk_score"]:
-                worst[r["verdict"]] = r
-        for verdict, rule_id in (("dangerous", "MSG-LINK-001"), ("suspicious", "MSG-LINK-002")):
-            top = worst[verdict]
+        # Each band's worst link lends the message its own score: a message is never
+        # calmer than the worst link it carries (MSG-LINK-001/002/004 inherit).
+        bands = {"dangerous": "MSG-LINK-001", "suspicious": "MSG-LINK-002",
+                 "no_known_risk": "MSG-LINK-004"}
+        worst: dict[str, dict[str, Any]] = {}
+        for r in reports:
+            v = r["verdict"]
+            if v in bands and r["risk_score"] > 0 and (
+                    v not in worst or r["risk_score"] > worst[v]["risk_score"]):
+                worst[v] = r
+        for verdict, rule_id in bands.items():
+            top = worst.get(verdict)
             if top is not None:
                 out.append(Finding(rule_id, {"url": top["url"], "risk_score": top["risk_score"],
                                              "verdict": verdict, "links": sum(
-                                                 1 for x in risky_links
-                                                 if x["verdict"] == verdict)}))
+                                                 1 for x in reports if x["verdict"] == verdict
+                                                 and x["risk_score"] > 0)},
+                                   inherited=top["risk_score"]))
         ip_links = [link.parsed for link in ex.links if link.parsed.ip is not None]
         if ip_links:
             out.append(Finding("MSG-LINK-003", {"links": [p.url for p in ip_links][:3],
@@ -737,7 +748,31 @@ class MessageScanner:
         if pressure and strangers:
             out.append(Finding("MSG-COMBO-005", {"pressure": pressure, "links": [
                 r["url"] for r in strangers][:3]}))
+        if not describe_only:
+            out += _typology(ex, has, reports, bool(strangers))
         return out
+
+
+def _typology(ex: Extraction, has: set[str], reports: Sequence[dict[str, Any]],
+              strangers: bool) -> list[Finding]:
+    """The family rule (MSG-TYPE-*) of the most specific matching family, and
+    MSG-COMBO-006 when that script also asks for money, a code, an app or a link."""
+    view = _view(ex.text)
+    demands = message_types.demands_of(
+        view.text, has, strangers, [str(r.get("host", "")) for r in reports],
+        sum(1 for p in ex.phones if p.type == "mobile"))
+    matches = message_types.classify(view.text, demands, lambda pos: _negated(view, pos))
+    if not matches:
+        return []
+    top = matches[0]
+    s, e = view.span(top.start, top.end)
+    out = [Finding(top.type.rule_id, {
+        "scam_type": top.type.id, "phrase": view.original[s:e], "demands": list(top.demands),
+        "also": [m.type.id for m in matches[1:4]]})]
+    strong = sorted(demands & message_types.STRONG_DEMANDS)
+    if strong:
+        out.append(Finding("MSG-COMBO-006", {"scam_type": top.type.id, "demands": strong}))
+    return out
 
 
 # --- the reply ---------------------------------------------------------------------------
@@ -760,8 +795,8 @@ _REASON_WORDS: dict[str, tuple[str, str]] = {
                     "the sender claims to be the police or a government official"),
     "MSG-IMP-002": ("tự xưng là nhân viên ngân hàng hoặc dịch vụ",
                     "the sender claims to be bank or service staff"),
-    "MSG-URG-001": ("dọa tài khoản có vấn đề khẩn cấp",
-                    "it claims an urgent problem with your account"),
+    "MSG-URG-001": ("báo có chuyện khẩn cấp để ép làm theo",
+                    "it claims something urgent to rush you"),
     "MSG-URG-002": ("ép làm gấp trước hạn chót", "it pushes a tight deadline"),
     "MSG-APP-001": ("yêu cầu cài ứng dụng", "it asks you to install an app"),
     "MSG-APP-002": ("gửi tệp cài đặt APK", "it sends an Android app file (APK)"),
@@ -780,83 +815,15 @@ _REASON_WORDS: dict[str, tuple[str, str]] = {
     "MSG-COMBO-005": ("dùng lời dọa hay danh nghĩa người khác để dẫn tới một trang web lạ",
                       "it uses threats or a fake sender to send you to an unknown site"),
 }
-REPORT_SITE = "canhbao.khonggianmang.vn"
-"""The national cyber-safety warning portal (NCSC), where scams are reported."""
-
-
-def _join(parts: Sequence[str], lang: str) -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
-    last = " và " if lang == "vi" else " and "
-    return ", ".join(parts[:-1]) + last + parts[-1]
-
-
-def reply(report: dict[str, Any], lang: str) -> str:
-    """2-4 plain sentences for the bot: verdict, main reasons, what to do."""
+def _reasons(report: dict[str, Any], lang: str) -> list[str]:
+    """Plain reasons from the counted rules, a heavier rule hiding those it implies."""
     vi = lang == "vi"
-    score, verdict = report["risk_score"], report["verdict"]
     counted = [f["rule_id"] for f in report["findings"] if f["points"] > 0]
     implied: set[str] = set()
     for rid in counted:
         implied |= _COMBOS_IMPLY.get(rid, set())
-    reasons = [(_REASON_WORDS[r][0] if vi else _REASON_WORDS[r][1])
-               for r in counted if r in _REASON_WORDS and r not in implied][:3]
-    has = set(counted)
-    links = [i for i in report["items"] if i["kind"] == "link"]
-    out: list[str] = []
-    if verdict in ("dangerous", "suspicious"):
-        if verdict == "dangerous":
-            out.append(f"Cảnh báo: tin nhắn này rất có thể là lừa đảo (mức rủi ro {score}/100)."
-                       if vi else
-                       f"Warning: this message is very likely a scam (risk {score}/100).")
-        else:
-            out.append(f"Tin nhắn này có dấu hiệu đáng ngờ (mức rủi ro {score}/100)." if vi
-                       else f"This message looks suspicious (risk {score}/100).")
-        if reasons:
-            text = _join(reasons, lang)
-            out.append(f"Lý do: tin nhắn {text}." if vi else f"Why: {text}.")
-        acts_vi, acts_en = [], []
-        if links:
-            acts_vi.append("đừng bấm vào đường link")
-            acts_en.append("do not open the link")
-        acts_vi.append("đừng cài ứng dụng được gửi kèm")
-        acts_en.append("do not install any app it sends")
-        if "MSG-PAY-001" in has:
-            acts_vi.append("không chuyển tiền")
-            acts_en.append("do not transfer money")
-        acts_vi.append("không gửi mã OTP, mật khẩu, ảnh CCCD hay video khuôn mặt cho bất kỳ ai")
-        acts_en.append("never share an OTP, password, ID card photo or face video")
-        act = _join(acts_vi if vi else acts_en, lang)
-        out.append(act[0].upper() + act[1:] + ".")
-        if has & {"MSG-IMP-001", "MSG-COMBO-001"}:
-            out.append(
-                "Công an không làm thủ tục hay yêu cầu cài ứng dụng qua điện thoại, tin nhắn; "
-                "nếu lo lắng hãy gọi 113 hoặc đến trụ sở công an gần nhất, và báo cáo lừa đảo "
-                f"tại {REPORT_SITE}." if vi else
-                "The police never handle cases or ask you to install apps by phone or chat; if "
-                "worried, call 113 or visit your local police station, and report the scam at "
-                f"{REPORT_SITE}.")
-        else:
-            out.append(
-                "Nếu lo lắng, hãy tự gọi số tổng đài in trên thẻ ngân hàng hoặc trên trang chính "
-                f"thức của đơn vị, và báo cáo lừa đảo tại {REPORT_SITE}." if vi else
-                "If worried, call the hotline printed on your bank card or on the official "
-                f"website yourself, and report the scam at {REPORT_SITE}.")
-        return " ".join(out[:4])
-    out.append(f"Chưa thấy dấu hiệu lừa đảo rõ ràng trong tin nhắn này (mức rủi ro {score}/100)."
-               if vi else f"No clear sign of a scam in this message (risk {score}/100).")
-    if links and all(i["verdict"] == "official" for i in links):
-        out.append("Các đường link trong tin là trang chính thức của cơ quan nhà nước hoặc ngân "
-                   "hàng." if vi else
-                   "The links in it go to official government or bank sites.")
-    if report["incomplete"]:
-        out.append("Một số bước kiểm tra chưa hoàn tất nên kết quả có thể chưa đầy đủ." if vi else
-                   "Some checks did not finish, so this answer may be incomplete.")
-    out.append("Dù vậy, đừng bao giờ gửi mã OTP, mật khẩu hay ảnh CCCD cho ai; nếu nghi ngờ, "
-               "hãy gọi số tổng đài chính thức để hỏi." if vi else
-               "Still, never share an OTP, password or ID card photo with anyone; if in doubt, "
-               "call the official hotline.")
-    return " ".join(out[:4])
+    return [(_REASON_WORDS[r][0] if vi else _REASON_WORDS[r][1])
+            for r in counted if r in _REASON_WORDS and r not in implied][:3]
 
 
 # --- the orchestrator ------------------------------------------------------------------------
@@ -944,6 +911,8 @@ async def check_message(
         "items": items,
         "script_signals": [s.to_dict() for s in ex.signals[:MAX_SIGNALS]],
         "incomplete": [i.to_dict() for i in dict.fromkeys(incomplete)],
+        "scam_type": next((f.rule.scam_type for f in agg.counted if f.rule.scam_type), None),
     }
-    report["reply"] = reply(report, lang)
+    report.update(message_reply.build(report, lang, _view(ex.text).text,
+                                      _reasons(report, lang)))
     return report
