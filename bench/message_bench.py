@@ -2,7 +2,8 @@
 
     python bench/message_bench.py [--runs 300] [--chars 1000]
 
-Target: a median under 20 ms per message. Two baselines run in the same
+Target: a median under 5 ms per message (issue 13: a 1,000-character message
+with 7 links; the typology and the reply included). Two baselines run in the same
 process, so that the ratio says something on any machine:
 
 * ``url-scan``: the offline URL scan (normalise, check, report) of the same
@@ -40,6 +41,7 @@ TEMPLATES = [
     "it will be returned. ",
 ]
 _URLISH = re.compile(r"\S+\.\S+")
+TARGET_MS = 5.0
 
 
 def message(n: int, chars: int) -> str:
@@ -89,10 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     r = median_ms(regex, args.runs)
     loop.close()
     print(f"message check ({args.chars} chars, {len(links[0])} links, {args.runs} runs): "
-          f"median {m:.2f} ms (target < 20 ms)")
+          f"median {m:.2f} ms (target < {TARGET_MS:g} ms)")
     print(f"baseline url-scan of the same links: median {u:.3f} ms -> ratio {m / u:.1f}x")
     print(f"baseline plain regex pass:           median {r:.4f} ms -> ratio {m / r:.0f}x")
-    return 0 if m < 20 else 1
+    return 0 if m < TARGET_MS else 1
 
 
 if __name__ == "__main__":

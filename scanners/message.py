@@ -630,6 +630,13 @@ class Extraction:
     links_dropped: int = 0
     warning: bool = False
     """The text reads like a warning about scams (describes tricks)."""
+    folded: _View | None = field(default=None, repr=False, compare=False)
+    """The folded view :func:`extract` made, kept so that it is made once."""
+
+    @property
+    def view(self) -> _View:
+        """The folded view of :attr:`text`."""
+        return self.folded if self.folded is not None else _view(self.text)
 
 
 def extract(text: str) -> Extraction:
@@ -640,7 +647,7 @@ def extract(text: str) -> Extraction:
     apps = find_apps(view, links, signals)
     phones = find_phones(view)
     warning = bool(_WARNING.search(view.text))
-    return Extraction(text, links, phones, apps, signals, dropped, warning)
+    return Extraction(text, links, phones, apps, signals, dropped, warning, view)
 
 
 # --- the message scanner -----------------------------------------------------------------
@@ -692,7 +699,7 @@ class MessageScanner:
         out: list[Finding] = []
         if describe_only:
             out.append(Finding("MSG-CTX-001", {"markers": sorted(set(
-                m.group() for m in _WARNING.finditer(_view(ex.text).text)))[:5]}))
+                m.group() for m in _WARNING.finditer(ex.view.text)))[:5]}))
         by_rule: dict[str, list[Signal]] = {}
         for s in ex.signals:
             if s.counted and not describe_only:
@@ -757,7 +764,7 @@ def _typology(ex: Extraction, has: set[str], reports: Sequence[dict[str, Any]],
               strangers: bool) -> list[Finding]:
     """The family rule (MSG-TYPE-*) of the most specific matching family, and
     MSG-COMBO-006 when that script also asks for money, a code, an app or a link."""
-    view = _view(ex.text)
+    view = ex.view
     demands = message_types.demands_of(
         view.text, has, strangers, [str(r.get("host", "")) for r in reports],
         sum(1 for p in ex.phones if p.type == "mobile"))
@@ -913,6 +920,6 @@ async def check_message(
         "incomplete": [i.to_dict() for i in dict.fromkeys(incomplete)],
         "scam_type": next((f.rule.scam_type for f in agg.counted if f.rule.scam_type), None),
     }
-    report.update(message_reply.build(report, lang, _view(ex.text).text,
+    report.update(message_reply.build(report, lang, ex.view.text,
                                       _reasons(report, lang)))
     return report

@@ -287,16 +287,20 @@ def classify(folded: str, demands: frozenset[str],
     """
     out: list[TypeMatch] = []
     for t in TYPES:
-        m = _first(t.topic, folded, negated)
-        s = _first(t.strong, folded, negated)
         met = tuple(sorted(demands & t.demands))
         if t.id == "apk_file_host":
             # An app (not photos or documents) offered through a file host or channel.
-            if m and met and (INSTALL in demands or ".apk" in folded):
-                out.append(TypeMatch(t, m.group(), m.start(), m.end(), met))
+            if met and (INSTALL in demands or ".apk" in folded):
+                m = _first(t.topic, folded, negated)
+                if m:
+                    out.append(TypeMatch(t, m.group(), m.start(), m.end(), met))
             continue
-        if m and met:
+        # The topic is searched only when one of its demands is there (the cheap test).
+        m = _first(t.topic, folded, negated) if met else None
+        if m:
             out.append(TypeMatch(t, m.group(), m.start(), m.end(), met))
-        elif s:
+            continue
+        s = _first(t.strong, folded, negated)
+        if s:
             out.append(TypeMatch(t, s.group(), s.start(), s.end(), met))
     return out
