@@ -106,7 +106,8 @@ class MessageSignalOut(BaseModel):
     counted: bool = Field(description="Whether it adds to the score.")
     note: str | None = Field(
         description="Why it does not count: `negated` (\"không chia sẻ mã OTP\"), "
-        "`describes` (\"giả danh cán bộ công an\"), `official_store` (install from CH Play / "
+        "`describes` (\"giả danh cán bộ công an\", a transfer reported as done: \"đã chuyển "
+        "khoản\"), `official_store` (install from CH Play / "
         "App Store), or null."
     )
 

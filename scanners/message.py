@@ -303,7 +303,8 @@ _CATEGORY_BY_NAME = {c.name: c for c in _CATEGORIES}
 
 _NEGATION = re.compile(
     r"(?<![a-z0-9])(?:khong|dung|chang|chua bao gio|never|do not|don't|dont|not|"
-    r"no (?:one|need|app|download|link)|nobody|avoid|without)(?![a-z0-9])")
+    r"no (?:one|need|app|download|link|guarantee\w*|such)|there (?:are|is) no|nobody|avoid|"
+    r"without)(?![a-z0-9])")
 # Folded, "đừng" (do not) is "dung" like "dụng" in "ứng dụng" (app) or "dùng" (use):
 # only the written "đừng", or a bare "dung" outside these compounds, is a negation.
 _DUNG_COMPOUND = re.compile(
@@ -372,6 +373,18 @@ def _negated(view: _View, pos: int) -> bool:
     return False
 
 
+# A transfer already made or described in the passive is reported, not requested.
+_REPORTED = re.compile(r"(?<![a-z0-9])(?:duoc|da|tiep tuc)\s+$")
+
+
+def _not_a_gift(view: _View, start: int, end: int) -> bool:
+    """Folded, "nhận quà" (receive a gift) is also "nhân qua" / "nhận qua (app)"
+    (via): with diacritics written, only "quà" is the lure."""
+    written = unicodedata.normalize("NFC", view.original[start:end]).lower()
+    return (bool(re.fullmatch(r"nh\S*[\s_\-]*qu\S*", written)) and not written.isascii()
+            and "quà" not in written)
+
+
 def _clause_around(v: str, start: int, end: int, width: int = 90) -> str:
     lo, hi = max(0, start - width), min(len(v), end + width)
     return v[lo:hi]
@@ -398,6 +411,11 @@ def find_signals(view: _View) -> list[Signal]:
             elif cat.name in ("impersonation", "staff_impersonation") and _DESCRIBES.search(
                     _clause_before(v, m.start())):
                 note = "describes"
+            if note is None and cat.name == "payment" and _REPORTED.search(
+                    v[max(0, m.start() - 16):m.start()]):
+                note = "describes"  # "đã chuyển khoản", "tiền được chuyển vào tài khoản"
+            if note is None and cat.name == "bait" and _not_a_gift(view, start, end):
+                continue
             out.append(Signal(cat.name, cat.rule_id, view.original[start:end], start, end,
                               note))
     out.sort(key=lambda s: (s.start, s.end))
@@ -765,10 +783,13 @@ def _typology(ex: Extraction, has: set[str], reports: Sequence[dict[str, Any]],
     """The family rule (MSG-TYPE-*) of the most specific matching family, and
     MSG-COMBO-006 when that script also asks for money, a code, an app or a link."""
     view = ex.view
+    def negated(pos: int) -> bool:
+        return _negated(view, pos)
+
     demands = message_types.demands_of(
         view.text, has, strangers, [str(r.get("host", "")) for r in reports],
-        sum(1 for p in ex.phones if p.type == "mobile"))
-    matches = message_types.classify(view.text, demands, lambda pos: _negated(view, pos))
+        sum(1 for p in ex.phones if p.type == "mobile"), negated)
+    matches = message_types.classify(view.text, demands, negated)
     if not matches:
         return []
     top = matches[0]

@@ -78,6 +78,19 @@ MONEY_ASK = _rx(
     r"(?:pay|send|transfer|deposit|top up|lend)\w* (?:\w+\s+){0,5}(?:fee|tax|deposit)",
     r"(?:send|transfer|lend) (?:me|us)? ?\d[\d.,]* ?(?:million|k|vnd|usd|usdt|dong)",
     r"(?:service|clearance|shipping|redelivery|processing|small) (?:\w+\s+)?fee",
+    r"(?:vui long|hay|can|phai|de nghi|yeu cau|xin|nho) (?:\w+\s+){0,3}(?:chuyen|nop|dong|"
+    r"thanh toan|nap|tra|gui)(?:\s+\w+){0,3}\s+(?:tien|phi|khoan|ngay|truoc|vao|cho|qua|tai)",
+    # "(tiền) được chuyển vào tài khoản…", "đã chuyển cho…" describe; they ask nothing.
+    r"(?<!duoc\s)(?<!da\s)chuyen (?:khoan |tien )?(?:ngay|gap|truoc|giup|ho|tam)",
+    r"(?<!duoc\s)(?<!da\s)chuyen (?:khoan |tien |toan bo tien |het tien )?(?:vao|cho|qua) "
+    r"(?:so |tai khoan |tk |stk )?(?:em|anh|chi|minh|toi|chung toi|cong ty|ben|co quan|can bo|"
+    r"ho|nay)",
+    r"chuyen (?:khoan |tien )?\d[\d.,]* ?(?:trieu|tr|k|usd|usdt) (?:de|vao|truoc)",
+    r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung|chi dinh|do \w+ (?:chi dinh|"
+    r"cung cap))",
+    r"thanh toan (?:ngay|phi|truoc|de)", r"(?:nop|dong) (?:tien )?(?:phat|bao lanh)",
+    r"(?:pay|transfer|send) (?:\w+\s+){0,3}(?:now|today|immediately|here|at|to (?:the|our|this|"
+    r"my))",
     r"top up", r"deposit (?:at least|usdt|\d)", r"pay (?:it|here|now) ",
     r"transfer (?:\w+\s+){0,3}(?:savings|money|funds)", r"(?:safe|holding) account",
 )
@@ -233,36 +246,6 @@ class TypeMatch:
     """The demands present that the type accepts (empty for a strong phrase alone)."""
 
 
-def demands_of(folded: str, rules: Iterable[str], strangers: bool, hosts: Iterable[str],
-               mobiles: int) -> frozenset[str]:
-    """The demands a message makes, from its folded text and what the scanner found.
-
-    ``rules`` are the counted MSG-* rule ids, ``strangers`` whether a link nobody
-    vouches for is present, ``hosts`` the link hosts, ``mobiles`` how many mobile
-    phone numbers the text gives.
-    """
-    has = set(rules)
-    out: set[str] = set()
-    if "MSG-PAY-001" in has or MONEY_ASK.search(folded):
-        out.add(PAY)
-    if has & {"MSG-DATA-001", "MSG-DATA-002", "MSG-DATA-003"}:
-        out.add(DATA)
-    if has & {"MSG-APP-001", "MSG-APP-002", "MSG-APP-003"}:
-        out.add(INSTALL)
-    if "MSG-APP-004" in has:
-        out.add(REMOTE)
-    if strangers:
-        out.add(LINK)
-    host_list = [h.lower() for h in hosts]
-    if mobiles or CONTACT_ASK.search(folded):
-        out.add(CONTACT)
-    if GROUP_LINK.search(folded) or GROUP_WORDS.search(folded):
-        out.add(GROUP)
-    if any(h in FILE_HOSTS or any(h.endswith("." + f) for f in FILE_HOSTS) for h in host_list):
-        out.add("file_host")
-    return frozenset(out)
-
-
 def _first(pattern: re.Pattern[str] | None, folded: str,
            negated: Callable[[int], bool]) -> re.Match[str] | None:
     if pattern is None:
@@ -275,6 +258,41 @@ def _first(pattern: re.Pattern[str] | None, folded: str,
 
 def _never(_pos: int) -> bool:
     return False
+
+
+def demands_of(folded: str, rules: Iterable[str], strangers: bool, hosts: Iterable[str],
+               mobiles: int, negated: Callable[[int], bool] | None = None) -> frozenset[str]:
+    """The demands a message makes, from its folded text and what the scanner found.
+
+    ``rules`` are the counted MSG-* rule ids, ``strangers`` whether a link nobody
+    vouches for is present, ``hosts`` the link hosts, ``mobiles`` how many mobile
+    phone numbers the text gives, ``negated(pos)`` whether the phrase at ``pos`` is
+    negated ("không cần đặt cọc" asks for nothing).
+
+    Paying is a request to the reader (:data:`MONEY_ASK`), not any mention of a
+    transfer: "con chuyển khoản tiền điện cho mẹ rồi" reports one.
+    """
+    neg = negated or _never
+    has = set(rules)
+    out: set[str] = set()
+    if _first(MONEY_ASK, folded, neg):
+        out.add(PAY)
+    if has & {"MSG-DATA-001", "MSG-DATA-002", "MSG-DATA-003"}:
+        out.add(DATA)
+    if has & {"MSG-APP-001", "MSG-APP-002", "MSG-APP-003"}:
+        out.add(INSTALL)
+    if "MSG-APP-004" in has:
+        out.add(REMOTE)
+    if strangers:
+        out.add(LINK)
+    host_list = [h.lower() for h in hosts]
+    if mobiles or _first(CONTACT_ASK, folded, neg):
+        out.add(CONTACT)
+    if GROUP_LINK.search(folded) or GROUP_WORDS.search(folded):
+        out.add(GROUP)
+    if any(h in FILE_HOSTS or any(h.endswith("." + f) for f in FILE_HOSTS) for h in host_list):
+        out.add("file_host")
+    return frozenset(out)
 
 
 def classify(folded: str, demands: frozenset[str],

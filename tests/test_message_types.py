@@ -247,3 +247,26 @@ def test_message_never_scores_below_its_worst_link(parts: list[tuple[str, str]])
             assert _RANK[r["verdict"]] >= _RANK[alone["verdict"]], (text, item["url"])
     # Every point still traces to a finding.
     assert r["risk_score"] == min(100, sum(f["points"] for f in r["findings"]))
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    # Reported, not requested: a transfer already made or described in the passive.
+    ("Mẹ ơi con chuyển khoản 2 triệu tiền điện cho mẹ rồi, mẹ xem tin nhắn ngân hàng.", "vi"),
+    ("Tiền hoàn thuế được chuyển vào tài khoản do người nộp thuế đăng ký.", "vi"),
+    ("Tien dien thang 11 la 612.000d, thanh toan qua ngan hang hoac tai diem thu.", "vi"),
+    # Negated asks and guarantees.
+    ("Cửa hàng tuyển cộng tác viên bán hàng, không cần đặt cọc, lấy hàng tại quận 5.", "vi"),
+    ("My adviser says there are no guaranteed returns in stocks.", "en"),
+    # Folded, "nhân qua" (via, in "thu nhập cá nhân qua ứng dụng") is "nhận quà" (a gift).
+    ("Đề nghị hoàn thuế thu nhập cá nhân qua ứng dụng eTax Mobile chính thức.", "vi"),
+])
+def test_reports_and_negations_are_not_asks(text: str, lang: str) -> None:
+    r = check(text, lang)
+    assert r["scam_type"] is None, r["findings"]
+    assert r["verdict"] not in FLAGGED, r["findings"]
+
+
+def test_gift_with_diacritics_is_still_a_lure() -> None:
+    r = check("Chúc mừng bạn được nhận quà tri ân, nộp phí vận chuyển 50k để nhận quà.", "vi")
+    assert "MSG-BAIT-001" in {f["rule_id"] for f in r["findings"]}
+    assert r["scam_type"] == "prize_fee" or r["verdict"] in FLAGGED
