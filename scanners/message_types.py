@@ -82,9 +82,9 @@ MONEY_ASK = _rx(
     r"thanh toan|nap|tra|gui)(?:\s+\w+){0,3}\s+(?:tien|phi|khoan|ngay|truoc|vao|cho|qua|tai)",
     # "(tiền) được chuyển vào tài khoản…", "đã chuyển cho…" describe; they ask nothing.
     r"(?<!duoc\s)(?<!da\s)chuyen (?:khoan |tien )?(?:ngay|gap|truoc|giup|ho|tam)",
-    r"(?<!duoc\s)(?<!da\s)chuyen (?:khoan |tien |toan bo tien |het tien )?(?:vao|cho|qua) "
-    r"(?:so |tai khoan |tk |stk )?(?:em|anh|chi|minh|toi|chung toi|cong ty|ben|co quan|can bo|"
-    r"ho|nay)",
+    r"(?<!duoc\s)(?<!da\s)chuyen (?:\w+\s+){0,4}(?:vao|cho|qua) "
+    r"(?:so tai khoan |tai khoan |so |tk |stk )?(?:em|anh|chi|minh|toi|chung toi|cong ty|ben|"
+    r"co quan|can bo|ho|nay)",
     r"chuyen (?:khoan |tien )?\d[\d.,]* ?(?:trieu|tr|k|usd|usdt) (?:de|vao|truoc)",
     r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung|chi dinh|do \w+ (?:chi dinh|"
     r"cung cap))",
@@ -158,7 +158,8 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:con|em|chau|minh|anh|chi) (?:da |moi )?doi so", r"so (?:dien thoai )?moi",
         r"dung (?:so|nick|zalo|facebook) (?:moi|nay)", r"(?:mat|hong|bi hack) (?:\w+\s+){0,2}"
         r"(?:zalo|facebook|dien thoai|may)", r"dien thoai (?:\w+\s+){0,2}(?:bi )?hong",
-        r"new (?:phone )?number", r"(?:lost|broke) my phone", r"my phone (?:broke|is broken)"),
+        r"new (?:phone )?number", r"(?:lost|broke) my phone", r"my phone (?:broke|is broken)",
+        r"changed my (?:phone )?number", r"(?:thay|doi) (?:so|sim) (?:dien thoai|moi)"),
         frozenset({PAY})),
     ScamType("tax_refund", "MSG-TYPE-003", _rx(
         r"hoan thue", r"(?:tong )?cuc thue", r"chi cuc thue", r"co quan thue", r"can bo thue",
@@ -218,7 +219,7 @@ TYPES: tuple[ScamType, ...] = (
                    r"(?:ket ban|zalo|telegram|lien he|nhan tin|contact)")),
     ScamType("prize_fee", "MSG-TYPE-008", _rx(
         r"trung (?:thuong|giai)", r"khach hang may man", r"quay so", r"nhan (?:giai|thuong|xe)",
-        r"you(?: have|'ve)? won", r"prize", r"lucky draw",
+        r"you(?: have|'ve)? won", r"prize", r"lucky draw", r"(?:lucky )?winner",
         r"(?:anniversary|customer) (?:\w+\s+)?draw", r"selected in"),
         frozenset({PAY, DATA, LINK})),
     ScamType("bank_card", "MSG-TYPE-006", _rx(
