@@ -10,6 +10,9 @@ process, so that the ratio says something on any machine:
   links that the message carries;
 * ``regex``: one plain regex pass for URL-ish tokens over the same text.
 
+The CPU-time median of the same check is printed too: on a shared machine the
+wall clock also counts the time spent waiting for a core.
+
 Each message is varied per run (a counter in the text), so that no cache of
 a whole message helps; the hosts repeat, as in real traffic.
 """
@@ -53,12 +56,13 @@ def message(n: int, chars: int) -> str:
     return "".join(parts)[:chars]
 
 
-def median_ms(fn: Callable[[int], object], runs: int) -> float:
+def median_ms(fn: Callable[[int], object], runs: int,
+              clock: Callable[[], float] = time.perf_counter) -> float:
     times = []
     for n in range(runs):
-        t = time.perf_counter()
+        t = clock()
         fn(n)
-        times.append((time.perf_counter() - t) * 1000)
+        times.append((clock() - t) * 1000)
     return statistics.median(times)
 
 
@@ -87,11 +91,14 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(min(20, args.runs)):
             fn(n)
     m = median_ms(msg, args.runs)
+    # CPU time of the same work: on a shared machine the wall clock also counts the
+    # time the process waited for a core.
+    c = median_ms(msg, args.runs, time.process_time)
     u = median_ms(urls, args.runs)
     r = median_ms(regex, args.runs)
     loop.close()
     print(f"message check ({args.chars} chars, {len(links[0])} links, {args.runs} runs): "
-          f"median {m:.2f} ms (target < {TARGET_MS:g} ms)")
+          f"median {m:.2f} ms (target < {TARGET_MS:g} ms); CPU time median {c:.2f} ms")
     print(f"baseline url-scan of the same links: median {u:.3f} ms -> ratio {m / u:.1f}x")
     print(f"baseline plain regex pass:           median {r:.4f} ms -> ratio {m / r:.0f}x")
     return 0 if m < TARGET_MS else 1
