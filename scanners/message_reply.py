@@ -351,7 +351,8 @@ def build(report: dict[str, Any], lang: str, folded: str,
                          else "The police never handle cases by phone; if worried, call 113.")
             hotlines.append(POLICE[lang if lang in POLICE else "vi"])
         else:
-            steps.append(_bank_step(named_bank(folded), vi) if named_bank(folded) else (
+            bank = named_bank(folded)
+            steps.append(_bank_step(bank, vi) if bank else (
                 "Nếu lo lắng, tự gọi số chính thức in trên thẻ, hóa đơn hoặc trang web của đơn vị."
                 if vi else
                 "If worried, call the official number on your card, bill or the official "
