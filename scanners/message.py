@@ -774,8 +774,32 @@ class MessageScanner:
             out.append(Finding("MSG-COMBO-005", {"pressure": pressure, "links": [
                 r["url"] for r in strangers][:3]}))
         if not describe_only:
-            out += _typology(ex, has, reports, bool(strangers))
+            out += _typology(ex, has, reports, bool(_not_own_sites(ex, strangers)))
         return out
+
+
+def _not_own_sites(ex: Extraction, links: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The links that are not the site of a sender the text names outside the link.
+
+    "Điện Máy Xanh: … kết quả trên dienmayxanh.com" links to its own shop; a script's
+    fake portal (vietcombank-xacthuc.top, vcb-biometric.info) is never just the name
+    the message gives.
+    """
+    if not links:
+        return []
+    text, cut = ex.text, 0
+    parts: list[str] = []
+    for link in ex.links:
+        parts.append(text[cut:link.start])
+        cut = link.end
+    parts.append(text[cut:])
+    names = re.sub(r"[^a-z0-9]", "", fold_vietnamese(" ".join(parts)).lower())
+    out = []
+    for r in links:
+        label = str(r.get("registrable_domain", "")).split(".", 1)[0].replace("-", "")
+        if not (len(label) >= 5 and label in names):
+            out.append(r)
+    return out
 
 
 def _typology(ex: Extraction, has: set[str], reports: Sequence[dict[str, Any]],

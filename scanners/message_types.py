@@ -94,14 +94,20 @@ MONEY_ASK = _rx(
     r"top up", r"deposit (?:at least|usdt|\d)", r"pay (?:it|here|now) ",
     r"transfer (?:\w+\s+){0,3}(?:savings|money|funds)", r"(?:safe|holding) account",
 )
+# A contact the script moves to: a chat app (a mobile number counts apart). A landline
+# or hotline ("liên hệ trực ban số 028…", "gọi tổng đài 1900…") is what real bodies give.
 CONTACT_ASK = _rx(
-    r"(?:goi|goi lai|goi ngay|lien he|lien lac|nhan tin|ket ban|add|inbox|ib|nhan) "
-    r"(?:\w+\s+){0,4}(?:zalo|telegram|tele|so|sdt|hotline|facebook|fb|messenger)",
-    r"(?:zalo|telegram) (?:\w+\s+){0,2}(?:de|nhe|ngay|cua|so)",
-    r"(?:goi|goi lai|lien he|lien lac) (?:ngay|lai|gap)",
-    r"call (?:\w+\s+){0,3}(?:back|at|on|now|us)", r"contact (?:us|our|me)\w*",
+    r"(?:goi|lien he|lien lac|nhan tin|ket ban|add|inbox|ib|nhan) "
+    r"(?:\w+\s+){0,4}(?:zalo|telegram|tele|facebook|fb|messenger|whatsapp)",
+    r"(?:zalo|telegram) (?:\w+\s+){0,2}(?:de|nhe|ngay|cua)",
     r"(?:on|via|our) (?:zalo|telegram|whatsapp)",
 )
+# Paid at the door (cash on delivery, duty to the courier): not a transfer to a stranger.
+COD = _rx(r"khi nhan hang", r"tien mat", r"cash", r"on delivery", r"cod", r"thu ho",
+          r"(?:tra|dua) (?:\w+\s+){0,2}(?:shipper|buu ta|courier)")
+TRANSFER = _rx(r"chuyen khoan", r"chuyen tien", r"transfer\w*", r"stk", r"so tai khoan",
+               r"link", r"qr")
+COMPUTER = _rx(r"may tinh", r"computer", r"laptop", r"windows", r"macbook", r"pc")
 GROUP_LINK = re.compile(r"(?:zalo\.me/g/|t\.me/|telegram\.me/|chat\.whatsapp\.com/)")
 GROUP_WORDS = _rx(r"nhom (?:zalo|telegram|kin|vip|ho tro)", r"(?:telegram|zalo) (?:support )?group",
                   r"(?:join|tham gia) (?:\w+\s+){0,3}(?:nhom|group|kenh|channel)")
@@ -130,7 +136,10 @@ _POLICE = (
 TYPES: tuple[ScamType, ...] = (
     ScamType("remote_control_app", "MSG-TYPE-015", _rx(
         r"team ?viewer", r"any ?desk", r"ultra ?viewer", r"rust ?desk", r"air ?droid",
-        r"quick ?support"), frozenset({INSTALL, DATA, CONTACT, LINK, PAY, REMOTE})),
+        r"quick ?support"), frozenset({INSTALL, DATA, CONTACT, LINK, PAY}),
+        # "cài (giúp cháu ứng dụng) TeamViewer", "install AnyDesk": installing it is the ask.
+        strong=_rx(r"(?:cai|tai|install|download|setup)\w* (?:\w+\s+){0,4}(?:team ?viewer|"
+                   r"any ?desk|ultra ?viewer|rust ?desk|air ?droid|quick ?support)")),
     ScamType("apk_file_host", "MSG-TYPE-016", APP_WORDS, frozenset({"file_host"})),
     ScamType("support_group", "MSG-TYPE-017", _rx(
         r"(?:ho tro|giup|lam ho|lam giup|support|help) (?:\w+\s+){0,6}(?:dinh danh|vneid|muc 2|"
@@ -266,9 +275,10 @@ def demands_of(folded: str, rules: Iterable[str], strangers: bool, hosts: Iterab
     """The demands a message makes, from its folded text and what the scanner found.
 
     ``rules`` are the counted MSG-* rule ids, ``strangers`` whether a link nobody
-    vouches for is present, ``hosts`` the link hosts, ``mobiles`` how many mobile
-    phone numbers the text gives, ``negated(pos)`` whether the phrase at ``pos`` is
-    negated ("không cần đặt cọc" asks for nothing).
+    vouches for (and that is not the named sender's own site) is present, ``hosts``
+    the link hosts, ``mobiles`` how many mobile phone numbers the text gives,
+    ``negated(pos)`` whether the phrase at ``pos`` is negated ("không cần đặt cọc"
+    asks for nothing).
 
     Paying is a request to the reader (:data:`MONEY_ASK`), not any mention of a
     transfer: "con chuyển khoản tiền điện cho mẹ rồi" reports one.
@@ -276,7 +286,8 @@ def demands_of(folded: str, rules: Iterable[str], strangers: bool, hosts: Iterab
     neg = negated or _never
     has = set(rules)
     out: set[str] = set()
-    if _first(MONEY_ASK, folded, neg):
+    if _first(MONEY_ASK, folded, neg) and not (COD.search(folded)
+                                               and not TRANSFER.search(folded)):
         out.add(PAY)
     if has & {"MSG-DATA-001", "MSG-DATA-002", "MSG-DATA-003"}:
         out.add(DATA)
@@ -309,7 +320,9 @@ def classify(folded: str, demands: frozenset[str],
         met = tuple(sorted(demands & t.demands))
         if t.id == "apk_file_host":
             # An app (not photos or documents) offered through a file host or channel.
-            if met and (INSTALL in demands or ".apk" in folded):
+            # The family is Android apps: software for a computer is something else.
+            if met and (".apk" in folded or (INSTALL in demands
+                                             and not COMPUTER.search(folded))):
                 m = _first(t.topic, folded, negated)
                 if m:
                     out.append(TypeMatch(t, m.group(), m.start(), m.end(), met))

@@ -259,6 +259,20 @@ def test_message_never_scores_below_its_worst_link(parts: list[tuple[str, str]])
     ("My adviser says there are no guaranteed returns in stocks.", "en"),
     # Folded, "nhân qua" (via, in "thu nhập cá nhân qua ứng dụng") is "nhận quà" (a gift).
     ("Đề nghị hoàn thuế thu nhập cá nhân qua ứng dụng eTax Mobile chính thức.", "vi"),
+    # A landline or hotline is what real bodies give; it is not a call-back script.
+    ("Công an phường thông báo lịch tiếp công dân. Thắc mắc về cư trú xin liên hệ trực ban "
+     "số 028 3896 1234.", "vi"),
+    # Duty paid to the courier at the door is not a transfer to a stranger.
+    ("Đơn hàng của anh về rồi, bên DHL báo phải nộp thuế nhập khẩu 320k khi nhận hàng, trả "
+     "tiền mặt cho shipper.", "vi"),
+    # Software for a computer on a shared drive is not an Android app on a file host.
+    ("Thầy gửi bộ cài phần mềm vẽ cho máy tính ở drive.google.com/drive/folders/1Zy8, các em "
+     "cài vào máy tính ở nhà.", "vi"),
+    # A shop's promotion that links to the shop's own site.
+    ("Điện Máy Xanh: mua tủ lạnh được quay số trúng thưởng, kết quả trên dienmayxanh.com.",
+     "vi"),
+    # Turning on a remote tool at work, without installing anything or a code to read.
+    ("Chị bật TeamViewer trên máy tính văn phòng giúp em, em qua bàn chị lấy ID.", "vi"),
 ])
 def test_reports_and_negations_are_not_asks(text: str, lang: str) -> None:
     r = check(text, lang)
