@@ -320,6 +320,7 @@ _WARNING = re.compile(
     r"(?<![a-z0-9])(?:gia danh|mao danh|thu doan|canh giac|doi tuong lua dao|cac doi tuong|"
     r"impersonat\w*|fraudsters|scammers|beware of)(?![a-z0-9])")
 _NEG_WINDOW = 45
+_TOPIC_NEG_WINDOW = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,9 +346,9 @@ class Signal:
                 "note": self.note}
 
 
-def _clause_before(v: str, pos: int) -> str:
-    """The folded text before ``pos`` in the same clause, at most the window."""
-    lo = max(0, pos - _NEG_WINDOW)
+def _clause_before(v: str, pos: int, window: int = _NEG_WINDOW) -> str:
+    """The folded text before ``pos`` in the same clause, at most ``window`` chars."""
+    lo = max(0, pos - window)
     before = v[lo:pos]
     cut = None
     for m in _CLAUSE_END.finditer(before):
@@ -355,9 +356,9 @@ def _clause_before(v: str, pos: int) -> str:
     return before[cut:] if cut is not None else before
 
 
-def _negated(view: _View, pos: int) -> bool:
+def _negated(view: _View, pos: int, window: int = _NEG_WINDOW) -> bool:
     v = view.text
-    before = _clause_before(v, pos)
+    before = _clause_before(v, pos, window)
     offset = pos - len(before)
     for m in _NEGATION.finditer(before):
         if m.group() == "dung":
@@ -807,13 +808,19 @@ def _typology(ex: Extraction, has: set[str], reports: Sequence[dict[str, Any]],
     """The family rule (MSG-TYPE-*) of the most specific matching family, and
     MSG-COMBO-006 when that script also asks for money, a code, an app or a link."""
     view = ex.view
-    def negated(pos: int) -> bool:
+    def ask_negated(pos: int) -> bool:
         return _negated(view, pos)
+
+    # A topic is negated by the words just before it ("không tin dịch vụ lấy lại
+    # tiền"), not by a "không" earlier in the clause ("không cần chứng minh thu nhập,
+    # giải ngân…").
+    def topic_negated(pos: int) -> bool:
+        return _negated(view, pos, _TOPIC_NEG_WINDOW)
 
     demands = message_types.demands_of(
         view.text, has, strangers, [str(r.get("host", "")) for r in reports],
-        sum(1 for p in ex.phones if p.type == "mobile"), negated)
-    matches = message_types.classify(view.text, demands, negated)
+        sum(1 for p in ex.phones if p.type == "mobile"), ask_negated)
+    matches = message_types.classify(view.text, demands, topic_negated)
     if not matches:
         return []
     top = matches[0]

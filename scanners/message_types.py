@@ -72,12 +72,14 @@ MONEY_ASK = _rx(
     r"cho (?:con|em|minh|chau|anh|chi|to) muon", r"muon (?:tam )?\d[\d.,]* ?(?:trieu|tr|k)",
     r"ung truoc", r"dat coc", r"nap (?:von|tien)",
     r"(?:dong|nop|tra|chiu) (?:\w+\s+){0,2}(?:phi|le phi)",
-    r"(?:dong|nop) thue (?:\w+\s+){0,3}\d",
-    r"(?:le )?phi (?:van chuyen|thong quan|luu kho|giao lai|ho tro|mo khoa|bao hiem|ho so|"
-    r"xac minh|dich vu)",
+    r"(?:dong|nop) thue (?:\w+\s+){0,3}\d+",
+    r"(?:le )?phi (?:\w+\s+){0,2}(?:van chuyen|thong quan|luu kho|giao lai|ho tro|mo khoa|"
+    r"bao hiem|ho so|xac minh|dich vu)",
+    r"(?:chuyen|nop|dong|tra|thanh toan) (?:khoan |tien )?phi",
     r"(?:pay|send|transfer|deposit|top up|lend)\w* (?:\w+\s+){0,5}(?:fee|tax|deposit)",
     r"(?:send|transfer|lend) (?:me|us)? ?\d[\d.,]* ?(?:million|k|vnd|usd|usdt|dong)",
-    r"(?:service|clearance|shipping|redelivery|processing|small) (?:\w+\s+)?fee",
+    r"(?:service|clearance|shipping|redelivery|processing|insurance|small) (?:\w+\s+)?fee",
+    r"(?:please )?(?:transfer|pay|send) it",
     r"(?:vui long|hay|can|phai|de nghi|yeu cau|xin|nho) (?:\w+\s+){0,3}(?:chuyen|nop|dong|"
     r"thanh toan|nap|tra|gui)(?:\s+\w+){0,3}\s+(?:tien|phi|khoan|ngay|truoc|vao|cho|qua|tai)",
     # "(tiền) được chuyển vào tài khoản…", "đã chuyển cho…" describe; they ask nothing.
@@ -91,7 +93,7 @@ MONEY_ASK = _rx(
     r"thanh toan (?:ngay|phi|truoc|de)", r"(?:nop|dong) (?:tien )?(?:phat|bao lanh)",
     r"(?:pay|transfer|send) (?:\w+\s+){0,3}(?:now|today|immediately|here|at|to (?:the|our|this|"
     r"my))",
-    r"top up", r"deposit (?:at least|usdt|\d)", r"pay (?:it|here|now) ",
+    r"top up", r"deposit (?:at least|usdt|\d+)", r"pay (?:it|here|now) ",
     r"transfer (?:\w+\s+){0,3}(?:savings|money|funds)", r"(?:safe|holding) account",
 )
 # A contact the script moves to: a chat app (a mobile number counts apart). A landline
@@ -168,7 +170,9 @@ TYPES: tuple[ScamType, ...] = (
         r"dung (?:so|nick|zalo|facebook) (?:moi|nay)", r"(?:mat|hong|bi hack) (?:\w+\s+){0,2}"
         r"(?:zalo|facebook|dien thoai|may)", r"dien thoai (?:\w+\s+){0,2}(?:bi )?hong",
         r"new (?:phone )?number", r"(?:lost|broke) my phone", r"my phone (?:broke|is broken)",
-        r"changed my (?:phone )?number", r"(?:thay|doi) (?:so|sim) (?:dien thoai|moi)"),
+        r"changed my (?:phone )?number", r"(?:thay|doi) (?:so|sim) (?:dien thoai|moi)",
+        r"new (?:zalo|facebook|account|nick)", r"(?:old|cu) (?:one|zalo|nick|account) "
+        r"(?:\w+\s+){0,2}hack\w*"),
         frozenset({PAY})),
     ScamType("tax_refund", "MSG-TYPE-003", _rx(
         r"hoan thue", r"(?:tong )?cuc thue", r"chi cuc thue", r"co quan thue", r"can bo thue",
@@ -196,14 +200,14 @@ TYPES: tuple[ScamType, ...] = (
         r"tang (?:tuong tac|doanh so)",
         r"like (?:\w+\s+){0,2}(?:video|san pham)",
         r"part-? ?time", r"tasks?", r"commission", r"rate (?:hotels|products)",
-        r"liking (?:\w+\s+)?videos?", r"earn \d"),
+        r"liking (?:\w+\s+)?videos?", r"earn \d+"),
         frozenset({PAY, CONTACT, LINK, INSTALL}),
         strong=_rx(r"viec nhe luong cao", r"(?:tha tim|like|danh gia) (?:\w+\s+){0,6}"
                    r"(?:hoa hong|nhan \d|\d+ ?k)", r"don (?:hang )?ao",
                    r"(?:lam|nap tien lam) nhiem vu", r"(?:ung|nap) (?:\w+\s+)?truoc",
                    r"each task pays", r"(?:earn|pays?) (?:\w+\s+){0,3}(?:a|per|every) day")),
     ScamType("online_loan", "MSG-TYPE-010", _rx(
-        r"vay (?:tien )?(?:online|nhanh|gap|\d)", r"giai ngan", r"khoan vay", r"ho so vay",
+        r"vay (?:tien )?(?:online|nhanh|gap|\d+)", r"giai ngan", r"khoan vay", r"ho so vay",
         r"khong (?:can )?tham dinh", r"no xau", r"loan\w*", r"no credit check"),
         frozenset({PAY, DATA, INSTALL, LINK, CONTACT}),
         strong=_rx(r"giai ngan (?:trong )?\d+ phut", r"chi can (?:cccd|can cuoc|cmnd)",
@@ -211,7 +215,7 @@ TYPES: tuple[ScamType, ...] = (
     ScamType("investment", "MSG-TYPE-011", _rx(
         r"dau tu", r"loi nhuan", r"lai (?:suat )?(?:dam bao )?\d+ ?%", r"san (?:giao dich|forex)",
         r"tien ao", r"usdt", r"bitcoin", r"crypto\w*", r"forex", r"chung khoan", r"copy trad\w*",
-        r"vang ky thuat so", r"invest\w*", r"returns?", r"profit\w*", r"trading"),
+        r"vang ky thuat so", r"invest\w*", r"returns", r"profit\w*", r"trading"),
         frozenset({PAY, LINK, CONTACT, INSTALL}),
         strong=_rx(r"(?:cam ket|bao dam|dam bao) (?:\w+\s+){0,3}"
                    r"(?:loi nhuan|lai|khong lo|hoan von)",

@@ -284,3 +284,19 @@ def test_gift_with_diacritics_is_still_a_lure() -> None:
     r = check("Chúc mừng bạn được nhận quà tri ân, nộp phí vận chuyển 50k để nhận quà.", "vi")
     assert "MSG-BAIT-001" in {f["rule_id"] for f in r["findings"]}
     assert r["scam_type"] == "prize_fee" or r["verdict"] in FLAGGED
+
+
+@pytest.mark.parametrize(("text", "lang", "scam_type"), [
+    # A "không" earlier in the clause does not negate the topic.
+    ("Vay 15 triệu không cần chứng minh thu nhập, giải ngân trong 5 phút. Anh cài app tại "
+     "vayde-app.com rồi chụp căn cước để duyệt hồ sơ.", "vi", "online_loan"),
+    # "I'll return it" is a promise, not investment returns.
+    ("Hey bro, it's Tuan, this is my new Zalo, the old one got hacked. Can you send me 1.5 "
+     "million now? I'll return it tonight.", "en", "relative_new_number"),
+    ("Văn phòng luật sư hỗ trợ nạn nhân lấy lại tiền bị lừa, anh chuyển khoản phí mở hồ sơ 3 "
+     "triệu để bắt đầu.", "vi", "recovery_scam"),
+])
+def test_type_fires_on_other_phrasings(text: str, lang: str, scam_type: str) -> None:
+    r = check(text, lang)
+    assert r["scam_type"] == scam_type, r["findings"]
+    assert r["verdict"] == "dangerous"
