@@ -54,7 +54,7 @@ class _Text:
     """The reply of one family: (vi, en) pairs."""
 
     what: tuple[str, str]
-    """Completes "Đây là lừa đảo …" / "This is a … scam"."""
+    """Completes "Đây là lừa đảo …" / "This is …" ("a police impersonation scam")."""
     dont: tuple[str, str]
     steps: tuple[tuple[str, str], ...]
     already: tuple[tuple[str, str], ...]
@@ -66,7 +66,7 @@ class _Text:
 
 _TEXTS: dict[str, _Text] = {
     "police_impersonation": _Text(
-        ("giả danh công an", "police impersonation"),
+        ("giả danh công an", "a police impersonation scam"),
         ("Đừng chuyển tiền, đừng cài ứng dụng, đừng đọc mã OTP.",
          "Do not send money, install any app or read out a code."),
         (("Công an không làm việc qua điện thoại, không yêu cầu cài ứng dụng, không yêu cầu "
@@ -78,7 +78,7 @@ _TEXTS: dict[str, _Text] = {
          ("Kể cho người thân biết.", "Tell a family member.")),
         (_PAID, _INSTALLED, _CODE), police=True),
     "vneid": _Text(
-        ("về VNeID, dịch vụ công", "fake VNeID or public-service"),
+        ("về VNeID, dịch vụ công", "a fake VNeID or public-service scam"),
         ("Đừng bấm link, đừng cài ứng dụng, đừng gửi ảnh căn cước.",
          "Do not open the link, install any app or send ID photos."),
         (("VNeID chỉ tải từ CH Play hoặc App Store; kích hoạt mức 2 làm tại công an phường, xã.",
@@ -90,7 +90,7 @@ _TEXTS: dict[str, _Text] = {
           "Never send a code or photos of your ID card to anyone.")),
         (_INSTALLED, _ID, _CODE), police=True),
     "tax_refund": _Text(
-        ("hoàn thuế giả", "fake tax refund"),
+        ("hoàn thuế", "a fake tax refund scam"),
         ("Đừng bấm link, đừng cài ứng dụng, đừng nhập số thẻ.",
          "Do not open the link, install any app or type your card number."),
         (("Cơ quan thuế không gửi link hay tệp cài đặt để hoàn thuế.",
@@ -101,7 +101,7 @@ _TEXTS: dict[str, _Text] = {
           "If in doubt, ask your local tax office in person.")),
         (_INSTALLED, _CODE)),
     "bhxh_refund": _Text(
-        ("giả bảo hiểm xã hội", "fake social insurance"),
+        ("giả bảo hiểm xã hội", "a fake social insurance scam"),
         ("Đừng bấm link, đừng cài ứng dụng, đừng chuyển tiền.",
          "Do not open the link, install any app or send money."),
         (("Cơ quan bảo hiểm xã hội không gọi điện, nhắn tin đòi tiền hay mã OTP.",
@@ -112,7 +112,7 @@ _TEXTS: dict[str, _Text] = {
           "Ask your district social insurance office in person.")),
         (_INSTALLED, _CODE, _PAID)),
     "evn_cutoff": _Text(
-        ("giả điện lực dọa cắt điện", "fake power-cut"),
+        ("giả điện lực dọa cắt điện", "a fake power-cut scam"),
         ("Đừng bấm link, đừng chuyển tiền cho số lạ.",
          "Do not open the link or send money to a stranger."),
         (("Điện lực không gọi điện dọa cắt điện để đòi tiền ngay.",
@@ -125,7 +125,7 @@ _TEXTS: dict[str, _Text] = {
           "Call the hotline printed on your electricity bill yourself.")),
         (_PAID, _INSTALLED)),
     "bank_card": _Text(
-        ("giả ngân hàng", "fake bank"),
+        ("giả ngân hàng", "a fake bank scam"),
         ("Đừng đưa mã OTP, số thẻ hay mã CVV cho ai.",
          "Never give a code, card number or CVV to anyone."),
         (("Ngân hàng không bao giờ hỏi mã OTP, mật khẩu hay mã CVV qua điện thoại, tin nhắn.",
@@ -135,7 +135,7 @@ _TEXTS: dict[str, _Text] = {
           "Limits and biometrics are done only in the bank's official app or at a branch."),),
         (_CODE, _INSTALLED), bank_step=True),
     "delivery_fee": _Text(
-        ("giả giao hàng đòi phí", "fake delivery fee"),
+        ("giả giao hàng đòi phí", "a fake delivery fee scam"),
         ("Đừng bấm link, đừng chuyển khoản phí.", "Do not open the link or pay any fee."),
         (("Người giao hàng thật chỉ thu đúng tiền hàng ghi trên đơn khi giao.",
           "A real courier only collects the amount on the order, at your door."),
@@ -144,7 +144,7 @@ _TEXTS: dict[str, _Text] = {
          ("Không đọc mã OTP cho người giao hàng.", "Never read out a code to a courier.")),
         (_PAID, _CODE)),
     "prize_fee": _Text(
-        ("trúng thưởng giả", "fake prize"),
+        ("trúng thưởng phải đóng phí", "a fake prize scam"),
         ("Đừng đóng bất kỳ khoản phí nào để nhận thưởng.", "Do not pay anything to get a prize."),
         (("Giải thưởng thật không bắt đóng phí, thuế hay chuyển tiền trước.",
           "A real prize never asks for a fee, tax or transfer first."),
@@ -154,7 +154,7 @@ _TEXTS: dict[str, _Text] = {
           "If you like, ask the organiser on the number from their official website.")),
         (_PAID, _CODE)),
     "job_task": _Text(
-        ("việc nhẹ lương cao, làm nhiệm vụ", "paid-task job"),
+        ("việc nhẹ lương cao, làm nhiệm vụ", "a paid-task job scam"),
         ("Đừng nạp hay chuyển tiền để nhận việc.", "Do not pay or top up money to get work."),
         (("Công việc thật không bắt nạp tiền, ứng tiền hay mua đơn trước.",
           "A real job never asks you to pay, advance money or buy orders first."),
@@ -163,7 +163,7 @@ _TEXTS: dict[str, _Text] = {
          ("Chặn người nhắn và rời nhóm.", "Block the sender and leave the group.")),
         (_PAID,)),
     "online_loan": _Text(
-        ("vay tiền online", "online loan"),
+        ("vay tiền online", "an online loan scam"),
         ("Đừng đóng phí, đừng gửi ảnh căn cước.", "Do not pay a fee or send ID photos."),
         (("Chỉ vay ở ngân hàng, công ty tài chính có giấy phép, tại quầy hoặc ứng dụng chính "
           "thức.",
@@ -175,7 +175,7 @@ _TEXTS: dict[str, _Text] = {
           "Do not install loan apps from links: they take your contacts to harass them.")),
         (_PAID, _INSTALLED, _ID)),
     "investment": _Text(
-        ("đầu tư cam kết lợi nhuận", "guaranteed-return investment"),
+        ("đầu tư cam kết lợi nhuận", "a guaranteed-return investment scam"),
         ("Đừng nạp tiền vào sàn hay nhóm này.", "Do not put money into this platform or group."),
         (("Không ai cam kết được lợi nhuận cao mỗi ngày, mỗi tháng.",
           "Nobody can guarantee high daily or monthly returns."),
@@ -184,7 +184,7 @@ _TEXTS: dict[str, _Text] = {
          ("Rời nhóm, không chuyển thêm tiền.", "Leave the group and send no more money.")),
         (_PAID,)),
     "relative_new_number": _Text(
-        ("mạo danh người thân đổi số", "fake relative with a new number"),
+        ("mạo danh người thân đổi số", "a scam by someone posing as a relative with a new number"),
         ("Đừng chuyển tiền khi chưa gọi lại người thân.",
          "Do not send money before calling your relative back."),
         (("Gọi lại người thân bằng số cũ hoặc gọi video để chắc đúng là họ.",
@@ -194,7 +194,7 @@ _TEXTS: dict[str, _Text] = {
           "Never send money to someone else's account.")),
         (_PAID,)),
     "romance_parcel": _Text(
-        ("quà từ nước ngoài bị giữ", "overseas parcel"),
+        ("gửi quà từ nước ngoài", "an overseas parcel scam"),
         ("Đừng đóng phí hải quan hay phí nhận quà.", "Do not pay any customs or delivery fee."),
         (("Hải quan không nhắn tin bắt chuyển tiền vào tài khoản cá nhân.",
           "Customs never texts you to pay into a personal account."),
@@ -203,7 +203,7 @@ _TEXTS: dict[str, _Text] = {
          ("Ngừng chuyển tiền và kể cho người thân.", "Stop paying and tell your family.")),
         (_PAID,)),
     "recovery_scam": _Text(
-        ("lấy lại tiền bị lừa", "fake money-recovery"),
+        ("hứa lấy lại tiền bị lừa", "a fake money-recovery scam"),
         ("Đừng đóng phí để được lấy lại tiền.", "Do not pay to get your money back."),
         (("Không ai lấy lại được tiền bị lừa bằng cách thu phí trước; đây là lừa đảo lần hai.",
           "Nobody recovers lost money for an upfront fee; this is a second scam."),
@@ -213,7 +213,7 @@ _TEXTS: dict[str, _Text] = {
           "threatened.")),
         (_PAID, _CODE), police=True),
     "remote_control_app": _Text(
-        ("điều khiển điện thoại từ xa", "remote-control"),
+        ("điều khiển điện thoại từ xa", "a remote-control scam"),
         ("Đừng cài ứng dụng, đừng đọc mã cho người lạ.",
          "Do not install the app or read out any code."),
         (("Ngân hàng, công an, điện lực không bao giờ cần điều khiển máy của bạn từ xa.",
@@ -222,7 +222,7 @@ _TEXTS: dict[str, _Text] = {
           "Never install AnyDesk, TeamViewer or UltraViewer for a caller.")),
         (_INSTALLED, _CODE), bank_step=True),
     "apk_file_host": _Text(
-        ("gửi ứng dụng qua link tải tệp", "app file sent by link"),
+        ("gửi ứng dụng qua link tải tệp", "a scam app sent through a file link"),
         ("Đừng tải, đừng cài tệp này.", "Do not download or install this file."),
         (("Ứng dụng thật chỉ tải từ CH Play hoặc App Store.",
           "Real apps come only from Google Play or the App Store."),
@@ -231,7 +231,7 @@ _TEXTS: dict[str, _Text] = {
          ("Xóa tệp nếu đã tải về.", "Delete the file if you downloaded it.")),
         (_INSTALLED,)),
     "support_group": _Text(
-        ("nhóm hỗ trợ trên Zalo, Telegram", "fake support group"),
+        ("nhóm hỗ trợ trên Zalo, Telegram", "a fake support group scam"),
         ("Đừng vào nhóm, đừng trả phí hỗ trợ.", "Do not join the group or pay for help."),
         (("Định danh mức 2 làm tại công an phường, xã; sinh trắc học làm trên ứng dụng ngân "
           "hàng chính thức.",
@@ -321,13 +321,13 @@ def build(report: dict[str, Any], lang: str, folded: str,
         t = _TEXTS[scam_type]
         lead = ("Cảnh báo: đây là lừa đảo" if verdict == "dangerous" else
                 "Cẩn thận: rất có thể đây là lừa đảo") if vi else (
-                "Warning: this is a" if verdict == "dangerous" else
-                "Careful: this looks like a")
-        what = f"{lead} {t.what[0]}." if vi else f"{lead} {t.what[1]} scam."
+                "Warning: this is" if verdict == "dangerous" else "Careful: this looks like")
+        what = f"{lead} {t.what[k]}."
         headline = f"{what} {t.dont[k]}"
         steps = [s[k] for s in t.steps]
         if t.bank_step:
-            steps.append(_bank_step(named_bank(folded), vi))
+            # The number to call comes right after the first step, so that it fits.
+            steps.insert(1, _bank_step(named_bank(folded), vi))
         already = [a[k] for a in t.already]
         if t.police:
             hotlines.append(POLICE[lang if lang in POLICE else "vi"])
