@@ -43,9 +43,11 @@ LINK = "link"
 REMOTE = "remote"
 CONTACT = "contact"
 GROUP = "group"
+FILE_HOST = "file_host"
+"""Not an ask of its own: a link to a file host or cloud drive (for ``apk_file_host``)."""
 STRONG_DEMANDS = frozenset({PAY, DATA, INSTALL, LINK, REMOTE})
 """Demands that hand over money, secrets or the phone (MSG-COMBO-006)."""
-ALL_DEMANDS = frozenset({*STRONG_DEMANDS, CONTACT, GROUP})
+ALL_DEMANDS = frozenset({*STRONG_DEMANDS, CONTACT, GROUP, FILE_HOST})
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +144,7 @@ TYPES: tuple[ScamType, ...] = (
         # "cài (giúp cháu ứng dụng) TeamViewer", "install AnyDesk": installing it is the ask.
         strong=_rx(r"(?:cai|tai|install|download|setup)\w* (?:\w+\s+){0,4}(?:team ?viewer|"
                    r"any ?desk|ultra ?viewer|rust ?desk|air ?droid|quick ?support)")),
-    ScamType("apk_file_host", "MSG-TYPE-016", APP_WORDS, frozenset({"file_host"})),
+    ScamType("apk_file_host", "MSG-TYPE-016", APP_WORDS, frozenset({FILE_HOST})),
     ScamType("support_group", "MSG-TYPE-017", _rx(
         r"(?:ho tro|giup|lam ho|lam giup|support|help) (?:\w+\s+){0,6}(?:dinh danh|vneid|muc 2|"
         r"sinh trac\w*|xac thuc khuon mat|e-?id|ekyc|biometric\w*|face verification|"
@@ -307,7 +309,7 @@ def demands_of(folded: str, rules: Iterable[str], strangers: bool, hosts: Iterab
     if GROUP_LINK.search(folded) or GROUP_WORDS.search(folded):
         out.add(GROUP)
     if any(h in FILE_HOSTS or any(h.endswith("." + f) for f in FILE_HOSTS) for h in host_list):
-        out.add("file_host")
+        out.add(FILE_HOST)
     return frozenset(out)
 
 
