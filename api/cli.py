@@ -476,6 +476,8 @@ def _cmd_message(args: argparse.Namespace) -> int:
     }[args.lang]
     lines = [report["reply"], "",
              f"{verdicts[report['verdict']]} ({report['risk_score']}/100)"]
+    if report.get("scam_type"):
+        lines.append(f"  type: {report['scam_type']}")
     for f in report["findings"]:
         sign = f"+{f['points']}" if f["points"] else " 0"
         lines.append(f"  [{f['rule_id']} {sign}] {f['title']}")

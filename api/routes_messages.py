@@ -2,7 +2,9 @@
 
 A thin edge over :func:`scanners.message.check_message`: the request names the
 text, the language and whether the live link checks may run; the answer has
-the score, the verdict, a short ``reply`` the bot can post as is, one report
+the score, the verdict, the scam family (``scam_type``), a short ``reply`` the
+bot can post as is with its parts (``headline``, ``steps``, ``if_already``,
+``hotlines``) for a bot that formats them itself, one report
 per extracted item (links, phone numbers, apps), the scam-script phrases with
 their offsets, and the checks that did not finish. Included by
 :func:`api.main.create_app`.
@@ -29,6 +31,10 @@ from api.deps import (
 from api.problems import problem_responses
 from scanners.findings import Verdict
 from scanners.message import MAX_TEXT_CHARS, check_message, clean_text
+from scanners.message_reply import MAX_HEADLINE_WORDS, MAX_REPLY_WORDS, MAX_STEPS
+from scanners.message_types import TYPE_BY_ID
+
+SCAM_TYPES = frozenset(TYPE_BY_ID)
 
 router = APIRouter()
 
@@ -101,9 +107,17 @@ class MessageSignalOut(BaseModel):
     counted: bool = Field(description="Whether it adds to the score.")
     note: str | None = Field(
         description="Why it does not count: `negated` (\"không chia sẻ mã OTP\"), "
-        "`describes` (\"giả danh cán bộ công an\"), `official_store` (install from CH Play / "
+        "`describes` (\"giả danh cán bộ công an\", a transfer reported as done: \"đã chuyển "
+        "khoản\"), `official_store` (install from CH Play / "
         "App Store), or null."
     )
+
+
+class HotlineOut(BaseModel):
+    """A number to call, named in the reply."""
+
+    name: str = Field(examples=["Công an (khẩn cấp)"])
+    number: str = Field(examples=["113"])
 
 
 class MessageReport(BaseModel):
@@ -113,9 +127,28 @@ class MessageReport(BaseModel):
 
     check_id: str = Field(description="Unique id of this check (uuid4, hex).")
     characters: int = Field(description="Length of the text checked.")
-    risk_score: int = Field(ge=0, le=100)
+    risk_score: int = Field(
+        ge=0, le=100, description="Never below the score of the worst link the message "
+        "carries (the `MSG-LINK-*` findings carry that link's own score).")
     verdict: Verdict
-    reply: str = Field(description="2-4 plain sentences for the chatbot to post as is.")
+    scam_type: str | None = Field(
+        description="The scam family when one matched (its `MSG-TYPE-*` rule): one of "
+        + ", ".join(f"`{t}`" for t in sorted(SCAM_TYPES)) + "; null otherwise.",
+        examples=["police_impersonation"])
+    headline: str = Field(
+        description=f"At most {MAX_HEADLINE_WORDS} words: what this is and what not to do.")
+    steps: list[str] = Field(
+        max_length=MAX_STEPS,
+        description=f"At most {MAX_STEPS} steps suited to the scam family, with the number "
+        "to call (113 for police matters; the named bank's official site and card number).")
+    if_already: list[str] = Field(
+        description="What to do if the person already installed the app, gave a code or "
+        "paid (airplane mode, call the bank…); empty when nothing was flagged.")
+    hotlines: list[HotlineOut] = Field(description="The numbers the reply names.")
+    reply: str = Field(
+        description=f"The whole answer for the chatbot to post as is, at most "
+        f"{MAX_REPLY_WORDS} words: the headline, then the steps and 'if already' lines "
+        "that fit.")
     reasons: list[str]
     findings: list[FindingOut]
     items: list[MessageItemOut]

@@ -52,6 +52,11 @@ class Rule:
     """Whether an allowlist rule zeroes this rule (always False for blocklists)."""
     official: bool = False
     """For allowlist rules: whether a match makes the verdict ``official``."""
+    inherits: bool = False
+    """``points`` is a ceiling: a finding carries the score of the item it reports
+    (a link's own risk score), so that a message never scores below its worst link."""
+    scam_type: str | None = None
+    """For the chat-message typology rules: the family id reported as ``scam_type``."""
 
     def title(self, lang: str) -> str:
         """The title in ``lang`` (``"vi"`` or ``"en"``)."""
@@ -67,6 +72,8 @@ def _r(
     description: str,
     kind: Kind = Kind.RISK,
     official: bool = False,
+    inherits: bool = False,
+    scam_type: str | None = None,
 ) -> Rule:
     return Rule(
         id=id,
@@ -78,6 +85,8 @@ def _r(
         kind=kind,
         suppressible=kind is Kind.RISK,
         official=official,
+        inherits=inherits,
+        scam_type=scam_type,
     )
 
 
@@ -398,16 +407,33 @@ _RULES: tuple[Rule, ...] = (
        "\"impersonating\") and sends no unknown link or app file: its scam phrases are "
        "quoted, not instructions, so they add no points. Adds no points."),
     # --- links in the message --------------------------------------------------
-    _r("MSG-LINK-001", 70, S.CRITICAL,
+    _r("MSG-LINK-001", 100, S.CRITICAL,
        "Chứa đường link nguy hiểm",
        "Contains a dangerous link",
-       "A link in the message has the verdict dangerous with the link scanner; the "
-       "evidence names the link and its score."),
-    _r("MSG-LINK-002", 40, S.HIGH,
+       "A link in the message has the verdict dangerous with the link scanner. The finding "
+       "carries that link's own score (70-100; the link's findings explain it), so the "
+       "message never scores below its worst link; the evidence names the link.",
+       inherits=True),
+    _r("MSG-LINK-002", 69, S.HIGH,
        "Chứa đường link đáng ngờ",
        "Contains a suspicious link",
-       "A link in the message has the verdict suspicious with the link scanner; the "
-       "evidence names the link and its score."),
+       "A link in the message has the verdict suspicious with the link scanner. The finding "
+       "carries that link's own score (40-69), so the message never scores below its worst "
+       "link; the evidence names the link.",
+       inherits=True),
+    _r("MSG-LINK-004", 39, S.LOW,
+       "Chứa đường link có dấu hiệu rủi ro nhỏ",
+       "Contains a link with minor risk signs",
+       "A link in the message scores 1-39 with the link scanner (for example a plain http "
+       "link or a new top-level domain). The finding carries that score, so the message "
+       "never scores below any link it carries.",
+       inherits=True),
+    _r("MSG-LINK-003", 40, S.HIGH,
+       "Chứa đường link tới địa chỉ IP trần",
+       "Contains a link to a bare IP address",
+       "A link in the message goes to a literal IPv4 or IPv6 address (\"http://[2001:db8::1]/"
+       "vneid.apk\") instead of a name: no bank, agency or shop sends one, and it dodges "
+       "domain blocklists."),
     # --- combinations -----------------------------------------------------------
     _r("MSG-COMBO-001", 35, S.CRITICAL,
        "Giả danh cơ quan nhà nước + bắt cài ứng dụng + gửi link/tệp lạ",
@@ -436,6 +462,132 @@ _RULES: tuple[Rule, ...] = (
        "Impersonation (MSG-IMP-*) or an urgent threat (MSG-URG-001) with a link that is neither "
        "official, nor on the known-good list, nor an app store: the classic phishing SMS, "
        "scored even when the site itself is new and unlisted."),
+    # --- scam typology (scanners/message_types.py) ----------------------------
+    _r("MSG-TYPE-001", 40, S.HIGH,
+       "Kịch bản giả danh công an, viện kiểm sát, tòa án",
+       "Police, procuracy or court impersonation script",
+       "Names the police, a procuracy, a court or an "
+       "investigator, and asks to pay, hand over data, install an app, open an unknown "
+       "link or call a number back. Real police summon people in writing to the station;"
+       " they never ask for money, apps or codes by phone or chat.",
+       scam_type="police_impersonation"),
+    _r("MSG-TYPE-002", 40, S.HIGH,
+       "Kịch bản lừa đảo VNeID, dịch vụ công, dữ liệu cư trú",
+       "Fake VNeID, public-service or residence-data script",
+       "Names VNeID, level-2 e-ID, the public-service portal or residence "
+       "data, and asks to install, open an unknown link, pay, hand over ID photos or "
+       "call back. Activation is done at the ward police station or in the official "
+       "VNeID app.",
+       scam_type="vneid"),
+    _r("MSG-TYPE-003", 40, S.HIGH,
+       "Kịch bản hoàn thuế, cơ quan thuế giả",
+       "Fake tax refund or tax office script",
+       "Names a tax refund, the tax department or eTax, and asks to "
+       "install, open an unknown link, give card details, pay or call back.",
+       scam_type="tax_refund"),
+    _r("MSG-TYPE-004", 40, S.HIGH,
+       "Kịch bản hoàn tiền bảo hiểm xã hội (BHXH) giả",
+       "Fake social-insurance (BHXH) refund script",
+       "Names social insurance (BHXH, VssID), usually a refund or an"
+       " unclaimed payment, and asks to install, open an unknown link, link a bank "
+       "account, pay or add a \"staff member\" on Zalo.",
+       scam_type="bhxh_refund"),
+    _r("MSG-TYPE-005", 40, S.HIGH,
+       "Kịch bản dọa cắt điện (giả điện lực)",
+       "Fake power company cut-off script",
+       "Names the power company (EVN, điện lực), a bill or a cut-off,"
+       " and asks to pay through a link, install an app, call back or allow remote "
+       "access.",
+       scam_type="evn_cutoff"),
+    _r("MSG-TYPE-006", 40, S.HIGH,
+       "Kịch bản nâng hạn mức thẻ, sinh trắc học, đổi thẻ ngân hàng giả",
+       "Fake bank card limit, biometrics or card upgrade script",
+       "Names a credit limit, biometric update, chip-card swap or bank"
+       " staff, and asks for card details, an OTP, an app, an unknown link, remote "
+       "access or a fee. Banks do these in their official app or at a branch.",
+       scam_type="bank_card"),
+    _r("MSG-TYPE-007", 40, S.HIGH,
+       "Kịch bản giao hàng đòi phí hoặc bồi thường giả",
+       "Fake delivery fee or compensation script",
+       "Names a parcel, an order or a courier, and asks to pay a "
+       "fee (storage, redelivery), give data or open an unknown link; or offers "
+       "\"compensation\" for a lost order.",
+       scam_type="delivery_fee"),
+    _r("MSG-TYPE-008", 40, S.HIGH,
+       "Kịch bản trúng thưởng phải đóng phí",
+       "Prize that asks for a fee",
+       "Announces a prize, a lucky draw or a gift, and asks to pay a "
+       "fee or tax, give data or open an unknown link. A real prize is never paid for.",
+       scam_type="prize_fee"),
+    _r("MSG-TYPE-009", 40, S.HIGH,
+       "Kịch bản việc nhẹ lương cao, làm nhiệm vụ, cộng tác viên",
+       "Job, paid-task or CTV script",
+       "Offers easy work (liking, rating, fake orders, \"CTV\") for "
+       "commission and asks to advance money, contact a recruiter on Zalo or Telegram, "
+       "or open a link; \"việc nhẹ lương cao\", fake orders or paid tasks count on their "
+       "own.",
+       scam_type="job_task"),
+    _r("MSG-TYPE-010", 40, S.HIGH,
+       "Kịch bản vay tiền online, giải ngân nhanh",
+       "Online loan script",
+       "Offers a fast loan (\"giải ngân 5 phút, chỉ cần CCCD\", no "
+       "credit check) or a frozen loan, and asks for a fee, ID photos, an app or a "
+       "contact; the fast-loan promise counts on its own.",
+       scam_type="online_loan"),
+    _r("MSG-TYPE-011", 40, S.HIGH,
+       "Kịch bản đầu tư, tiền ảo, forex cam kết lợi nhuận",
+       "Investment, crypto or forex with guaranteed returns",
+       "Talks of investing, crypto or forex, and asks to deposit "
+       "money or open a platform link; a guaranteed profit (\"cam kết lợi nhuận\", \"10% "
+       "mỗi ngày\", \"never lose\") counts on its own.",
+       scam_type="investment"),
+    _r("MSG-TYPE-012", 40, S.HIGH,
+       "Người thân, bạn bè \"đổi số mới\" hỏi vay tiền",
+       "Relative or friend with a new number asking for money",
+       "A relative or friend writes from a new number or "
+       "account (\"con đổi số mới\", \"mất Zalo cũ\", \"my new number\") and asks for money. "
+       "Call them on the old number before paying.",
+       scam_type="relative_new_number"),
+    _r("MSG-TYPE-013", 40, S.HIGH,
+       "Kịch bản quà, bưu kiện từ nước ngoài bị hải quan giữ",
+       "Romance or overseas parcel held at customs",
+       "A parcel or gift sent from abroad (often by an online "
+       "lover) is \"held at customs\", and a clearance or insurance fee must be paid.",
+       scam_type="romance_parcel"),
+    _r("MSG-TYPE-014", 40, S.HIGH,
+       "Kịch bản \"lấy lại tiền bị lừa\" (lừa đảo lần hai)",
+       "\"Recovering money you lost\" (a second scam on victims)",
+       "Offers to recover money lost to a scam (lawyers, hackers, "
+       "\"the police\") for a fee or a deposit, or asks for bank details. Only the police "
+       "and your bank handle a fraud report, free of charge.",
+       scam_type="recovery_scam"),
+    _r("MSG-TYPE-015", 40, S.HIGH,
+       "Kịch bản cài ứng dụng điều khiển máy từ xa",
+       "Remote-control app script",
+       "Names a remote-control app (TeamViewer, AnyDesk, "
+       "UltraViewer, RustDesk, AirDroid, QuickSupport) and asks to install it, read out "
+       "its code or pay: the caller then takes over the phone or computer.",
+       scam_type="remote_control_app"),
+    _r("MSG-TYPE-016", 40, S.HIGH,
+       "Gửi ứng dụng qua kho tệp, Google Drive, Telegram",
+       "App sent through a file host, cloud drive or Telegram",
+       "An app to install (an install instruction or an .apk) is "
+       "offered through a file host or cloud drive (Mediafire, Google Drive, Dropbox, "
+       "Telegram files, OneDrive, Mega), where scammers host banking trojans.",
+       scam_type="apk_file_host"),
+    _r("MSG-TYPE-017", 40, S.HIGH,
+       "Nhóm Zalo, Telegram \"hỗ trợ\" định danh, sinh trắc học, lấy lại tiền",
+       "Zalo or Telegram group offering \"support\"",
+       "Invites to a Zalo or Telegram group (or links to one) that"
+       " offers to activate level-2 e-ID, update bank biometrics or recover money on "
+       "your behalf.",
+       scam_type="support_group"),
+    _r("MSG-COMBO-006", 30, S.CRITICAL,
+       "Kịch bản lừa đảo đã biết + đòi tiền, mã, ứng dụng hoặc gửi link lạ",
+       "Known scam script asking for money, a code, an app or an unknown link",
+       "A typology rule (MSG-TYPE-*) matched and the message also asks to pay, hand over a "
+       "code, ID or card data, install an app or remote control, or sends a link nobody "
+       "vouches for: the script has reached the step where the person loses money."),
     # === Android apps (APK) ===============================================
     # --- allowlist ----------------------------------------------------------
     _r("APK-OFF-001", 0, S.INFO,
@@ -660,13 +812,26 @@ def markdown() -> str:
         "|---|---:|---|---|---|---|---|",
     ]
     for r in _RULES:
+        points = f"≤ {r.points} (item's score)" if r.inherits else str(r.points)
         lines.append(
-            f"| `{r.id}` | {r.points} | {r.severity} | {r.kind} | "
+            f"| `{r.id}` | {points} | {r.severity} | {r.kind} | "
             f"{'yes' if r.suppressible else 'no'} | {r.title_vi} | {r.title_en} |"
         )
     lines += ["", "## Descriptions", ""]
     for r in _RULES:
         lines += [f"- **`{r.id}`**: {r.description}"]
+    lines += [
+        "", "## Chat message typology", "",
+        "The scam families of `scanners/message_types.py`. A message whose topic meets one of",
+        "its family's demands gets the family's rule; its `scam_type` is the family id, and",
+        "the reply (headline, steps, \"if you already…\", hotlines) is the family's own.",
+        "`MSG-COMBO-006` adds when the family script also asks for money, a code, an app or",
+        "sends an unknown link.", "",
+        "| scam_type | rule | vi | en |", "|---|---|---|---|",
+    ]
+    for r in _RULES:
+        if r.scam_type is not None:
+            lines.append(f"| `{r.scam_type}` | `{r.id}` | {r.title_vi} | {r.title_en} |")
     return "\n".join(lines) + "\n"
 
 
