@@ -379,7 +379,7 @@ def message_report_view(report: Mapping[str, Any], lang: Lang) -> dict[str, Any]
         "characters": report.get("characters"),
         **_verdict_view(report, lang),
         **reply,
-        "items": [_message_item(i, lang) for i in items],
+        "carried": [_message_item(i, lang) for i in items],
         "signals": [{"text": str(s.get("text", "")), "category": s.get("category"),
                      "rule_id": s.get("rule_id"), "counted": bool(s.get("counted")),
                      "note": s.get("note")}
