@@ -142,19 +142,34 @@ def phone_value(raw: str) -> tuple[str, str] | None:
     return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164), kind
 
 
+_S = r"[ .\-]?"
+# Candidates the library's matcher misses: spaced numbers written one after the other
+# ("0912 345 678 0987 654 321" reads to it as one long invalid number).
+_PHONE_CANDIDATE = re.compile(
+    r"(?<![\w+])(?:"
+    rf"(?:\+84|0084|84|0){_S}(?:\(0\){_S})?[35789](?:{_S}\d){{8}}"
+    rf"|(?:(?:\+84|0084|84){_S}|\(?0)2(?:\)?{_S}\d){{9}}"
+    rf"|1[89]00(?:{_S}\d){{4}}(?:(?:{_S}\d){{2}})?"
+    r")(?!\d|[.\-]\d|\s\d{1,2}\b)")
+
+
 def find_phones(text: str, limit: int = MAX_PER_KIND) -> list[Identifier]:
-    """Valid Vietnamese phone numbers, in order, each once."""
+    """Valid Vietnamese phone numbers, in order, each once: the ``phonenumbers``
+    matcher's, and the candidates of :data:`_PHONE_CANDIDATE` it validates."""
+    view = _fold(text)
+    spans = [(m.start, m.end, m.raw_string) for m in phonenumbers.PhoneNumberMatcher(
+        view.text, "VN", leniency=phonenumbers.Leniency.VALID, max_tries=200)]
+    spans += [(m.start(), m.end(), m.group()) for m in _PHONE_CANDIDATE.finditer(view.text)]
     out: list[Identifier] = []
     seen: set[str] = set()
-    view = _fold(text)
-    for m in phonenumbers.PhoneNumberMatcher(view.text, "VN",
-                                             leniency=phonenumbers.Leniency.VALID,
-                                             max_tries=200):
-        got = phone_value(m.raw_string)
-        if got is None or got[0] in seen:
+    taken: list[tuple[int, int]] = []
+    for fs, fe, raw in sorted(spans):
+        got = phone_value(raw)
+        if got is None or got[0] in seen or any(a < fe and fs < b for a, b in taken):
             continue
         seen.add(got[0])
-        s, e = view.span(m.start, m.end)
+        taken.append((fs, fe))
+        s, e = view.span(fs, fe)
         out.append(Identifier("phone", text[s:e], got[0], s, e, got[1]))
         if len(out) >= limit:
             break

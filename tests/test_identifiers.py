@@ -255,3 +255,10 @@ def test_stored_report_masks_numbers_everywhere() -> None:
     (f,) = [f for f in stored["findings"] if f["rule_id"] == "MSG-ID-001"]
     assert f["evidence"]["values"] == ["091*****78"]
     assert "zalo.me/g/abcdef123" in stored["text"]  # handles are not masked
+
+
+def test_spaced_numbers_one_after_the_other() -> None:
+    # The library's matcher reads "0912 345 678 0987 654 321" as one invalid number.
+    got = ids.find_phones("Gọi 0912 345 678 0987 654 321 nhé; mã 0912 345 678 12")
+    assert [(i.value, i.input) for i in got] == [("+84912345678", "0912 345 678"),
+                                                 ("+84987654321", "0987 654 321")]
