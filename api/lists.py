@@ -31,6 +31,9 @@ a version (``scamscan:lists:version`` / a row in SQLite); each API process
 checks it every ``SCAMSCAN_LISTS_SYNC_INTERVAL`` seconds and reloads when it
 moved, so the replicas see each other's changes.
 
+**Phone and account entries** (``phone``, ``bank_account``) are read from the
+same view by the message check (:meth:`scanners.lists.DynamicLists.identifier_entry`).
+
 **APK entries** (``apk_sha256``, ``package``, ``signer``, ``official_signer``)
 are written to ``<data_dir>/lists/apk_lists.json`` (atomic replace) on every
 change; the scanner (the embedded pool and ``scamscan worker``, which shares

@@ -262,3 +262,16 @@ def test_spaced_numbers_one_after_the_other() -> None:
     got = ids.find_phones("Gọi 0912 345 678 0987 654 321 nhé; mã 0912 345 678 12")
     assert [(i.value, i.input) for i in got] == [("+84912345678", "0912 345 678"),
                                                  ("+84987654321", "0987 654 321")]
+
+
+def test_cli_lists_every_identifier_kind() -> None:
+    from tests.test_api_message import run
+
+    p = run("--offline", "--lang", "en", "Gọi 0912 345 678, STK 19036789123456 Techcombank, "
+            "nhóm zalo.me/g/abc123, telegram @hotro_vneid")
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode("utf-8")
+    assert "phone: '0912 345 678' -> +84912345678 (mobile)" in out
+    assert "bank_account: '19036789123456' -> 19036789123456 (Techcombank)" in out
+    assert "zalo: 'zalo.me/g/abc123' -> zalo.me/g/abc123 (group)" in out
+    assert "telegram: '@hotro_vneid' -> @hotro_vneid (handle)" in out
