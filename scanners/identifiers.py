@@ -7,10 +7,10 @@ accounts against the analysts' lists (list kinds ``phone`` and
 
 * **phone numbers** (:func:`find_phones`): Vietnamese mobile and landline
   numbers in their spacing, dot, dash and ``+84`` / ``84`` / ``0084`` forms,
-  found and validated by the ``phonenumbers`` library (Google's
-  libphonenumber metadata), normalised to E.164 (``+84912345678``); 1800 and
-  1900 numbers are kept as dialled (``1900545413``), as
-  :mod:`scanners.message` writes them;
+  and 1800/1900 numbers: candidates found by a regular expression, then
+  validated, typed and normalised by the ``phonenumbers`` library (Google's
+  libphonenumber metadata) to E.164 (``+84912345678``); 1800 and 1900 numbers
+  are kept as dialled (``1900545413``), as :mod:`scanners.message` writes them;
 * **bank accounts** (:func:`find_accounts`): a run of 6-19 digits (spaces,
   dots or dashes between groups allowed) right after an account word
   (``STK``, ``số tài khoản``, ``TK``, ``account``, ``a/c``…) or next to a bank
@@ -40,6 +40,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 import phonenumbers
@@ -63,35 +64,44 @@ class _Folded:
     """The folded text and, for each of its characters, where it came from."""
 
     text: str
-    index: list[int]
+    index: list[int] | None
+    """None when the folded text has the original's offsets (ASCII text)."""
     length: int
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Offsets in the original text of ``[start, end)`` of the folded one."""
+        if self.index is None:
+            return start, end
         s = self.index[start] if start < len(self.index) else self.length
         e = self.index[end - 1] + 1 if end > start else s
         return s, e
 
 
+@lru_cache(maxsize=2048)
+def _fold_char(c: str) -> str:
+    """One non-ASCII character folded: a letter without its marks, "" for a mark."""
+    if c in "đĐ":
+        return "d"
+    if c in _INVISIBLE or unicodedata.combining(c):
+        return ""
+    o = ord(c)
+    if 0xFF01 <= o <= 0xFF5E:
+        c = chr(o - 0xFEE0)
+    base = unicodedata.normalize("NFD", c)[0]
+    return base.lower() if base.isascii() else c
+
+
 def _fold(text: str) -> _Folded:
     """Lower case, diacritics and invisible characters dropped, full-width ASCII mapped."""
+    if text.isascii():
+        return _Folded(text.lower(), None, len(text))
     out: list[str] = []
     idx: list[int] = []
     for i, c in enumerate(text):
-        if c.isascii():
-            f = c.lower()
-        elif c in "đĐ":
-            f = "d"
-        elif c in _INVISIBLE or unicodedata.combining(c):
-            continue
-        else:
-            o = ord(c)
-            if 0xFF01 <= o <= 0xFF5E:
-                c = chr(o - 0xFEE0)
-            base = unicodedata.normalize("NFD", c)[0]
-            f = base.lower() if base.isascii() else c
-        out.append(f)
-        idx.append(i)
+        f = c.lower() if c.isascii() else _fold_char(c)
+        if f:
+            out.append(f)
+            idx.append(i)
     return _Folded("".join(out), idx, len(text))
 
 
@@ -126,6 +136,7 @@ class Identifier:
     """Accounts: the bank named next to the number, when one is."""
 
 
+@lru_cache(maxsize=4096)
 def phone_value(raw: str) -> tuple[str, str] | None:
     """``(normalised number, type)`` of a Vietnamese phone number, or None when it is
     not a valid one. The form analysts type in a list entry goes through this too."""
@@ -143,8 +154,9 @@ def phone_value(raw: str) -> tuple[str, str] | None:
 
 
 _S = r"[ .\-]?"
-# Candidates the library's matcher misses: spaced numbers written one after the other
-# ("0912 345 678 0987 654 321" reads to it as one long invalid number).
+# Vietnamese numbers in their usual spellings. Not the library's PhoneNumberMatcher: it
+# is several times slower on a chat message and reads spaced numbers written one after
+# the other ("0912 345 678 0987 654 321") as one long invalid number.
 _PHONE_CANDIDATE = re.compile(
     r"(?<![\w+])(?:"
     rf"(?:\+84|0084|84|0){_S}(?:\(0\){_S})?[35789](?:{_S}\d){{8}}"
@@ -153,23 +165,19 @@ _PHONE_CANDIDATE = re.compile(
     r")(?!\d|[.\-]\d|\s\d{1,2}\b)")
 
 
-def find_phones(text: str, limit: int = MAX_PER_KIND) -> list[Identifier]:
-    """Valid Vietnamese phone numbers, in order, each once: the ``phonenumbers``
-    matcher's, and the candidates of :data:`_PHONE_CANDIDATE` it validates."""
-    view = _fold(text)
-    spans = [(m.start, m.end, m.raw_string) for m in phonenumbers.PhoneNumberMatcher(
-        view.text, "VN", leniency=phonenumbers.Leniency.VALID, max_tries=200)]
-    spans += [(m.start(), m.end(), m.group()) for m in _PHONE_CANDIDATE.finditer(view.text)]
+def find_phones(text: str, limit: int = MAX_PER_KIND, *,
+                _view: _Folded | None = None) -> list[Identifier]:
+    """Valid Vietnamese phone numbers, in order, each once: the candidates of
+    :data:`_PHONE_CANDIDATE` that ``phonenumbers`` says are valid."""
+    view = _view or _fold(text)
     out: list[Identifier] = []
     seen: set[str] = set()
-    taken: list[tuple[int, int]] = []
-    for fs, fe, raw in sorted(spans):
-        got = phone_value(raw)
-        if got is None or got[0] in seen or any(a < fe and fs < b for a, b in taken):
+    for m in _PHONE_CANDIDATE.finditer(view.text):
+        got = phone_value(m.group())
+        if got is None or got[0] in seen:
             continue
         seen.add(got[0])
-        taken.append((fs, fe))
-        s, e = view.span(fs, fe)
+        s, e = view.span(*m.span())
         out.append(Identifier("phone", text[s:e], got[0], s, e, got[1]))
         if len(out) >= limit:
             break
@@ -218,10 +226,10 @@ def _is_amount(num: str) -> bool:
     return bool(re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", num))
 
 
-def find_accounts(text: str, phones: Sequence[Identifier] = (),
-                  limit: int = MAX_PER_KIND) -> list[Identifier]:
+def find_accounts(text: str, limit: int = MAX_PER_KIND, *,
+                  _view: _Folded | None = None) -> list[Identifier]:
     """Bank account numbers: digit runs next to an account word or a bank name."""
-    view = _fold(text)
+    view = _view or _fold(text)
     folded = view.text
     found: dict[int, Identifier] = {}
     for rx in (_ACCOUNT_BEFORE, _BANK_BEFORE, _BANK_AFTER):
@@ -261,16 +269,19 @@ _AT_CONTEXT = re.compile(r"(?:tele(?:gram)?|tg|tlg|nhom|group|kenh|channel|ib|in
                          r"lien\s*he|contact|nhan\s*tin)\W*(?:\w+\W+){0,4}$")
 
 
-def find_handles(text: str, limit: int = MAX_PER_KIND) -> list[Identifier]:
+def find_handles(text: str, limit: int = MAX_PER_KIND, *,
+                 _view: _Folded | None = None) -> list[Identifier]:
     """Zalo links and groups, Telegram links, invites and ``@handles``.
 
     A bare ``@name`` is a Telegram handle only in a Telegram-ish context
     ("telegram", "nhóm", "liên hệ", "ib" within a few words before), or when
     the message also has a t.me link; else it may be an e-mail or a mention.
     """
-    view = _fold(text)
+    view = _view or _fold(text)
     folded = view.text
     out: list[Identifier] = []
+    if "@" not in folded and ".me/" not in folded:
+        return out  # most messages: no handle, no need to run the patterns
     seen: set[str] = set()
 
     def add(kind: IdentifierKind, value: str, type_: str, fs: int, fe: int) -> None:
@@ -307,9 +318,9 @@ def find_handles(text: str, limit: int = MAX_PER_KIND) -> list[Identifier]:
 
 def extract(text: str) -> list[Identifier]:
     """Every identifier of ``text``, in order of appearance."""
-    phones = find_phones(text)
-    accounts = find_accounts(text, phones)
-    return sorted([*phones, *accounts, *find_handles(text)], key=lambda i: (i.start, i.kind))
+    view = _fold(text)
+    return sorted([*find_phones(text, _view=view), *find_accounts(text, _view=view),
+                   *find_handles(text, _view=view)], key=lambda i: (i.start, i.kind))
 
 
 # --- lists ---------------------------------------------------------------------------
