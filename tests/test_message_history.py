@@ -338,3 +338,19 @@ async def test_console_history_and_message_report(tmp_path: Path) -> None:
         lists = await c.get("/console/lists", params={"kind": "phone"})
         assert lists.status_code == 200 and PHONE_E164 in lists.text
         assert '<option value="bank_account"' in lists.text
+
+
+async def test_console_adds_a_phone_entry_through_the_form(tmp_path: Path) -> None:
+    async with console(tmp_path) as (app, c, keys):
+        csrf = await signed_in(c, keys["analyst"])
+        r = await c.post("/console/lists/entries", data={
+            "csrf_token": csrf, "kind": "phone", "action": "block", "value": "0912.345.678",
+            "package": "", "note": "from the console"})
+        assert r.status_code == 303, r.text
+        page = await c.get("/console/lists", params={"kind": "phone"})
+        assert PHONE_E164 in page.text and "from the console" in page.text
+        bad = await c.post("/console/lists/entries", data={
+            "csrf_token": csrf, "kind": "bank_account", "action": "block", "value": "12ab",
+            "package": "", "note": ""})
+        assert bad.status_code == 422 and "6 to 19 digits" in bad.text
+        assert app.state.list_service.dynamic.identifier_entry("phone", PHONE_E164) is not None
