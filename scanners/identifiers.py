@@ -217,6 +217,9 @@ _ACCOUNT_BEFORE = re.compile(
 _BANK_BEFORE = re.compile(rf"(?<![a-z0-9]){_BANK}\s*(?:[:\-–(]|stk|tk)*\s*{_DIGITS}")
 _BANK_AFTER = re.compile(rf"(?<![\d.,]){_DIGITS}\s*(?:[\-–(,]|tai)*\s*{_BANK}")
 _BANK_NEAR = re.compile(rf"\s*(?:[\-–(,]|tai)*\s*{_BANK}")
+_CODE_WORDS = re.compile(r"(?<![a-z])(?:otp|ma|code|mat\s*khau|pin|passcode|password)"
+                         r"(?![a-z])")
+"""An OTP or a password near the number: "Mã OTP tài khoản là 739201" is no account."""
 _NOT_ACCOUNT_AFTER = re.compile(
     r"\s*(?:d\b|dong|vnd|k\b|tr\b|trieu|nghin|ngan\b|usd|%|/|gio|h\b|phut|ngay)")
 
@@ -236,6 +239,8 @@ def find_accounts(text: str, limit: int = MAX_PER_KIND, *,
         for m in rx.finditer(folded):
             num = m.group("num")
             if _is_amount(num) or _NOT_ACCOUNT_AFTER.match(folded, m.end("num")):
+                continue
+            if _CODE_WORDS.search(folded, max(0, m.start() - 25), m.start("num")):
                 continue
             s, e = view.span(*m.span("num"))
             if s in found:

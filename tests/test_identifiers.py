@@ -88,6 +88,9 @@ ACCOUNTS_QUIET = [
     "Tài khoản của bạn đã nhận 1,500,000 VND",
     "Đơn hàng 123456789 đang giao",  # no account word
     "tài khoản 12345",  # too short
+    "Mã OTP đăng nhập tài khoản là 739201",
+    "Mat khau tai khoan: 88888888",
+    "tài khoản của quý khách bị trừ 500000 đ",
 ]
 
 
