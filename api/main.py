@@ -470,8 +470,9 @@ async def get_scan(
     wait: WaitQuery = 0,
 ) -> dict[str, Any]:
     """A scan by its id: an APK scan's status and, once it is `done`, its report; a
-    link scan (`kind: url`) with the report it was answered with, its titles and
-    reasons in `lang`.
+    link scan (`kind: url`) or a message check (`kind: message`, by its `check_id`;
+    phone and account numbers masked) with the report it was answered with, its
+    titles and reasons in `lang`.
 
     A `client` key sees only the scans it made (another's scan is a 404, as if
     it did not exist); `analyst` and `admin` see every scan.
@@ -484,8 +485,8 @@ async def list_scans(
     history: HistoryDep,
     principal: ClientAuth,
     q: Annotated[str | None, Query(max_length=256, description="Part of the link, host, "
-                                   "registrable domain, package, app name or SHA-256 "
-                                   "(case-insensitive).")] = None,
+                                   "registrable domain, package, app name, SHA-256 or "
+                                   "message text (masked) (case-insensitive).")] = None,
     kind: Annotated[Literal["url", "apk", "message"] | None,
                     Query(description="Only links, apps or message checks.")] = None,
     verdict: Annotated[Verdict | None, Query(description="Only this verdict (apps once "
@@ -493,7 +494,8 @@ async def list_scans(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 20,
 ) -> dict[str, Any]:
-    """The scan history, newest first: link and app scans with their verdicts.
+    """The scan history, newest first: link and app scans and message checks with their
+    verdicts (message checks for `SCAMSCAN_MESSAGE_RETENTION_DAYS`, numbers masked).
 
     A `client` key sees only the scans it made; `analyst` and `admin` see every
     scan. The history keeps the newest `SCAMSCAN_HISTORY_MAX_RECORDS` scans.
