@@ -486,8 +486,12 @@ def _cmd_message(args: argparse.Namespace) -> int:
             desc = f"{verdicts[item['verdict']]} ({item['risk_score']}/100) {item['url']}"
         elif item["kind"] == "phone":
             desc = f"{item['number']} ({item['type']})"
-        else:
+        elif item["kind"] == "bank_account":
+            desc = f"{item['number']} ({item.get('bank') or 'bank not named'})"
+        elif item["kind"] == "app":
             desc = f"{item['name']} ({item['type']})"
+        else:  # zalo, telegram
+            desc = f"{item.get('value')} ({item.get('type')})"
         lines.append(f"  {item['kind']}: {item['input']!r} -> {desc}")
     for sig in report["script_signals"]:
         mark = "" if sig["counted"] else f" ({sig['note']})"

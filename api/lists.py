@@ -33,6 +33,9 @@ a version (``scamscan:lists:version`` / a row in SQLite); each API process
 checks it every ``SCAMSCAN_LISTS_SYNC_INTERVAL`` seconds and reloads when it
 moved, so the replicas see each other's changes.
 
+**Phone and account entries** (``phone``, ``bank_account``) are read from the
+same view by the message check (:meth:`scanners.lists.DynamicLists.identifier_entry`).
+
 **APK entries** (``apk_sha256``, ``package``, ``signer``, ``official_signer``)
 are written to ``<data_dir>/lists/apk_lists.json`` (atomic replace) on every
 change; the scanner (the embedded pool and ``scamscan worker``, which shares
@@ -775,11 +778,15 @@ class EntryCreate(BaseModel):
         {"kind": "package", "value": "com.fake.vnid", "note": "fake VNeID"},
         {"kind": "official_signer", "package": "com.vnid",
          "value": "AB:CD:...:EF (the signing certificate's SHA-256)"},
+        {"kind": "phone", "value": "0912 345 678", "note": "fake police caller, 2026-11"},
+        {"kind": "bank_account", "value": "1903 6789 1234 56", "note": "mule account (TCB)"},
     ]})
 
     kind: Kind
     value: str = Field(min_length=1, max_length=2048, description="A host, domain, URL, "
-                       "APK SHA-256, package name or signer SHA-256, by kind; normalised.")
+                       "APK SHA-256, package name, signer SHA-256, Vietnamese phone number "
+                       "(stored as `+84…`) or bank account number (6-19 digits), by kind; "
+                       "normalised.")
     action: Action | None = Field(default=None, description="`block` (default) or `allow`; "
                                   "an `allow` entry overrides feeds and bundled lists. "
                                   "`official_signer` entries are `allow`.")

@@ -40,7 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanners import message_reply, message_types
+from scanners import identifiers, message_reply, message_types
 from scanners.base import CheckIncomplete, Scanner
 from scanners.errors import InputError, InvalidURLError
 from scanners.findings import Finding, aggregate
@@ -933,9 +933,12 @@ async def check_message(
     *,
     live_links: int = LIVE_LINKS,
     live_timeout: float = LIVE_TIMEOUT,
+    identifier_lists: identifiers.IdentifierLookup | None = None,
 ) -> dict[str, Any]:
     """The report for one message; see the module docstring.
 
+    ``identifier_lists``: the analysts' phone and account entries
+    (:mod:`scanners.identifiers`); without it no number is looked up.
     Raises :class:`MessageInputError` when the text is empty or too long.
     """
     cleaned = validate_text(text)
@@ -953,6 +956,11 @@ async def check_message(
                                                live_links, live_timeout)
         incomplete += missing
     findings = await MessageScanner().scan(Message(ex, reports))
+    # --- identifiers (scanners/identifiers.py): numbers and handles, listed ones scored
+    ids = identifiers.extract(cleaned)
+    id_hits = identifiers.listed(ids, identifier_lists)
+    findings += identifiers.findings(ids, id_hits)
+    # --- end identifiers
     agg = aggregate(findings)
     items: list[dict[str, Any]] = []
     for link, r in zip(ex.links, reports, strict=True):
@@ -961,6 +969,7 @@ async def check_message(
             incomplete.append(CheckIncomplete(inc["check"], f"{r['url']}: {inc['reason']}"))
     items += [p.to_dict(lang) for p in ex.phones]
     items += [a.to_dict(lang) for a in ex.apps]
+    identifiers.merge_items(items, ids, id_hits, lang)  # identifiers: listed, accounts, handles
     report: dict[str, Any] = {
         "characters": len(text),
         "risk_score": agg.risk_score,

@@ -588,6 +588,22 @@ _RULES: tuple[Rule, ...] = (
        "A typology rule (MSG-TYPE-*) matched and the message also asks to pay, hand over a "
        "code, ID or card data, install an app or remote control, or sends a link nobody "
        "vouches for: the script has reached the step where the person loses money."),
+    # --- identifiers on the analysts' lists (scanners/identifiers.py) ----------
+    _r("MSG-ID-001", 70, S.CRITICAL,
+       "Số điện thoại nằm trong danh sách lừa đảo",
+       "Phone number on the scam list",
+       "A phone number in the message is on the analysts' list (list kind `phone`, action "
+       "block): a number already reported for scams. The evidence names the number and the "
+       "analyst entry (id, note, who added it).",
+       Kind.BLOCKLIST),
+    _r("MSG-ID-002", 70, S.CRITICAL,
+       "Số tài khoản ngân hàng nằm trong danh sách lừa đảo",
+       "Bank account on the scam list",
+       "A bank account number in the message (digits next to \"STK\", \"số tài khoản\", "
+       "\"account\" or a bank name) is on the analysts' list (list kind `bank_account`, "
+       "action block): an account already reported as receiving scam money. The evidence "
+       "names the account and the analyst entry.",
+       Kind.BLOCKLIST),
     # === Android apps (APK) ===============================================
     # --- allowlist ----------------------------------------------------------
     _r("APK-OFF-001", 0, S.INFO,

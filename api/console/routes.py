@@ -73,6 +73,7 @@ from api.keystore import hash_key
 from api.problems import ProblemException
 from api.settings import Settings
 from scanners.errors import InvalidURLError
+from scanners.lists import KINDS as LIST_KINDS
 
 log = logging.getLogger("scamscan.console")
 
@@ -541,7 +542,8 @@ async def _apk_job_page(request: Request, auth: PageAuth, scan_id: str) -> Respo
 
 
 async def scan_page(request: Request, scan_id: str, auth: AnalystPage) -> Response:
-    """A scan: the APK report, the APK job's state, or a stored link report."""
+    """A scan: the APK report, the APK job's state, a stored link report or a stored
+    message check."""
     if len(scan_id) > 64:
         raise ProblemException(404, "There is no scan with this id.")
     page = await _apk_job_page(request, auth, scan_id)
@@ -559,6 +561,17 @@ async def scan_page(request: Request, scan_id: str, auth: AnalystPage) -> Respon
         view = views.url_report_view({**report, "scan_id": scan_id}, auth.lang)
         return render(request, "report_url.html", auth, r=view, stored=True,
                       created=record.get("created"), exports=_exports(scan_id))
+    if (record is not None and record.get("kind") == "message"
+            and auth.principal.can_see(record.get("owner"))):
+        report = record.get("report")
+        if report is None:
+            return _error_page(request, 410, "Report not kept",
+                               "This message check is in the history, but its report was too "
+                               "large to keep.")
+        view = views.message_report_view({**report, "scan_id": scan_id}, auth.lang)
+        return render(request, "report_message.html", auth, r=view,
+                      created=record.get("created"),
+                      exports={"json": _exports(scan_id)["json"], "stix": None})
     raise ProblemException(404, "There is no scan with this id: it was never made, or it is "
                            "too old to be remembered.", title="Unknown scan")
 
@@ -576,7 +589,7 @@ async def history_page(request: Request, auth: AnalystPage) -> Response:
     params = request.query_params
     q = params.get("q", "").strip()[:256]
     kind = params.get("kind", "")
-    kind = kind if kind in ("url", "apk") else ""
+    kind = kind if kind in ("url", "apk", "message") else ""
     verdict = params.get("verdict", "")
     verdict = verdict if verdict in views.VERDICTS else ""
     try:
@@ -589,7 +602,9 @@ async def history_page(request: Request, auth: AnalystPage) -> Response:
     for item in result["items"]:
         items.append({**item,
                       "target": (views.defang(str(item.get("input") or ""))
-                                 if item.get("kind") == "url" else item.get("input")),
+                                 if item.get("kind") == "url" else
+                                 views.defang_text(str(item.get("input") or ""))
+                                 if item.get("kind") == "message" else item.get("input")),
                       "host": views.defang_host(str(item["host"])) if item.get("host") else None,
                       "verdict_label": views.verdict_label(str(item["verdict"]), auth.lang)
                       if item.get("verdict") else None})
@@ -608,7 +623,7 @@ async def history_page(request: Request, auth: AnalystPage) -> Response:
 # --- lists -------------------------------------------------------------------------------
 
 
-ENTRY_KINDS = ("host", "domain", "url", "apk_sha256", "package", "signer", "official_signer")
+ENTRY_KINDS: tuple[str, ...] = LIST_KINDS
 
 
 async def lists_page(request: Request, auth: AnalystPage) -> Response:
