@@ -1452,7 +1452,10 @@ def _code(apk: Any, dex_names: list[str], limits: ApkLimits) -> CodeFacts:
 # --------------------------------------------------------------------------- main
 
 
-def _parse_manifest(apk: Any) -> None:
+_TEXT_XML = re.compile(rb"^(\xef\xbb\xbf)?\s*<")
+
+
+def _parse_manifest(apk: Any) -> tuple[str, str] | None:
     """Parse ``AndroidManifest.xml`` into ``apk`` (an androguard ``APK`` made with
     ``skip_analysis=True``) as its own analysis would, minus two costs.
 
@@ -1461,6 +1464,10 @@ def _parse_manifest(apk: Any) -> None:
     app) and resolves the labels of declared permissions (which parses the whole
     ``resources.arsc``). Nothing here reads either: permissions come from the
     manifest tree and strings from :class:`LazyArsc`.
+
+    Returns ``(problem, reason)`` when the manifest is one that Android's parser
+    and ours would treat differently (``text-xml``, ``malformed-axml``: not read;
+    ``tampered-axml``: read, but built against strict parsers), else ``None``.
     """
     from androguard.core.axml import AXMLPrinter
 
@@ -1468,16 +1475,29 @@ def _parse_manifest(apk: Any) -> None:
     try:
         raw = apk.zip.read(name)
     except KeyError:
-        return
+        return None
+    if _TEXT_XML.match(raw[:256]):
+        # Android installs only binary XML manifests; a text one is for tools that
+        # read either (or a lure for the analyst), never for a phone.
+        return ("text-xml", "AndroidManifest.xml is plain-text XML, which Android refuses "
+                "to install; the manifest was not read")
     printer = AXMLPrinter(raw)
     if not printer.is_valid():
-        return
+        return ("malformed-axml", f"AndroidManifest.xml is malformed binary XML ({len(raw)} "
+                "bytes: truncated or broken chunks); the manifest was not read")
     apk.axml[name] = printer
     xml = apk.xml[name] = printer.get_xml_obj()
     if xml is None or xml.tag != "manifest":
-        return
+        return ("malformed-axml", "AndroidManifest.xml has no <manifest> root element; "
+                "the manifest was not read")
     apk.package = xml.get("package") or ""
     apk.valid_apk = True
+    if printer.axml.axml_tampered:
+        # Android's parser tolerates these (wrong chunk type, bytes after the declared
+        # size); tools that follow the format strictly stop or read something else.
+        return ("tampered-axml", "AndroidManifest.xml has a wrong chunk type or data past "
+                "its declared size, a trick against analysis tools that Android tolerates")
+    return None
 
 
 def extract(path: str, limits: ApkLimits, zip_facts: ZipFacts,
@@ -1490,7 +1510,7 @@ def extract(path: str, limits: ApkLimits, zip_facts: ZipFacts,
     errors: list[str] = []
     warnings: list[str] = []
     apk = APK(data, raw=True, skip_analysis=True)
-    _parse_manifest(apk)
+    problem = _parse_manifest(apk)
     # androguard hashed the raw bytes already: a second pass costs 2 ms per MB.
     sha = getattr(apk, "_sha256", None)
     if not (isinstance(sha, str) and len(sha) == 64):
@@ -1504,12 +1524,16 @@ def extract(path: str, limits: ApkLimits, zip_facts: ZipFacts,
 
     manifest = apk.get_android_manifest_xml()
     package: str | None = None
-    facts = ApkFacts(sha256=sha, size=len(data), zip=zip_facts)
+    facts = ApkFacts(sha256=sha, size=len(data), zip=zip_facts,
+                     manifest_problem=problem[0] if problem else None)
+    if problem is not None:
+        errors.append(problem[1])
     comps: list[Component] = []
     res = Resources(apk, None, errors, files)
     heads = _Heads(data, apk)
     if manifest is None:
-        errors.append("AndroidManifest.xml could not be parsed")
+        if problem is None:
+            errors.append("AndroidManifest.xml could not be parsed")
         warnings.append("manifest-unparseable")
     else:
         package = manifest.get("package") or None

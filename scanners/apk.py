@@ -401,6 +401,9 @@ class ApkScanner:
         if hidden:
             add("APK-PACK-002", assets=[{"name": s.name, "size": s.size, "magic": s.magic,
                                          "entropy": s.entropy} for s in hidden[:5]])
+        problem = manifest_problem(a)
+        if problem is not None:
+            add("APK-ANTI-002", problem=problem[0], detail=problem[1])
         odd = [*a.zip.suspicious_names, *a.zip.duplicate_names]
         if odd:
             add("APK-ZIP-001", names=odd[:5])
@@ -417,6 +420,28 @@ class ApkScanner:
                 bad.append({"url": u, "verdict": agg.verdict.value,
                             "rules": [f.rule_id for f in agg.counted if f.rule.points]})
         return bad
+
+
+_MANIFEST_READ = ("tampered-axml",)
+
+
+def manifest_problem(a: ApkFacts) -> tuple[str, str] | None:
+    """``(problem, reason)`` when the app's manifest is not one Android and our parser
+    read alike (see :attr:`ApkFacts.manifest_problem`), else ``None``."""
+    problem = a.manifest_problem
+    if problem is None and "manifest-unparseable" in a.warnings:
+        problem = "unreadable"
+    if problem is None:
+        return None
+    reason = next((e for e in a.errors if e.startswith("AndroidManifest.xml")),
+                  "AndroidManifest.xml could not be parsed")
+    return problem, reason
+
+
+def manifest_unread(a: ApkFacts) -> bool:
+    """True when the manifest was not read at all (its rules could not run)."""
+    p = manifest_problem(a)
+    return p is not None and p[0] not in _MANIFEST_READ
 
 
 def _ip_url(url: str, ips: Iterable[str]) -> bool:

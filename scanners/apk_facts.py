@@ -686,6 +686,11 @@ class ApkFacts:
     """Inner APKs of a bundle (XAPK, APKS…), each extracted on its own."""
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    manifest_problem: str | None = None
+    """How Android's manifest parser and ours part ways: ``text-xml`` (plain-text
+    manifest: Android refuses it), ``malformed-axml`` (truncated or broken binary
+    XML: not read), ``tampered-axml`` (read, but with chunks only a lenient parser
+    accepts); ``None`` for an ordinary manifest."""
 
     # -- helpers for rules -------------------------------------------------
 
@@ -739,6 +744,7 @@ class ApkFacts:
             "inner": [i.to_dict() for i in self.inner],
             "errors": list(self.errors),
             "warnings": list(self.warnings),
+            "manifest_problem": self.manifest_problem,
         }
 
     @classmethod
@@ -784,6 +790,7 @@ class ApkFacts:
             inner=tuple(ApkFacts.from_dict(i) for i in d.get("inner", ())),
             errors=_strs(d.get("errors")),
             warnings=_strs(d.get("warnings")),
+            manifest_problem=_opt_str(d.get("manifest_problem")),
         )
 
     def to_json(self) -> str:

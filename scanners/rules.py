@@ -610,6 +610,14 @@ _RULES: tuple[Rule, ...] = (
        "Mã lệnh bị làm hỏng để chống phân tích",
        "Code is malformed to resist analysis",
        "The DEX fails to parse (invalid instruction, bad header or checksum)."),
+    _r("APK-ANTI-002", 40, S.HIGH,
+       "Tệp khai báo (manifest) được làm méo để chống công cụ phân tích",
+       "Manifest built to break analysis tools",
+       "AndroidManifest.xml is one that Android's own parser and analysis tools read "
+       "differently: plain-text XML (Android refuses it), truncated or broken binary XML, "
+       "or chunks only a lenient parser accepts (wrong type, data past the declared size). "
+       "A known evasion of banking trojans; what the manifest hides could not be checked, "
+       "so this alone makes the app suspicious."),
     _r("APK-ZIP-001", 15, S.MEDIUM,
        "Tệp nén có tên đường dẫn bất thường",
        "Archive has abnormal entry names",

@@ -8,6 +8,7 @@ through real androguard in tests at the bottom.
 from __future__ import annotations
 
 import dataclasses
+import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -171,6 +172,11 @@ CASES: dict[str, tuple[list[ApkFacts], list[ApkFacts]]] = {
                          DexFile("classes.dex", 3000, 7, compiler="d8/r8"),))),
                       app(code=CodeFacts(dex_files=(
                           DexFile("classes.dex", 3000, 7, compiler="unknown"),)))]),
+    "APK-ANTI-002": ([app(manifest_problem="text-xml", package=None, components=(),
+                          warnings=("manifest-unparseable",)),
+                      app(manifest_problem="tampered-axml"),
+                      app(warnings=("manifest-unparseable",))],
+                     [app(), app(warnings=("bundle (xapk) of 2 APKs",))]),
     "APK-ZIP-001": ([app(zip=ZipFacts(entries=6, has_manifest=True,
                                       suspicious_names=("../../evil.txt",)))], [app()]),
 }
@@ -335,3 +341,62 @@ def test_report_shows_the_icon_as_typed_base64() -> None:
     assert app["icon"]["media_type"] == "image/png"
     assert base64.b64decode(app["icon"]["data_base64"]).startswith(b"\x89PNG")
     assert scan_apk_path(FIXTURES / "fake_vneid.apk").report("en")["app"]["icon"] is None
+
+
+# --- manifests that Android and our parser read differently (issue 15) -------
+
+def _with_manifest(tmp_path: Path, name: str, change: Callable[[bytes], bytes]) -> Path:
+    """A copy of benign_notes.apk whose AndroidManifest.xml is ``change(manifest)``."""
+    out = tmp_path / name
+    with zipfile.ZipFile(FIXTURES / "benign_notes.apk") as src, \
+            zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "AndroidManifest.xml":
+                data = change(data)
+            dst.writestr(info, data)
+    return out
+
+
+TEXT_MANIFEST = (b'<?xml version="1.0" encoding="utf-8"?>\n<manifest xmlns:android='
+                 b'"http://schemas.android.com/apk/res/android" package="org.example.notes">'
+                 b'<uses-permission android:name="android.permission.READ_SMS"/>'
+                 b'<application android:label="Notes"/></manifest>')
+
+
+@pytest.mark.parametrize(("name", "change", "problem"), [
+    ("text.apk", lambda raw: TEXT_MANIFEST, "text-xml"),
+    ("half.apk", lambda raw: raw[: len(raw) // 2], "malformed-axml"),
+    ("stub.apk", lambda raw: raw[:8], "malformed-axml"),
+    ("zeros.apk", lambda raw: bytes(len(raw)), "malformed-axml"),
+])
+def test_unreadable_manifest_is_incomplete_and_never_calm(
+        tmp_path: Path, name: str, change: Callable[[bytes], bytes], problem: str) -> None:
+    report = scan_apk_path(_with_manifest(tmp_path, name, change)).report("en")
+    assert report["verdict"] in ("suspicious", "dangerous"), report
+    anti = [f for f in report["findings"] if f["rule_id"] == "APK-ANTI-002"]
+    assert anti and anti[0]["evidence"]["problem"] == problem
+    assert "AndroidManifest.xml" in anti[0]["evidence"]["detail"]
+    assert [i["check"] for i in report["incomplete"]] == ["apk_manifest"]
+
+
+@pytest.mark.parametrize(("name", "change"), [
+    # Wrong type in the first chunk header: Android's parser ignores it.
+    ("badtype.apk", lambda raw: b"\x00\x00" + raw[2:]),
+    # Bytes after the declared size.
+    ("appended.apk", lambda raw: raw + b"\x00" * 64),
+])
+def test_tampered_binary_manifest_is_read_and_flagged(
+        tmp_path: Path, name: str, change: Callable[[bytes], bytes]) -> None:
+    report = scan_apk_path(_with_manifest(tmp_path, name, change)).report("en")
+    assert report["package"] == "org.scamscan.fixture.notes"  # read as Android reads it
+    assert report["incomplete"] == []
+    assert report["verdict"] in ("suspicious", "dangerous"), report
+    anti = [f for f in report["findings"] if f["rule_id"] == "APK-ANTI-002"]
+    assert anti and anti[0]["evidence"]["problem"] == "tampered-axml"
+
+
+def test_untouched_fixture_has_no_manifest_problem() -> None:
+    report = scan_apk_path(FIXTURES / "benign_notes.apk").report("en")
+    assert report["incomplete"] == []
+    assert "APK-ANTI-002" not in {f["rule_id"] for f in report["findings"]}
