@@ -453,7 +453,8 @@ def _redact_bot(url: str) -> str:
     return re.sub(r"(/bot\d+):[A-Za-z0-9_-]+", r"\1:<token>", url)
 
 
-def scanner_for(extra_blocklist: str | None = None, lists_file: str | None = None) -> ApkScanner:
+def scanner_for(extra_blocklist: str | None = None, lists_file: str | None = None,
+                *, use_blocklists: bool = True) -> ApkScanner:
     """An :class:`ApkScanner` over the bundled lists plus an extra APK blocklist file
     (``SCAMSCAN_APK_BLOCKLIST``), built once per process and path.
 
@@ -461,7 +462,12 @@ def scanner_for(extra_blocklist: str | None = None, lists_file: str | None = Non
     its block entries are added, its allow entries removed from the blocklist, and
     its official signers added to the official-app registry. The file is re-read
     (and the scanner rebuilt) whenever it changes.
+
+    ``use_blocklists=False`` (``--no-blocklists``, ``SCAMSCAN_BLOCKLISTS=off``): no hash,
+    package or signer blocklist at all, for evaluations; the registry stays.
     """
+    if not use_blocklists:
+        return _unlisted_scanner()
     if not lists_file:
         return _scanner_for(extra_blocklist)
     from scanners.lists import load_apk_lists
@@ -489,6 +495,11 @@ def _scanner_for(extra_blocklist: str | None = None) -> ApkScanner:
 
         bl = bl.merged(blocklists.load_apk_blocklist(Path(extra_blocklist)))
     return ApkScanner(blocklist=bl)
+
+
+@cache
+def _unlisted_scanner() -> ApkScanner:
+    return ApkScanner(blocklist=blocklists.ApkBlocklist())
 
 
 def _scanner_with_lists(extra_blocklist: str | None, lists: ApkLists) -> ApkScanner:

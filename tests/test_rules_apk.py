@@ -400,3 +400,28 @@ def test_untouched_fixture_has_no_manifest_problem() -> None:
     report = scan_apk_path(FIXTURES / "benign_notes.apk").report("en")
     assert report["incomplete"] == []
     assert "APK-ANTI-002" not in {f["rule_id"] for f in report["findings"]}
+
+
+# --- scamscan apk --no-blocklists -----------------------------------------------
+
+@pytest.mark.parametrize(("flag", "env"), [
+    ((), {}), (("--no-blocklists",), {}), ((), {"SCAMSCAN_BLOCKLISTS": "off"})])
+def test_cli_no_blocklists_drops_every_blocklist_hit(
+        tmp_path: Path, flag: tuple[str, ...], env: dict[str, str]) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    extra = tmp_path / "extra.json"
+    extra.write_text(json.dumps({"sha256": [], "signers": [], "packages": [
+        {"package": "org.scamscan.fixture.notes", "note": "test entry"}]}), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "api.cli", "apk", "--json", *flag,
+         str(FIXTURES / "benign_notes.apk")],
+        capture_output=True, timeout=120, check=False, cwd=FIXTURES.parent.parent.parent,
+        env={**os.environ, "SCAMSCAN_APK_BLOCKLIST": str(extra), **env})
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    hit = "APK-BL-001" in {f["rule_id"] for f in report["findings"]}
+    assert hit is (not flag and not env)
