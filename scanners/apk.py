@@ -4,7 +4,7 @@ Input is an :class:`~scanners.apk_facts.ApkFacts` value (extracted once, in a
 limited subprocess, by :mod:`scanners.apk_facts`); nothing here imports
 androguard or touches the file. Rules it can emit: APK-OFF-*, APK-IMP-*,
 APK-PKG-*, APK-CAP-*, APK-CODE-*, APK-CERT-*, APK-URL-*, APK-PACK-*,
-APK-ANTI-*, APK-ZIP-*. Bundles (XAPK, APKS) are judged over all their inner
+APK-ANTI-*, APK-ZIP-*, APK-ML-001. Bundles (XAPK, APKS) are judged over all their inner
 APKs at once; the evidence names the inner file.
 """
 
@@ -20,7 +20,9 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import blocklists
+from scanners import apk_behaviour
 from scanners.apk_facts import ApkFacts
+from scanners.apk_model import ApkModel, apk_model
 from scanners.errors import DataError, InvalidURLError
 from scanners.findings import Finding, Verdict, aggregate
 from scanners.normalize import normalize
@@ -163,8 +165,10 @@ class ApkScanner:
         links: OfflineURLScanner | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         blocklist: blocklists.ApkBlocklist | None = None,
+        model: ApkModel | None = None,
     ) -> None:
         self.registry = registry or app_registry()
+        self.model = model if model is not None else apk_model()
         self.blocklist = blocklist if blocklist is not None else blocklists.apk_blocklist()
         self._links = links
         self._now = now
@@ -217,7 +221,20 @@ class ApkScanner:
         self._capabilities(a, add)
         self._certificate(a, add)
         self._code(a, add)
+        apk_behaviour.check(a, add)
+        self._learned(a, add)
         return out
+
+    def _learned(self, a: ApkFacts, add: Callable[..., None]) -> None:
+        if a.split or apk_behaviour.visible_sms_feature(a):
+            # A config split holds no permissions of its own. An app reading SMS for a
+            # visible feature is the model's blind spot (the tables have no launcher
+            # fact): there it would only repeat APK-CAP-023's SMS in other words.
+            return
+        s = self.model.score(a)
+        if s.fires:
+            add("APK-ML-001", score=s.score, threshold=s.threshold,
+                drivers=[{"fact": f, "weight": w} for f, w in s.drivers[:6]])
 
     def _identity(self, a: ApkFacts, add: Callable[..., None]) -> None:
         reg = self.registry
@@ -274,8 +291,11 @@ class ApkScanner:
                      "canPerformGestures": bool(x.can_perform_gestures),
                      "events": list(x.event_types)} for x in strong[:4]])
         sms = sorted(perms & SMS_READ)
-        if sms:
-            add("APK-CAP-003", permissions=sms)
+        if sms and apk_behaviour.visible_sms_feature(a):
+            add("APK-CAP-023", permissions=sms, launcher=a.launcher_activity)
+        elif sms:
+            add("APK-CAP-003", permissions=sms,
+                alongside=apk_behaviour.takeover_signs(a))
         sms_rx = [(c.name, max((f.priority or 0 for f in c.intent_filters
                                 if SMS_RECEIVED in f.actions), default=0))
                   for c in a.components if c.kind == "receiver"

@@ -538,6 +538,23 @@ _RULES: tuple[Rule, ...] = (
        "Banking-trojan profile: accessibility and SMS together",
        "An accessibility service and SMS read/receive access in one app: the "
        "combination used to take over the phone and read bank OTPs."),
+    _r("APK-CAP-021", 15, S.HIGH,
+       "Trợ năng cùng quyền vẽ đè: có thể hiện màn hình đăng nhập giả",
+       "Accessibility plus overlay: can show fake login screens",
+       "An accessibility service and SYSTEM_ALERT_WINDOW in one app: the overlay attack of "
+       "Godfather-style banking trojans (watch which app opens, draw a fake login over it)."),
+    _r("APK-CAP-022", 20, S.HIGH,
+       "Ẩn biểu tượng nhưng xin Trợ năng hoặc quyền quản trị",
+       "Hides its icon yet asks for accessibility or device admin",
+       "No launcher icon together with an accessibility service or a device-admin receiver: "
+       "an app the user cannot find that controls the phone."),
+    _r("APK-CAP-023", 10, S.LOW,
+       "Đọc tin nhắn SMS cho một tính năng hiển thị",
+       "Reads SMS for a visible feature",
+       "The app reads or receives SMS, has a launcher icon and none of the capabilities that "
+       "turn SMS access into account takeover (accessibility, device admin, overlay, SMS "
+       "sending, installing apps): a notification reader, SMS backup or filter app. Replaces "
+       "APK-CAP-003 for such apps, so that this alone never makes an app suspicious."),
     # --- code ------------------------------------------------------------------
     _r("APK-CODE-001", 10, S.MEDIUM,
        "Mã lệnh tự thao tác thay người dùng (cử chỉ, nút hệ thống)",
@@ -551,16 +568,30 @@ _RULES: tuple[Rule, ...] = (
        "Nạp mã lệnh ẩn khi chạy",
        "Loads hidden code at run time",
        "The DEX creates a DexClassLoader or InMemoryDexClassLoader."),
+    _r("APK-CODE-004", 25, S.HIGH,
+       "Tự gửi tin nhắn SMS dù không phải ứng dụng nhắn tin (SMS trả phí)",
+       "Sends SMS from code but is not a messaging app (premium SMS)",
+       "The DEX calls SmsManager.sendTextMessage (or the multipart/data variants) and the "
+       "app declares nothing the default-SMS-app role needs (SMS_DELIVER receiver, "
+       "RESPOND_VIA_MESSAGE service, sms:/smsto: activity): texts sent behind the user's "
+       "back, to premium numbers or to spread the app."),
+    _r("APK-CODE-005", 25, S.HIGH,
+       "Có thể tải và cài ứng dụng khác (dropper)",
+       "Dropper: can fetch or unpack and install another app",
+       "REQUEST_INSTALL_PACKAGES together with an installer session (PackageInstaller), "
+       "dynamic code loading (DexClassLoader) or an APK/DEX/JAR payload in the assets."),
     # --- certificate -----------------------------------------------------------
     _r("APK-CERT-001", 20, S.MEDIUM,
        "Ký bằng chứng chỉ gỡ lỗi (debug) của Android",
        "Signed with the Android debug certificate",
        "Release apps are never signed with the debug key."),
-    _r("APK-CERT-002", 25, S.HIGH,
-       "Ứng dụng không có chữ ký",
-       "App is not signed",
-       "No v1, v2 or v3 signature: Android refuses to install it as is, and nobody "
-       "vouches for it."),
+    _r("APK-CERT-002", 10, S.MEDIUM,
+       "Ứng dụng không có chữ ký: Android không cài được nguyên trạng",
+       "Not signed: Android cannot install it as it is",
+       "No v1, v2 or v3 signature: Android refuses to install the file as it is (a test or "
+       "unfinished build), and nobody vouches for it. A reason, not a scam verdict: on "
+       "its own (or with a hidden icon) it leaves the app below suspicious; a re-signed "
+       "copy is judged by what it does."),
     _r("APK-CERT-003", 5, S.LOW,
        "Chỉ có chữ ký kiểu cũ (v1)",
        "Only the old v1 signature",
@@ -590,6 +621,12 @@ _RULES: tuple[Rule, ...] = (
        "Kết nối tới máy chủ điều khiển qua WebSocket hoặc địa chỉ IP",
        "Connects to a WebSocket or raw-IP server",
        "The code contains ws:// or wss:// endpoints or URLs with an IP address host."),
+    _r("APK-URL-004", 10, S.MEDIUM,
+       "Nhận lệnh qua tin nhắn đẩy (Firebase) cùng quyền điều khiển máy",
+       "Push messages as a command channel, with control of the phone",
+       "A Firebase Cloud Messaging (or C2DM) service in an app that also holds "
+       "accessibility, device admin or SMS access: push messages are a common way to send "
+       "commands to banking trojans."),
     # --- packers, anti-analysis, odd files -------------------------------------
     _r("APK-PACK-001", 30, S.HIGH,
        "Được đóng gói/che giấu bằng công cụ packer",
@@ -618,6 +655,14 @@ _RULES: tuple[Rule, ...] = (
        "or chunks only a lenient parser accepts (wrong type, data past the declared size). "
        "A known evasion of banking trojans; what the manifest hides could not be checked, "
        "so this alone makes the app suspicious."),
+    _r("APK-ML-001", 15, S.MEDIUM,
+       "Bộ quyền và lệnh hệ thống giống mã độc đã biết (mô hình học máy)",
+       "Permissions and system calls like known malware (learned model)",
+       "A logistic regression over the app's permissions and framework calls, trained on "
+       "about 36,000 labelled apps (ADROIT, AndroCrawl, Android Permissions, TUANDROMD; "
+       "CC BY 4.0), scores it at or above its threshold. The evidence names the facts that "
+       "weighed most. Worth corroborating points only: alone it never makes an app "
+       "suspicious."),
     _r("APK-ZIP-001", 15, S.MEDIUM,
        "Tệp nén có tên đường dẫn bất thường",
        "Archive has abnormal entry names",

@@ -50,6 +50,10 @@ A11Y = Component("service", "org.example.A11y", permission=P + "BIND_ACCESSIBILI
                  intent_filters=(IntentFilter(
                      actions=("android.accessibilityservice.AccessibilityService",)),))
 
+ADMIN = Component("receiver", "org.example.Admin", permission=P + "BIND_DEVICE_ADMIN")
+FCM = Component("service", "org.example.Push", intent_filters=(IntentFilter(
+    actions=("com.google.firebase.MESSAGING_EVENT",)),))
+
 
 def app(**kw: Any) -> ApkFacts:
     """A plain, well-behaved app; keyword arguments change what a case needs."""
@@ -100,7 +104,46 @@ CASES: dict[str, tuple[list[ApkFacts], list[ApkFacts]]] = {
                     [app(components=(LAUNCHER, A11Y), accessibility=(AccessibilityConfig(
                         "org.example.A11y", "res/xml/a.xml",
                         can_retrieve_window_content=False, can_perform_gestures=False),))]),
-    "APK-CAP-003": ([app(permissions=SMS)], [app()]),
+    "APK-CAP-003": ([app(permissions=(*SMS, P + "SEND_SMS")),
+                     app(permissions=SMS, components=(LAUNCHER, A11Y)),
+                     app(permissions=SMS, launcher_activity=None)],
+                    [app(), app(permissions=SMS)]),
+    "APK-CAP-023": ([app(permissions=SMS)],
+                    [app(), app(permissions=(*SMS, P + "SYSTEM_ALERT_WINDOW")),
+                     app(permissions=SMS, code=CodeFacts(
+                         api_refs={"SmsManager.sendTextMessage": 1}))]),
+    "APK-CAP-021": ([app(components=(LAUNCHER, A11Y),
+                         permissions=(P + "INTERNET", P + "SYSTEM_ALERT_WINDOW"))],
+                    [app(components=(LAUNCHER, A11Y)),
+                     app(permissions=(P + "INTERNET", P + "SYSTEM_ALERT_WINDOW"))]),
+    "APK-CAP-022": ([app(launcher_activity=None, components=(A11Y,)),
+                     app(launcher_activity=None, components=(ADMIN,))],
+                    [app(components=(LAUNCHER, A11Y)),
+                     app(launcher_activity=None, components=(Component(
+                         "activity", "org.example.Main"),))]),
+    "APK-CODE-004": ([app(code=CodeFacts(api_refs={"SmsManager.sendTextMessage": 1})),
+                      app(permissions=SMS, code=CodeFacts(
+                          api_refs={"SmsManager.sendMultipartTextMessage": 2}))],
+                     [app(), app(permissions=(P + "SEND_SMS",)),
+                      app(components=(LAUNCHER, Component("receiver", "org.example.Deliver",
+                          permission=P + "BROADCAST_SMS", intent_filters=(IntentFilter(
+                              actions=("android.provider.Telephony.SMS_DELIVER",)),))),
+                          code=CodeFacts(api_refs={"SmsManager.sendTextMessage": 1})),
+                      app(components=(LAUNCHER, Component("activity", "org.example.Compose",
+                          intent_filters=(IntentFilter(actions=("android.intent.action.SENDTO",),
+                                                       schemes=("smsto",)),))),
+                          code=CodeFacts(api_refs={"SmsManager.sendTextMessage": 1}))]),
+    "APK-CODE-005": ([app(permissions=(P + "REQUEST_INSTALL_PACKAGES",),
+                          code=CodeFacts(api_refs={"PackageInstaller.createSession": 1})),
+                      app(permissions=(P + "REQUEST_INSTALL_PACKAGES",),
+                          code=CodeFacts(api_refs={"DexClassLoader.<init>": 1})),
+                      app(permissions=(P + "REQUEST_INSTALL_PACKAGES",),
+                          files=("classes.dex", "assets/update.apk"))],
+                     [app(), app(permissions=(P + "REQUEST_INSTALL_PACKAGES",)),
+                      app(code=CodeFacts(api_refs={"PackageInstaller.createSession": 1}))]),
+    "APK-URL-004": ([app(permissions=SMS, components=(LAUNCHER, FCM)),
+                     app(components=(LAUNCHER, A11Y, FCM))],
+                    [app(components=(LAUNCHER, FCM)), app(permissions=SMS)]),
     "APK-CAP-004": ([app(components=(LAUNCHER, Component("receiver", "org.example.Sms",
                                                          intent_filters=(IntentFilter(
         actions=("android.provider.Telephony.SMS_RECEIVED",), priority=999),))))],
@@ -177,6 +220,10 @@ CASES: dict[str, tuple[list[ApkFacts], list[ApkFacts]]] = {
                       app(manifest_problem="tampered-axml"),
                       app(warnings=("manifest-unparseable",))],
                      [app(), app(warnings=("bundle (xapk) of 2 APKs",))]),
+    "APK-ML-001": ([app(permissions=(P + "INTERNET", P + "RECEIVE_SMS", P + "SYSTEM_ALERT_WINDOW",
+                                     P + "KILL_BACKGROUND_PROCESSES",
+                                     P + "RECEIVE_BOOT_COMPLETED", P + "WAKE_LOCK"))],
+                   [app(), app(permissions=(P + "INTERNET", P + "CAMERA", P + "VIBRATE"))]),
     "APK-ZIP-001": ([app(zip=ZipFacts(entries=6, has_manifest=True,
                                       suspicious_names=("../../evil.txt",)))], [app()]),
 }
@@ -251,7 +298,8 @@ def test_telegram_token_is_redacted_in_evidence() -> None:
     # Debug-signed or unsigned AND reassembled with smali: home-made or repackaged.
     ("debug_signed.apk", Verdict.SUSPICIOUS, {"APK-CERT-001", "APK-CERT-003",
                                               "APK-PACK-003"}),
-    ("unsigned.apk", Verdict.SUSPICIOUS, {"APK-CERT-002", "APK-PACK-003"}),
+    # Unsigned: Android cannot install it as it is; a reason, not a scam verdict.
+    ("unsigned.apk", Verdict.NO_KNOWN_RISK, {"APK-CERT-002", "APK-PACK-003"}),
     ("bad_dex.apk", Verdict.DANGEROUS, {"APK-ANTI-001"}),
     ("traversal.apk", Verdict.SUSPICIOUS, {"APK-ZIP-001"}),
 ])
@@ -274,7 +322,7 @@ def test_bundle_reports_inner_apks_together() -> None:
         assert result.ok, result.error
         inner = report["app"]["inner"]
         assert len(inner) == 2 and {i["split"] for i in inner} == {None, "config.arm64_v8a"}
-        sms = [f for f in report["findings"] if f["rule_id"] == "APK-CAP-003"]
+        sms = [f for f in report["findings"] if f["rule_id"] in ("APK-CAP-003", "APK-CAP-023")]
         assert sms and sms[0]["evidence"]["apk"].endswith(".apk")
 
 
@@ -425,3 +473,43 @@ def test_cli_no_blocklists_drops_every_blocklist_hit(
     report = json.loads(proc.stdout)
     hit = "APK-BL-001" in {f["rule_id"] for f in report["findings"]}
     assert hit is (not flag and not env)
+
+
+# --- the capability model (APK-ML-001) -------------------------------------------
+
+def test_model_finding_names_the_facts_that_drove_it() -> None:
+    facts = CASES["APK-ML-001"][0][0]
+    found = [f for f in ApkScanner(now=lambda: NOW).check(facts) if f.rule_id == "APK-ML-001"]
+    ev = found[0].evidence
+    assert ev["score"] >= ev["threshold"] > 0.5
+    drivers = [d["fact"] for d in ev["drivers"]]
+    assert "perm:RECEIVE_SMS" in drivers and "perm:INTERNET" not in drivers[:1]
+    assert all(d["weight"] > 0 for d in ev["drivers"])
+    weights = [d["weight"] for d in ev["drivers"]]
+    assert weights == sorted(weights, reverse=True)
+
+
+def test_model_alone_never_makes_an_app_suspicious() -> None:
+    assert rules.get("APK-ML-001").points < 40
+
+
+def test_model_reads_component_permissions_and_dex_calls() -> None:
+    from scanners.apk_model import model_facts
+
+    facts = app(components=(LAUNCHER, A11Y), code=CodeFacts(
+        api_refs={"SmsManager.sendTextMessage": 1}))
+    got = model_facts(facts)
+    assert {"perm:BIND_ACCESSIBILITY_SERVICE", "api:SmsManager.sendTextMessage",
+            "perm:INTERNET"} <= got
+
+
+def test_shipped_model_is_small_and_credited() -> None:
+    import json
+
+    import blocklists
+
+    path = blocklists.data_dir() / "apk_model.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert path.stat().st_size < 20_000
+    assert "CC BY 4.0" in doc["credit"] and "TUANDROMD" in doc["credit"]
+    assert list(doc["weights"]) == sorted(doc["weights"])
