@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import blocklists
 from scanners import apk_behaviour
+from scanners.apk_brands import claimed_brand
 from scanners.apk_facts import ApkFacts
 from scanners.apk_model import ApkModel, apk_model
 from scanners.errors import DataError, InvalidURLError
@@ -236,7 +237,14 @@ class ApkScanner:
             add("APK-ML-001", score=s.score, threshold=s.threshold,
                 drivers=[{"fact": f, "weight": w} for f, w in s.drivers[:6]])
 
-    def _identity(self, a: ApkFacts, add: Callable[..., None]) -> None:
+    def _identity(self, a: ApkFacts, add_finding: Callable[..., None]) -> None:
+        claims: list[str] = []
+
+        def add(rule: str, **ev: Any) -> None:
+            if rule.startswith("APK-IMP-"):
+                claims.append(rule)
+            add_finding(rule, **ev)
+
         reg = self.registry
         label = _words(a.label)
         pkg = a.package or ""
@@ -272,6 +280,12 @@ class ApkScanner:
             elif pkg in known.namespaces:
                 add("APK-IMP-004", claims=known.name, package=pkg,
                     trick="bare vendor namespace as package name")
+        if own is None and not claims:
+            brand = claimed_brand(a.label, pkg)
+            if brand is not None:
+                add("APK-IMP-005", label=a.label, claims=brand[0].name,
+                    category=brand[0].category, term=brand[1], package=pkg,
+                    brand_sources=list(brand[0].sources))
         odd = random_package(pkg)
         if odd:
             add("APK-PKG-001", package=pkg, segments=odd)

@@ -458,6 +458,16 @@ _RULES: tuple[Rule, ...] = (
        "Poses as a well-known app or a system component",
        "The label or package claims a well-known app or Android/Google system "
        "component (Google Play, Facebook, System Service…) that it is not."),
+    _r("APK-IMP-005", 30, S.HIGH,
+       "Mang tên ngân hàng, ví, dịch vụ thanh toán, cơ quan nhà nước hoặc thành phần hệ "
+       "thống nhưng không phải ứng dụng của họ",
+       "Named after a bank, wallet, payment service, government body, telecom or system "
+       "component it does not come from",
+       "The label names a brand of the bundled brand list (banks, wallets, payment services, "
+       "tax offices, telecoms worldwide, from the PhishTank 2018-2019 target names and the "
+       "Vietnamese bank list; system and store components such as Play Protect, Flash "
+       "Player, \"Güncelleme\") and the package does not carry that brand's name. The "
+       "evidence names the brand, the matched words and where the brand comes from."),
     _r("APK-PKG-001", 15, S.MEDIUM,
        "Tên gói ngẫu nhiên, vô nghĩa",
        "Random, meaningless package name",

@@ -220,6 +220,15 @@ CASES: dict[str, tuple[list[ApkFacts], list[ApkFacts]]] = {
                       app(manifest_problem="tampered-axml"),
                       app(warnings=("manifest-unparseable",))],
                      [app(), app(warnings=("bundle (xapk) of 2 APKs",))]),
+    "APK-IMP-005": ([app(label="PayPal Wallet", package="com.secure.wallet"),
+                     app(label="Play Protect Service", package="com.protect.app"),
+                     app(label="Sistem Güncelleme", package="org.upd.app"),
+                     app(label="HSBC Mobile Banking", package="com.mobile.bnk"),
+                     app(label="Ngân hàng Đông Nam Á", package="com.seab.update")],
+                    [app(), app(label="PayPal", package="com.paypal.android.p2pmobile"),
+                     app(label="Vietcombank", package="com.vcb.update"),
+                     app(label="Orange Juice Recipes", package="com.recipes.juice"),
+                     app(label="Visa Appointment", package="org.travel.visa")]),
     "APK-ML-001": ([app(permissions=(P + "INTERNET", P + "RECEIVE_SMS", P + "SYSTEM_ALERT_WINDOW",
                                      P + "KILL_BACKGROUND_PROCESSES",
                                      P + "RECEIVE_BOOT_COMPLETED", P + "WAKE_LOCK"))],
@@ -513,3 +522,25 @@ def test_shipped_model_is_small_and_credited() -> None:
     assert path.stat().st_size < 20_000
     assert "CC BY 4.0" in doc["credit"] and "TUANDROMD" in doc["credit"]
     assert list(doc["weights"]) == sorted(doc["weights"])
+
+
+def test_brand_finding_says_where_the_brand_comes_from() -> None:
+    found = [f for f in ApkScanner(now=lambda: NOW).check(
+        app(label="Binance Pro", package="com.crypto.pro")) if f.rule_id == "APK-IMP-005"]
+    ev = found[0].evidence
+    assert ev["claims"] == "Binance" and ev["category"] == "wallet"
+    assert ev["brand_sources"] == ["phishtank-2018-2019"]
+
+
+def test_brand_list_records_a_source_for_every_brand() -> None:
+    import json
+
+    import blocklists
+
+    doc = json.loads((blocklists.data_dir() / "apk_brands.json").read_text(encoding="utf-8"))
+    assert len(doc["brands"]) > 100
+    for b in doc["brands"]:
+        assert b["sources"] and set(b["sources"]) <= set(doc["sources"]), b
+        assert b["terms"] and all(t == t.lower() for t in b["terms"]), b
+    cats = {b["category"] for b in doc["brands"]}
+    assert {"bank", "wallet", "payment", "government", "telecom", "system"} <= cats
