@@ -39,6 +39,7 @@ import struct
 import sys
 import tempfile
 import time as _time
+import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -51,6 +52,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from scanners import apk_zipfix
 from scanners.apk_facts import (
     ICON_MAX_BYTES,
     MAX_LIST,
@@ -1502,19 +1504,37 @@ def _parse_manifest(apk: Any) -> tuple[str, str] | None:
 
 def extract(path: str, limits: ApkLimits, zip_facts: ZipFacts,
             emit: Callable[..., None] = _emit, *, data: bytes | None = None) -> ApkFacts:
-    from androguard.core.apk import APK
-
+    """The facts of the APK at ``path`` (or ``data``). An archive whose headers only
+    Android's lenient parser accepts is read as Android reads it
+    (:mod:`scanners.apk_zipfix`); what had to be overlooked is in
+    ``archive_repairs``."""
     if data is None:
         with open(path, "rb") as fp:
             data = fp.read()
+    # The cheap fixes (header fields) first, always: they change nothing in a
+    # well-formed archive. CRC fixes need every entry inflated: only on failure.
+    fixed, changes = apk_zipfix.repair(data, crc=False)
+    try:
+        return _extract(limits, zip_facts, emit, data, fixed, changes)
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError):
+        again, more = apk_zipfix.repair(data, crc=True)
+        if not more or again == fixed:
+            raise
+        return _extract(limits, zip_facts, emit, data, again, more)
+
+
+def _extract(limits: ApkLimits, zip_facts: ZipFacts, emit: Callable[..., None],
+             original: bytes, data: bytes, repairs: list[str]) -> ApkFacts:
+    from androguard.core.apk import APK
+
     errors: list[str] = []
     warnings: list[str] = []
     apk = APK(data, raw=True, skip_analysis=True)
     problem = _parse_manifest(apk)
     # androguard hashed the raw bytes already: a second pass costs 2 ms per MB.
     sha = getattr(apk, "_sha256", None)
-    if not (isinstance(sha, str) and len(sha) == 64):
-        sha = hashlib.sha256(data).hexdigest()
+    if repairs or not (isinstance(sha, str) and len(sha) == 64):
+        sha = hashlib.sha256(original).hexdigest()  # the file as given, not as read
     sizes = _entry_sizes(apk)
     # The same names, in the same order, as apk.get_files(), which first turns every
     # central-directory entry into a dict (a third of a 1,000-entry APK's parse).
@@ -1524,8 +1544,9 @@ def extract(path: str, limits: ApkLimits, zip_facts: ZipFacts,
 
     manifest = apk.get_android_manifest_xml()
     package: str | None = None
-    facts = ApkFacts(sha256=sha, size=len(data), zip=zip_facts,
-                     manifest_problem=problem[0] if problem else None)
+    facts = ApkFacts(sha256=sha, size=len(original), zip=zip_facts,
+                     manifest_problem=problem[0] if problem else None,
+                     archive_repairs=tuple(repairs))
     if problem is not None:
         errors.append(problem[1])
     comps: list[Component] = []

@@ -691,6 +691,9 @@ class ApkFacts:
     manifest: Android refuses it), ``malformed-axml`` (truncated or broken binary
     XML: not read), ``tampered-axml`` (read, but with chunks only a lenient parser
     accepts); ``None`` for an ordinary manifest."""
+    archive_repairs: tuple[str, ...] = ()
+    """Header fields only Android's lenient ZIP parser overlooks, which had to be
+    overlooked to read the app (:mod:`scanners.apk_zipfix`); empty for a sound archive."""
 
     # -- helpers for rules -------------------------------------------------
 
@@ -745,6 +748,7 @@ class ApkFacts:
             "errors": list(self.errors),
             "warnings": list(self.warnings),
             "manifest_problem": self.manifest_problem,
+            "archive_repairs": list(self.archive_repairs),
         }
 
     @classmethod
@@ -791,6 +795,7 @@ class ApkFacts:
             errors=_strs(d.get("errors")),
             warnings=_strs(d.get("warnings")),
             manifest_problem=_opt_str(d.get("manifest_problem")),
+            archive_repairs=_strs(d.get("archive_repairs")),
         )
 
     def to_json(self) -> str:

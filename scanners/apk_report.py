@@ -131,6 +131,15 @@ def scan_apk_path(
     try:
         facts: ApkFacts | None = extract_facts(path, limits=limits or ApkLimits())
     except ApkError as e:
+        if e.kind == "corrupt":
+            # The archive passed the ZIP checks (central directory, manifest entry)
+            # and still defeats the parser even when read as leniently as Android
+            # does: answered as the anti-analysis trick it is, never as a bare error.
+            return ApkResult(
+                label, digest, size, facts={"sha256": digest, "size": size},
+                findings=(("APK-ANTI-003", {"repairs": [], "reason": e.reason}),),
+                incomplete=(("apk_parse", f"{e.reason}; permissions, components, "
+                             "signature and code were not checked"),))
         return ApkResult(label, digest, size, error=e.reason, error_kind=e.kind)
     except ApkParseIncomplete as e:
         facts = e.facts

@@ -673,6 +673,14 @@ _RULES: tuple[Rule, ...] = (
        "CC BY 4.0), scores it at or above its threshold. The evidence names the facts that "
        "weighed most. Worth corroborating points only: alone it never makes an app "
        "suspicious."),
+    _r("APK-ANTI-003", 40, S.HIGH,
+       "Tệp nén được làm hỏng để chống công cụ phân tích",
+       "Archive built to break analysis tools",
+       "The ZIP headers carry values that Android's own parser overlooks but analysis tools "
+       "refuse (entries flagged as encrypted, unknown compression methods, broken local "
+       "headers, wrong CRC-32), a known trick of banking trojans. The app was read the way "
+       "Android reads it; when even that fails, the report says what could not be checked. "
+       "Enough on its own to make the app suspicious."),
     _r("APK-ZIP-001", 15, S.MEDIUM,
        "Tệp nén có tên đường dẫn bất thường",
        "Archive has abnormal entry names",

@@ -233,6 +233,8 @@ CASES: dict[str, tuple[list[ApkFacts], list[ApkFacts]]] = {
                                      P + "KILL_BACKGROUND_PROCESSES",
                                      P + "RECEIVE_BOOT_COMPLETED", P + "WAKE_LOCK"))],
                    [app(), app(permissions=(P + "INTERNET", P + "CAMERA", P + "VIBRATE"))]),
+    "APK-ANTI-003": ([app(archive_repairs=("1 entries flagged as encrypted although they "
+                                           "are not",))], [app()]),
     "APK-ZIP-001": ([app(zip=ZipFacts(entries=6, has_manifest=True,
                                       suspicious_names=("../../evil.txt",)))], [app()]),
 }
@@ -544,3 +546,80 @@ def test_brand_list_records_a_source_for_every_brand() -> None:
         assert b["terms"] and all(t == t.lower() for t in b["terms"]), b
     cats = {b["category"] for b in doc["brands"]}
     assert {"bank", "wallet", "payment", "government", "telecom", "system"} <= cats
+
+
+# --- archives that Android installs and strict parsers refuse (issue 12, item 5) --
+
+def _patch_central(src: Path, out: Path, name: str, flag_or: int = 0,
+                   method: int | None = None, crc_xor: int = 0) -> Path:
+    """A copy of ``src`` whose central-directory (and local) header of ``name`` is altered."""
+    import struct
+
+    buf = bytearray(src.read_bytes())
+    pos = buf.rfind(b"PK\x05\x06")
+    _, _, _, count, _, offset, _ = struct.unpack_from("<HHHHIIH", buf, pos + 4)
+    pos = offset
+    for _ in range(count):
+        nlen, xlen, clen = struct.unpack_from("<HHH", buf, pos + 28)
+        (loc,) = struct.unpack_from("<I", buf, pos + 42)
+        if bytes(buf[pos + 46:pos + 46 + nlen]).decode() == name:
+            (flag,) = struct.unpack_from("<H", buf, pos + 8)
+            struct.pack_into("<H", buf, pos + 8, flag | flag_or)
+            struct.pack_into("<H", buf, loc + 6, flag | flag_or)
+            if method is not None:
+                struct.pack_into("<H", buf, pos + 10, method)
+                struct.pack_into("<H", buf, loc + 8, method)
+            (crc,) = struct.unpack_from("<I", buf, pos + 16)
+            struct.pack_into("<I", buf, pos + 16, crc ^ crc_xor)
+        pos += 46 + nlen + xlen + clen
+    out.write_bytes(bytes(buf))
+    return out
+
+
+@pytest.mark.parametrize(("name", "kw"), [
+    ("encrypted_flag.apk", {"flag_or": 0x1}),
+    ("odd_method.apk", {"method": 0x7A}),
+    ("bad_crc.apk", {"crc_xor": 0xDEAD}),
+])
+def test_malformed_archive_is_read_like_android_and_flagged(
+        tmp_path: Path, name: str, kw: dict[str, int]) -> None:
+    import zipfile as zf
+
+    src = FIXTURES / "fake_vneid.apk"
+    bad = _patch_central(src, tmp_path / name, "AndroidManifest.xml", **kw)
+    with pytest.raises((zf.BadZipFile, RuntimeError, NotImplementedError)):
+        zf.ZipFile(bad).read("AndroidManifest.xml")  # what strict tools see
+    result = scan_apk_path(bad)
+    report = result.report("en")
+    assert result.ok, result.error
+    assert report["package"] == "com.vnid" and report["verdict"] == "dangerous"
+    assert report["sha256"] == __import__("hashlib").sha256(bad.read_bytes()).hexdigest()
+    anti = [f for f in report["findings"] if f["rule_id"] == "APK-ANTI-003"]
+    assert anti and anti[0]["evidence"]["repairs"]
+
+
+def test_sound_archive_needs_no_repair() -> None:
+    report = scan_apk_path(FIXTURES / "fake_vneid.apk").report("en")
+    assert "APK-ANTI-003" not in {f["rule_id"] for f in report["findings"]}
+
+
+def test_unreadable_archive_is_a_warning_and_incomplete_not_an_error(tmp_path: Path) -> None:
+    # Every byte of the deflated manifest garbage while the headers stay sound: not
+    # even a lenient read recovers it, so androguard fails inside the parse child.
+    import struct
+
+    buf = bytearray((FIXTURES / "benign_notes.apk").read_bytes())
+    with zipfile.ZipFile(FIXTURES / "benign_notes.apk") as z:
+        info = z.getinfo("AndroidManifest.xml")
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+    (nlen, xlen) = struct.unpack_from("<HH", buf, info.header_offset + 26)
+    start = info.header_offset + 30 + nlen + xlen
+    buf[start:start + info.compress_size] = b"\xff" * info.compress_size
+    bad = tmp_path / "garbled.apk"
+    bad.write_bytes(bytes(buf))
+    result = scan_apk_path(bad)
+    report = result.report("en")
+    assert result.ok, result.error
+    assert report["verdict"] in ("suspicious", "dangerous"), report
+    assert [i["check"] for i in report["incomplete"]] == ["apk_parse"]
+    assert "APK-ANTI-003" in {f["rule_id"] for f in report["findings"]}
