@@ -47,7 +47,9 @@ def repair(data: bytes, *, crc: bool = True) -> tuple[bytes, list[str]]:
     if end is None:
         return data, []
     count, _, offset = end
-    buf = bytearray(data)
+    # Read from the original; copy only once something has to change (most archives
+    # are sound, and this runs on every parse).
+    buf: bytes | bytearray = data
     flags = methods = magics = names = crcs = 0
     pos = offset
     for _ in range(min(count, _MAX_ENTRIES)):
@@ -57,6 +59,9 @@ def repair(data: bytes, *, crc: bool = True) -> tuple[bytes, list[str]]:
         crc, csize, usize, nlen, xlen, clen = struct.unpack_from("<IIIHHH", buf, pos + 16)
         (loc,) = struct.unpack_from("<I", buf, pos + 42)
         name = bytes(buf[pos + 46:pos + 46 + nlen])
+        if flag & 0x41 or method not in (0, 8) or (
+                loc + 30 <= len(buf) and buf[loc:loc + 4] != _LOC):
+            buf = buf if isinstance(buf, bytearray) else bytearray(buf)
         if flag & 0x41:
             struct.pack_into("<H", buf, pos + 8, flag & ~0x41)
             flags += 1
@@ -65,17 +70,21 @@ def repair(data: bytes, *, crc: bool = True) -> tuple[bytes, list[str]]:
             struct.pack_into("<H", buf, pos + 10, method)
             methods += 1
         if loc + 30 <= len(buf):
-            if buf[loc:loc + 4] != _LOC:
+            if buf[loc:loc + 4] != _LOC and isinstance(buf, bytearray):
                 buf[loc:loc + 4] = _LOC
                 magics += 1
             lflag, lmethod = struct.unpack_from("<HH", buf, loc + 6)
+            if (lflag & 0x41 or lmethod != method) and not isinstance(buf, bytearray):
+                buf = bytearray(buf)
             if lflag & 0x41:
                 struct.pack_into("<H", buf, loc + 6, lflag & ~0x41)
             if lmethod != method:
                 struct.pack_into("<H", buf, loc + 8, method)
             lnlen, lxlen = struct.unpack_from("<HH", buf, loc + 26)
             if lnlen == nlen and bytes(buf[loc + 30:loc + 30 + nlen]) != name:
-                buf[loc + 30:loc + 30 + nlen] = name
+                fixed = bytearray(buf) if isinstance(buf, bytes) else buf
+                fixed[loc + 30:loc + 30 + nlen] = name
+                buf = fixed
                 names += 1
             start = loc + 30 + lnlen + lxlen
             if not crc:
@@ -89,6 +98,7 @@ def repair(data: bytes, *, crc: bool = True) -> tuple[bytes, list[str]]:
             if plain is not None and len(plain) == usize:
                 actual = zlib.crc32(plain)
                 if actual != crc:
+                    buf = buf if isinstance(buf, bytearray) else bytearray(buf)
                     struct.pack_into("<I", buf, pos + 16, actual)
                     crcs += 1
         pos += 46 + nlen + xlen + clen

@@ -623,3 +623,18 @@ def test_unreadable_archive_is_a_warning_and_incomplete_not_an_error(tmp_path: P
     assert report["verdict"] in ("suspicious", "dangerous"), report
     assert [i["check"] for i in report["incomplete"]] == ["apk_parse"]
     assert "APK-ANTI-003" in {f["rule_id"] for f in report["findings"]}
+
+
+def test_zipfix_restores_a_broken_local_header_and_leaves_sound_files_alone() -> None:
+    from scanners.apk_zipfix import repair
+
+    sound = (FIXTURES / "benign_notes.apk").read_bytes()
+    assert repair(sound) == (sound, [])
+    with zipfile.ZipFile(FIXTURES / "benign_notes.apk") as z:
+        off = z.getinfo("classes.dex").header_offset
+    broken = sound[:off] + b"XX\x00\x00" + sound[off + 4:]
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(__import__("io").BytesIO(broken)).read("classes.dex")
+    fixed, changes = repair(broken)
+    assert changes == ["1 local headers with a broken signature"]
+    assert zipfile.ZipFile(__import__("io").BytesIO(fixed)).read("classes.dex")
