@@ -147,10 +147,14 @@ def random_package(package: str | None) -> list[str]:
     if not package:
         return []
     segs = package.lower().split(".")
-    if len(segs) < 3 or segs[0] in _COMMON_PKG_HEADS or len(segs[0]) <= 2:
+    if len(segs) < 3 or not all(s.isalpha() for s in segs):
         return []
-    if not all(s.isalpha() for s in segs):
-        return []
+    if segs[0] in _COMMON_PKG_HEADS or len(segs[0]) <= 2:
+        # A reverse-domain head ("com.hubccjodsgt.dvhsle"): the builders of 2023-2025
+        # learned to add one, so the rest must be soup in two segments or more.
+        rest = segs[1:]
+        odd = [s for s in rest if _CONSONANT_RUN.search(s.replace("y", "a"))]
+        return odd if len(odd) >= 2 and sum(len(s) for s in rest) >= 12 else []
     odd = [s for s in segs if _CONSONANT_RUN.search(s.replace("y", "a")) or len(s) >= 14]
     return odd if len(odd) >= 1 and sum(len(s) for s in segs) >= 14 else []
 
