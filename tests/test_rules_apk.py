@@ -317,6 +317,12 @@ def test_telegram_token_is_redacted_in_evidence() -> None:
     # Unsigned: Android cannot install it as it is; a reason, not a scam verdict.
     ("unsigned.apk", Verdict.NO_KNOWN_RISK, {"APK-CERT-002", "APK-PACK-003"}),
     ("bad_dex.apk", Verdict.DANGEROUS, {"APK-ANTI-001"}),
+    # Issue 12: premium SMS in a cat-pictures app; a dropper named after a foreign
+    # bank; a 2023-2025 style banker (hidden icon, overlay, admin, push commands).
+    ("premium_sms.apk", Verdict.SUSPICIOUS, {"APK-CODE-004", "APK-CAP-003", "APK-CAP-005"}),
+    ("dropper_bank.apk", Verdict.DANGEROUS, {"APK-IMP-005", "APK-CODE-005", "APK-CAP-012"}),
+    ("overlay_banker.apk", Verdict.DANGEROUS,
+     {"APK-CAP-021", "APK-CAP-022", "APK-URL-004", "APK-IMP-005", "APK-PKG-001"}),
     ("traversal.apk", Verdict.SUSPICIOUS, {"APK-ZIP-001"}),
 ])
 def test_fixture_verdicts(name: str, verdict: Verdict, must: set[str]) -> None:
