@@ -239,7 +239,7 @@ class ApkScanner:
         s = self.model.score(a)
         if s.fires:
             add("APK-ML-001", score=s.score, threshold=s.threshold,
-                drivers=[{"fact": f, "weight": w} for f, w in s.drivers[:6]])
+                drivers=[f"{f} (+{w:.2f})" for f, w in s.drivers[:6]])
 
     def _identity(self, a: ApkFacts, add_finding: Callable[..., None]) -> None:
         claims: list[str] = []

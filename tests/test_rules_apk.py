@@ -504,11 +504,11 @@ def test_model_finding_names_the_facts_that_drove_it() -> None:
     found = [f for f in ApkScanner(now=lambda: NOW).check(facts) if f.rule_id == "APK-ML-001"]
     ev = found[0].evidence
     assert ev["score"] >= ev["threshold"] > 0.5
-    drivers = [d["fact"] for d in ev["drivers"]]
-    assert "perm:RECEIVE_SMS" in drivers and "perm:INTERNET" not in drivers[:1]
-    assert all(d["weight"] > 0 for d in ev["drivers"])
-    weights = [d["weight"] for d in ev["drivers"]]
-    assert weights == sorted(weights, reverse=True)
+    # "perm:RECEIVE_SMS (+1.23)": the fact and its weight, heaviest first.
+    drivers = [d.split(" ")[0] for d in ev["drivers"]]
+    weights = [float(d.split("(+")[1].rstrip(")")) for d in ev["drivers"]]
+    assert "perm:RECEIVE_SMS" in drivers
+    assert all(w > 0 for w in weights) and weights == sorted(weights, reverse=True)
 
 
 def test_model_alone_never_makes_an_app_suspicious() -> None:
@@ -649,3 +649,13 @@ def test_zipfix_restores_a_broken_local_header_and_leaves_sound_files_alone() ->
     fixed, changes = repair(broken)
     assert changes == ["1 local headers with a broken signature"]
     assert zipfile.ZipFile(__import__("io").BytesIO(fixed)).read("classes.dex")
+
+
+def test_console_shows_the_model_drivers_as_text() -> None:
+    from api.console.views import apk_report_view
+
+    facts = CASES["APK-ML-001"][0][0]
+    found = ApkScanner(now=lambda: NOW).check(facts)
+    report = {"findings": aggregate(found).findings_json("en"), "app": {}}
+    rows = {f["rule_id"]: dict(f["evidence"]) for f in apk_report_view(report, "en")["findings"]}
+    assert "perm:RECEIVE_SMS (+" in rows["APK-ML-001"]["drivers"]
