@@ -1499,6 +1499,12 @@ def _parse_manifest(apk: Any) -> tuple[str, str] | None:
         # size); tools that follow the format strictly stop or read something else.
         return ("tampered-axml", "AndroidManifest.xml has a wrong chunk type or data past "
                 "its declared size, a trick against analysis tools that Android tolerates")
+    if printer.is_packed():
+        # androguard's packer warning: names or values that no build tool writes
+        # (an attribute name that is not its resource id's, null bytes, invalid XML
+        # characters), which Android reads by resource id and tools by name.
+        return ("tampered-axml", "AndroidManifest.xml has attribute names or values that "
+                "no build tool writes (androguard's packer warning)")
     return None
 
 
