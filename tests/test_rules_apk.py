@@ -665,3 +665,20 @@ def test_console_shows_the_model_drivers_as_text() -> None:
     report = {"findings": aggregate(found).findings_json("en"), "app": {}}
     rows = {f["rule_id"]: dict(f["evidence"]) for f in apk_report_view(report, "en")["findings"]}
     assert "perm:RECEIVE_SMS (+" in rows["APK-ML-001"]["drivers"]
+
+
+def test_service_jobs_honour_blocklists_off(tmp_path: Path) -> None:
+    import json
+
+    from api.jobs import run_apk_job
+    from scanners.apk_report import ApkResult
+
+    extra = tmp_path / "extra.json"
+    extra.write_text(json.dumps({"sha256": [], "signers": [], "packages": [
+        {"package": "org.scamscan.fixture.notes", "note": "test entry"}]}), encoding="utf-8")
+    path = str(FIXTURES / "benign_notes.apk")
+    on = ApkResult.from_json(run_apk_job(path, "n.apk", "", blocklist=str(extra)))
+    off = ApkResult.from_json(run_apk_job(path, "n.apk", "", blocklist=str(extra),
+                                          use_blocklists=False))
+    assert "APK-BL-001" in {r for r, _ in on.findings}
+    assert "APK-BL-001" not in {r for r, _ in off.findings}
