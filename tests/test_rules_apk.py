@@ -682,3 +682,28 @@ def test_service_jobs_honour_blocklists_off(tmp_path: Path) -> None:
                                           use_blocklists=False))
     assert "APK-BL-001" in {r for r, _ in on.findings}
     assert "APK-BL-001" not in {r for r, _ in off.findings}
+
+
+def test_zipfix_never_raises_on_hostile_bytes() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from scanners.apk_zipfix import repair
+
+    sound = (FIXTURES / "benign_notes.apk").read_bytes()
+
+    @settings(max_examples=200, deadline=None, database=None)
+    @given(st.lists(st.tuples(st.integers(0, len(sound) - 1), st.integers(0, 255)),
+                    max_size=20), st.binary(max_size=64))
+    def check(flips: list[tuple[int, int]], tail: bytes) -> None:
+        buf = bytearray(sound)
+        for at, value in flips:
+            buf[at] = value
+        data = bytes(buf) + tail
+        fixed, changes = repair(data)
+        assert isinstance(fixed, bytes) and len(fixed) == len(data)
+        assert (fixed != data) == bool(changes)
+
+    check()
+    for junk in (b"", b"PK\x05\x06", b"PK\x05\x06" + b"\xff" * 18, b"\x00" * 100):
+        assert repair(junk) == (junk, [])
