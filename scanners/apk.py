@@ -439,8 +439,8 @@ class ApkScanner:
         if hidden:
             add("APK-PACK-002", assets=[{"name": s.name, "size": s.size, "magic": s.magic,
                                          "entropy": s.entropy} for s in hidden[:5]])
-        if a.archive_repairs:
-            add("APK-ANTI-003", repairs=list(a.archive_repairs))
+        if a.archive_repairs or a.zip.anomalies:
+            add("APK-ANTI-003", repairs=[*a.zip.anomalies, *a.archive_repairs])
         problem = manifest_problem(a)
         if problem is not None:
             add("APK-ANTI-002", problem=problem[0], detail=problem[1])

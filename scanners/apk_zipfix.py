@@ -56,7 +56,7 @@ def repair(data: bytes, *, crc: bool = True) -> tuple[bytes, list[str]]:
         if pos + 46 > len(buf) or buf[pos:pos + 4] != _CEN:
             break
         flag, method = struct.unpack_from("<HH", buf, pos + 8)
-        crc, csize, usize, nlen, xlen, clen = struct.unpack_from("<IIIHHH", buf, pos + 16)
+        entry_crc, csize, usize, nlen, xlen, clen = struct.unpack_from("<IIIHHH", buf, pos + 16)
         (loc,) = struct.unpack_from("<I", buf, pos + 42)
         name = bytes(buf[pos + 46:pos + 46 + nlen])
         if flag & 0x41 or method not in (0, 8) or (
@@ -97,7 +97,7 @@ def repair(data: bytes, *, crc: bool = True) -> tuple[bytes, list[str]]:
                 plain = None
             if plain is not None and len(plain) == usize:
                 actual = zlib.crc32(plain)
-                if actual != crc:
+                if actual != entry_crc:
                     buf = buf if isinstance(buf, bytearray) else bytearray(buf)
                     struct.pack_into("<I", buf, pos + 16, actual)
                     crcs += 1

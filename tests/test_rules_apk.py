@@ -596,7 +596,6 @@ def _patch_central(src: Path, out: Path, name: str, flag_or: int = 0,
 @pytest.mark.parametrize(("name", "kw"), [
     ("encrypted_flag.apk", {"flag_or": 0x1}),
     ("odd_method.apk", {"method": 0x7A}),
-    ("bad_crc.apk", {"crc_xor": 0xDEAD}),
 ])
 def test_malformed_archive_is_read_like_android_and_flagged(
         tmp_path: Path, name: str, kw: dict[str, int]) -> None:
@@ -707,3 +706,41 @@ def test_zipfix_never_raises_on_hostile_bytes() -> None:
     check()
     for junk in (b"", b"PK\x05\x06", b"PK\x05\x06" + b"\xff" * 18, b"\x00" * 100):
         assert repair(junk) == (junk, [])
+
+
+def test_zipfix_fixes_a_wrong_crc_only_when_asked(tmp_path: Path) -> None:
+    # androguard's reader ignores ZIP CRCs; the CRC pass (every entry inflated)
+    # runs only after a read failed, so the cheap pass leaves it alone.
+    from scanners.apk_zipfix import repair
+
+    bad = _patch_central(FIXTURES / "fake_vneid.apk", tmp_path / "crc.apk",
+                         "AndroidManifest.xml", crc_xor=0xDEAD).read_bytes()
+    assert repair(bad, crc=False) == (bad, [])
+    fixed, changes = repair(bad)
+    assert changes == ["1 entries whose CRC-32 does not match their data"]
+    assert zipfile.ZipFile(__import__("io").BytesIO(fixed)).read("AndroidManifest.xml")
+
+
+def test_corrupt_central_extra_field_is_read_like_android(tmp_path: Path) -> None:
+    import struct
+
+    data = (FIXTURES / "fake_vneid.apk").read_bytes()
+    eocd = data.rfind(b"PK\x05\x06")
+    _, _, _, _, cd_size, cd_offset, _ = struct.unpack_from("<HHHHIIH", data, eocd + 4)
+    cd = bytearray(data[cd_offset:cd_offset + cd_size])
+    nlen, xlen = struct.unpack_from("<HH", cd, 28)
+    # An extra field that claims 100 bytes and holds none: zipfile refuses the archive.
+    struct.pack_into("<H", cd, 30, xlen + 4)
+    cd[46 + nlen + xlen:46 + nlen + xlen] = b"\xfe\xca\x64\x00"
+    end = bytearray(data[eocd:])
+    struct.pack_into("<I", end, 12, cd_size + 4)
+    bad = tmp_path / "extra.apk"
+    bad.write_bytes(data[:cd_offset] + bytes(cd) + bytes(end))
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(bad)
+    result = scan_apk_path(bad)
+    report = result.report("en")
+    assert result.ok, result.error
+    assert report["package"] == "com.vnid" and report["verdict"] == "dangerous"
+    anti = [f for f in report["findings"] if f["rule_id"] == "APK-ANTI-003"]
+    assert anti and "extra field" in anti[0]["evidence"]["repairs"][0]
