@@ -1,6 +1,7 @@
 """Behaviour rules of the APK scanner that combine manifest and DEX facts.
 
-Rules: APK-CODE-004 (premium SMS), APK-CODE-005 (dropper), APK-CAP-021
+Rules: APK-PKG-002 (builder-made component names), APK-CODE-004 (premium SMS),
+APK-CODE-005 (dropper), APK-CAP-021
 (overlay plus accessibility), APK-CAP-022 (hidden icon plus accessibility or
 device admin), APK-URL-004 (push messages as a command channel) and the
 softer APK-CAP-023, which takes APK-CAP-003's place when an app reads SMS for
@@ -79,9 +80,27 @@ def visible_sms_feature(a: ApkFacts) -> bool:
     return bool(set(a.permissions) & SMS_READ) and not takeover_signs(a)
 
 
+def builder_names(a: ApkFacts) -> list[str]:
+    """Component class names of the shape malware builders generate: the simple
+    name starts with a lower-case letter (``cmtstflxlxb``, ``fIvicKhU``). Java
+    classes are named in UpperCamelCase, and R8/ProGuard keep the names of
+    classes the manifest references, so an ordinary app has none or one or two
+    (``main``); builders give dozens."""
+    out = []
+    for c in a.components:
+        simple = c.name.rsplit(".", 1)[-1].rsplit("$", 1)[-1]
+        if len(simple) >= 3 and simple.isalpha() and simple[0].islower():
+            out.append(simple)
+    return out
+
+
 def check(a: ApkFacts, add: Callable[..., None]) -> None:
     """Emit the behaviour findings of one APK."""
     perms = set(a.permissions)
+    shaped = builder_names(a)
+    if len(shaped) >= 5 and len(shaped) * 4 >= len(a.components):
+        add("APK-PKG-002", count=len(shaped), components=len(a.components),
+            examples=shaped[:6])
     refs = dict(a.code.api_refs) if a.code is not None else {}
     a11y, admins = _a11y(a), _admins(a)
     # Premium SMS: sending SMS in code while declaring nothing a messaging app needs.

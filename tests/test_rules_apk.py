@@ -103,6 +103,13 @@ CASES: dict[str, tuple[list[ApkFacts], list[ApkFacts]]] = {
                      app(package="org.thoughtcrime.securesms"),
                      app(package="com.google.android.gms"),
                      app(package="com.whatsapp.w4b")]),
+    "APK-PKG-002": ([app(components=(LAUNCHER, *(Component("service", f"x.y.{n}") for n in (
+        "cmtstflxlxb", "fIvicKhU", "qpgopfninoaazln", "jcwzxSN", "opzsdswiddt"))))],
+                    [app(), app(components=(LAUNCHER, *(Component("service", f"x.y.{n}") for n in (
+                        "main", "service", "SmsReader", "BootReceiver", "a", "b")))),
+                     app(components=(LAUNCHER, *(Component("service", f"x.y.{n}") for n in (
+                         "cmtstflxlxb", "fIvicKhU", "qpgopfninoaazln", "jcwzxSN", "opzsdswiddt")),
+                         *(Component("activity", f"x.y.Screen{i}") for i in range(30))))]),
     "APK-CAP-001": ([app(components=(LAUNCHER, A11Y))], [app()]),
     "APK-CAP-002": ([app(components=(LAUNCHER, A11Y), accessibility=(AccessibilityConfig(
         "org.example.A11y", "res/xml/a.xml", can_retrieve_window_content=True),))],
@@ -322,7 +329,8 @@ def test_telegram_token_is_redacted_in_evidence() -> None:
     ("premium_sms.apk", Verdict.SUSPICIOUS, {"APK-CODE-004", "APK-CAP-003", "APK-CAP-005"}),
     ("dropper_bank.apk", Verdict.DANGEROUS, {"APK-IMP-005", "APK-CODE-005", "APK-CAP-012"}),
     ("overlay_banker.apk", Verdict.DANGEROUS,
-     {"APK-CAP-021", "APK-CAP-022", "APK-URL-004", "APK-IMP-005", "APK-PKG-001"}),
+     {"APK-CAP-021", "APK-CAP-022", "APK-URL-004", "APK-IMP-005", "APK-PKG-001",
+      "APK-PKG-002"}),
     ("traversal.apk", Verdict.SUSPICIOUS, {"APK-ZIP-001"}),
 ])
 def test_fixture_verdicts(name: str, verdict: Verdict, must: set[str]) -> None:
