@@ -65,7 +65,9 @@ def takeover_signs(a: ApkFacts) -> list[str]:
         signs.append("device admin")
     if _P + "SYSTEM_ALERT_WINDOW" in perms:
         signs.append("overlay")
-    if _P + "SEND_SMS" in perms or sms_send_calls(a):
+    if (_P + "SEND_SMS" in perms or sms_send_calls(a)) and not is_messaging_app(a):
+        # An SMS app (filter, backup, full client) declares the SMS role and sends
+        # texts as its visible feature; anything else sending them is suspect.
         signs.append("sends SMS")
     if _P + "REQUEST_INSTALL_PACKAGES" in perms:
         signs.append("installs apps")
@@ -76,7 +78,8 @@ def takeover_signs(a: ApkFacts) -> list[str]:
 
 def visible_sms_feature(a: ApkFacts) -> bool:
     """Reads SMS with an icon to open and none of :func:`takeover_signs`: a notification
-    reader, an SMS backup or filter app. Such an app gets APK-CAP-023, not APK-CAP-003."""
+    reader, an SMS backup or filter app (which may send texts if it declares the SMS
+    role). Such an app gets APK-CAP-023, not APK-CAP-003."""
     return bool(set(a.permissions) & SMS_READ) and not takeover_signs(a)
 
 

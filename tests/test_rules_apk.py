@@ -120,7 +120,15 @@ CASES: dict[str, tuple[list[ApkFacts], list[ApkFacts]]] = {
                      app(permissions=SMS, components=(LAUNCHER, A11Y)),
                      app(permissions=SMS, launcher_activity=None)],
                     [app(), app(permissions=SMS)]),
-    "APK-CAP-023": ([app(permissions=SMS)],
+    "APK-CAP-023": ([app(permissions=SMS),
+                     # An SMS filter/client: declares the SMS role, so sending is its job.
+                     app(permissions=(*SMS, P + "SEND_SMS"), components=(
+                         LAUNCHER, Component("receiver", "org.example.Deliver",
+                                             permission=P + "BROADCAST_SMS",
+                                             intent_filters=(IntentFilter(actions=(
+                                                 "android.provider.Telephony.SMS_DELIVER",
+                                             )),))),
+                         code=CodeFacts(api_refs={"SmsManager.sendTextMessage": 1}))],
                     [app(), app(permissions=(*SMS, P + "SYSTEM_ALERT_WINDOW")),
                      app(permissions=SMS, code=CodeFacts(
                          api_refs={"SmsManager.sendTextMessage": 1}))]),
