@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="one JSON object per file")
     a.add_argument("--lang", choices=("vi", "en"), default="vi",
                    help="language of titles and reasons (default: vi)")
+    a.add_argument("--no-blocklists", action="store_true",
+                   help="score without hash, package or signer blocklists (evaluations; "
+                        "the official-app allowlist stays on); also SCAMSCAN_BLOCKLISTS=off")
 
     m = sub.add_parser("message", help="check a chat message (links, phone numbers, apps, "
                        "scam script) and print a short reply")
@@ -254,8 +257,11 @@ def _cmd_apk(args: argparse.Namespace) -> int:
     from scanners.apk import scanner_for
     from scanners.apk_report import scan_apk_path
 
-    extra = _settings().apk_blocklist
-    scanner = scanner_for(str(extra) if extra else None)
+    settings = _settings()
+    extra = settings.apk_blocklist
+    use_lists = not args.no_blocklists and settings.blocklists == "on"
+    scanner = scanner_for(str(extra) if extra and use_lists else None,
+                          use_blocklists=use_lists)
     failed = 0
     out = sys.stdout.buffer
     for name in args.files:

@@ -623,6 +623,7 @@ def _apk_parts(settings: Settings) -> tuple[SampleStore, JobBackend]:
         max_pending=settings.apk_max_pending,
         blocklist=settings.apk_blocklist,
         lists_file=apk_lists_path(settings.data_dir),
+        use_blocklists=settings.blocklists == "on",
     )
     jobs.open()
     return samples, jobs

@@ -444,6 +444,7 @@ class _Worker:
         self.samples = settings.data_dir / "samples"
         self.limits = ApkLimits(max_file_bytes=settings.max_apk_bytes).to_dict()
         self.blocklist = str(settings.apk_blocklist) if settings.apk_blocklist else None
+        self.use_blocklists = settings.blocklists == "on"
         self.lists_file = str(apk_lists_path(settings.data_dir))
 
     def sample_path(self, sha256: str, given: str) -> str:
@@ -509,7 +510,8 @@ def scan_apk(scan_id: str, sample_path: str, name: str, sha256: str, lists: str 
     path = w.sample_path(sha256, sample_path)
     if not Path(path).is_file():
         raise SampleMissing(f"sample {sha256} not found under {w.samples}")
-    text = run_apk_job(path, name, sha256, w.limits, None, w.blocklist, w.lists_file)
+    text = run_apk_job(path, name, sha256, w.limits, None, w.blocklist, w.lists_file,
+                       w.use_blocklists)
     result = ApkResult.from_json(text)
     if result.error is not None:
         w.finish(scan_id, sha256, "failed", result.error, result.error_kind or "refused",

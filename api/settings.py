@@ -126,6 +126,9 @@ class Settings(BaseSettings):
 
     apk_blocklist: Path | None = None
     """Extra APK blocklist (JSON: sha256, packages, signers), added to the bundled one."""
+    blocklists: Literal["on", "off"] = "on"
+    """``off``: score without hash, package or signer blocklists (evaluations; the
+    official-app allowlist stays on). ``scamscan apk --no-blocklists`` does the same."""
 
     @field_validator("rdap_bootstrap", "apk_blocklist")
     @classmethod
