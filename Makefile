@@ -1,7 +1,9 @@
 # scamscan developer entry points.
-#   make run    API on http://127.0.0.1:8000 (embedded scanners, no Redis)
-#   make test   the whole suite, from a fresh machine (creates .venv, installs)
-#   make lint   ruff + mypy --strict
+#   make run          API on http://127.0.0.1:8000 (embedded scanners, no Redis);
+#                     runtime dependencies only; SCAMSCAN_HOST / SCAMSCAN_PORT apply
+#   make test         the whole suite, from a fresh machine (creates .venv, installs .[dev])
+#   make lint         ruff + mypy --strict
+#   make deploy-test  the container deployment for real (root: dockerd, debootstrap)
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -10,14 +12,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-HOST ?= 127.0.0.1
-PORT ?= 8000
+RUN_STAMP := $(VENV)/.installed-runtime
 URL_DATA ?= ../shared/data/urls
 
-.PHONY: help venv install system-deps run test lint docs bench eval screenshots
+.PHONY: help venv install install-runtime system-deps run test lint docs bench eval \
+	screenshots deploy-test
 
 help:
-	@echo "make run | test | lint | docs | bench | eval | install | screenshots"
+	@echo "make run | test | lint | docs | bench | eval | install | screenshots | deploy-test"
 
 # The interpreter: Python >= 3.11 with the venv module, or a loud failure.
 $(BIN)/python:
@@ -31,9 +33,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@# bench/ and eval/ import the same packages as the tests do.
 	$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]' \
 		--config-settings editable_mode=compat
+	touch $@ $(RUN_STAMP)
+
+# The runtime dependencies alone (what `make run` needs; no test or lint tools).
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -e . \
+		--config-settings editable_mode=compat
 	touch $@
 
 venv install: $(STAMP)
+install-runtime: $(RUN_STAMP)
 
 # Debian packages the tests run for real (the Redis integration tests start
 # their own redis-server). Installed only when missing, so a second run is a
@@ -49,8 +58,10 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 	@test -x /usr/bin/chromium || { echo "chromium could not be installed (apt-get install chromium chromium-driver)" >&2; exit 1; }
 
-run: $(STAMP)
-	$(BIN)/scamscan serve --host $(HOST) --port $(PORT)
+# Address and port: SCAMSCAN_HOST and SCAMSCAN_PORT (127.0.0.1:8000), read by the
+# server itself like every other setting.
+run: $(RUN_STAMP)
+	$(BIN)/scamscan serve
 
 test: $(STAMP) system-deps
 	@# Fail here, not as skipped tests, if the install is incomplete.
@@ -75,3 +86,9 @@ bench: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/python eval/urls.py --data $(URL_DATA)
+
+# The image and docker-compose.yml for real: builds the base images from Debian
+# packages (kept once made), the image, and checks a running stack over HTTP
+# (tests/deploy/run_stack.py). Needs root; starts dockerd when none runs.
+deploy-test: $(STAMP)
+	$(BIN)/python tests/deploy/run_stack.py --python $(BIN)/python
