@@ -259,6 +259,8 @@ class _Backend(Protocol):
 
     async def pending(self, limit: int) -> list[tuple[str, str]]: ...
 
+    async def prune(self, before_us: int) -> int: ...
+
     async def aclose(self) -> None: ...
 
 
@@ -444,6 +446,16 @@ class SqliteHistory(SqliteFile):
 
         return await self._run(run)
 
+    async def prune(self, before_us: int) -> int:
+        """Delete the records created before ``before_us``; how many there were."""
+        def run(db: sqlite3.Connection) -> int:
+            db.execute("DELETE FROM reports WHERE scan_id IN "
+                       "(SELECT scan_id FROM scans WHERE created_us < ?)", (before_us,))
+            return db.execute("DELETE FROM scans WHERE created_us < ?", (before_us,)).rowcount
+
+        pruned: int = await self._run(run)
+        return pruned
+
     async def aclose(self) -> None:
         return None
 
@@ -527,6 +539,20 @@ return out
 """
 
 
+# KEYS: index, lines, pending. ARGV: created_us bound (exclusive), record key prefix,
+# at most this many. Returns how many records were deleted.
+_PRUNE = """
+local old = redis.call('zrangebyscore', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, o in ipairs(old) do
+  redis.call('del', ARGV[2] .. o)
+  redis.call('hdel', KEYS[2], o)
+  redis.call('zrem', KEYS[3], o)
+  redis.call('zrem', KEYS[1], o)
+end
+return #old
+"""
+
+
 def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
@@ -547,6 +573,7 @@ class RedisHistory:
         self._put = self._redis.register_script(_PUT)
         self._update = self._redis.register_script(_UPDATE)
         self._search = self._redis.register_script(_SEARCH)
+        self._prune = self._redis.register_script(_PRUNE)
 
     def rec(self, scan_id: str) -> str:
         return f"{self.prefix}rec:{scan_id}"
@@ -657,6 +684,18 @@ class RedisHistory:
         return [(i, _text(s) if s is not None else "") for i, s in
                 zip(ids, statuses, strict=True)]
 
+    async def prune(self, before_us: int) -> int:
+        """Delete the records created before ``before_us``, :data:`REDIS_CHUNK` per
+        script call (Redis is never blocked for long); how many there were."""
+        total = 0
+        with self._errors("prune"):
+            while True:
+                n = int(await self._prune(keys=[self.index, self.lines, self.pending_key],
+                                          args=[before_us, self.prefix + "rec:", REDIS_CHUNK]))
+                total += n
+                if n < REDIS_CHUNK:
+                    return total
+
     async def aclose(self) -> None:
         with contextlib.suppress(Exception):
             await self._redis.aclose()
@@ -714,6 +753,12 @@ class ScanHistory:
         finally:
             with contextlib.suppress(Exception):
                 await self.backend.aclose()
+
+    async def prune(self, older_than: datetime) -> int:
+        """Delete the records of scans made before ``older_than`` (retention, see
+        :mod:`api.retention`); how many there were. Backend down: HistoryUnavailable."""
+        await self.flush()
+        return await self.backend.prune(_us(older_than))
 
     # --- recording -----------------------------------------------------------------
 
