@@ -59,6 +59,7 @@ PROJECT = "scamscan-deploy-test"
 BASE_IMAGE = "scamscan-base:bookworm"
 REDIS_IMAGE = "scamscan-redis:bookworm"
 APP_IMAGE = "scamscan:deploy-test"
+BUILD_LABEL = "org.scamscan.deploy-test"
 MIRROR = "http://deb.debian.org/debian"
 DEBIAN_PYTHON = "/usr/bin/python3"
 APT_PACKAGES = {"dockerd": "docker.io", "docker-compose": "docker-compose",
@@ -239,9 +240,12 @@ def clear_wheels() -> None:
 def build_app_image() -> None:
     started = time.monotonic()
     log(f"building {APP_IMAGE} on {BASE_IMAGE}")
-    run(["docker", "build", "-q", "-t", APP_IMAGE, "--build-arg", f"BASE_IMAGE={BASE_IMAGE}",
+    run(["docker", "build", "-q", "--force-rm", "--label", BUILD_LABEL, "-t", APP_IMAGE,
+         "--build-arg", f"BASE_IMAGE={BASE_IMAGE}",
          "--build-arg", "PIP_INSTALL_OPTS=--no-index --find-links /wheels", str(ROOT)],
         capture=True)
+    # The images of earlier runs, untagged by this one (and their layers): only ours.
+    run(["docker", "image", "prune", "-f", "--filter", f"label={BUILD_LABEL}"], capture=True)
     log(f"{APP_IMAGE}: built in {time.monotonic() - started:.0f} s")
 
 
