@@ -90,5 +90,5 @@ eval: $(STAMP)
 # The image and docker-compose.yml for real: builds the base images from Debian
 # packages (kept once made), the image, and checks a running stack over HTTP
 # (tests/deploy/run_stack.py). Needs root; starts dockerd when none runs.
-deploy-test: $(STAMP)
+deploy-test: $(RUN_STAMP)
 	$(BIN)/python tests/deploy/run_stack.py --python $(BIN)/python
