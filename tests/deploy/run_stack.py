@@ -185,8 +185,11 @@ def make_base_image(tag: str, packages: Sequence[str], workdir: Path,
     started = time.monotonic()
     rootfs = workdir / tag.replace(":", "_")
     log(f"{tag}: debootstrap bookworm with {', '.join(packages)}")
-    run(["debootstrap", "--variant=minbase", f"--include={','.join(packages)}",
-         "bookworm", str(rootfs), MIRROR], capture=True)
+    try:
+        run(["debootstrap", "--variant=minbase", f"--include={','.join(packages)}",
+             "bookworm", str(rootfs), MIRROR], capture=True)
+    finally:
+        unmount_below(rootfs)  # a failed debootstrap may leave /proc and /sys mounted
     for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
         for f in (rootfs / cache).glob("*"):
             if f.is_file():
@@ -206,6 +209,15 @@ def make_base_image(tag: str, packages: Sequence[str], workdir: Path,
     tarball.unlink()
     shutil.rmtree(rootfs)
     log(f"{tag}: made in {time.monotonic() - started:.0f} s")
+
+
+def unmount_below(root: Path) -> None:
+    """Unmount whatever is mounted under ``root``, deepest first, so that deleting it
+    can never reach into a mounted file system."""
+    prefix = str(root.resolve()) + "/"
+    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    for point in sorted((m for m in mounts if m.startswith(prefix)), key=len, reverse=True):
+        run(["umount", "-l", point], check=False, capture=True)
 
 
 def build_wheels(python: str, workdir: Path) -> None:
@@ -425,7 +437,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGHUP, stop)
     started = time.monotonic()
-    stack: Stack | None = None
     try:
         with tempfile.TemporaryDirectory(prefix="scamscan-deploy-") as tmp:
             work = Path(tmp)
