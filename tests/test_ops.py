@@ -1,9 +1,11 @@
 """Operations: /metrics, JSON logs with a request id, /readyz, compose and the Dockerfile.
 
 The app runs for real through httpx's ASGI transport with its lifespan; Redis
-mode talks to a throw-away ``redis-server``. No Docker engine runs here: the
-compose file is validated against the vendored Compose Specification schema
-(``tests/compose/``) and its wiring is checked field by field.
+mode talks to a throw-away ``redis-server``. The compose file is validated
+against the vendored Compose Specification schema (``tests/compose/``) and its
+wiring is checked field by field; the image and the stack themselves are built
+and run for real by ``make deploy-test`` (``tests/deploy/run_stack.py``), which
+needs root and a Docker engine and so is not part of this suite.
 """
 
 from __future__ import annotations
