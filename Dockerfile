@@ -1,24 +1,43 @@
 # The scamscan image: the API (`scamscan serve`) and the APK scan worker
 # (`scamscan worker`) share it; docker-compose.yml runs both beside Redis.
-# Runtime dependencies only (no `.[dev]`), as an unprivileged user.
-FROM python:3.11-slim
+# Runtime dependencies only (no `.[dev]`), in a virtual environment at
+# /opt/scamscan, as an unprivileged user.
+#
+# Build arguments:
+#   BASE_IMAGE        the Python 3.11 image (python:3.11-slim by default; the
+#                     deploy test passes an image made from Debian packages,
+#                     see tests/deploy/run_stack.py).
+#   PIP_INSTALL_OPTS  extra options of the `pip install`; for an offline build,
+#                     put wheels in docker/wheels/ and pass
+#                     "--no-index --find-links /wheels" (docs/deployment.md).
+ARG BASE_IMAGE=python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
-
+# --- build: the virtual environment ----------------------------------------------
+FROM ${BASE_IMAGE} AS build
+ARG PIP_INSTALL_OPTS=""
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+# Wheels first: they change less often than the code, so this layer stays cached.
+COPY docker/wheels /wheels
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY api ./api
 COPY scanners ./scanners
 COPY blocklists ./blocklists
+RUN python3 -m venv /opt/scamscan \
+    && /opt/scamscan/bin/pip install ${PIP_INSTALL_OPTS} .
+
+# --- runtime: the environment alone (no sources, no wheels, no build caches) --------
+FROM ${BASE_IMAGE}
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PATH=/opt/scamscan/bin:$PATH
+COPY --from=build /opt/scamscan /opt/scamscan
 # /data is where samples and reports go (SCAMSCAN_DATA_DIR): made here and
 # owned by the service user, so that a named volume mounted there starts
 # writable for it.
-RUN pip install . \
-    && rm -rf /src \
-    && useradd --system --uid 10001 --no-create-home --home-dir /nonexistent \
+RUN useradd --system --uid 10001 --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin scamscan \
     && mkdir -p /data \
     && chown scamscan:scamscan /data

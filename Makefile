@@ -1,7 +1,9 @@
 # scamscan developer entry points.
-#   make run    API on http://127.0.0.1:8000 (embedded scanners, no Redis)
-#   make test   the whole suite, from a fresh machine (creates .venv, installs)
-#   make lint   ruff + mypy --strict
+#   make run          API on http://127.0.0.1:8000 (embedded scanners, no Redis);
+#                     runtime dependencies only; SCAMSCAN_HOST / SCAMSCAN_PORT apply
+#   make test         the whole suite, from a fresh machine (creates .venv, installs .[dev])
+#   make lint         ruff + mypy --strict
+#   make deploy-test  the container deployment for real (root: dockerd, debootstrap)
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -10,15 +12,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-HOST ?= 127.0.0.1
-PORT ?= 8000
+RUN_STAMP := $(VENV)/.installed-runtime
 URL_DATA ?= ../shared/data/urls
 SHARED_DATA ?= ../shared/data
 
-.PHONY: help venv install system-deps run test lint docs bench eval screenshots model model-apk apk-brands
+.PHONY: help venv install install-runtime system-deps run test lint docs bench eval \
+	screenshots deploy-test model model-apk apk-brands
 
 help:
-	@echo "make run | test | lint | docs | bench | eval | install | screenshots"
+	@echo "make run | test | lint | docs | bench | eval | install | screenshots | deploy-test"
 
 # The interpreter: Python >= 3.11 with the venv module, or a loud failure.
 $(BIN)/python:
@@ -32,9 +34,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@# bench/ and eval/ import the same packages as the tests do.
 	$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]' \
 		--config-settings editable_mode=compat
+	touch $@ $(RUN_STAMP)
+
+# The runtime dependencies alone (what `make run` needs; no test or lint tools).
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -e . \
+		--config-settings editable_mode=compat
 	touch $@
 
 venv install: $(STAMP)
+install-runtime: $(RUN_STAMP)
 
 # Debian packages the tests run for real (the Redis integration tests start
 # their own redis-server). Installed only when missing, so a second run is a
@@ -50,8 +59,10 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 	@test -x /usr/bin/chromium || { echo "chromium could not be installed (apt-get install chromium chromium-driver)" >&2; exit 1; }
 
-run: $(STAMP)
-	$(BIN)/scamscan serve --host $(HOST) --port $(PORT)
+# Address and port: SCAMSCAN_HOST and SCAMSCAN_PORT (127.0.0.1:8000), read by the
+# server itself like every other setting.
+run: $(RUN_STAMP)
+	$(BIN)/scamscan serve
 
 test: $(STAMP) system-deps
 	@# Fail here, not as skipped tests, if the install is incomplete.
@@ -89,3 +100,9 @@ model-apk: $(STAMP)
 # names, the Vietnamese bank list and system components, each with its source.
 apk-brands: $(STAMP)
 	$(BIN)/python eval/build_apk_brands.py --data $(SHARED_DATA)
+
+# The image and docker-compose.yml for real: builds the base images from Debian
+# packages (kept once made), the image, and checks a running stack over HTTP
+# (tests/deploy/run_stack.py). Needs root; starts dockerd when none runs.
+deploy-test: $(RUN_STAMP)
+	$(BIN)/python tests/deploy/run_stack.py --python $(BIN)/python

@@ -279,6 +279,8 @@ class _Backend(Protocol):
 
     async def prune_messages(self, before_us: int) -> int: ...
 
+    async def prune(self, before_us: int) -> int: ...
+
     async def aclose(self) -> None: ...
 
 
@@ -481,6 +483,16 @@ class SqliteHistory(SqliteFile):
 
         return await self._run(run)
 
+    async def prune(self, before_us: int) -> int:
+        """Delete the records created before ``before_us``; how many there were."""
+        def run(db: sqlite3.Connection) -> int:
+            db.execute("DELETE FROM reports WHERE scan_id IN "
+                       "(SELECT scan_id FROM scans WHERE created_us < ?)", (before_us,))
+            return db.execute("DELETE FROM scans WHERE created_us < ?", (before_us,)).rowcount
+
+        pruned: int = await self._run(run)
+        return pruned
+
     async def aclose(self) -> None:
         return None
 
@@ -583,7 +595,23 @@ end
 return #ids
 """
 PRUNE_BATCH = 1000
+CLOSE_WAIT = 5.0
+"""Seconds :meth:`ScanHistory.aclose` waits for its background tasks to end."""
 """Expired message checks one Redis prune script call drops at most."""
+
+# KEYS: index, lines, pending, messages. ARGV: created_us bound (exclusive), record key prefix,
+# at most this many. Returns how many records were deleted.
+_PRUNE_ALL = """
+local old = redis.call('zrangebyscore', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, o in ipairs(old) do
+  redis.call('del', ARGV[2] .. o)
+  redis.call('hdel', KEYS[2], o)
+  redis.call('zrem', KEYS[3], o)
+  redis.call('zrem', KEYS[1], o)
+  redis.call('zrem', KEYS[4], o)
+end
+return #old
+"""
 
 
 def _text(value: Any) -> str:
@@ -607,6 +635,7 @@ class RedisHistory:
         self._update = self._redis.register_script(_UPDATE)
         self._search = self._redis.register_script(_SEARCH)
         self._prune = self._redis.register_script(_PRUNE)
+        self._prune_all = self._redis.register_script(_PRUNE_ALL)
 
     def rec(self, scan_id: str) -> str:
         return f"{self.prefix}rec:{scan_id}"
@@ -730,6 +759,19 @@ class RedisHistory:
                 if n < PRUNE_BATCH:
                     return total
 
+    async def prune(self, before_us: int) -> int:
+        """Delete the records created before ``before_us``, :data:`REDIS_CHUNK` per
+        script call (Redis is never blocked for long); how many there were."""
+        total = 0
+        with self._errors("prune"):
+            while True:
+                n = int(await self._prune_all(keys=[self.index, self.lines, self.pending_key,
+                                                self.messages],
+                                          args=[before_us, self.prefix + "rec:", REDIS_CHUNK]))
+                total += n
+                if n < REDIS_CHUNK:
+                    return total
+
     async def aclose(self) -> None:
         with contextlib.suppress(Exception):
             await self._redis.aclose()
@@ -785,7 +827,10 @@ class ScanHistory:
             tasks = [t for t in (self._syncer, self._sync, self._pruner) if t is not None]
             for t in tasks:
                 t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            if tasks:
+                # Bounded: a task whose cancellation was swallowed (see _prune_loop)
+                # must not hang the shutdown.
+                await asyncio.wait(tasks, timeout=CLOSE_WAIT)
             if self._writer is not None and not self._writer.done():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.flush(), 10)
@@ -794,6 +839,12 @@ class ScanHistory:
         finally:
             with contextlib.suppress(Exception):
                 await self.backend.aclose()
+
+    async def prune(self, older_than: datetime) -> int:
+        """Delete the records of scans made before ``older_than`` (retention, see
+        :mod:`api.retention`); how many there were. Backend down: HistoryUnavailable."""
+        await self.flush()
+        return await self.backend.prune(_us(older_than))
 
     # --- recording -----------------------------------------------------------------
 
@@ -838,21 +889,26 @@ class ScanHistory:
         return (record.get("kind") == "message" and isinstance(created, datetime)
                 and created < self.clock() - self.message_retention)
 
-    async def prune(self) -> int:
+    async def prune_messages(self) -> int:
         """Delete the message checks older than the retention; how many went."""
         await self.flush()
         return await self.backend.prune_messages(_us(self.clock() - self.message_retention))
 
     async def _prune_loop(self) -> None:
-        while True:
+        # Checks _closed as well as honouring cancellation: a cancellation that arrives
+        # inside a Redis call can be swallowed by the client library (seen with
+        # redis-py's asyncio client), and the loop must still end at shutdown.
+        while not self._closed:
             try:
-                n = await self.prune()
+                n = await self.prune_messages()
                 if n:
                     log.info("scan history: %d expired message checks deleted", n)
             except HistoryUnavailable as e:
                 self._warn(f"expired message checks not deleted: {e.reason}")
             except Exception as e:  # keep pruning after a bug in one run
                 log.error("scan history prune failed", exc_info=e)
+            if self._closed:
+                return
             await asyncio.sleep(PRUNE_EVERY)
 
     def record_apk(self, job: Job, *, source_url: str | None = None) -> None:

@@ -73,6 +73,7 @@ from api.problems import (
     ProblemException,
     problem_responses,
 )
+from api.retention import Retention
 from api.routes_messages import MessageScanOut, message_scan_view
 from api.samples import FIELD, MULTIPART_OVERHEAD, SampleStore
 from api.settings import Settings, get_settings
@@ -664,6 +665,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The scan history (api.history): SQLite in the data dir, or Redis.
     app.state.history = open_history(settings, app.state.jobs)
     app.state.history.start()
+    # Deletes what is older than SCAMSCAN_RETENTION_DAYS, hourly (api.retention).
+    app.state.retention = Retention(settings, app.state.history)
+    app.state.retention.start()
     app.state.live = build_live(app.state.settings, app.state.scanner,
                                 resolver=app.state.resolver,
                                 apk_handler=_apk_handoff(app.state.samples, app.state.jobs,
@@ -673,6 +677,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await app.state.retention.aclose()  # never raises
         await observability.aclose(app)  # never raises
         await app.state.history.aclose()  # never raises; writes what is queued
         try:

@@ -283,7 +283,14 @@ class SampleStore:
 def _settle(tmp_path: Path, final: Path) -> None:
     """Move the finished temp file to its content address (atomic; first copy wins)."""
     if final.is_file():
-        tmp_path.unlink(missing_ok=True)
-        return
+        # Uploaded again: young again, so that the retention sweep (api.retention)
+        # does not delete a sample that a new scan is about to read.
+        try:
+            os.utime(final)
+        except FileNotFoundError:
+            pass  # swept meanwhile: this copy takes its place
+        else:
+            tmp_path.unlink(missing_ok=True)
+            return
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp_path, final)

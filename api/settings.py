@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     apk_record_ttl: int = Field(default=30 * 86400, ge=60)
     """Seconds a scan record and a stored report are kept in Redis."""
 
+    # --- retention (api/retention.py) ---------------------------------------------
+    retention_days: float = Field(default=0, ge=0, le=36500)
+    """Delete samples, APK reports and scan records older than this many days
+    (swept hourly by the API); 0: keep everything."""
+
     @field_validator("fetch_allow_networks")
     @classmethod
     def _cidrs(cls, v: str) -> str:

@@ -218,11 +218,11 @@ async def _retention(history: ScanHistory, clock: Clock) -> None:
     await history.flush()
     old = await history.get("old")
     assert old is not None and old["report"]["text"] == "STK 190*********56 Techcombank"
-    assert await history.prune() == 0
+    assert await history.prune_messages() == 0
 
     clock.now += timedelta(days=2)  # "old" is 31 days old, "new" 2 days
     assert await history.get("old") is None  # expired: never answered, pruned or not
-    assert await history.prune() == 1
+    assert await history.prune_messages() == 1
     assert await history.get("old") is None
     assert await history.get("new") is not None
     assert await history.get("link") is not None  # links are not bound by this retention
