@@ -1,0 +1,111 @@
+"""The learned lexical link model, scored in-process with plain Python.
+
+A logistic regression over the readable features of
+:mod:`scanners.url_features`, trained by ``eval/train_url_model.py``
+(``make model-url``) and shipped as ``blocklists/data/url_model.json.gz``:
+the intercept, one weight per feature and the probability thresholds of its
+two bands, chosen on a benign split held apart by registrable domain. No
+scikit-learn at run time: a score is a sum of dictionary look-ups.
+
+Its findings are catalogue rules (``URL-ML-001`` high band, ``URL-ML-002``
+medium band) whose evidence names the features that drove the score, so
+that a model verdict always comes with a reason a person can read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import blocklists
+from scanners.errors import DataError
+from scanners.findings import Finding
+from scanners.normalize import ParsedURL
+from scanners.segment import default_segmenter
+from scanners.url_features import features, readable
+
+MODEL_FILE = "url_model.json.gz"
+_TOP = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A link's model score and what drove it."""
+
+    probability: float
+    drivers: tuple[tuple[str, float], ...]
+    """(feature, weight) of the heaviest positive features, heaviest first."""
+
+
+class UrlModel:
+    """Weights and thresholds of the lexical model (immutable once loaded)."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        try:
+            self.intercept = float(doc["intercept"])
+            self.weights: dict[str, float] = {str(k): float(v)
+                                              for k, v in doc["weights"].items()}
+            th = doc["thresholds"]
+            self.thresholds = {kind: (float(th[kind]["high"]), float(th[kind]["medium"]))
+                               for kind in ("host", "url")}
+            self.meta: dict[str, Any] = dict(doc.get("meta", {}))
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise DataError(f"malformed link model: {e!r}") from e
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> UrlModel:
+        """The model in ``path`` (default: the bundled one)."""
+        path = path or blocklists.data_dir() / MODEL_FILE
+        try:
+            doc = json.loads(gzip.decompress(path.read_bytes()))
+        except (OSError, ValueError) as e:
+            raise DataError(f"cannot read the link model {path}: {e}") from e
+        return cls(doc)
+
+    def score(self, p: ParsedURL) -> Score:
+        """The probability that ``p`` is malicious, with its drivers."""
+        w = self.weights
+        z = self.intercept
+        pos: list[tuple[float, str]] = []
+        for f in features(p.host, p.domain, p.subdomain, p.suffix, p.path):
+            v = w.get(f)
+            if v is None:
+                continue
+            z += v
+            if v > 0:
+                pos.append((v, f))
+        pos.sort(key=lambda t: (-t[0], t[1]))
+        prob = 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+        return Score(prob, tuple((f, v) for v, f in pos[:_TOP]))
+
+    def findings(self, p: ParsedURL) -> list[Finding]:
+        """``URL-ML-001`` / ``URL-ML-002`` for ``p``, or nothing below the medium band."""
+        if p.ip is not None or not p.host:
+            return []
+        s = self.score(p)
+        kind = "url" if p.path not in ("", "/") else "host"
+        high, medium = self.thresholds[kind]
+        if s.probability < medium:
+            return []
+        seg = default_segmenter()
+        words = [t.text for lab in p.host.split(".")[: -1 - p.suffix.count(".")]
+                 for t in seg.label(lab)]
+        ev = {
+            "probability": round(s.probability, 3),
+            "band": "high" if s.probability >= high else "medium",
+            "threshold": high if s.probability >= high else medium,
+            "tokens": " · ".join(words),
+            "drivers": [readable(f) for f, _ in s.drivers],
+        }
+        return [Finding("URL-ML-001" if s.probability >= high else "URL-ML-002", ev)]
+
+
+@cache
+def default_model() -> UrlModel:
+    """The bundled model, loaded once per process."""
+    return UrlModel.load()
