@@ -50,11 +50,16 @@ class Split:
     train: list[tuple[ParsedURL, int]] = field(default_factory=list)
     """(link, 1 malicious / 0 benign) for fitting."""
     tune_hosts: list[ParsedURL] = field(default_factory=list)
+    """Benign registrable domains (one per registrable), tune side."""
     tune_urls: list[ParsedURL] = field(default_factory=list)
     """Benign links with a path, tune side."""
     later: dict[str, list[ParsedURL]] = field(default_factory=dict)
     """Malicious sets on the later side, by name."""
     test_hosts: list[ParsedURL] = field(default_factory=list)
+    """Benign registrable domains (one per registrable), test side."""
+    test_infra: list[ParsedURL] = field(default_factory=list)
+    """Every benign host with a subdomain on the test side (mostly Umbrella's CDN and
+    service hosts, many per registrable)."""
     test_urls: list[ParsedURL] = field(default_factory=list)
     removed: dict[str, int] = field(default_factory=dict)
     """Later rows dropped because their host or registrable is on the training side."""
@@ -147,6 +152,7 @@ def load(data: Path) -> Split:
         train_hosts.add(p.host)
         train_regs.add(p.registrable_domain or p.host)
     seen.clear()
+    seen_regs: set[str] = set()
     for p in benign:
         if p.url in seen:
             continue
@@ -157,10 +163,18 @@ def load(data: Path) -> Split:
             sp.train.append((p, 0))
             train_hosts.add(p.host)
             train_regs.add(p.registrable_domain or p.host)
-        elif s == "tune":
-            (sp.tune_urls if has_path else sp.tune_hosts).append(p)
+        elif has_path:
+            (sp.tune_urls if s == "tune" else sp.test_urls).append(p)
+        elif p.subdomain and p.subdomain != "www":
+            if s == "test":
+                sp.test_infra.append(p)
         else:
-            (sp.test_urls if has_path else sp.test_hosts).append(p)
+            # Users meet registrables (and www.) far more than CDN hosts, and
+            # one registrable must not weigh as much as its 50 service hosts.
+            reg_p = _parse(p.registrable_domain or p.host)
+            if reg_p is not None and reg_p.url not in seen_regs:
+                seen_regs.add(reg_p.url)
+                (sp.tune_hosts if s == "tune" else sp.test_hosts).append(reg_p)
     for name, rows in later_raw.items():
         kept: list[ParsedURL] = []
         done: set[str] = set()

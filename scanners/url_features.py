@@ -109,6 +109,17 @@ def features(host: str, domain: str, subdomain: str, suffix: str, path: str) -> 
     return [*host_features(host, domain, subdomain, suffix), *path_features(path)]
 
 
+_NAMED = {"x:randtok": "random-looking token in the path", "x:ipfs": "IPFS gateway",
+          "x:at": "@ in the path", "x:url-in-path": "a URL inside the path",
+          "x:query": "query string", "x:dslash": "// inside the path",
+          "x:pct": "percent-encoded path"}
+
+
+def explains(feature: str) -> bool:
+    """Whether a feature means something to a reader (words, n-grams, suffix, named tricks)."""
+    return not feature.startswith("x:") or feature in _NAMED
+
+
 def readable(feature: str) -> str:
     """A feature as a person reads it in evidence (``w:cham soc`` → ``cham soc``)."""
     kind, _, value = feature.partition(":")
@@ -118,7 +129,4 @@ def readable(feature: str) -> str:
         return f".{value}"
     if kind[:1] in ("r", "s") and kind[1:].isdigit():
         return f"…{value.strip('^$')}…"
-    return {"x:randtok": "random-looking token in the path",
-            "x:ipfs": "IPFS gateway", "x:at": "@ in the path",
-            "x:url-in-path": "a URL inside the path", "x:query": "query string",
-            "x:dslash": "// inside the path"}.get(feature, feature)
+    return _NAMED.get(feature, feature)

@@ -27,7 +27,7 @@ from scanners.errors import DataError
 from scanners.findings import Finding
 from scanners.normalize import ParsedURL
 from scanners.segment import default_segmenter
-from scanners.url_features import features, readable
+from scanners.url_features import explains, features, readable
 
 MODEL_FILE = "url_model.json.gz"
 _TOP = 5
@@ -39,7 +39,8 @@ class Score:
 
     probability: float
     drivers: tuple[tuple[str, float], ...]
-    """(feature, weight) of the heaviest positive features, heaviest first."""
+    """(feature, weight) of the heaviest positive readable features, heaviest first
+    (size buckets such as ``x:len24`` count in the score but explain nothing)."""
 
 
 class UrlModel:
@@ -77,7 +78,7 @@ class UrlModel:
             if v is None:
                 continue
             z += v
-            if v > 0:
+            if v > 0 and explains(f):
                 pos.append((v, f))
         pos.sort(key=lambda t: (-t[0], t[1]))
         prob = 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
