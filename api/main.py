@@ -85,7 +85,7 @@ from scanners.live import ApkHandler
 from scanners.normalize import MAX_INPUT_CHARS, ParsedURL
 from scanners.report import scan_url
 from scanners.rules import Kind, Severity
-from scanners.url_offline import OfflineURLScanner, default_scanner
+from scanners.url_offline import NoLists, OfflineURLScanner, default_scanner
 
 log = logging.getLogger("scamscan.api")
 
@@ -586,8 +586,11 @@ def _bundled_lists() -> list[dict[str, Any]]:
 
 
 def _url_scanner(lists: ListService) -> OfflineURLScanner:
-    """The link scanner of the API: the bundled data, with the dynamic lists as its index."""
+    """The link scanner of the API: the bundled data, with the dynamic lists as its index
+    (no blocklist at all with ``SCAMSCAN_BLOCKLISTS=off``; allowlists stay)."""
     default_scanner()  # warm the shared registry and bundled lists
+    if get_settings().blocklists == "off":
+        return OfflineURLScanner(index=NoLists())
     return OfflineURLScanner(index=lists.dynamic)
 
 

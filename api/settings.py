@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     fetch_hop_timeout: float = Field(default=5.0, gt=0, le=60)
     fetch_total_timeout: float = Field(default=20.0, gt=0, le=300)
 
+    blocklists: Literal["on", "off"] = "on"
+    """``off``: links are scored without the bundled, feed and analyst blocklists (rules,
+    model and the official allowlists only), as ``scamscan url --no-blocklists`` does."""
+
     # --- APK scans ------------------------------------------------------------
     data_dir: Path = Path(".scamscan-data")
     """Uploaded samples (content-addressed by sha256) and stored APK reports."""

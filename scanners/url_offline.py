@@ -439,6 +439,10 @@ def _deletions(word: str) -> set[str]:
 
 
 @cache
-def default_scanner() -> OfflineURLScanner:
-    """The scanner over the bundled data, built once per process."""
+def default_scanner(blocklists: bool = True) -> OfflineURLScanner:
+    """The scanner over the bundled data, built once per process; ``blocklists=False``:
+    without any blocklist (:class:`NoLists`), allowlists, rules and model kept."""
+    if not blocklists:
+        default_scanner()  # share the registry's and lists' caches
+        return OfflineURLScanner(index=NoLists())
     return OfflineURLScanner()
