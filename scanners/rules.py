@@ -249,12 +249,20 @@ _RULES: tuple[Rule, ...] = (
        "(cu tru, dan cu, cong dan, dinh danh, can cuoc…) and at least one more public-"
        "service word (thong tin, cap nhat, dien tu…), but is not under gov.vn or another "
        "real government suffix (thongtincutru.com)."),
+    _r("URL-SEG-004", 20, S.MEDIUM,
+       "Tên thương hiệu toàn cầu nằm trong tên miền của người khác",
+       "A global brand's name inside someone else's name",
+       "Read as words, a label holds the name of a global or shopping brand often "
+       "phished (amazon, paypal, apple, ebay, traveloka…) joined to other words, while the "
+       "registrable domain is not simply that name (amazonsg.shop, app.amazon-line.com). "
+       "Weak alone: it adds to other signals."),
     _r("URL-IMP-005", 35, S.HIGH,
        "Tên miền gần giống một thương hiệu toàn cầu (sai hai ký tự, dính www/m)",
        "Close to a global brand (two edits, or www/m glued on)",
        "A label is one or two edits from a global or shopping brand often phished "
-       "(paypal, facebook, amazon, microsoft, shopee…), or is that name with www, wvw "
-       "or m glued to it (wvwpaypal, m-fecabook)."),
+       "(paypal, facebook, amazon, microsoft, shopee…), spells it with doubled letters "
+       "(fecabookk, travelokaaaa), or is that name with www, wvw or m glued to it "
+       "(wvwpaypal, m-fecabook)."),
     # --- path and query (scanners/url_path.py) ----------------------------------
     _r("URL-PATH-001", 15, S.MEDIUM,
        "Đường dẫn có từ đăng nhập/xác minh tài khoản",

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import ahocorasick
 from rapidfuzz.distance import Levenshtein
 
 from scanners import url_words
 from scanners.findings import Finding
 from scanners.registry import Registry
-from scanners.segment import Segmenter, Token
+from scanners.segment import Segmenter
 
 _BRAND_KINDS = frozenset({"bank", "wallet", "brand", "finance"})
 _GLUED_PREFIXES = ("www", "wvw", "vvww", "ww", "m")
@@ -37,6 +38,14 @@ class CompoundRules:
         self.reg = reg
         self.seg = seg
         self._global = sorted(b for b in url_words.GLOBAL_BRANDS if len(b) >= 5)
+        self._global_auto = ahocorasick.Automaton()
+        for b in self._global:
+            self._global_auto.add_word(b, b)
+        self._global_auto.make_automaton()
+        # Brands with doubled letters collapsed (facebook → facebok), for the
+        # doubled-letter trick (fecabookk, travelokaaaa, shoppeemall).
+        self._collapsed = {_collapse(b): b for b in url_words.GLOBAL_BRANDS
+                           if len(_collapse(b)) >= 5}
         self.near = lru_cache(maxsize=65536)(self._near)
 
     def findings(self, labels: list[str], registrable: str, suffix: str,
@@ -56,7 +65,11 @@ class CompoundRules:
             tok = self.reg.by_token.get(b)
             if tok is None:
                 # A global brand: its own site never glues service words to its name.
-                if b in url_words.GLOBAL_BRANDS and service and labels[-1] != b:
+                # A global brand's own sites glue English words to its name
+                # (microsoftonline, sharepointonline): only Vietnamese service
+                # words, or two of them, count.
+                if b in url_words.GLOBAL_BRANDS and labels[-1] != b and (
+                        len(service) >= 2 or any(" " in w for w in service)):
                     out.append(Finding("URL-SEG-001", {"brand": b, "service": service[:3],
                                                        "tokens": shown}))
                     break
@@ -74,10 +87,10 @@ class CompoundRules:
                             and t.text in self.reg.by_token and t.text not in reg_words), None)
                 if hit is None:
                     continue
-                b = self.reg.by_token[hit].brand
-                if registrable not in b.domains:
+                owner = self.reg.by_token[hit].brand
+                if registrable not in owner.domains:
                     out.append(Finding("URL-SEG-002", {"brand": hit, "registrable": registrable,
-                                                       "imitates": b.domains[0],
+                                                       "imitates": owner.domains[0],
                                                        "tokens": shown}))
                     break
         if not gov_suffix and suffix != "gov.vn":
@@ -86,6 +99,9 @@ class CompoundRules:
             if strong and len(strong) + len(weak) >= 2:
                 out.append(Finding("URL-SEG-003", {"words": [*strong, *weak][:4],
                                                    "tokens": shown}))
+        gb = self._global_brand_in(labels, registrable)
+        if gb is not None:
+            out.append(Finding("URL-SEG-004", {"brand": gb, "tokens": shown}))
         for lab in labels:
             near = self.near(lab)
             if near is not None:
@@ -94,10 +110,26 @@ class CompoundRules:
                 break
         return out
 
+    def _global_brand_in(self, labels: list[str], registrable: str) -> str | None:
+        """A global brand (not one of the registry's) inside a longer label."""
+        own = registrable.split(".")[0]
+        for lab in labels:
+            if lab == own and lab in url_words.GLOBAL_BRANDS:
+                return None  # the brand's own name under some suffix (paypal.de)
+            if lab in url_words.GLOBAL_BRANDS:
+                continue  # amazon.example.com: a subdomain named after a shop
+            for _, b in self._global_auto.iter(lab):
+                if b not in self.reg.by_token:
+                    return str(b)
+        return None
+
     def _near(self, label: str) -> tuple[str, str] | None:
         core = label.replace("-", "").strip("0123456789")
         if len(core) < 5 or len(core) > 30 or core in url_words.GLOBAL_BRANDS:
             return None
+        doubled = _doubled(core, self._collapsed)
+        if doubled is not None:
+            return doubled, "doubled letters"
         cands = [(core, "")]
         for pre in _GLUED_PREFIXES:
             rest = core[len(pre):]
@@ -108,7 +140,7 @@ class CompoundRules:
         for cand, trick in cands:
             for b in self._global:
                 # Edits keep the first letter: vnexpress is not jtexpress.
-                if abs(len(b) - len(cand)) > 2 or b[0] != cand[0]:
+                if abs(len(b) - len(cand)) > 2 or b[0] != cand[0] or cand == b + "s":
                     continue
                 # Short brands: one substitution only (tiktokv is TikTok's own CDN).
                 limit = 2 if len(b) >= _NEAR_MIN + 1 else 1 if len(cand) == len(b) else 0
@@ -118,3 +150,33 @@ class CompoundRules:
                 if 0 < d <= limit:
                     return b, f"{trick}{d} edit{'s' if d > 1 else ''} away"
         return None
+
+
+def _collapse(word: str) -> str:
+    """``word`` with runs of one letter cut to one (``shoppee`` → ``shope``)."""
+    out: list[str] = []
+    for c in word:
+        if not out or out[-1] != c:
+            out.append(c)
+    return "".join(out)
+
+
+def _doubled(core: str, collapsed: dict[str, str]) -> str | None:
+    """The brand that ``core`` spells with a letter doubled or dropped, if any."""
+    if core == _collapse(core):
+        return None  # no doubled letter: not this trick
+    flat = _collapse(core)
+    for cb, brand in collapsed.items():
+        if brand in core:
+            # The name itself is there: only a pure repeat of its letters
+            # (travelokaaaa) is this trick; bookings is other words' business.
+            if flat == cb and core != brand:
+                return brand
+            continue
+        if cb in flat:
+            return brand
+        # Doubled letters and swapped ones together (fecabookk): two edits of a long name.
+        if len(cb) >= 6 and cb[0] == flat[0] and abs(len(cb) - len(flat)) <= 1 \
+                and Levenshtein.distance(flat, cb, score_cutoff=2) <= 2:
+            return brand
+    return None

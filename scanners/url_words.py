@@ -46,7 +46,8 @@ GLOBAL_BRANDS = frozenset({
     "bestexpress", "aeon", "lotte", "bachhoaxanh", "dienmayxanh", "thegioididong",
     "fptshop", "tiktok", "roblox", "discord", "trezor", "ledger", "blockchain",
     "americanexpress", "mastercard", "office365", "onedrive", "sharepoint", "walmart",
-    "ebay", "alibaba", "aliexpress", "booking", "airbnb", "spotify", "dhl",
+    "ebay", "alibaba", "aliexpress", "booking", "airbnb", "spotify", "dhl", "traveloka",
+    "agoda", "garena", "samsung", "xiaomi",
 })
 
 # Compound words shown as one word in evidence ("cham soc"), besides the

@@ -1,0 +1,110 @@
+"""The learned link model (URL-ML-*): bands, evidence, allowlists, the shipped file."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+import blocklists
+from scanners.errors import DataError
+from scanners.findings import Verdict, aggregate
+from scanners.normalize import normalize
+from scanners.url_model import MODEL_FILE, UrlModel, default_model
+from scanners.url_offline import NoLists, OfflineURLScanner
+
+
+def small_model(intercept: float = -2.0) -> UrlModel:
+    """A model written for the test: "cham soc" and .top are what it fears."""
+    return UrlModel({
+        "intercept": intercept,
+        "weights": {"w:cham soc": 3.0, "tld:top": 1.0, "p:verify": 2.5, "x:len12": 0.1},
+        "thresholds": {"host": {"high": 0.8, "medium": 0.5},
+                       "url": {"high": 0.9, "medium": 0.6}},
+    })
+
+
+def ml(text: str, model: UrlModel) -> list[tuple[str, dict[str, object]]]:
+    scanner = OfflineURLScanner(index=NoLists(), model=model)
+    return [(f.rule_id, dict(f.evidence)) for f in scanner.check(normalize(text))
+            if f.rule_id.startswith("URL-ML-")]
+
+
+def test_high_band_fires_with_readable_drivers() -> None:
+    found = ml("chamsoc.top", small_model())  # z = -2 + 3 + 1 = 2: p = 0.88
+    assert [r for r, _ in found] == ["URL-ML-001"]
+    ev = found[0][1]
+    assert ev["band"] == "high" and ev["probability"] == pytest.approx(0.881, abs=1e-3)
+    assert ev["drivers"] == ["cham soc", ".top"]
+    assert ev["tokens"] == "cham soc"
+
+
+def test_medium_band_and_nothing_below() -> None:
+    assert [r for r, _ in ml("chamsoc.com", small_model())] == ["URL-ML-002"]  # p = 0.73
+    assert ml("example.com", small_model()) == []
+    assert ml("example.top", small_model()) == []  # p = 0.27
+
+
+def test_urls_with_a_path_use_their_own_thresholds() -> None:
+    # Host alone: z = -2 + 1 = -1; with /verify: z = 1.5, p = 0.82 (URL medium band).
+    assert ml("example.top", small_model()) == []
+    assert [r for r, _ in ml("https://example.top/verify", small_model())] == ["URL-ML-002"]
+
+
+@pytest.mark.parametrize("host", ["vietcombank.com.vn", "dichvucong.gov.vn", "https://momo.vn/",
+                                  "https://vneid.gov.vn/verify", "hust.edu.vn"])
+def test_official_allowlists_win_over_the_model(host: str) -> None:
+    # A model that calls everything malicious still cannot flag an official domain.
+    scanner = OfflineURLScanner(index=NoLists(), model=small_model(intercept=20.0))
+    agg = aggregate(scanner.check(normalize(host)))
+    assert agg.verdict in (Verdict.OFFICIAL, Verdict.NO_KNOWN_RISK), agg
+    assert agg.risk_score == 0
+    assert any(f.rule_id.startswith("URL-ML-") for f, _ in agg.suppressed)
+
+
+@pytest.mark.parametrize("host", ["vietcombank.com.vn", "dichvucong.gov.vn", "vneid.gov.vn",
+                                  "https://www.vietcombank.com.vn/login", "momo.vn"])
+def test_shipped_model_never_flags_official_domains(host: str) -> None:
+    agg = aggregate(OfflineURLScanner(index=NoLists()).check(normalize(host)))
+    assert agg.verdict is Verdict.OFFICIAL, agg
+
+
+def test_shipped_model_is_small_and_well_formed() -> None:
+    path = blocklists.data_dir() / MODEL_FILE
+    assert path.stat().st_size < 1_000_000
+    doc = json.loads(gzip.decompress(path.read_bytes()))
+    assert 1000 < len(doc["weights"]) < 200_000
+    m = default_model()
+    for kind in ("host", "url"):
+        high, medium = m.thresholds[kind]
+        assert 0.5 <= medium <= high < 1.0
+    # Trained on the dev lists only: the meta says what and how.
+    assert "train_url_model.py" in doc["meta"]["trained_by"]
+
+
+def test_shipped_model_separates_obvious_cases() -> None:
+    m = default_model()
+    phish = m.score(normalize(
+        "http://secure-paypal-account-verify.top/webscr/login/verify.php?cmd=_login-run"))
+    plain = m.score(normalize("https://www.wikipedia.org/"))
+    assert phish.probability > 0.99 > plain.probability
+    assert phish.drivers and all(isinstance(f, str) for f, _ in phish.drivers)
+
+
+def test_malformed_model_is_a_data_error(tmp_path: Path) -> None:
+    bad = tmp_path / "m.json.gz"
+    bad.write_bytes(gzip.compress(b'{"weights": {}}'))
+    with pytest.raises(DataError):
+        UrlModel.load(bad)
+    bad.write_bytes(b"not gzip")
+    with pytest.raises(DataError):
+        UrlModel.load(bad)
+
+
+def test_hostile_path_is_bounded() -> None:
+    # The longest accepted input, all path: scored from its first characters.
+    url = "https://example.top/" + "a1/" * 2700
+    found = OfflineURLScanner(index=NoLists()).check(normalize(url))
+    assert all(f.rule_id for f in found)
