@@ -53,7 +53,7 @@ COMBINED_LIMIT = {"host": 0.001, "url": 0.01}
 
 
 def _feats(p: ParsedURL) -> list[str]:
-    return features(p.host, p.domain, p.subdomain, p.suffix, p.path)
+    return features(p.domain, p.subdomain, p.suffix, p.path)
 
 
 def _threshold(scores: list[float], budget: float) -> float:

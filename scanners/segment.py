@@ -73,15 +73,22 @@ class Segmenter:
         for b in brands:
             if b.isalpha() and b.isascii():
                 entries[b] = (b, "brand", _COST["brand"])
-        # One Aho-Corasick pass finds every lexicon word in a chunk, in C.
-        self._auto = ahocorasick.Automaton()
+        # One Aho-Corasick pass finds every lexicon word in a chunk, in C; it
+        # stores integers (an index into the table), which builds faster.
+        self._table: list[tuple[int, str, str, float]] = []
+        self._auto = ahocorasick.Automaton(ahocorasick.STORE_INTS)
         for w, (text, kind, cost) in entries.items():
-            self._auto.add_word(w, (len(w), text, kind, cost))
+            self._auto.add_word(w, len(self._table))
+            self._table.append((len(w), text, kind, cost))
         self._auto.make_automaton()
         self.chunk = lru_cache(maxsize=131072)(self._chunk)
+        self.label = lru_cache(maxsize=65536)(self._label)  # type: ignore[method-assign]
 
     def label(self, label: str) -> tuple[Token, ...]:
-        """The words of one (lower-case, ASCII) host label, left to right."""
+        """The words of one (lower-case, ASCII) host label, left to right (cached)."""
+        return self._label(label)
+
+    def _label(self, label: str) -> tuple[Token, ...]:
         out: list[Token] = []
         for m in _CHUNKS.finditer(label):
             out.extend(self.chunk(m.group()))
@@ -94,7 +101,9 @@ class Segmenter:
         if n > _MAX_CHUNK:
             return (Token(s, "unk"),)
         ending: list[list[tuple[int, str, str, float]]] = [[] for _ in range(n + 1)]
-        for end, (length, text, kind, cost) in self._auto.iter(s):
+        table = self._table
+        for end, i in self._auto.iter(s):
+            length, text, kind, cost = table[i]
             ending[end + 1].append((end + 1 - length, text, kind, cost))
         inf = float("inf")
         best = [0.0] + [inf] * n

@@ -38,6 +38,9 @@ class CompoundRules:
         self.reg = reg
         self.seg = seg
         self._global = sorted(b for b in url_words.GLOBAL_BRANDS if len(b) >= 5)
+        self._by_first: dict[str, list[str]] = {}
+        for b in self._global:
+            self._by_first.setdefault(b[0], []).append(b)
         self._global_auto = ahocorasick.Automaton()
         for b in self._global:
             self._global_auto.add_word(b, b)
@@ -138,9 +141,9 @@ class CompoundRules:
                     return rest, f"'{pre}' glued to the name"
                 cands.append((rest, f"'{pre}' glued to the name, "))
         for cand, trick in cands:
-            for b in self._global:
-                # Edits keep the first letter: vnexpress is not jtexpress.
-                if abs(len(b) - len(cand)) > 2 or b[0] != cand[0] or cand == b + "s":
+            # Edits keep the first letter: vnexpress is not jtexpress.
+            for b in self._by_first.get(cand[0], ()):
+                if abs(len(b) - len(cand)) > 2 or cand == b + "s":
                     continue
                 # Short brands: one substitution only (tiktokv is TikTok's own CDN).
                 limit = 2 if len(b) >= _NEAR_MIN + 1 else 1 if len(cand) == len(b) else 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from scanners.segment import Segmenter, default_segmenter
+from scanners.segment import default_segmenter
 
 _PATH_WORDS = re.compile(r"[a-z]+|[0-9]+")
 _PATH_SPLIT = re.compile(r"[^A-Za-z0-9]+")
@@ -39,10 +39,9 @@ def _ngrams(text: str, prefix: str, sizes: tuple[int, ...]) -> list[str]:
 
 
 @lru_cache(maxsize=65536)
-def host_features(host: str, domain: str, subdomain: str, suffix: str,
-                  seg: Segmenter | None = None) -> tuple[str, ...]:
-    """Features of the host part (cached: traffic repeats hosts)."""
-    seg = seg or default_segmenter()
+def domain_features(domain: str, suffix: str) -> tuple[str, ...]:
+    """Features of the registrable name and its suffix (cached: traffic repeats them)."""
+    seg = default_segmenter()
     out: list[str] = [f"tld:{suffix.rsplit('.', 1)[-1] if suffix else '-'}"]
     if suffix and "." in suffix:
         out.append(f"sfx:{suffix}")
@@ -57,8 +56,15 @@ def host_features(host: str, domain: str, subdomain: str, suffix: str,
     out.append(f"x:dig{_bucket(digits, (0, 2, 4))}")
     out.append(f"x:hy{_bucket(domain.count('-'), (0, 1, 2))}")
     out.append(f"x:len{_bucket(len(domain), (5, 8, 12, 16, 24))}")
+    return tuple(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=65536)
+def sub_features(subdomain: str) -> tuple[str, ...]:
+    """Features of the labels left of the registrable name (cached)."""
+    seg = default_segmenter()
     subs = [s for s in subdomain.split(".") if s] if subdomain else []
-    out.append(f"x:sub{_bucket(len(subs), (0, 1, 2, 3))}")
+    out = [f"x:sub{_bucket(len(subs), (0, 1, 2, 3))}"]
     for lab in subs:
         if lab in ("www", "m"):
             out.append(f"sl:{lab}")
@@ -67,6 +73,11 @@ def host_features(host: str, domain: str, subdomain: str, suffix: str,
         for t in seg.label(lab):
             out.append(f"sw:{t.text}" if t.kind != "num" else "sw:#")
     return tuple(dict.fromkeys(out))
+
+
+def host_features(domain: str, subdomain: str, suffix: str) -> tuple[str, ...]:
+    """Features of the host: :func:`domain_features` then :func:`sub_features`."""
+    return (*domain_features(domain, suffix), *sub_features(subdomain))
 
 
 def path_features(path: str) -> list[str]:
@@ -104,9 +115,9 @@ def path_features(path: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def features(host: str, domain: str, subdomain: str, suffix: str, path: str) -> list[str]:
+def features(domain: str, subdomain: str, suffix: str, path: str) -> list[str]:
     """Every feature of a link: :func:`host_features` then :func:`path_features`."""
-    return [*host_features(host, domain, subdomain, suffix), *path_features(path)]
+    return [*host_features(domain, subdomain, suffix), *path_features(path)]
 
 
 _NAMED = {"x:randtok": "random-looking token in the path", "x:ipfs": "IPFS gateway",

@@ -17,8 +17,10 @@ from __future__ import annotations
 import gzip
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,14 @@ from scanners.errors import DataError
 from scanners.findings import Finding
 from scanners.normalize import ParsedURL
 from scanners.segment import default_segmenter
-from scanners.url_features import explains, features, readable
+from scanners.url_features import (
+    domain_features,
+    explains,
+    features,
+    path_features,
+    readable,
+    sub_features,
+)
 
 MODEL_FILE = "url_model.json.gz"
 _TOP = 5
@@ -57,6 +66,10 @@ class UrlModel:
             self.meta: dict[str, Any] = dict(doc.get("meta", {}))
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise DataError(f"malformed link model: {e!r}") from e
+        self._domain_z = lru_cache(maxsize=65536)(
+            lambda domain, suffix: self._sum(domain_features(domain, suffix)))
+        self._sub_z = lru_cache(maxsize=65536)(
+            lambda subdomain: self._sum(sub_features(subdomain)))
 
     @classmethod
     def load(cls, path: Path | None = None) -> UrlModel:
@@ -71,28 +84,34 @@ class UrlModel:
     def score(self, p: ParsedURL) -> Score:
         """The probability that ``p`` is malicious, with its drivers."""
         w = self.weights
-        z = self.intercept
         pos: list[tuple[float, str]] = []
-        for f in features(p.host, p.domain, p.subdomain, p.suffix, p.path):
+        for f in features(p.domain, p.subdomain, p.suffix, p.path):
             v = w.get(f)
-            if v is None:
-                continue
-            z += v
-            if v > 0 and explains(f):
+            if v is not None and v > 0 and explains(f):
                 pos.append((v, f))
         pos.sort(key=lambda t: (-t[0], t[1]))
-        prob = 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
-        return Score(prob, tuple((f, v) for v, f in pos[:_TOP]))
+        return Score(self.probability(p), tuple((f, v) for v, f in pos[:_TOP]))
+
+    def probability(self, p: ParsedURL) -> float:
+        """The model's probability for ``p``, summed per part: the registrable name and
+        the subdomains are cached (traffic repeats them), the path is not."""
+        z = self.intercept + self._domain_z(p.domain, p.suffix) + self._sub_z(p.subdomain)
+        if p.path not in ("", "/"):
+            z += self._sum(path_features(p.path))
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    def _sum(self, feats: Iterable[str]) -> float:
+        return sum(map(self.weights.get, feats, repeat(0.0)))
 
     def findings(self, p: ParsedURL) -> list[Finding]:
         """``URL-ML-001`` / ``URL-ML-002`` for ``p``, or nothing below the medium band."""
         if p.ip is not None or not p.host:
             return []
-        s = self.score(p)
         kind = "url" if p.path not in ("", "/") else "host"
         high, medium = self.thresholds[kind]
-        if s.probability < medium:
-            return []
+        if self.probability(p) < medium:
+            return []  # the common case: no drivers to collect
+        s = self.score(p)
         seg = default_segmenter()
         words = [t.text for lab in p.host.split(".")[: -1 - p.suffix.count(".")]
                  for t in seg.label(lab)]
