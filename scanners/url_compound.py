@@ -26,6 +26,7 @@ from scanners.registry import Registry
 from scanners.segment import Segmenter
 
 _BRAND_KINDS = frozenset({"bank", "wallet", "brand", "finance"})
+_WORDS = url_words.SERVICE_WORDS | url_words.GOV_STRONG | url_words.GOV_WEAK
 _GLUED_PREFIXES = ("www", "wvw", "vvww", "ww", "m")
 _NEAR_MIN = 6
 """Brands shorter than this only match with one edit (two edits make too many real words)."""
@@ -50,11 +51,14 @@ class CompoundRules:
         self._collapsed = {_collapse(b): b for b in url_words.GLOBAL_BRANDS
                            if len(_collapse(b)) >= 5}
         self.near = lru_cache(maxsize=65536)(self._near)
+        self._interesting = lru_cache(maxsize=65536)(self._interesting_uncached)
 
     def findings(self, labels: list[str], registrable: str, suffix: str,
                  gov_suffix: bool) -> list[Finding]:
         """Findings for a host's labels (below the public suffix, registrable label last)."""
-        if not labels:
+        # Fast path, cached per label: most hosts hold no brand, no listed word
+        # and nothing near a brand, and every rule here needs one of those.
+        if not any(self._interesting(lab) for lab in labels):
             return []
         toks = [self.seg.label(lab) for lab in labels]
         flat = [t for ts in toks for t in ts]
@@ -67,7 +71,6 @@ class CompoundRules:
         for b in brand_words:
             tok = self.reg.by_token.get(b)
             if tok is None:
-                # A global brand: its own site never glues service words to its name.
                 # A global brand's own sites glue English words to its name
                 # (microsoftonline, sharepointonline): only Vietnamese service
                 # words, or two of them, count.
@@ -112,6 +115,13 @@ class CompoundRules:
                                                    "trick": near[1]}))
                 break
         return out
+
+    def _interesting_uncached(self, label: str) -> bool:
+        if any(t.kind == "brand" or t.text in _WORDS for t in self.seg.label(label)):
+            return True
+        if next(self._global_auto.iter(label), None) is not None:
+            return True
+        return self.near(label) is not None
 
     def _global_brand_in(self, labels: list[str], registrable: str) -> str | None:
         """A global brand (not one of the registry's) inside a longer label."""
