@@ -126,6 +126,13 @@ _NAMED = {"x:randtok": "random-looking token in the path", "x:ipfs": "IPFS gatew
           "x:pct": "percent-encoded path"}
 
 
+_BUCKET = re.compile(r"^x:([a-z]+?)(>?\d+)$")
+_BUCKETS = {"len": "name length", "dig": "digits in the name", "hy": "hyphens in the name",
+            "words": "words in the name", "unk": "letters that form no word",
+            "sub": "subdomain labels", "depth": "path depth", "plen": "path length",
+            "qparams": "query parameters"}
+
+
 def explains(feature: str) -> bool:
     """Whether a feature means something to a reader (words, n-grams, suffix, named tricks)."""
     return not feature.startswith("x:") or feature in _NAMED
@@ -140,4 +147,11 @@ def readable(feature: str) -> str:
         return f".{value}"
     if kind[:1] in ("r", "s") and kind[1:].isdigit():
         return f"…{value.strip('^$')}…"
-    return _NAMED.get(feature, feature)
+    if feature in _NAMED:
+        return _NAMED[feature]
+    m = _BUCKET.match(feature)
+    if m is not None:
+        what = _BUCKETS.get(m.group(1), m.group(1))
+        n = m.group(2)
+        return f"{what} {'>' + n[1:] if n.startswith('>') else '≤' + n}"
+    return feature

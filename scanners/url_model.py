@@ -84,11 +84,11 @@ class UrlModel:
     def score(self, p: ParsedURL) -> Score:
         """The probability that ``p`` is malicious, with its drivers."""
         w = self.weights
-        pos: list[tuple[float, str]] = []
-        for f in features(p.domain, p.subdomain, p.suffix, p.path):
-            v = w.get(f)
-            if v is not None and v > 0 and explains(f):
-                pos.append((v, f))
+        feats = features(p.domain, p.subdomain, p.suffix, p.path)
+        pos = [(v, f) for f in feats if (v := w.get(f, 0.0)) > 0 and explains(f)]
+        if not pos:
+            # Never a score without a reason: then the size and shape features speak.
+            pos = [(v, f) for f in feats if (v := w.get(f, 0.0)) > 0]
         pos.sort(key=lambda t: (-t[0], t[1]))
         return Score(self.probability(p), tuple((f, v) for v, f in pos[:_TOP]))
 

@@ -108,3 +108,13 @@ def test_hostile_path_is_bounded() -> None:
     url = "https://example.top/" + "a1/" * 2700
     found = OfflineURLScanner(index=NoLists()).check(normalize(url))
     assert all(f.rule_id for f in found)
+
+
+def test_shape_features_explain_when_nothing_else_does() -> None:
+    model = UrlModel({
+        "intercept": 0.0, "weights": {"x:len12": 5.0},
+        "thresholds": {"host": {"high": 0.9, "medium": 0.5}, "url": {"high": 0.9, "medium": 0.5}},
+    })
+    found = ml("abcdefghij.com", model)  # 10 letters: the "≤12" length bucket
+    assert [r for r, _ in found] == ["URL-ML-001"]
+    assert found[0][1]["drivers"] == ["name length ≤12"]
