@@ -12,8 +12,9 @@ call the same :func:`features`, so they cannot drift apart.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
+import blocklists
 from scanners.segment import default_segmenter
 
 _PATH_WORDS = re.compile(r"[a-z]+|[0-9]+")
@@ -38,6 +39,13 @@ def _ngrams(text: str, prefix: str, sizes: tuple[int, ...]) -> list[str]:
     return [f"{prefix}{n}:{s[i : i + n]}" for n in sizes for i in range(len(s) - n + 1)]
 
 
+@cache
+def _platforms() -> frozenset[str]:
+    """Registrable domains of the bundled free-hosting and site-builder platform lists."""
+    pl = blocklists.platforms()
+    return pl.free_subdomain_hosts | pl.self_service_platforms | pl.free_file_hosts
+
+
 @lru_cache(maxsize=65536)
 def domain_features(domain: str, suffix: str) -> tuple[str, ...]:
     """Features of the registrable name and its suffix (cached: traffic repeats them)."""
@@ -45,6 +53,12 @@ def domain_features(domain: str, suffix: str) -> tuple[str, ...]:
     out: list[str] = [f"tld:{suffix.rsplit('.', 1)[-1] if suffix else '-'}"]
     if suffix and "." in suffix:
         out.append(f"sfx:{suffix}")
+    registrable = f"{domain}.{suffix}" if suffix else domain
+    if registrable in _platforms():
+        # A platform where anyone gets a subdomain (github.io, weebly.com): its
+        # name says nothing about the page, and must not teach the model that
+        # "github" is bad (github.com is not github.io); the subdomain speaks.
+        return (*out, f"plat:{registrable}")
     out += _ngrams(domain, "r", (3, 4))
     dom_toks = seg.label(domain)
     for t in dom_toks:
@@ -143,6 +157,8 @@ def readable(feature: str) -> str:
     kind, _, value = feature.partition(":")
     if kind in ("w", "sw", "p", "sl"):
         return value
+    if kind == "plat":
+        return f"free hosting platform {value}"
     if kind in ("tld", "sfx"):
         return f".{value}"
     if kind[:1] in ("r", "s") and kind[1:].isdigit():

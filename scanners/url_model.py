@@ -39,6 +39,8 @@ from scanners.url_features import (
 )
 
 MODEL_FILE = "url_model.json.gz"
+HOST_GATE = 0.5
+"""A link with a path is judged only when its host alone has at least this probability."""
 _TOP = 5
 
 
@@ -98,7 +100,12 @@ class UrlModel:
         z = self.intercept + self._domain_z(p.domain, p.suffix) + self._sub_z(p.subdomain)
         if p.path not in ("", "/"):
             z += self._sum(path_features(p.path))
-        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+        return _sigmoid(z)
+
+    def host_probability(self, p: ParsedURL) -> float:
+        """The probability of ``p``'s host alone, as if it had no path."""
+        return _sigmoid(self.intercept + self._domain_z(p.domain, p.suffix)
+                        + self._sub_z(p.subdomain))
 
     def _sum(self, feats: Iterable[str]) -> float:
         return sum(map(self.weights.get, feats, repeat(0.0)))
@@ -111,6 +118,12 @@ class UrlModel:
         high, medium = self.thresholds[kind]
         if self.probability(p) < medium:
             return []  # the common case: no drivers to collect
+        host_p = self.host_probability(p) if kind == "url" else None
+        if host_p is not None and host_p < HOST_GATE:
+            # A path can raise a doubtful host, never indict a host the model
+            # reads as benign: the benign links with a path it learned from are
+            # few, so paths alone (github.com/login) would make it jumpy.
+            return []
         s = self.score(p)
         seg = default_segmenter()
         words = [t.text for lab in p.host.split(".")[: -1 - p.suffix.count(".")]
@@ -122,7 +135,13 @@ class UrlModel:
             "tokens": " · ".join(words),
             "drivers": [readable(f) for f, _ in s.drivers],
         }
+        if host_p is not None:
+            ev["host_probability"] = round(host_p, 3)
         return [Finding("URL-ML-001" if s.probability >= high else "URL-ML-002", ev)]
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
 
 @cache

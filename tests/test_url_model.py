@@ -12,7 +12,7 @@ import blocklists
 from scanners.errors import DataError
 from scanners.findings import Verdict, aggregate
 from scanners.normalize import normalize
-from scanners.url_model import MODEL_FILE, UrlModel, default_model
+from scanners.url_model import HOST_GATE, MODEL_FILE, UrlModel, default_model
 from scanners.url_offline import NoLists, OfflineURLScanner
 
 
@@ -47,10 +47,29 @@ def test_medium_band_and_nothing_below() -> None:
     assert ml("example.top", small_model()) == []  # p = 0.27
 
 
+def path_model() -> UrlModel:
+    return UrlModel({
+        "intercept": -2.0, "weights": {"tld:top": 2.5, "p:verify": 1.0, "p:signin": 5.0},
+        "thresholds": {"host": {"high": 0.95, "medium": 0.9},
+                       "url": {"high": 0.99, "medium": 0.8}},
+    })
+
+
 def test_urls_with_a_path_use_their_own_thresholds() -> None:
-    # Host alone: z = -2 + 1 = -1; with /verify: z = 1.5, p = 0.82 (URL medium band).
-    assert ml("example.top", small_model()) == []
-    assert [r for r, _ in ml("https://example.top/verify", small_model())] == ["URL-ML-002"]
+    # Host alone: z = 0.5, p = 0.62 (below the host bands); with /verify: z = 1.5,
+    # p = 0.82, the URL medium band; the host leans malicious, so the path counts.
+    assert ml("example.top", path_model()) == []
+    found = ml("https://example.top/verify", path_model())
+    assert [r for r, _ in found] == ["URL-ML-002"]
+    assert found[0][1]["host_probability"] == pytest.approx(0.622, abs=1e-3)
+
+
+def test_a_path_never_indicts_a_host_read_as_benign() -> None:
+    # /signin alone lifts example.com to p = 0.95, but its host reads benign
+    # (p = 0.12 < HOST_GATE): no model finding.
+    assert HOST_GATE == 0.5
+    assert ml("https://example.com/signin", path_model()) == []
+    assert [r for r, _ in ml("https://example.top/signin", path_model())] == ["URL-ML-001"]
 
 
 @pytest.mark.parametrize("host", ["vietcombank.com.vn", "dichvucong.gov.vn", "https://momo.vn/",
@@ -118,3 +137,13 @@ def test_shape_features_explain_when_nothing_else_does() -> None:
     found = ml("abcdefghij.com", model)  # 10 letters: the "≤12" length bucket
     assert [r for r, _ in found] == ["URL-ML-001"]
     assert found[0][1]["drivers"] == ["name length ≤12"]
+
+
+@pytest.mark.parametrize("url", [
+    "https://github.com/example/project/pull/42", "https://accounts.google.com/signin",
+    "https://docs.python.org/3/library/re.html", "https://github.com/login",
+    "https://en.wikipedia.org/wiki/Phishing", "https://vnexpress.net/thoi-su/abc-4712345.html",
+])
+def test_shipped_model_leaves_ordinary_links_with_paths_calm(url: str) -> None:
+    agg = aggregate(OfflineURLScanner(index=NoLists()).check(normalize(url)))
+    assert agg.verdict in (Verdict.NO_KNOWN_RISK, Verdict.OFFICIAL), agg
