@@ -13,8 +13,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 URL_DATA ?= ../shared/data/urls
+SHARED_DATA ?= ../shared/data
 
-.PHONY: help venv install system-deps run test lint docs bench eval screenshots model model-url lexicon
+.PHONY: help venv install system-deps run test lint docs bench eval screenshots model model-url model-apk apk-brands lexicon
 
 help:
 	@echo "make run | test | lint | docs | bench | eval | model | lexicon | install | screenshots"
@@ -76,9 +77,21 @@ bench: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/python eval/urls.py --data $(URL_DATA)
 
-# The learned models shipped in blocklists/data, rebuilt byte for byte from ../shared/data.
-model: model-url
+# Learned models, rebuilt byte for byte from the shared data (fixed solver, sorted
+# features, rounded weights); the outputs are committed and shipped.
+model: model-url model-apk
 
+# The APK capability model (blocklists/data/apk_model.json) from apk_features/ (CC BY 4.0).
+model-apk: $(STAMP)
+	$(BIN)/python eval/train_apk_model.py --data $(SHARED_DATA) --report
+
+# The brand list of APK-IMP-005 (blocklists/data/apk_brands.json): PhishTank target
+# names, the Vietnamese bank list and system components, each with its source.
+apk-brands: $(STAMP)
+	$(BIN)/python eval/build_apk_brands.py --data $(SHARED_DATA)
+
+# The lexical link model (blocklists/data/url_model.json.gz) from urls/ (time split:
+# eval/url_split.py).
 model-url: $(STAMP)
 	$(BIN)/python eval/train_url_model.py --data $(URL_DATA)
 

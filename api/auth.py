@@ -28,6 +28,16 @@ request without a key is accepted with the ``admin`` role (the single-user
 ``make run`` case: the console may do everything), provided it also comes
 from a loopback address (defence in depth: started with ``uvicorn --host
 0.0.0.0`` and the default settings, the world would otherwise be admin).
+Because a browser on this machine is local too, a keyless request must also
+be addressed to this machine (a loopback ``Host``, else 421: DNS rebinding)
+and, for a write, come from this origin (``Origin``/``Sec-Fetch-Site``, else
+403: cross-site forms); a console-cookie write must not be marked cross-site
+by the browser (:func:`check_request_origin`, :mod:`api.origin`).
+Once a key was ever made (the ``keys-made`` marker of :mod:`api.keystore`),
+an empty key store does not re-open keyless use: keyless requests get a 401
+problem saying so, and a warning is logged. A credential that was sent (an
+unknown or empty ``X-API-Key``, or only an ``Authorization`` header, which this
+API does not read) is never ignored: 401, even while keyless use is open.
 The startup logs a warning. As soon as a key exists keyless requests get
 401: whether keys exist is re-read from the store at most every
 :attr:`Authenticator.has_keys_ttl` seconds (and at once after a key is made
@@ -35,7 +45,11 @@ or revoked through this process's API).
 
 **Rate limits** (the ``limits`` library, moving window): per key with the
 limit of its role (``SCAMSCAN_RATE_LIMIT_CLIENT`` …), per client address for
-keyless requests; counted in process memory when embedded, in Redis when
+keyless requests, and for failed authentications (an unknown or revoked key):
+per tried key and address (``SCAMSCAN_RATE_LIMIT_AUTH_FAILURES``; that key is
+then not even looked up) and per address
+(``SCAMSCAN_RATE_LIMIT_AUTH_FAILURES_ADDRESS``; wrong keys get 429), neither
+ever refusing a correct key; counted in process memory when embedded, in Redis when
 ``SCAMSCAN_REDIS_URL`` is set (so every replica shares the count). Only
 authenticated routes are limited: ``/healthz``, ``/v1/rules``, ``/docs`` and
 ``/openapi.json`` are public and not limited. Past the limit: 429 problem
@@ -53,7 +67,6 @@ When the key store fails (Redis down), a key seen valid within
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import logging
 import math
 import time
@@ -61,8 +74,10 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Request, Security
 from fastapi import Path as PathParam
 from fastapi.security import APIKeyHeader
@@ -86,7 +101,16 @@ from api.keystore import (
     KeyStoreUnavailable,
     Role,
     hash_key,
+    keys_made_marker,
     open_key_store,
+    record_keys_made,
+)
+from api.origin import (
+    SAFE_METHODS,
+    check_fetch_site,
+    check_loopback_host,
+    check_same_origin,
+    is_loopback_host,
 )
 from api.problems import (
     TYPE_AUTH_UNAVAILABLE,
@@ -97,6 +121,7 @@ from api.problems import (
     ProblemException,
     problem_responses,
 )
+from api.redis_client import async_pool
 from api.settings import Settings
 
 log = logging.getLogger("scamscan.api")
@@ -134,28 +159,14 @@ class Principal:
         return self.key_id is not None and owner == self.key_id
 
 
-def is_loopback_host(host: str) -> bool:
-    """``localhost``, 127.0.0.0/8 or ::1 (brackets and a trailing dot allowed)."""
-    h = host.strip().strip("[]").rstrip(".").lower()
-    if h == "localhost" or h.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(h.split("%", 1)[0]).is_loopback
-    except ValueError:
-        return False
-
-
 # --- rate limits ----------------------------------------------------------------
 
 
-def _limit_storage(redis_url: str | None) -> tuple[Storage, Any]:
+def _limit_storage(redis_url: str | None, timeout: float) -> tuple[Storage, Any]:
     """The ``limits`` storage (memory, or Redis through redis-py) and the pool to close."""
     if not redis_url:
         return MemoryStorage(), None
-    import redis.asyncio as aioredis
-
-    pool = aioredis.ConnectionPool.from_url(redis_url, socket_timeout=2.0,
-                                            socket_connect_timeout=2.0)
+    pool = async_pool(redis_url, timeout)
     uri = redis_url
     if uri.startswith("unix://"):
         uri = "redis+unix://" + uri.removeprefix("unix://")
@@ -165,8 +176,14 @@ def _limit_storage(redis_url: str | None) -> tuple[Storage, Any]:
     return storage, pool
 
 
+FAILURE_PREFIX_CHARS = 16
+"""Hex characters of a tried key's SHA-256 that name it in the failure counts (64
+bits: a wrong key never shares a count with a good one, and no secret is stored)."""
+
+
 class RateLimiter:
-    """Per-key (per-role limits) and per-address (keyless) moving-window limits."""
+    """Per-key (per-role limits) and per-address (keyless) moving-window limits, and
+    the limits of failed authentications (:meth:`locked`, :meth:`failed`)."""
 
     def __init__(self, settings: Settings) -> None:
         self.items: dict[str, list[RateLimitItem]] = {
@@ -174,10 +191,65 @@ class RateLimiter:
             "analyst": parse_many(settings.rate_limit_analyst),
             "admin": parse_many(settings.rate_limit_admin),
             "keyless": parse_many(settings.rate_limit_keyless),
+            "failures": parse_many(settings.rate_limit_auth_failures),
+            "failures-address": parse_many(settings.rate_limit_auth_failures_address),
         }
-        self.storage, self._pool = _limit_storage(settings.redis_url)
+        self.storage, self._pool = _limit_storage(settings.redis_url, settings.redis_timeout)
         self.limiter = MovingWindowRateLimiter(self.storage)
         self._warned_at = -math.inf
+        self._warned_failures = -math.inf
+
+    async def _retry_after(self, item: RateLimitItem, *ids: str) -> int:
+        stats = await self.limiter.get_window_stats(item, *ids)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    def _fail_open(self, e: Exception) -> None:
+        now = time.monotonic()
+        if now - self._warned_at >= FAIL_OPEN_LOG_EVERY:
+            self._warned_at = now
+            log.warning("rate limits are not enforced: their storage failed (%s: %s)",
+                        type(e).__name__, e)
+
+    async def locked(self, key_hash: str, client_addr: str) -> None:
+        """429 when this key failed too often from this address lately (checked before
+        the key is looked up: a key guessed or mistyped again and again costs nothing
+        more). Another key from the same address is not affected. Fails open."""
+        ids = ("fail", key_hash[:FAILURE_PREFIX_CHARS], client_addr)
+        try:
+            for item in self.items["failures"]:
+                if not await self.limiter.test(item, *ids):
+                    retry = await self._retry_after(item, *ids)
+                    raise _too_many_failures(f"{item} per key and address", retry)
+        except ProblemException:
+            raise
+        except Exception as e:  # storage down: answer anyway, say so in the log
+            self._fail_open(e)
+
+    async def failed(self, key_hash: str, client_addr: str) -> None:
+        """Count a failed authentication (an unknown or revoked key); 429 instead of the
+        401 once the address is past its limit of failures. Only failures are counted
+        and refused: a correct key from the same address still gets in. Past the
+        address limit the per-key counts stop growing, so that memory (or Redis) use
+        is bounded by the address limit. Fails open."""
+        try:
+            over: tuple[RateLimitItem, int] | None = None
+            for item in self.items["failures-address"]:
+                if not await self.limiter.hit(item, "fail-addr", client_addr):
+                    over = (item, await self._retry_after(item, "fail-addr", client_addr))
+            if over is None:
+                for item in self.items["failures"]:
+                    await self.limiter.hit(item, "fail", key_hash[:FAILURE_PREFIX_CHARS],
+                                           client_addr)
+                return
+        except Exception as e:  # storage down: answer anyway, say so in the log
+            self._fail_open(e)
+            return
+        now = time.monotonic()
+        if now - self._warned_failures >= FAIL_OPEN_LOG_EVERY:
+            self._warned_failures = now
+            log.warning("too many failed authentications from %s (limit %s): wrong keys "
+                        "from there get 429", client_addr, over[0])
+        raise _too_many_failures(f"{over[0]} per address", over[1])
 
     async def check(self, principal: Principal) -> None:
         """Count one request; raise a 429 problem past the limit. Fails open."""
@@ -188,8 +260,7 @@ class RateLimiter:
         try:
             for item in items:
                 if not await self.limiter.hit(item, *ids):
-                    stats = await self.limiter.get_window_stats(item, *ids)
-                    retry = max(1, math.ceil(stats.reset_time - time.time()))
+                    retry = await self._retry_after(item, *ids)
                     raise ProblemException(
                         429, f"Too many requests: the limit is {item} "
                         f"({'per address' if principal.key_id is None else 'per key'}); "
@@ -198,11 +269,7 @@ class RateLimiter:
         except ProblemException:
             raise
         except Exception as e:  # storage down: answer anyway, say so in the log
-            now = time.monotonic()
-            if now - self._warned_at >= FAIL_OPEN_LOG_EVERY:
-                self._warned_at = now
-                log.warning("rate limits are not enforced: their storage failed (%s: %s)",
-                            type(e).__name__, e)
+            self._fail_open(e)
 
     async def aclose(self) -> None:
         if self._pool is not None:
@@ -214,6 +281,13 @@ class RateLimiter:
             timer = getattr(self.storage, "timer", None)
             if timer is not None:
                 timer.cancel()
+
+
+def _too_many_failures(limit: str, retry: int) -> ProblemException:
+    return ProblemException(
+        429, f"Too many failed authentications: the limit is {limit}; try again in "
+        f"{retry} s with a valid key.", type_=TYPE_RATE_LIMITED,
+        title="Too many failed authentications", headers={"retry-after": str(retry)})
 
 
 # --- authentication -----------------------------------------------------------
@@ -238,11 +312,17 @@ class Authenticator:
     lookup_ttl = 5.0
     stale_max = 300.0
 
-    def __init__(self, store: KeyStore, limiter: RateLimiter, *, keyless_possible: bool) -> None:
+    def __init__(self, store: KeyStore, limiter: RateLimiter, *, keyless_possible: bool,
+                 marker: Path | None = None) -> None:
         self.store = store
         self.limiter = limiter
         self.keyless_possible = keyless_possible
         """Keys are not required and the server is bound to loopback."""
+        self.marker = marker
+        """The :func:`~api.keystore.keys_made_marker`: once it exists, an empty key
+        store never re-opens keyless use."""
+        self._marked = False
+        self._warned_empty = -math.inf
         self._has_keys: tuple[bool, float] | None = None
         self._keys: dict[str, tuple[ApiKey, float]] = {}
         self._touched: dict[str, float] = {}
@@ -264,7 +344,40 @@ class Authenticator:
                 return cached[0]
             raise _unavailable(e) from None
         self._has_keys = (value, now)
+        if value and not self._marked and self.marker is not None:
+            # Keys made by another process (the CLI, another replica) count too.
+            await anyio.to_thread.run_sync(record_keys_made, self.marker)
+            self._marked = True
         return value
+
+    def keys_were_made(self) -> bool:
+        """Whether keys were ever made here (the marker file exists)."""
+        return self.marker is not None and self.marker.exists()
+
+    async def keyless_allowed(self, client_addr: str) -> bool:
+        """Whether a request without a key from ``client_addr`` is a keyless local
+        admin: keys not required, bound to and asked from loopback, no active key
+        and none ever made. Raises a 503 problem when the store cannot say."""
+        return (self.keyless_possible and is_loopback_host(client_addr)
+                and not await self.has_keys() and not self.keys_were_made())
+
+    def _emptied(self) -> ProblemException:
+        """The 401 of a keyless request once keys were made but none is active now."""
+        now = time.monotonic()
+        if now - self._warned_empty >= FAIL_OPEN_LOG_EVERY:
+            self._warned_empty = now
+            log.warning("the key store has no active API key, but keys were made before "
+                        "(%s exists): the store may have been emptied (Redis restarted "
+                        "without persistence, a fail-over to an empty replica, a lost "
+                        "keys.sqlite3) or every key revoked. Keyless use stays closed; "
+                        "create a key with `scamscan keys create --role admin --name NAME`",
+                        self.marker)
+        return ProblemException(
+            401, "No API key is active on this server, but keys were made before (the key "
+            "store may have been emptied), so keyless use stays closed. An operator makes a "
+            "key on the host with `scamscan keys create --role admin --name NAME` and sends "
+            f"it in the {HEADER} header.", type_=TYPE_UNAUTHORIZED, title="No active key",
+            headers={"www-authenticate": f'ApiKey header="{HEADER}"'})
 
     async def _lookup(self, key_hash: str) -> ApiKey | None:
         now = time.monotonic()
@@ -286,9 +399,14 @@ class Authenticator:
         return record
 
     async def authenticate(self, api_key: str | None, client_addr: str) -> Principal:
-        """The principal of a request, or a 401 (or 503) problem."""
-        return await self.authenticate_hash(
-            hash_key(api_key.strip()) if api_key else None, client_addr)
+        """The principal of a request (``api_key`` None: sent no key), or a 401 (or
+        503) problem. A key that was sent is checked, never ignored: an empty one
+        is a 401 too, not keyless use."""
+        if api_key is None:
+            return await self.authenticate_hash(None, client_addr)
+        if not api_key.strip():
+            raise _unauthorized(f"The {HEADER} header is empty.")
+        return await self.authenticate_hash(hash_key(api_key.strip()), client_addr)
 
     async def authenticate_hash(self, key_hash: str | None, client_addr: str, *,
                                 where: str = f"in the {HEADER} header") -> Principal:
@@ -299,14 +417,17 @@ class Authenticator:
         if key_hash is None:
             if (self.keyless_possible and is_loopback_host(client_addr)
                     and not await self.has_keys()):
+                if self.keys_were_made():
+                    raise self._emptied()
                 return Principal(None, KEYLESS_ROLE, "keyless-local", client_addr)
             raise _unauthorized(f"This request needs an API key in the {HEADER} header "
                                 "(an administrator makes one with `scamscan keys create`).")
+        await self.limiter.locked(key_hash, client_addr)
         record = await self._lookup(key_hash)
-        if record is None:
-            raise _unauthorized(f"The API key {where} is not valid.")
-        if record.revoked:
-            raise _unauthorized(f"The API key {where} was revoked.")
+        if record is None or record.revoked:
+            await self.limiter.failed(key_hash, client_addr)
+            raise _unauthorized(f"The API key {where} "
+                                f"{'was revoked' if record else 'is not valid'}.")
         await self._touch(record.id)
         return Principal(record.id, record.role, record.name, client_addr)
 
@@ -329,16 +450,22 @@ class Authenticator:
 
 async def open_auth(settings: Settings) -> Authenticator:
     """The authenticator of an app (from its lifespan); logs the keyless-local case."""
-    store = open_key_store(settings.data_dir, settings.redis_url)
+    store = open_key_store(settings.data_dir, settings.redis_url,
+                           redis_timeout=settings.redis_timeout)
     keyless_possible = not settings.require_keys and is_loopback_host(settings.host)
-    auth = Authenticator(store, RateLimiter(settings), keyless_possible=keyless_possible)
+    auth = Authenticator(store, RateLimiter(settings), keyless_possible=keyless_possible,
+                         marker=keys_made_marker(settings.data_dir))
     try:
         has_keys = await store.has_active()
     except KeyStoreUnavailable as e:
         log.warning("API key store unavailable at startup (%s); authenticated requests will "
                     "get 503 until it answers", e)
         return auth
-    if not has_keys and keyless_possible:
+    if has_keys:  # keys made before the marker existed (an upgrade), or by another host
+        await anyio.to_thread.run_sync(record_keys_made, keys_made_marker(settings.data_dir))
+    elif auth.keys_were_made():
+        auth._emptied()  # logs why keyless use stays closed
+    elif keyless_possible:
         log.warning("no API keys and bound to loopback (%s): keyless requests from this "
                     "machine are accepted with the %r role; create a key with `scamscan keys "
                     "create` (or set SCAMSCAN_REQUIRE_KEYS=1) to require keys",
@@ -416,7 +543,16 @@ async def check_csrf(request: Request, session: Session) -> None:
                               "the page and try again.")
 
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+def check_request_origin(request: Request, principal: Principal, *, cookie: bool) -> None:
+    """Where the request comes from, for the credentials it used (see :mod:`api.origin`):
+    keyless use needs a loopback ``Host`` (421) and same-origin writes (403); a
+    write authenticated by a console cookie must not be marked cross-site by the
+    browser (403). A key in a header is not ambient: no check."""
+    if principal.key_id is None:
+        check_loopback_host(request)
+        check_same_origin(request)
+    elif cookie:
+        check_fetch_site(request)
 
 
 def require(role: Role) -> Callable[..., Awaitable[Principal]]:
@@ -433,10 +569,20 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
         request: Request, api_key: Annotated[str | None, Security(api_key_header)]
     ) -> Principal:
         auth: Authenticator = request.app.state.auth
-        found = None if api_key else await session_of(request)
+        # ``api_key`` declares the scheme in OpenAPI; the raw header is read instead,
+        # because APIKeyHeader gives None for an empty one. A credential that was sent
+        # is checked, never ignored: an empty X-API-Key, or only an Authorization
+        # header (which this API does not read), is a 401, not keyless use. (With a
+        # console cookie, Authorization is left alone: a proxy's Basic auth sends it.)
+        del api_key
+        sent = request.headers.get(HEADER)
+        found = None if sent is not None else await session_of(request)
+        if sent is None and found is None and "authorization" in request.headers:
+            raise _unauthorized(f"This API reads its key from the {HEADER} header, not "
+                                "from Authorization.")
         request.state.session = found
         if found is None:
-            principal = await auth.authenticate(api_key, _client_addr(request))
+            principal = await auth.authenticate(sent, _client_addr(request))
         else:
             session_id, session = found
             try:
@@ -446,8 +592,9 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
                 if e.status_code == 401:  # revoked key, or keys made since a keyless sign-in
                     await _end_session(request, session_id)
                 raise
-            if request.method not in SAFE_METHODS:
-                await check_csrf(request, session)
+        check_request_origin(request, principal, cookie=found is not None)
+        if found is not None and request.method not in SAFE_METHODS:
+            await check_csrf(request, found[1])
         await auth.limiter.check(principal)
         if not principal.at_least(role):
             raise ProblemException(403, f"This needs the {role!r} role; the key "
@@ -474,7 +621,7 @@ ClientAuth = Annotated[Principal, Depends(require("client"))]
 AnalystAuth = Annotated[Principal, Depends(require("analyst"))]
 AdminAuth = Annotated[Principal, Depends(require("admin"))]
 
-AUTH_RESPONSES = problem_responses(401, 403, 429, 503)
+AUTH_RESPONSES = problem_responses(401, 403, 421, 429, 503)
 """OpenAPI ``responses=`` entries for a protected route."""
 
 

@@ -11,11 +11,12 @@
     scamscan keys create --role client|analyst|admin --name NAME [--json]
     scamscan keys list [--json]
     scamscan keys revoke ID
+    scamscan keys allow-keyless     (re-open keyless local use once no key is active)
 
 Exit status: 0 when every input was scanned, 1 when some input could not be
 parsed or was refused (its JSON line has an ``error`` field and the run goes
 on), 2 on a usage error. ``keys``: 0 done, 1 no such key (or the key store
-failed), 2 usage error.
+failed, or ``allow-keyless`` while a key is active), 2 usage error.
 """
 
 from __future__ import annotations
@@ -25,9 +26,13 @@ import asyncio
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from typing import IO, Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    from api.keystore import KeyStore
 
 EXIT_OK = 0
 EXIT_SOME_INVALID = 1
@@ -66,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="one JSON object per file")
     a.add_argument("--lang", choices=("vi", "en"), default="vi",
                    help="language of titles and reasons (default: vi)")
+    a.add_argument("--no-blocklists", action="store_true",
+                   help="score without hash, package or signer blocklists (evaluations; "
+                        "the official-app allowlist stays on); also SCAMSCAN_BLOCKLISTS=off")
 
     m = sub.add_parser("message", help="check a chat message (links, phone numbers, apps, "
                        "scam script) and print a short reply")
@@ -94,6 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     kl.add_argument("--json", action="store_true", help="one JSON object per key")
     kr = ksub.add_parser("revoke", help="revoke a key by its id")
     kr.add_argument("id", metavar="ID", help="the key's id (from `keys list`)")
+    ksub.add_parser("allow-keyless", help="re-open keyless local use: remove the record "
+                    "that keys were made (only when no key is active)")
 
     w = sub.add_parser("worker", help="run APK scan jobs from the Redis queue "
                        "(needs SCAMSCAN_REDIS_URL; samples under SCAMSCAN_DATA_DIR)")
@@ -252,8 +262,11 @@ def _cmd_apk(args: argparse.Namespace) -> int:
     from scanners.apk import scanner_for
     from scanners.apk_report import scan_apk_path
 
-    extra = _settings().apk_blocklist
-    scanner = scanner_for(str(extra) if extra else None)
+    settings = _settings()
+    extra = settings.apk_blocklist
+    use_lists = not args.no_blocklists and settings.blocklists == "on"
+    scanner = scanner_for(str(extra) if extra and use_lists else None,
+                          use_blocklists=use_lists)
     failed = 0
     out = sys.stdout.buffer
     for name in args.files:
@@ -332,8 +345,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     # let it see --host (api.main builds its app from the settings on import).
     os.environ["SCAMSCAN_HOST"] = host
     get_settings.cache_clear()
+    # Forwarded headers only from the configured proxies: uvicorn's default trusts
+    # them from 127.0.0.1, so any local process (or a page's request relayed by one)
+    # could pick its client address, e.g. to get a fresh keyless rate limit.
+    proxies = settings.trusted_proxies
     uvicorn.run("api.main:app", host=host, port=args.port or settings.port,
-                log_level=settings.log_level.lower())
+                log_level=settings.log_level.lower(), proxy_headers=bool(proxies),
+                forwarded_allow_ips=proxies)
     return EXIT_OK
 
 
@@ -341,7 +359,8 @@ def _cmd_keys(args: argparse.Namespace) -> int:
     from api.keystore import KeyStoreUnavailable, open_key_store
 
     settings = _settings()
-    store = open_key_store(settings.data_dir, settings.redis_url)
+    store = open_key_store(settings.data_dir, settings.redis_url,
+                           redis_timeout=settings.redis_timeout)
 
     async def run() -> int:
         try:
@@ -369,6 +388,8 @@ def _cmd_keys(args: argparse.Namespace) -> int:
                     print(f"{key.id:<22} {key.role:<8} {key.created.isoformat():<26} "
                           f"{state:<8} {key.name}")
                 return EXIT_OK
+            if args.keys_command == "allow-keyless":
+                return await _allow_keyless(store, settings.data_dir)
             revoked = await store.revoke(args.id)
             if revoked is None:
                 print(f"scamscan: no API key with the id {args.id!r}", file=sys.stderr)
@@ -382,6 +403,22 @@ def _cmd_keys(args: argparse.Namespace) -> int:
             await store.close()
 
     return asyncio.run(run())
+
+
+async def _allow_keyless(store: KeyStore, data_dir: Path) -> int:
+    """Remove the keys-made marker (:mod:`api.keystore`), unless a key is active."""
+    from api.keystore import keys_made_marker
+
+    if await store.has_active():
+        print("scamscan: an API key is active; keyless use is only for a server with no "
+              "active key (revoke them first)", file=sys.stderr)
+        return EXIT_SOME_INVALID
+    marker = keys_made_marker(data_dir)
+    marker.unlink(missing_ok=True)
+    print(f"removed {marker}: a server bound to loopback with SCAMSCAN_REQUIRE_KEYS unset "
+          "accepts keyless requests from this machine again",
+          file=sys.stderr)
+    return EXIT_OK
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
@@ -428,6 +465,7 @@ def _cmd_message(args: argparse.Namespace) -> int:
         live = build_live(settings, scanner, apk_handler=_scan_downloaded_apk)
         try:
             return await check_message(text, scanner, live.scanners, args.lang,
+                                       live_links=settings.message_live_max_links,
                                        live_timeout=settings.fetch_total_timeout)
         finally:
             await live.aclose()
@@ -449,6 +487,8 @@ def _cmd_message(args: argparse.Namespace) -> int:
     }[args.lang]
     lines = [report["reply"], "",
              f"{verdicts[report['verdict']]} ({report['risk_score']}/100)"]
+    if report.get("scam_type"):
+        lines.append(f"  type: {report['scam_type']}")
     for f in report["findings"]:
         sign = f"+{f['points']}" if f["points"] else " 0"
         lines.append(f"  [{f['rule_id']} {sign}] {f['title']}")
@@ -457,8 +497,12 @@ def _cmd_message(args: argparse.Namespace) -> int:
             desc = f"{verdicts[item['verdict']]} ({item['risk_score']}/100) {item['url']}"
         elif item["kind"] == "phone":
             desc = f"{item['number']} ({item['type']})"
-        else:
+        elif item["kind"] == "bank_account":
+            desc = f"{item['number']} ({item.get('bank') or 'bank not named'})"
+        elif item["kind"] == "app":
             desc = f"{item['name']} ({item['type']})"
+        else:  # zalo, telegram
+            desc = f"{item.get('value')} ({item.get('type')})"
         lines.append(f"  {item['kind']}: {item['input']!r} -> {desc}")
     for sig in report["script_signals"]:
         mark = "" if sig["counted"] else f" ({sig['note']})"

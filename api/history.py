@@ -1,4 +1,5 @@
-"""Scan history: every link and APK scan, searchable by analysts and their owners.
+"""Scan history: every link and APK scan and message check, searchable by analysts and
+their owners.
 
 The lifespan of :mod:`api.main` puts a :class:`ScanHistory` on
 ``app.state.history``. The interface the routes and the console use::
@@ -22,6 +23,7 @@ The lifespan of :mod:`api.main` puts a :class:`ScanHistory` on
         # No visibility check here: callers check principal.can_see(record["owner"]).
 
     history.record_url(report, owner=..., lang=...)   # after a link scan (never blocks)
+    history.record_message(stored, owner=..., lang=...)  # after a message check (masked)
     history.record_apk(job, source_url=None)          # after an APK job is accepted
     history.observe_apk(view)                          # a job view the API just answered
     await history.flush()                              # wait for the queued writes
@@ -58,7 +60,17 @@ writes nothing here; the API reads the job record).
   one Lua script that also prunes.
 
 Both keep at most ``SCAMSCAN_HISTORY_MAX_RECORDS`` records (default 50,000;
-the oldest are dropped). A link report larger than
+the oldest are dropped).
+
+**Message checks** (``kind=message``) are stored as the caller's
+:func:`scanners.identifiers.stored_report` made them: the text and the report
+with every phone number and account masked (``091*****78``). They are kept
+``SCAMSCAN_MESSAGE_RETENTION_DAYS`` days (default 30): SQLite deletes older
+ones every :data:`PRUNE_EVERY` seconds (:meth:`ScanHistory.prune`); Redis sets
+a TTL on the record and keeps a ``messages`` sorted set (scan_id by creation
+time) that the same pruning reads to drop the index and search lines of
+expired ones. :meth:`ScanHistory.get` never answers an expired one, pruned
+yet or not. The clock is injectable (``clock=``) for tests. A link report larger than
 ``SCAMSCAN_HISTORY_REPORT_MAX_BYTES`` (256 KiB of JSON) is stored without the
 ``evidence`` of its findings, and not at all if still too large (the record
 stays searchable; ``report`` is then None).
@@ -81,19 +93,19 @@ import logging
 import sqlite3
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, Protocol, get_args
 
 import redis.asyncio as aioredis
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from api.auth import Principal
 from api.jobs import Job, JobBackend, QueueUnavailable
 from api.problems import TYPE_BUSY, TYPE_VALIDATION, ProblemError, ProblemException
+from api.redis_client import DEFAULT_TIMEOUT, async_client
 from api.settings import Settings
 from api.sqlite import SqliteFile
 from scanners import rules
@@ -104,7 +116,7 @@ from scanners.rules import Kind as RuleKind
 
 log = logging.getLogger("scamscan.api")
 
-ScanKind = Literal["url", "apk"]
+ScanKind = Literal["url", "apk", "message"]
 KINDS: tuple[str, ...] = get_args(ScanKind)
 VERDICTS: tuple[str, ...] = tuple(v.value for v in Verdict)
 MAX_PER_PAGE = 100
@@ -121,6 +133,10 @@ SEEN_MAX = 10_000
 """APK statuses remembered to skip writing an observation that changed nothing."""
 WARN_EVERY = 30.0
 """Seconds between two warnings about failing history writes."""
+PRUNE_EVERY = 60.0
+"""Seconds between two deletions of expired message checks."""
+MESSAGE_INPUT_CHARS = 200
+"""The start of a message's (masked) text kept as its ``input`` in search items."""
 
 ITEM_FIELDS = ("scan_id", "kind", "created", "status", "input", "host", "registrable_domain",
                "package", "label", "sha256", "verdict", "risk_score", "status_url")
@@ -233,6 +249,8 @@ class _Put:
     created_us: int
     fields: dict[str, Any]
     pending: bool
+    ttl: int = 0
+    """Seconds the record is kept (message checks); 0: until pruned by count."""
 
 
 @dataclass(frozen=True)
@@ -258,6 +276,8 @@ class _Backend(Protocol):
     async def get(self, scan_id: str) -> dict[str, Any] | None: ...
 
     async def pending(self, limit: int) -> list[tuple[str, str]]: ...
+
+    async def prune_messages(self, before_us: int) -> int: ...
 
     async def aclose(self) -> None: ...
 
@@ -349,6 +369,23 @@ class SqliteHistory(SqliteFile):
     def __init__(self, path: Path, max_records: int) -> None:
         super().__init__(path)
         self.max_records = max_records
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        super()._migrate(db)
+        # Message checks expire (SCAMSCAN_MESSAGE_RETENTION_DAYS): found by this index.
+        with db:
+            db.execute("CREATE INDEX IF NOT EXISTS scans_messages ON scans (created_us) "
+                       "WHERE kind = 'message'")
+
+    async def prune_messages(self, before_us: int) -> int:
+        def run(db: sqlite3.Connection) -> int:
+            where = "kind = 'message' AND created_us < ?"
+            db.execute(f"DELETE FROM reports WHERE scan_id IN "  # noqa: S608
+                       f"(SELECT scan_id FROM scans WHERE {where})", (before_us,))
+            return int(db.execute(f"DELETE FROM scans WHERE {where}",  # noqa: S608
+                                  (before_us,)).rowcount)
+
+        return await self._run(run)
 
     async def write(self, ops: Sequence[_Op]) -> None:
         def run(db: sqlite3.Connection) -> None:
@@ -460,14 +497,18 @@ local function line_of(rec)
 end
 """
 
-# KEYS: index, lines, pending. ARGV: scan_id, created_us, pending ('1'/'0'), max
-# records, record key prefix, then the record's field/value pairs. Returns how many
-# old records were pruned.
+# KEYS: index, lines, pending, messages. ARGV: scan_id, created_us, pending ('1'/'0'),
+# max records, record key prefix, TTL in seconds ('0': none; message checks), then the
+# record's field/value pairs. Returns how many old records were pruned.
 _PUT = _LINE + """
 local id, prefix = ARGV[1], ARGV[5]
 local rec = prefix .. id
 redis.call('del', rec)
-redis.call('hset', rec, unpack(ARGV, 6))
+redis.call('hset', rec, unpack(ARGV, 7))
+if tonumber(ARGV[6]) > 0 then
+  redis.call('expire', rec, ARGV[6])
+  redis.call('zadd', KEYS[4], ARGV[2], id)
+end
 redis.call('zadd', KEYS[1], ARGV[2], id)
 redis.call('hset', KEYS[2], id, line_of(rec))
 if ARGV[3] == '1' then redis.call('zadd', KEYS[3], ARGV[2], id)
@@ -479,6 +520,7 @@ if over > 0 then
     redis.call('del', prefix .. o)
     redis.call('hdel', KEYS[2], o)
     redis.call('zrem', KEYS[3], o)
+    redis.call('zrem', KEYS[4], o)
   end
   redis.call('zremrangebyrank', KEYS[1], 0, over - 1)
   return over
@@ -527,6 +569,23 @@ return out
 """
 
 
+# KEYS: index, lines, pending, messages. ARGV: created before (microseconds), record key
+# prefix, at most how many. Drops expired message checks; returns how many.
+_PRUNE = """
+local ids = redis.call('zrangebyscore', KEYS[4], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, id in ipairs(ids) do
+  redis.call('del', ARGV[2] .. id)
+  redis.call('hdel', KEYS[2], id)
+  redis.call('zrem', KEYS[1], id)
+  redis.call('zrem', KEYS[3], id)
+  redis.call('zrem', KEYS[4], id)
+end
+return #ids
+"""
+PRUNE_BATCH = 1000
+"""Expired message checks one Redis prune script call drops at most."""
+
+
 def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
@@ -534,19 +593,20 @@ def _text(value: Any) -> str:
 class RedisHistory:
     """The history in Redis, shared by every API replica (keys: see the module doc)."""
 
-    def __init__(self, url: str, max_records: int, prefix: str = PREFIX) -> None:
+    def __init__(self, url: str, max_records: int, prefix: str = PREFIX, *,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
         self.max_records = max_records
         self.prefix = prefix
         self.index, self.lines, self.pending_key = (prefix + "index", prefix + "lines",
                                                     prefix + "pending")
-        # One quick reconnect (a connection broken by a Redis restart), then an error:
+        self.messages = prefix + "messages"
+        # Bounded waits, one reconnect after a broken connection (api.redis_client):
         # a search never hangs on a dead Redis.
-        self._redis: aioredis.Redis = aioredis.Redis.from_url(
-            url, socket_connect_timeout=2, socket_timeout=5, decode_responses=True,
-            retry=aioredis.retry.Retry(NoBackoff(), 1))
+        self._redis: aioredis.Redis = async_client(url, timeout, decode_responses=True)
         self._put = self._redis.register_script(_PUT)
         self._update = self._redis.register_script(_UPDATE)
         self._search = self._redis.register_script(_SEARCH)
+        self._prune = self._redis.register_script(_PRUNE)
 
     def rec(self, scan_id: str) -> str:
         return f"{self.prefix}rec:{scan_id}"
@@ -567,9 +627,11 @@ class RedisHistory:
                         for k, v in op.fields.items():
                             if v is not None:
                                 pairs += [k, v]
-                        await self._put(keys=[self.index, self.lines, self.pending_key],
+                        await self._put(keys=[self.index, self.lines, self.pending_key,
+                                              self.messages],
                                         args=[op.scan_id, op.created_us, int(op.pending),
-                                              self.max_records, self.prefix + "rec:", *pairs],
+                                              self.max_records, self.prefix + "rec:", op.ttl,
+                                              *pairs],
                                         client=p)
                     else:
                         pairs = []
@@ -657,6 +719,17 @@ class RedisHistory:
         return [(i, _text(s) if s is not None else "") for i, s in
                 zip(ids, statuses, strict=True)]
 
+    async def prune_messages(self, before_us: int) -> int:
+        total = 0
+        with self._errors("prune"):
+            while True:
+                n = int(await self._prune(
+                    keys=[self.index, self.lines, self.pending_key, self.messages],
+                    args=[before_us, self.prefix + "rec:", PRUNE_BATCH]))
+                total += n
+                if n < PRUNE_BATCH:
+                    return total
+
     async def aclose(self) -> None:
         with contextlib.suppress(Exception):
             await self._redis.aclose()
@@ -674,11 +747,17 @@ class ScanHistory:
     """
 
     def __init__(self, backend: _Backend, *, jobs: JobBackend | None = None,
-                 report_max_bytes: int = 256 * 1024, sync_interval: float = 5.0) -> None:
+                 report_max_bytes: int = 256 * 1024, sync_interval: float = 5.0,
+                 message_retention: timedelta = timedelta(days=30),
+                 clock: Callable[[], datetime] = _now) -> None:
         self.backend = backend
         self.jobs = jobs
         self.report_max_bytes = report_max_bytes
         self.sync_interval = sync_interval
+        self.message_retention = message_retention
+        self.clock = clock
+        """The time records are stamped with and message checks expire by."""
+        self._pruner: asyncio.Task[None] | None = None
         self.dropped = 0
         """Writes dropped (queue full, or their batch failed)."""
         self._queue: asyncio.Queue[_Op | asyncio.Future[None]] = asyncio.Queue()
@@ -695,6 +774,7 @@ class ScanHistory:
         """Start the writer and the periodic sync of unfinished APK records."""
         loop = asyncio.get_running_loop()
         self._writer = loop.create_task(self._write_loop())
+        self._pruner = loop.create_task(self._prune_loop())
         if self.jobs is not None:
             self._syncer = loop.create_task(self._sync_loop())
 
@@ -702,7 +782,7 @@ class ScanHistory:
         """Write what is queued, stop the tasks, close the backend. Never raises."""
         self._closed = True
         try:
-            tasks = [t for t in (self._syncer, self._sync) if t is not None]
+            tasks = [t for t in (self._syncer, self._sync, self._pruner) if t is not None]
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -731,7 +811,49 @@ class ScanHistory:
         }
         fields["hay"] = _hay(fields["input"], fields["host"], fields["host_unicode"],
                              fields["registrable_domain"])
-        self._enqueue(_Put(scan_id, _us(_now()), fields, pending=False))
+        self._enqueue(_Put(scan_id, _us(self.clock()), fields, pending=False))
+
+    def record_message(self, report: Mapping[str, Any], *, owner: str | None,
+                       lang: str) -> None:
+        """Record a message check. ``report``: what may be kept of it, with ``check_id``
+        and ``text``, its numbers already masked
+        (:func:`scanners.identifiers.stored_report`); it expires after the retention."""
+        scan_id = str(report["check_id"])
+        text = str(report.get("text") or "")
+        hosts = [str(i.get("host") or "") for i in report.get("items") or []
+                 if isinstance(i, Mapping) and i.get("kind") == "link"]
+        fields: dict[str, Any] = {
+            "kind": "message", "owner": owner, "status": "done",
+            "input": " ".join(text.split())[:MESSAGE_INPUT_CHARS],
+            "verdict": report.get("verdict"), "risk_score": report.get("risk_score"),
+            "lang": lang, "report": _capped_report(report, self.report_max_bytes),
+            "hay": _hay(text, *hosts),
+        }
+        ttl = max(1, int(self.message_retention.total_seconds()))
+        self._enqueue(_Put(scan_id, _us(self.clock()), fields, pending=False, ttl=ttl))
+
+    def _expired(self, record: Mapping[str, Any]) -> bool:
+        """A message check older than the retention (pruned soon, never answered)."""
+        created = record.get("created")
+        return (record.get("kind") == "message" and isinstance(created, datetime)
+                and created < self.clock() - self.message_retention)
+
+    async def prune(self) -> int:
+        """Delete the message checks older than the retention; how many went."""
+        await self.flush()
+        return await self.backend.prune_messages(_us(self.clock() - self.message_retention))
+
+    async def _prune_loop(self) -> None:
+        while True:
+            try:
+                n = await self.prune()
+                if n:
+                    log.info("scan history: %d expired message checks deleted", n)
+            except HistoryUnavailable as e:
+                self._warn(f"expired message checks not deleted: {e.reason}")
+            except Exception as e:  # keep pruning after a bug in one run
+                log.error("scan history prune failed", exc_info=e)
+            await asyncio.sleep(PRUNE_EVERY)
 
     def record_apk(self, job: Job, *, source_url: str | None = None) -> None:
         """Record an accepted APK job. ``source_url``: where a live link scan downloaded
@@ -925,6 +1047,8 @@ class ScanHistory:
         """The record of ``scan_id`` (with ``report`` for links), or None."""
         await self.flush()
         record = await self.backend.get(scan_id)
+        if record is not None and self._expired(record):
+            return None
         if (record is not None and record["kind"] == "apk" and self.jobs is not None
                 and record["status"] != "failed" and record["verdict"] is None):
             try:
@@ -944,9 +1068,11 @@ def open_history(settings: Settings, jobs: JobBackend | None) -> ScanHistory:
     the data directory. Call :meth:`ScanHistory.start` on the event loop."""
     backend: _Backend
     if settings.redis_url:
-        backend = RedisHistory(settings.redis_url, settings.history_max_records)
+        backend = RedisHistory(settings.redis_url, settings.history_max_records,
+                               timeout=settings.redis_timeout)
     else:
         backend = SqliteHistory(Path(settings.data_dir) / HISTORY_FILE,
                                 settings.history_max_records)
     return ScanHistory(backend, jobs=jobs, report_max_bytes=settings.history_report_max_bytes,
-                       sync_interval=settings.history_sync_interval)
+                       sync_interval=settings.history_sync_interval,
+                       message_retention=timedelta(days=settings.message_retention_days))

@@ -90,6 +90,7 @@ from api.samples import StoredSample
 from scanners.apk import scanner_for
 from scanners.apk_facts import ApkLimits
 from scanners.apk_report import SCANNER_VERSION, ApkResult, scan_apk_path
+from scanners.lifetime import die_with_parent
 from scanners.lists import apk_lists_version
 
 log = logging.getLogger("scamscan.api")
@@ -164,6 +165,7 @@ def run_apk_job(
     timeout: float | None = None,
     blocklist: str | None = None,
     lists_file: str | None = None,
+    use_blocklists: bool = True,
 ) -> str:
     """Scan one stored sample in a pool worker: :meth:`ApkResult.to_json`.
 
@@ -172,7 +174,8 @@ def run_apk_job(
     whatever the interrupted code raised or returned.
     """
     apk_limits = ApkLimits.from_dict(limits) if limits else ApkLimits()
-    scanner = scanner_for(blocklist, lists_file)
+    # SCAMSCAN_BLOCKLISTS=off: no hash, package or signer list (evaluations).
+    scanner = scanner_for(blocklist, lists_file, use_blocklists=use_blocklists)
     if timeout is None:
         return scan_apk_path(Path(path_str), name=name, limits=apk_limits,
                              sha256=sha256, scanner=scanner).to_json()
@@ -451,6 +454,7 @@ class JobManager:
         max_pending: int = 1000,
         blocklist: Path | None = None,
         lists_file: Path | None = None,
+        use_blocklists: bool = True,
         db_path: Path | None = None,
         history_days: float | None = None,
     ) -> None:
@@ -460,6 +464,7 @@ class JobManager:
         self.history_days = history_days
         """Finished records older than this are pruned on :meth:`open` (None: kept)."""
         self.blocklist = str(blocklist) if blocklist is not None else None
+        self.use_blocklists = use_blocklists
         self.lists_file = str(lists_file) if lists_file is not None else None
         self.reports_dir = Path(reports_dir) / SCANNER_VERSION
         self.workers = workers
@@ -786,8 +791,12 @@ class JobManager:
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            # Its workers end with this process, even killed (scanners.lifetime): then
+            # multiprocessing's resource tracker removes the pool's semaphores.
             self._pool = ProcessPoolExecutor(max_workers=self.workers,
-                                             mp_context=get_context("spawn"))
+                                             mp_context=get_context("spawn"),
+                                             initializer=die_with_parent,
+                                             initargs=(os.getpid(),))
         return self._pool
 
     def _replace_pool(self, broken: ProcessPoolExecutor) -> None:
@@ -799,7 +808,7 @@ class JobManager:
     async def _execute(self, job: Job) -> None:
         loop = asyncio.get_running_loop()
         call = partial(run_apk_job, str(job.path), job.input, job.sha256, self.limits,
-                       self.timeout, self.blocklist, self.lists_file)
+                       self.timeout, self.blocklist, self.lists_file, self.use_blocklists)
         pool = self._get_pool()
         try:
             future = loop.run_in_executor(pool, call)

@@ -16,6 +16,14 @@ a role, the creation time, a revoked flag and (roughly) when it was last used.
 Both raise :class:`KeyStoreUnavailable` when their backend fails; the API
 answers it with a 503 problem.
 
+**Keys were made.** Creating a key also writes the marker file
+``<data_dir>/keys-made`` (:func:`record_keys_made`; the API writes it too as
+soon as it sees an active key). A key store can come back empty without
+anyone deciding it (Redis restarted without persistence, a fail-over to an
+empty replica, a lost ``keys.sqlite3``); with the marker present the API then
+refuses keyless use instead of making every local request an admin again
+(:mod:`api.auth`). ``scamscan keys allow-keyless`` removes it deliberately.
+
 Why a plain SHA-256 and not a slow password hash (bcrypt, scrypt, argon2):
 these keys carry 256 bits of randomness, so the stored hash cannot be
 inverted by guessing, however fast the hash; slow hashes protect
@@ -28,8 +36,11 @@ every request.
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import secrets
 import sqlite3
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -40,6 +51,7 @@ from typing import Literal, Protocol, TypeVar, cast, get_args
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from api.redis_client import DEFAULT_TIMEOUT, async_client
 from api.sqlite import SqliteFile
 
 Role = Literal["client", "analyst", "admin"]
@@ -49,12 +61,46 @@ ROLES: tuple[Role, ...] = get_args(Role)
 KEY_PREFIX = "ss_"
 SCHEMA_VERSION = 1
 KEYS_FILE = "keys.sqlite3"
+KEYS_MADE_FILE = "keys-made"
+"""The marker, in the data directory, that API keys were made here once."""
+
+log = logging.getLogger("scamscan.api")
 
 T = TypeVar("T")
 
 
 class KeyStoreUnavailable(Exception):
     """The key store's backend failed (Redis down, the SQLite file unreadable)."""
+
+
+def keys_made_marker(data_dir: Path) -> Path:
+    """The marker file of :data:`KEYS_MADE_FILE` in ``data_dir``."""
+    return Path(data_dir) / KEYS_MADE_FILE
+
+
+def record_keys_made(marker: Path) -> None:
+    """Write the marker that keys were made (once; atomically). A failure to write
+    it is logged, not raised: the key itself was made."""
+    if marker.exists():
+        return
+    text = (f"API keys were made on this server (first recorded {_now().isoformat()}).\n"
+            "While this file exists an empty key store does not re-open keyless use;\n"
+            "`scamscan keys allow-keyless` removes it (see docs/deployment.md).\n")
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=marker.parent, prefix=".keys-made-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, marker)
+        finally:
+            with suppress(FileNotFoundError):
+                os.unlink(tmp)
+    except OSError as e:
+        log.warning("cannot record that API keys were made (%s): %s; an emptied key "
+                    "store could re-open keyless use", marker, e)
 
 
 def new_key() -> str:
@@ -165,6 +211,11 @@ class SqliteKeyStore(SqliteFile):
     schema = (_SCHEMA,)
     schema_version = SCHEMA_VERSION
 
+    def __init__(self, path: Path, *, marker: Path | None = None) -> None:
+        super().__init__(path)
+        self.marker = marker
+        """Written by :meth:`create` (:func:`record_keys_made`), when set."""
+
     async def create(self, name: str, role: str) -> tuple[ApiKey, str]:
         checked = _check(name, role)
         secret = new_key()
@@ -177,6 +228,8 @@ class SqliteKeyStore(SqliteFile):
                         record.created.isoformat()))
 
         await self._run(insert)
+        if self.marker is not None:
+            record_keys_made(self.marker)
         return record, secret
 
     async def lookup(self, key_hash: str) -> ApiKey | None:
@@ -234,12 +287,12 @@ class RedisKeyStore:
     ``<prefix>ids`` (every id) and ``<prefix>active`` (ids not revoked)."""
 
     def __init__(self, url: str, prefix: str = "scamscan:apikeys:", *,
-                 timeout: float = 2.0) -> None:
+                 timeout: float = DEFAULT_TIMEOUT, marker: Path | None = None) -> None:
         self.prefix = prefix
+        self.marker = marker
+        """Written by :meth:`create` (:func:`record_keys_made`), when set."""
         try:
-            self._redis: aioredis.Redis = aioredis.Redis.from_url(
-                url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                decode_responses=True)
+            self._redis: aioredis.Redis = async_client(url, timeout, decode_responses=True)
         except (ValueError, RedisError) as e:
             raise KeyStoreUnavailable(f"invalid Redis URL: {e}") from e
 
@@ -275,6 +328,8 @@ class RedisKeyStore:
                 p.sadd(self.prefix + "ids", record.id)
                 p.sadd(self.prefix + "active", record.id)
                 await p.execute()
+        if self.marker is not None:
+            record_keys_made(self.marker)
         return record, secret
 
     async def _get(self, key_id: str) -> ApiKey | None:
@@ -317,8 +372,11 @@ class RedisKeyStore:
             await self._redis.aclose()
 
 
-def open_key_store(data_dir: Path, redis_url: str | None) -> KeyStore:
-    """The Redis key store when ``redis_url`` is set, else the SQLite file in ``data_dir``."""
+def open_key_store(data_dir: Path, redis_url: str | None, *,
+                   redis_timeout: float = DEFAULT_TIMEOUT) -> KeyStore:
+    """The Redis key store when ``redis_url`` is set, else the SQLite file in ``data_dir``;
+    either writes the :func:`keys_made_marker` of ``data_dir`` when it makes a key."""
+    marker = keys_made_marker(data_dir)
     if redis_url:
-        return RedisKeyStore(redis_url)
-    return SqliteKeyStore(Path(data_dir) / KEYS_FILE)
+        return RedisKeyStore(redis_url, timeout=redis_timeout, marker=marker)
+    return SqliteKeyStore(Path(data_dir) / KEYS_FILE, marker=marker)

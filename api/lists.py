@@ -16,9 +16,11 @@ Routes (problem+json errors):
 * ``POST /v1/lists/entries`` (analyst): 201, 422 for a bad value, 409 for a
   duplicate; ``DELETE /v1/lists/entries/{id}`` (analyst, 404 when unknown);
 * ``POST /v1/lists/feeds``, ``DELETE /v1/lists/feeds/{name}`` (admin);
-* ``POST /v1/lists/refresh[?feed=name]`` (admin): fetch the feeds (httpx, size
-  and time limits, at most 3 redirects), parse them into a new generation and
-  swap it in; a feed that fails keeps its old generation and says why.
+* ``POST /v1/lists/refresh[?feed=name]`` (admin): fetch the feeds (through the
+  live fetch's SSRF guard, :func:`scanners.lists.download_feed`: no internal
+  address unless allowed, allowed ports only, size and time limits, at most 3
+  redirects, each checked), parse them into a new generation and swap it in; a
+  feed that fails keeps its old generation and says why.
 
 **Store.** Embedded: one SQLite file, ``<data_dir>/lists.sqlite3`` (the same
 pattern as :mod:`api.keystore`). Redis (``SCAMSCAN_REDIS_URL``): a hash of
@@ -30,6 +32,9 @@ in one MULTI/EXEC once the new generation is written. Every change increments
 a version (``scamscan:lists:version`` / a row in SQLite); each API process
 checks it every ``SCAMSCAN_LISTS_SYNC_INTERVAL`` seconds and reloads when it
 moved, so the replicas see each other's changes.
+
+**Phone and account entries** (``phone``, ``bank_account``) are read from the
+same view by the message check (:meth:`scanners.lists.DynamicLists.identifier_entry`).
 
 **APK entries** (``apk_sha256``, ``package``, ``signer``, ``official_signer``)
 are written to ``<data_dir>/lists/apk_lists.json`` (atomic replace) on every
@@ -55,7 +60,6 @@ from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 import anyio
 import anyio.to_thread
-import httpx
 import redis.asyncio as aioredis
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
@@ -69,9 +73,12 @@ from api.problems import (
     ProblemException,
     problem_responses,
 )
+from api.redis_client import DEFAULT_TIMEOUT, async_client
 from api.settings import Settings
 from api.sqlite import SqliteFile
+from api.wiring import build_fetcher
 from blocklists import BlocklistIndex
+from scanners.fetch import Resolver
 from scanners.lists import (
     KINDS,
     Action,
@@ -87,6 +94,7 @@ from scanners.lists import (
     apk_lists_path,
     build_view,
     check_feed,
+    download_feed,
     feed_layer,
     new_entry_id,
     normalize_entry,
@@ -101,6 +109,7 @@ SCHEMA_VERSION = 1
 TYPE_CONFLICT = "tag:scamscan,2025:problems/conflict"
 TYPE_LISTS_UNAVAILABLE = "tag:scamscan,2025:problems/lists-unavailable"
 MAX_REDIRECTS = 3
+FEED_USER_AGENT = "scamscan-feeds/1"
 
 T = TypeVar("T")
 
@@ -369,12 +378,12 @@ def _entry_key(entry: ListEntry) -> str:
 class RedisListStore:
     """Lists on Redis (see the module docstring for the keys)."""
 
-    def __init__(self, url: str, prefix: str = "scamscan:", *, timeout: float = 5.0) -> None:
+    def __init__(self, url: str, prefix: str = "scamscan:", *,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
         self.p = prefix + "lists:"
         self.feed_prefix = prefix + "list:"
         try:
-            self._redis: aioredis.Redis = aioredis.Redis.from_url(
-                url, socket_timeout=timeout, socket_connect_timeout=timeout)
+            self._redis: aioredis.Redis = async_client(url, timeout)
         except (ValueError, RedisError) as e:
             raise ListStoreUnavailable(f"invalid Redis URL: {e}") from e
         self._add = self._redis.register_script(_ADD_ENTRY)
@@ -505,10 +514,11 @@ class RedisListStore:
             await self._redis.aclose()
 
 
-def open_list_store(data_dir: Path, redis_url: str | None) -> ListStore:
+def open_list_store(data_dir: Path, redis_url: str | None, *,
+                    redis_timeout: float = DEFAULT_TIMEOUT) -> ListStore:
     """The Redis list store when ``redis_url`` is set, else the SQLite file in ``data_dir``."""
     if redis_url:
-        return RedisListStore(redis_url)
+        return RedisListStore(redis_url, timeout=redis_timeout)
     return SqliteListStore(Path(data_dir) / LISTS_FILE)
 
 
@@ -519,9 +529,12 @@ class ListService:
     """The lists of one API process: the store, the in-memory view and the refreshes."""
 
     def __init__(self, settings: Settings, store: ListStore,
-                 bundled: BlocklistIndex | None = None) -> None:
+                 bundled: BlocklistIndex | None = None, *,
+                 resolver: Resolver | None = None) -> None:
         self.settings = settings
         self.store = store
+        self.resolver = resolver
+        """Resolves feed hosts (None: the system resolver); tests replace it."""
         self.dynamic = DynamicLists(bundled)
         self.apk_file = apk_lists_path(settings.data_dir)
         self.version = -1
@@ -711,36 +724,22 @@ class ListService:
 
     async def _fetch(self, url: str) -> bytes:
         s = self.settings
-        limit = s.feed_max_bytes
+        # The live fetch's guard (api.wiring.build_fetcher): no private,
+        # loopback or link-local address unless allowed, only the allowed
+        # ports, every hop pinned to its checked address.
+        fetcher = build_fetcher(s, resolver=self.resolver, hop_timeout=s.feed_timeout,
+                                max_body=s.feed_max_bytes, user_agent=FEED_USER_AGENT)
         try:
             with anyio.fail_after(s.feed_timeout):
-                async with httpx.AsyncClient(
-                        timeout=httpx.Timeout(s.feed_timeout), follow_redirects=True,
-                        max_redirects=MAX_REDIRECTS,
-                        headers={"user-agent": "scamscan-feeds/1"}) as client, \
-                        client.stream("GET", url) as r:
-                    if r.status_code != 200:
-                        raise FeedError(f"the feed answered HTTP {r.status_code}")
-                    declared = r.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > limit:
-                        raise FeedError(f"the feed is {declared} bytes, more than the limit "
-                                        f"of {limit}")
-                    chunks: list[bytes] = []
-                    got = 0
-                    async for chunk in r.aiter_bytes():
-                        got += len(chunk)
-                        if got > limit:
-                            raise FeedError(f"the feed is more than the limit of {limit} bytes")
-                        chunks.append(chunk)
-                    return b"".join(chunks)
+                return await download_feed(fetcher, url, max_redirects=MAX_REDIRECTS,
+                                           budget=s.feed_timeout)
         except TimeoutError:
             raise FeedError(f"the feed took longer than {s.feed_timeout:g} s") from None
-        except httpx.TooManyRedirects:
-            raise FeedError(f"the feed redirected more than {MAX_REDIRECTS} times") from None
         except FeedError:
             raise
-        except Exception as e:  # httpx.HTTPError, InvalidURL, OSError …: never a 500
-            raise FeedError(f"the feed could not be fetched: {type(e).__name__}: {e}") from None
+        except Exception as e:  # a bug: logged, and still never a 500
+            log.exception("feed download from %s failed unexpectedly", url)
+            raise FeedError(f"the feed could not be fetched: {type(e).__name__}") from None
 
     # --- views -------------------------------------------------------------------------
 
@@ -779,11 +778,15 @@ class EntryCreate(BaseModel):
         {"kind": "package", "value": "com.fake.vnid", "note": "fake VNeID"},
         {"kind": "official_signer", "package": "com.vnid",
          "value": "AB:CD:...:EF (the signing certificate's SHA-256)"},
+        {"kind": "phone", "value": "0912 345 678", "note": "fake police caller, 2026-11"},
+        {"kind": "bank_account", "value": "1903 6789 1234 56", "note": "mule account (TCB)"},
     ]})
 
     kind: Kind
     value: str = Field(min_length=1, max_length=2048, description="A host, domain, URL, "
-                       "APK SHA-256, package name or signer SHA-256, by kind; normalised.")
+                       "APK SHA-256, package name, signer SHA-256, Vietnamese phone number "
+                       "(stored as `+84…`) or bank account number (6-19 digits), by kind; "
+                       "normalised.")
     action: Action | None = Field(default=None, description="`block` (default) or `allow`; "
                                   "an `allow` entry overrides feeds and bundled lists. "
                                   "`official_signer` entries are `allow`.")
@@ -1042,7 +1045,8 @@ def lists_router() -> APIRouter:
 
 async def open_lists(settings: Settings, bundled: BlocklistIndex | None = None) -> ListService:
     """The list service of an app (from its lifespan): loaded and watching its store."""
-    service = ListService(settings, open_list_store(settings.data_dir, settings.redis_url),
+    service = ListService(settings, open_list_store(settings.data_dir, settings.redis_url,
+                                                    redis_timeout=settings.redis_timeout),
                           bundled)
     await service.open()
     return service

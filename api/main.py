@@ -5,8 +5,9 @@ Run it with ``scamscan serve`` or ``uvicorn api.main:app``. Routes:
 * ``POST /v1/url-scans``: scan one link offline and explain the score;
 * ``POST /v1/apk-scans``: upload an Android app (multipart ``file``) to scan;
 * ``GET /v1/scans/{scan_id}``: the status of an APK scan and, once done, its report;
-  for a link scan (``kind: url``), its stored report (re-titled in ``lang``);
-* ``GET /v1/scans?q=&kind=url|apk&verdict=&page=1&per_page=20``: the scan history,
+  for a link scan (``kind: url``) or a message check (``kind: message``), its stored
+  report (re-titled in ``lang``);
+* ``GET /v1/scans?q=&kind=url|apk|message&verdict=&page=1&per_page=20``: the scan history,
   newest first (a ``client`` key sees its own scans; see :mod:`api.history`);
 * ``GET /v1/scans/{scan_id}/export?format=json``: the scan with its report as a
   JSON download (``content-disposition: attachment``);
@@ -66,11 +67,13 @@ from api.problems import (
     EXCEPTION_HANDLERS,
     PROBLEM_JSON,
     TYPE_BUSY,
+    TYPE_INVALID_INPUT,
     TYPE_NOT_FOUND,
     BodySizeLimitMiddleware,
     ProblemException,
     problem_responses,
 )
+from api.routes_messages import MessageScanOut, message_scan_view
 from api.samples import FIELD, MULTIPART_OVERHEAD, SampleStore
 from api.settings import Settings, get_settings
 from api.wiring import build_live
@@ -228,18 +231,19 @@ class UrlScanOut(BaseModel):
     reason: str | None = Field(default=None, description="Only when `report` is absent: why.")
 
 
-ScanOut = Annotated[ScanJobOut | UrlScanOut, Field(discriminator="kind")]
-_SCAN_OUT: TypeAdapter[ScanJobOut | UrlScanOut] = TypeAdapter(ScanOut)
+ScanOut = Annotated[ScanJobOut | UrlScanOut | MessageScanOut, Field(discriminator="kind")]
+_SCAN_OUT: TypeAdapter[ScanJobOut | UrlScanOut | MessageScanOut] = TypeAdapter(ScanOut)
 
 
 class ScanItemOut(BaseModel):
     """One scan of the history."""
 
     scan_id: str
-    kind: Literal["url", "apk"]
+    kind: Literal["url", "apk", "message"]
     created: datetime
     status: Status
-    input: str = Field(description="The link, or the app's file name.")
+    input: str = Field(description="The link, the app's file name, or the start of the "
+                       "message (phone and account numbers masked).")
     host: str | None = Field(description="Links: the host (ASCII). Apps downloaded by a live "
                              "link scan: the host they were downloaded from.")
     registrable_domain: str | None
@@ -440,8 +444,11 @@ async def _scan_view(scan_id: str, principal: ClientAuth, jobs: JobBackend,
         history.observe_apk(body)
         return body
     record = await history.get(scan_id)
-    if record is None or record["kind"] != "url" or not principal.can_see(record["owner"]):
+    if (record is None or record["kind"] not in ("url", "message")
+            or not principal.can_see(record["owner"])):
         raise _unknown_scan()
+    if record["kind"] == "message":
+        return message_scan_view(scan_id, record, lang)
     out: dict[str, Any] = {"scan_id": scan_id, "kind": "url", "status": "done",
                            "status_url": _status_url(scan_id), "created": record["created"],
                            "input": record["input"]}
@@ -463,8 +470,9 @@ async def get_scan(
     wait: WaitQuery = 0,
 ) -> dict[str, Any]:
     """A scan by its id: an APK scan's status and, once it is `done`, its report; a
-    link scan (`kind: url`) with the report it was answered with, its titles and
-    reasons in `lang`.
+    link scan (`kind: url`) or a message check (`kind: message`, by its `check_id`;
+    phone and account numbers masked) with the report it was answered with, its
+    titles and reasons in `lang`.
 
     A `client` key sees only the scans it made (another's scan is a 404, as if
     it did not exist); `analyst` and `admin` see every scan.
@@ -477,16 +485,17 @@ async def list_scans(
     history: HistoryDep,
     principal: ClientAuth,
     q: Annotated[str | None, Query(max_length=256, description="Part of the link, host, "
-                                   "registrable domain, package, app name or SHA-256 "
-                                   "(case-insensitive).")] = None,
-    kind: Annotated[Literal["url", "apk"] | None, Query(description="Only links or apps.")]
-    = None,
+                                   "registrable domain, package, app name, SHA-256 or "
+                                   "message text (masked) (case-insensitive).")] = None,
+    kind: Annotated[Literal["url", "apk", "message"] | None,
+                    Query(description="Only links, apps or message checks.")] = None,
     verdict: Annotated[Verdict | None, Query(description="Only this verdict (apps once "
                                              "scanned).")] = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 20,
 ) -> dict[str, Any]:
-    """The scan history, newest first: link and app scans with their verdicts.
+    """The scan history, newest first: link and app scans and message checks with their
+    verdicts (message checks for `SCAMSCAN_MESSAGE_RETENTION_DAYS`, numbers masked).
 
     A `client` key sees only the scans it made; `analyst` and `admin` see every
     scan. The history keeps the newest `SCAMSCAN_HISTORY_MAX_RECORDS` scans.
@@ -531,6 +540,10 @@ async def export_scan(
                                    indent=2)
         return Response(data, media_type="application/json", headers={
             "content-disposition": f'attachment; filename="scamscan-{scan_id}.json"'})
+    if view["kind"] == "message":
+        raise ProblemException(422, "A message check is exported as JSON (format=json); STIX "
+                               "bundles are made for link and app scans.",
+                               type_=TYPE_INVALID_INPUT, title="No STIX export")
     from scanners.stix import bundle_json, scan_bundle  # stix2 loads in ~0.2 s: on first use
 
     text = bundle_json(scan_bundle(view))
@@ -613,6 +626,7 @@ def _apk_parts(settings: Settings) -> tuple[SampleStore, JobBackend]:
         max_pending=settings.apk_max_pending,
         blocklist=settings.apk_blocklist,
         lists_file=apk_lists_path(settings.data_dir),
+        use_blocklists=settings.blocklists == "on",
     )
     jobs.open()
     return samples, jobs
@@ -683,8 +697,9 @@ def _problem_only_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
     An error FastAPI documents on its own (the 422 of a route with parameters
     whose ``responses=`` names no 422) is rewritten to the problem+json that the
     handlers of :mod:`api.problems` really answer. Every operation that takes a
-    body also documents the 400 (a body FastAPI cannot decode) and the 413
-    (:class:`~api.problems.BodySizeLimitMiddleware`) that any such route may answer.
+    body also documents the 400 (a body FastAPI cannot decode), the 408 (a body
+    too slow) and the 413 (:class:`~api.problems.BodySizeLimitMiddleware`) that
+    any such route may answer.
     """
     original = app.openapi
 
@@ -696,6 +711,7 @@ def _problem_only_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 for op in path.values():
                     if "requestBody" in op:
                         for status, desc in (("400", "Bad Request"),
+                                             ("408", "Request Timeout"),
                                              ("413", "Content Too Large")):
                             op.setdefault("responses", {}).setdefault(status, {
                                 "description": desc, "content": {PROBLEM_JSON: problem_ref}})
@@ -824,6 +840,10 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         max_body_bytes=settings.max_body_bytes,
         # The upload has its own bound: the file limit plus the multipart framing.
         path_limits={"/v1/apk-scans": settings.max_apk_bytes + MULTIPART_OVERHEAD},
+        # Slow bodies (a stalled or dripping upload) end with a 408 problem.
+        idle_timeout=settings.body_idle_timeout,
+        timeout=settings.body_timeout,
+        path_timeouts={"/v1/apk-scans": settings.upload_timeout},
     )
     # Metrics, /readyz, /metrics, request ids and the access log (outermost).
     observability.install(app, settings)

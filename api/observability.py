@@ -98,7 +98,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar, cast
 
 import anyio.to_thread
-import redis
 import redis.asyncio as aioredis
 import structlog
 from fastapi import Depends
@@ -114,6 +113,8 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.typing import EventDict
 
+from api.problems import unhandled_error_handler
+from api.redis_client import async_client, sync_client
 from scanners.findings import Finding, Verdict
 
 if TYPE_CHECKING:
@@ -438,8 +439,10 @@ class RequestContextMiddleware:
 
     Binds the request id (see :func:`sane_request_id`) to every log line of
     the request, returns it in ``X-Request-ID`` and adds it to problem+json
-    bodies as ``request_id``. Logs method, route template, status and
-    duration; never a body or a query string.
+    bodies as ``request_id``. An exception no handler took (a bug) is answered
+    here with the 500 problem of :func:`api.problems.unhandled_error_handler`,
+    logged with its traceback and the request id. Logs method, route template,
+    status and duration; never a body or a query string.
     """
 
     def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
@@ -489,8 +492,26 @@ class RequestContextMiddleware:
                 return
             await send(message)
 
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, tracked_send)
+        except Exception as exc:
+            # A bug. Answered here, inside the request's context, so that the 500
+            # problem carries X-Request-ID and the error line its request_id
+            # (Starlette's own last-resort handler runs outside this middleware).
+            if started:
+                log.error("unhandled error after the response started on %s %s",
+                          _method(scope), route_template(scope), exc_info=exc)
+                raise
+            response = await unhandled_error_handler(Request(scope), exc)
+            await response(scope, receive, tracked_send)
         finally:
             elapsed = time.perf_counter() - start
             route = route_template(scope)
@@ -533,8 +554,7 @@ class Readiness:
 
     def _client(self, url: str) -> aioredis.Redis:
         if self._redis is None:
-            self._redis = aioredis.Redis.from_url(
-                url, socket_timeout=READY_TIMEOUT, socket_connect_timeout=READY_TIMEOUT)
+            self._redis = async_client(url, READY_TIMEOUT)
         return self._redis
 
     async def check(self, state: Any) -> tuple[bool, dict[str, str]]:
@@ -668,7 +688,7 @@ def check_worker(redis_url: str | None = None, max_age: float | None = None,
         print("unhealthy: SCAMSCAN_REDIS_URL is not set", file=sys.stderr)
         return 1
     host = host or socket.gethostname()
-    client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+    client = sync_client(redis_url)
     try:
         client.ping()
         fresh = client.zrangebyscore(HEARTBEAT_KEY, time.time() - max_age, "+inf")

@@ -13,7 +13,9 @@ echoed back or logged.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -38,6 +40,7 @@ TYPE_INVALID_URL = _TYPE_BASE + "invalid-url"
 TYPE_INVALID_INPUT = _TYPE_BASE + "invalid-input"
 TYPE_DATA = _TYPE_BASE + "data-unavailable"
 TYPE_BODY_TOO_LARGE = _TYPE_BASE + "body-too-large"
+TYPE_BODY_TIMEOUT = _TYPE_BASE + "body-timeout"
 TYPE_UNSUPPORTED_MEDIA = _TYPE_BASE + "unsupported-media-type"
 TYPE_INTERNAL = _TYPE_BASE + "internal"
 TYPE_INVALID_UPLOAD = _TYPE_BASE + "invalid-upload"
@@ -265,8 +268,17 @@ class BodyTooLarge(StarletteHTTPException):
         super().__init__(413, f"The request body is larger than the limit of {limit} bytes.")
 
 
+class BodyTimeout(ProblemException):
+    """Raised from ``receive`` when a request body stalls or takes too long in all."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(408, detail, type_=TYPE_BODY_TIMEOUT, title="Request body timeout",
+                         headers={"connection": "close"})
+
+
 class BodySizeLimitMiddleware:
-    """Refuse request bodies over ``max_body_bytes`` with a 413 problem.
+    """Refuse request bodies over ``max_body_bytes`` with a 413 problem, and bodies
+    that stall or trickle with a 408 problem.
 
     ``path_limits`` gives some paths a limit of their own (the APK upload
     takes far more than a JSON body). A declared ``Content-Length`` over the
@@ -274,14 +286,26 @@ class BodySizeLimitMiddleware:
     as they stream in (chunked uploads declare no length), and reading past
     the limit raises :class:`BodyTooLarge` into the application, whose HTTP
     error handler answers it. Pure ASGI, so nothing is buffered here.
+
+    Time: waiting more than ``idle_timeout`` seconds for the next piece of a
+    body, or reading it past ``timeout`` seconds after the request arrived
+    (``path_timeouts`` per path: an upload may take longer), raises
+    :class:`BodyTimeout` the same way (408, ``Connection: close``), so a client
+    dripping a body byte by byte cannot hold a connection, a temporary file and
+    a task for ever. ``None`` turns a bound off.
     """
 
     def __init__(
-        self, app: ASGIApp, max_body_bytes: int, path_limits: Mapping[str, int] | None = None
+        self, app: ASGIApp, max_body_bytes: int, path_limits: Mapping[str, int] | None = None,
+        *, idle_timeout: float | None = None, timeout: float | None = None,
+        path_timeouts: Mapping[str, float] | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.path_limits = dict(path_limits or {})
+        self.idle_timeout = idle_timeout
+        self.timeout = timeout
+        self.path_timeouts = dict(path_timeouts or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -299,10 +323,36 @@ class BodySizeLimitMiddleware:
                     return
         received = 0
         started = False
+        total = self.path_timeouts.get(scope.get("path", ""), self.timeout)
+        deadline = None if total is None else time.monotonic() + total
+
+        body_done = False
+
+        async def timed_receive() -> Message:
+            nonlocal body_done
+            if body_done:  # e.g. waiting for http.disconnect while streaming an answer
+                return await receive()
+            wait = self.idle_timeout
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                wait = left if wait is None else min(wait, left)
+            if wait is None:
+                return await receive()
+            try:
+                async with asyncio.timeout(max(0.0, wait)):
+                    return await receive()
+            except TimeoutError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise BodyTimeout(f"The request body was not complete within {total:g} "
+                                      "seconds.") from None
+                raise BodyTimeout(f"The request body stalled: nothing arrived for "
+                                  f"{self.idle_timeout:g} seconds.") from None
 
         async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done
+            message = await timed_receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_done = True
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
@@ -323,6 +373,12 @@ class BodySizeLimitMiddleware:
             if started:
                 raise
             await self._refuse(scope, receive, send, limit)
+        except BodyTimeout as e:  # the same for a slow body (the usual path: the handler)
+            if started:
+                raise
+            await problem(408, str(e.detail), title=e.title, type_=TYPE_BODY_TIMEOUT,
+                          instance=scope.get("path") or None,
+                          headers={"connection": "close"})(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         path = scope.get("path", "")

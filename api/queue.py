@@ -9,9 +9,11 @@ acknowledges messages: a worker takes a message into its own ack set and
 removes it only once the actor returned, so a worker killed mid-job leaves the
 message there. A worker silent for :attr:`Settings.queue_heartbeat_timeout`
 seconds is taken for dead and the next queue maintenance moves its messages
-back to the queue; :class:`ScamscanBroker` runs that maintenance in every
-consumer at least every :data:`MAINTENANCE_EVERY` seconds (dramatiq's default
-is a 0.1 % chance per command, minutes on an idle queue). Retries with
+back to the queue; :class:`api.broker.ScamscanBroker` runs that maintenance in
+every consumer every few seconds (dramatiq's default is a 0.1 % chance per
+command, minutes on an idle queue), and also requeues a message left in a
+*live* worker's ack set that the worker does not hold (a fetch whose reply a
+Redis freeze lost). Retries with
 exponential backoff and the per-job time limit are dramatiq's ``Retries`` and
 ``TimeLimit`` middleware, set as options of the :func:`scan_apk` actor.
 
@@ -33,7 +35,11 @@ Keys (besides dramatiq's own under ``scamscan:dramatiq:``):
 * ``scamscan:workers``: sorted set, member = worker id, score = last heartbeat
   (unix seconds), written by :mod:`api.worker` every few seconds.
 
-Every change of several keys is one Lua script, so nothing is half-written.
+Every change of several keys is one Lua script, so nothing is half-written;
+the upload's claim also pushes the scan's message into dramatiq's queue (its
+keys ``scamscan:dramatiq:apk`` and ``…apk.msgs``), so a claim whose answer was
+lost in a Redis freeze leaves a job that runs, never an orphan holding the
+file's lock.
 Status transitions are idempotent and written by the worker; a redelivered
 job whose report exists is only marked ``done``, and the report is written
 with ``SET NX``, so a job run twice never ends with two different reports.
@@ -50,7 +56,6 @@ import contextlib
 import dataclasses
 import logging
 import os
-import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -61,13 +66,12 @@ from typing import Any, cast
 import anyio.to_thread
 import dramatiq
 import redis
-import redis.asyncio as aioredis
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware, Retries, TimeLimitExceeded
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from api.broker import ScamscanBroker
 from api.jobs import Job, QueueUnavailable, Status, run_apk_job
+from api.redis_client import async_client, sync_client
 from api.samples import StoredSample
 from api.settings import Settings
 from scanners.apk_facts import ApkLimits
@@ -85,10 +89,9 @@ LOCK_TTL = 6 * 3600
 """Seconds the in-flight lock of a file lives at most (a scan lost for good frees it)."""
 STALE_AFTER = 60.0
 """A job still ``queued`` and never handed to the broker this long after its
-creation (Redis went away between the two steps) is abandoned: it shows
-``failed`` and the next upload of the file takes over."""
-MAINTENANCE_EVERY = 5.0
-"""Seconds between the queue maintenances each consumer runs (requeues dead workers' jobs)."""
+creation is abandoned: it shows ``failed`` and the next upload of the file
+takes over. (Records written by versions that claimed and enqueued in two
+steps; a claim now enqueues in the same script.)"""
 POLL_INTERVAL = 0.15
 """Seconds between two reads of a job record while a request waits for it."""
 TEST_DELAY_ENV = "SCAMSCAN_TEST_JOB_DELAY"
@@ -115,16 +118,25 @@ def inflight_key(sha256: str, lists: str = "") -> str:
 
 # --- Lua: every multi-key change is one script --------------------------------
 
-# KEYS: report, inflight, job. ARGV: scan_id, record ttl, lock ttl, now, stale
-# after, job key prefix, then the record's field/value pairs.
-# Returns {mode, leader}: mode is "done" (a report exists), "follow" (a scan of
-# the file is in flight: leader) or "lead" (this upload must be enqueued).
+# KEYS: report, inflight, job, dramatiq's queue list, dramatiq's message hash.
+# ARGV: scan_id, record ttl, lock ttl, now, stale after, job key prefix, the
+# message's redis id, the encoded message, then the record's field/value pairs.
+# Returns {mode, leader, queue length}: mode is "done" (a report exists),
+# "follow" (a scan of the file is in flight: leader) or "lead" (this upload took
+# the file's lock and its message is in the queue).
+#
+# The message is pushed here, as dramatiq's own enqueue script does (HSET the
+# message, RPUSH its id), and not by a second call: a claim whose answer was
+# lost (Redis froze while the API waited, and ran it later) must never leave a
+# ``queued`` record holding the lock with no message behind it. Either nothing
+# happened, or the job is queued for real and ends like any other.
 _CLAIM = """
-local report, inflight, job = KEYS[1], KEYS[2], KEYS[3]
+local report, inflight, job, queue, msgs = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local scan_id, ttl, lock_ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local now, stale, prefix = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local message_id, message = ARGV[7], ARGV[8]
 local fields = {}
-for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('hset', job, unpack(fields))
 if redis.call('exists', report) == 1 then
   local created = redis.call('hget', job, 'created')
@@ -132,7 +144,7 @@ if redis.call('exists', report) == 1 then
              'started', created, 'finished', created)
   redis.call('expire', job, ttl)
   redis.call('expire', report, ttl)
-  return {'done', ''}
+  return {'done', '', 0}
 end
 local leader = redis.call('get', inflight)
 if leader then
@@ -146,20 +158,15 @@ if leader then
   if alive then
     redis.call('hset', job, 'status', 'queued', 'deduplicated', '1', 'leader', leader)
     redis.call('expire', job, ttl)
-    return {'follow', leader}
+    return {'follow', leader, 0}
   end
 end
 redis.call('set', inflight, scan_id, 'EX', lock_ttl)
-redis.call('hset', job, 'status', 'queued', 'deduplicated', '0')
+redis.call('hset', job, 'status', 'queued', 'deduplicated', '0', 'enqueued', '1')
 redis.call('expire', job, ttl)
-return {'lead', ''}
-"""
-
-# KEYS: job, inflight. ARGV: scan_id. Undo a claim whose message never reached the queue.
-_UNCLAIM = """
-redis.call('del', KEYS[1])
-if redis.call('get', KEYS[2]) == ARGV[1] then redis.call('del', KEYS[2]) end
-return 1
+redis.call('hset', msgs, message_id, message)
+redis.call('rpush', queue, message_id)
+return {'lead', '', redis.call('llen', queue)}
 """
 
 # KEYS: job. ARGV: now. Returns the status before (false: no record).
@@ -189,35 +196,9 @@ return 1
 # --- the broker -------------------------------------------------------------------
 
 
-class ScamscanBroker(RedisBroker):
-    """dramatiq's Redis broker, with its queue maintenance on a clock.
-
-    dramatiq moves the unacknowledged messages of dead workers back to their
-    queue during a "maintenance" that a command triggers with a small chance
-    (0.1 % by default): on an idle queue that can take many minutes. Here each
-    thread (so each consumer: the queue's and its delay queue's) asks for one
-    at least every ``maintenance_every`` seconds.
-    """
-
-    def __init__(self, *, maintenance_every: float = MAINTENANCE_EVERY, **kwargs: Any) -> None:
-        super().__init__(**kwargs)  # type: ignore[no-untyped-call]
-        self.maintenance_every = maintenance_every
-        self._clock = threading.local()
-
-    def _should_do_maintenance(self, command: str) -> int:
-        if command in ("ack", "nack"):
-            return 0
-        now = time.monotonic()
-        last: float | None = getattr(self._clock, "last", None)
-        if last is None or now - last >= self.maintenance_every:
-            self._clock.last = now
-            return 1
-        return 0
-
-
-def _sync_client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=15,
-                                health_check_interval=10)
+def _sync_client(settings: Settings) -> redis.Redis:
+    assert settings.redis_url  # noqa: S101 - the callers checked it
+    return sync_client(settings.redis_url, settings.redis_timeout, health_check_interval=10)
 
 
 def make_broker(settings: Settings) -> ScamscanBroker:
@@ -225,7 +206,7 @@ def make_broker(settings: Settings) -> ScamscanBroker:
     if not settings.redis_url:
         raise ValueError("the Redis job queue needs SCAMSCAN_REDIS_URL")
     return ScamscanBroker(
-        client=_sync_client(settings.redis_url),
+        client=_sync_client(settings),
         namespace=DRAMATIQ_NAMESPACE,
         heartbeat_timeout=int(settings.queue_heartbeat_timeout * 1000),
     )
@@ -236,11 +217,19 @@ def scan_message(scan_id: str, path: str, name: str, sha256: str,
     """The message the API enqueues for :func:`scan_apk` (no actor needed to send it).
 
     ``lists`` (the analysts' APK list version, part of the deduplication key)
-    travels as a keyword argument, only when there is one.
+    travels as a keyword argument, only when there is one. It carries its
+    ``redis_message_id`` already, as :meth:`RedisBroker.enqueue` would give it.
     """
     return dramatiq.Message(queue_name=QUEUE_NAME, actor_name=ACTOR_NAME,
                             args=(scan_id, path, name, sha256),
-                            kwargs={"lists": lists} if lists else {}, options={})
+                            kwargs={"lists": lists} if lists else {},
+                            options={"redis_message_id": str(uuid.uuid4())})
+
+
+QUEUE_KEY = f"{DRAMATIQ_NAMESPACE}:{QUEUE_NAME}"
+"""dramatiq's list of the queue's message ids (its Redis broker's layout)."""
+MESSAGES_KEY = f"{QUEUE_KEY}.msgs"
+"""dramatiq's hash of the queue's messages, by redis message id."""
 
 
 # --- the API side -------------------------------------------------------------------
@@ -272,14 +261,10 @@ class RedisJobManager:
             raise ValueError("the Redis job queue needs SCAMSCAN_REDIS_URL")
         self.record_ttl = settings.apk_record_ttl
         self.lists_file = str(apk_lists_path(settings.data_dir))
-        self.broker = make_broker(settings)
-        # One quick reconnect attempt (a pooled connection broken by a Redis
-        # restart), then a 503: a request never hangs on a dead Redis.
-        self._redis = aioredis.Redis.from_url(
-            settings.redis_url, socket_connect_timeout=2, socket_timeout=5,
-            retry=aioredis.retry.Retry(NoBackoff(), 1))
+        # Bounded waits, one reconnect after a broken connection (api.redis_client),
+        # then a 503: a request never hangs on a dead Redis.
+        self._redis = async_client(settings.redis_url, settings.redis_timeout)
         self._claim = self._redis.register_script(_CLAIM)
-        self._unclaim = self._redis.register_script(_UNCLAIM)
         self.scans_started = 0
         """Scans this API process enqueued (deduplicated uploads do not count)."""
         self._pending = 0
@@ -306,13 +291,17 @@ class RedisJobManager:
         if job.lists_version:
             fields += ["lists", job.lists_version]
         lv = job.lists_version
+        message = scan_message(job.scan_id, str(job.path), job.input, job.sha256, lv)
         try:
-            mode, leader = await self._claim(
+            mode, leader, queued = await self._claim(
                 keys=[report_key(job.sha256, lv), inflight_key(job.sha256, lv),
-                      job_key(job.scan_id)],
+                      job_key(job.scan_id), QUEUE_KEY, MESSAGES_KEY],
                 args=[job.scan_id, self.record_ttl, LOCK_TTL, created, STALE_AFTER,
-                      PREFIX + "job:", *fields])
+                      PREFIX + "job:", message.options["redis_message_id"],
+                      message.encode(), *fields])
         except (RedisError, OSError) as e:
+            # Whether Redis ran the claim is unknown (a time-out): if it did, the
+            # job is queued and ends like any other; nothing is left half-done.
             raise _unavailable(e) from None
         mode = mode.decode() if isinstance(mode, bytes) else mode
         if mode == "done":
@@ -325,20 +314,8 @@ class RedisJobManager:
             log.info("apk scan %s follows %s", job.scan_id, _str(leader))
             await self._refresh(job)
             return job
-        message = scan_message(job.scan_id, str(job.path), job.input, job.sha256, lv)
-        try:
-            await anyio.to_thread.run_sync(self.broker.enqueue, message)
-        except (RedisError, OSError, dramatiq.errors.BrokerError) as e:
-            with contextlib.suppress(RedisError, OSError):
-                await self._unclaim(keys=[job_key(job.scan_id), inflight_key(job.sha256, lv)],
-                                    args=[job.scan_id])
-            raise _unavailable(e) from None
         self.scans_started += 1
-        with contextlib.suppress(RedisError, OSError):  # the worker sets it too
-            pipe = self._redis.pipeline(transaction=False)
-            pipe.hset(job_key(job.scan_id), "enqueued", "1")
-            pipe.llen(f"{DRAMATIQ_NAMESPACE}:{QUEUE_NAME}")
-            _, self._pending = await pipe.execute()
+        self._pending = int(queued)
         return job
 
     def get(self, scan_id: str) -> Job | None:
@@ -396,12 +373,6 @@ class RedisJobManager:
         """Close the connections; queued jobs stay in Redis for the workers."""
         with contextlib.suppress(Exception):
             await self._redis.aclose()
-        with contextlib.suppress(Exception):
-            await anyio.to_thread.run_sync(self._close_broker)
-
-    def _close_broker(self) -> None:
-        self.broker.close()
-        self.broker.client.close()
 
     # --- internals ----------------------------------------------------------------
 
@@ -467,12 +438,13 @@ class _Worker:
     def __init__(self, settings: Settings) -> None:
         assert settings.redis_url  # noqa: S101 - make_broker checked it
         self.settings = settings
-        self.redis = _sync_client(settings.redis_url)
+        self.redis = _sync_client(settings)
         self.start = self.redis.register_script(_START)
         self.finish_script = self.redis.register_script(_FINISH)
         self.samples = settings.data_dir / "samples"
         self.limits = ApkLimits(max_file_bytes=settings.max_apk_bytes).to_dict()
         self.blocklist = str(settings.apk_blocklist) if settings.apk_blocklist else None
+        self.use_blocklists = settings.blocklists == "on"
         self.lists_file = str(apk_lists_path(settings.data_dir))
 
     def sample_path(self, sha256: str, given: str) -> str:
@@ -538,7 +510,8 @@ def scan_apk(scan_id: str, sample_path: str, name: str, sha256: str, lists: str 
     path = w.sample_path(sha256, sample_path)
     if not Path(path).is_file():
         raise SampleMissing(f"sample {sha256} not found under {w.samples}")
-    text = run_apk_job(path, name, sha256, w.limits, None, w.blocklist, w.lists_file)
+    text = run_apk_job(path, name, sha256, w.limits, None, w.blocklist, w.lists_file,
+                       w.use_blocklists)
     result = ApkResult.from_json(text)
     if result.error is not None:
         w.finish(scan_id, sha256, "failed", result.error, result.error_kind or "refused",

@@ -19,14 +19,28 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     """Address ``scamscan serve`` binds to by default."""
+    trusted_proxies: str = ""
+    """Comma-separated IPs or CIDRs of the reverse proxies whose ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` ``scamscan serve`` believes; empty: none (the client address
+    is the socket's)."""
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=65536, ge=1)
     """Largest accepted request body, counted as it streams in (413 above it)."""
+    body_idle_timeout: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds a request body may pause between two pieces (408 problem past it)."""
+    body_timeout: float = Field(default=60.0, gt=0, le=3600)
+    """Seconds a request body other than an APK upload may take in all (408 past it)."""
+    upload_timeout: float = Field(default=900.0, gt=0, le=24 * 3600)
+    """Seconds an APK upload's body may take in all (408 past it): 150 MiB in 15
+    minutes is about 1.4 Mbit/s."""
     default_lang: Literal["vi", "en"] = "vi"
     """Language of titles and reasons when a request names none."""
     log_level: str = "INFO"
     redis_url: str | None = None
     """Redis for the cache (domain ages); unset: the in-process store."""
+    redis_timeout: float = Field(default=2.0, gt=0, le=60)
+    """Seconds one Redis command (or connecting) may take; then the request gets a 503
+    problem (see api/redis_client.py). A time-out is not retried."""
 
     # --- operations (api/observability.py) ----------------------------------
     log_format: Literal["json", "text"] = "json"
@@ -47,10 +61,20 @@ class Settings(BaseSettings):
     fetch_max_body: int = Field(default=2_000_000, ge=1024, le=50_000_000)
     fetch_hop_timeout: float = Field(default=5.0, gt=0, le=60)
     fetch_total_timeout: float = Field(default=20.0, gt=0, le=300)
+    fetch_allowed_ports: str = "80,443"
+    """Comma-separated ports the fetcher connects to on public addresses (and feed
+    downloads too); addresses in ``fetch_allow_networks`` may use any port."""
+    message_live_max_links: int = Field(default=3, ge=0, le=20)
+    """Links of one message check that get the live checks (the riskiest first);
+    the others are judged offline and listed as incomplete."""
 
-    blocklists: Literal["on", "off"] = "on"
-    """``off``: links are scored without the bundled, feed and analyst blocklists (rules,
-    model and the official allowlists only), as ``scamscan url --no-blocklists`` does."""
+    @field_validator("fetch_allowed_ports")
+    @classmethod
+    def _ports(cls, v: str) -> str:
+        from scanners.fetch import parse_ports  # here: importing the settings stays light
+
+        parse_ports(v)
+        return v
 
     # --- APK scans ------------------------------------------------------------
     data_dir: Path = Path(".scamscan-data")
@@ -88,8 +112,25 @@ class Settings(BaseSettings):
                     raise ValueError(f"not a CIDR network: {part.strip()!r} ({e})") from None
         return v
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: str) -> str:
+        parts = [p.strip() for p in v.split(",") if p.strip()]
+        for part in parts:
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"SCAMSCAN_TRUSTED_PROXIES: not an IP address or CIDR "
+                                 f"network: {part!r}") from None
+        return ",".join(parts)
+
     apk_blocklist: Path | None = None
     """Extra APK blocklist (JSON: sha256, packages, signers), added to the bundled one."""
+    blocklists: Literal["on", "off"] = "on"
+    """``off``: score without blocklists, for evaluations and analysts. Apps: no hash,
+    package or signer blocklists (the official-app allowlist stays on), as ``scamscan
+    apk --no-blocklists``. Links: no bundled, feed or analyst blocklists (rules, the
+    model and the official-domain allowlists stay), as ``scamscan url --no-blocklists``."""
 
     @field_validator("rdap_bootstrap", "apk_blocklist")
     @classmethod
@@ -147,9 +188,16 @@ class Settings(BaseSettings):
     rate_limit_admin: str = "600/minute"
     rate_limit_keyless: str = "60/minute"
     """Keyless local requests, per client address."""
+    rate_limit_auth_failures: str = "10/minute"
+    """Failed authentications with one key (by a prefix of its hash) from one client
+    address; past it that key from that address gets 429 without being looked up."""
+    rate_limit_auth_failures_address: str = "100/minute"
+    """Failed authentications from one client address, whatever the key; past it a
+    wrong key from there gets 429 (a correct key still gets in)."""
 
     @field_validator("rate_limit_client", "rate_limit_analyst", "rate_limit_admin",
-                     "rate_limit_keyless")
+                     "rate_limit_keyless", "rate_limit_auth_failures",
+                     "rate_limit_auth_failures_address")
     @classmethod
     def _rate_limit(cls, v: str) -> str:
         from limits import parse_many  # here: importing the settings stays light
@@ -181,6 +229,9 @@ class Settings(BaseSettings):
     history_sync_interval: float = Field(default=5.0, gt=0, le=3600)
     """Seconds between two reads of the job state of unfinished APK records (their
     verdicts are also read before every search)."""
+    message_retention_days: float = Field(default=30.0, gt=0, le=3650)
+    """Days a message check is kept in the history (masked); older ones are deleted.
+    Only message checks: link and APK scans are bounded by ``history_max_records``."""
 
 
 @lru_cache(maxsize=1)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from api.redis_client import async_client
 from api.settings import Settings
-from scanners.base import Scanner
+from scanners import domain_age, live
+from scanners.base import Contained, Scanner
 from scanners.domain_age import DomainAgeScanner
-from scanners.fetch import GuardedFetcher, Resolver, parse_networks
+from scanners.fetch import USER_AGENT, GuardedFetcher, Resolver, parse_networks, parse_ports
 from scanners.live import ApkHandler, LiveFetchScanner
 from scanners.normalize import ParsedURL
 from scanners.store import Store, open_store
@@ -34,6 +36,29 @@ class LiveScanners:
         await self.store.close()
 
 
+def build_fetcher(
+    settings: Settings,
+    *,
+    resolver: Resolver | None = None,
+    hop_timeout: float | None = None,
+    max_body: int | None = None,
+    user_agent: str | None = None,
+) -> GuardedFetcher:
+    """The guarded fetcher of ``settings``: allowed networks and ports, limits.
+
+    The live link checks and the feed downloads (:mod:`api.lists`) both use
+    it, so that one address and port policy covers every outgoing request.
+    """
+    return GuardedFetcher(
+        parse_networks(settings.fetch_allow_networks),
+        resolver=resolver,
+        hop_timeout=settings.fetch_hop_timeout if hop_timeout is None else hop_timeout,
+        max_body=settings.fetch_max_body if max_body is None else max_body,
+        allowed_ports=parse_ports(settings.fetch_allowed_ports),
+        user_agent=USER_AGENT if user_agent is None else user_agent,
+    )
+
+
 def build_live(
     settings: Settings,
     offline: OfflineURLScanner,
@@ -46,19 +71,16 @@ def build_live(
     ``resolver`` replaces the system resolver (the one stand-in the tests use:
     a loopback server cannot answer DNS without changing the system's resolver).
     """
-    store = open_store(settings.redis_url)
+    client = (async_client(settings.redis_url, settings.redis_timeout)
+              if settings.redis_url else None)
+    store = open_store(settings.redis_url, client=client)
     age = DomainAgeScanner(
         store,
         bootstrap_path=settings.rdap_bootstrap,
         rdap_timeout=settings.rdap_timeout,
         whois_timeout=settings.whois_timeout,
     )
-    fetcher = GuardedFetcher(
-        parse_networks(settings.fetch_allow_networks),
-        resolver=resolver,
-        hop_timeout=settings.fetch_hop_timeout,
-        max_body=settings.fetch_max_body,
-    )
+    fetcher = build_fetcher(settings, resolver=resolver)
     fetch = LiveFetchScanner(
         fetcher,
         offline,
@@ -67,4 +89,7 @@ def build_live(
         max_body=settings.fetch_max_body,
         apk_handler=apk_handler,
     )
-    return LiveScanners(store, age, fetch, [age, fetch])
+    # Contained: a bug that a hostile answer triggers is an incomplete check
+    # (and a logged traceback), never an error of the whole report.
+    return LiveScanners(store, age, fetch, [Contained(age, domain_age.CHECK),
+                                            Contained(fetch, live.CHECK)])

@@ -3,8 +3,9 @@
 One worker process runs a dramatiq :class:`~dramatiq.Worker` with ``threads``
 threads consuming the ``apk`` queue, plus a heartbeat thread that writes
 ``ZADD scamscan:workers <now> <worker id>`` every :data:`HEARTBEAT_EVERY`
-seconds (``/readyz`` reads it). ``--processes N`` starts N such processes and
-restarts one that dies.
+seconds (``/readyz`` reads it), and a :class:`~api.broker.StrayWatch` thread
+that requeues messages stranded in this worker's ack sets. ``--processes N``
+starts N such processes and restarts one that dies.
 
 SIGTERM or SIGINT stops cleanly: no new job is taken, the jobs running are
 given ``shutdown_timeout`` seconds to finish, messages taken but not started
@@ -29,8 +30,11 @@ from types import FrameType
 import dramatiq
 from redis.exceptions import RedisError
 
-from api.queue import QUEUE_NAME, WORKERS_KEY, _sync_client, make_broker, register_actor
+from api.broker import StrayWatch
+from api.queue import QUEUE_NAME, WORKERS_KEY, make_broker, register_actor
+from api.redis_client import DEFAULT_TIMEOUT, sync_client
 from api.settings import Settings
+from scanners.lifetime import die_with_parent
 
 log = logging.getLogger("scamscan.worker")
 
@@ -43,9 +47,10 @@ HEARTBEAT_FORGET = 86400.0
 class Heartbeat(threading.Thread):
     """``ZADD scamscan:workers <now> <id>`` every few seconds; ``ZREM`` on :meth:`stop`."""
 
-    def __init__(self, url: str, worker_id: str, every: float = HEARTBEAT_EVERY) -> None:
+    def __init__(self, url: str, worker_id: str, every: float = HEARTBEAT_EVERY, *,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__(name="scamscan-heartbeat", daemon=True)
-        self.redis = _sync_client(url)
+        self.redis = sync_client(url, timeout)
         self.worker_id = worker_id
         self.every = every
         self._stop_event = threading.Event()
@@ -96,7 +101,7 @@ def run_worker(settings: Settings, *, threads: int = 1, shutdown_timeout: float 
     # hold back jobs that an idle one could run.
     worker.queue_prefetch = threads
     worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    heartbeat = Heartbeat(settings.redis_url, worker_id)
+    heartbeat = Heartbeat(settings.redis_url, worker_id, timeout=settings.redis_timeout)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -108,10 +113,13 @@ def run_worker(settings: Settings, *, threads: int = 1, shutdown_timeout: float 
     broker.emit_after("process_boot")
     worker.start()
     heartbeat.start()
+    strays = StrayWatch(broker)
+    strays.start()
     log.info("scamscan worker %s ready: %d thread(s), queue %r", worker_id, threads, QUEUE_NAME)
     while not stop.wait(0.5):
         pass
     log.info("scamscan worker %s stopping", worker_id)
+    strays.stop()
     try:
         worker.stop(timeout=int(shutdown_timeout * 1000))
     finally:
@@ -123,7 +131,10 @@ def run_worker(settings: Settings, *, threads: int = 1, shutdown_timeout: float 
     return 0
 
 
-def _child(settings: Settings, threads: int, shutdown_timeout: float) -> None:
+def _child(settings: Settings, threads: int, shutdown_timeout: float, parent: int) -> None:
+    # A supervisor killed outright must not leave its workers running unsupervised
+    # (a restarted one would add as many again): they stop as on SIGTERM.
+    die_with_parent(parent, signal.SIGTERM)
     raise SystemExit(run_worker(settings, threads=threads, shutdown_timeout=shutdown_timeout))
 
 
@@ -143,7 +154,7 @@ def run_workers(settings: Settings, *, processes: int = 1, threads: int = 1,
     signal.signal(signal.SIGINT, on_signal)
 
     def spawn() -> multiprocessing.process.BaseProcess:
-        p = ctx.Process(target=_child, args=(settings, threads, shutdown_timeout),
+        p = ctx.Process(target=_child, args=(settings, threads, shutdown_timeout, os.getpid()),
                         name="scamscan-worker")
         p.start()
         return p

@@ -239,6 +239,27 @@ def _summary(name: str, ratios: list[float], target: float) -> str:
             f"({'MET' if statistics.median(ratios) <= target else 'NOT MET'} at the median)")
 
 
+def _model_cost(rounds: int = 200) -> str:
+    """The capability model's cost (APK-ML-001), inside the times above: loading its
+    weights once per process, and scoring one app's facts."""
+    from scanners import apk_model
+    from scanners.apk_facts import extract_facts
+
+    apk_model.apk_model.cache_clear()
+    t = time.perf_counter()
+    model = apk_model.apk_model()
+    load = time.perf_counter() - t
+    facts = [extract_facts(p) for p in sorted(FIXTURES.glob("*.apk"))
+             if p.name.startswith(("fake_", "overlay_", "dropper_", "premium_"))]
+    t = time.perf_counter()
+    for _ in range(rounds):
+        for f in facts:
+            model.score(f)
+    per = (time.perf_counter() - t) / (rounds * max(len(facts), 1))
+    return (f"capability model: load {load * 1000:.2f} ms once per process, "
+            f"{per * 1e6:.0f} us per app ({len(model.weights)} weights)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--data", type=Path, help="dir with benign.zip and malware.zip")
@@ -316,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     print(_summary("full mem / AnalyzeAPK", ratios("full_m", "ana_m"), 0.5))
     if args.burst:
         print(_burst(args.repeats))
+    print(_model_cost())
     skipped = [r.name for r in rows if any("skipped" in n for n in r.notes)]
     if skipped:
         print(f"AnalyzeAPK skipped (over {args.analyze_timeout:g} s): {', '.join(skipped)}")

@@ -2,12 +2,16 @@
 
     python bench/message_bench.py [--runs 300] [--chars 1000]
 
-Target: a median under 20 ms per message. Two baselines run in the same
+Target: a median under 5 ms per message (issue 13: a 1,000-character message
+with 7 links; the typology and the reply included). Two baselines run in the same
 process, so that the ratio says something on any machine:
 
 * ``url-scan``: the offline URL scan (normalise, check, report) of the same
   links that the message carries;
 * ``regex``: one plain regex pass for URL-ish tokens over the same text.
+
+The CPU-time median of the same check is printed too: on a shared machine the
+wall clock also counts the time spent waiting for a core.
 
 Each message is varied per run (a counter in the text), so that no cache of
 a whole message helps; the hosts repeat, as in real traffic.
@@ -40,6 +44,7 @@ TEMPLATES = [
     "it will be returned. ",
 ]
 _URLISH = re.compile(r"\S+\.\S+")
+TARGET_MS = 5.0
 
 
 def message(n: int, chars: int) -> str:
@@ -51,12 +56,13 @@ def message(n: int, chars: int) -> str:
     return "".join(parts)[:chars]
 
 
-def median_ms(fn: Callable[[int], object], runs: int) -> float:
+def median_ms(fn: Callable[[int], object], runs: int,
+              clock: Callable[[], float] = time.perf_counter) -> float:
     times = []
     for n in range(runs):
-        t = time.perf_counter()
+        t = clock()
         fn(n)
-        times.append((time.perf_counter() - t) * 1000)
+        times.append((clock() - t) * 1000)
     return statistics.median(times)
 
 
@@ -85,14 +91,17 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(min(20, args.runs)):
             fn(n)
     m = median_ms(msg, args.runs)
+    # CPU time of the same work: on a shared machine the wall clock also counts the
+    # time the process waited for a core.
+    c = median_ms(msg, args.runs, time.process_time)
     u = median_ms(urls, args.runs)
     r = median_ms(regex, args.runs)
     loop.close()
     print(f"message check ({args.chars} chars, {len(links[0])} links, {args.runs} runs): "
-          f"median {m:.2f} ms (target < 20 ms)")
+          f"median {m:.2f} ms (target < {TARGET_MS:g} ms); CPU time median {c:.2f} ms")
     print(f"baseline url-scan of the same links: median {u:.3f} ms -> ratio {m / u:.1f}x")
     print(f"baseline plain regex pass:           median {r:.4f} ms -> ratio {m / r:.0f}x")
-    return 0 if m < 20 else 1
+    return 0 if m < TARGET_MS else 1
 
 
 if __name__ == "__main__":

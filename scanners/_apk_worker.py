@@ -39,6 +39,7 @@ import struct
 import sys
 import tempfile
 import time as _time
+import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -51,6 +52,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from scanners import apk_zipfix
 from scanners.apk_facts import (
     ICON_MAX_BYTES,
     MAX_LIST,
@@ -1452,7 +1454,10 @@ def _code(apk: Any, dex_names: list[str], limits: ApkLimits) -> CodeFacts:
 # --------------------------------------------------------------------------- main
 
 
-def _parse_manifest(apk: Any) -> None:
+_TEXT_XML = re.compile(rb"^(\xef\xbb\xbf)?\s*<")
+
+
+def _parse_manifest(apk: Any) -> tuple[str, str] | None:
     """Parse ``AndroidManifest.xml`` into ``apk`` (an androguard ``APK`` made with
     ``skip_analysis=True``) as its own analysis would, minus two costs.
 
@@ -1461,6 +1466,10 @@ def _parse_manifest(apk: Any) -> None:
     app) and resolves the labels of declared permissions (which parses the whole
     ``resources.arsc``). Nothing here reads either: permissions come from the
     manifest tree and strings from :class:`LazyArsc`.
+
+    Returns ``(problem, reason)`` when the manifest is one that Android's parser
+    and ours would treat differently (``text-xml``, ``malformed-axml``: not read;
+    ``tampered-axml``: read, but built against strict parsers), else ``None``.
     """
     from androguard.core.axml import AXMLPrinter
 
@@ -1468,33 +1477,70 @@ def _parse_manifest(apk: Any) -> None:
     try:
         raw = apk.zip.read(name)
     except KeyError:
-        return
+        return None
+    if _TEXT_XML.match(raw[:256]):
+        # Android installs only binary XML manifests; a text one is for tools that
+        # read either (or a lure for the analyst), never for a phone.
+        return ("text-xml", "AndroidManifest.xml is plain-text XML, which Android refuses "
+                "to install; the manifest was not read")
     printer = AXMLPrinter(raw)
     if not printer.is_valid():
-        return
+        return ("malformed-axml", f"AndroidManifest.xml is malformed binary XML ({len(raw)} "
+                "bytes: truncated or broken chunks); the manifest was not read")
     apk.axml[name] = printer
     xml = apk.xml[name] = printer.get_xml_obj()
     if xml is None or xml.tag != "manifest":
-        return
+        return ("malformed-axml", "AndroidManifest.xml has no <manifest> root element; "
+                "the manifest was not read")
     apk.package = xml.get("package") or ""
     apk.valid_apk = True
+    if printer.axml.axml_tampered:
+        # Android's parser tolerates these (wrong chunk type, bytes after the declared
+        # size); tools that follow the format strictly stop or read something else.
+        return ("tampered-axml", "AndroidManifest.xml has a wrong chunk type or data past "
+                "its declared size, a trick against analysis tools that Android tolerates")
+    if printer.is_packed():
+        # androguard's packer warning: names or values that no build tool writes
+        # (an attribute name that is not its resource id's, null bytes, invalid XML
+        # characters), which Android reads by resource id and tools by name.
+        return ("tampered-axml", "AndroidManifest.xml has attribute names or values that "
+                "no build tool writes (androguard's packer warning)")
+    return None
 
 
 def extract(path: str, limits: ApkLimits, zip_facts: ZipFacts,
             emit: Callable[..., None] = _emit, *, data: bytes | None = None) -> ApkFacts:
-    from androguard.core.apk import APK
-
+    """The facts of the APK at ``path`` (or ``data``). An archive whose headers only
+    Android's lenient parser accepts is read as Android reads it
+    (:mod:`scanners.apk_zipfix`); what had to be overlooked is in
+    ``archive_repairs``."""
     if data is None:
         with open(path, "rb") as fp:
             data = fp.read()
+    # The cheap fixes (header fields) first, always: they change nothing in a
+    # well-formed archive. CRC fixes need every entry inflated: only on failure.
+    fixed, changes = apk_zipfix.repair(data, crc=False)
+    try:
+        return _extract(limits, zip_facts, emit, data, fixed, changes)
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError):
+        again, more = apk_zipfix.repair(data, crc=True)
+        if not more or again == fixed:
+            raise
+        return _extract(limits, zip_facts, emit, data, again, more)
+
+
+def _extract(limits: ApkLimits, zip_facts: ZipFacts, emit: Callable[..., None],
+             original: bytes, data: bytes, repairs: list[str]) -> ApkFacts:
+    from androguard.core.apk import APK
+
     errors: list[str] = []
     warnings: list[str] = []
     apk = APK(data, raw=True, skip_analysis=True)
-    _parse_manifest(apk)
+    problem = _parse_manifest(apk)
     # androguard hashed the raw bytes already: a second pass costs 2 ms per MB.
     sha = getattr(apk, "_sha256", None)
-    if not (isinstance(sha, str) and len(sha) == 64):
-        sha = hashlib.sha256(data).hexdigest()
+    if repairs or not (isinstance(sha, str) and len(sha) == 64):
+        sha = hashlib.sha256(original).hexdigest()  # the file as given, not as read
     sizes = _entry_sizes(apk)
     # The same names, in the same order, as apk.get_files(), which first turns every
     # central-directory entry into a dict (a third of a 1,000-entry APK's parse).
@@ -1504,12 +1550,17 @@ def extract(path: str, limits: ApkLimits, zip_facts: ZipFacts,
 
     manifest = apk.get_android_manifest_xml()
     package: str | None = None
-    facts = ApkFacts(sha256=sha, size=len(data), zip=zip_facts)
+    facts = ApkFacts(sha256=sha, size=len(original), zip=zip_facts,
+                     manifest_problem=problem[0] if problem else None,
+                     archive_repairs=tuple(repairs))
+    if problem is not None:
+        errors.append(problem[1])
     comps: list[Component] = []
     res = Resources(apk, None, errors, files)
     heads = _Heads(data, apk)
     if manifest is None:
-        errors.append("AndroidManifest.xml could not be parsed")
+        if problem is None:
+            errors.append("AndroidManifest.xml could not be parsed")
         warnings.append("manifest-unparseable")
     else:
         package = manifest.get("package") or None

@@ -4,7 +4,7 @@ Input is an :class:`~scanners.apk_facts.ApkFacts` value (extracted once, in a
 limited subprocess, by :mod:`scanners.apk_facts`); nothing here imports
 androguard or touches the file. Rules it can emit: APK-OFF-*, APK-IMP-*,
 APK-PKG-*, APK-CAP-*, APK-CODE-*, APK-CERT-*, APK-URL-*, APK-PACK-*,
-APK-ANTI-*, APK-ZIP-*. Bundles (XAPK, APKS) are judged over all their inner
+APK-ANTI-*, APK-ZIP-*, APK-ML-001. Bundles (XAPK, APKS) are judged over all their inner
 APKs at once; the evidence names the inner file.
 """
 
@@ -20,7 +20,10 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import blocklists
+from scanners import apk_behaviour
+from scanners.apk_brands import claimed_brand
 from scanners.apk_facts import ApkFacts
+from scanners.apk_model import ApkModel, apk_model
 from scanners.errors import DataError, InvalidURLError
 from scanners.findings import Finding, Verdict, aggregate
 from scanners.normalize import normalize
@@ -144,10 +147,14 @@ def random_package(package: str | None) -> list[str]:
     if not package:
         return []
     segs = package.lower().split(".")
-    if len(segs) < 3 or segs[0] in _COMMON_PKG_HEADS or len(segs[0]) <= 2:
+    if len(segs) < 3 or not all(s.isalpha() for s in segs):
         return []
-    if not all(s.isalpha() for s in segs):
-        return []
+    if segs[0] in _COMMON_PKG_HEADS or len(segs[0]) <= 2:
+        # A reverse-domain head ("com.hubccjodsgt.dvhsle"): the builders of 2023-2025
+        # learned to add one, so the rest must be soup in two segments or more.
+        rest = segs[1:]
+        odd = [s for s in rest if _CONSONANT_RUN.search(s.replace("y", "a"))]
+        return odd if len(odd) >= 2 and sum(len(s) for s in rest) >= 12 else []
     odd = [s for s in segs if _CONSONANT_RUN.search(s.replace("y", "a")) or len(s) >= 14]
     return odd if len(odd) >= 1 and sum(len(s) for s in segs) >= 14 else []
 
@@ -163,8 +170,10 @@ class ApkScanner:
         links: OfflineURLScanner | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         blocklist: blocklists.ApkBlocklist | None = None,
+        model: ApkModel | None = None,
     ) -> None:
         self.registry = registry or app_registry()
+        self.model = model if model is not None else apk_model()
         self.blocklist = blocklist if blocklist is not None else blocklists.apk_blocklist()
         self._links = links
         self._now = now
@@ -217,9 +226,29 @@ class ApkScanner:
         self._capabilities(a, add)
         self._certificate(a, add)
         self._code(a, add)
+        apk_behaviour.check(a, add)
+        self._learned(a, add)
         return out
 
-    def _identity(self, a: ApkFacts, add: Callable[..., None]) -> None:
+    def _learned(self, a: ApkFacts, add: Callable[..., None]) -> None:
+        if a.split or apk_behaviour.visible_sms_feature(a):
+            # A config split holds no permissions of its own. An app reading SMS for a
+            # visible feature is the model's blind spot (the tables have no launcher
+            # fact): there it would only repeat APK-CAP-023's SMS in other words.
+            return
+        s = self.model.score(a)
+        if s.fires:
+            add("APK-ML-001", score=s.score, threshold=s.threshold,
+                drivers=[f"{f} (+{w:.2f})" for f, w in s.drivers[:6]])
+
+    def _identity(self, a: ApkFacts, add_finding: Callable[..., None]) -> None:
+        claims: list[str] = []
+
+        def add(rule: str, **ev: Any) -> None:
+            if rule.startswith("APK-IMP-"):
+                claims.append(rule)
+            add_finding(rule, **ev)
+
         reg = self.registry
         label = _words(a.label)
         pkg = a.package or ""
@@ -255,6 +284,12 @@ class ApkScanner:
             elif pkg in known.namespaces:
                 add("APK-IMP-004", claims=known.name, package=pkg,
                     trick="bare vendor namespace as package name")
+        if own is None and not claims:
+            brand = claimed_brand(a.label, pkg)
+            if brand is not None:
+                add("APK-IMP-005", label=a.label, claims=brand[0].name,
+                    category=brand[0].category, term=brand[1], package=pkg,
+                    brand_sources=list(brand[0].sources))
         odd = random_package(pkg)
         if odd:
             add("APK-PKG-001", package=pkg, segments=odd)
@@ -274,8 +309,11 @@ class ApkScanner:
                      "canPerformGestures": bool(x.can_perform_gestures),
                      "events": list(x.event_types)} for x in strong[:4]])
         sms = sorted(perms & SMS_READ)
-        if sms:
-            add("APK-CAP-003", permissions=sms)
+        if sms and apk_behaviour.visible_sms_feature(a):
+            add("APK-CAP-023", permissions=sms, launcher=a.launcher_activity)
+        elif sms:
+            add("APK-CAP-003", permissions=sms,
+                alongside=apk_behaviour.takeover_signs(a))
         sms_rx = [(c.name, max((f.priority or 0 for f in c.intent_filters
                                 if SMS_RECEIVED in f.actions), default=0))
                   for c in a.components if c.kind == "receiver"
@@ -401,6 +439,11 @@ class ApkScanner:
         if hidden:
             add("APK-PACK-002", assets=[{"name": s.name, "size": s.size, "magic": s.magic,
                                          "entropy": s.entropy} for s in hidden[:5]])
+        if a.archive_repairs or a.zip.anomalies:
+            add("APK-ANTI-003", repairs=[*a.zip.anomalies, *a.archive_repairs])
+        problem = manifest_problem(a)
+        if problem is not None:
+            add("APK-ANTI-002", problem=problem[0], detail=problem[1])
         odd = [*a.zip.suspicious_names, *a.zip.duplicate_names]
         if odd:
             add("APK-ZIP-001", names=odd[:5])
@@ -419,6 +462,28 @@ class ApkScanner:
         return bad
 
 
+_MANIFEST_READ = ("tampered-axml",)
+
+
+def manifest_problem(a: ApkFacts) -> tuple[str, str] | None:
+    """``(problem, reason)`` when the app's manifest is not one Android and our parser
+    read alike (see :attr:`ApkFacts.manifest_problem`), else ``None``."""
+    problem = a.manifest_problem
+    if problem is None and "manifest-unparseable" in a.warnings:
+        problem = "unreadable"
+    if problem is None:
+        return None
+    reason = next((e for e in a.errors if e.startswith("AndroidManifest.xml")),
+                  "AndroidManifest.xml could not be parsed")
+    return problem, reason
+
+
+def manifest_unread(a: ApkFacts) -> bool:
+    """True when the manifest was not read at all (its rules could not run)."""
+    p = manifest_problem(a)
+    return p is not None and p[0] not in _MANIFEST_READ
+
+
 def _ip_url(url: str, ips: Iterable[str]) -> bool:
     return any(f"//{ip}" in url for ip in ips)
 
@@ -428,7 +493,8 @@ def _redact_bot(url: str) -> str:
     return re.sub(r"(/bot\d+):[A-Za-z0-9_-]+", r"\1:<token>", url)
 
 
-def scanner_for(extra_blocklist: str | None = None, lists_file: str | None = None) -> ApkScanner:
+def scanner_for(extra_blocklist: str | None = None, lists_file: str | None = None,
+                *, use_blocklists: bool = True) -> ApkScanner:
     """An :class:`ApkScanner` over the bundled lists plus an extra APK blocklist file
     (``SCAMSCAN_APK_BLOCKLIST``), built once per process and path.
 
@@ -436,7 +502,12 @@ def scanner_for(extra_blocklist: str | None = None, lists_file: str | None = Non
     its block entries are added, its allow entries removed from the blocklist, and
     its official signers added to the official-app registry. The file is re-read
     (and the scanner rebuilt) whenever it changes.
+
+    ``use_blocklists=False`` (``--no-blocklists``, ``SCAMSCAN_BLOCKLISTS=off``): no hash,
+    package or signer blocklist at all, for evaluations; the registry stays.
     """
+    if not use_blocklists:
+        return _unlisted_scanner()
     if not lists_file:
         return _scanner_for(extra_blocklist)
     from scanners.lists import load_apk_lists
@@ -464,6 +535,11 @@ def _scanner_for(extra_blocklist: str | None = None) -> ApkScanner:
 
         bl = bl.merged(blocklists.load_apk_blocklist(Path(extra_blocklist)))
     return ApkScanner(blocklist=bl)
+
+
+@cache
+def _unlisted_scanner() -> ApkScanner:
+    return ApkScanner(blocklist=blocklists.ApkBlocklist())
 
 
 def _scanner_with_lists(extra_blocklist: str | None, lists: ApkLists) -> ApkScanner:

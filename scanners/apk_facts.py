@@ -578,6 +578,9 @@ class ZipFacts:
     has_manifest: bool = False
     bundle: str | None = None
     """``xapk``, ``apks``, ``apkm`` or ``bundle`` when the ZIP holds APKs, else ``None``."""
+    anomalies: tuple[str, ...] = ()
+    """Central-directory faults that strict ZIP readers refuse and Android overlooks
+    (a corrupt extra field); the directory was read as Android reads it."""
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(self)
@@ -594,6 +597,7 @@ class ZipFacts:
             encrypted_entries=int(d.get("encrypted_entries", 0)),
             has_manifest=bool(d.get("has_manifest", False)),
             bundle=_opt_str(d.get("bundle")),
+            anomalies=_strs(d.get("anomalies")),
         )
 
 
@@ -686,6 +690,14 @@ class ApkFacts:
     """Inner APKs of a bundle (XAPK, APKS…), each extracted on its own."""
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    manifest_problem: str | None = None
+    """How Android's manifest parser and ours part ways: ``text-xml`` (plain-text
+    manifest: Android refuses it), ``malformed-axml`` (truncated or broken binary
+    XML: not read), ``tampered-axml`` (read, but with chunks only a lenient parser
+    accepts); ``None`` for an ordinary manifest."""
+    archive_repairs: tuple[str, ...] = ()
+    """Header fields only Android's lenient ZIP parser overlooks, which had to be
+    overlooked to read the app (:mod:`scanners.apk_zipfix`); empty for a sound archive."""
 
     # -- helpers for rules -------------------------------------------------
 
@@ -739,6 +751,8 @@ class ApkFacts:
             "inner": [i.to_dict() for i in self.inner],
             "errors": list(self.errors),
             "warnings": list(self.warnings),
+            "manifest_problem": self.manifest_problem,
+            "archive_repairs": list(self.archive_repairs),
         }
 
     @classmethod
@@ -784,6 +798,8 @@ class ApkFacts:
             inner=tuple(ApkFacts.from_dict(i) for i in d.get("inner", ())),
             errors=_strs(d.get("errors")),
             warnings=_strs(d.get("warnings")),
+            manifest_problem=_opt_str(d.get("manifest_problem")),
+            archive_repairs=_strs(d.get("archive_repairs")),
         )
 
     def to_json(self) -> str:
@@ -870,7 +886,8 @@ class _Entry:
         self.header_offset = header_offset
 
 
-def _plain_central_directory(fp: Any, end: _EndRecord) -> list[_Entry] | None:
+def _plain_central_directory(fp: Any, end: _EndRecord,
+                             lenient: bool = False) -> list[_Entry] | None:
     """The entries of a plain ZIP (no ZIP64, nothing prepended), read as
     :mod:`zipfile` reads them; ``None`` for anything else, which then goes to
     :class:`zipfile.ZipFile` itself.
@@ -879,6 +896,10 @@ def _plain_central_directory(fp: Any, end: _EndRecord) -> list[_Entry] | None:
     fields, about 4 µs an entry, and runs on every upload before any parse
     (10 ms for a 2,000-entry app); this loop does a third of that. The tests
     check that both agree on every fixture.
+
+    ``lenient``: extra fields are skipped by their declared length without being
+    decoded, as Android's parser does, so a corrupt one (an anti-analysis trick
+    that makes zipfile refuse the whole archive) does not stop the read.
     """
     cd_size, cd_offset = end.cd_size, end.cd_offset
     if end.zip64 or cd_offset + cd_size != end.at:  # data prepended, or a lying directory
@@ -905,7 +926,7 @@ def _plain_central_directory(fp: Any, end: _EndRecord) -> list[_Entry] | None:
         if at > cd_size:
             return None
         extra = cd[name_at + n_len : name_at + n_len + x_len] if x_len else b""
-        while len(extra) >= 4:  # zipfile refuses a corrupt extra field: let it say so
+        while len(extra) >= 4 and not lenient:  # zipfile refuses a corrupt one: let it say
             tag, length = struct.unpack_from("<HH", extra)
             if length + 4 > len(extra) or tag == 0x0001:
                 return None
@@ -972,6 +993,7 @@ def inspect_zip(path: Path, limits: ApkLimits = ApkLimits()) -> ZipFacts:
                 f"the archive has {end.count} entries, over the limit of {limits.max_entries}"
             )
         infos: Sequence[_Entry | zipfile.ZipInfo] | None
+        anomalies: list[str] = []
         try:
             infos = _plain_central_directory(fp, end)
         except (UnicodeDecodeError, struct.error, OSError):
@@ -982,9 +1004,16 @@ def inspect_zip(path: Path, limits: ApkLimits = ApkLimits()) -> ZipFacts:
                 with zipfile.ZipFile(fp) as zf:
                     infos = zf.infolist()
             except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as exc:
-                raise NotAnApkError(
-                    f"the ZIP file is truncated or corrupt ({exc})", "truncated"
-                ) from exc
+                try:
+                    infos = _plain_central_directory(fp, end, lenient=True)
+                except (UnicodeDecodeError, struct.error, OSError):
+                    infos = None
+                if infos is None:
+                    raise NotAnApkError(
+                        f"the ZIP file is truncated or corrupt ({exc})", "truncated"
+                    ) from exc
+                anomalies.append(f"{exc}: strict ZIP readers refuse the archive; "
+                                 "Android's parser skips the field")
 
     if len(infos) > limits.max_entries:
         raise ZipBombError(
@@ -1053,6 +1082,7 @@ def inspect_zip(path: Path, limits: ApkLimits = ApkLimits()) -> ZipFacts:
         encrypted_entries=encrypted,
         has_manifest=has_manifest,
         bundle=bundle,
+        anomalies=tuple(anomalies),
     )
 
 
@@ -1193,6 +1223,7 @@ WARM_PRELOAD = (
     "androguard.core.dex",
     "orjson",
     "scanners._apk_worker",
+    "scanners.lifetime",
 )
 """Modules imported once by the fork server, before it forks any parse child."""
 
@@ -1653,9 +1684,15 @@ def _scratch_root() -> str | None:
 
 
 def _worker_entry() -> Any:
-    from scanners import _apk_worker
+    """The parse child's entry: :func:`scanners._apk_worker.spare_main`, once the
+    child arranged to be killed with its parent (the fork server, single-threaded),
+    so that no parse outlives a killed server (:mod:`scanners.lifetime`)."""
+    from functools import partial
 
-    return _apk_worker.spare_main
+    from scanners import _apk_worker
+    from scanners.lifetime import with_parent_death_signal
+
+    return partial(with_parent_death_signal, _apk_worker.spare_main)
 
 
 # --------------------------------------------------------------------------- bundles

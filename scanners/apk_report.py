@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from scanners import rules
-from scanners.apk import ApkScanner
+from scanners.apk import ApkScanner, manifest_problem, manifest_unread
 from scanners.apk_facts import (
     ApkError,
     ApkFacts,
@@ -131,6 +131,15 @@ def scan_apk_path(
     try:
         facts: ApkFacts | None = extract_facts(path, limits=limits or ApkLimits())
     except ApkError as e:
+        if e.kind == "corrupt":
+            # The archive passed the ZIP checks (central directory, manifest entry)
+            # and still defeats the parser even when read as leniently as Android
+            # does: answered as the anti-analysis trick it is, never as a bare error.
+            return ApkResult(
+                label, digest, size, facts={"sha256": digest, "size": size},
+                findings=(("APK-ANTI-003", {"repairs": [], "reason": e.reason}),),
+                incomplete=(("apk_parse", f"{e.reason}; permissions, components, "
+                             "signature and code were not checked"),))
         return ApkResult(label, digest, size, error=e.reason, error_kind=e.kind)
     except ApkParseIncomplete as e:
         facts = e.facts
@@ -146,6 +155,13 @@ def scan_apk_path(
         return ApkResult(label, digest, size, error="no facts", error_kind="internal")
     s = scanner or ApkScanner()
     found = s.check(facts)
+    for apk in facts.all_apks():
+        if manifest_unread(apk):
+            problem = manifest_problem(apk)
+            where = f"{apk.file_name}: " if facts.is_bundle and apk.file_name else ""
+            incomplete.append(CheckIncomplete(
+                "apk_manifest", where + (problem[1] if problem else "manifest not read")
+                + "; permissions, components and identity were not checked"))
     code = facts.code
     if code is not None and code.skipped_reason:
         incomplete.append(CheckIncomplete("apk_code", code.skipped_reason))

@@ -12,17 +12,24 @@ chain and calls back for each hop) under these guards:
   Teredo, NAT64) are refused. A host with *any* refused address is refused:
   a name that answers both a public and an internal address is either broken
   or set up to win a race.
+* **Ports.** Only ``allowed_ports`` (80 and 443 by default) are connected to,
+  so the fetcher is neither a relay to other services nor a port-probe oracle;
+  a hop on another port is not fetched (``blocked_port``), with no timing or
+  error that would tell whether the port is open. Addresses of an explicitly
+  allowed network (tests, labs) may use any port.
 * **Pinning.** The request goes to ``scheme://<checked IP>:port/path`` with the
   original ``Host`` header, so no second DNS look-up happens between the check
   and the connection (DNS rebinding cannot switch the address). For https the
   original name is passed as ``sni_hostname``: httpcore uses it as the TLS
   ``server_hostname``, so SNI and certificate-name verification still concern
   the real name, not the IP.
-* **Isolation.** A fresh client per hop (``trust_env=False``: no proxy or netrc
+* **Isolation.** A fresh transport per hop, driven directly rather than
+  through an ``httpx.AsyncClient`` (``trust_env=False``: no proxy or netrc
   from the environment; no connection pool shared between hops, since a pooled
   TLS connection verified for one name must never carry a request for
-  another; a cookie jar that refuses every cookie), a fixed honest
-  User-Agent, no request body, no credentials from the URL.
+  another; no cookie jar at all; no parsing of the ``Location`` header, which
+  a hostile server controls), a fixed honest User-Agent, no request body, no
+  credentials from the URL.
 * **Limits.** A per-hop timeout around resolution, connection and body; the
   body is streamed and reading stops at ``max_body`` bytes (also after
   decompression: only ``identity`` is asked for, and gzip/deflate answers are
@@ -37,19 +44,20 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 import ssl
 import time
-import urllib.request
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from typing import Protocol
 
 import httpx
+from ada_url import join_url
 
-from scanners.normalize import ParsedURL
+from scanners.errors import InvalidURLError
+from scanners.normalize import ParsedURL, normalize
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -59,6 +67,8 @@ USER_AGENT = "scamscan/0.1 (+link safety checker; does not execute content)"
 
 DEFAULT_HOP_TIMEOUT = 5.0
 DEFAULT_MAX_BODY = 2_000_000
+DEFAULT_ALLOWED_PORTS = (80, 443)
+"""Ports fetched on public addresses (``SCAMSCAN_FETCH_ALLOWED_PORTS``)."""
 
 KEPT_HEADERS = (
     "location", "refresh", "content-type", "content-disposition", "content-length",
@@ -138,6 +148,68 @@ def parse_networks(text: str) -> tuple[IPNetwork, ...]:
     return tuple(out)
 
 
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def request_path(path: str) -> str:
+    """The path and query to request for ``path``, repaired the way browsers do.
+
+    The WHATWG URL standard drops TAB, CR and LF anywhere in a URL and
+    percent-encodes the other C0 controls and DEL; httpx refuses them
+    outright. The fragment is never sent.
+    """
+    path = _TAB_NEWLINE.sub("", path.split("#", 1)[0])
+    path = _CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", path)
+    return path if path.startswith("/") else "/" + path
+
+
+def parse_ports(text: str) -> tuple[int, ...]:
+    """Parse a comma-separated list of ports (``SCAMSCAN_FETCH_ALLOWED_PORTS``).
+
+    Raises :class:`ValueError` naming the bad item; at least one port is needed.
+    """
+    out: list[int] = []
+    for raw in text.split(","):
+        item = raw.strip()
+        if not item.isascii() or not item.isdigit() or not 1 <= int(item) <= 65535:
+            raise ValueError(f"allowed ports: {item!r} is not a port number (1-65535); "
+                             "give a comma-separated list such as 80,443")
+        if int(item) not in out:
+            out.append(int(item))
+    return tuple(out)
+
+
+class MalformedTarget(Exception):
+    """A redirect or link target that no browser could follow; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def resolve_reference(base: str, ref: str) -> ParsedURL | None:
+    """Where a browser on ``base`` goes for the reference ``ref``.
+
+    Resolved with a WHATWG URL parser (ada), so that what browsers repair
+    (``http:foo``, backslashes, TAB and DEL in the path) is followed as they
+    follow it. None for a reference that is no web link (``javascript:``,
+    ``intent:``, ``market:``); :class:`MalformedTarget` for one that no
+    browser can follow (``//[x/``) or whose host is not a valid name
+    (``http://xn--/``). Never raises anything else for hostile text.
+    """
+    try:
+        joined = join_url(base, ref)
+    except ValueError:
+        raise MalformedTarget("not a URL that a browser accepts") from None
+    if joined.split(":", 1)[0].lower() not in ("http", "https"):
+        return None
+    try:
+        return normalize(joined)
+    except InvalidURLError as e:
+        raise MalformedTarget(e.reason) from None
+
+
 class AddressPolicy:
     """Decides which IP addresses a fetch may connect to.
 
@@ -152,6 +224,11 @@ class AddressPolicy:
 
     def __init__(self, allow_networks: Sequence[IPNetwork] = ()) -> None:
         self.allow_networks = tuple(allow_networks)
+
+    def explicitly_allowed(self, ip: IPAddress) -> bool:
+        """Whether ``ip`` is in one of ``allow_networks`` (and no metadata address)."""
+        return ip not in _METADATA and any(
+            ip.version == n.version and ip in n for n in self.allow_networks)
 
     def check(self, ip: IPAddress | str) -> str | None:
         """``None`` when ``ip`` may be fetched, else the refusal class."""
@@ -230,6 +307,8 @@ class Refusal:
 
     host: str
     ip: str
+    """The refused address. Internal only: reports give ``cls``, never this
+    (what an internal name resolves to is not for the public to learn)."""
     cls: str
     """The refusal class of :meth:`AddressPolicy.check`."""
 
@@ -242,7 +321,7 @@ class HopResult:
     """The URL asked for (the hop's canonical URL, not the pinned one)."""
     host: str
     ip: str | None = None
-    """The address connected to (or that would have been, when refused)."""
+    """The address connected to (None when the hop was refused or not fetched)."""
     status: int | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     """The :data:`KEPT_HEADERS` that the response carried."""
@@ -251,6 +330,9 @@ class HopResult:
     truncated: bool = False
     """The body had more than ``max_body`` bytes and reading stopped."""
     refused: Refusal | None = None
+    blocked_port: int | None = None
+    """The hop was not fetched because its port is not an allowed one. Nothing
+    was connected, so nothing is known (or told) about that port."""
     tls_error: str | None = None
     """Certificate verification failed (the hop was not fetched insecurely)."""
     timed_out: bool = False
@@ -262,16 +344,6 @@ class HopResult:
     def content_type(self) -> str:
         """The media type, lower case, without parameters ("" when absent)."""
         return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-
-
-class _NoCookies(DefaultCookiePolicy):
-    """A cookie policy that accepts nothing: no state is carried between hops."""
-
-    def set_ok(self, cookie: Cookie, request: urllib.request.Request) -> bool:
-        return False
-
-    def return_ok(self, cookie: Cookie, request: urllib.request.Request) -> bool:
-        return False
 
 
 class _BoundedInflater:
@@ -317,7 +389,9 @@ def _describe(exc: BaseException) -> str:
 class GuardedFetcher:
     """Fetches one hop of a link under the guards of the module docstring.
 
-    ``allow_networks`` exempts private ranges (tests, labs); ``resolver``
+    ``allow_networks`` exempts private ranges (tests, labs); ``allowed_ports``
+    are the only ports connected to, except on addresses that ``allow_networks``
+    covers (a lab network is the operator's own, whatever its ports); ``resolver``
     defaults to the system resolver; ``ssl_context`` defaults to httpx's
     (certifi roots, hostname checking on). ``hop_timeout`` bounds one call of
     :meth:`fetch` as a whole, resolution included; the caller passes a
@@ -333,8 +407,10 @@ class GuardedFetcher:
         max_body: int = DEFAULT_MAX_BODY,
         ssl_context: ssl.SSLContext | None = None,
         user_agent: str = USER_AGENT,
+        allowed_ports: Sequence[int] = DEFAULT_ALLOWED_PORTS,
     ) -> None:
         self.policy = AddressPolicy(allow_networks)
+        self.allowed_ports = frozenset(allowed_ports)
         self.resolver: Resolver = resolver if resolver is not None else SystemResolver()
         self.hop_timeout = hop_timeout
         self.max_body = max_body
@@ -385,9 +461,18 @@ class GuardedFetcher:
             cls = self.policy.check(a)
             if cls is not None:
                 # One refused answer refuses the host, and nothing is connected.
+                # The address stays in the Refusal (internal) but not in
+                # ``ip``: reports must not disclose what internal names resolve to.
                 st.refused = Refusal(p.host, str(a), cls)
-                st.ip = str(a)
                 return
+        port = p.port or _DEFAULT_PORTS[p.scheme]
+        if port not in self.allowed_ports and not all(
+                self.policy.explicitly_allowed(a) for a in addrs):
+            # Not a relay or a port scanner for the world: other ports are not
+            # even connected to, so the answer is the same whether they are
+            # open, closed or filtered.
+            st.blocked_port = port
+            return
         # Every answer passed. Connect to a checked address, and only to one:
         # the next is tried only when the connection itself failed (an IPv6
         # answer on a host without an IPv6 route, a dead server of a pool).
@@ -404,12 +489,15 @@ class GuardedFetcher:
         st.ip = str(chosen)
         port = p.port or _DEFAULT_PORTS[p.scheme]
         ip_host = f"[{chosen}]" if chosen.version == 6 else str(chosen)
-        path = p.path.split("#", 1)[0] or "/"
-        pinned = httpx.URL(f"{p.scheme}://{ip_host}:{port}{path}")
-        if pinned.host != str(chosen) or pinned.port not in (port, None):
+        path = request_path(p.path)
+        try:
+            pinned = httpx.URL(f"{p.scheme}://{ip_host}:{port}{path}")
+        except httpx.InvalidURL:
+            pinned = None
+        if pinned is None or pinned.host != str(chosen) or pinned.port not in (port, None):
             # Defence in depth: whatever the path holds, the request must go
             # to the address that was checked and nowhere else.
-            st.error = f"cannot build a request to {chosen} for {p.url}"
+            st.error = f"cannot build a request for {p.url}"
             return False
         headers = {
             "Host": p.host if p.port is None else f"{p.host}:{p.port}",
@@ -419,23 +507,26 @@ class GuardedFetcher:
             "Accept-Language": "vi,en;q=0.8",
             "Connection": "close",
         }
-        extensions: dict[str, object] = {}
+        extensions: dict[str, object] = {"timeout": httpx.Timeout(budget).as_dict()}
         if p.ip is None and p.scheme == "https":
             # TLS to the pinned IP, but SNI and certificate-name checks for
             # the real host name.
             extensions["sni_hostname"] = p.host
+        # The transport is driven directly, not through an AsyncClient: the
+        # client parses every Location header to prepare a redirect (even
+        # with follow_redirects=False), and a hostile Location ("http:foo",
+        # "http://xn--/") made it raise from inside send(). Here the header
+        # is only read as text; scanners.live resolves it like a browser. No
+        # client also means no cookie jar and no environment proxy at all.
         transport = httpx.AsyncHTTPTransport(
             verify=self.ssl_context, trust_env=False, retries=0,
             limits=httpx.Limits(max_connections=1, max_keepalive_connections=0),
         )
         try:
-            async with httpx.AsyncClient(
-                transport=transport, trust_env=False, follow_redirects=False,
-                cookies=CookieJar(policy=_NoCookies()), timeout=budget,
-            ) as client:
-                request = client.build_request("GET", pinned, headers=headers,
-                                               extensions=extensions)
-                response = await client.send(request, stream=True)
+            async with transport:
+                request = httpx.Request("GET", pinned, headers=headers, extensions=extensions)
+                response = await transport.handle_async_request(request)
+                response.request = request
                 try:
                     st.status = response.status_code
                     st.headers = {k: response.headers[k] for k in KEPT_HEADERS
@@ -448,7 +539,9 @@ class GuardedFetcher:
         except httpx.TimeoutException:
             st.timed_out = True
             st.error = f"timed out after {budget:g} s"
-        except (httpx.HTTPError, OSError, zlib.error) as e:
+        except (httpx.HTTPError, OSError, zlib.error, ValueError) as e:
+            # ValueError: h11 and the header decoding reject some malformed
+            # answers with it (httpx.InvalidURL is one too); never a crash.
             tls = _tls_failure(e)
             if tls is not None:
                 st.tls_error = tls
@@ -489,6 +582,7 @@ class _HopState:
     buf: bytearray = field(default_factory=bytearray)
     truncated: bool = False
     refused: Refusal | None = None
+    blocked_port: int | None = None
     tls_error: str | None = None
     timed_out: bool = False
     error: str | None = None
@@ -497,6 +591,6 @@ class _HopState:
         return HopResult(
             url=self.url, host=self.host, ip=self.ip, status=self.status,
             headers=dict(self.headers), body=bytes(self.buf), truncated=self.truncated,
-            refused=self.refused, tls_error=self.tls_error, timed_out=self.timed_out,
-            error=self.error, elapsed=elapsed,
+            refused=self.refused, blocked_port=self.blocked_port, tls_error=self.tls_error,
+            timed_out=self.timed_out, error=self.error, elapsed=elapsed,
         )

@@ -42,6 +42,9 @@ class Finding:
 
     rule_id: str
     evidence: Evidence = field(default_factory=dict)
+    inherited: int | None = None
+    """For a rule that inherits (``Rule.inherits``): the score of the item it reports,
+    from 0 to the rule's points; ``None`` for every other rule."""
     rule: Rule = field(init=False, repr=False, compare=False)
     """The catalogue entry this finding instantiates."""
 
@@ -51,11 +54,16 @@ class Finding:
         rule = rules.CATALOGUE.get(self.rule_id)
         if rule is None:
             raise KeyError(f"unknown rule id {self.rule_id!r}")
+        if (self.inherited is not None) != rule.inherits or (
+                self.inherited is not None and not 0 <= self.inherited <= rule.points):
+            raise ValueError(f"{self.rule_id}: inherited points {self.inherited!r} do not fit "
+                             "the rule")
         object.__setattr__(self, "rule", rule)
 
     @property
     def points(self) -> int:
-        return self.rule.points
+        """The rule's points, or the inherited item score for an inheriting rule."""
+        return self.rule.points if self.inherited is None else self.inherited
 
     @property
     def severity(self) -> Severity:
@@ -66,7 +74,7 @@ class Finding:
         r = self.rule
         return {
             "rule_id": r.id,
-            "points": r.points if points is None else points,
+            "points": self.points if points is None else points,
             "severity": r.severity.value,
             "title": r.title(lang),
             "evidence": dict(self.evidence),
@@ -90,7 +98,7 @@ class Aggregate:
         out: list[str] = []
         # Zero-point findings (decoded obfuscation, the fetched chain) inform
         # but are not reasons.
-        source = [f for f in self.counted if f.rule.points] or self.allowlisted
+        source = [f for f in self.counted if f.points] or self.allowlisted
         for f in source:
             t = f.rule.title(lang)
             if t not in out:
@@ -142,9 +150,9 @@ def aggregate(findings: Iterable[Finding]) -> Aggregate:
             seen_rules.add(r.id)
             counted.append(f)
     if len(counted) > 1:
-        counted.sort(key=lambda f: (-f.rule.points, -_SEVERITY_ORDER[f.rule.severity],
+        counted.sort(key=lambda f: (-f.points, -_SEVERITY_ORDER[f.rule.severity],
                                     f.rule_id))
-    score = min(100, sum(f.rule.points for f in counted))
+    score = min(100, sum(f.points for f in counted))
     verdict = verdict_for(score, official=any(f.rule.official for f in allow))
     return Aggregate(score, verdict, tuple(counted), tuple(suppressed), tuple(allow))
 

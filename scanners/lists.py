@@ -6,8 +6,14 @@ them to :class:`DynamicLists`, which the link scanner uses as its
 :class:`~scanners.url_offline.ListLookup`.
 
 **Entries** (:class:`ListEntry`) have a ``kind`` (``host``, ``domain``, ``url``,
-``apk_sha256``, ``package``, ``signer``, ``official_signer``), an ``action``
-(``block`` or ``allow``) and a normalised ``value`` (:func:`normalize_entry`).
+``apk_sha256``, ``package``, ``signer``, ``official_signer``, ``phone``,
+``bank_account``), an ``action`` (``block`` or ``allow``) and a normalised
+``value`` (:func:`normalize_entry`).
+
+**Phone and account entries** (``phone``: stored as ``+84…``, or as dialled
+for 1800/1900 numbers; ``bank_account``: the digits) are what the message
+check looks up for the numbers it finds (:meth:`DynamicLists.identifier_entry`,
+:mod:`scanners.identifiers`).
 
 **Look-up order** (:meth:`ListView.lookup`), one immutable view per call:
 
@@ -51,6 +57,7 @@ import io
 import json
 import os
 import re
+import time
 import uuid
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -62,12 +69,16 @@ from typing import Any, Literal, get_args
 import blocklists
 from blocklists import BlocklistHit, BlocklistIndex, never_host_match
 from scanners.errors import InvalidURLError
+from scanners.fetch import GuardedFetcher, MalformedTarget, resolve_reference
+from scanners.identifiers import ListedEntry, phone_value
 from scanners.normalize import normalize
 
-Kind = Literal["host", "domain", "url", "apk_sha256", "package", "signer", "official_signer"]
+Kind = Literal["host", "domain", "url", "apk_sha256", "package", "signer", "official_signer",
+               "phone", "bank_account"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 URL_KINDS: frozenset[str] = frozenset({"host", "domain", "url"})
 APK_KINDS: frozenset[str] = frozenset({"apk_sha256", "package", "signer", "official_signer"})
+IDENTIFIER_KINDS: frozenset[str] = frozenset({"phone", "bank_account"})
 Action = Literal["block", "allow"]
 FeedFormat = Literal["hosts", "hostsfile", "adblock", "csv", "json"]
 FEED_FORMATS: tuple[FeedFormat, ...] = get_args(FeedFormat)
@@ -78,6 +89,7 @@ MAX_FEED_LINES = 2_000_000
 APK_LISTS_FILE = "apk_lists.json"
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_ACCOUNT = re.compile(r"^[0-9]{6,19}$")
 _PACKAGE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)+$")
 _HOST = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+"
                    r"(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
@@ -182,6 +194,18 @@ def normalize_entry(kind: str, value: str, action: str = "block",
             raise EntryError(f"{p.host!r} is a shared platform that can never be blocked as a "
                              "whole; block the page with a url entry")
         return p.host, ""
+    if kind == "phone":
+        got = phone_value(value.strip())
+        if got is None:
+            raise EntryError(f"not a valid Vietnamese phone number: {value[:80]!r} "
+                             "(e.g. 0912 345 678, +84 912 345 678, 024 3822 1234)")
+        return got[0], ""
+    if kind == "bank_account":
+        digits = re.sub(r"[\s.\-]", "", value)
+        if not _ACCOUNT.match(digits):
+            raise EntryError(f"a bank_account entry is 6 to 19 digits (spaces, dots or "
+                             f"dashes between them allowed), got {value[:80]!r}")
+        return digits, ""
     if kind == "apk_sha256":
         return _sha256_value(value, "an apk_sha256 entry"), ""
     if kind == "package":
@@ -223,6 +247,61 @@ class FeedConfig:
 
 
 _FEED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+async def download_feed(fetcher: GuardedFetcher, url: str, *, max_redirects: int,
+                        budget: float) -> bytes:
+    """The feed document at ``url``, fetched under the live fetch's guard.
+
+    ``fetcher`` (its address policy, allowed ports, body limit and per-hop
+    timeout) decides what may be fetched, exactly as for a live link check:
+    a feed on a private, loopback or link-local address (unless allowed), or
+    on a port that is not allowed, is refused before any connection, and every
+    redirect hop is checked again and pinned to its checked address. Raises
+    :class:`FeedError` with a reason for the admin; never anything else for
+    a hostile or broken server. ``budget`` bounds the whole download, in seconds
+    (each hop gets what is left, at most the fetcher's per-hop timeout).
+    """
+    try:
+        current = normalize(url)
+    except InvalidURLError as e:
+        raise FeedError(f"the feed URL cannot be fetched: {e.reason}") from None
+    deadline = time.monotonic() + budget
+    for _ in range(max_redirects + 1):
+        res = await fetcher.fetch(current, time_left=deadline - time.monotonic())
+        if res.refused is not None:
+            # The class only, not the address (as in link reports).
+            raise FeedError(
+                f"the feed's host {current.host} resolves to a {res.refused.cls} address, "
+                "which is not fetched (feeds go through the same guard as live link "
+                "checks; see SCAMSCAN_FETCH_ALLOW_NETWORKS)")
+        if res.blocked_port is not None:
+            raise FeedError(
+                f"the feed URL's port {res.blocked_port} is not fetched (feeds go through "
+                "the same guard as live link checks; see SCAMSCAN_FETCH_ALLOWED_PORTS)")
+        if res.timed_out:
+            raise FeedError(f"the feed took longer than {budget:g} s")
+        if res.tls_error is not None:
+            raise FeedError(f"the feed's TLS certificate is not valid: {res.tls_error}")
+        if res.error is not None or res.status is None:
+            raise FeedError(f"the feed could not be fetched: {res.error}")
+        location = res.headers.get("location")
+        if 300 <= res.status < 400 and location:
+            try:
+                nxt = resolve_reference(current.url, location)
+            except MalformedTarget as e:
+                raise FeedError(f"the feed redirects to a malformed address: {e.reason}"
+                                ) from None
+            if nxt is None:
+                raise FeedError("the feed redirects to something that is not a web link")
+            current = nxt
+            continue
+        if res.status != 200:
+            raise FeedError(f"the feed answered HTTP {res.status}")
+        if res.truncated:
+            raise FeedError(f"the feed is more than the limit of {fetcher.max_body} bytes")
+        return res.body
+    raise FeedError(f"the feed redirected more than {max_redirects} times")
 
 
 def check_feed(name: str, url: str, fmt: str, semantics: str) -> None:
@@ -556,6 +635,8 @@ class ListView:
     """Entries of each feed's current generation."""
     generations: Mapping[str, int] = field(default_factory=dict)
     version: int = 0
+    identifiers: Mapping[tuple[str, str], ListEntry] = field(default_factory=dict)
+    """Analyst ``phone`` and ``bank_account`` entries by ``(kind, value)``."""
 
     def lookup(self, host: str, registrable_domain: str, path: str = "/") -> list[BlocklistHit]:
         h = host.lower().rstrip(".")
@@ -584,10 +665,14 @@ def build_view(bundled: BlocklistIndex, entries: Iterable[ListEntry],
                feeds: Mapping[str, FeedData], *, feed_cache: _Layer | None = None,
                version: int = 0, generations: Mapping[str, int] | None = None) -> ListView:
     """A new view; ``feed_cache`` reuses an already built feed layer."""
+    entries = list(entries)
     block, allow = _analyst_layers(entries)
     layer = feed_cache if feed_cache is not None else feed_layer(feeds)
+    ids: dict[tuple[str, str], ListEntry] = {(e.kind, e.value): e for e in entries
+                                             if e.kind in IDENTIFIER_KINDS}
     return ListView(bundled, block, allow, layer,
-                    {n: d.entries for n, d in feeds.items()}, dict(generations or {}), version)
+                    {n: d.entries for n, d in feeds.items()}, dict(generations or {}), version,
+                    ids)
 
 
 class DynamicLists:
@@ -609,6 +694,15 @@ class DynamicLists:
 
     def lookup(self, host: str, registrable_domain: str, path: str = "/") -> list[BlocklistHit]:
         return self._view.lookup(host, registrable_domain, path)
+
+    def identifier_entry(self, kind: str, value: str) -> ListedEntry | None:
+        """The analyst entry for a phone number or account (normalised as in
+        :func:`normalize_entry`), or None: the
+        :class:`~scanners.identifiers.IdentifierLookup` of the message check."""
+        e = self._view.identifiers.get((kind, value))
+        if e is None:
+            return None
+        return ListedEntry(e.id, e.action, e.note, e.added_by)
 
 
 # --- APK entries --------------------------------------------------------------------------

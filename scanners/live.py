@@ -13,6 +13,10 @@ address checks) and reports what it saw:
   scripts are read as text, never run;
 * a hop whose host resolves to an internal address (``URL-NET-001``): it is
   not connected to, and the walk stops there;
+* a redirect to a target that no browser could follow (``URL-NET-002``,
+  ``//[x/``, ``http://xn--/``): the walk stops and the check is incomplete.
+  Targets are resolved with a WHATWG URL parser, so what browsers repair
+  (``http:foo``, TAB or DEL in the path) is followed as they follow it;
 * an invalid certificate (``URL-TLS-001``): the hop is not fetched insecurely;
 * an Android app download (``URL-DL-001``), served by a hop or linked from the
   final page ("tải ứng dụng" links are probed with the same guards); only a
@@ -26,7 +30,9 @@ address checks) and reports what it saw:
 Timeouts, a chain longer than ``max_hops`` and a page larger than the body
 limit stop the walk; what was found so far is raised in
 :class:`~scanners.errors.ScanIncomplete` so the report lists the check as
-incomplete. Points come from :mod:`scanners.rules` only.
+incomplete. So does any unexpected exception (logged with its traceback):
+whatever a site answers, a live check ends as findings or an incomplete
+entry, never as an error of the API. Points come from :mod:`scanners.rules` only.
 """
 
 from __future__ import annotations
@@ -34,24 +40,31 @@ from __future__ import annotations
 import asyncio
 import codecs
 import hashlib
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin
 
 import blocklists
-from scanners.errors import InvalidURLError, ScamscanError, ScanIncomplete
-from scanners.fetch import DEFAULT_MAX_BODY, GuardedFetcher, HopResult
+from scanners.errors import ScamscanError, ScanIncomplete
+from scanners.fetch import (
+    DEFAULT_MAX_BODY,
+    GuardedFetcher,
+    HopResult,
+    MalformedTarget,
+    resolve_reference,
+)
 from scanners.findings import Finding, aggregate
-from scanners.normalize import ParsedURL, normalize
-from scanners.registry import Registry, fold_vietnamese, registry
+from scanners.normalize import ParsedURL
+from scanners.registry import Registry, fold_vietnamese, has_idn_label, registry
 from scanners.url_offline import OfflineURLScanner, default_scanner
 
 CHECK = "live_fetch"
 """The check name in the report's ``incomplete`` list."""
+log = logging.getLogger("scamscan.live")
 MAX_APK_HANDOFFS = 2
 ApkHandler = Callable[[bytes, str], Awaitable[dict[str, Any]]]
 """Takes a downloaded APK's bytes and URL; answers what to link from the report."""
@@ -113,6 +126,8 @@ _CHARSET_HEADER = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 _CHARSET_META = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 _SPACES = re.compile(r"\s+")
 _DECIMAL = re.compile(r"[0-9]{1,18}")
+_MAX_TARGET = 300
+"""Characters of a malformed redirect target kept as evidence."""
 
 
 def fold(text: str) -> str:
@@ -352,6 +367,8 @@ class _Hop:
                              "status": r.status if r else None, "ip": r.ip if r else None}
         if r is not None and r.refused is not None:
             e["refused"] = r.refused.cls
+        if r is not None and r.blocked_port is not None:
+            e["not_fetched"] = "port"
         if blocklists.platforms().is_shortener(self.parsed.host):
             e["shortener"] = True
         return e
@@ -364,7 +381,8 @@ class LiveFetchScanner:
     fetched); ``offline`` judges each hop's URL; ``max_hops`` is the number of
     redirects followed; ``total_timeout`` bounds the whole scan (each hop gets
     what is left, at most the fetcher's own per-hop timeout); ``max_body``
-    bounds every body read.
+    bounds every body read. A hop on a port the fetcher does not connect to
+    (:attr:`GuardedFetcher.allowed_ports`) stops the walk as incomplete.
     """
 
     name = "live-fetch"
@@ -393,9 +411,23 @@ class LiveFetchScanner:
     async def scan(self, target: ParsedURL) -> list[Finding]:
         """Findings about ``target``'s live behaviour; ScanIncomplete with partial ones."""
         run = _Run(self, target)
-        await run.walk()
-        await run.hand_off_apks()
-        findings = run.findings()
+        try:
+            await run.walk()
+            await run.hand_off_apks()
+            findings = run.findings()
+        except Exception:
+            # A bug, or an answer nobody foresaw: the report says the check
+            # did not finish (never a 500, never a calm "complete" report),
+            # and the traceback goes to the operators' log.
+            log.exception("live check of %s stopped on an unexpected error", target.url)
+            try:
+                partial = run.findings()
+            except Exception:
+                partial = list(run.found)
+            raise ScanIncomplete(
+                CHECK, "the live check stopped on an unexpected error (logged for the "
+                       "operators); only what it found before is listed",
+                findings=partial) from None
         if run.incomplete is not None:
             raise ScanIncomplete(CHECK, run.incomplete, findings=findings)
         return findings
@@ -403,6 +435,8 @@ class LiveFetchScanner:
     def is_official(self, p: ParsedURL) -> bool:
         """Whether page signals are not scored on ``p``'s host (official or known good)."""
         reg = p.registrable_domain
+        if has_idn_label(p.host):
+            return False  # official names are ASCII (see URL-IMP-005)
         return (p.suffix == "gov.vn" or p.host.endswith(".gov.vn")
                 or reg in self.reg.official or reg in self.reg.known_good)
 
@@ -482,18 +516,33 @@ class _Run:
                                    f"stopped at {current.url}")
                 return
             try:
-                current = normalize(urljoin(current.url, nxt[0]))
-            except InvalidURLError:
+                resolved = resolve_reference(current.url, nxt[0])
+            except MalformedTarget as e:
+                self.found.append(Finding("URL-NET-002", {
+                    "hop": n, "hop_url": current.url, "via": nxt[1],
+                    "target": nxt[0][:_MAX_TARGET], "reason": e.reason}))
+                self.incomplete = (f"hop {n} ({current.url}) redirects to a malformed "
+                                   f"address; the chain could not be followed")
+                return
+            if resolved is None:
                 # javascript:, intent:, market: and the like: nothing to fetch.
                 return
-            via = nxt[1]
+            current, via = resolved, nxt[1]
 
     def _usable(self, res: HopResult, n: int) -> bool:
         """Turn a failed hop into a finding or an incomplete reason; True when it is usable."""
         if res.refused is not None:
+            # The class, never the address: a name's internal address is
+            # internal DNS, not something to hand to whoever scans the link.
             self.found.append(Finding("URL-NET-001", {
-                "host": res.refused.host, "ip": res.refused.ip, "class": res.refused.cls,
+                "host": res.refused.host, "class": res.refused.cls,
                 "hop": n, "hop_url": res.url}))
+            return False
+        if res.blocked_port is not None:
+            ports = ", ".join(map(str, sorted(self.s.fetcher.allowed_ports)))
+            self.incomplete = (f"hop {n} ({res.url}) was not fetched: port "
+                               f"{res.blocked_port} is not one the live check connects to "
+                               f"(only {ports})")
             return False
         if res.tls_error is not None:
             self.found.append(Finding("URL-TLS-001", {
@@ -573,9 +622,13 @@ class _Run:
                 candidates.append(href)
         for href in candidates[:_MAX_PROBES]:
             try:
-                current = normalize(urljoin(p.url, href))
-            except InvalidURLError:
+                first = resolve_reference(p.url, href)
+            except MalformedTarget as e:
+                self.downloads.append({"url": href[:_MAX_TARGET], "malformed": e.reason})
                 continue
+            if first is None:
+                continue
+            current = first
             for _ in range(_PROBE_REDIRECTS + 1):
                 if self.out_of_time(f"checking the download link {current.url}"):
                     return
@@ -584,6 +637,8 @@ class _Run:
                 note: dict[str, Any] = {"url": current.url, "status": res.status, "ip": res.ip}
                 if res.refused is not None:
                     note["refused"] = res.refused.cls
+                if res.blocked_port is not None:
+                    note["not_fetched"] = "port"
                 self.downloads.append(note)
                 if res.timed_out:
                     self.incomplete = f"the download link {current.url} timed out"
@@ -597,9 +652,13 @@ class _Run:
                 if res.status is None or not 300 <= res.status < 400 or not location:
                     break
                 try:
-                    current = normalize(urljoin(current.url, location))
-                except InvalidURLError:
+                    nxt = resolve_reference(current.url, location)
+                except MalformedTarget as e:
+                    self.downloads.append({"url": location[:_MAX_TARGET], "malformed": e.reason})
                     break
+                if nxt is None:
+                    break
+                current = nxt
 
     @staticmethod
     def _download(res: HopResult, how: list[str], *, hop: int | None = None,

@@ -14,8 +14,11 @@ thông báo tài khoản định danh mức 2 của bạn chưa được cập n
 3. :class:`MessageScanner` turns the phrases, the items and the link verdicts
    into ``MSG-*`` findings; combination rules score the script as a whole
    ("police + install an app + link" is dangerous even when the link is new);
-4. :func:`aggregate` gives the score and the verdict, and :func:`reply` a
-   2-4 sentence answer the bot can post as is.
+4. :func:`aggregate` gives the score and the verdict: never calmer than the
+   worst link, whose own score the MSG-LINK-* findings carry;
+   :mod:`scanners.message_types` names the scam family (``scam_type``) and
+   :mod:`scanners.message_reply` writes the reply a bot can post as is
+   (``headline``, ``steps``, ``if_already``, ``hotlines``, ``reply``).
 
 Phrases are matched on a folded view of the text (lower case, Vietnamese
 diacritics stripped, zero-width characters dropped, full-width forms mapped to
@@ -37,6 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from scanners import identifiers, message_reply, message_types
 from scanners.base import CheckIncomplete, Scanner
 from scanners.errors import InputError, InvalidURLError
 from scanners.findings import Finding, aggregate
@@ -299,7 +303,8 @@ _CATEGORY_BY_NAME = {c.name: c for c in _CATEGORIES}
 
 _NEGATION = re.compile(
     r"(?<![a-z0-9])(?:khong|dung|chang|chua bao gio|never|do not|don't|dont|not|"
-    r"no (?:one|need|app|download|link)|nobody|avoid|without)(?![a-z0-9])")
+    r"no (?:one|need|app|download|link|guarantee\w*|such)|there (?:are|is) no|nobody|avoid|"
+    r"without)(?![a-z0-9])")
 # Folded, "đừng" (do not) is "dung" like "dụng" in "ứng dụng" (app) or "dùng" (use):
 # only the written "đừng", or a bare "dung" outside these compounds, is a negation.
 _DUNG_COMPOUND = re.compile(
@@ -315,6 +320,7 @@ _WARNING = re.compile(
     r"(?<![a-z0-9])(?:gia danh|mao danh|thu doan|canh giac|doi tuong lua dao|cac doi tuong|"
     r"impersonat\w*|fraudsters|scammers|beware of)(?![a-z0-9])")
 _NEG_WINDOW = 45
+_TOPIC_NEG_WINDOW = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,9 +346,9 @@ class Signal:
                 "note": self.note}
 
 
-def _clause_before(v: str, pos: int) -> str:
-    """The folded text before ``pos`` in the same clause, at most the window."""
-    lo = max(0, pos - _NEG_WINDOW)
+def _clause_before(v: str, pos: int, window: int = _NEG_WINDOW) -> str:
+    """The folded text before ``pos`` in the same clause, at most ``window`` chars."""
+    lo = max(0, pos - window)
     before = v[lo:pos]
     cut = None
     for m in _CLAUSE_END.finditer(before):
@@ -350,20 +356,34 @@ def _clause_before(v: str, pos: int) -> str:
     return before[cut:] if cut is not None else before
 
 
-def _negated(view: _View, pos: int) -> bool:
+def _negated(view: _View, pos: int, window: int = _NEG_WINDOW) -> bool:
     v = view.text
-    before = _clause_before(v, pos)
+    before = _clause_before(v, pos, window)
     offset = pos - len(before)
     for m in _NEGATION.finditer(before):
         if m.group() == "dung":
             s, e = view.span(offset + m.start(), offset + m.end())
             word = unicodedata.normalize("NFC", view.original[s:e]).lower()
-            if word != "đừng" and (word != "dung" or _DUNG_COMPOUND.search(before[:m.start()])):
+            # The word before may lie outside the window ("tín | dụng"): look at the text.
+            lead = v[max(0, offset + m.start() - 20):offset + m.start()]
+            if word != "đừng" and (word != "dung" or _DUNG_COMPOUND.search(lead)):
                 continue
         # "nếu không cài đặt…" (if you do not install) is a threat, not advice.
         if not _IF_NOT.search(before[: m.start()]):
             return True
     return False
+
+
+# A transfer already made or described in the passive is reported, not requested.
+_REPORTED = re.compile(r"(?<![a-z0-9])(?:duoc|da|tiep tuc)\s+$")
+
+
+def _not_a_gift(view: _View, start: int, end: int) -> bool:
+    """Folded, "nhận quà" (receive a gift) is also "nhân qua" / "nhận qua (app)"
+    (via): with diacritics written, only "quà" is the lure."""
+    written = unicodedata.normalize("NFC", view.original[start:end]).lower()
+    return (bool(re.fullmatch(r"nh\S*[\s_\-]*qu\S*", written)) and not written.isascii()
+            and "quà" not in written)
 
 
 def _clause_around(v: str, start: int, end: int, width: int = 90) -> str:
@@ -392,6 +412,11 @@ def find_signals(view: _View) -> list[Signal]:
             elif cat.name in ("impersonation", "staff_impersonation") and _DESCRIBES.search(
                     _clause_before(v, m.start())):
                 note = "describes"
+            if note is None and cat.name == "payment" and _REPORTED.search(
+                    v[max(0, m.start() - 16):m.start()]):
+                note = "describes"  # "đã chuyển khoản", "tiền được chuyển vào tài khoản"
+            if note is None and cat.name == "bait" and _not_a_gift(view, start, end):
+                continue
             out.append(Signal(cat.name, cat.rule_id, view.original[start:end], start, end,
                               note))
     out.sort(key=lambda s: (s.start, s.end))
@@ -409,10 +434,16 @@ _ALABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _SCHEME = (r"(?:h(?:tt|xx|\*\*|tx|xt)ps?|fxps?)[ \t]*(?:\[[ \t]*:[ \t]*\]|:|\[:/\]|\[://\])"
            r"[ \t]*(?://|/)?")
 _PATH = r"(?:[/?#][^\s<>\"“”‘’]*)?"
+# An IPv6 literal in brackets ("http://[2001:db8::1]/vneid.apk"): hex groups with at
+# least two colons, an optional embedded IPv4 tail and zone; normalize() validates it.
+_V6 = r"\[(?=[0-9a-f.]*:[0-9a-f.]*:)[0-9a-f:.]{2,45}(?:%25[\w.~-]{1,20}|%[\w.~-]{1,20})?\]"
 _LINK = re.compile(
-    rf"(?P<s>{_SCHEME}(?:[^\s/@<>\"]+@)?{_LABEL}(?:{_DOT}{_LABEL})*(?::\d{{1,5}})?{_PATH})"
+    rf"(?P<s>{_SCHEME}(?:[^\s/@<>\"]+@)?(?:{_V6}|{_LABEL}(?:{_DOT}{_LABEL})*)(?::\d{{1,5}})?"
+    rf"{_PATH})"
     rf"|(?<![\w@.\-/])(?P<b>{_ALABEL}(?:{_DOT}{_ALABEL})+(?::\d{{1,5}})?{_PATH})"
-    r"(?![\w@\-])",
+    r"(?![\w@\-])"
+    # Without a scheme, a bracketed IPv6 host needs a port or a path to be a link.
+    rf"|(?<![\w@.\-/\[])(?P<v6>{_V6}(?::\d{{1,5}})?[/?#][^\s<>\"“”‘’]*)",
     re.I,
 )
 _SPACED_DOT = re.compile(r"[ \t]+\.|\.[ \t]+")
@@ -442,7 +473,7 @@ def find_links(view: _View, limit: int = MAX_LINKS) -> tuple[list[LinkItem], int
             # chat is ASCII (full-width and invisible characters aside).
             continue
         try:
-            parsed = normalize(raw)
+            parsed = normalize("http://" + raw if m.group("v6") is not None else raw)
         except InvalidURLError:
             continue
         if bare and (not parsed.suffix or parsed.ip is not None or parsed.userinfo):
@@ -618,6 +649,13 @@ class Extraction:
     links_dropped: int = 0
     warning: bool = False
     """The text reads like a warning about scams (describes tricks)."""
+    folded: _View | None = field(default=None, repr=False, compare=False)
+    """The folded view :func:`extract` made, kept so that it is made once."""
+
+    @property
+    def view(self) -> _View:
+        """The folded view of :attr:`text`."""
+        return self.folded if self.folded is not None else _view(self.text)
 
 
 def extract(text: str) -> Extraction:
@@ -628,7 +666,7 @@ def extract(text: str) -> Extraction:
     apps = find_apps(view, links, signals)
     phones = find_phones(view)
     warning = bool(_WARNING.search(view.text))
-    return Extraction(text, links, phones, apps, signals, dropped, warning)
+    return Extraction(text, links, phones, apps, signals, dropped, warning, view)
 
 
 # --- the message scanner -----------------------------------------------------------------
@@ -673,7 +711,6 @@ class MessageScanner:
         ex = target.extraction
         reports = list(target.link_reports)
         unknown_links = [r for r in reports if r["verdict"] != "official" and not _is_store(r)]
-        risky_links = [r for r in reports if r["verdict"] in ("suspicious", "dangerous")]
         apks = [a for a in ex.apps if a.type == "apk"]
         # A warning ("các đối tượng giả danh cán bộ công an yêu cầu cài đặt…") describes
         # the script; it does not perform it, unless it also sends an unknown link or app.
@@ -681,7 +718,7 @@ class MessageScanner:
         out: list[Finding] = []
         if describe_only:
             out.append(Finding("MSG-CTX-001", {"markers": sorted(set(
-                m.group() for m in _WARNING.finditer(_view(ex.text).text)))[:5]}))
+                m.group() for m in _WARNING.finditer(ex.view.text)))[:5]}))
         by_rule: dict[str, list[Signal]] = {}
         for s in ex.signals:
             if s.counted and not describe_only:
@@ -692,18 +729,28 @@ class MessageScanner:
                 out.append(Finding(cat.rule_id, {"phrases": _phrases(sigs), "count": len(sigs)}))
         if apks:
             out.append(Finding("MSG-APP-002", {"files": [a.name for a in apks][:5]}))
-        worst: dict[str, dict[str, Any] | None] = {"dangerous": None, "suspicious": None}
-        for r in risky_links:
-            w = worst[r["verdict"]]
-            if w is None or r["risk_score"] > w["risk_score"]:
-                worst[r["verdict"]] = r
-        for verdict, rule_id in (("dangerous", "MSG-LINK-001"), ("suspicious", "MSG-LINK-002")):
-            top = worst[verdict]
+        # Each band's worst link lends the message its own score: a message is never
+        # calmer than the worst link it carries (MSG-LINK-001/002/004 inherit).
+        bands = {"dangerous": "MSG-LINK-001", "suspicious": "MSG-LINK-002",
+                 "no_known_risk": "MSG-LINK-004"}
+        worst: dict[str, dict[str, Any]] = {}
+        for r in reports:
+            v = r["verdict"]
+            if v in bands and r["risk_score"] > 0 and (
+                    v not in worst or r["risk_score"] > worst[v]["risk_score"]):
+                worst[v] = r
+        for verdict, rule_id in bands.items():
+            top = worst.get(verdict)
             if top is not None:
                 out.append(Finding(rule_id, {"url": top["url"], "risk_score": top["risk_score"],
                                              "verdict": verdict, "links": sum(
-                                                 1 for x in risky_links
-                                                 if x["verdict"] == verdict)}))
+                                                 1 for x in reports if x["verdict"] == verdict
+                                                 and x["risk_score"] > 0)},
+                                   inherited=top["risk_score"]))
+        ip_links = [link.parsed for link in ex.links if link.parsed.ip is not None]
+        if ip_links:
+            out.append(Finding("MSG-LINK-003", {"links": [p.url for p in ip_links][:3],
+                                                "ips": [p.ip for p in ip_links][:3]}))
         has = set(by_rule) | ({"MSG-APP-002"} if apks else set())
         install = bool(has & {"MSG-APP-001", "MSG-APP-002"})
         pressure = sorted(has & {"MSG-IMP-001", "MSG-IMP-002", "MSG-URG-001"})
@@ -727,7 +774,64 @@ class MessageScanner:
         if pressure and strangers:
             out.append(Finding("MSG-COMBO-005", {"pressure": pressure, "links": [
                 r["url"] for r in strangers][:3]}))
+        if not describe_only:
+            out += _typology(ex, has, reports, bool(_not_own_sites(ex, strangers)))
         return out
+
+
+def _not_own_sites(ex: Extraction, links: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The links that are not the site of a sender the text names outside the link.
+
+    "Điện Máy Xanh: … kết quả trên dienmayxanh.com" links to its own shop; a script's
+    fake portal (vietcombank-xacthuc.top, vcb-biometric.info) is never just the name
+    the message gives.
+    """
+    if not links:
+        return []
+    text, cut = ex.text, 0
+    parts: list[str] = []
+    for link in ex.links:
+        parts.append(text[cut:link.start])
+        cut = link.end
+    parts.append(text[cut:])
+    names = re.sub(r"[^a-z0-9]", "", fold_vietnamese(" ".join(parts)).lower())
+    out = []
+    for r in links:
+        label = str(r.get("registrable_domain", "")).split(".", 1)[0].replace("-", "")
+        if not (len(label) >= 5 and label in names):
+            out.append(r)
+    return out
+
+
+def _typology(ex: Extraction, has: set[str], reports: Sequence[dict[str, Any]],
+              strangers: bool) -> list[Finding]:
+    """The family rule (MSG-TYPE-*) of the most specific matching family, and
+    MSG-COMBO-006 when that script also asks for money, a code, an app or a link."""
+    view = ex.view
+    def ask_negated(pos: int) -> bool:
+        return _negated(view, pos)
+
+    # A topic is negated by the words just before it ("không tin dịch vụ lấy lại
+    # tiền"), not by a "không" earlier in the clause ("không cần chứng minh thu nhập,
+    # giải ngân…").
+    def topic_negated(pos: int) -> bool:
+        return _negated(view, pos, _TOPIC_NEG_WINDOW)
+
+    demands = message_types.demands_of(
+        view.text, has, strangers, [str(r.get("host", "")) for r in reports],
+        sum(1 for p in ex.phones if p.type == "mobile"), ask_negated)
+    matches = message_types.classify(view.text, demands, topic_negated)
+    if not matches:
+        return []
+    top = matches[0]
+    s, e = view.span(top.start, top.end)
+    out = [Finding(top.type.rule_id, {
+        "scam_type": top.type.id, "phrase": view.original[s:e], "demands": list(top.demands),
+        "also": [m.type.id for m in matches[1:4]]})]
+    strong = sorted(demands & message_types.STRONG_DEMANDS)
+    if strong:
+        out.append(Finding("MSG-COMBO-006", {"scam_type": top.type.id, "demands": strong}))
+    return out
 
 
 # --- the reply ---------------------------------------------------------------------------
@@ -750,8 +854,8 @@ _REASON_WORDS: dict[str, tuple[str, str]] = {
                     "the sender claims to be the police or a government official"),
     "MSG-IMP-002": ("tự xưng là nhân viên ngân hàng hoặc dịch vụ",
                     "the sender claims to be bank or service staff"),
-    "MSG-URG-001": ("dọa tài khoản có vấn đề khẩn cấp",
-                    "it claims an urgent problem with your account"),
+    "MSG-URG-001": ("báo có chuyện khẩn cấp để ép làm theo",
+                    "it claims something urgent to rush you"),
     "MSG-URG-002": ("ép làm gấp trước hạn chót", "it pushes a tight deadline"),
     "MSG-APP-001": ("yêu cầu cài ứng dụng", "it asks you to install an app"),
     "MSG-APP-002": ("gửi tệp cài đặt APK", "it sends an Android app file (APK)"),
@@ -770,83 +874,15 @@ _REASON_WORDS: dict[str, tuple[str, str]] = {
     "MSG-COMBO-005": ("dùng lời dọa hay danh nghĩa người khác để dẫn tới một trang web lạ",
                       "it uses threats or a fake sender to send you to an unknown site"),
 }
-REPORT_SITE = "canhbao.khonggianmang.vn"
-"""The national cyber-safety warning portal (NCSC), where scams are reported."""
-
-
-def _join(parts: Sequence[str], lang: str) -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
-    last = " và " if lang == "vi" else " and "
-    return ", ".join(parts[:-1]) + last + parts[-1]
-
-
-def reply(report: dict[str, Any], lang: str) -> str:
-    """2-4 plain sentences for the bot: verdict, main reasons, what to do."""
+def _reasons(report: dict[str, Any], lang: str) -> list[str]:
+    """Plain reasons from the counted rules, a heavier rule hiding those it implies."""
     vi = lang == "vi"
-    score, verdict = report["risk_score"], report["verdict"]
     counted = [f["rule_id"] for f in report["findings"] if f["points"] > 0]
     implied: set[str] = set()
     for rid in counted:
         implied |= _COMBOS_IMPLY.get(rid, set())
-    reasons = [(_REASON_WORDS[r][0] if vi else _REASON_WORDS[r][1])
-               for r in counted if r in _REASON_WORDS and r not in implied][:3]
-    has = set(counted)
-    links = [i for i in report["items"] if i["kind"] == "link"]
-    out: list[str] = []
-    if verdict in ("dangerous", "suspicious"):
-        if verdict == "dangerous":
-            out.append(f"Cảnh báo: tin nhắn này rất có thể là lừa đảo (mức rủi ro {score}/100)."
-                       if vi else
-                       f"Warning: this message is very likely a scam (risk {score}/100).")
-        else:
-            out.append(f"Tin nhắn này có dấu hiệu đáng ngờ (mức rủi ro {score}/100)." if vi
-                       else f"This message looks suspicious (risk {score}/100).")
-        if reasons:
-            text = _join(reasons, lang)
-            out.append(f"Lý do: tin nhắn {text}." if vi else f"Why: {text}.")
-        acts_vi, acts_en = [], []
-        if links:
-            acts_vi.append("đừng bấm vào đường link")
-            acts_en.append("do not open the link")
-        acts_vi.append("đừng cài ứng dụng được gửi kèm")
-        acts_en.append("do not install any app it sends")
-        if "MSG-PAY-001" in has:
-            acts_vi.append("không chuyển tiền")
-            acts_en.append("do not transfer money")
-        acts_vi.append("không gửi mã OTP, mật khẩu, ảnh CCCD hay video khuôn mặt cho bất kỳ ai")
-        acts_en.append("never share an OTP, password, ID card photo or face video")
-        act = _join(acts_vi if vi else acts_en, lang)
-        out.append(act[0].upper() + act[1:] + ".")
-        if has & {"MSG-IMP-001", "MSG-COMBO-001"}:
-            out.append(
-                "Công an không làm thủ tục hay yêu cầu cài ứng dụng qua điện thoại, tin nhắn; "
-                "nếu lo lắng hãy gọi 113 hoặc đến trụ sở công an gần nhất, và báo cáo lừa đảo "
-                f"tại {REPORT_SITE}." if vi else
-                "The police never handle cases or ask you to install apps by phone or chat; if "
-                "worried, call 113 or visit your local police station, and report the scam at "
-                f"{REPORT_SITE}.")
-        else:
-            out.append(
-                "Nếu lo lắng, hãy tự gọi số tổng đài in trên thẻ ngân hàng hoặc trên trang chính "
-                f"thức của đơn vị, và báo cáo lừa đảo tại {REPORT_SITE}." if vi else
-                "If worried, call the hotline printed on your bank card or on the official "
-                f"website yourself, and report the scam at {REPORT_SITE}.")
-        return " ".join(out[:4])
-    out.append(f"Chưa thấy dấu hiệu lừa đảo rõ ràng trong tin nhắn này (mức rủi ro {score}/100)."
-               if vi else f"No clear sign of a scam in this message (risk {score}/100).")
-    if links and all(i["verdict"] == "official" for i in links):
-        out.append("Các đường link trong tin là trang chính thức của cơ quan nhà nước hoặc ngân "
-                   "hàng." if vi else
-                   "The links in it go to official government or bank sites.")
-    if report["incomplete"]:
-        out.append("Một số bước kiểm tra chưa hoàn tất nên kết quả có thể chưa đầy đủ." if vi else
-                   "Some checks did not finish, so this answer may be incomplete.")
-    out.append("Dù vậy, đừng bao giờ gửi mã OTP, mật khẩu hay ảnh CCCD cho ai; nếu nghi ngờ, "
-               "hãy gọi số tổng đài chính thức để hỏi." if vi else
-               "Still, never share an OTP, password or ID card photo with anyone; if in doubt, "
-               "call the official hotline.")
-    return " ".join(out[:4])
+    return [(_REASON_WORDS[r][0] if vi else _REASON_WORDS[r][1])
+            for r in counted if r in _REASON_WORDS and r not in implied][:3]
 
 
 # --- the orchestrator ------------------------------------------------------------------------
@@ -897,9 +933,12 @@ async def check_message(
     *,
     live_links: int = LIVE_LINKS,
     live_timeout: float = LIVE_TIMEOUT,
+    identifier_lists: identifiers.IdentifierLookup | None = None,
 ) -> dict[str, Any]:
     """The report for one message; see the module docstring.
 
+    ``identifier_lists``: the analysts' phone and account entries
+    (:mod:`scanners.identifiers`); without it no number is looked up.
     Raises :class:`MessageInputError` when the text is empty or too long.
     """
     cleaned = validate_text(text)
@@ -917,6 +956,11 @@ async def check_message(
                                                live_links, live_timeout)
         incomplete += missing
     findings = await MessageScanner().scan(Message(ex, reports))
+    # --- identifiers (scanners/identifiers.py): numbers and handles, listed ones scored
+    ids = identifiers.extract(cleaned)
+    id_hits = identifiers.listed(ids, identifier_lists)
+    findings += identifiers.findings(ids, id_hits)
+    # --- end identifiers
     agg = aggregate(findings)
     items: list[dict[str, Any]] = []
     for link, r in zip(ex.links, reports, strict=True):
@@ -925,6 +969,7 @@ async def check_message(
             incomplete.append(CheckIncomplete(inc["check"], f"{r['url']}: {inc['reason']}"))
     items += [p.to_dict(lang) for p in ex.phones]
     items += [a.to_dict(lang) for a in ex.apps]
+    identifiers.merge_items(items, ids, id_hits, lang)  # identifiers: listed, accounts, handles
     report: dict[str, Any] = {
         "characters": len(text),
         "risk_score": agg.risk_score,
@@ -934,6 +979,8 @@ async def check_message(
         "items": items,
         "script_signals": [s.to_dict() for s in ex.signals[:MAX_SIGNALS]],
         "incomplete": [i.to_dict() for i in dict.fromkeys(incomplete)],
+        "scam_type": next((f.rule.scam_type for f in agg.counted if f.rule.scam_type), None),
     }
-    report["reply"] = reply(report, lang)
+    report.update(message_reply.build(report, lang, ex.view.text,
+                                      _reasons(report, lang)))
     return report

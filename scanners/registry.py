@@ -66,6 +66,15 @@ def is_government_suffix(suffix: str, registrable: str) -> bool:
     return len(parts) >= 2 and parts[0] in _GOV_SUFFIX_LABELS
 
 
+def has_idn_label(host: str) -> bool:
+    """Whether any label of the ASCII ``host`` is punycode (an IDN, ``xn--``).
+
+    gov.vn names and the registry's official domains are ASCII: a host with
+    an IDN label is never one of them, whatever suffix it ends with.
+    """
+    return host.startswith("xn--") or ".xn--" in host
+
+
 _VI_EXTRA = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "ł": "l", "ø": "o"})
 
 

@@ -52,6 +52,11 @@ class Rule:
     """Whether an allowlist rule zeroes this rule (always False for blocklists)."""
     official: bool = False
     """For allowlist rules: whether a match makes the verdict ``official``."""
+    inherits: bool = False
+    """``points`` is a ceiling: a finding carries the score of the item it reports
+    (a link's own risk score), so that a message never scores below its worst link."""
+    scam_type: str | None = None
+    """For the chat-message typology rules: the family id reported as ``scam_type``."""
 
     def title(self, lang: str) -> str:
         """The title in ``lang`` (``"vi"`` or ``"en"``)."""
@@ -67,6 +72,8 @@ def _r(
     description: str,
     kind: Kind = Kind.RISK,
     official: bool = False,
+    inherits: bool = False,
+    scam_type: str | None = None,
 ) -> Rule:
     return Rule(
         id=id,
@@ -78,6 +85,8 @@ def _r(
         kind=kind,
         suppressible=kind is Kind.RISK,
         official=official,
+        inherits=inherits,
+        scam_type=scam_type,
     )
 
 
@@ -178,6 +187,14 @@ _RULES: tuple[Rule, ...] = (
        "Hides the real destination behind an official-looking name (userinfo trick)",
        "The URL has a user-info part before '@' that looks like a domain; browsers "
        "go to the host after '@', not the one the reader sees first."),
+    _r("URL-IMP-005", 40, S.HIGH,
+       "Tên miền có ký tự Unicode (IDN) giả làm tên miền chính thức",
+       "Non-ASCII (IDN) name posing as an official domain",
+       "The host would be official or allowlisted (under gov.vn, edu.vn, an official "
+       "bank or agency domain, or a known-good site), but one of its labels is an "
+       "internationalised (punycode, xn--) label. Official Vietnamese names are ASCII, "
+       "so such a host is a look-alike (e.g. a Cyrillic letter in dichvucong.gov.vn): "
+       "it gets no official verdict and its findings are not zeroed."),
     # --- lexical ------------------------------------------------------------
     _r("URL-LEX-001", 10, S.LOW,
        "Đuôi tên miền thường bị lạm dụng",
@@ -256,7 +273,7 @@ _RULES: tuple[Rule, ...] = (
        "phished (amazon, paypal, apple, ebay, traveloka…) joined to other words, while the "
        "registrable domain is not simply that name (amazonsg.shop, app.amazon-line.com). "
        "Weak alone: it adds to other signals."),
-    _r("URL-IMP-005", 35, S.HIGH,
+    _r("URL-IMP-006", 35, S.HIGH,
        "Tên miền gần giống một thương hiệu toàn cầu (sai hai ký tự, dính www/m)",
        "Close to a global brand (two edits, or www/m glued on)",
        "A label is one or two edits from a global or shopping brand often phished "
@@ -325,6 +342,14 @@ _RULES: tuple[Rule, ...] = (
        "A hop resolves to a loopback, private, link-local, CGNAT, multicast, reserved "
        "or cloud-metadata address. scamscan refuses to fetch it; a public link that "
        "leads there is either broken or an attack."),
+    _r("URL-NET-002", 30, S.MEDIUM,
+       "Trang web chuyển hướng tới địa chỉ sai định dạng (dấu hiệu né tránh kiểm tra)",
+       "The site redirects to a malformed address (a sign of evasion)",
+       "A hop answered a redirect (HTTP Location, Refresh header, meta refresh or a "
+       "script redirect) whose target no browser-conformant (WHATWG) URL parser accepts, "
+       "or that is no valid host name: an unterminated IPv6 literal, an empty punycode "
+       "label. Honest servers do not send these; scam sites use them to make link "
+       "checkers fail. The chain is not followed further (the live check is incomplete)."),
     _r("URL-RED-001", 10, S.LOW,
        "Chuyển hướng qua nhiều tên miền khác nhau",
        "Redirects through other domains",
@@ -453,16 +478,33 @@ _RULES: tuple[Rule, ...] = (
        "\"impersonating\") and sends no unknown link or app file: its scam phrases are "
        "quoted, not instructions, so they add no points. Adds no points."),
     # --- links in the message --------------------------------------------------
-    _r("MSG-LINK-001", 70, S.CRITICAL,
+    _r("MSG-LINK-001", 100, S.CRITICAL,
        "Chứa đường link nguy hiểm",
        "Contains a dangerous link",
-       "A link in the message has the verdict dangerous with the link scanner; the "
-       "evidence names the link and its score."),
-    _r("MSG-LINK-002", 40, S.HIGH,
+       "A link in the message has the verdict dangerous with the link scanner. The finding "
+       "carries that link's own score (70-100; the link's findings explain it), so the "
+       "message never scores below its worst link; the evidence names the link.",
+       inherits=True),
+    _r("MSG-LINK-002", 69, S.HIGH,
        "Chứa đường link đáng ngờ",
        "Contains a suspicious link",
-       "A link in the message has the verdict suspicious with the link scanner; the "
-       "evidence names the link and its score."),
+       "A link in the message has the verdict suspicious with the link scanner. The finding "
+       "carries that link's own score (40-69), so the message never scores below its worst "
+       "link; the evidence names the link.",
+       inherits=True),
+    _r("MSG-LINK-004", 39, S.LOW,
+       "Chứa đường link có dấu hiệu rủi ro nhỏ",
+       "Contains a link with minor risk signs",
+       "A link in the message scores 1-39 with the link scanner (for example a plain http "
+       "link or a new top-level domain). The finding carries that score, so the message "
+       "never scores below any link it carries.",
+       inherits=True),
+    _r("MSG-LINK-003", 40, S.HIGH,
+       "Chứa đường link tới địa chỉ IP trần",
+       "Contains a link to a bare IP address",
+       "A link in the message goes to a literal IPv4 or IPv6 address (\"http://[2001:db8::1]/"
+       "vneid.apk\") instead of a name: no bank, agency or shop sends one, and it dodges "
+       "domain blocklists."),
     # --- combinations -----------------------------------------------------------
     _r("MSG-COMBO-001", 35, S.CRITICAL,
        "Giả danh cơ quan nhà nước + bắt cài ứng dụng + gửi link/tệp lạ",
@@ -491,6 +533,148 @@ _RULES: tuple[Rule, ...] = (
        "Impersonation (MSG-IMP-*) or an urgent threat (MSG-URG-001) with a link that is neither "
        "official, nor on the known-good list, nor an app store: the classic phishing SMS, "
        "scored even when the site itself is new and unlisted."),
+    # --- scam typology (scanners/message_types.py) ----------------------------
+    _r("MSG-TYPE-001", 40, S.HIGH,
+       "Kịch bản giả danh công an, viện kiểm sát, tòa án",
+       "Police, procuracy or court impersonation script",
+       "Names the police, a procuracy, a court or an "
+       "investigator, and asks to pay, hand over data, install an app, open an unknown "
+       "link or call a number back. Real police summon people in writing to the station;"
+       " they never ask for money, apps or codes by phone or chat.",
+       scam_type="police_impersonation"),
+    _r("MSG-TYPE-002", 40, S.HIGH,
+       "Kịch bản lừa đảo VNeID, dịch vụ công, dữ liệu cư trú",
+       "Fake VNeID, public-service or residence-data script",
+       "Names VNeID, level-2 e-ID, the public-service portal or residence "
+       "data, and asks to install, open an unknown link, pay, hand over ID photos or "
+       "call back. Activation is done at the ward police station or in the official "
+       "VNeID app.",
+       scam_type="vneid"),
+    _r("MSG-TYPE-003", 40, S.HIGH,
+       "Kịch bản hoàn thuế, cơ quan thuế giả",
+       "Fake tax refund or tax office script",
+       "Names a tax refund, the tax department or eTax, and asks to "
+       "install, open an unknown link, give card details, pay or call back.",
+       scam_type="tax_refund"),
+    _r("MSG-TYPE-004", 40, S.HIGH,
+       "Kịch bản hoàn tiền bảo hiểm xã hội (BHXH) giả",
+       "Fake social-insurance (BHXH) refund script",
+       "Names social insurance (BHXH, VssID), usually a refund or an"
+       " unclaimed payment, and asks to install, open an unknown link, link a bank "
+       "account, pay or add a \"staff member\" on Zalo.",
+       scam_type="bhxh_refund"),
+    _r("MSG-TYPE-005", 40, S.HIGH,
+       "Kịch bản dọa cắt điện (giả điện lực)",
+       "Fake power company cut-off script",
+       "Names the power company (EVN, điện lực), a bill or a cut-off,"
+       " and asks to pay through a link, install an app, call back or allow remote "
+       "access.",
+       scam_type="evn_cutoff"),
+    _r("MSG-TYPE-006", 40, S.HIGH,
+       "Kịch bản nâng hạn mức thẻ, sinh trắc học, đổi thẻ ngân hàng giả",
+       "Fake bank card limit, biometrics or card upgrade script",
+       "Names a credit limit, biometric update, chip-card swap or bank"
+       " staff, and asks for card details, an OTP, an app, an unknown link, remote "
+       "access or a fee. Banks do these in their official app or at a branch.",
+       scam_type="bank_card"),
+    _r("MSG-TYPE-007", 40, S.HIGH,
+       "Kịch bản giao hàng đòi phí hoặc bồi thường giả",
+       "Fake delivery fee or compensation script",
+       "Names a parcel, an order or a courier, and asks to pay a "
+       "fee (storage, redelivery), give data or open an unknown link; or offers "
+       "\"compensation\" for a lost order.",
+       scam_type="delivery_fee"),
+    _r("MSG-TYPE-008", 40, S.HIGH,
+       "Kịch bản trúng thưởng phải đóng phí",
+       "Prize that asks for a fee",
+       "Announces a prize, a lucky draw or a gift, and asks to pay a "
+       "fee or tax, give data or open an unknown link. A real prize is never paid for.",
+       scam_type="prize_fee"),
+    _r("MSG-TYPE-009", 40, S.HIGH,
+       "Kịch bản việc nhẹ lương cao, làm nhiệm vụ, cộng tác viên",
+       "Job, paid-task or CTV script",
+       "Offers easy work (liking, rating, fake orders, \"CTV\") for "
+       "commission and asks to advance money, contact a recruiter on Zalo or Telegram, "
+       "or open a link; \"việc nhẹ lương cao\", fake orders or paid tasks count on their "
+       "own.",
+       scam_type="job_task"),
+    _r("MSG-TYPE-010", 40, S.HIGH,
+       "Kịch bản vay tiền online, giải ngân nhanh",
+       "Online loan script",
+       "Offers a fast loan (\"giải ngân 5 phút, chỉ cần CCCD\", no "
+       "credit check) or a frozen loan, and asks for a fee, ID photos, an app or a "
+       "contact; the fast-loan promise counts on its own.",
+       scam_type="online_loan"),
+    _r("MSG-TYPE-011", 40, S.HIGH,
+       "Kịch bản đầu tư, tiền ảo, forex cam kết lợi nhuận",
+       "Investment, crypto or forex with guaranteed returns",
+       "Talks of investing, crypto or forex, and asks to deposit "
+       "money or open a platform link; a guaranteed profit (\"cam kết lợi nhuận\", \"10% "
+       "mỗi ngày\", \"never lose\") counts on its own.",
+       scam_type="investment"),
+    _r("MSG-TYPE-012", 40, S.HIGH,
+       "Người thân, bạn bè \"đổi số mới\" hỏi vay tiền",
+       "Relative or friend with a new number asking for money",
+       "A relative or friend writes from a new number or "
+       "account (\"con đổi số mới\", \"mất Zalo cũ\", \"my new number\") and asks for money. "
+       "Call them on the old number before paying.",
+       scam_type="relative_new_number"),
+    _r("MSG-TYPE-013", 40, S.HIGH,
+       "Kịch bản quà, bưu kiện từ nước ngoài bị hải quan giữ",
+       "Romance or overseas parcel held at customs",
+       "A parcel or gift sent from abroad (often by an online "
+       "lover) is \"held at customs\", and a clearance or insurance fee must be paid.",
+       scam_type="romance_parcel"),
+    _r("MSG-TYPE-014", 40, S.HIGH,
+       "Kịch bản \"lấy lại tiền bị lừa\" (lừa đảo lần hai)",
+       "\"Recovering money you lost\" (a second scam on victims)",
+       "Offers to recover money lost to a scam (lawyers, hackers, "
+       "\"the police\") for a fee or a deposit, or asks for bank details. Only the police "
+       "and your bank handle a fraud report, free of charge.",
+       scam_type="recovery_scam"),
+    _r("MSG-TYPE-015", 40, S.HIGH,
+       "Kịch bản cài ứng dụng điều khiển máy từ xa",
+       "Remote-control app script",
+       "Names a remote-control app (TeamViewer, AnyDesk, "
+       "UltraViewer, RustDesk, AirDroid, QuickSupport) and asks to install it, read out "
+       "its code or pay: the caller then takes over the phone or computer.",
+       scam_type="remote_control_app"),
+    _r("MSG-TYPE-016", 40, S.HIGH,
+       "Gửi ứng dụng qua kho tệp, Google Drive, Telegram",
+       "App sent through a file host, cloud drive or Telegram",
+       "An app to install (an install instruction or an .apk) is "
+       "offered through a file host or cloud drive (Mediafire, Google Drive, Dropbox, "
+       "Telegram files, OneDrive, Mega), where scammers host banking trojans.",
+       scam_type="apk_file_host"),
+    _r("MSG-TYPE-017", 40, S.HIGH,
+       "Nhóm Zalo, Telegram \"hỗ trợ\" định danh, sinh trắc học, lấy lại tiền",
+       "Zalo or Telegram group offering \"support\"",
+       "Invites to a Zalo or Telegram group (or links to one) that"
+       " offers to activate level-2 e-ID, update bank biometrics or recover money on "
+       "your behalf.",
+       scam_type="support_group"),
+    _r("MSG-COMBO-006", 30, S.CRITICAL,
+       "Kịch bản lừa đảo đã biết + đòi tiền, mã, ứng dụng hoặc gửi link lạ",
+       "Known scam script asking for money, a code, an app or an unknown link",
+       "A typology rule (MSG-TYPE-*) matched and the message also asks to pay, hand over a "
+       "code, ID or card data, install an app or remote control, or sends a link nobody "
+       "vouches for: the script has reached the step where the person loses money."),
+    # --- identifiers on the analysts' lists (scanners/identifiers.py) ----------
+    _r("MSG-ID-001", 70, S.CRITICAL,
+       "Số điện thoại nằm trong danh sách lừa đảo",
+       "Phone number on the scam list",
+       "A phone number in the message is on the analysts' list (list kind `phone`, action "
+       "block): a number already reported for scams. The evidence names the number and the "
+       "analyst entry (id, note, who added it).",
+       Kind.BLOCKLIST),
+    _r("MSG-ID-002", 70, S.CRITICAL,
+       "Số tài khoản ngân hàng nằm trong danh sách lừa đảo",
+       "Bank account on the scam list",
+       "A bank account number in the message (digits next to \"STK\", \"số tài khoản\", "
+       "\"account\" or a bank name) is on the analysts' list (list kind `bank_account`, "
+       "action block): an account already reported as receiving scam money. The evidence "
+       "names the account and the analyst entry.",
+       Kind.BLOCKLIST),
     # === Android apps (APK) ===============================================
     # --- allowlist ----------------------------------------------------------
     _r("APK-OFF-001", 0, S.INFO,
@@ -529,11 +713,28 @@ _RULES: tuple[Rule, ...] = (
        "Poses as a well-known app or a system component",
        "The label or package claims a well-known app or Android/Google system "
        "component (Google Play, Facebook, System Service…) that it is not."),
+    _r("APK-IMP-005", 30, S.HIGH,
+       "Mang tên ngân hàng, ví, dịch vụ thanh toán, cơ quan nhà nước hoặc thành phần hệ "
+       "thống nhưng không phải ứng dụng của họ",
+       "Named after a bank, wallet, payment service, government body, telecom or system "
+       "component it does not come from",
+       "The label names a brand of the bundled brand list (banks, wallets, payment services, "
+       "tax offices, telecoms worldwide, from the PhishTank 2018-2019 target names and the "
+       "Vietnamese bank list; system and store components such as Play Protect, Flash "
+       "Player, \"Güncelleme\") and the package does not carry that brand's name. The "
+       "evidence names the brand, the matched words and where the brand comes from."),
     _r("APK-PKG-001", 15, S.MEDIUM,
        "Tên gói ngẫu nhiên, vô nghĩa",
        "Random, meaningless package name",
        "The package name is made of long random letter strings, as generated by "
        "malware builders to dodge blocklists."),
+    _r("APK-PKG-002", 15, S.MEDIUM,
+       "Tên lớp thành phần do công cụ tạo mã độc sinh ra",
+       "Component class names made by a malware builder",
+       "Five or more of the manifest's components (and at least a quarter of them) have "
+       "class names starting with a lower-case letter (cmtstflxlxb, fIvicKhU): the shape "
+       "banking-trojan builders generate. Java classes are UpperCamelCase and shrinkers "
+       "keep the names of manifest classes, so ordinary apps have none or one or two."),
     # --- capabilities ----------------------------------------------------------
     _r("APK-CAP-001", 25, S.HIGH,
        "Có dịch vụ Trợ năng (Accessibility) – có thể đọc và điều khiển màn hình",
@@ -609,6 +810,23 @@ _RULES: tuple[Rule, ...] = (
        "Banking-trojan profile: accessibility and SMS together",
        "An accessibility service and SMS read/receive access in one app: the "
        "combination used to take over the phone and read bank OTPs."),
+    _r("APK-CAP-021", 15, S.HIGH,
+       "Trợ năng cùng quyền vẽ đè: có thể hiện màn hình đăng nhập giả",
+       "Accessibility plus overlay: can show fake login screens",
+       "An accessibility service and SYSTEM_ALERT_WINDOW in one app: the overlay attack of "
+       "Godfather-style banking trojans (watch which app opens, draw a fake login over it)."),
+    _r("APK-CAP-022", 20, S.HIGH,
+       "Ẩn biểu tượng nhưng xin Trợ năng hoặc quyền quản trị",
+       "Hides its icon yet asks for accessibility or device admin",
+       "No launcher icon together with an accessibility service or a device-admin receiver: "
+       "an app the user cannot find that controls the phone."),
+    _r("APK-CAP-023", 10, S.LOW,
+       "Đọc tin nhắn SMS cho một tính năng hiển thị",
+       "Reads SMS for a visible feature",
+       "The app reads or receives SMS, has a launcher icon and none of the capabilities that "
+       "turn SMS access into account takeover (accessibility, device admin, overlay, SMS "
+       "sending, installing apps): a notification reader, SMS backup or filter app. Replaces "
+       "APK-CAP-003 for such apps, so that this alone never makes an app suspicious."),
     # --- code ------------------------------------------------------------------
     _r("APK-CODE-001", 10, S.MEDIUM,
        "Mã lệnh tự thao tác thay người dùng (cử chỉ, nút hệ thống)",
@@ -622,16 +840,30 @@ _RULES: tuple[Rule, ...] = (
        "Nạp mã lệnh ẩn khi chạy",
        "Loads hidden code at run time",
        "The DEX creates a DexClassLoader or InMemoryDexClassLoader."),
+    _r("APK-CODE-004", 25, S.HIGH,
+       "Tự gửi tin nhắn SMS dù không phải ứng dụng nhắn tin (SMS trả phí)",
+       "Sends SMS from code but is not a messaging app (premium SMS)",
+       "The DEX calls SmsManager.sendTextMessage (or the multipart/data variants) and the "
+       "app declares nothing the default-SMS-app role needs (SMS_DELIVER receiver, "
+       "RESPOND_VIA_MESSAGE service, sms:/smsto: activity): texts sent behind the user's "
+       "back, to premium numbers or to spread the app."),
+    _r("APK-CODE-005", 25, S.HIGH,
+       "Có thể tải và cài ứng dụng khác (dropper)",
+       "Dropper: can fetch or unpack and install another app",
+       "REQUEST_INSTALL_PACKAGES together with an installer session (PackageInstaller), "
+       "dynamic code loading (DexClassLoader) or an APK/DEX/JAR payload in the assets."),
     # --- certificate -----------------------------------------------------------
     _r("APK-CERT-001", 20, S.MEDIUM,
        "Ký bằng chứng chỉ gỡ lỗi (debug) của Android",
        "Signed with the Android debug certificate",
        "Release apps are never signed with the debug key."),
-    _r("APK-CERT-002", 25, S.HIGH,
-       "Ứng dụng không có chữ ký",
-       "App is not signed",
-       "No v1, v2 or v3 signature: Android refuses to install it as is, and nobody "
-       "vouches for it."),
+    _r("APK-CERT-002", 10, S.MEDIUM,
+       "Ứng dụng không có chữ ký: Android không cài được nguyên trạng",
+       "Not signed: Android cannot install it as it is",
+       "No v1, v2 or v3 signature: Android refuses to install the file as it is (a test or "
+       "unfinished build), and nobody vouches for it. A reason, not a scam verdict: on "
+       "its own (or with a hidden icon) it leaves the app below suspicious; a re-signed "
+       "copy is judged by what it does."),
     _r("APK-CERT-003", 5, S.LOW,
        "Chỉ có chữ ký kiểu cũ (v1)",
        "Only the old v1 signature",
@@ -661,6 +893,12 @@ _RULES: tuple[Rule, ...] = (
        "Kết nối tới máy chủ điều khiển qua WebSocket hoặc địa chỉ IP",
        "Connects to a WebSocket or raw-IP server",
        "The code contains ws:// or wss:// endpoints or URLs with an IP address host."),
+    _r("APK-URL-004", 10, S.MEDIUM,
+       "Nhận lệnh qua tin nhắn đẩy (Firebase) cùng quyền điều khiển máy",
+       "Push messages as a command channel, with control of the phone",
+       "A Firebase Cloud Messaging (or C2DM) service in an app that also holds "
+       "accessibility, device admin or SMS access: push messages are a common way to send "
+       "commands to banking trojans."),
     # --- packers, anti-analysis, odd files -------------------------------------
     _r("APK-PACK-001", 30, S.HIGH,
        "Được đóng gói/che giấu bằng công cụ packer",
@@ -681,6 +919,30 @@ _RULES: tuple[Rule, ...] = (
        "Mã lệnh bị làm hỏng để chống phân tích",
        "Code is malformed to resist analysis",
        "The DEX fails to parse (invalid instruction, bad header or checksum)."),
+    _r("APK-ANTI-002", 40, S.HIGH,
+       "Tệp khai báo (manifest) được làm méo để chống công cụ phân tích",
+       "Manifest built to break analysis tools",
+       "AndroidManifest.xml is one that Android's own parser and analysis tools read "
+       "differently: plain-text XML (Android refuses it), truncated or broken binary XML, "
+       "or chunks only a lenient parser accepts (wrong type, data past the declared size). "
+       "A known evasion of banking trojans; what the manifest hides could not be checked, "
+       "so this alone makes the app suspicious."),
+    _r("APK-ML-001", 15, S.MEDIUM,
+       "Bộ quyền và lệnh hệ thống giống mã độc đã biết (mô hình học máy)",
+       "Permissions and system calls like known malware (learned model)",
+       "A logistic regression over the app's permissions and framework calls, trained on "
+       "about 36,000 labelled apps (ADROIT, AndroCrawl, Android Permissions, TUANDROMD; "
+       "CC BY 4.0), scores it at or above its threshold. The evidence names the facts that "
+       "weighed most. Worth corroborating points only: alone it never makes an app "
+       "suspicious."),
+    _r("APK-ANTI-003", 40, S.HIGH,
+       "Tệp nén được làm hỏng để chống công cụ phân tích",
+       "Archive built to break analysis tools",
+       "The ZIP headers carry values that Android's own parser overlooks but analysis tools "
+       "refuse (entries flagged as encrypted, unknown compression methods, broken local "
+       "headers, wrong CRC-32), a known trick of banking trojans. The app was read the way "
+       "Android reads it; when even that fails, the report says what could not be checked. "
+       "Enough on its own to make the app suspicious."),
     _r("APK-ZIP-001", 15, S.MEDIUM,
        "Tệp nén có tên đường dẫn bất thường",
        "Archive has abnormal entry names",
@@ -715,13 +977,26 @@ def markdown() -> str:
         "|---|---:|---|---|---|---|---|",
     ]
     for r in _RULES:
+        points = f"≤ {r.points} (item's score)" if r.inherits else str(r.points)
         lines.append(
-            f"| `{r.id}` | {r.points} | {r.severity} | {r.kind} | "
+            f"| `{r.id}` | {points} | {r.severity} | {r.kind} | "
             f"{'yes' if r.suppressible else 'no'} | {r.title_vi} | {r.title_en} |"
         )
     lines += ["", "## Descriptions", ""]
     for r in _RULES:
         lines += [f"- **`{r.id}`**: {r.description}"]
+    lines += [
+        "", "## Chat message typology", "",
+        "The scam families of `scanners/message_types.py`. A message whose topic meets one of",
+        "its family's demands gets the family's rule; its `scam_type` is the family id, and",
+        "the reply (headline, steps, \"if you already…\", hotlines) is the family's own.",
+        "`MSG-COMBO-006` adds when the family script also asks for money, a code, an app or",
+        "sends an unknown link.", "",
+        "| scam_type | rule | vi | en |", "|---|---|---|---|",
+    ]
+    for r in _RULES:
+        if r.scam_type is not None:
+            lines.append(f"| `{r.scam_type}` | `{r.id}` | {r.title_vi} | {r.title_en} |")
     return "\n".join(lines) + "\n"
 
 

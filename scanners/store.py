@@ -27,6 +27,8 @@ from typing import Protocol, runtime_checkable
 
 import redis.asyncio as aioredis
 from cachetools import TLRUCache
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from scanners.errors import StoreError
@@ -112,11 +114,17 @@ class RedisStore:
     or connection error is raised as :class:`~scanners.errors.StoreError`.
     """
 
-    def __init__(self, url: str, prefix: str = "scamscan:", *, timeout: float = 2.0) -> None:
+    def __init__(self, url: str, prefix: str = "scamscan:", *, timeout: float = 2.0,
+                 client: aioredis.Redis | None = None) -> None:
         self.prefix = prefix
+        if client is not None:  # the service's, from api.redis_client
+            self._redis: aioredis.Redis = client
+            return
         try:
-            self._redis: aioredis.Redis = aioredis.Redis.from_url(
-                url, socket_timeout=timeout, socket_connect_timeout=timeout
+            # Not retried (redis-py's default retries a time-out ten times).
+            self._redis = aioredis.Redis.from_url(
+                url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                retry=Retry(NoBackoff(), 0),
             )
         except (ValueError, RedisError) as e:
             raise StoreError(f"invalid Redis URL: {e}") from e
@@ -162,8 +170,9 @@ class RedisStore:
             raise StoreError(f"closing Redis failed: {e}") from e
 
 
-def open_store(redis_url: str | None) -> Store:
-    """A :class:`RedisStore` for ``redis_url``, or a :class:`MemoryStore` when it is unset."""
+def open_store(redis_url: str | None, *, client: aioredis.Redis | None = None) -> Store:
+    """A :class:`RedisStore` for ``redis_url`` (through ``client`` when given), or a
+    :class:`MemoryStore` when it is unset."""
     if redis_url:
-        return RedisStore(redis_url)
+        return RedisStore(redis_url, client=client)
     return MemoryStore()

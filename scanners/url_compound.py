@@ -1,4 +1,4 @@
-"""Rules on what the segmentation of a host reveals (URL-SEG-*, URL-IMP-005).
+"""Rules on what the segmentation of a host reveals (URL-SEG-*, URL-IMP-006).
 
 * ``URL-SEG-001``: a bank, wallet or shop name glued to a service word
   (``vcbchamsoc``, ``tpbank-vaytinchap``, ``shopeegiaohang``).
@@ -6,7 +6,7 @@
   unrelated registrable (``vietcombank.chamsocuudai.com``).
 * ``URL-SEG-003``: residence and identity words of public services outside
   gov.vn (``thongtincutru.com``, ``dancu-vn.net``).
-* ``URL-IMP-005``: a global brand two edits away, or with ``www``/``m``
+* ``URL-IMP-006``: a global brand two edits away, or with ``www``/``m``
   glued to it (``wvwpaypal``, ``m-fecabook``, ``amazzon``).
 
 The host-name words come from :mod:`scanners.segment`; the word lists from
@@ -111,7 +111,7 @@ class CompoundRules:
         for lab in labels:
             near = self.near(lab)
             if near is not None:
-                out.append(Finding("URL-IMP-005", {"label": lab, "resembles": near[0],
+                out.append(Finding("URL-IMP-006", {"label": lab, "resembles": near[0],
                                                    "trick": near[1]}))
                 break
         return out

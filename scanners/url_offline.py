@@ -4,7 +4,7 @@ No network: the host's form, the official-brand registry
 (:mod:`scanners.registry`), the bundled blocklists and platform lists
 (:mod:`blocklists`). Rules it can emit: URL-OFF-*, URL-BL-*, URL-GOV-*,
 URL-BANK-*, URL-IMP-*, URL-LEX-*, URL-INP-*; with the host read as words
-(:mod:`scanners.segment`), URL-SEG-* and URL-IMP-005 (:mod:`scanners.url_compound`);
+(:mod:`scanners.segment`), URL-SEG-* and URL-IMP-006 (:mod:`scanners.url_compound`);
 from the path, URL-PATH-* (:mod:`scanners.url_path`); and the learned lexical
 model's URL-ML-* (:mod:`scanners.url_model`).
 
@@ -27,7 +27,14 @@ from rapidfuzz.distance import DamerauLevenshtein
 import blocklists
 from scanners.findings import Finding
 from scanners.normalize import ParsedURL
-from scanners.registry import Brand, Registry, is_government_suffix, registry, skeleton
+from scanners.registry import (
+    Brand,
+    Registry,
+    has_idn_label,
+    is_government_suffix,
+    registry,
+    skeleton,
+)
 from scanners.segment import Segmenter, default_segmenter
 from scanners.url_compound import CompoundRules
 from scanners.url_model import UrlModel, default_model
@@ -186,6 +193,18 @@ class OfflineURLScanner:
 
     # -- allowlist -----------------------------------------------------------
     def _allowlist(self, p: ParsedURL) -> list[Finding]:
+        found = self._allowlist_ascii(p)
+        if found and has_idn_label(p.host):
+            # Official and allowlisted names are ASCII: an IDN label anywhere
+            # (dichvucоng.gov.vn with a Cyrillic о) is a look-alike, not the
+            # real name, and must neither be official nor zero the findings.
+            return [Finding("URL-IMP-005", {
+                "host": p.host, "shown_as": p.host_unicode,
+                "labels": [lab for lab in p.host.split(".") if lab.startswith("xn--")],
+                "would_be": found[0].rule_id})]
+        return found
+
+    def _allowlist_ascii(self, p: ParsedURL) -> list[Finding]:
         reg = p.registrable_domain
         brand = self.reg.official_brand(reg)
         if p.suffix == "gov.vn" or (brand is not None and _is_gov(brand)):

@@ -16,6 +16,6 @@ async def running(
     """A client for ``app`` with its lifespan entered (scanners and jobs are built there)."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1",
                                      timeout=client_timeout) as c:
             yield c

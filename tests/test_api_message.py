@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SCAM = ("Cán bộ công an phường thông báo tài khoản định danh mức 2 của bạn chưa được cập "
         "nhật, vui lòng tải ứng dụng tại dichvucong-gov[.]com")
 REPORT_KEYS = {"check_id", "characters", "risk_score", "verdict", "reply", "reasons",
-               "findings", "items", "script_signals", "incomplete"}
+               "findings", "items", "script_signals", "incomplete", "scam_type", "headline",
+               "steps", "if_already", "hotlines"}
+REPLY_FIELDS = {"scam_type", "headline", "steps", "if_already", "hotlines", "reply"}
 
 
 
@@ -49,6 +51,10 @@ async def test_scam_message_in_vietnamese(client: httpx.AsyncClient) -> None:
     assert set(body) == REPORT_KEYS
     assert body["verdict"] == "dangerous" and body["risk_score"] == 100
     assert body["reply"].startswith("Cảnh báo") and "113" in body["reply"]
+    assert body["scam_type"] == "vneid"
+    assert body["hotlines"] == [{"name": "Công an (khẩn cấp)", "number": "113"}]
+    assert body["reply"].startswith(body["headline"]) and len(body["reply"].split()) <= 80
+    assert 1 <= len(body["steps"]) <= 3 and body["if_already"]
     kinds = [i["kind"] for i in body["items"]]
     assert kinds == ["link"]
     assert body["items"][0]["host"] == "dichvucong-gov.com"
@@ -62,7 +68,7 @@ async def test_default_language_and_english(client: httpx.AsyncClient) -> None:
     assert r.status_code == 200 and r.json()["reply"].startswith("Cảnh báo")
     r = await client.post(CHECKS, json={"text": SCAM, "lang": "en"})
     assert r.status_code == 200
-    assert r.json()["reply"].startswith("Warning: this message is very likely a scam")
+    assert r.json()["reply"].startswith("Warning: this is a fake VNeID or public-service scam")
     assert r.json()["findings"][0]["title"] == "Contains a dangerous link"
 
 
@@ -173,7 +179,7 @@ def test_cli_reads_stdin_and_prints_the_reply() -> None:
     p = run("--offline", "-", stdin=SCAM.encode("utf-8") + b"\n")
     assert p.returncode == EXIT_OK, p.stderr
     out = p.stdout.decode("utf-8")
-    assert out.startswith("Cảnh báo: tin nhắn này rất có thể là lừa đảo")
+    assert out.startswith("Cảnh báo: đây là lừa đảo về VNeID")
     assert "NGUY HIỂM (100/100)" in out and "MSG-COMBO-001" in out
     assert "dichvucong-gov[.]com" in out
 
@@ -203,3 +209,23 @@ def test_cli_binary_stdin_cannot_be_checked() -> None:
     p = run("--offline", "-", stdin=b"\xff\xfe\x00\x81junk")
     assert p.returncode == EXIT_SOME_INVALID
     assert b"not valid UTF-8" in p.stderr
+
+
+async def test_reply_fields_are_in_the_openapi_schema(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    report = schema["components"]["schemas"]["MessageReport"]
+    assert set(report["required"]) >= REPLY_FIELDS
+    props = report["properties"]
+    assert props["steps"]["maxItems"] == 3
+    assert props["hotlines"]["items"]["$ref"].endswith("/HotlineOut")
+    assert "police_impersonation" in props["scam_type"]["description"]
+    assert set(schema["components"]["schemas"]["HotlineOut"]["required"]) == {"name", "number"}
+
+
+async def test_message_is_never_calmer_than_its_link(client: httpx.AsyncClient) -> None:
+    text = "Anh xem giúp em cái này vietcombank-xacthuc.top nhé"
+    link = await client.post("/v1/url-scans",
+                             json={"url": "vietcombank-xacthuc.top", "offline": True})
+    msg = await client.post(CHECKS, json={"text": text})
+    assert link.status_code == 200 and msg.status_code == 200, (link.text, msg.text)
+    assert msg.json()["risk_score"] >= link.json()["risk_score"] > 0

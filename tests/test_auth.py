@@ -21,9 +21,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.auth import Authenticator, is_loopback_host
+from api.auth import Authenticator
 from api.keystore import SCHEMA_VERSION, hash_key, open_key_store
 from api.main import create_app
+from api.origin import is_loopback_host
 from api.problems import PROBLEM_JSON
 from api.settings import Settings
 from tests.live_servers_age import RedisServer
@@ -68,7 +69,7 @@ def client(app: FastAPI, key: str | None = None,
            addr: tuple[str, int] = LOCAL) -> httpx.AsyncClient:
     headers = {"X-API-Key": key} if key is not None else {}
     transport = httpx.ASGITransport(app=app, client=addr)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver",
+    return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1",
                              headers=headers, timeout=60)
 
 
@@ -331,17 +332,28 @@ async def test_keyless_refused_when_a_key_exists(tmp_path: Path) -> None:
         assert_problem(await scan(app), 401)
 
 
-async def test_revoked_keys_do_not_count_as_keys(tmp_path: Path) -> None:
-    """With every key revoked the server is back to "no key": keyless local use
-    returns on loopback, and never when keys are required."""
+async def test_revoked_keys_do_not_reopen_keyless_use(tmp_path: Path) -> None:
+    """With every key revoked no key works, and keyless local use stays closed: keys
+    were made here (the marker), and an empty store is not a decision to re-open.
+    The operator re-opens it deliberately with `scamscan keys allow-keyless`."""
     s = auth_settings(tmp_path)
     key_id, _ = await make_key(s, "admin")
+    assert (tmp_path / "keys-made").is_file()
     store = open_key_store(s.data_dir, None)
     await store.revoke(key_id)
+    async with running(create_app(s)) as app:
+        assert_problem(await scan(app), 401, "no api key is active")
+    refused = run_cli("allow-keyless", data_dir=tmp_path)  # nothing active: allowed
+    assert refused.returncode == 0, refused.stderr
+    assert not (tmp_path / "keys-made").exists()
     async with running(create_app(s)) as app:
         assert (await scan(app)).status_code == 200
     async with running(create_app(auth_settings(tmp_path, require_keys=True))) as app:
         assert_problem(await scan(app), 401)
+    # Not while a key is active: that would be a mistake, not a decision.
+    await make_key(s, "client")
+    assert run_cli("allow-keyless", data_dir=tmp_path).returncode == 1
+    assert (tmp_path / "keys-made").is_file()
 
 
 def test_require_keys_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -41,7 +41,7 @@ def settings(tmp_path: Path, **kw: Any) -> Settings:
 
 
 @asynccontextmanager
-async def console(tmp_path: Path, *, base_url: str = "http://testserver", keys: bool = True,
+async def console(tmp_path: Path, *, base_url: str = "http://127.0.0.1", keys: bool = True,
                   **kw: Any) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, dict[str, str]]]:
     """The app with keys of each role (unless ``keys=False``), and a cookie-keeping client."""
     app = create_app(settings(tmp_path, **kw))
@@ -130,7 +130,7 @@ async def test_session_cookie_flags_and_rotation(tmp_path: Path) -> None:
 
 
 async def test_secure_cookie_over_https(tmp_path: Path) -> None:
-    async with console(tmp_path, base_url="https://testserver") as (_, c, keys):
+    async with console(tmp_path, base_url="https://127.0.0.1") as (_, c, keys):
         r = await sign_in(c, keys["analyst"])
         assert "secure" in _set_cookie(r, SESSION_COOKIE).lower()
         assert (await c.get("/console/")).status_code == 200

@@ -432,3 +432,42 @@ def test_keyboard_only_sign_in_and_scan(page: Page, server: ConsoleServer) -> No
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/console/scans/.*"))
     expect(page.locator("[data-verdict]")).to_have_attribute("data-verdict", "dangerous")
+
+
+# --- message checks --------------------------------------------------------------------------
+
+
+def test_message_check_report_from_the_history(analyst: Page, server: ConsoleServer) -> None:
+    """A chatbot's message check (real HTTP) shows in the history and opens as a report:
+    verdict, the listed number's finding, the masked text, no live link."""
+    import httpx
+
+    page = analyst
+    headers = {"X-API-Key": server.keys["analyst"]}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=30) as api:
+        r = api.post("/v1/lists/entries", json={"kind": "phone", "value": "0966 111 222",
+                                                "note": "e2e: fake police caller"})
+        assert r.status_code in (201, 409), r.text
+        r = api.post("/v1/message-checks", json={
+            "text": "Cán bộ công an phường thông báo: gọi ngay 0966 111 222, nộp phí vào STK "
+                    "19036789123456 Techcombank, tải ứng dụng tại https://dichvucong-gov.com/app",
+            "lang": "vi"})
+        assert r.status_code == 200, r.text
+        check_id = r.json()["check_id"]
+    page.goto(f"{server.url}/console/history?kind=message")
+    row = page.locator(f'tr[data-scan="{check_id}"]')
+    expect(row).to_contain_text("message")
+    expect(row).to_contain_text("Cán bộ công an")
+    row.get_by_role("link").click()
+    page.wait_for_url(f"{server.url}/console/scans/{check_id}")
+    expect(page.locator("[data-verdict]")).to_have_attribute("data-verdict", "dangerous")
+    expect(_finding_row(page, "MSG-ID-001")).to_contain_text("e2e: fake police caller")
+    text = page.get_by_test_id("message-text")
+    expect(text).to_contain_text("096* *** *22")  # separators kept: offsets stay valid
+    expect(text).to_contain_text("190*********56")
+    expect(text).to_contain_text("hxxps://dichvucong-gov[.]com/app")
+    assert "0966 111 222" not in page.content() and "19036789123456" not in page.content()
+    assert page.locator('a[href*="dichvucong-gov"]').count() == 0
+    expect(page.locator('tr[data-item="bank_account"]')).to_contain_text("Techcombank")
+    expect(page.locator('tr[data-item="phone"]')).to_contain_text("block")
+    screenshot(page, "message-report")

@@ -59,7 +59,7 @@ async def app_client(settings: Settings, key: str | None = None, *,
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         headers = {"X-API-Key": key} if key else {}
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1",
                                      headers=headers, timeout=90) as c:
             c.app = app  # type: ignore[attr-defined]
             yield c
@@ -69,7 +69,7 @@ def as_key(c: httpx.AsyncClient, key: str) -> httpx.AsyncClient:
     """Another client on the same app, with ``key``."""
     app = c.app  # type: ignore[attr-defined]
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                             base_url="http://testserver", headers={"X-API-Key": key},
+                             base_url="http://127.0.0.1", headers={"X-API-Key": key},
                              timeout=90)
 
 

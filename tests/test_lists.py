@@ -184,14 +184,23 @@ class FeedServer:
 
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, bytes, float]] = {}
-        routes = self.routes
+        self.redirects: dict[str, str] = {}
+        """path -> Location of a 302 answer."""
+        self.seen: list[str] = []
+        """Paths asked for, in order (to prove a refused feed got no request)."""
+        routes, redirects, seen = self.routes, self.redirects, self.seen
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                seen.append(self.path)
                 status, body, delay = routes.get(self.path, (404, b"not found", 0.0))
                 if delay:
                     time.sleep(delay)
+                if self.path in redirects:
+                    status, body = 302, b""
                 self.send_response(status)
+                if self.path in redirects:
+                    self.send_header("location", redirects[self.path])
                 self.send_header("content-type", "text/plain")
                 self.send_header("content-length", str(len(body)))
                 self.end_headers()
@@ -233,6 +242,8 @@ def settings(data_dir: Path, **overrides: Any) -> Settings:
         "rate_limit_admin": "1000/minute", "rate_limit_keyless": "1000/minute",
         "lists_sync_interval": 0.1, "feed_timeout": 2.0, "feed_max_bytes": 100_000,
         "feeds": "",
+        # The feed server is on loopback: feeds go through the live fetch's guard.
+        "fetch_allow_networks": "127.0.0.1/32",
     }
     values.update(overrides)
     return Settings(**values)
@@ -254,7 +265,7 @@ class Api:
 
     def client(self, role: str = "analyst") -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=self.app, client=LOCAL)
-        return httpx.AsyncClient(transport=transport, base_url="http://testserver",
+        return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1",
                                  headers={"X-API-Key": self.keys[role]}, timeout=90)
 
     async def call(self, method: str, path: str, role: str = "analyst",
@@ -320,7 +331,7 @@ async def test_roles_and_entries(tmp_path: Path) -> None:
                            if "feeds" not in path and "refresh" not in path else "")
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api.app,
                                                                        client=LOCAL),
-                                         base_url="http://testserver") as anon:
+                                         base_url="http://127.0.0.1") as anon:
                 assert_problem(await anon.request(method, path, **kw), 401)
         feed = {"name": "f1", "url": "http://127.0.0.1:9/x", "format": "hosts"}
         assert_problem(await api.call("POST", "/v1/lists/feeds", "analyst", json=feed), 403,
@@ -461,6 +472,47 @@ async def test_feeds_refresh_generations_and_failures(tmp_path: Path,
         assert d.status_code == 200
         assert (await api.call("GET", "/v1/lists/sources")).json()["feeds"] == []
         assert_problem(await api.call("DELETE", "/v1/lists/feeds/vnphish", "admin"), 404)
+
+
+async def test_feed_on_a_refused_address_is_refused_without_a_request(
+        tmp_path: Path, feeds: FeedServer) -> None:
+    """Feeds go through the SSRF guard of the live fetch (issue 15): no allowance, no fetch."""
+    feeds.routes["/hosts.txt"] = (200, b"feed-bad.example.net\n", 0)
+    s = settings(tmp_path, fetch_allow_networks="")
+    keys = await keys_for(s)
+    async with running(s, keys) as api:
+        r = await api.call("POST", "/v1/lists/feeds", "admin", json={
+            "name": "internal", "url": feeds.url + "/hosts.txt", "format": "hosts"})
+        assert r.status_code == 201, r.text
+        r = await api.call("POST", "/v1/lists/refresh", "admin")
+        assert r.status_code == 200, r.text
+        [res] = r.json()["results"]
+        assert not res["ok"] and res["generation"] == 0
+        assert "loopback address" in res["error"], res
+        assert "SCAMSCAN_FETCH_ALLOW_NETWORKS" in res["error"]
+        assert await api.bl_hits("https://feed-bad.example.net/") == []
+    assert feeds.seen == []
+
+
+async def test_feed_redirect_to_a_refused_address_is_not_followed(
+        tmp_path: Path, feeds: FeedServer) -> None:
+    feeds.redirects["/moved"] = "http://169.254.169.254/latest/meta-data/"
+    feeds.redirects["/broken"] = "http://[::1/x"
+    feeds.redirects["/ok"] = "/hosts.txt"
+    feeds.routes["/hosts.txt"] = (200, b"feed-bad.example.net\n", 0)
+    s = settings(tmp_path)
+    keys = await keys_for(s)
+    async with running(s, keys) as api:
+        for name in ("moved", "broken", "ok"):
+            r = await api.call("POST", "/v1/lists/feeds", "admin", json={
+                "name": name, "url": f"{feeds.url}/{name}", "format": "hosts"})
+            assert r.status_code == 201, r.text
+        r = await api.call("POST", "/v1/lists/refresh", "admin")
+        results = {x["feed"]: x for x in r.json()["results"]}
+    assert "metadata address" in results["moved"]["error"]
+    assert "malformed" in results["broken"]["error"]
+    assert results["ok"]["ok"] and results["ok"]["entries"] == 1
+    assert sorted(feeds.seen) == ["/broken", "/hosts.txt", "/moved", "/ok"]
 
 
 async def test_feeds_from_settings(tmp_path: Path, feeds: FeedServer) -> None:

@@ -75,7 +75,8 @@ def test_cli_live_without_allowance_refuses_and_fetches_nothing(site: ScamSite) 
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     net = [f for f in report["findings"] if f["rule_id"] == "URL-NET-001"]
-    assert net and net[0]["evidence"]["ip"] == "127.0.0.1"
+    assert net and net[0]["evidence"]["class"] == "loopback"
+    assert "ip" not in net[0]["evidence"]
     assert site.paths() == []
 
 
@@ -93,7 +94,7 @@ async def api(settings: Settings, resolver: DictResolver) -> AsyncIterator[httpx
     app = create_app(settings, resolver=resolver)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://scamscan") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
             yield c
 
 

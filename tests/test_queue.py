@@ -102,7 +102,7 @@ async def api(url: str, data_dir: Path, **overrides: Any) -> AsyncIterator[httpx
     async with app.router.lifespan_context(app):
         assert isinstance(app.state.jobs, RedisJobManager)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1",
                                      timeout=90) as client:
             client.app = app  # type: ignore[attr-defined]
             yield client

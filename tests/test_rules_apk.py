@@ -8,6 +8,7 @@ through real androguard in tests at the bottom.
 from __future__ import annotations
 
 import dataclasses
+import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +49,10 @@ LAUNCHER = Component("activity", "org.example.Main", intent_filters=(IntentFilte
 A11Y = Component("service", "org.example.A11y", permission=P + "BIND_ACCESSIBILITY_SERVICE",
                  intent_filters=(IntentFilter(
                      actions=("android.accessibilityservice.AccessibilityService",)),))
+
+ADMIN = Component("receiver", "org.example.Admin", permission=P + "BIND_DEVICE_ADMIN")
+FCM = Component("service", "org.example.Push", intent_filters=(IntentFilter(
+    actions=("com.google.firebase.MESSAGING_EVENT",)),))
 
 
 def app(**kw: Any) -> ApkFacts:
@@ -90,16 +95,75 @@ CASES: dict[str, tuple[list[ApkFacts], list[ApkFacts]]] = {
                      app(label="Corona", package="com.facebook")],
                     [app(), app(label="WeChat", package="com.tencent.mm"),
                      app(label="Facebook", package="com.facebook.katana")]),
-    "APK-PKG-001": ([app(package=RANDOM_PKG), app(package="ivsi.waowcnc.uih")],
+    "APK-PKG-001": ([app(package=RANDOM_PKG), app(package="ivsi.waowcnc.uih"),
+                     app(package="com.hubccjodsgt.dvhsle"),
+                     app(package="com.ilcyoqlbbgnsetby.vfzfnnzrc")],
                     [app(), app(package="jakhar.aseem.diva"), app(package="a2dp.Vol"),
-                     app(package="com.teleca.jamendo")]),
+                     app(package="com.teleca.jamendo"), app(package="com.schwab.mobile"),
+                     app(package="org.thoughtcrime.securesms"),
+                     app(package="com.google.android.gms"),
+                     app(package="com.whatsapp.w4b")]),
+    "APK-PKG-002": ([app(components=(LAUNCHER, *(Component("service", f"x.y.{n}") for n in (
+        "cmtstflxlxb", "fIvicKhU", "qpgopfninoaazln", "jcwzxSN", "opzsdswiddt"))))],
+                    [app(), app(components=(LAUNCHER, *(Component("service", f"x.y.{n}") for n in (
+                        "main", "service", "SmsReader", "BootReceiver", "a", "b")))),
+                     app(components=(LAUNCHER, *(Component("service", f"x.y.{n}") for n in (
+                         "cmtstflxlxb", "fIvicKhU", "qpgopfninoaazln", "jcwzxSN", "opzsdswiddt")),
+                         *(Component("activity", f"x.y.Screen{i}") for i in range(30))))]),
     "APK-CAP-001": ([app(components=(LAUNCHER, A11Y))], [app()]),
     "APK-CAP-002": ([app(components=(LAUNCHER, A11Y), accessibility=(AccessibilityConfig(
         "org.example.A11y", "res/xml/a.xml", can_retrieve_window_content=True),))],
                     [app(components=(LAUNCHER, A11Y), accessibility=(AccessibilityConfig(
                         "org.example.A11y", "res/xml/a.xml",
                         can_retrieve_window_content=False, can_perform_gestures=False),))]),
-    "APK-CAP-003": ([app(permissions=SMS)], [app()]),
+    "APK-CAP-003": ([app(permissions=(*SMS, P + "SEND_SMS")),
+                     app(permissions=SMS, components=(LAUNCHER, A11Y)),
+                     app(permissions=SMS, launcher_activity=None)],
+                    [app(), app(permissions=SMS)]),
+    "APK-CAP-023": ([app(permissions=SMS),
+                     # An SMS filter/client: declares the SMS role, so sending is its job.
+                     app(permissions=(*SMS, P + "SEND_SMS"), components=(
+                         LAUNCHER, Component("receiver", "org.example.Deliver",
+                                             permission=P + "BROADCAST_SMS",
+                                             intent_filters=(IntentFilter(actions=(
+                                                 "android.provider.Telephony.SMS_DELIVER",
+                                             )),))),
+                         code=CodeFacts(api_refs={"SmsManager.sendTextMessage": 1}))],
+                    [app(), app(permissions=(*SMS, P + "SYSTEM_ALERT_WINDOW")),
+                     app(permissions=SMS, code=CodeFacts(
+                         api_refs={"SmsManager.sendTextMessage": 1}))]),
+    "APK-CAP-021": ([app(components=(LAUNCHER, A11Y),
+                         permissions=(P + "INTERNET", P + "SYSTEM_ALERT_WINDOW"))],
+                    [app(components=(LAUNCHER, A11Y)),
+                     app(permissions=(P + "INTERNET", P + "SYSTEM_ALERT_WINDOW"))]),
+    "APK-CAP-022": ([app(launcher_activity=None, components=(A11Y,)),
+                     app(launcher_activity=None, components=(ADMIN,))],
+                    [app(components=(LAUNCHER, A11Y)),
+                     app(launcher_activity=None, components=(Component(
+                         "activity", "org.example.Main"),))]),
+    "APK-CODE-004": ([app(code=CodeFacts(api_refs={"SmsManager.sendTextMessage": 1})),
+                      app(permissions=SMS, code=CodeFacts(
+                          api_refs={"SmsManager.sendMultipartTextMessage": 2}))],
+                     [app(), app(permissions=(P + "SEND_SMS",)),
+                      app(components=(LAUNCHER, Component("receiver", "org.example.Deliver",
+                          permission=P + "BROADCAST_SMS", intent_filters=(IntentFilter(
+                              actions=("android.provider.Telephony.SMS_DELIVER",)),))),
+                          code=CodeFacts(api_refs={"SmsManager.sendTextMessage": 1})),
+                      app(components=(LAUNCHER, Component("activity", "org.example.Compose",
+                          intent_filters=(IntentFilter(actions=("android.intent.action.SENDTO",),
+                                                       schemes=("smsto",)),))),
+                          code=CodeFacts(api_refs={"SmsManager.sendTextMessage": 1}))]),
+    "APK-CODE-005": ([app(permissions=(P + "REQUEST_INSTALL_PACKAGES",),
+                          code=CodeFacts(api_refs={"PackageInstaller.createSession": 1})),
+                      app(permissions=(P + "REQUEST_INSTALL_PACKAGES",),
+                          code=CodeFacts(api_refs={"DexClassLoader.<init>": 1})),
+                      app(permissions=(P + "REQUEST_INSTALL_PACKAGES",),
+                          files=("classes.dex", "assets/update.apk"))],
+                     [app(), app(permissions=(P + "REQUEST_INSTALL_PACKAGES",)),
+                      app(code=CodeFacts(api_refs={"PackageInstaller.createSession": 1}))]),
+    "APK-URL-004": ([app(permissions=SMS, components=(LAUNCHER, FCM)),
+                     app(components=(LAUNCHER, A11Y, FCM))],
+                    [app(components=(LAUNCHER, FCM)), app(permissions=SMS)]),
     "APK-CAP-004": ([app(components=(LAUNCHER, Component("receiver", "org.example.Sms",
                                                          intent_filters=(IntentFilter(
         actions=("android.provider.Telephony.SMS_RECEIVED",), priority=999),))))],
@@ -171,6 +235,26 @@ CASES: dict[str, tuple[list[ApkFacts], list[ApkFacts]]] = {
                          DexFile("classes.dex", 3000, 7, compiler="d8/r8"),))),
                       app(code=CodeFacts(dex_files=(
                           DexFile("classes.dex", 3000, 7, compiler="unknown"),)))]),
+    "APK-ANTI-002": ([app(manifest_problem="text-xml", package=None, components=(),
+                          warnings=("manifest-unparseable",)),
+                      app(manifest_problem="tampered-axml"),
+                      app(warnings=("manifest-unparseable",))],
+                     [app(), app(warnings=("bundle (xapk) of 2 APKs",))]),
+    "APK-IMP-005": ([app(label="PayPal Wallet", package="com.secure.wallet"),
+                     app(label="Play Protect Service", package="com.protect.app"),
+                     app(label="Sistem Güncelleme", package="org.upd.app"),
+                     app(label="HSBC Mobile Banking", package="com.mobile.bnk"),
+                     app(label="Ngân hàng Đông Nam Á", package="com.seab.update")],
+                    [app(), app(label="PayPal", package="com.paypal.android.p2pmobile"),
+                     app(label="Vietcombank", package="com.vcb.update"),
+                     app(label="Orange Juice Recipes", package="com.recipes.juice"),
+                     app(label="Visa Appointment", package="org.travel.visa")]),
+    "APK-ML-001": ([app(permissions=(P + "INTERNET", P + "RECEIVE_SMS", P + "SYSTEM_ALERT_WINDOW",
+                                     P + "KILL_BACKGROUND_PROCESSES",
+                                     P + "RECEIVE_BOOT_COMPLETED", P + "WAKE_LOCK"))],
+                   [app(), app(permissions=(P + "INTERNET", P + "CAMERA", P + "VIBRATE"))]),
+    "APK-ANTI-003": ([app(archive_repairs=("1 entries flagged as encrypted although they "
+                                           "are not",))], [app()]),
     "APK-ZIP-001": ([app(zip=ZipFacts(entries=6, has_manifest=True,
                                       suspicious_names=("../../evil.txt",)))], [app()]),
 }
@@ -245,8 +329,16 @@ def test_telegram_token_is_redacted_in_evidence() -> None:
     # Debug-signed or unsigned AND reassembled with smali: home-made or repackaged.
     ("debug_signed.apk", Verdict.SUSPICIOUS, {"APK-CERT-001", "APK-CERT-003",
                                               "APK-PACK-003"}),
-    ("unsigned.apk", Verdict.SUSPICIOUS, {"APK-CERT-002", "APK-PACK-003"}),
+    # Unsigned: Android cannot install it as it is; a reason, not a scam verdict.
+    ("unsigned.apk", Verdict.NO_KNOWN_RISK, {"APK-CERT-002", "APK-PACK-003"}),
     ("bad_dex.apk", Verdict.DANGEROUS, {"APK-ANTI-001"}),
+    # Issue 12: premium SMS in a cat-pictures app; a dropper named after a foreign
+    # bank; a 2023-2025 style banker (hidden icon, overlay, admin, push commands).
+    ("premium_sms.apk", Verdict.SUSPICIOUS, {"APK-CODE-004", "APK-CAP-003", "APK-CAP-005"}),
+    ("dropper_bank.apk", Verdict.DANGEROUS, {"APK-IMP-005", "APK-CODE-005", "APK-CAP-012"}),
+    ("overlay_banker.apk", Verdict.DANGEROUS,
+     {"APK-CAP-021", "APK-CAP-022", "APK-URL-004", "APK-IMP-005", "APK-PKG-001",
+      "APK-PKG-002"}),
     ("traversal.apk", Verdict.SUSPICIOUS, {"APK-ZIP-001"}),
 ])
 def test_fixture_verdicts(name: str, verdict: Verdict, must: set[str]) -> None:
@@ -268,7 +360,7 @@ def test_bundle_reports_inner_apks_together() -> None:
         assert result.ok, result.error
         inner = report["app"]["inner"]
         assert len(inner) == 2 and {i["split"] for i in inner} == {None, "config.arm64_v8a"}
-        sms = [f for f in report["findings"] if f["rule_id"] == "APK-CAP-003"]
+        sms = [f for f in report["findings"] if f["rule_id"] in ("APK-CAP-003", "APK-CAP-023")]
         assert sms and sms[0]["evidence"]["apk"].endswith(".apk")
 
 
@@ -335,3 +427,336 @@ def test_report_shows_the_icon_as_typed_base64() -> None:
     assert app["icon"]["media_type"] == "image/png"
     assert base64.b64decode(app["icon"]["data_base64"]).startswith(b"\x89PNG")
     assert scan_apk_path(FIXTURES / "fake_vneid.apk").report("en")["app"]["icon"] is None
+
+
+# --- manifests that Android and our parser read differently (issue 15) -------
+
+def _with_manifest(tmp_path: Path, name: str, change: Callable[[bytes], bytes]) -> Path:
+    """A copy of benign_notes.apk whose AndroidManifest.xml is ``change(manifest)``."""
+    out = tmp_path / name
+    with zipfile.ZipFile(FIXTURES / "benign_notes.apk") as src, \
+            zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "AndroidManifest.xml":
+                data = change(data)
+            dst.writestr(info, data)
+    return out
+
+
+TEXT_MANIFEST = (b'<?xml version="1.0" encoding="utf-8"?>\n<manifest xmlns:android='
+                 b'"http://schemas.android.com/apk/res/android" package="org.example.notes">'
+                 b'<uses-permission android:name="android.permission.READ_SMS"/>'
+                 b'<application android:label="Notes"/></manifest>')
+
+
+@pytest.mark.parametrize(("name", "change", "problem"), [
+    ("text.apk", lambda raw: TEXT_MANIFEST, "text-xml"),
+    ("half.apk", lambda raw: raw[: len(raw) // 2], "malformed-axml"),
+    ("stub.apk", lambda raw: raw[:8], "malformed-axml"),
+    ("zeros.apk", lambda raw: bytes(len(raw)), "malformed-axml"),
+])
+def test_unreadable_manifest_is_incomplete_and_never_calm(
+        tmp_path: Path, name: str, change: Callable[[bytes], bytes], problem: str) -> None:
+    report = scan_apk_path(_with_manifest(tmp_path, name, change)).report("en")
+    assert report["verdict"] in ("suspicious", "dangerous"), report
+    anti = [f for f in report["findings"] if f["rule_id"] == "APK-ANTI-002"]
+    assert anti and anti[0]["evidence"]["problem"] == problem
+    assert "AndroidManifest.xml" in anti[0]["evidence"]["detail"]
+    assert [i["check"] for i in report["incomplete"]] == ["apk_manifest"]
+
+
+@pytest.mark.parametrize(("name", "change"), [
+    # Wrong type in the first chunk header: Android's parser ignores it.
+    ("badtype.apk", lambda raw: b"\x00\x00" + raw[2:]),
+    # Bytes after the declared size.
+    ("appended.apk", lambda raw: raw + b"\x00" * 64),
+    # A null byte inside the package name's string: Android reads up to it,
+    # tools that keep the whole string see another package (androguard warns).
+    ("nullbyte.apk", lambda raw: raw.replace(
+        "org.scamscan.fixture.notes".encode("utf-16-le"),
+        "org.scamscan.fixture.note\x00".encode("utf-16-le"))),
+])
+def test_tampered_binary_manifest_is_read_and_flagged(
+        tmp_path: Path, name: str, change: Callable[[bytes], bytes]) -> None:
+    report = scan_apk_path(_with_manifest(tmp_path, name, change)).report("en")
+    # Read as Android reads it.
+    assert report["package"] in ("org.scamscan.fixture.notes", "org.scamscan.fixture.note")
+    assert report["incomplete"] == []
+    assert report["verdict"] in ("suspicious", "dangerous"), report
+    anti = [f for f in report["findings"] if f["rule_id"] == "APK-ANTI-002"]
+    assert anti and anti[0]["evidence"]["problem"] == "tampered-axml"
+
+
+def test_untouched_fixture_has_no_manifest_problem() -> None:
+    report = scan_apk_path(FIXTURES / "benign_notes.apk").report("en")
+    assert report["incomplete"] == []
+    assert "APK-ANTI-002" not in {f["rule_id"] for f in report["findings"]}
+
+
+# --- scamscan apk --no-blocklists -----------------------------------------------
+
+@pytest.mark.parametrize(("flag", "env"), [
+    ((), {}), (("--no-blocklists",), {}), ((), {"SCAMSCAN_BLOCKLISTS": "off"})])
+def test_cli_no_blocklists_drops_every_blocklist_hit(
+        tmp_path: Path, flag: tuple[str, ...], env: dict[str, str]) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    extra = tmp_path / "extra.json"
+    extra.write_text(json.dumps({"sha256": [], "signers": [], "packages": [
+        {"package": "org.scamscan.fixture.notes", "note": "test entry"}]}), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "api.cli", "apk", "--json", *flag,
+         str(FIXTURES / "benign_notes.apk")],
+        capture_output=True, timeout=120, check=False, cwd=FIXTURES.parent.parent.parent,
+        env={**os.environ, "SCAMSCAN_APK_BLOCKLIST": str(extra), **env})
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    hit = "APK-BL-001" in {f["rule_id"] for f in report["findings"]}
+    assert hit is (not flag and not env)
+
+
+# --- the capability model (APK-ML-001) -------------------------------------------
+
+def test_model_finding_names_the_facts_that_drove_it() -> None:
+    facts = CASES["APK-ML-001"][0][0]
+    found = [f for f in ApkScanner(now=lambda: NOW).check(facts) if f.rule_id == "APK-ML-001"]
+    ev = found[0].evidence
+    assert ev["score"] >= ev["threshold"] > 0.5
+    # "perm:RECEIVE_SMS (+1.23)": the fact and its weight, heaviest first.
+    drivers = [d.split(" ")[0] for d in ev["drivers"]]
+    weights = [float(d.split("(+")[1].rstrip(")")) for d in ev["drivers"]]
+    assert "perm:RECEIVE_SMS" in drivers
+    assert all(w > 0 for w in weights) and weights == sorted(weights, reverse=True)
+
+
+def test_model_alone_never_makes_an_app_suspicious() -> None:
+    assert rules.get("APK-ML-001").points < 40
+
+
+def test_model_reads_component_permissions_and_dex_calls() -> None:
+    from scanners.apk_model import model_facts
+
+    facts = app(components=(LAUNCHER, A11Y), code=CodeFacts(
+        api_refs={"SmsManager.sendTextMessage": 1}))
+    got = model_facts(facts)
+    assert {"perm:BIND_ACCESSIBILITY_SERVICE", "api:SmsManager.sendTextMessage",
+            "perm:INTERNET"} <= got
+
+
+def test_shipped_model_is_small_and_credited() -> None:
+    import json
+
+    import blocklists
+
+    path = blocklists.data_dir() / "apk_model.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert path.stat().st_size < 20_000
+    assert "CC BY 4.0" in doc["credit"] and "TUANDROMD" in doc["credit"]
+    assert list(doc["weights"]) == sorted(doc["weights"])
+
+
+def test_brand_finding_says_where_the_brand_comes_from() -> None:
+    found = [f for f in ApkScanner(now=lambda: NOW).check(
+        app(label="Binance Pro", package="com.crypto.pro")) if f.rule_id == "APK-IMP-005"]
+    ev = found[0].evidence
+    assert ev["claims"] == "Binance" and ev["category"] == "wallet"
+    assert ev["brand_sources"] == ["phishtank-2018-2019"]
+
+
+def test_brand_list_records_a_source_for_every_brand() -> None:
+    import json
+
+    import blocklists
+
+    doc = json.loads((blocklists.data_dir() / "apk_brands.json").read_text(encoding="utf-8"))
+    assert len(doc["brands"]) > 100
+    for b in doc["brands"]:
+        assert b["sources"] and set(b["sources"]) <= set(doc["sources"]), b
+        assert b["terms"] and all(t == t.lower() for t in b["terms"]), b
+    cats = {b["category"] for b in doc["brands"]}
+    assert {"bank", "wallet", "payment", "government", "telecom", "system"} <= cats
+
+
+# --- archives that Android installs and strict parsers refuse (issue 12, item 5) --
+
+def _patch_central(src: Path, out: Path, name: str, flag_or: int = 0,
+                   method: int | None = None, crc_xor: int = 0) -> Path:
+    """A copy of ``src`` whose central-directory (and local) header of ``name`` is altered."""
+    import struct
+
+    buf = bytearray(src.read_bytes())
+    pos = buf.rfind(b"PK\x05\x06")
+    _, _, _, count, _, offset, _ = struct.unpack_from("<HHHHIIH", buf, pos + 4)
+    pos = offset
+    for _ in range(count):
+        nlen, xlen, clen = struct.unpack_from("<HHH", buf, pos + 28)
+        (loc,) = struct.unpack_from("<I", buf, pos + 42)
+        if bytes(buf[pos + 46:pos + 46 + nlen]).decode() == name:
+            (flag,) = struct.unpack_from("<H", buf, pos + 8)
+            struct.pack_into("<H", buf, pos + 8, flag | flag_or)
+            struct.pack_into("<H", buf, loc + 6, flag | flag_or)
+            if method is not None:
+                struct.pack_into("<H", buf, pos + 10, method)
+                struct.pack_into("<H", buf, loc + 8, method)
+            (crc,) = struct.unpack_from("<I", buf, pos + 16)
+            struct.pack_into("<I", buf, pos + 16, crc ^ crc_xor)
+        pos += 46 + nlen + xlen + clen
+    out.write_bytes(bytes(buf))
+    return out
+
+
+@pytest.mark.parametrize(("name", "kw"), [
+    ("encrypted_flag.apk", {"flag_or": 0x1}),
+    ("odd_method.apk", {"method": 0x7A}),
+])
+def test_malformed_archive_is_read_like_android_and_flagged(
+        tmp_path: Path, name: str, kw: dict[str, int]) -> None:
+    import zipfile as zf
+
+    src = FIXTURES / "fake_vneid.apk"
+    bad = _patch_central(src, tmp_path / name, "AndroidManifest.xml", **kw)
+    with pytest.raises((zf.BadZipFile, RuntimeError, NotImplementedError)):
+        zf.ZipFile(bad).read("AndroidManifest.xml")  # what strict tools see
+    result = scan_apk_path(bad)
+    report = result.report("en")
+    assert result.ok, result.error
+    assert report["package"] == "com.vnid" and report["verdict"] == "dangerous"
+    assert report["sha256"] == __import__("hashlib").sha256(bad.read_bytes()).hexdigest()
+    anti = [f for f in report["findings"] if f["rule_id"] == "APK-ANTI-003"]
+    assert anti and anti[0]["evidence"]["repairs"]
+
+
+def test_sound_archive_needs_no_repair() -> None:
+    report = scan_apk_path(FIXTURES / "fake_vneid.apk").report("en")
+    assert "APK-ANTI-003" not in {f["rule_id"] for f in report["findings"]}
+
+
+def test_unreadable_archive_is_a_warning_and_incomplete_not_an_error(tmp_path: Path) -> None:
+    # Every byte of the deflated manifest garbage while the headers stay sound: not
+    # even a lenient read recovers it, so androguard fails inside the parse child.
+    import struct
+
+    buf = bytearray((FIXTURES / "benign_notes.apk").read_bytes())
+    with zipfile.ZipFile(FIXTURES / "benign_notes.apk") as z:
+        info = z.getinfo("AndroidManifest.xml")
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+    (nlen, xlen) = struct.unpack_from("<HH", buf, info.header_offset + 26)
+    start = info.header_offset + 30 + nlen + xlen
+    buf[start:start + info.compress_size] = b"\xff" * info.compress_size
+    bad = tmp_path / "garbled.apk"
+    bad.write_bytes(bytes(buf))
+    result = scan_apk_path(bad)
+    report = result.report("en")
+    assert result.ok, result.error
+    assert report["verdict"] in ("suspicious", "dangerous"), report
+    assert [i["check"] for i in report["incomplete"]] == ["apk_parse"]
+    assert "APK-ANTI-003" in {f["rule_id"] for f in report["findings"]}
+
+
+def test_zipfix_restores_a_broken_local_header_and_leaves_sound_files_alone() -> None:
+    from scanners.apk_zipfix import repair
+
+    sound = (FIXTURES / "benign_notes.apk").read_bytes()
+    assert repair(sound) == (sound, [])
+    with zipfile.ZipFile(FIXTURES / "benign_notes.apk") as z:
+        off = z.getinfo("classes.dex").header_offset
+    broken = sound[:off] + b"XX\x00\x00" + sound[off + 4:]
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(__import__("io").BytesIO(broken)).read("classes.dex")
+    fixed, changes = repair(broken)
+    assert changes == ["1 local headers with a broken signature"]
+    assert zipfile.ZipFile(__import__("io").BytesIO(fixed)).read("classes.dex")
+
+
+def test_console_shows_the_model_drivers_as_text() -> None:
+    from api.console.views import apk_report_view
+
+    facts = CASES["APK-ML-001"][0][0]
+    found = ApkScanner(now=lambda: NOW).check(facts)
+    report = {"findings": aggregate(found).findings_json("en"), "app": {}}
+    rows = {f["rule_id"]: dict(f["evidence"]) for f in apk_report_view(report, "en")["findings"]}
+    assert "perm:RECEIVE_SMS (+" in rows["APK-ML-001"]["drivers"]
+
+
+def test_service_jobs_honour_blocklists_off(tmp_path: Path) -> None:
+    import json
+
+    from api.jobs import run_apk_job
+    from scanners.apk_report import ApkResult
+
+    extra = tmp_path / "extra.json"
+    extra.write_text(json.dumps({"sha256": [], "signers": [], "packages": [
+        {"package": "org.scamscan.fixture.notes", "note": "test entry"}]}), encoding="utf-8")
+    path = str(FIXTURES / "benign_notes.apk")
+    on = ApkResult.from_json(run_apk_job(path, "n.apk", "", blocklist=str(extra)))
+    off = ApkResult.from_json(run_apk_job(path, "n.apk", "", blocklist=str(extra),
+                                          use_blocklists=False))
+    assert "APK-BL-001" in {r for r, _ in on.findings}
+    assert "APK-BL-001" not in {r for r, _ in off.findings}
+
+
+def test_zipfix_never_raises_on_hostile_bytes() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from scanners.apk_zipfix import repair
+
+    sound = (FIXTURES / "benign_notes.apk").read_bytes()
+
+    @settings(max_examples=200, deadline=None, database=None)
+    @given(st.lists(st.tuples(st.integers(0, len(sound) - 1), st.integers(0, 255)),
+                    max_size=20), st.binary(max_size=64))
+    def check(flips: list[tuple[int, int]], tail: bytes) -> None:
+        buf = bytearray(sound)
+        for at, value in flips:
+            buf[at] = value
+        data = bytes(buf) + tail
+        fixed, changes = repair(data)
+        assert isinstance(fixed, bytes) and len(fixed) == len(data)
+        assert (fixed != data) == bool(changes)
+
+    check()
+    for junk in (b"", b"PK\x05\x06", b"PK\x05\x06" + b"\xff" * 18, b"\x00" * 100):
+        assert repair(junk) == (junk, [])
+
+
+def test_zipfix_fixes_a_wrong_crc_only_when_asked(tmp_path: Path) -> None:
+    # androguard's reader ignores ZIP CRCs; the CRC pass (every entry inflated)
+    # runs only after a read failed, so the cheap pass leaves it alone.
+    from scanners.apk_zipfix import repair
+
+    bad = _patch_central(FIXTURES / "fake_vneid.apk", tmp_path / "crc.apk",
+                         "AndroidManifest.xml", crc_xor=0xDEAD).read_bytes()
+    assert repair(bad, crc=False) == (bad, [])
+    fixed, changes = repair(bad)
+    assert changes == ["1 entries whose CRC-32 does not match their data"]
+    assert zipfile.ZipFile(__import__("io").BytesIO(fixed)).read("AndroidManifest.xml")
+
+
+def test_corrupt_central_extra_field_is_read_like_android(tmp_path: Path) -> None:
+    import struct
+
+    data = (FIXTURES / "fake_vneid.apk").read_bytes()
+    eocd = data.rfind(b"PK\x05\x06")
+    _, _, _, _, cd_size, cd_offset, _ = struct.unpack_from("<HHHHIIH", data, eocd + 4)
+    cd = bytearray(data[cd_offset:cd_offset + cd_size])
+    nlen, xlen = struct.unpack_from("<HH", cd, 28)
+    # An extra field that claims 100 bytes and holds none: zipfile refuses the archive.
+    struct.pack_into("<H", cd, 30, xlen + 4)
+    cd[46 + nlen + xlen:46 + nlen + xlen] = b"\xfe\xca\x64\x00"
+    end = bytearray(data[eocd:])
+    struct.pack_into("<I", end, 12, cd_size + 4)
+    bad = tmp_path / "extra.apk"
+    bad.write_bytes(data[:cd_offset] + bytes(cd) + bytes(end))
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(bad)
+    result = scan_apk_path(bad)
+    report = result.report("en")
+    assert result.ok, result.error
+    assert report["package"] == "com.vnid" and report["verdict"] == "dangerous"
+    anti = [f for f in report["findings"] if f["rule_id"] == "APK-ANTI-003"]
+    assert anti and "extra field" in anti[0]["evidence"]["repairs"][0]

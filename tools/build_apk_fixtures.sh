@@ -141,6 +141,9 @@ app fake_vneid scam_unknown
 app benign_notes example_notes
 app hidden_launcher scam_aaa
 app debug_signed android_debug --v2-signing-enabled false --v3-signing-enabled false
+app premium_sms example_notes
+app dropper_bank example_notes
+app overlay_banker scam_unknown
 
 log "unsigned.apk (aligned, not signed)"
 compile "$APPS/unsigned" "$BUILD/unsigned.unaligned.apk"
@@ -181,7 +184,7 @@ FIXTURES=(
     fake_dichvucong.apk fake_vneid.apk benign_notes.apk hidden_launcher.apk
     debug_signed.apk unsigned.apk bad_dex.apk bundle.xapk bundle.apks
     truncated.apk not_zip.apk windows.apk no_manifest.apk traversal.apk
-    zip_bomb.apk many_entries.apk
+    zip_bomb.apk many_entries.apk premium_sms.apk dropper_bank.apk overlay_banker.apk
 )
 (cd "$OUT" && sha256sum "${FIXTURES[@]}") >"$OUT/SHA256SUMS"
 

@@ -57,7 +57,7 @@ from api.auth import (
     Authenticator,
     Principal,
     SessionExpired,
-    is_loopback_host,
+    check_request_origin,
     require,
     session_of,
 )
@@ -73,6 +73,7 @@ from api.keystore import hash_key
 from api.problems import ProblemException
 from api.settings import Settings
 from scanners.errors import InvalidURLError
+from scanners.lists import KINDS as LIST_KINDS
 
 log = logging.getLogger("scamscan.console")
 
@@ -344,10 +345,12 @@ async def _form(request: Request) -> dict[str, str]:
 
 async def _keyless_offered(request: Request) -> bool:
     """Whether the API itself would accept this browser without a key."""
-    auth = _auth(request)
     try:
-        return (auth.keyless_possible and is_loopback_host(_client_addr(request))
-                and not await auth.has_keys())
+        # Through a DNS-rebinding name the keyless sign-in would be refused (421):
+        # do not offer it there either.
+        check_request_origin(request, Principal(None, "admin", "keyless-local",
+                                                _client_addr(request)), cookie=True)
+        return await _auth(request).keyless_allowed(_client_addr(request))
     except ProblemException:  # the key store is down: offer the key form only
         return False
 
@@ -397,18 +400,27 @@ async def sign_in(request: Request) -> Response:
         return await _sign_in_form(request, status=422, next_url=next_url,
                                    error="Enter your API key.")
     try:
-        # Attempts count against the per-address limit of keyless requests.
-        await auth.limiter.check(Principal(None, "client", "sign-in", addr))
+        # Failed attempts count per (key, address) and per address (api.auth), so a
+        # network's mistyped keys never lock out a good one; a success counts against
+        # the key's own limit (keyless: the address's), as any request.
         key_hash = None if keyless else hash_key(key)
         principal = await auth.authenticate_hash(key_hash, addr, where="you entered")
+        # Keyless: a loopback Host and a same-origin form only (DNS rebinding, CSRF);
+        # with a key: not from another site (login CSRF).
+        check_request_origin(request, principal, cookie=True)
+        await auth.limiter.check(principal)
     except ProblemException as e:
         if keyless and e.status_code == 401:
             detail = "This server needs an API key: keyless use is only for a server on " \
                      "this machine with no key made."
         else:
             detail = str(e.detail)
-        return await _sign_in_form(request, status=e.status_code, next_url=next_url,
+        page = await _sign_in_form(request, status=e.status_code, next_url=next_url,
                                    error=detail)
+        for name, value in (e.headers or {}).items():
+            if name.lower() == "retry-after":  # a 429 or 503 says when to try again
+                page.headers["retry-after"] = value
+        return page
     if not principal.at_least("analyst"):
         return await _sign_in_form(
             request, status=403, next_url=next_url,
@@ -530,7 +542,8 @@ async def _apk_job_page(request: Request, auth: PageAuth, scan_id: str) -> Respo
 
 
 async def scan_page(request: Request, scan_id: str, auth: AnalystPage) -> Response:
-    """A scan: the APK report, the APK job's state, or a stored link report."""
+    """A scan: the APK report, the APK job's state, a stored link report or a stored
+    message check."""
     if len(scan_id) > 64:
         raise ProblemException(404, "There is no scan with this id.")
     page = await _apk_job_page(request, auth, scan_id)
@@ -548,6 +561,17 @@ async def scan_page(request: Request, scan_id: str, auth: AnalystPage) -> Respon
         view = views.url_report_view({**report, "scan_id": scan_id}, auth.lang)
         return render(request, "report_url.html", auth, r=view, stored=True,
                       created=record.get("created"), exports=_exports(scan_id))
+    if (record is not None and record.get("kind") == "message"
+            and auth.principal.can_see(record.get("owner"))):
+        report = record.get("report")
+        if report is None:
+            return _error_page(request, 410, "Report not kept",
+                               "This message check is in the history, but its report was too "
+                               "large to keep.")
+        view = views.message_report_view({**report, "scan_id": scan_id}, auth.lang)
+        return render(request, "report_message.html", auth, r=view,
+                      created=record.get("created"),
+                      exports={"json": _exports(scan_id)["json"], "stix": None})
     raise ProblemException(404, "There is no scan with this id: it was never made, or it is "
                            "too old to be remembered.", title="Unknown scan")
 
@@ -565,7 +589,7 @@ async def history_page(request: Request, auth: AnalystPage) -> Response:
     params = request.query_params
     q = params.get("q", "").strip()[:256]
     kind = params.get("kind", "")
-    kind = kind if kind in ("url", "apk") else ""
+    kind = kind if kind in ("url", "apk", "message") else ""
     verdict = params.get("verdict", "")
     verdict = verdict if verdict in views.VERDICTS else ""
     try:
@@ -578,7 +602,9 @@ async def history_page(request: Request, auth: AnalystPage) -> Response:
     for item in result["items"]:
         items.append({**item,
                       "target": (views.defang(str(item.get("input") or ""))
-                                 if item.get("kind") == "url" else item.get("input")),
+                                 if item.get("kind") == "url" else
+                                 views.defang_text(str(item.get("input") or ""))
+                                 if item.get("kind") == "message" else item.get("input")),
                       "host": views.defang_host(str(item["host"])) if item.get("host") else None,
                       "verdict_label": views.verdict_label(str(item["verdict"]), auth.lang)
                       if item.get("verdict") else None})
@@ -597,7 +623,7 @@ async def history_page(request: Request, auth: AnalystPage) -> Response:
 # --- lists -------------------------------------------------------------------------------
 
 
-ENTRY_KINDS = ("host", "domain", "url", "apk_sha256", "package", "signer", "official_signer")
+ENTRY_KINDS: tuple[str, ...] = LIST_KINDS
 
 
 async def lists_page(request: Request, auth: AnalystPage) -> Response:
@@ -692,7 +718,8 @@ async def console_lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.sessions = open_session_store(settings.redis_url, settings.session_idle,
                                             settings.session_max_age,
-                                            settings.session_max_memory)
+                                            settings.session_max_memory,
+                                            redis_timeout=settings.redis_timeout)
     try:
         yield
     finally:

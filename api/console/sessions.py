@@ -40,6 +40,8 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from api.redis_client import DEFAULT_TIMEOUT, async_client
+
 log = logging.getLogger("scamscan.console")
 
 SESSION_COOKIE = "scamscan_session"
@@ -185,12 +187,11 @@ class RedisSessionStore(_Expiry):
     """Sessions on Redis: ``<prefix>session:<sha256 of the id>`` → JSON, with a TTL."""
 
     def __init__(self, url: str, idle: float, max_age: float, *, prefix: str = "scamscan:",
-                 timeout: float = 2.0, clock: Clock = time.time) -> None:
+                 timeout: float = DEFAULT_TIMEOUT, clock: Clock = time.time) -> None:
         super().__init__(idle, max_age, clock)
         self.prefix = prefix + "session:"
         try:
-            self._redis: aioredis.Redis = aioredis.Redis.from_url(
-                url, socket_timeout=timeout, socket_connect_timeout=timeout)
+            self._redis: aioredis.Redis = async_client(url, timeout)
         except (ValueError, RedisError) as e:
             raise SessionStoreUnavailable(f"invalid Redis URL: {e}") from e
 
@@ -250,8 +251,9 @@ class RedisSessionStore(_Expiry):
 
 
 def open_session_store(redis_url: str | None, idle: float, max_age: float,
-                       max_memory: int) -> SessionStore:
+                       max_memory: int, *, redis_timeout: float = DEFAULT_TIMEOUT
+                       ) -> SessionStore:
     """Redis sessions when ``redis_url`` is set, else bounded in-process ones."""
     if redis_url:
-        return RedisSessionStore(redis_url, idle, max_age)
+        return RedisSessionStore(redis_url, idle, max_age, timeout=redis_timeout)
     return MemorySessionStore(idle, max_age, max_sessions=max_memory)

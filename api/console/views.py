@@ -319,3 +319,69 @@ def apk_report_view(report: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
         "packer": findings_view(packer, lang),
         "has_app": bool(app),
     }
+
+
+REPLY_FIELDS = ("headline", "scam_type", "reply", "steps", "if_already", "hotlines")
+"""What a message check may carry for the person who asked (shown when present)."""
+
+
+_HOSTLIKE = re.compile(r"(?i)(?<![\w@.\-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+                       r"[a-z][a-z0-9-]{1,62}(?![\w-])")
+
+
+def defang_text(text: str) -> str:
+    """Free text (a chat message) with every URL scheme and host-like word defanged
+    (``https://evil.cc`` → ``hxxps://evil[.]cc``), so nothing in it is a live link."""
+    text = re.sub(r"(?i)\b(https?|ftp)://", lambda m: _SCHEMES[m.group(1).lower()] + "://",
+                  text)
+    return _HOSTLIKE.sub(lambda m: defang_host(m.group()), text)
+
+
+def _message_item(i: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
+    kind = str(i.get("kind", ""))
+    entry = i.get("list_entry") if isinstance(i.get("list_entry"), Mapping) else None
+    d: dict[str, Any] = {"kind": kind, "input": str(i.get("input", "")),
+                         "listed": bool(i.get("listed")),
+                         "list_action": entry.get("action") if entry else None,
+                         "list_note": entry.get("note") if entry else None,
+                         "list_by": entry.get("added_by") if entry else None,
+                         "note": i.get("note") or i.get("list_note")}
+    if kind == "link":
+        verdict = str(i.get("verdict", ""))
+        d.update(value=defang(str(i.get("url", ""))), verdict=verdict,
+                 verdict_label=verdict_label(verdict, lang), risk_score=i.get("risk_score"),
+                 input=defang(d["input"]))
+    elif kind in ("phone", "bank_account"):
+        d.update(value=str(i.get("number", "")), detail=i.get("type") or i.get("bank"))
+    elif kind == "app":
+        d.update(value=str(i.get("name", "")), detail=i.get("type"))
+    else:  # zalo, telegram and kinds this version does not know
+        d.update(value=defang_host(str(i.get("value", ""))), detail=i.get("type"),
+                 input=defang_host(d["input"]))
+    return d
+
+
+def message_report_view(report: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
+    """What the message report page shows, from a stored message check (numbers masked)."""
+    items = [i for i in report.get("items", []) if isinstance(i, Mapping)]
+    reply = {k: report.get(k) for k in REPLY_FIELDS if report.get(k)}
+    hotlines = reply.get("hotlines")
+    if hotlines is not None:
+        reply["hotlines"] = [h for h in hotlines if isinstance(h, Mapping)] \
+            if isinstance(hotlines, list) else []
+    for k in ("steps", "if_already"):
+        if k in reply and not isinstance(reply[k], list):
+            reply[k] = [str(reply[k])]
+    return {
+        "kind": "message",
+        "scan_id": report.get("scan_id") or report.get("check_id"),
+        "text": defang_text(str(report.get("text", ""))),
+        "characters": report.get("characters"),
+        **_verdict_view(report, lang),
+        **reply,
+        "carried": [_message_item(i, lang) for i in items],
+        "signals": [{"text": str(s.get("text", "")), "category": s.get("category"),
+                     "rule_id": s.get("rule_id"), "counted": bool(s.get("counted")),
+                     "note": s.get("note")}
+                    for s in report.get("script_signals", []) if isinstance(s, Mapping)],
+    }

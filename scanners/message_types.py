@@ -1,0 +1,344 @@
+"""The scam typology of chat messages: which family a message belongs to.
+
+Vietnamese police and anti-fraud groups warn about a small set of recurring
+scripts (fake police, fake VNeID, tax and social-insurance refunds, power
+cut-offs, bank card "upgrades", delivery and prize fees, paid "tasks", online
+loans, guaranteed-return investments, a relative with a new number, romance
+parcels, "recovering" lost money, remote-control apps, APKs on file hosts,
+"support" groups). Each :class:`ScamType` pairs a *topic* (what the message is
+about, matched on the folded text) with the *demands* that turn the topic into
+a scam (pay, hand over data, install, open an unknown link, call back, join a
+group). A topic alone is a look-alike ("EVN thông báo lịch cắt điện"); a topic
+with one of its demands is the script, scored by the type's catalogue rule
+``MSG-TYPE-0NN``. A few types also have *strong* phrases that are the script
+on their own ("việc nhẹ lương cao", "cam kết lợi nhuận 30%").
+
+:func:`classify` returns the matching types, most specific first; the message
+scanner reports the first as the message's ``scam_type``. Pure functions over
+the folded text and the facts the scanner already has; no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+_SEP = r"[\s_\-]*"
+
+
+def _rx(*patterns: str) -> re.Pattern[str]:
+    """One regex from folded phrase patterns; a space means 'any spacing'.
+
+    Word gaps inside repeats are written ``\\s+`` (``(?:\\w+\\s+){0,6}``): a space
+    there would let ``\\w+`` split a word many ways and backtrack exponentially."""
+    alts = "|".join(f"(?:{p.replace(' ', _SEP)})" for p in patterns)
+    return re.compile(rf"(?<![a-z0-9])(?:{alts})(?![a-z0-9])")
+
+
+PAY = "pay"
+DATA = "data"
+INSTALL = "install"
+LINK = "link"
+REMOTE = "remote"
+CONTACT = "contact"
+GROUP = "group"
+FILE_HOST = "file_host"
+"""Not an ask of its own: a link to a file host or cloud drive (for ``apk_file_host``)."""
+STRONG_DEMANDS = frozenset({PAY, DATA, INSTALL, LINK, REMOTE})
+"""Demands that hand over money, secrets or the phone (MSG-COMBO-006)."""
+ALL_DEMANDS = frozenset({*STRONG_DEMANDS, CONTACT, GROUP, FILE_HOST})
+
+
+@dataclass(frozen=True, slots=True)
+class ScamType:
+    """One family of the typology."""
+
+    id: str
+    """Stable id, reported as ``scam_type``."""
+    rule_id: str
+    topic: re.Pattern[str]
+    demands: frozenset[str]
+    """Demands that, with the topic, make the script."""
+    strong: re.Pattern[str] | None = None
+    """Phrases that are the script on their own, demand or not."""
+
+
+# Money asks beyond MSG-PAY-001: advances, deposits, fees named by their purpose.
+MONEY_ASK = _rx(
+    r"(?:chuyen|gui|nap|ung|tra) (?:giup|tam|gap|ngay|truoc|ho|them)(?:\s+\w+){0,6} \d[\d.,]* ?"
+    r"(?:trieu|tr|k|nghin|ngan|d|dong|vnd|usd|usdt)",
+    r"(?:can|phai|vui long|hay|de nghi|yeu cau|xin) (?:\w+\s+){0,2}(?:chuyen|dong|nop|tra|nap|gop|"
+    r"thanh toan)(?:\s+\w+){0,6} \d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|d|dong|vnd|usd|usdt)",
+    r"gop \d[\d.,]* ?(?:trieu|tr|k|usd|usdt)",
+    r"cho (?:con|em|minh|chau|anh|chi|to) muon", r"muon (?:tam )?\d[\d.,]* ?(?:trieu|tr|k)",
+    r"ung truoc", r"dat coc", r"nap (?:von|tien)",
+    r"(?:dong|nop|tra|chiu) (?:\w+\s+){0,2}(?:phi|le phi)",
+    r"(?:dong|nop) thue (?:\w+\s+){0,3}\d+",
+    r"(?:le )?phi (?:\w+\s+){0,2}(?:van chuyen|thong quan|luu kho|giao lai|ho tro|mo khoa|"
+    r"bao hiem|ho so|xac minh|dich vu)",
+    r"(?:chuyen|nop|dong|tra|thanh toan) (?:khoan |tien )?phi",
+    r"(?:pay|send|transfer|deposit|top up|lend)\w* (?:\w+\s+){0,5}(?:fee|tax|deposit)",
+    r"(?:send|transfer|lend) (?:me|us)? ?\d[\d.,]* ?(?:million|k|vnd|usd|usdt|dong)",
+    r"(?:service|clearance|shipping|redelivery|processing|insurance|small) (?:\w+\s+)?fee",
+    r"(?:please )?(?:transfer|pay|send) it",
+    r"(?:vui long|hay|can|phai|de nghi|yeu cau|xin|nho) (?:\w+\s+){0,3}(?:chuyen|nop|dong|"
+    r"thanh toan|nap|tra|gui)(?:\s+\w+){0,3}\s+(?:tien|phi|khoan|ngay|truoc|vao|cho|qua|tai)",
+    # "(tiền) được chuyển vào tài khoản…", "đã chuyển cho…" describe; they ask nothing.
+    r"(?<!duoc\s)(?<!da\s)chuyen (?:khoan |tien )?(?:ngay|gap|truoc|giup|ho|tam)",
+    r"(?<!duoc\s)(?<!da\s)chuyen (?:\w+\s+){0,4}(?:vao|cho|qua) "
+    r"(?:so tai khoan |tai khoan |so |tk |stk )?(?:em|anh|chi|minh|toi|chung toi|cong ty|ben|"
+    r"co quan|can bo|ho|nay)",
+    r"chuyen (?:khoan |tien )?\d[\d.,]* ?(?:trieu|tr|k|usd|usdt) (?:de|vao|truoc)",
+    r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung|chi dinh|do \w+ (?:chi dinh|"
+    r"cung cap))",
+    r"thanh toan (?:ngay|phi|truoc|de)", r"(?:nop|dong) (?:tien )?(?:phat|bao lanh)",
+    r"(?:pay|transfer|send) (?:\w+\s+){0,3}(?:now|today|immediately|here|at|to (?:the|our|this|"
+    r"my))",
+    r"top up", r"deposit (?:at least|usdt|\d+)", r"pay (?:it|here|now) ",
+    r"transfer (?:\w+\s+){0,3}(?:savings|money|funds)", r"(?:safe|holding) account",
+)
+# A contact the script moves to: a chat app (a mobile number counts apart). A landline
+# or hotline ("liên hệ trực ban số 028…", "gọi tổng đài 1900…") is what real bodies give.
+CONTACT_ASK = _rx(
+    r"(?:goi|lien he|lien lac|nhan tin|ket ban|add|inbox|ib|nhan) "
+    r"(?:\w+\s+){0,4}(?:zalo|telegram|tele|facebook|fb|messenger|whatsapp)",
+    r"(?:zalo|telegram) (?:\w+\s+){0,2}(?:de|nhe|ngay|cua)",
+    r"(?:on|via|our) (?:zalo|telegram|whatsapp)",
+)
+# Paid at the door (cash on delivery, duty to the courier): not a transfer to a stranger.
+COD = _rx(r"khi nhan hang", r"tien mat", r"cash", r"on delivery", r"cod", r"thu ho",
+          r"(?:tra|dua) (?:\w+\s+){0,2}(?:shipper|buu ta|courier)")
+TRANSFER = _rx(r"chuyen khoan", r"chuyen tien", r"transfer\w*", r"stk", r"so tai khoan",
+               r"link", r"qr")
+COMPUTER = _rx(r"may tinh", r"computer", r"laptop", r"windows", r"macbook", r"pc")
+GROUP_LINK = re.compile(r"(?:zalo\.me/g/|t\.me/|telegram\.me/|chat\.whatsapp\.com/)")
+GROUP_WORDS = _rx(r"nhom (?:zalo|telegram|kin|vip|ho tro)", r"(?:telegram|zalo) (?:support )?group",
+                  r"(?:join|tham gia) (?:\w+\s+){0,3}(?:nhom|group|kenh|channel)")
+FILE_HOSTS = frozenset({
+    "mediafire.com", "drive.google.com", "docs.google.com", "dropbox.com", "dropboxusercontent.com",
+    "t.me", "telegram.me", "telegra.ph", "onedrive.live.com", "1drv.ms", "mega.nz", "fshare.vn",
+    "sites.google.com", "github.io", "firebasestorage.googleapis.com", "box.com", "wetransfer.com",
+    "we.tl", "4shared.com", "apkpure.com", "uptodown.com",
+})
+APP_WORDS = _rx(r"ung dung", r"app\w*", r"apk", r"phan mem", r"cai dat", r"cai", r"install\w*",
+                r"vneid", r"etax\w*", r"vssid", r"evn\w*")
+
+# The sender claims to be a police or judicial body, or the police come with a threat.
+_POLICE = (
+    r"(?:can bo|chien si|dong chi|doi|phong|cuc|co quan) (?:cong an|canh sat)",
+    r"cong an (?:phuong|xa|quan|huyen|tinh|thanh pho|tp|thi xa|thi tran|khu vuc)",
+    r"canh sat (?:hinh su|giao thong|dieu tra|kinh te|co dong|khu vuc)", r"csgt", r"bo cong an",
+    r"vien kiem sat", r"toa an", r"co quan dieu tra", r"dieu tra vien",
+    r"police (?:officer|department|station|investigator)", r"people'?s court",
+    r"court (?:of|summons|order|case)", r"procuracy", r"prosecutor\w*", r"investigator",
+    r"ministry of public security",
+    r"(?:cong an|canh sat|police)(?:\s+[\w.,:]+){0,15} (?:vu an|lenh bat|khoi to|trieu tap|"
+    r"dieu tra|rua tien|ma tuy|phat nguoi|bat giam|tam giam|warrant|arrest\w*|summons|case)",
+)
+
+TYPES: tuple[ScamType, ...] = (
+    ScamType("remote_control_app", "MSG-TYPE-015", _rx(
+        r"team ?viewer", r"any ?desk", r"ultra ?viewer", r"rust ?desk", r"air ?droid",
+        r"quick ?support"), frozenset({INSTALL, DATA, CONTACT, LINK, PAY}),
+        # "cài (giúp cháu ứng dụng) TeamViewer", "install AnyDesk": installing it is the ask.
+        strong=_rx(r"(?:cai|tai|install|download|setup)\w* (?:\w+\s+){0,4}(?:team ?viewer|"
+                   r"any ?desk|ultra ?viewer|rust ?desk|air ?droid|quick ?support)")),
+    ScamType("apk_file_host", "MSG-TYPE-016", APP_WORDS, frozenset({FILE_HOST})),
+    ScamType("support_group", "MSG-TYPE-017", _rx(
+        r"(?:ho tro|giup|lam ho|lam giup|support|help) (?:\w+\s+){0,6}(?:dinh danh|vneid|muc 2|"
+        r"sinh trac\w*|xac thuc khuon mat|e-?id|ekyc|biometric\w*|face verification|"
+        r"lay lai tien|recover\w*)",
+        r"(?:dinh danh|vneid|muc 2|sinh trac\w*|e-?id|biometric\w*) (?:\w+\s+){0,4}"
+        r"(?:tai nha|nhanh|trong \d+ phut|in \d+ minutes|for you)"), frozenset({GROUP})),
+    ScamType("recovery_scam", "MSG-TYPE-014", _rx(
+        r"(?:lay lai|thu hoi|doi lai) (?:\w+\s+){0,3}(?:tien|tai san|von)",
+        r"bi lua (?:\w+\s+){0,4}(?:hoan tien|lay lai|thu hoi)",
+        r"(?:recover\w*|get (?:your|the) money back|fund recovery|money back from)"),
+        frozenset({PAY, DATA, LINK}),
+        strong=_rx(r"(?:ho tro|dich vu|chung toi|chuyen) (?:\w+\s+){0,2}(?:lay lai|thu hoi) "
+                   r"(?:\w+\s+){0,2}tien", r"fund recovery", r"recover (?:\w+\s+){0,2}(?:lost )?"
+                   r"(?:funds|money)", r"get your money back")),
+    ScamType("romance_parcel", "MSG-TYPE-013", _rx(
+        r"(?:qua|thung qua|kien hang|buu kien|hop qua|gift|parcel|package|box)"
+        r"(?:\s+[\w.,]+){0,12} (?:hai quan|thong quan|quoc te|customs|clearance)",
+        r"(?:hai quan|customs) (?:\w+\s+){0,6}(?:giu|held|stuck|holding)",
+        r"kien hang tu (?:\w+\s+){0,3}(?:o|tu) (?:my|anh|uc|phap|duc|canada|nhat|han)",
+        r"(?:gui|sent) (?:\w+\s+){0,8}(?:tu|from) (?:my|anh|uc|phap|duc|london|usa|america|"
+        r"england|uk|canada|nuoc ngoai|abroad)"),
+        frozenset({PAY, DATA, LINK})),
+    ScamType("relative_new_number", "MSG-TYPE-012", _rx(
+        r"(?:con|em|chau|minh|anh|chi) (?:da |moi )?doi so", r"so (?:dien thoai )?moi",
+        r"dung (?:so|nick|zalo|facebook) (?:moi|nay)", r"(?:mat|hong|bi hack) (?:\w+\s+){0,2}"
+        r"(?:zalo|facebook|dien thoai|may)", r"dien thoai (?:\w+\s+){0,2}(?:bi )?hong",
+        r"new (?:phone )?number", r"(?:lost|broke) my phone", r"my phone (?:broke|is broken)",
+        r"changed my (?:phone )?number", r"(?:thay|doi) (?:so|sim) (?:dien thoai|moi)",
+        r"new (?:zalo|facebook|account|nick)", r"(?:old|cu) (?:one|zalo|nick|account) "
+        r"(?:\w+\s+){0,2}hack\w*"),
+        frozenset({PAY})),
+    ScamType("tax_refund", "MSG-TYPE-003", _rx(
+        r"hoan thue", r"(?:tong )?cuc thue", r"chi cuc thue", r"co quan thue", r"can bo thue",
+        r"thue (?:tncn|thu nhap ca nhan|dien tu)", r"quyet toan thue", r"ma so thue", r"etax\w*",
+        r"tax (?:refund|office|authority|department|code)", r"taxation"),
+        frozenset({PAY, DATA, INSTALL, LINK, CONTACT})),
+    ScamType("bhxh_refund", "MSG-TYPE-004", _rx(
+        r"bhxh", r"bao hiem xa hoi", r"vssid", r"so bao hiem", r"social insurance"),
+        frozenset({PAY, DATA, INSTALL, LINK, CONTACT})),
+    ScamType("evn_cutoff", "MSG-TYPE-005", _rx(
+        r"dien luc", r"evn\w*", r"tien dien", r"cat dien", r"ngung cap dien", r"cong to",
+        r"hoa don dien", r"electricity", r"power (?:cut|will be)", r"disconnected"),
+        frozenset({PAY, DATA, INSTALL, LINK, CONTACT, REMOTE})),
+    ScamType("vneid", "MSG-TYPE-002", _rx(
+        r"vneid", r"dinh danh", r"muc (?:2|hai)", r"dich vu cong", r"du lieu dan cu",
+        r"(?:thong tin|ho so|du lieu) cu tru", r"cu tru", r"can cuoc dien tu",
+        r"level ?2", r"e-?id", r"electronic id", r"residence data", r"population database"),
+        frozenset({PAY, DATA, INSTALL, LINK, CONTACT})),
+    ScamType("police_impersonation", "MSG-TYPE-001", _rx(*_POLICE),
+             frozenset({PAY, DATA, INSTALL, LINK, CONTACT, REMOTE})),
+    ScamType("job_task", "MSG-TYPE-009", _rx(
+        r"ctv", r"cong tac vien", r"viec (?:lam )?(?:them|online|tai nha)",
+        r"lam (?:tai nha|online)", r"nhiem vu", r"hoa hong", r"tha tim",
+        r"danh gia (?:\d )?(?:\w+\s+)?san pham", r"don (?:hang )?ao",
+        r"tang (?:tuong tac|doanh so)",
+        r"like (?:\w+\s+){0,2}(?:video|san pham)",
+        r"part-? ?time", r"tasks?", r"commission", r"rate (?:hotels|products)",
+        r"liking (?:\w+\s+)?videos?", r"earn \d+"),
+        frozenset({PAY, CONTACT, LINK, INSTALL}),
+        strong=_rx(r"viec nhe luong cao", r"(?:tha tim|like|danh gia) (?:\w+\s+){0,6}"
+                   r"(?:hoa hong|nhan \d|\d+ ?k)", r"don (?:hang )?ao",
+                   r"(?:lam|nap tien lam) nhiem vu", r"(?:ung|nap) (?:\w+\s+)?truoc",
+                   r"each task pays", r"(?:earn|pays?) (?:\w+\s+){0,3}(?:a|per|every) day")),
+    ScamType("online_loan", "MSG-TYPE-010", _rx(
+        r"vay (?:tien )?(?:online|nhanh|gap|\d+)", r"giai ngan", r"khoan vay", r"ho so vay",
+        r"khong (?:can )?tham dinh", r"no xau", r"loan\w*", r"no credit check"),
+        frozenset({PAY, DATA, INSTALL, LINK, CONTACT}),
+        strong=_rx(r"giai ngan (?:trong )?\d+ phut", r"chi can (?:cccd|can cuoc|cmnd)",
+                   r"no credit check", r"only (?:your )?(?:citizen )?id")),
+    ScamType("investment", "MSG-TYPE-011", _rx(
+        r"dau tu", r"loi nhuan", r"lai (?:suat )?(?:dam bao )?\d+ ?%", r"san (?:giao dich|forex)",
+        r"tien ao", r"usdt", r"bitcoin", r"crypto\w*", r"forex", r"chung khoan", r"copy trad\w*",
+        r"vang ky thuat so", r"invest\w*", r"returns", r"profit\w*", r"trading"),
+        frozenset({PAY, LINK, CONTACT, INSTALL}),
+        strong=_rx(r"(?:cam ket|bao dam|dam bao) (?:\w+\s+){0,3}"
+                   r"(?:loi nhuan|lai|khong lo|hoan von)",
+                   r"loi nhuan (?:\w+\s+){0,2}\d+ ?% ?(?:/ ?)?(?:moi |mot )?(?:ngay|thang|tuan)",
+                   r"lai (?:\w+\s+){0,2}\d+ ?% ?(?:/ ?)?(?:moi |mot )?(?:ngay|thang|tuan)",
+                   r"guarantee\w* (?:\d+ ?% )?(?:\w+\s+)?(?:profit|return)s?",
+                   r"never lose", r"khong (?:rui ro|lo)")),
+    ScamType("delivery_fee", "MSG-TYPE-007", _rx(
+        r"buu kien", r"buu pham", r"don hang", r"kien hang", r"giao hang", r"shipper",
+        r"van don", r"giao lai", r"that lac", r"boi thuong", r"parcel", r"package",
+        r"deliver\w*", r"shipment"),
+        frozenset({PAY, DATA, LINK}),
+        strong=_rx(r"(?:boi thuong|den bu|hoan tien|compensat\w*) (?:[\w.,]+\s+){0,12}"
+                   r"(?:ket ban|zalo|telegram|lien he|nhan tin|contact)")),
+    ScamType("prize_fee", "MSG-TYPE-008", _rx(
+        r"trung (?:thuong|giai)", r"khach hang may man", r"quay so", r"nhan (?:giai|thuong|xe)",
+        r"you(?: have|'ve)? won", r"prize", r"lucky draw", r"(?:lucky )?winner",
+        r"(?:anniversary|customer) (?:\w+\s+)?draw", r"selected in"),
+        frozenset({PAY, DATA, LINK})),
+    ScamType("bank_card", "MSG-TYPE-006", _rx(
+        r"the tin dung", r"han muc", r"the (?:chip|tu|atm)", r"sinh trac hoc", r"nang hang",
+        r"(?:nang cap|doi|kich hoat) the", r"(?:nhan vien|ky thuat vien|bo phan \w+) ngan hang",
+        r"(?:tai khoan|app|ung dung) ngan hang", r"ngan hang \w+ thong bao",
+        r"credit (?:card|limit)", r"card limit", r"biometric\w*", r"bank (?:staff|officer|account)",
+        r"(?:from|at) your bank", r"banking app", r"cvv"),
+        frozenset({PAY, DATA, INSTALL, LINK, REMOTE})),
+)
+TYPE_BY_ID: Mapping[str, ScamType] = {t.id: t for t in TYPES}
+
+
+@dataclass(frozen=True, slots=True)
+class TypeMatch:
+    """A family the message belongs to, and why."""
+
+    type: ScamType
+    topic: str
+    """The folded phrase that named the topic (or the strong phrase)."""
+    start: int
+    end: int
+    """Where ``topic`` is in the folded text."""
+    demands: tuple[str, ...]
+    """The demands present that the type accepts (empty for a strong phrase alone)."""
+
+
+def _first(pattern: re.Pattern[str] | None, folded: str,
+           negated: Callable[[int], bool]) -> re.Match[str] | None:
+    if pattern is None:
+        return None
+    for m in pattern.finditer(folded):
+        if not negated(m.start()):
+            return m
+    return None
+
+
+def _never(_pos: int) -> bool:
+    return False
+
+
+def demands_of(folded: str, rules: Iterable[str], strangers: bool, hosts: Iterable[str],
+               mobiles: int, negated: Callable[[int], bool] | None = None) -> frozenset[str]:
+    """The demands a message makes, from its folded text and what the scanner found.
+
+    ``rules`` are the counted MSG-* rule ids, ``strangers`` whether a link nobody
+    vouches for (and that is not the named sender's own site) is present, ``hosts``
+    the link hosts, ``mobiles`` how many mobile phone numbers the text gives,
+    ``negated(pos)`` whether the phrase at ``pos`` is negated ("không cần đặt cọc"
+    asks for nothing).
+
+    Paying is a request to the reader (:data:`MONEY_ASK`), not any mention of a
+    transfer: "con chuyển khoản tiền điện cho mẹ rồi" reports one.
+    """
+    neg = negated or _never
+    has = set(rules)
+    out: set[str] = set()
+    if _first(MONEY_ASK, folded, neg) and not (COD.search(folded)
+                                               and not TRANSFER.search(folded)):
+        out.add(PAY)
+    if has & {"MSG-DATA-001", "MSG-DATA-002", "MSG-DATA-003"}:
+        out.add(DATA)
+    if has & {"MSG-APP-001", "MSG-APP-002", "MSG-APP-003"}:
+        out.add(INSTALL)
+    if "MSG-APP-004" in has:
+        out.add(REMOTE)
+    if strangers:
+        out.add(LINK)
+    host_list = [h.lower() for h in hosts]
+    if mobiles or _first(CONTACT_ASK, folded, neg):
+        out.add(CONTACT)
+    if GROUP_LINK.search(folded) or GROUP_WORDS.search(folded):
+        out.add(GROUP)
+    if any(h in FILE_HOSTS or any(h.endswith("." + f) for f in FILE_HOSTS) for h in host_list):
+        out.add(FILE_HOST)
+    return frozenset(out)
+
+
+def classify(folded: str, demands: frozenset[str],
+             negated: Callable[[int], bool] = _never) -> list[TypeMatch]:
+    """Every family whose topic meets one of its demands (or a strong phrase), most
+    specific first.
+
+    ``negated(pos)`` says whether the phrase at ``pos`` of the folded text is negated
+    ("không tin dịch vụ lấy lại tiền"); such a phrase names no topic.
+    """
+    out: list[TypeMatch] = []
+    for t in TYPES:
+        met = tuple(sorted(demands & t.demands))
+        if t.id == "apk_file_host":
+            # An app (not photos or documents) offered through a file host or channel.
+            # The family is Android apps: software for a computer is something else.
+            if met and (".apk" in folded or (INSTALL in demands
+                                             and not COMPUTER.search(folded))):
+                m = _first(t.topic, folded, negated)
+                if m:
+                    out.append(TypeMatch(t, m.group(), m.start(), m.end(), met))
+            continue
+        # The topic is searched only when one of its demands is there (the cheap test).
+        m = _first(t.topic, folded, negated) if met else None
+        if m:
+            out.append(TypeMatch(t, m.group(), m.start(), m.end(), met))
+            continue
+        s = _first(t.strong, folded, negated)
+        if s:
+            out.append(TypeMatch(t, s.group(), s.start(), s.end(), met))
+    return out
