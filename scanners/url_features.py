@@ -40,7 +40,7 @@ def _ngrams(text: str, prefix: str, sizes: tuple[int, ...]) -> list[str]:
 
 
 @cache
-def _platforms() -> frozenset[str]:
+def platform_names() -> frozenset[str]:
     """Registrable domains of the bundled free-hosting and site-builder platform lists."""
     pl = blocklists.platforms()
     return pl.free_subdomain_hosts | pl.self_service_platforms | pl.free_file_hosts
@@ -54,7 +54,7 @@ def domain_features(domain: str, suffix: str) -> tuple[str, ...]:
     if suffix and "." in suffix:
         out.append(f"sfx:{suffix}")
     registrable = f"{domain}.{suffix}" if suffix else domain
-    if registrable in _platforms():
+    if registrable in platform_names():
         # A platform where anyone gets a subdomain (github.io, weebly.com): its
         # name says nothing about the page, and must not teach the model that
         # "github" is bad (github.com is not github.io); the subdomain speaks.

@@ -31,6 +31,7 @@ from scanners.normalize import ParsedURL
 from scanners.segment import default_segmenter
 from scanners.url_features import (
     domain_features,
+    platform_names,
     explains,
     features,
     path_features,
@@ -113,6 +114,11 @@ class UrlModel:
     def findings(self, p: ParsedURL) -> list[Finding]:
         """``URL-ML-001`` / ``URL-ML-002`` for ``p``, or nothing below the medium band."""
         if p.ip is not None or not p.host:
+            return []
+        if p.subdomain in ("", "www", "m") and p.registrable_domain in platform_names():
+            # The platform's own site (www.dropbox.com/s/…): whatever it hosts is in
+            # a path the model cannot tell from its many benign shares; the
+            # platform rule (URL-LEX-003) and a live check speak there.
             return []
         kind = "url" if p.path not in ("", "/") else "host"
         high, medium = self.thresholds[kind]

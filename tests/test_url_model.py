@@ -147,3 +147,10 @@ def test_shape_features_explain_when_nothing_else_does() -> None:
 def test_shipped_model_leaves_ordinary_links_with_paths_calm(url: str) -> None:
     agg = aggregate(OfflineURLScanner(index=NoLists()).check(normalize(url)))
     assert agg.verdict in (Verdict.NO_KNOWN_RISK, Verdict.OFFICIAL), agg
+
+
+@pytest.mark.parametrize("url", ["https://www.dropbox.com/s/xyz123/bienban.pdf",
+                                 "https://www.dropbox.com/sh/abc123/photos"])
+def test_model_leaves_a_platforms_own_site_to_the_platform_rule(url: str) -> None:
+    ids = {f.rule_id for f in OfflineURLScanner(index=NoLists()).check(normalize(url))}
+    assert not ids & {"URL-ML-001", "URL-ML-002"}
