@@ -31,10 +31,10 @@ from scanners.normalize import ParsedURL
 from scanners.segment import default_segmenter
 from scanners.url_features import (
     domain_features,
-    platform_names,
     explains,
     features,
     path_features,
+    platform_names,
     readable,
     sub_features,
 )
