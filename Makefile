@@ -17,10 +17,10 @@ URL_DATA ?= ../shared/data/urls
 SHARED_DATA ?= ../shared/data
 
 .PHONY: help venv install install-runtime system-deps run test lint docs bench eval \
-	screenshots deploy-test model model-apk apk-brands
+	screenshots deploy-test model model-url model-apk apk-brands lexicon
 
 help:
-	@echo "make run | test | lint | docs | bench | eval | install | screenshots | deploy-test"
+	@echo "make run | test | lint | docs | bench | eval | model | lexicon | install | screenshots | deploy-test"
 
 # The interpreter: Python >= 3.11 with the venv module, or a loud failure.
 $(BIN)/python:
@@ -90,7 +90,7 @@ eval: $(STAMP)
 
 # Learned models, rebuilt byte for byte from the shared data (fixed solver, sorted
 # features, rounded weights); the outputs are committed and shipped.
-model: model-apk
+model: model-url model-apk
 
 # The APK capability model (blocklists/data/apk_model.json) from apk_features/ (CC BY 4.0).
 model-apk: $(STAMP)
@@ -106,3 +106,25 @@ apk-brands: $(STAMP)
 # (tests/deploy/run_stack.py). Needs root; starts dockerd when none runs.
 deploy-test: $(RUN_STAMP)
 	$(BIN)/python tests/deploy/run_stack.py --python $(BIN)/python
+
+# The lexical link model (blocklists/data/url_model.json.gz) from urls/ (time split:
+# eval/url_split.py).
+model-url: $(STAMP)
+	$(BIN)/python eval/train_url_model.py --data $(URL_DATA)
+
+# The lexicon of scanners/segment.py from two pinned Debian packages (apt-get download:
+# no install, no root needed beyond apt's cache), checked by sha256.
+LEXICON_DEBS := hunspell-vi=1:7.5.0-1 wamerican=2020.12.07-2
+LEXICON_SHA256_VI := d8c801d7e30b9486de53d70dd537f5bbb46a93a66803c5e15e652d3ca19389ec  hunspell-vi_1%3a7.5.0-1_all.deb
+LEXICON_SHA256_EN := c8f8e2b2ad0d37bfdd41f0e40f1e4c8e5f907467d768a1d3698b164e9617f0b4  wamerican_2020.12.07-2_all.deb
+
+lexicon: $(STAMP)
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && apt-get download -qq $(LEXICON_DEBS) && \
+	 echo '$(LEXICON_SHA256_VI)' > sums && echo '$(LEXICON_SHA256_EN)' >> sums && \
+	 sha256sum -c --quiet sums && \
+	 for d in *.deb; do dpkg-deb -x "$$d" x; done) && \
+	$(BIN)/python tools/build_lexicon.py --vi-dic "$$tmp/x/usr/share/hunspell/vi_VN.dic" \
+		--en-words "$$tmp/x/usr/share/dict/american-english" && \
+	cp "$$tmp/x/usr/share/doc/hunspell-vi/copyright" blocklists/licenses/hunspell-vi.copyright && \
+	cp "$$tmp/x/usr/share/doc/wamerican/copyright" blocklists/licenses/wamerican.copyright

@@ -2,7 +2,7 @@
 
 ::
 
-    scamscan url [--offline] [--json] [--lang vi|en] URL...
+    scamscan url [--offline] [--json] [--lang vi|en] [--no-blocklists] URL...
     scamscan url [--offline] --json --file PATH      (one input a line, "-" for stdin)
     scamscan apk [--json] [--lang vi|en] FILE...
     scamscan rules [--json]
@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="language of titles and reasons (default: vi)")
     u.add_argument("--file", metavar="PATH",
                    help="read one input per line from PATH ('-' for stdin)")
+    u.add_argument("--no-blocklists", action="store_true",
+                   help="score without the bundled, feed and analyst blocklists (rules, "
+                        "model and official allowlists only; as SCAMSCAN_BLOCKLISTS=off)")
 
     a = sub.add_parser("apk", help="scan Android apps (APK, XAPK, APKS); never installs them")
     a.add_argument("files", nargs="+", metavar="FILE", help="app files")
@@ -162,6 +165,7 @@ async def _scan_stream(
     lang: str,
     offline: bool,
     progress: Any = None,
+    blocklists: bool = True,
 ) -> int:
     # Imported here so that `scamscan --help` and usage errors stay instant.
     from scanners.errors import InvalidURLError
@@ -169,7 +173,7 @@ async def _scan_stream(
     from scanners.report import error_report, run_scanners, url_report
     from scanners.url_offline import default_scanner
 
-    scanner = default_scanner()
+    scanner = default_scanner(blocklists=blocklists and _settings().blocklists == "on")
     live = None
     if not offline:
         from api.wiring import build_live
@@ -215,7 +219,8 @@ def _cmd_url(args: argparse.Namespace) -> int:
     if args.file is None:
         inputs: Iterator[tuple[str, str | None]] = ((u, None) for u in args.urls)
         return asyncio.run(_scan_stream(inputs, out, as_json=args.json, lang=args.lang,
-                                        offline=args.offline))
+                                        offline=args.offline,
+                                        blocklists=not args.no_blocklists))
     if args.file == "-":
         stream: IO[bytes] = sys.stdin.buffer
         total = None
@@ -234,7 +239,7 @@ def _cmd_url(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_scan_stream(_lines(stream), out, as_json=args.json,
                                         lang=args.lang, offline=args.offline,
-                                        progress=progress))
+                                        progress=progress, blocklists=not args.no_blocklists))
     finally:
         if progress is not None:
             progress.close()

@@ -89,7 +89,7 @@ from scanners.live import ApkHandler
 from scanners.normalize import MAX_INPUT_CHARS, ParsedURL
 from scanners.report import scan_url
 from scanners.rules import Kind, Severity
-from scanners.url_offline import OfflineURLScanner, default_scanner
+from scanners.url_offline import NoLists, OfflineURLScanner, default_scanner
 
 log = logging.getLogger("scamscan.api")
 
@@ -599,9 +599,12 @@ def _bundled_lists() -> list[dict[str, Any]]:
     return [{"name": s.name, "entries": s.entries} for s in sources]
 
 
-def _url_scanner(lists: ListService) -> OfflineURLScanner:
-    """The link scanner of the API: the bundled data, with the dynamic lists as its index."""
+def _url_scanner(lists: ListService, blocklists: bool = True) -> OfflineURLScanner:
+    """The link scanner of the API: the bundled data, with the dynamic lists as its index
+    (no blocklist at all with ``SCAMSCAN_BLOCKLISTS=off``; allowlists stay)."""
     default_scanner()  # warm the shared registry and bundled lists
+    if not blocklists:
+        return OfflineURLScanner(index=NoLists())
     return OfflineURLScanner(index=lists.dynamic)
 
 
@@ -659,7 +662,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     bundled = await anyio.to_thread.run_sync(BlocklistIndex.bundled)
     # Analyst entries and feeds over the bundled lists (api.lists).
     app.state.list_service = await open_lists(settings, bundled)
-    app.state.scanner = await anyio.to_thread.run_sync(_url_scanner, app.state.list_service)
+    app.state.scanner = await anyio.to_thread.run_sync(
+        _url_scanner, app.state.list_service, settings.blocklists == "on")
     app.state.lists = await anyio.to_thread.run_sync(_bundled_lists)
     app.state.samples, app.state.jobs = await anyio.to_thread.run_sync(_apk_parts, settings)
     # The scan history (api.history): SQLite in the data dir, or Redis.

@@ -132,8 +132,10 @@ class Settings(BaseSettings):
     apk_blocklist: Path | None = None
     """Extra APK blocklist (JSON: sha256, packages, signers), added to the bundled one."""
     blocklists: Literal["on", "off"] = "on"
-    """``off``: score without hash, package or signer blocklists (evaluations; the
-    official-app allowlist stays on). ``scamscan apk --no-blocklists`` does the same."""
+    """``off``: score without blocklists, for evaluations and analysts. Apps: no hash,
+    package or signer blocklists (the official-app allowlist stays on), as ``scamscan
+    apk --no-blocklists``. Links: no bundled, feed or analyst blocklists (rules, the
+    model and the official-domain allowlists stay), as ``scamscan url --no-blocklists``."""
 
     @field_validator("rdap_bootstrap", "apk_blocklist")
     @classmethod

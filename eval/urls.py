@@ -1,6 +1,17 @@
 """Accuracy of the offline link scanner on the shared evaluation sets.
 
-    python eval/urls.py --data ../shared/data/urls [--show-fp N] [--markdown]
+    python eval/urls.py --data ../shared/data/urls [--show-fp N] [--markdown] [--dev-sets]
+
+The default output is the **time-split table** (``eval/url_split.py``): recall
+on links first listed after the cut dates (with every host and registrable of
+the training side removed) and false positives on the benign ``test`` side
+(registrables never trained or tuned on), each for
+
+* ``rules only``: the offline rules, blocklists off, model off;
+* ``model only``: the learned model's findings (URL-ML-*) and the allowlists;
+* ``combined``: rules and model, blocklists off (``SCAMSCAN_BLOCKLISTS=off``).
+
+``--dev-sets`` adds the older whole-set table below.
 
 "Flagged" means a verdict of ``suspicious`` or ``dangerous``. Each set is run in
 two modes:
@@ -20,25 +31,21 @@ import argparse
 import csv
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import blocklists
+from eval import url_split
 from scanners.errors import InvalidURLError
 from scanners.findings import aggregate
-from scanners.normalize import normalize
+from scanners.normalize import ParsedURL, normalize
 from scanners.registry import Registry, registry
-from scanners.url_offline import OfflineURLScanner
+from scanners.url_offline import NoLists, OfflineURLScanner
 
 FLAGGED = {"suspicious", "dangerous"}
 
 
-class _NoLists:
-    def lookup(
-        self, host: str, registrable_domain: str, path: str = "/"
-    ) -> Sequence[blocklists.BlocklistHit]:
-        return ()
 
 
 @dataclass
@@ -121,6 +128,55 @@ def datasets(data: Path) -> list[tuple[str, str, list[str]]]:
     ]
 
 
+def _model_only(scanner: OfflineURLScanner, p: ParsedURL) -> str:
+    found = [f for f in scanner.check(p) if f.rule_id.startswith(("URL-ML-", "URL-OFF-"))]
+    return aggregate(found).verdict.value
+
+
+def time_split(data: Path, markdown: bool, show: int) -> None:
+    """Print the time-split table (see the module docstring)."""
+    sp = url_split.load(data)
+    rules = OfflineURLScanner(index=NoLists(), use_model=False)
+    combined = OfflineURLScanner(index=NoLists())
+    sets: list[tuple[str, str, list[ParsedURL]]] = [
+        (f"{name} (later side)", "recall", rows) for name, rows in sp.later.items()]
+    sets += [("benign registrable domains (test side)", "fpr", sp.test_hosts),
+             ("benign URLs with paths (test side)", "fpr", sp.test_urls),
+             ("benign service hosts with subdomains (test side)", "fpr", sp.test_infra)]
+    modes: list[tuple[str, Callable[[ParsedURL], str]]] = [
+        ("rules only", lambda p: aggregate(rules.check(p)).verdict.value),
+        ("model only", lambda p: _model_only(combined, p)),
+        ("combined", lambda p: aggregate(combined.check(p)).verdict.value),
+    ]
+    print(f"time split: hostsVN/gov cut {url_split.HOSTSVN_CUT}, OpenPhish cut "
+          f"{url_split.OPENPHISH_CUT}; later rows removed because their host or "
+          f"registrable is on the training side: {sp.removed}")
+    if markdown:
+        print("\n| set | n | " + " | ".join(m for m, _ in modes) + " |")
+        print("|---|---:|" + "---:|" * len(modes))
+    examples: list[tuple[str, list[str]]] = []
+    for name, kind, rows in sets:
+        cells = []
+        for mode, fn in modes:
+            hits = [p for p in rows if fn(p) in FLAGGED]
+            rate = len(hits) / len(rows) if rows else 0.0
+            cells.append(f"{len(hits)} ({rate:.2%})")
+            if mode == "combined" and show:
+                bad = hits if kind == "fpr" else [p for p in rows if p not in hits]
+                examples.append((f"{name} [{mode}] {'flagged' if kind == 'fpr' else 'missed'}",
+                                 [p.url for p in bad[:show]]))
+        label = "recall" if kind == "recall" else "flagged (FP)"
+        if markdown:
+            print(f"| {name}: {label} | {len(rows)} | " + " | ".join(cells) + " |")
+        else:
+            print(f"{name + ': ' + label:62s} n={len(rows):6d}  " + "  ".join(
+                f"{m}={c}" for (m, _), c in zip(modes, cells, strict=True)))
+    for title, urls in examples:
+        print(f"\n{title}:")
+        for u in urls:
+            print("  ", u)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", required=True, type=Path,
@@ -128,15 +184,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--show-fp", type=int, default=0, metavar="N",
                     help="print up to N false positives / misses per set")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ap.add_argument("--dev-sets", action="store_true",
+                    help="also print the whole-set table (product and rules-only modes)")
     args = ap.parse_args(argv)
     if not (args.data / "tranco_top10k.csv").exists():
         print(f"eval: {args.data} does not hold the URL sets", file=sys.stderr)
         return 2
-    modes = {"product": OfflineURLScanner(), "rules only": OfflineURLScanner(index=_NoLists())}
+    time_split(args.data, args.markdown, args.show_fp)
+    if not args.dev_sets:
+        return 0
+    print()
+    modes = {"product": OfflineURLScanner(),
+             "rules only": OfflineURLScanner(index=NoLists(), use_model=False)}
     reg = registry()
     # The known-good set measured without its own allowlist: how the rules
     # alone treat real Vietnamese sites.
-    bare = OfflineURLScanner(reg=Registry(reg.brands, reg.tokens, {}), index=_NoLists())
+    bare = OfflineURLScanner(reg=Registry(reg.brands, reg.tokens, {}), index=NoLists(),
+                             use_model=False)
     rows = []
     for name, kind, inputs in datasets(args.data):
         for mode, scanner in modes.items():

@@ -245,6 +245,77 @@ _RULES: tuple[Rule, ...] = (
        "Several scam words together in the name",
        "Two or more distinct words of the scam vocabulary (URL-LEX-009) appear in the "
        "host (nang-hang-tin-dung-ca-nhan). Adds to URL-LEX-009."),
+    # --- segmented host names (scanners/url_compound.py) ---------------------
+    _r("URL-SEG-001", 30, S.HIGH,
+       "Tên ngân hàng/thương hiệu ghép với từ dịch vụ (chăm sóc, ưu đãi, vay…)",
+       "A bank or brand name glued to a service word (care, offer, loan…)",
+       "Read as words (scanners/segment.py), the host joins a bank, e-wallet, shop or "
+       "global brand name with a service word (cham soc, uu dai, khach hang, han muc, "
+       "vay, tin chap, giai ngan, care, login…) outside the brand's official domains "
+       "(vcbchamsoc, tpbank-vaytinchap). The evidence lists the tokens read."),
+    _r("URL-SEG-002", 30, S.HIGH,
+       "Tên ngân hàng/cơ quan nằm ở tên miền con của một tên miền không liên quan",
+       "A bank or agency name as a subdomain of an unrelated domain",
+       "A subdomain label holds a bank, e-wallet or government brand name while the "
+       "registrable domain is not that brand's (vietcombank.chamsocuudai.com): the "
+       "reader sees the brand first, the real owner last."),
+    _r("URL-SEG-003", 40, S.HIGH,
+       "Từ ngữ về cư trú/định danh công dân trên tên miền không phải gov.vn",
+       "Residence or citizen-identity words outside gov.vn",
+       "Read as words, the host has a residence or identity word of public services "
+       "(cu tru, dan cu, cong dan, dinh danh, can cuoc…) and at least one more public-"
+       "service word (thong tin, cap nhat, dien tu…), but is not under gov.vn or another "
+       "real government suffix (thongtincutru.com)."),
+    _r("URL-SEG-004", 20, S.MEDIUM,
+       "Tên thương hiệu toàn cầu nằm trong tên miền của người khác",
+       "A global brand's name inside someone else's name",
+       "Read as words, a label holds the name of a global or shopping brand often "
+       "phished (amazon, paypal, apple, ebay, traveloka…) joined to other words, while the "
+       "registrable domain is not simply that name (amazonsg.shop, app.amazon-line.com). "
+       "Weak alone: it adds to other signals."),
+    _r("URL-IMP-006", 35, S.HIGH,
+       "Tên miền gần giống một thương hiệu toàn cầu (sai hai ký tự, dính www/m)",
+       "Close to a global brand (two edits, or www/m glued on)",
+       "A label is one or two edits from a global or shopping brand often phished "
+       "(paypal, facebook, amazon, microsoft, shopee…), spells it with doubled letters "
+       "(fecabookk, travelokaaaa), or is that name with www, wvw or m glued to it "
+       "(wvwpaypal, m-fecabook)."),
+    # --- path and query (scanners/url_path.py) ----------------------------------
+    _r("URL-PATH-001", 15, S.MEDIUM,
+       "Đường dẫn có từ đăng nhập/xác minh tài khoản",
+       "Account words in the path (login, verify, update…)",
+       "The path or query holds account words (login, signin, verify, update, secure, "
+       "webscr, unlock, dangnhap, xacthuc…), as phishing pages do."),
+    _r("URL-PATH-002", 25, S.MEDIUM,
+       "Tên thương hiệu lớn nằm trong đường dẫn của trang khác",
+       "A well-known brand's name in the path of another site",
+       "The path or query names a global brand (paypal, microsoft, apple, netflix…) that "
+       "the host's name does not: a page dressed as the brand on someone else's site."),
+    _r("URL-PATH-003", 30, S.MEDIUM,
+       "Trang lưu trên IPFS (khó gỡ bỏ)",
+       "Page served from IPFS",
+       "The link goes through an IPFS gateway or names an IPFS content id: common for "
+       "phishing kits, because such pages are hard to take down."),
+    _r("URL-PATH-004", 10, S.LOW,
+       "Đường dẫn có chuỗi ngẫu nhiên dài",
+       "Long random-looking token in the path",
+       "A path or query part of 24 or more letters and digits mixed, such as the "
+       "per-victim tokens of phishing kits."),
+    # --- learned lexical model (scanners/url_model.py) --------------------------
+    _r("URL-ML-001", 45, S.HIGH,
+       "Mô hình học máy: liên kết rất giống các liên kết lừa đảo đã biết",
+       "Learned model: the link reads much like known scam links",
+       "A logistic regression over the link's words, character n-grams, suffix, "
+       "structure and path words (trained by eval/train_url_model.py on lists first "
+       "seen before the time split) gives a probability in its high band: at most "
+       "0.05% of benign hosts (0.5% of benign links with a path) of a held-apart "
+       "tuning set reach it. The evidence names the tokens that drove the score."),
+    _r("URL-ML-002", 20, S.MEDIUM,
+       "Mô hình học máy: liên kết khá giống các liên kết lừa đảo",
+       "Learned model: the link somewhat reads like scam links",
+       "The same model in its medium band (at most 0.5% of benign hosts, 2% of benign "
+       "links with a path of the tuning set reach it): adds weight to other signals, "
+       "rarely decides alone."),
     # --- live: domain age (RDAP / WHOIS) -----------------------------------
     _r("URL-AGE-001", 45, S.HIGH,
        "Tên miền mới đăng ký dưới 7 ngày",

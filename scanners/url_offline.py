@@ -3,7 +3,14 @@
 No network: the host's form, the official-brand registry
 (:mod:`scanners.registry`), the bundled blocklists and platform lists
 (:mod:`blocklists`). Rules it can emit: URL-OFF-*, URL-BL-*, URL-GOV-*,
-URL-BANK-*, URL-IMP-*, URL-LEX-*, URL-INP-*.
+URL-BANK-*, URL-IMP-*, URL-LEX-*, URL-INP-*; with the host read as words
+(:mod:`scanners.segment`), URL-SEG-* and URL-IMP-006 (:mod:`scanners.url_compound`);
+from the path, URL-PATH-* (:mod:`scanners.url_path`); and the learned lexical
+model's URL-ML-* (:mod:`scanners.url_model`).
+
+``SCAMSCAN_BLOCKLISTS=off`` (or ``scamscan url --no-blocklists``) builds the
+scanner with :class:`NoLists`: every blocklist is dropped, while the official
+allowlists, the rules and the model stay.
 """
 
 from __future__ import annotations
@@ -28,6 +35,11 @@ from scanners.registry import (
     registry,
     skeleton,
 )
+from scanners.segment import Segmenter, default_segmenter
+from scanners.url_compound import CompoundRules
+from scanners.url_model import UrlModel, default_model
+from scanners.url_path import path_findings
+from scanners.url_words import SERVICE_WORDS
 
 # A label part that imitates a government "gov" name: hgov, tgovn, vietgov22,
 # gdtgov, gov-vn, vngovfeed, govt. Digits are stripped before matching.
@@ -59,6 +71,16 @@ class ListLookup(Protocol):
     def lookup(
         self, host: str, registrable_domain: str, path: str = "/"
     ) -> Sequence[blocklists.BlocklistHit]: ...
+
+
+class NoLists:
+    """An empty blocklist index: rules, model and allowlists only (``SCAMSCAN_BLOCKLISTS=off``)."""
+
+    def lookup(
+        self, host: str, registrable_domain: str, path: str = "/"
+    ) -> Sequence[blocklists.BlocklistHit]:
+        """Never a hit."""
+        return ()
 
 
 def _is_gov(b: Brand) -> bool:
@@ -103,8 +125,14 @@ class OfflineURLScanner:
         index: ListLookup | None = None,
         platforms: blocklists.PlatformLists | None = None,
         vocab: frozenset[str] | None = None,
+        model: UrlModel | None = None,
+        use_model: bool = True,
+        segmenter: Segmenter | None = None,
     ) -> None:
         self.reg = reg or registry()
+        self.model: UrlModel | None = (model or default_model()) if use_model else None
+        self.seg = segmenter or default_segmenter()
+        self.compound = CompoundRules(self.reg, self.seg)
         self.index: ListLookup = index if index is not None else blocklists.BlocklistIndex.bundled()
         self.platforms = platforms or blocklists.platforms()
         words = vocab if vocab is not None else blocklists.scam_vocab()
@@ -158,6 +186,9 @@ class OfflineURLScanner:
         out.extend(self._allowlist(p))
         out.extend(self._host_findings(p.host, p.host_unicode, p.subdomain, p.domain, p.suffix,
                                        p.registrable_domain))
+        out.extend(path_findings(p.host, p.path))
+        if self.model is not None:
+            out.extend(self.model.findings(p))
         return out
 
     # -- allowlist -----------------------------------------------------------
@@ -319,6 +350,8 @@ class OfflineURLScanner:
                     out.append(Finding("URL-IMP-002", {"label": part, "resembles": target,
                                                        "imitates": dom}))
 
+        out.extend(self.compound.findings(labels, registrable, suffix, gov_suffix))
+
         if self._has_vocab:
             # Hyphens split words in scam names (tin-dung-ca-nhan): match across them.
             words = sorted({w for _, w in self._vocab.iter(name_ascii.replace("-", ""))})
@@ -364,12 +397,22 @@ class OfflineURLScanner:
                         continue
                     if context is None:
                         context = any(not _CONTEXT_WORDS.isdisjoint(_PART_SPLIT.split(x))
-                                      for x in labels)
+                                      for x in labels) or self._glued_context(labels)
                     if not context:
                         continue
                 taken.append((start, end))
                 hits.append(_TokenHit(tok, token.brand, lab, whole, idx == last))
         return hits
+
+    def _glued_context(self, labels: list[str]) -> bool:
+        """Whether a label read as words holds a banking or service word (vcb.chamsocthe)."""
+        for lab in labels:
+            for t in self.seg.label(lab):
+                if t.kind == "vi" and " " in t.text and t.text in SERVICE_WORDS:
+                    return True
+                if t.text in _CONTEXT_WORDS and len(t.text) >= 3:
+                    return True
+        return False
 
     def _vn_gov_context(self, core: str) -> bool:
         """Whether a gov-like part carries a Vietnamese marker (hgov, gdtgov, vietgov)."""
@@ -415,6 +458,10 @@ def _deletions(word: str) -> set[str]:
 
 
 @cache
-def default_scanner() -> OfflineURLScanner:
-    """The scanner over the bundled data, built once per process."""
+def default_scanner(blocklists: bool = True) -> OfflineURLScanner:
+    """The scanner over the bundled data, built once per process; ``blocklists=False``:
+    without any blocklist (:class:`NoLists`), allowlists, rules and model kept."""
+    if not blocklists:
+        default_scanner()  # share the registry's and lists' caches
+        return OfflineURLScanner(index=NoLists())
     return OfflineURLScanner()

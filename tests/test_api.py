@@ -387,3 +387,18 @@ def test_api_package_is_import_light() -> None:
     code = "import sys, api; print('fastapi' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+async def test_blocklists_off_setting_keeps_allowlists() -> None:
+    # 0088shop.com is on a bundled blocklist; with SCAMSCAN_BLOCKLISTS=off only the
+    # rules and the model judge it, and official domains stay official.
+    async with running(create_app(api_settings(blocklists="on"))) as c:
+        on = await scan(c, url="0088shop.com", offline=True)
+    assert "URL-BL-001" in {f["rule_id"] for f in on["findings"]}
+    async with running(create_app(api_settings(blocklists="off"))) as c:
+        off = await scan(c, url="0088shop.com", offline=True)
+        official = await scan(c, url="https://dichvucong.gov.vn/", offline=True)
+        fake = await scan(c, url="dichvucong.hgov.cc", offline=True)
+    assert "URL-BL-001" not in {f["rule_id"] for f in off["findings"]}
+    assert official["verdict"] == "official"
+    assert fake["verdict"] == "dangerous"

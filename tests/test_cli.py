@@ -384,3 +384,25 @@ def test_memory_stays_bounded_on_a_large_stream(tmp_path: Path) -> None:
             last = line
     assert n == N_HOSTS
     assert json.loads(last)["input"] == f"host{N_HOSTS - 1}.shop{(N_HOSTS - 1) % 977}.vn"
+
+
+def test_url_no_blocklists_flag_and_setting() -> None:
+    listed = "0088shop.com"  # on a bundled blocklist
+    p = run("url", "--offline", "--json", listed, "https://dichvucong.gov.vn/")
+    assert p.returncode == EXIT_OK, p.stderr
+    with_lists, official = json_lines(p.stdout)
+    assert "URL-BL-001" in {f["rule_id"] for f in with_lists["findings"]}
+    for args, env in ((("--no-blocklists",), ()), ((), ("SCAMSCAN_BLOCKLISTS=off",))):
+        p = run("url", "--offline", "--json", *args, listed, "https://dichvucong.gov.vn/",
+                env=env)
+        assert p.returncode == EXIT_OK, p.stderr
+        bare, still_official = json_lines(p.stdout)
+        check_report(bare)
+        assert "URL-BL-001" not in {f["rule_id"] for f in bare["findings"]}
+        assert still_official["verdict"] == official["verdict"] == "official"
+
+
+def test_url_no_blocklists_setting_must_be_on_or_off() -> None:
+    p = run("url", "--offline", "example.com", env=("SCAMSCAN_BLOCKLISTS=maybe",))
+    assert p.returncode == 2
+    assert b"SCAMSCAN_BLOCKLISTS" in p.stderr or b"blocklists" in p.stderr

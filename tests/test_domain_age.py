@@ -211,12 +211,14 @@ def test_rdap_date_formats(rdap: RdapServer, bootstrap: Path, stamp: str) -> Non
 def test_young_domain_with_impersonation_is_dangerous(
     rdap: RdapServer, bootstrap: Path
 ) -> None:
-    url = "https://vietcombank-hotro.com/"
+    # A bank name with a neutral word: suspicious offline (vietcombank-hotro.com,
+    # bank + service word, is already dangerous without the domain's age).
+    url = "https://vietcombank-portal.com/"
     offline = asyncio.run(OfflineURLScanner().scan(normalize(url)))
     assert "URL-BANK-001" in {f.rule_id for f in offline}
     assert aggregate(offline).verdict is not Verdict.DANGEROUS
-    rdap.answers["vietcombank-hotro.com"] = rdap_domain(
-        "vietcombank-hotro.com", NOW - timedelta(days=3))
+    rdap.answers["vietcombank-portal.com"] = rdap_domain(
+        "vietcombank-portal.com", NOW - timedelta(days=3))
     age = scan_one(make(bootstrap), url)
     assert [f.rule_id for f in age] == ["URL-AGE-001"]
     assert aggregate([*offline, *age]).verdict is Verdict.DANGEROUS

@@ -1,0 +1,190 @@
+"""The time split of the link data, shared by the model's training and its evaluation.
+
+Used by ``eval/train_url_model.py`` (``make model-url``) and ``eval/urls.py``.
+
+* **Malicious, split in time.** Training: hostsVN entries first seen before
+  :data:`HOSTSVN_CUT`, the ChongLuaDao v2 list (frozen since 2023-09, before
+  the cut) and its 2021 typed blacklist, PhishTank 2018-2021, ISCX-2016
+  phishing, OpenPhish entries first seen before :data:`OPENPHISH_CUT`.
+  "Later" (measured, never trained or tuned on): hostsVN and the
+  government-impersonation rows first seen on or after :data:`HOSTSVN_CUT`,
+  OpenPhish on or after :data:`OPENPHISH_CUT`; from them every host and
+  registrable domain that occurs anywhere on the training side is removed.
+* **Benign, split by registrable domain.** Tranco top 10k, the Umbrella top
+  100k, the known-good Vietnamese list and the ISCX-2016 benign URLs; the
+  SHA-256 of the registrable domain puts it in ``train`` (60%), ``tune``
+  (20%: thresholds are chosen here) or ``test`` (20%: reported). No
+  registrable is on two sides.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scanners.errors import InvalidURLError
+from scanners.normalize import ParsedURL, normalize
+
+HOSTSVN_CUT = "2023-10-01"
+"""hostsVN (and gov-impersonation) rows first seen from this date are "later"."""
+OPENPHISH_CUT = "2025-01-06"
+"""OpenPhish rows first seen from this date are "later"."""
+PHISHTANK_2018_EVERY = 4
+"""Every 4th row of the 176k PhishTank 2018-19 rows (by phish_id) keeps training modest."""
+
+
+def side(registrable: str) -> str:
+    """``train``, ``tune`` or ``test`` for a benign registrable domain (deterministic)."""
+    b = hashlib.sha256(registrable.encode()).digest()[0] % 10
+    return "train" if b < 6 else "tune" if b < 8 else "test"
+
+
+@dataclass
+class Split:
+    """Parsed links of every side."""
+
+    train: list[tuple[ParsedURL, int]] = field(default_factory=list)
+    """(link, 1 malicious / 0 benign) for fitting."""
+    tune_hosts: list[ParsedURL] = field(default_factory=list)
+    """Benign registrable domains (one per registrable), tune side."""
+    tune_urls: list[ParsedURL] = field(default_factory=list)
+    """Benign links with a path, tune side."""
+    later: dict[str, list[ParsedURL]] = field(default_factory=dict)
+    """Malicious sets on the later side, by name."""
+    test_hosts: list[ParsedURL] = field(default_factory=list)
+    """Benign registrable domains (one per registrable), test side."""
+    test_infra: list[ParsedURL] = field(default_factory=list)
+    """Every benign host with a subdomain on the test side (mostly Umbrella's CDN and
+    service hosts, many per registrable)."""
+    test_urls: list[ParsedURL] = field(default_factory=list)
+    removed: dict[str, int] = field(default_factory=dict)
+    """Later rows dropped because their host or registrable is on the training side."""
+
+
+def _parse(text: str) -> ParsedURL | None:
+    text = text.strip().replace("&amp;", "&")
+    if not text or text.startswith("#"):
+        return None
+    try:
+        return normalize(text)
+    except InvalidURLError:
+        return None
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                yield line.strip()
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def load(data: Path) -> Split:
+    """Read ``data`` (``../shared/data/urls``) into the split described above."""
+    sp = Split()
+    mal_train: list[ParsedURL] = []
+    later_raw: dict[str, list[ParsedURL]] = {
+        "new Vietnamese scam hosts (hostsVN)": [], "government-service fakes": [],
+        "international phishing URLs (OpenPhish)": []}
+
+    def add(bucket: list[ParsedURL], text: str) -> None:
+        p = _parse(text)
+        if p is not None and p.host:
+            bucket.append(p)
+
+    for r in _csv(data / "vn_scam_hosts_dev.csv"):
+        add(mal_train if r["first_seen"] < HOSTSVN_CUT else
+            later_raw["new Vietnamese scam hosts (hostsVN)"], r["host"])
+    for r in _csv(data / "gov_impersonation_dev.csv"):
+        if r["label"] == "malicious" and r["first_seen_in_list"] >= HOSTSVN_CUT:
+            add(later_raw["government-service fakes"], r["host"])
+    for h in _lines(data / "chongluadao_hosts.txt"):
+        add(mal_train, h)
+    typed = json.loads((data / "chongluadao_typed_2021.json").read_text(encoding="utf-8"))
+    for item in typed["blacklist"]:
+        add(mal_train, str(item.get("url", "")))
+    for r in _csv(data / "phishtank_2021.csv"):
+        add(mal_train, r["url"])
+    for i, r in enumerate(_csv(data / "phishtank_2018_2019.csv")):
+        if i % PHISHTANK_2018_EVERY == 0:
+            add(mal_train, r["url"])
+    for u in _lines(data / "iscx2016_phishing.txt"):
+        add(mal_train, u)
+    for line in _lines(data / "openphish_dev.jsonl"):
+        row = json.loads(line)
+        add(mal_train if row["first_seen"] < OPENPHISH_CUT else
+            later_raw["international phishing URLs (OpenPhish)"], row["url"])
+
+    benign: list[ParsedURL] = []
+    with (data / "tranco_top10k.csv").open(encoding="utf-8") as f:
+        for row in csv.reader(f):
+            if len(row) == 2:
+                add(benign, row[1])
+    for h in _lines(data / "benign_umbrella_top100k.txt"):
+        add(benign, h)
+    for r in _csv(data / "vn_domains_known_good.csv"):
+        add(benign, r["registrable_domain"])
+        for h in r["hosts_seen"].split(";"):
+            if h:
+                add(benign, h)
+    for u in _lines(data / "benign_urls_iscx2016.txt"):
+        add(benign, u)
+
+    benign_names = {p.host for p in benign} | {p.registrable_domain for p in benign}
+    train_hosts: set[str] = set()
+    train_regs: set[str] = set()
+    seen: set[str] = set()
+    for p in mal_train:
+        # A malicious row that is a whole benign site (facebook.com on a list
+        # because of one page) teaches nothing true about that name.
+        if (p.path in ("", "/") and p.host in benign_names) or p.url in seen:
+            continue
+        seen.add(p.url)
+        sp.train.append((p, 1))
+        train_hosts.add(p.host)
+        train_regs.add(p.registrable_domain or p.host)
+    seen.clear()
+    seen_regs: set[str] = set()
+    for p in benign:
+        if p.url in seen:
+            continue
+        seen.add(p.url)
+        s = side(p.registrable_domain or p.host)
+        has_path = p.path not in ("", "/")
+        if s == "train":
+            sp.train.append((p, 0))
+            train_hosts.add(p.host)
+            train_regs.add(p.registrable_domain or p.host)
+        elif has_path:
+            (sp.tune_urls if s == "tune" else sp.test_urls).append(p)
+        elif p.subdomain and p.subdomain != "www":
+            if s == "test":
+                sp.test_infra.append(p)
+        else:
+            # Users meet registrables (and www.) far more than CDN hosts, and
+            # one registrable must not weigh as much as its 50 service hosts.
+            reg_p = _parse(p.registrable_domain or p.host)
+            if reg_p is not None and reg_p.url not in seen_regs:
+                seen_regs.add(reg_p.url)
+                (sp.tune_hosts if s == "tune" else sp.test_hosts).append(reg_p)
+    for name, rows in later_raw.items():
+        kept: list[ParsedURL] = []
+        done: set[str] = set()
+        for p in rows:
+            if p.url in done:
+                continue
+            done.add(p.url)
+            if p.host in train_hosts or (p.registrable_domain or p.host) in train_regs:
+                sp.removed[name] = sp.removed.get(name, 0) + 1
+                continue
+            kept.append(p)
+        sp.later[name] = kept
+    return sp

@@ -1,0 +1,173 @@
+"""Lexical features of a link, shared by the model's training and its scoring.
+
+Each feature is a readable string, so that the model's weights stay
+explainable: ``w:cham soc`` (a segmented word of the registrable name),
+``sw:paypal`` (a word of a subdomain), ``r3:^vi`` (a character 3-gram of the
+registrable name), ``tld:cc``, ``p:verify`` (a word of the path or query),
+``x:...`` (structure: digits, hyphens, depth, random-looking tokens).
+Training (``eval/train_url_model.py``) and scoring (:mod:`scanners.url_model`)
+call the same :func:`features`, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache, lru_cache
+
+import blocklists
+from scanners.segment import default_segmenter
+
+_PATH_WORDS = re.compile(r"[a-z]+|[0-9]+")
+_PATH_SPLIT = re.compile(r"[^A-Za-z0-9]+")
+_MAX_PATH = 2048
+"""Only the first characters of a path and query are read (memory and time bound)."""
+_MAX_PATH_WORDS = 64
+_LONG_TOKEN = 24
+"""A path part this long with letters and digits mixed reads as a random token."""
+_IPFS = re.compile(r"\b(?:ipfs|ipns)\b|\bbafy[a-z0-9]{20,}|\bqm[1-9a-z]{40,}", re.I)
+
+
+def _bucket(n: int, edges: tuple[int, ...]) -> str:
+    for e in edges:
+        if n <= e:
+            return str(e)
+    return f">{edges[-1]}"
+
+
+def _ngrams(text: str, prefix: str, sizes: tuple[int, ...]) -> list[str]:
+    s = f"^{text}$"
+    return [f"{prefix}{n}:{s[i : i + n]}" for n in sizes for i in range(len(s) - n + 1)]
+
+
+@cache
+def platform_names() -> frozenset[str]:
+    """Registrable domains of the bundled free-hosting and site-builder platform lists."""
+    pl = blocklists.platforms()
+    return pl.free_subdomain_hosts | pl.self_service_platforms | pl.free_file_hosts
+
+
+@lru_cache(maxsize=65536)
+def domain_features(domain: str, suffix: str) -> tuple[str, ...]:
+    """Features of the registrable name and its suffix (cached: traffic repeats them)."""
+    seg = default_segmenter()
+    out: list[str] = [f"tld:{suffix.rsplit('.', 1)[-1] if suffix else '-'}"]
+    if suffix and "." in suffix:
+        out.append(f"sfx:{suffix}")
+    registrable = f"{domain}.{suffix}" if suffix else domain
+    if registrable in platform_names():
+        # A platform where anyone gets a subdomain (github.io, weebly.com): its
+        # name says nothing about the page, and must not teach the model that
+        # "github" is bad (github.com is not github.io); the subdomain speaks.
+        return (*out, f"plat:{registrable}")
+    out += _ngrams(domain, "r", (3, 4))
+    dom_toks = seg.label(domain)
+    for t in dom_toks:
+        out.append(f"w:{t.text}" if t.kind != "num" else "w:#")
+    out.append(f"x:words{_bucket(len(dom_toks), (1, 2, 3, 4, 6))}")
+    unknown = sum(len(t.text) for t in dom_toks if t.kind == "unk")
+    out.append(f"x:unk{_bucket(unknown, (0, 2, 4, 8))}")
+    digits = sum(c.isdigit() for c in domain)
+    out.append(f"x:dig{_bucket(digits, (0, 2, 4))}")
+    out.append(f"x:hy{_bucket(domain.count('-'), (0, 1, 2))}")
+    out.append(f"x:len{_bucket(len(domain), (5, 8, 12, 16, 24))}")
+    return tuple(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=65536)
+def sub_features(subdomain: str) -> tuple[str, ...]:
+    """Features of the labels left of the registrable name (cached)."""
+    seg = default_segmenter()
+    subs = [s for s in subdomain.split(".") if s] if subdomain else []
+    out = [f"x:sub{_bucket(len(subs), (0, 1, 2, 3))}"]
+    for lab in subs:
+        if lab in ("www", "m"):
+            out.append(f"sl:{lab}")
+            continue
+        out += _ngrams(lab, "s", (3,))
+        for t in seg.label(lab):
+            out.append(f"sw:{t.text}" if t.kind != "num" else "sw:#")
+    return tuple(dict.fromkeys(out))
+
+
+def host_features(domain: str, subdomain: str, suffix: str) -> tuple[str, ...]:
+    """Features of the host: :func:`domain_features` then :func:`sub_features`."""
+    return (*domain_features(domain, suffix), *sub_features(subdomain))
+
+
+def path_features(path: str) -> list[str]:
+    """Features of the path, query and fragment (``"/"`` or empty: none)."""
+    if not path or path == "/":
+        return []
+    path = path[:_MAX_PATH]
+    out: list[str] = []
+    low = path.lower()
+    words = _PATH_WORDS.findall(low)[:_MAX_PATH_WORDS]
+    for w in words:
+        if w.isdigit():
+            continue
+        if 2 <= len(w) <= 20:
+            out.append(f"p:{w}")
+    parts = [x for x in _PATH_SPLIT.split(path) if x]
+    if any(len(x) >= _LONG_TOKEN and not x.isalpha() and not x.isdigit() for x in parts):
+        out.append("x:randtok")
+    depth = path.split("?", 1)[0].count("/")
+    out.append(f"x:depth{_bucket(depth, (1, 2, 3, 5))}")
+    if "?" in path:
+        out.append("x:query")
+        out.append(f"x:qparams{_bucket(path.count('&') + 1, (1, 2, 4))}")
+    if "@" in path:
+        out.append("x:at")
+    if "//" in path[1:]:
+        out.append("x:dslash")
+    if "http" in low[1:]:
+        out.append("x:url-in-path")
+    if _IPFS.search(path):
+        out.append("x:ipfs")
+    if "%" in path:
+        out.append("x:pct")
+    out.append(f"x:plen{_bucket(len(path), (8, 16, 32, 64, 128))}")
+    return list(dict.fromkeys(out))
+
+
+def features(domain: str, subdomain: str, suffix: str, path: str) -> list[str]:
+    """Every feature of a link: :func:`host_features` then :func:`path_features`."""
+    return [*host_features(domain, subdomain, suffix), *path_features(path)]
+
+
+_NAMED = {"x:randtok": "random-looking token in the path", "x:ipfs": "IPFS gateway",
+          "x:at": "@ in the path", "x:url-in-path": "a URL inside the path",
+          "x:query": "query string", "x:dslash": "// inside the path",
+          "x:pct": "percent-encoded path"}
+
+
+_BUCKET = re.compile(r"^x:([a-z]+?)(>?\d+)$")
+_BUCKETS = {"len": "name length", "dig": "digits in the name", "hy": "hyphens in the name",
+            "words": "words in the name", "unk": "letters that form no word",
+            "sub": "subdomain labels", "depth": "path depth", "plen": "path length",
+            "qparams": "query parameters"}
+
+
+def explains(feature: str) -> bool:
+    """Whether a feature means something to a reader (words, n-grams, suffix, named tricks)."""
+    return not feature.startswith("x:") or feature in _NAMED
+
+
+def readable(feature: str) -> str:
+    """A feature as a person reads it in evidence (``w:cham soc`` → ``cham soc``)."""
+    kind, _, value = feature.partition(":")
+    if kind in ("w", "sw", "p", "sl"):
+        return value
+    if kind == "plat":
+        return f"free hosting platform {value}"
+    if kind in ("tld", "sfx"):
+        return f".{value}"
+    if kind[:1] in ("r", "s") and kind[1:].isdigit():
+        return f"…{value.strip('^$')}…"
+    if feature in _NAMED:
+        return _NAMED[feature]
+    m = _BUCKET.match(feature)
+    if m is not None:
+        what = _BUCKETS.get(m.group(1), m.group(1))
+        n = m.group(2)
+        return f"{what} {'>' + n[1:] if n.startswith('>') else '≤' + n}"
+    return feature

@@ -1,0 +1,156 @@
+"""The learned lexical link model, scored in-process with plain Python.
+
+A logistic regression over the readable features of
+:mod:`scanners.url_features`, trained by ``eval/train_url_model.py``
+(``make model-url``) and shipped as ``blocklists/data/url_model.json.gz``:
+the intercept, one weight per feature and the probability thresholds of its
+two bands, chosen on a benign split held apart by registrable domain. No
+scikit-learn at run time: a score is a sum of dictionary look-ups.
+
+Its findings are catalogue rules (``URL-ML-001`` high band, ``URL-ML-002``
+medium band) whose evidence names the features that drove the score, so
+that a model verdict always comes with a reason a person can read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from itertools import repeat
+from pathlib import Path
+from typing import Any
+
+import blocklists
+from scanners.errors import DataError
+from scanners.findings import Finding
+from scanners.normalize import ParsedURL
+from scanners.segment import default_segmenter
+from scanners.url_features import (
+    domain_features,
+    explains,
+    features,
+    path_features,
+    platform_names,
+    readable,
+    sub_features,
+)
+
+MODEL_FILE = "url_model.json.gz"
+HOST_GATE = 0.5
+"""A link with a path is judged only when its host alone has at least this probability."""
+_TOP = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A link's model score and what drove it."""
+
+    probability: float
+    drivers: tuple[tuple[str, float], ...]
+    """(feature, weight) of the heaviest positive readable features, heaviest first
+    (size buckets such as ``x:len24`` count in the score but explain nothing)."""
+
+
+class UrlModel:
+    """Weights and thresholds of the lexical model (immutable once loaded)."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        try:
+            self.intercept = float(doc["intercept"])
+            self.weights: dict[str, float] = {str(k): float(v)
+                                              for k, v in doc["weights"].items()}
+            th = doc["thresholds"]
+            self.thresholds = {kind: (float(th[kind]["high"]), float(th[kind]["medium"]))
+                               for kind in ("host", "url")}
+            self.meta: dict[str, Any] = dict(doc.get("meta", {}))
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise DataError(f"malformed link model: {e!r}") from e
+        self._domain_z = lru_cache(maxsize=65536)(
+            lambda domain, suffix: self._sum(domain_features(domain, suffix)))
+        self._sub_z = lru_cache(maxsize=65536)(
+            lambda subdomain: self._sum(sub_features(subdomain)))
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> UrlModel:
+        """The model in ``path`` (default: the bundled one)."""
+        path = path or blocklists.data_dir() / MODEL_FILE
+        try:
+            doc = json.loads(gzip.decompress(path.read_bytes()))
+        except (OSError, ValueError) as e:
+            raise DataError(f"cannot read the link model {path}: {e}") from e
+        return cls(doc)
+
+    def score(self, p: ParsedURL) -> Score:
+        """The probability that ``p`` is malicious, with its drivers."""
+        w = self.weights
+        feats = features(p.domain, p.subdomain, p.suffix, p.path)
+        pos = [(v, f) for f in feats if (v := w.get(f, 0.0)) > 0 and explains(f)]
+        if not pos:
+            # Never a score without a reason: then the size and shape features speak.
+            pos = [(v, f) for f in feats if (v := w.get(f, 0.0)) > 0]
+        pos.sort(key=lambda t: (-t[0], t[1]))
+        return Score(self.probability(p), tuple((f, v) for v, f in pos[:_TOP]))
+
+    def probability(self, p: ParsedURL) -> float:
+        """The model's probability for ``p``, summed per part: the registrable name and
+        the subdomains are cached (traffic repeats them), the path is not."""
+        z = self.intercept + self._domain_z(p.domain, p.suffix) + self._sub_z(p.subdomain)
+        if p.path not in ("", "/"):
+            z += self._sum(path_features(p.path))
+        return _sigmoid(z)
+
+    def host_probability(self, p: ParsedURL) -> float:
+        """The probability of ``p``'s host alone, as if it had no path."""
+        return _sigmoid(self.intercept + self._domain_z(p.domain, p.suffix)
+                        + self._sub_z(p.subdomain))
+
+    def _sum(self, feats: Iterable[str]) -> float:
+        return sum(map(self.weights.get, feats, repeat(0.0)))
+
+    def findings(self, p: ParsedURL) -> list[Finding]:
+        """``URL-ML-001`` / ``URL-ML-002`` for ``p``, or nothing below the medium band."""
+        if p.ip is not None or not p.host:
+            return []
+        if p.subdomain in ("", "www", "m") and p.registrable_domain in platform_names():
+            # The platform's own site (www.dropbox.com/s/…): whatever it hosts is in
+            # a path the model cannot tell from its many benign shares; the
+            # platform rule (URL-LEX-003) and a live check speak there.
+            return []
+        kind = "url" if p.path not in ("", "/") else "host"
+        high, medium = self.thresholds[kind]
+        if self.probability(p) < medium:
+            return []  # the common case: no drivers to collect
+        host_p = self.host_probability(p) if kind == "url" else None
+        if host_p is not None and host_p < HOST_GATE:
+            # A path can raise a doubtful host, never indict a host the model
+            # reads as benign: the benign links with a path it learned from are
+            # few, so paths alone (github.com/login) would make it jumpy.
+            return []
+        s = self.score(p)
+        seg = default_segmenter()
+        words = [t.text for lab in p.host.split(".")[: -1 - p.suffix.count(".")]
+                 for t in seg.label(lab)]
+        ev = {
+            "probability": round(s.probability, 3),
+            "band": "high" if s.probability >= high else "medium",
+            "threshold": high if s.probability >= high else medium,
+            "tokens": " · ".join(words),
+            "drivers": [readable(f) for f, _ in s.drivers],
+        }
+        if host_p is not None:
+            ev["host_probability"] = round(host_p, 3)
+        return [Finding("URL-ML-001" if s.probability >= high else "URL-ML-002", ev)]
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+@cache
+def default_model() -> UrlModel:
+    """The bundled model, loaded once per process."""
+    return UrlModel.load()

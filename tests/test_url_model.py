@@ -1,0 +1,156 @@
+"""The learned link model (URL-ML-*): bands, evidence, allowlists, the shipped file."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+import blocklists
+from scanners.errors import DataError
+from scanners.findings import Verdict, aggregate
+from scanners.normalize import normalize
+from scanners.url_model import HOST_GATE, MODEL_FILE, UrlModel, default_model
+from scanners.url_offline import NoLists, OfflineURLScanner
+
+
+def small_model(intercept: float = -2.0) -> UrlModel:
+    """A model written for the test: "cham soc" and .top are what it fears."""
+    return UrlModel({
+        "intercept": intercept,
+        "weights": {"w:cham soc": 3.0, "tld:top": 1.0, "p:verify": 2.5, "x:len12": 0.1},
+        "thresholds": {"host": {"high": 0.8, "medium": 0.5},
+                       "url": {"high": 0.9, "medium": 0.6}},
+    })
+
+
+def ml(text: str, model: UrlModel) -> list[tuple[str, dict[str, object]]]:
+    scanner = OfflineURLScanner(index=NoLists(), model=model)
+    return [(f.rule_id, dict(f.evidence)) for f in scanner.check(normalize(text))
+            if f.rule_id.startswith("URL-ML-")]
+
+
+def test_high_band_fires_with_readable_drivers() -> None:
+    found = ml("chamsoc.top", small_model())  # z = -2 + 3 + 1 = 2: p = 0.88
+    assert [r for r, _ in found] == ["URL-ML-001"]
+    ev = found[0][1]
+    assert ev["band"] == "high" and ev["probability"] == pytest.approx(0.881, abs=1e-3)
+    assert ev["drivers"] == ["cham soc", ".top"]
+    assert ev["tokens"] == "cham soc"
+
+
+def test_medium_band_and_nothing_below() -> None:
+    assert [r for r, _ in ml("chamsoc.com", small_model())] == ["URL-ML-002"]  # p = 0.73
+    assert ml("example.com", small_model()) == []
+    assert ml("example.top", small_model()) == []  # p = 0.27
+
+
+def path_model() -> UrlModel:
+    return UrlModel({
+        "intercept": -2.0, "weights": {"tld:top": 2.5, "p:verify": 1.0, "p:signin": 5.0},
+        "thresholds": {"host": {"high": 0.95, "medium": 0.9},
+                       "url": {"high": 0.99, "medium": 0.8}},
+    })
+
+
+def test_urls_with_a_path_use_their_own_thresholds() -> None:
+    # Host alone: z = 0.5, p = 0.62 (below the host bands); with /verify: z = 1.5,
+    # p = 0.82, the URL medium band; the host leans malicious, so the path counts.
+    assert ml("example.top", path_model()) == []
+    found = ml("https://example.top/verify", path_model())
+    assert [r for r, _ in found] == ["URL-ML-002"]
+    assert found[0][1]["host_probability"] == pytest.approx(0.622, abs=1e-3)
+
+
+def test_a_path_never_indicts_a_host_read_as_benign() -> None:
+    # /signin alone lifts example.com to p = 0.95, but its host reads benign
+    # (p = 0.12 < HOST_GATE): no model finding.
+    assert HOST_GATE == 0.5
+    assert ml("https://example.com/signin", path_model()) == []
+    assert [r for r, _ in ml("https://example.top/signin", path_model())] == ["URL-ML-001"]
+
+
+@pytest.mark.parametrize("host", ["vietcombank.com.vn", "dichvucong.gov.vn", "https://momo.vn/",
+                                  "https://vneid.gov.vn/verify", "hust.edu.vn"])
+def test_official_allowlists_win_over_the_model(host: str) -> None:
+    # A model that calls everything malicious still cannot flag an official domain.
+    scanner = OfflineURLScanner(index=NoLists(), model=small_model(intercept=20.0))
+    agg = aggregate(scanner.check(normalize(host)))
+    assert agg.verdict in (Verdict.OFFICIAL, Verdict.NO_KNOWN_RISK), agg
+    assert agg.risk_score == 0
+    assert any(f.rule_id.startswith("URL-ML-") for f, _ in agg.suppressed)
+
+
+@pytest.mark.parametrize("host", ["vietcombank.com.vn", "dichvucong.gov.vn", "vneid.gov.vn",
+                                  "https://www.vietcombank.com.vn/login", "momo.vn"])
+def test_shipped_model_never_flags_official_domains(host: str) -> None:
+    agg = aggregate(OfflineURLScanner(index=NoLists()).check(normalize(host)))
+    assert agg.verdict is Verdict.OFFICIAL, agg
+
+
+def test_shipped_model_is_small_and_well_formed() -> None:
+    path = blocklists.data_dir() / MODEL_FILE
+    assert path.stat().st_size < 1_000_000
+    doc = json.loads(gzip.decompress(path.read_bytes()))
+    assert 1000 < len(doc["weights"]) < 200_000
+    m = default_model()
+    for kind in ("host", "url"):
+        high, medium = m.thresholds[kind]
+        assert 0.5 <= medium <= high < 1.0
+    # Trained on the dev lists only: the meta says what and how.
+    assert "train_url_model.py" in doc["meta"]["trained_by"]
+
+
+def test_shipped_model_separates_obvious_cases() -> None:
+    m = default_model()
+    phish = m.score(normalize(
+        "http://secure-paypal-account-verify.top/webscr/login/verify.php?cmd=_login-run"))
+    plain = m.score(normalize("https://www.wikipedia.org/"))
+    assert phish.probability > 0.99 > plain.probability
+    assert phish.drivers and all(isinstance(f, str) for f, _ in phish.drivers)
+
+
+def test_malformed_model_is_a_data_error(tmp_path: Path) -> None:
+    bad = tmp_path / "m.json.gz"
+    bad.write_bytes(gzip.compress(b'{"weights": {}}'))
+    with pytest.raises(DataError):
+        UrlModel.load(bad)
+    bad.write_bytes(b"not gzip")
+    with pytest.raises(DataError):
+        UrlModel.load(bad)
+
+
+def test_hostile_path_is_bounded() -> None:
+    # The longest accepted input, all path: scored from its first characters.
+    url = "https://example.top/" + "a1/" * 2700
+    found = OfflineURLScanner(index=NoLists()).check(normalize(url))
+    assert all(f.rule_id for f in found)
+
+
+def test_shape_features_explain_when_nothing_else_does() -> None:
+    model = UrlModel({
+        "intercept": 0.0, "weights": {"x:len12": 5.0},
+        "thresholds": {"host": {"high": 0.9, "medium": 0.5}, "url": {"high": 0.9, "medium": 0.5}},
+    })
+    found = ml("abcdefghij.com", model)  # 10 letters: the "≤12" length bucket
+    assert [r for r, _ in found] == ["URL-ML-001"]
+    assert found[0][1]["drivers"] == ["name length ≤12"]
+
+
+@pytest.mark.parametrize("url", [
+    "https://github.com/example/project/pull/42", "https://accounts.google.com/signin",
+    "https://docs.python.org/3/library/re.html", "https://github.com/login",
+    "https://en.wikipedia.org/wiki/Phishing", "https://vnexpress.net/thoi-su/abc-4712345.html",
+])
+def test_shipped_model_leaves_ordinary_links_with_paths_calm(url: str) -> None:
+    agg = aggregate(OfflineURLScanner(index=NoLists()).check(normalize(url)))
+    assert agg.verdict in (Verdict.NO_KNOWN_RISK, Verdict.OFFICIAL), agg
+
+
+@pytest.mark.parametrize("url", ["https://www.dropbox.com/s/xyz123/bienban.pdf",
+                                 "https://www.dropbox.com/sh/abc123/photos"])
+def test_model_leaves_a_platforms_own_site_to_the_platform_rule(url: str) -> None:
+    ids = {f.rule_id for f in OfflineURLScanner(index=NoLists()).check(normalize(url))}
+    assert not ids & {"URL-ML-001", "URL-ML-002"}
