@@ -5,15 +5,17 @@ parse in a child process (:mod:`scanners._apk_worker`) under a wall time,
 reads its JSON messages and turns its end into facts or a typed error
 (:func:`interpret`). Its state (the warm server's owner, the idle
 :class:`Child`, the children exiting, the refiller thread) lives on the
-instance; after a ``fork`` the child process starts with none of it.
+instance, not in module globals; a process forked from this one (a ``fork``
+pool worker) drops the idle child, the locks and the exiting children of its
+parent, and starts a fork server of its own on first use.
 
 The warm server
 ---------------
 A cold ``python -I`` + androguard import costs about 0.25 s per sample, more
 than parsing most APKs. So the parse children are forked from a warm server:
 the stdlib ``multiprocessing`` *forkserver*, started lazily on first use
-(:meth:`ChildSupervisor.start_server`, under a lock, so any thread may trigger it) with
-:data:`WARM_PRELOAD` imported and, through ``SCAMSCAN_APK_WARM_UP=1`` in its
+(:meth:`ChildSupervisor.start_server`, under a lock, so any thread may
+trigger it) with :data:`WARM_PRELOAD` imported and, through ``SCAMSCAN_APK_WARM_UP=1`` in its
 environment only, a built-in harmless fixture parsed once
 (:func:`scanners._apk_worker.warm_up`) so that lazy imports and compiled
 regexes are already in memory. Samples are parsed by children forked from
@@ -25,8 +27,8 @@ manifest stage, then ``done``) over a :func:`multiprocessing.Pipe`. This
 process waits on both pipes with the wall-time deadline, kills the child on
 expiry and always joins and closes it, once it has exited or after
 :data:`EXIT_GRACE` (the answer does not wait for that): the server reaps its
-children, so nothing is left as a zombie. ``RLIMIT_AS`` counts the mappings inherited from
-the server (about 40 MB resident); a limit below them is reported as a
+children, so nothing is left as a zombie. ``RLIMIT_AS`` counts the mappings
+inherited from the server (about 40 MB resident); a limit below them is reported as a
 memory stop without parsing. A process forked from one that had started the
 server (a ``fork`` process-pool worker) starts a server of its own on first
 use; spawn/forkserver pool workers simply start theirs. The forkserver is

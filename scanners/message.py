@@ -23,10 +23,10 @@ thông báo tài khoản định danh mức 2 của bạn chưa được cập n
 Phrases are matched on a folded view of the text (:mod:`scanners.message_view`:
 lower case, Vietnamese diacritics stripped, zero-width characters dropped,
 full-width forms mapped to ASCII), so "cán bộ công an" and "can bo cong an" are
-the same signal; an index map keeps the offsets in the original text. Warnings not to share a code
-("không chia sẻ mã OTP") are negations and do not count, nor do phrases that
-describe a trick ("giả danh cán bộ công an") in a message that sends no
-unknown link or app.
+the same signal; an index map keeps the offsets in the original text. Warnings
+not to share a code ("không chia sẻ mã OTP") are negations and do not count,
+nor do phrases that describe a trick ("giả danh cán bộ công an") in a message
+that sends no unknown link or app.
 
 Pure domain logic: no FastAPI, no I/O besides what the live link scanners do.
 """
