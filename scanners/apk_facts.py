@@ -1,8 +1,9 @@
 """Facts about an Android package, extracted once, in a bounded subprocess.
 
 The parse children (:mod:`scanners._apk_worker` and the readers it runs) are
-the only code that touches androguard. Rules never look at an APK: they read the plain,
-JSON-serialisable :class:`ApkFacts` value returned by :func:`extract_facts`.
+the only code that touches androguard. Rules never look at an APK: they read
+the plain, JSON-serialisable :class:`ApkFacts` value returned by
+:func:`extract_facts`.
 
 Two stages:
 
@@ -14,9 +15,9 @@ Two stages:
    presence of ``AndroidManifest.xml``, bundle detection (XAPK / APKS /
    APKM). Refusals raise typed errors before any child process is started.
 2. **In a child process** (:mod:`scanners._apk_worker`, forked from a warm
-   server by :mod:`scanners.apk_supervisor`, which documents it) with ``RLIMIT_AS`` (memory),
-   ``RLIMIT_CPU``, ``RLIMIT_CORE`` 0 and, once androguard is loaded,
-   ``RLIMIT_FSIZE`` 0 set in the child, a wall time enforced here (the child
+   server by :mod:`scanners.apk_supervisor`, which documents it) with
+   ``RLIMIT_AS`` (memory), ``RLIMIT_CPU``, ``RLIMIT_CORE`` 0 and, once
+   androguard is loaded, ``RLIMIT_FSIZE`` 0 set in the child, a wall time enforced here (the child
    is killed on expiry), its working directory, ``HOME`` and ``TMPDIR`` in a
    private temp dir made here, loguru silenced. The child parses
    the manifest, resources, signatures and the file list, then, in the
@@ -27,7 +28,8 @@ Two stages:
    stage, so that a child killed during the code stage still yields partial
    facts. Nothing from the sample is ever executed or written to disk.
 
-The pipeline, one module per job (no module imports one above it)::
+The pipeline, one module per job (no import cycle; the child side, from
+``_apk_worker`` down, never imports the parent side above it)::
 
     apk_facts        this entry point: extract_facts(), bundles, re-exports
     apk_supervisor   the parse children: warm fork server, idle child, reuse,
@@ -48,7 +50,7 @@ Bundles (XAPK, APKS, APKM, or any ZIP of APKs without a manifest) have their
 inner ``*.apk`` entries copied to a temp dir and each one extracted as above;
 the outer facts list them in :attr:`ApkFacts.inner`.
 
-Exceptions (all from :mod:`scanners.errors`)::
+Exceptions (:mod:`scanners.apk_errors`, under :mod:`scanners.errors`)::
 
     ScamscanError
     ├── InputError
