@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import struct
 import tracemalloc
 import zipfile
@@ -930,3 +931,41 @@ def test_a_refusal_in_a_reusable_child_is_answered_at_once(
                             ApkLimits(parse_timeout=20))
     assert time.monotonic() - t < 10
     assert extract_facts(FIXTURES / "fake_vneid.apk").package == "com.vnid"
+
+
+_FORKED = """
+import os, sys
+from pathlib import Path
+from scanners import apk_facts
+from scanners.apk_supervisor import SUPERVISOR
+fixtures = Path(sys.argv[1])
+assert apk_facts.start_worker_server()
+assert apk_facts.extract_facts(fixtures / "unsigned.apk").package
+assert apk_facts.wait_for_idle_child(timeout=30)  # the parent now holds an idle child
+pid = os.fork()
+if pid == 0:
+    # A forked process (a "fork" pool worker) must not use its parent's idle child
+    # nor its fork server: it starts both anew and parses as well.
+    ok = SUPERVISOR._spare is None and not SUPERVISOR._exiting
+    facts = apk_facts.extract_facts(fixtures / "fake_vneid.apk")
+    ok = ok and facts.package == "com.vnid" and facts.code is not None
+    ok = ok and apk_facts.last_child_stats()["mode"] == "warm"
+    apk_facts.drop_spare_child()
+    os._exit(0 if ok else 3)
+_, status = os.waitpid(pid, 0)
+assert SUPERVISOR._spare is not None  # the parent's idle child is still there, still its own
+assert apk_facts.extract_facts(fixtures / "benign_notes.apk").package
+apk_facts.drop_spare_child()
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_a_forked_process_gets_a_supervisor_state_of_its_own() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", _FORKED, str(FIXTURES)], cwd=root,
+                          env={**os.environ, "PYTHONPATH": str(root)}, timeout=120,
+                          capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
