@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scanners.message import _view, check_message, extract
+from scanners.message import check_message, extract
 from scanners.message_types import MONEY_ASK
+from scanners.message_view import folded_view
 from scanners.url_offline import OfflineURLScanner, default_scanner
 
 FLAGGED = {"suspicious", "dangerous"}
@@ -84,7 +85,7 @@ def carries(text: str, report: dict[str, Any]) -> bool:
     """A link, an app or a money request in the message."""
     ex = extract(text)
     return bool(ex.links or ex.apps or any(s.rule_id == "MSG-PAY-001" for s in ex.signals)
-                or MONEY_ASK.search(_view(text).text))
+                or MONEY_ASK.search(folded_view(text).text))
 
 
 async def run(scanner: OfflineURLScanner, rows: list[dict[str, Any]], name: str,

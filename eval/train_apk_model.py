@@ -43,7 +43,7 @@ C = 0.5
 MIN_SUPPORT = 30  # apps holding a feature, over all tables
 MAX_FPR = 0.02
 
-# Framework calls of the tables -> the scanner's call names (scanners/_apk_worker.API_CALLS).
+# Framework calls of the tables -> the scanner's call names (scanners/apk_dex.API_CALLS).
 API_MAP = {
     "Landroid/telephony/SmsManager;->sendTextMessage": "SmsManager.sendTextMessage",
     "Landroid/telephony/SmsManager;->sendMultipartTextMessage":

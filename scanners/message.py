@@ -4,9 +4,9 @@ A chatbot forwards the text a worried person received ("Cán bộ công an phư�
 thông báo tài khoản định danh mức 2 của bạn chưa được cập nhật, vui lòng tải
 ứng dụng tại dichvucong-gov[.]com…"). :func:`check_message` answers it:
 
-1. :func:`extract` finds the links (defanged ones included: ``hxxp``, ``[.]``,
-   ``(.)``, ``(dot)``, spaces around dots, zero-width and full-width
-   characters, bare hosts with a real public suffix, shortened links), the
+1. :func:`extract` finds the links (:mod:`scanners.message_links`; defanged
+   ones included: ``hxxp``, ``[.]``, ``(.)``, ``(dot)``, spaces around dots,
+   zero-width and full-width characters, bare hosts with a real public suffix, shortened links), the
    Vietnamese phone numbers, the APK file names and remote-control apps, and
    the scam-script phrases, each with its offsets in the original text;
 2. every link gets its own report from the link scanners (offline, and the
@@ -20,13 +20,13 @@ thông báo tài khoản định danh mức 2 của bạn chưa được cập n
    :mod:`scanners.message_reply` writes the reply a bot can post as is
    (``headline``, ``steps``, ``if_already``, ``hotlines``, ``reply``).
 
-Phrases are matched on a folded view of the text (lower case, Vietnamese
-diacritics stripped, zero-width characters dropped, full-width forms mapped to
-ASCII), so "cán bộ công an" and "can bo cong an" are the same signal; an index
-map keeps the offsets in the original text. Warnings not to share a code
-("không chia sẻ mã OTP") are negations and do not count, nor do phrases that
-describe a trick ("giả danh cán bộ công an") in a message that sends no
-unknown link or app.
+Phrases are matched on a folded view of the text (:mod:`scanners.message_view`:
+lower case, Vietnamese diacritics stripped, zero-width characters dropped,
+full-width forms mapped to ASCII), so "cán bộ công an" and "can bo cong an" are
+the same signal; an index map keeps the offsets in the original text. Warnings
+not to share a code ("không chia sẻ mã OTP") are negations and do not count,
+nor do phrases that describe a trick ("giả danh cán bộ công an") in a message
+that sends no unknown link or app.
 
 Pure domain logic: no FastAPI, no I/O besides what the live link scanners do.
 """
@@ -42,16 +42,19 @@ from typing import Any
 
 from scanners import identifiers, message_reply, message_types
 from scanners.base import CheckIncomplete, Scanner
-from scanners.errors import InputError, InvalidURLError
+from scanners.errors import InputError
 from scanners.findings import Finding, aggregate
-from scanners.normalize import ParsedURL, normalize
+from scanners.message_links import MAX_LINKS as MAX_LINKS
+from scanners.message_links import LinkItem as LinkItem
+from scanners.message_links import find_links as find_links
+from scanners.message_view import View, folded_view
+from scanners.normalize import ParsedURL
 from scanners.registry import fold_vietnamese
 from scanners.report import run_scanners, url_report
 from scanners.url_offline import OfflineURLScanner
 
 MAX_TEXT_CHARS = 10_000
 """Longest message accepted (characters)."""
-MAX_LINKS = 20
 MAX_PHONES = 10
 MAX_APPS = 10
 MAX_SIGNALS = 60
@@ -67,69 +70,6 @@ APP_STORES = frozenset({"play.google.com", "apps.apple.com", "itunes.apple.com",
 
 class MessageInputError(InputError):
     """The text cannot be checked (empty or too long); the message says why."""
-
-
-# --- the folded view ----------------------------------------------------------
-
-_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064"
-                        "\ufeff\u00ad\u180e")
-_FOLD_CACHE: dict[str, str] = {}
-
-
-def _fold_char(c: str) -> str:
-    f = _FOLD_CACHE.get(c)
-    if f is not None:
-        return f
-    if c in _ZERO_WIDTH or unicodedata.combining(c):
-        f = ""
-    else:
-        o = ord(c)
-        if 0xFF01 <= o <= 0xFF5E or c in "\u3002\uff61":
-            f = unicodedata.normalize("NFKC", c).replace("\u3002", ".").replace("\uff61", ".")
-        else:
-            f = c
-        f = fold_vietnamese(f).lower()
-    if len(_FOLD_CACHE) < 65536:
-        _FOLD_CACHE[c] = f
-    return f
-
-
-@dataclass(frozen=True, slots=True)
-class _View:
-    """The folded text and, when it differs in length, where each char came from."""
-
-    text: str
-    index: list[int] | None
-    original: str
-
-    def span(self, start: int, end: int) -> tuple[int, int]:
-        """Offsets in the original text for ``[start, end)`` of the view."""
-        if self.index is None:
-            return start, end
-        s = self.index[start]
-        e = self.index[end - 1] + 1
-        o = self.original
-        # Keep the combining marks and invisible characters that follow.
-        while e < len(o) and (unicodedata.combining(o[e]) or o[e] in _ZERO_WIDTH):
-            e += 1
-        return s, e
-
-
-def _view(text: str) -> _View:
-    if text.isascii():
-        return _View(text.lower(), None, text)
-    out: list[str] = []
-    idx: list[int] = []
-    for i, c in enumerate(text):
-        if c.isascii():
-            out.append(c.lower())
-            idx.append(i)
-            continue
-        f = _fold_char(c)
-        for ch in f:
-            out.append(ch)
-            idx.append(i)
-    return _View("".join(out), idx, text)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -356,7 +296,7 @@ def _clause_before(v: str, pos: int, window: int = _NEG_WINDOW) -> str:
     return before[cut:] if cut is not None else before
 
 
-def _negated(view: _View, pos: int, window: int = _NEG_WINDOW) -> bool:
+def _negated(view: View, pos: int, window: int = _NEG_WINDOW) -> bool:
     v = view.text
     before = _clause_before(v, pos, window)
     offset = pos - len(before)
@@ -378,7 +318,7 @@ def _negated(view: _View, pos: int, window: int = _NEG_WINDOW) -> bool:
 _REPORTED = re.compile(r"(?<![a-z0-9])(?:duoc|da|tiep tuc)\s+$")
 
 
-def _not_a_gift(view: _View, start: int, end: int) -> bool:
+def _not_a_gift(view: View, start: int, end: int) -> bool:
     """Folded, "nhận quà" (receive a gift) is also "nhân qua" / "nhận qua (app)"
     (via): with diacritics written, only "quà" is the lure."""
     written = unicodedata.normalize("NFC", view.original[start:end]).lower()
@@ -391,7 +331,7 @@ def _clause_around(v: str, start: int, end: int, width: int = 90) -> str:
     return v[lo:hi]
 
 
-def find_signals(view: _View) -> list[Signal]:
+def find_signals(view: View) -> list[Signal]:
     """Every scam-script phrase of the view, with its offsets in the original text."""
     v = view.text
     out: list[Signal] = []
@@ -422,84 +362,6 @@ def find_signals(view: _View) -> list[Signal]:
     out.sort(key=lambda s: (s.start, s.end))
     return out
 
-
-# --- links -------------------------------------------------------------------------
-
-# A dot may be defanged ("[.]", "(dot)") or spaced ("vneid-gov . top"), but a dot
-# followed by a space and no space before it ends a sentence ("…gov.vn. Mọi").
-_DOT = (r"(?:[ \t]*(?:\[\s*(?:\.|dot|cham)\s*\]|\(\s*(?:\.|dot|cham)\s*\)|"
-        r"\{\s*(?:\.|dot|cham)\s*\})[ \t]*|[ \t]+\.[ \t]*|\.)")
-_LABEL = r"[\w](?:[\w-]{0,61}[\w])?"
-_ALABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_SCHEME = (r"(?:h(?:tt|xx|\*\*|tx|xt)ps?|fxps?)[ \t]*(?:\[[ \t]*:[ \t]*\]|:|\[:/\]|\[://\])"
-           r"[ \t]*(?://|/)?")
-_PATH = r"(?:[/?#][^\s<>\"“”‘’]*)?"
-# An IPv6 literal in brackets ("http://[2001:db8::1]/vneid.apk"): hex groups with at
-# least two colons, an optional embedded IPv4 tail and zone; normalize() validates it.
-_V6 = r"\[(?=[0-9a-f.]*:[0-9a-f.]*:)[0-9a-f:.]{2,45}(?:%25[\w.~-]{1,20}|%[\w.~-]{1,20})?\]"
-_LINK = re.compile(
-    rf"(?P<s>{_SCHEME}(?:[^\s/@<>\"]+@)?(?:{_V6}|{_LABEL}(?:{_DOT}{_LABEL})*)(?::\d{{1,5}})?"
-    rf"{_PATH})"
-    rf"|(?<![\w@.\-/])(?P<b>{_ALABEL}(?:{_DOT}{_ALABEL})+(?::\d{{1,5}})?{_PATH})"
-    r"(?![\w@\-])"
-    # Without a scheme, a bracketed IPv6 host needs a port or a path to be a link.
-    rf"|(?<![\w@.\-/\[])(?P<v6>{_V6}(?::\d{{1,5}})?[/?#][^\s<>\"“”‘’]*)",
-    re.I,
-)
-_SPACED_DOT = re.compile(r"[ \t]+\.|\.[ \t]+")
-
-
-@dataclass(frozen=True, slots=True)
-class LinkItem:
-    """A link of the message, normalised."""
-
-    input: str
-    parsed: ParsedURL
-    start: int
-    end: int
-
-
-def find_links(view: _View, limit: int = MAX_LINKS) -> tuple[list[LinkItem], int]:
-    """(the distinct links, in order of appearance, at most ``limit``; how many were left out)."""
-    seen: set[str] = set()
-    out: list[LinkItem] = []
-    dropped = 0
-    for m in _LINK.finditer(view.text):
-        start, end = view.span(m.start(), m.end())
-        raw = view.original[start:end]
-        bare = m.group("b") is not None
-        if bare and not _ascii_form(raw):
-            # The folded view made "rồi . Com" look like a host; a bare host in a
-            # chat is ASCII (full-width and invisible characters aside).
-            continue
-        try:
-            parsed = normalize("http://" + raw if m.group("v6") is not None else raw)
-        except InvalidURLError:
-            continue
-        if bare and (not parsed.suffix or parsed.ip is not None or parsed.userinfo):
-            # A bare word with a dot is a link only when its suffix is a real one.
-            continue
-        if bare and _SPACED_DOT.search(m.group("b")) and not _plausible_spaced(parsed):
-            continue
-        if parsed.url in seen:
-            continue
-        if len(out) >= limit:
-            dropped += 1
-            continue
-        seen.add(parsed.url)
-        out.append(LinkItem(raw, parsed, start, end))
-    return out, dropped
-
-
-def _ascii_form(raw: str) -> bool:
-    return all(c.isascii() or _fold_char(c) == "" or 0xFF01 <= ord(c) <= 0xFF5E
-               or c in "\u3002\uff61" for c in raw)
-
-
-def _plausible_spaced(p: ParsedURL) -> bool:
-    """'vneid-gov . top' is a link; 'xong . Com' in prose is not: ask for a hint."""
-    return bool(p.path != "/" or "-" in p.host or len(p.labels) >= 3
-                or any(c.isdigit() for c in p.domain) or len(p.domain) >= 5)
 
 
 # --- phone numbers ------------------------------------------------------------------
@@ -542,7 +404,7 @@ class PhoneItem:
         return d
 
 
-def find_phones(view: _View, limit: int = MAX_PHONES) -> list[PhoneItem]:
+def find_phones(view: View, limit: int = MAX_PHONES) -> list[PhoneItem]:
     """Vietnamese phone numbers, normalised; not a verdict on their own."""
     v = view.text
     found: list[PhoneItem] = []
@@ -605,7 +467,7 @@ class AppItem:
                 "start": self.start, "end": self.end, "note": note}
 
 
-def find_apps(view: _View, links: Sequence[LinkItem], signals: Sequence[Signal],
+def find_apps(view: View, links: Sequence[LinkItem], signals: Sequence[Signal],
               limit: int = MAX_APPS) -> list[AppItem]:
     """APK file names (in the text or at the end of a link) and remote-control apps."""
     out: list[AppItem] = []
@@ -649,18 +511,18 @@ class Extraction:
     links_dropped: int = 0
     warning: bool = False
     """The text reads like a warning about scams (describes tricks)."""
-    folded: _View | None = field(default=None, repr=False, compare=False)
+    folded: View | None = field(default=None, repr=False, compare=False)
     """The folded view :func:`extract` made, kept so that it is made once."""
 
     @property
-    def view(self) -> _View:
+    def view(self) -> View:
         """The folded view of :attr:`text`."""
-        return self.folded if self.folded is not None else _view(self.text)
+        return self.folded if self.folded is not None else folded_view(self.text)
 
 
 def extract(text: str) -> Extraction:
     """Links, phone numbers, apps and script signals of ``text`` (already validated)."""
-    view = _view(text)
+    view = folded_view(text)
     links, dropped = find_links(view)
     signals = find_signals(view)
     apps = find_apps(view, links, signals)

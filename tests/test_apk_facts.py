@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import struct
 import tracemalloc
 import zipfile
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scanners import apk_facts
+from scanners import apk_facts, apk_supervisor, apk_zipcheck
 from scanners.apk_facts import (
     ApkError,
     ApkFacts,
@@ -529,13 +530,13 @@ IDS = [0x0000, 0x0001, 0x0002, 0x0003, 0x0004, 0x0005, 0x0006]
 def test_dex_compiler_from_layout(
     data: list[int], marker: bool, unsorted: bool, expected: str
 ) -> None:
-    from scanners._apk_worker import dex_compiler
+    from scanners.apk_dex import dex_compiler
 
     assert dex_compiler(_synthetic_dex(IDS + data, marker=marker, unsorted=unsorted)) == expected
 
 
 def test_dex_compiler_never_raises_on_malformed_input() -> None:
-    from scanners._apk_worker import dex_compiler
+    from scanners.apk_dex import dex_compiler
 
     good = bytearray(_synthetic_dex([*IDS, 0x2002, 0x1001, 0x2001, 0x2000]))
     assert dex_compiler(bytes(good)) == "dexlib2"
@@ -591,7 +592,7 @@ def test_lazy_arsc_matches_androguard_on_every_resource(name: str) -> None:
     """Every resource id of the fixture, in every config and in the default one."""
     from androguard.core.axml import ARSCParser, ARSCResTableConfig
 
-    from scanners._apk_worker import LazyArsc
+    from scanners.apk_resources import LazyArsc
 
     raw = zipfile.ZipFile(FIXTURES / name).read("resources.arsc")
     full = ARSCParser(raw)
@@ -607,7 +608,7 @@ def test_lazy_arsc_matches_androguard_on_every_resource(name: str) -> None:
 
 
 def test_lazy_arsc_unknown_id_and_odd_tables() -> None:
-    from scanners._apk_worker import ArscFallback, LazyArsc
+    from scanners.apk_resources import ArscFallback, LazyArsc
 
     raw = zipfile.ZipFile(FIXTURES / "fake_dichvucong.apk").read("resources.arsc")
     lazy = LazyArsc(raw)
@@ -621,23 +622,23 @@ def test_lazy_arsc_unknown_id_and_odd_tables() -> None:
 
 def test_labels_and_configs_from_the_lazy_reader() -> None:
     """The manifest stage resolves through the lazy reader, not the full parse."""
-    from scanners import _apk_worker
+    from scanners import apk_parse, apk_resources
 
     calls: list[int] = []
-    real = _apk_worker.Resources.arsc
+    real = apk_resources.Resources.arsc
 
-    def spy(self: _apk_worker.Resources) -> object:
+    def spy(self: apk_resources.Resources) -> object:
         calls.append(1)
         return real(self)
 
-    _apk_worker.Resources.arsc = spy  # type: ignore[method-assign]
+    apk_resources.Resources.arsc = spy  # type: ignore[method-assign]
     try:
         path = FIXTURES / "fake_dichvucong.apk"
-        f = _apk_worker.extract(
+        f = apk_parse.extract(
             str(path), ApkLimits(code_stage=False), inspect_zip(path), lambda *a, **k: None
         )
     finally:
-        _apk_worker.Resources.arsc = real  # type: ignore[method-assign]
+        apk_resources.Resources.arsc = real  # type: ignore[method-assign]
     assert calls == []
     assert f.label == "Dịch vụ công"
     assert {(a.config, a.path) for a in f.accessibility} == {
@@ -669,8 +670,8 @@ def _zipfile_view(path: Path) -> list[tuple[str, int, int, int, int]]:
 
 def _fast_view(path: Path) -> list[tuple[str, int, int, int, int]] | None:
     with path.open("rb") as fp:
-        end = apk_facts._end_record(fp, path.stat().st_size)
-        got = None if end is None else apk_facts._plain_central_directory(fp, end)
+        end = apk_zipcheck._end_record(fp, path.stat().st_size)
+        got = None if end is None else apk_zipcheck._plain_central_directory(fp, end)
     if got is None:
         return None
     return [(e.filename, e.flag_bits, e.compress_size, e.file_size, e.header_offset)
@@ -721,14 +722,14 @@ def test_central_directory_reader_leaves_odd_archives_to_zipfile(tmp_path: Path)
 def test_asset_heads_are_read_without_zipfile_and_bounded() -> None:
     from loguru import logger
 
-    from scanners import _apk_worker
+    from scanners import apk_files
 
     logger.remove()
     from androguard.core.apk import APK
 
     data = (FIXTURES / "fake_dichvucong.apk").read_bytes()
     apk = APK(data, raw=True, skip_analysis=True)
-    heads = _apk_worker._Heads(data, apk)
+    heads = apk_files.EntryHeads(data, apk)
     with zipfile.ZipFile(FIXTURES / "fake_dichvucong.apk") as zf:
         for info in zf.infolist():
             want = zf.read(info)[:64]
@@ -740,7 +741,7 @@ def test_asset_heads_are_read_without_zipfile_and_bounded() -> None:
 def test_v1_certificate_of_a_single_certificate_block_is_androguards() -> None:
     from loguru import logger
 
-    from scanners import _apk_worker
+    from scanners import apk_certs
 
     logger.remove()
     from androguard.core.apk import APK
@@ -748,10 +749,10 @@ def test_v1_certificate_of_a_single_certificate_block_is_androguards() -> None:
     for name in ("fake_vneid.apk", "debug_signed.apk", "benign_notes.apk"):
         apk = APK(str(FIXTURES / name))
         files = list(apk.get_files())
-        assert _apk_worker._v1_names(files) == list(apk.get_signature_names())
+        assert apk_certs._v1_names(files) == list(apk.get_signature_names())
         verified = [bytes(apk.get_certificate_der(n)) for n in apk.get_signature_names()]
         errors: list[str] = []
-        assert _apk_worker._v1_ders(apk, files, errors) == verified and errors == []
+        assert apk_certs._v1_ders(apk, files, errors) == verified and errors == []
 
 
 # --- the launcher icon --------------------------------------------------------------
@@ -786,7 +787,7 @@ class _Res:
 
 
 def test_icon_type_comes_from_magic_bytes_and_size_is_bounded() -> None:
-    from scanners import _apk_worker
+    from scanners import apk_files
 
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
     webp = b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"\x00" * 20
@@ -797,16 +798,16 @@ def test_icon_type_comes_from_magic_bytes_and_size_is_bounded() -> None:
         "res/mipmap-mdpi-v4/ic.png": png,
     }
     sizes = {k: len(v) for k, v in blobs.items()}
-    icon = _apk_worker._icon("@mipmap/ic", _Res(list(blobs)), list(blobs), sizes,
+    icon = apk_files.launcher_icon("@mipmap/ic", _Res(list(blobs)), list(blobs), sizes,
                              lambda name, n: blobs[name][:n])
     assert icon is not None
     assert (icon.path, icon.media_type) == ("res/mipmap-xhdpi-v4/ic.png", "image/webp")
     # An adaptive icon only (XML): its raster siblings of the same name stand in.
     files = ["res/mipmap-anydpi-v26/ic.xml", "res/mipmap-hdpi-v4/ic.png", "res/raw/ic.png"]
-    icon = _apk_worker._icon("@mipmap/ic", _Res(files[:1]), files, {},
+    icon = apk_files.launcher_icon("@mipmap/ic", _Res(files[:1]), files, {},
                              lambda name, n: png)
     assert icon is not None and icon.path == "res/mipmap-hdpi-v4/ic.png"
-    assert _apk_worker._icon(None, _Res([]), [], {}, lambda n, k: png) is None
+    assert apk_files.launcher_icon(None, _Res([]), [], {}, lambda n, k: png) is None
 
 
 def test_wait_for_idle_child_never_waits_for_a_child_nobody_asked_for() -> None:
@@ -892,7 +893,7 @@ def test_a_failed_parse_is_never_followed_in_the_same_child(
 def test_a_child_over_its_memory_slack_retires(monkeypatch: pytest.MonkeyPatch) -> None:
     assert apk_facts.start_worker_server()
     # A slack no peak fits in: no child is given another sample.
-    monkeypatch.setattr(apk_facts, "CHILD_RSS_SLACK", -(1 << 40))
+    monkeypatch.setattr(apk_supervisor.SUPERVISOR, "rss_slack", -(1 << 40))
     _, pids = _run_all(monkeypatch, 16)
     assert len(set(pids)) == len(_SAMPLES)
 
@@ -926,7 +927,45 @@ def test_a_refusal_in_a_reusable_child_is_answered_at_once(
     # caller would sit out the whole deadline.
     t = time.monotonic()
     with pytest.raises(NotAnApkError):
-        apk_facts._run_warm(FIXTURES / "no-such-file.apk", apk_facts.ZipFacts(),
+        apk_supervisor.SUPERVISOR.run_warm(FIXTURES / "no-such-file.apk", apk_facts.ZipFacts(),
                             ApkLimits(parse_timeout=20))
     assert time.monotonic() - t < 10
     assert extract_facts(FIXTURES / "fake_vneid.apk").package == "com.vnid"
+
+
+_FORKED = """
+import os, sys
+from pathlib import Path
+from scanners import apk_facts
+from scanners.apk_supervisor import SUPERVISOR
+fixtures = Path(sys.argv[1])
+assert apk_facts.start_worker_server()
+assert apk_facts.extract_facts(fixtures / "unsigned.apk").package
+assert apk_facts.wait_for_idle_child(timeout=30)  # the parent now holds an idle child
+pid = os.fork()
+if pid == 0:
+    # A forked process (a "fork" pool worker) must not use its parent's idle child
+    # nor its fork server: it starts both anew and parses as well.
+    ok = SUPERVISOR._spare is None and not SUPERVISOR._exiting
+    facts = apk_facts.extract_facts(fixtures / "fake_vneid.apk")
+    ok = ok and facts.package == "com.vnid" and facts.code is not None
+    ok = ok and apk_facts.last_child_stats()["mode"] == "warm"
+    apk_facts.drop_spare_child()
+    os._exit(0 if ok else 3)
+_, status = os.waitpid(pid, 0)
+assert SUPERVISOR._spare is not None  # the parent's idle child is still there, still its own
+assert apk_facts.extract_facts(fixtures / "benign_notes.apk").package
+apk_facts.drop_spare_child()
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_a_forked_process_gets_a_supervisor_state_of_its_own() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", _FORKED, str(FIXTURES)], cwd=root,
+                          env={**os.environ, "PYTHONPATH": str(root)}, timeout=120,
+                          capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]

@@ -19,12 +19,12 @@ from scanners.message import (
     MAX_LINKS,
     MAX_TEXT_CHARS,
     MessageInputError,
-    _view,
     check_message,
     clean_text,
     extract,
     find_links,
 )
+from scanners.message_view import folded_view
 from scanners.normalize import ParsedURL
 from scanners.url_offline import default_scanner
 
@@ -145,7 +145,7 @@ def test_link_offsets_point_into_the_original_text() -> None:
 
 def test_links_are_capped() -> None:
     text = " ".join(f"site{i}-abc.com" for i in range(MAX_LINKS + 15))
-    links, dropped = find_links(_view(text))
+    links, dropped = find_links(folded_view(text))
     assert len(links) == MAX_LINKS and dropped == 15
     report = check(text)
     assert len([i for i in report["items"] if i["kind"] == "link"]) == MAX_LINKS
