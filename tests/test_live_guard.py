@@ -207,7 +207,7 @@ async def api(tmp_path: Path, **overrides: Any
     app = create_app(settings, resolver=DictResolver({**TABLE, "public.test": ["127.0.0.1"]}))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://scamscan",
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1",
                                      timeout=30) as c:
             yield c, app
 

@@ -219,7 +219,7 @@ async def test_api_live_checks_are_contained(site: ScamSite, tmp_path: Path) -> 
         assert all(isinstance(s, Contained) for s in app.state.live.scanners)
         app.state.live.age.scan = Broken().scan
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://scamscan",
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1",
                                      timeout=30) as c:
             r = await c.post("/v1/url-scans", json={
                 "url": f"http://vneid-portal.com:{site.port}/plain", "offline": False})
@@ -238,7 +238,7 @@ async def api(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, resolver=DictResolver(RESOLVER_TABLE))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://scamscan",
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1",
                                      timeout=30) as c:
             yield c
 
