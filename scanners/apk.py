@@ -293,7 +293,10 @@ class ApkScanner:
         odd = random_package(pkg)
         if odd:
             add("APK-PKG-001", package=pkg, segments=odd)
-        apk_builders.check(a, add_finding, claims)
+        if own is None or not own.signers & signers:
+            # An official app signed by its publisher: its code's naming (a
+            # commercial obfuscator) is the publisher's choice, never a builder's.
+            apk_builders.check(a, add_finding, claims)
 
     def _capabilities(self, a: ApkFacts, add: Callable[..., None]) -> None:
         perms = set(a.permissions)

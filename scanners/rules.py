@@ -759,7 +759,9 @@ _RULES: tuple[Rule, ...] = (
        "fIvicKhU): the DEX side of APK-PKG-002. Java classes are UpperCamelCase, R8 and "
        "ProGuard rename to one to three letters, and Play services' obfuscated classes "
        "start with zz, so none of those reach this shape. Single-letter package chains "
-       "(a.b.c.D) are not counted: R8 makes them in honest apps."),
+       "(a.b.c.D) are not counted: R8 makes them in honest apps. An official app signed by "
+       "its publisher is not judged by APK-PKG-003, -004 or -005 (a commercial obfuscator "
+       "is the publisher's choice)."),
     # --- capabilities ----------------------------------------------------------
     _r("APK-CAP-001", 25, S.HIGH,
        "Có dịch vụ Trợ năng (Accessibility) – có thể đọc và điều khiển màn hình",

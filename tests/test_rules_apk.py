@@ -330,6 +330,25 @@ def test_official_app_with_known_signer_is_official() -> None:
     assert "APK-IMP-002" in {f.rule_id for f in other}
 
 
+def test_official_app_with_known_signer_is_never_a_builder_app() -> None:
+    from scanners.apk import AppRegistry, OfficialApp, app_registry
+
+    reg = app_registry()
+    known = AppRegistry(
+        tuple(OfficialApp(a.name, a.package, a.kind, a.label_terms,
+                          frozenset({"ab" * 32}) if a.package == "com.vnid" else a.signers)
+              for a in reg.apps), reg.gov_label_terms, reg.well_known)
+    s = ApkScanner(registry=known, now=lambda: NOW)
+    obfuscated = CodeFacts(classes=3000, lower_classes=400, lower_class_names=(
+        "cmtstflxlxb", "qpgopfninoaazln", "opzsdswiddt", "bnmxcvlk", "wrtpzqs"))
+    found = s.check(app(package="com.vnid", label="VNeID", code=obfuscated))
+    assert aggregate(found).verdict is Verdict.OFFICIAL, found
+    # The same code in a copy signed by someone else is judged.
+    other = s.check(app(package="com.vnid", label="VNeID", code=obfuscated,
+                        certificates=(cert(sha256="cd" * 32),)))
+    assert {"APK-IMP-002", "APK-PKG-005"} <= {f.rule_id for f in other}
+
+
 def test_random_package_detector_reports_segments() -> None:
     assert random_package(RANDOM_PKG) == ["spoehyloohrstq", "uaeldgadozprbyk"]
     assert random_package("com.google.android.apps.maps") == []
