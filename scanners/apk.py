@@ -20,7 +20,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import blocklists
-from scanners import apk_behaviour
+from scanners import apk_behaviour, apk_builders
 from scanners.apk_brands import claimed_brand
 from scanners.apk_facts import ApkFacts
 from scanners.apk_model import ApkModel, apk_model
@@ -293,6 +293,10 @@ class ApkScanner:
         odd = random_package(pkg)
         if odd:
             add("APK-PKG-001", package=pkg, segments=odd)
+        if own is None or not own.signers & signers:
+            # An official app signed by its publisher: its code's naming (a
+            # commercial obfuscator) is the publisher's choice, never a builder's.
+            apk_builders.check(a, add_finding, claims)
 
     def _capabilities(self, a: ApkFacts, add: Callable[..., None]) -> None:
         perms = set(a.permissions)

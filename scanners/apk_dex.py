@@ -19,6 +19,7 @@ from ipaddress import IPv4Address
 from types import FrameType
 from typing import Any
 
+from scanners.apk_class_shapes import class_shapes
 from scanners.apk_fact_types import MAX_LIST, ApkLimits, CodeFacts, DexFile, uniq
 
 # (framework class descriptor, method name) -> call name.
@@ -260,11 +261,11 @@ def code_facts(apk: Any, dex_names: list[str], limits: ApkLimits) -> CodeFacts:
     skipped: str | None = None
     complete = False
     parsed: list[tuple[Any, dict[int, str]]] = []
+    supers: dict[str, str] = {}
     old = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, max(0.01, float(limits.code_timeout)))
     try:
         # 1. Tables: strings, classes (for the superclass chains), method ids.
-        supers: dict[str, str] = {}
         loaded: list[tuple[str, Any]] = []
         for name, raw in raws:
             try:
@@ -350,6 +351,8 @@ def code_facts(apk: Any, dex_names: list[str], limits: ApkLimits) -> CodeFacts:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+    # The class list read in step 1 (all of it, or what the time allowed).
+    shapes = class_shapes(supers)
     return CodeFacts(
         dex_files=tuple(dex_files),
         classes=classes,
@@ -362,6 +365,10 @@ def code_facts(apk: Any, dex_names: list[str], limits: ApkLimits) -> CodeFacts:
         api_refs=dict(sorted(refs.items())),
         api_calls=dict(sorted(calls.items())),
         instructions_complete=complete,
+        builder_roots=dict(sorted(shapes.roots.items())),
+        lower_classes=shapes.lower_classes,
+        lower_class_names=shapes.lower_names,
+        letter_chain_classes=shapes.letter_chain_classes,
         skipped_reason=skipped,
         anti_analysis=uniq(anti),
         errors=uniq(errors, 50),

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bumped whenever a field of :class:`ApkFacts` changes meaning or shape."""
 
 MAX_LIST = 500
@@ -353,6 +353,15 @@ class CodeFacts:
     """``{call name: invoke sites}`` from the instruction sweep (see ``instructions_complete``)."""
     instructions_complete: bool = False
     """The instruction sweep went through every method of every DEX."""
+    builder_roots: dict[str, int] = field(default_factory=dict)
+    """``{package root of a public RAT/payload builder: classes under it}``
+    (:data:`scanners.apk_class_shapes.BUILDER_ROOTS`)."""
+    lower_classes: int = 0
+    """Top-level classes whose simple name starts lower-case, six letters or more."""
+    lower_class_names: tuple[str, ...] = ()
+    """Up to 64 of those simple names (evidence; the count covers all)."""
+    letter_chain_classes: int = 0
+    """Classes in single-letter package chains (``a/b/c/D``); counted, not scored."""
     skipped_reason: str | None = None
     """Why the code stage did not run (fully): ``too-many-classes``, ``timeout``…"""
     anti_analysis: tuple[str, ...] = ()
@@ -377,6 +386,10 @@ class CodeFacts:
             "api_refs": dict(self.api_refs),
             "api_calls": dict(self.api_calls),
             "instructions_complete": self.instructions_complete,
+            "builder_roots": dict(self.builder_roots),
+            "lower_classes": self.lower_classes,
+            "lower_class_names": list(self.lower_class_names),
+            "letter_chain_classes": self.letter_chain_classes,
             "skipped_reason": self.skipped_reason,
             "anti_analysis": list(self.anti_analysis),
             "errors": list(self.errors),
@@ -396,6 +409,11 @@ class CodeFacts:
             api_refs={str(k): int(v) for k, v in dict(d.get("api_refs", {})).items()},
             api_calls={str(k): int(v) for k, v in dict(d.get("api_calls", {})).items()},
             instructions_complete=bool(d.get("instructions_complete", False)),
+            builder_roots={str(k): int(v)
+                           for k, v in dict(d.get("builder_roots", {})).items()},
+            lower_classes=int(d.get("lower_classes", 0)),
+            lower_class_names=_strs(d.get("lower_class_names")),
+            letter_chain_classes=int(d.get("letter_chain_classes", 0)),
             skipped_reason=_opt_str(d.get("skipped_reason")),
             anti_analysis=_strs(d.get("anti_analysis")),
             errors=_strs(d.get("errors")),

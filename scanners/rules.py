@@ -735,6 +735,33 @@ _RULES: tuple[Rule, ...] = (
        "class names starting with a lower-case letter (cmtstflxlxb, fIvicKhU): the shape "
        "banking-trojan builders generate. Java classes are UpperCamelCase and shrinkers "
        "keep the names of manifest classes, so ordinary apps have none or one or two."),
+    _r("APK-PKG-003", 10, S.MEDIUM,
+       "Tên ứng dụng không liên quan đến tên gói vô nghĩa",
+       "Label has nothing to do with a meaningless package name",
+       "The label is made of real words (Vietnamese, English, brand names) that appear "
+       "nowhere in the package, whose own segments are mostly letter soup (read with the "
+       "host-name segmenter), and the app also takes over the phone (accessibility "
+       "service, device admin, reads SMS) or claims a brand (an APK-IMP rule fired). Many "
+       "honest apps have labels unrelated to their package, so the mismatch alone counts "
+       "nothing: only together with those."),
+    _r("APK-PKG-004", 40, S.CRITICAL,
+       "Chứa mã của công cụ tạo mã độc điều khiển từ xa (RAT)",
+       "Contains the code of a public remote-access-trojan builder",
+       "The DEX holds classes under the fixed package of a public Android RAT or payload "
+       "builder (Metasploit's com.metasploit.stage, AhMyth's ahmyth.mine.king.ahmyth, "
+       "L3MON's com.etechd.l3mon, AndroRAT's my.app.client; each from the builder's own "
+       "public source). The evidence names the builder, the package and its source."),
+    _r("APK-PKG-005", 15, S.MEDIUM,
+       "Nhiều lớp trong mã có tên do công cụ tạo mã độc sinh ra",
+       "Many code classes named by a malware builder",
+       "Twenty or more top-level DEX classes have simple names of six letters or more "
+       "starting lower-case, and at least half of them read as letter soup (cmtstflxlxb, "
+       "fIvicKhU): the DEX side of APK-PKG-002. Java classes are UpperCamelCase, R8 and "
+       "ProGuard rename to one to three letters, and Play services' obfuscated classes "
+       "start with zz, so none of those reach this shape. Single-letter package chains "
+       "(a.b.c.D) are not counted: R8 makes them in honest apps. An official app signed by "
+       "its publisher is not judged by APK-PKG-003, -004 or -005 (a commercial obfuscator "
+       "is the publisher's choice)."),
     # --- capabilities ----------------------------------------------------------
     _r("APK-CAP-001", 25, S.HIGH,
        "Có dịch vụ Trợ năng (Accessibility) – có thể đọc và điều khiển màn hình",

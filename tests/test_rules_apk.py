@@ -110,6 +110,33 @@ CASES: dict[str, tuple[list[ApkFacts], list[ApkFacts]]] = {
                      app(components=(LAUNCHER, *(Component("service", f"x.y.{n}") for n in (
                          "cmtstflxlxb", "fIvicKhU", "qpgopfninoaazln", "jcwzxSN", "opzsdswiddt")),
                          *(Component("activity", f"x.y.Screen{i}") for i in range(30))))]),
+    # Label words nowhere in a letter-soup package, only with takeover or a brand claim.
+    "APK-PKG-003": ([app(label="Tra cứu phạt nguội", package="com.qwrtzpkl.xbvnmd",
+                         permissions=SMS),
+                     app(label="Weather Radar", package=RANDOM_PKG, components=(LAUNCHER, A11Y)),
+                     app(label="Play Protect Service", package="com.hubccjodsgt.dvhsle")],
+                    [app(label="Tra cứu phạt nguội", package="com.qwrtzpkl.xbvnmd"),
+                     app(label="Tra cứu phạt nguội", package="vn.tracuu.phatnguoi",
+                         permissions=SMS),
+                     app(label="Weather Radar", package="com.example.weather",
+                         components=(LAUNCHER, A11Y)),
+                     app(label="Zalo", package="com.zing.zalo", permissions=SMS),
+                     app(label="Signal", package="org.thoughtcrime.securesms", permissions=SMS),
+                     app(label="Diva", package="jakhar.aseem.diva", permissions=SMS),
+                     app(label="Vietcombank Mobile", package="com.vcbm.x", permissions=SMS),
+                     app(label="xkqzt", package=RANDOM_PKG, permissions=SMS)]),
+    "APK-PKG-004": ([app(code=CodeFacts(builder_roots={"com.metasploit.stage": 3})),
+                     app(code=CodeFacts(builder_roots={"ahmyth.mine.king.ahmyth": 12}))],
+                    [app(), app(code=CodeFacts(classes=4000, lower_classes=0))]),
+    "APK-PKG-005": ([app(code=CodeFacts(classes=300, lower_classes=40, lower_class_names=(
+        "cmtstflxlxb", "qpgopfninoaazln", "opzsdswiddt", "bnmxcvlk", "wrtpzqs", "notify")))],
+                    [app(),
+                     # Too few, or ordinary words (Scala's "package" objects and the like).
+                     app(code=CodeFacts(classes=300, lower_classes=5, lower_class_names=(
+                         "cmtstflxlxb", "qpgopfninoaazln", "opzsdswiddt", "bnmxcvlk",
+                         "wrtpzqs"))),
+                     app(code=CodeFacts(classes=300, lower_classes=40, lower_class_names=(
+                         "package", "notify", "service", "handler", "cmtstflxlxb")))]),
     "APK-CAP-001": ([app(components=(LAUNCHER, A11Y))], [app()]),
     "APK-CAP-002": ([app(components=(LAUNCHER, A11Y), accessibility=(AccessibilityConfig(
         "org.example.A11y", "res/xml/a.xml", can_retrieve_window_content=True),))],
@@ -303,6 +330,25 @@ def test_official_app_with_known_signer_is_official() -> None:
     assert "APK-IMP-002" in {f.rule_id for f in other}
 
 
+def test_official_app_with_known_signer_is_never_a_builder_app() -> None:
+    from scanners.apk import AppRegistry, OfficialApp, app_registry
+
+    reg = app_registry()
+    known = AppRegistry(
+        tuple(OfficialApp(a.name, a.package, a.kind, a.label_terms,
+                          frozenset({"ab" * 32}) if a.package == "com.vnid" else a.signers)
+              for a in reg.apps), reg.gov_label_terms, reg.well_known)
+    s = ApkScanner(registry=known, now=lambda: NOW)
+    obfuscated = CodeFacts(classes=3000, lower_classes=400, lower_class_names=(
+        "cmtstflxlxb", "qpgopfninoaazln", "opzsdswiddt", "bnmxcvlk", "wrtpzqs"))
+    found = s.check(app(package="com.vnid", label="VNeID", code=obfuscated))
+    assert aggregate(found).verdict is Verdict.OFFICIAL, found
+    # The same code in a copy signed by someone else is judged.
+    other = s.check(app(package="com.vnid", label="VNeID", code=obfuscated,
+                        certificates=(cert(sha256="cd" * 32),)))
+    assert {"APK-IMP-002", "APK-PKG-005"} <= {f.rule_id for f in other}
+
+
 def test_random_package_detector_reports_segments() -> None:
     assert random_package(RANDOM_PKG) == ["spoehyloohrstq", "uaeldgadozprbyk"]
     assert random_package("com.google.android.apps.maps") == []
@@ -339,6 +385,9 @@ def test_telegram_token_is_redacted_in_evidence() -> None:
     ("overlay_banker.apk", Verdict.DANGEROUS,
      {"APK-CAP-021", "APK-CAP-022", "APK-URL-004", "APK-IMP-005", "APK-PKG-001",
       "APK-PKG-002"}),
+    # Issue 12: Metasploit's stage classes and builder-named classes in the DEX, under
+    # a label that has nothing to do with the letter-soup package.
+    ("rat_stage.apk", Verdict.DANGEROUS, {"APK-PKG-003", "APK-PKG-004", "APK-PKG-005"}),
     ("traversal.apk", Verdict.SUSPICIOUS, {"APK-ZIP-001"}),
 ])
 def test_fixture_verdicts(name: str, verdict: Verdict, must: set[str]) -> None:
@@ -760,3 +809,55 @@ def test_corrupt_central_extra_field_is_read_like_android(tmp_path: Path) -> Non
     assert report["package"] == "com.vnid" and report["verdict"] == "dangerous"
     anti = [f for f in report["findings"] if f["rule_id"] == "APK-ANTI-003"]
     assert anti and "extra field" in anti[0]["evidence"]["repairs"][0]
+
+
+# --- builder fingerprints in the DEX class list (issue 12) --------------------
+
+def test_class_shapes_count_builder_roots_and_lower_case_names() -> None:
+    from scanners.apk_class_shapes import MAX_EXAMPLES, class_shapes
+
+    shapes = class_shapes([
+        "Lcom/metasploit/stage/Payload;", "Lcom/metasploit/stage/Payload$1;",
+        "Lahmyth/mine/king/ahmyth/MainService;", "Lcom/example/MainActivity;",
+        "Lx/y/cmtstflxlxb;", "Lx/y/fIvicKhU;",
+        # Not the shape: R8's short names, Play services' zz names, inner classes,
+        # a class in no package, UpperCamelCase, odd descriptors.
+        "La/b/c/d;", "La/b/c/ab;", "Lcom/google/android/gms/internal/ads/zzfqxyk;",
+        "Lx/y/Outer$innerclass;", "Lnopackage;", "Lx/y/MainActivity;", "[I", "garbage"])
+    assert shapes.roots == {"com.metasploit.stage": 2, "ahmyth.mine.king.ahmyth": 1}
+    assert shapes.lower_classes == 2
+    assert shapes.lower_names == ("cmtstflxlxb", "fIvicKhU")
+    assert shapes.letter_chain_classes == 2
+    many = class_shapes(f"Lq/w/name{chr(97 + i % 26)}{i:04d}x;" for i in range(500))
+    assert many.lower_classes == 0  # digits: not a builder name
+    many = class_shapes(f"Lq/w/k{''.join(chr(97 + (i >> k) % 26) for k in range(6))};"
+                        for i in range(500))
+    assert many.lower_classes == 500
+    assert len(many.lower_names) == MAX_EXAMPLES
+
+
+def test_code_facts_round_trip_keeps_the_class_shapes() -> None:
+    code = CodeFacts(builder_roots={"my.app.client": 4}, lower_classes=30,
+                     lower_class_names=("cmtstflxlxb",), letter_chain_classes=7)
+    assert CodeFacts.from_dict(code.to_dict()) == code
+    assert CodeFacts.from_dict({}).builder_roots == {}
+
+
+def test_builder_root_finding_names_the_builder_and_its_source() -> None:
+    facts = extract_facts(FIXTURES / "rat_stage.apk")
+    assert facts.code is not None
+    assert facts.code.builder_roots == {"com.metasploit.stage": 3}
+    found = {f.rule_id: f.evidence for f in ApkScanner(now=lambda: NOW).check(facts)}
+    assert found["APK-PKG-004"]["builder"].startswith("Metasploit")
+    assert "rapid7/metasploit-payloads" in found["APK-PKG-004"]["source"]
+    assert found["APK-PKG-005"]["count"] == 24
+    assert found["APK-PKG-003"]["together_with"] == ["reads SMS"]
+    assert found["APK-PKG-003"]["soup_segments"] == ["qwrtzpkl", "xbvnmd"]
+
+
+@pytest.mark.parametrize("name", ["benign_notes.apk", "premium_sms.apk", "dropper_bank.apk",
+                                  "fake_dichvucong.apk", "hidden_launcher.apk"])
+def test_builder_rules_stay_quiet_on_other_fixtures(name: str) -> None:
+    facts = extract_facts(FIXTURES / name)
+    got = {f.rule_id for f in ApkScanner(now=lambda: NOW).check(facts)}
+    assert not got & {"APK-PKG-003", "APK-PKG-004", "APK-PKG-005"}, got
