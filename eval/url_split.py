@@ -87,9 +87,25 @@ def _csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def load(data: Path) -> Split:
-    """Read ``data`` (``../shared/data/urls``) into the split described above."""
+VALIDATION_CUTS = ("2023-07-01", "2025-01-03")
+"""hostsVN and OpenPhish cuts of the *validation* split, inside the training period:
+settings are chosen by training before these dates and measuring on the window up
+to :data:`HOSTSVN_CUT` / :data:`OPENPHISH_CUT` (``train_url_model.py --validate``)."""
+
+
+def load(data: Path, hostsvn_cut: str = HOSTSVN_CUT, openphish_cut: str = OPENPHISH_CUT,
+         hostsvn_end: str | None = None, openphish_end: str | None = None) -> Split:
+    """Read ``data`` (``../shared/data/urls``) into the split described above.
+
+    With ``hostsvn_end`` / ``openphish_end`` the rows first seen on or after those
+    dates are not read at all, and the "later" side is the window from the cut to
+    the end: the validation split of :data:`VALIDATION_CUTS`.
+    """
     sp = Split()
+
+    def keep(first_seen: str, end: str | None) -> bool:
+        return end is None or first_seen < end
+
     mal_train: list[ParsedURL] = []
     later_raw: dict[str, list[ParsedURL]] = {
         "new Vietnamese scam hosts (hostsVN)": [], "government-service fakes": [],
@@ -101,10 +117,13 @@ def load(data: Path) -> Split:
             bucket.append(p)
 
     for r in _csv(data / "vn_scam_hosts_dev.csv"):
-        add(mal_train if r["first_seen"] < HOSTSVN_CUT else
+        if not keep(r["first_seen"], hostsvn_end):
+            continue
+        add(mal_train if r["first_seen"] < hostsvn_cut else
             later_raw["new Vietnamese scam hosts (hostsVN)"], r["host"])
     for r in _csv(data / "gov_impersonation_dev.csv"):
-        if r["label"] == "malicious" and r["first_seen_in_list"] >= HOSTSVN_CUT:
+        if (r["label"] == "malicious" and r["first_seen_in_list"] >= hostsvn_cut
+                and keep(r["first_seen_in_list"], hostsvn_end)):
             add(later_raw["government-service fakes"], r["host"])
     for h in _lines(data / "chongluadao_hosts.txt"):
         add(mal_train, h)
@@ -120,7 +139,9 @@ def load(data: Path) -> Split:
         add(mal_train, u)
     for line in _lines(data / "openphish_dev.jsonl"):
         row = json.loads(line)
-        add(mal_train if row["first_seen"] < OPENPHISH_CUT else
+        if not keep(row["first_seen"], openphish_end):
+            continue
+        add(mal_train if row["first_seen"] < openphish_cut else
             later_raw["international phishing URLs (OpenPhish)"], row["url"])
 
     benign: list[ParsedURL] = []
