@@ -33,6 +33,9 @@ HOSTSVN_CUT = "2023-10-01"
 """hostsVN (and gov-impersonation) rows first seen from this date are "later"."""
 OPENPHISH_CUT = "2025-01-06"
 """OpenPhish rows first seen from this date are "later"."""
+CHONGLUADAO_V1 = True
+"""Train on the ChongLuaDao v1 blacklist too (undated, BSD-3-Clause; whole platforms on it
+are dropped like every malicious bare host that is a benign name)."""
 PHISHTANK_2018_EVERY = 4
 """Every 4th row of the 176k PhishTank 2018-19 rows (by phish_id) keeps training modest."""
 
@@ -127,6 +130,9 @@ def load(data: Path, hostsvn_cut: str = HOSTSVN_CUT, openphish_cut: str = OPENPH
             add(later_raw["government-service fakes"], r["host"])
     for h in _lines(data / "chongluadao_hosts.txt"):
         add(mal_train, h)
+    if CHONGLUADAO_V1:
+        for h in _lines(data / "chongluadao_v1_hosts.txt"):
+            add(mal_train, h)
     typed = json.loads((data / "chongluadao_typed_2021.json").read_text(encoding="utf-8"))
     for item in typed["blacklist"]:
         add(mal_train, str(item.get("url", "")))

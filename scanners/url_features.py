@@ -100,6 +100,7 @@ def sub_features(subdomain: str) -> tuple[str, ...]:
             out.append(f"sl:{lab}")
             continue
         out += _ngrams(lab, "s", (3,))
+        out.append(f"sshape:{shape(lab)}")
         for t in seg.label(lab):
             out.append(f"sw:{t.text}" if t.kind != "num" else "sw:#")
     return tuple(dict.fromkeys(out))
@@ -181,6 +182,8 @@ def readable(feature: str) -> str:
     kind, _, value = feature.partition(":")
     if kind in ("w", "sw", "p", "sl"):
         return value
+    if kind == "sshape":
+        return f"subdomain pattern {_shape_words(value)}"
     if kind == "shape":
         return f"name pattern {_shape_words(value)}"
     if kind == "plat":
