@@ -157,7 +157,7 @@ def test_model_leaves_a_platforms_own_site_to_the_platform_rule(url: str) -> Non
 
 
 def test_name_pattern_features_read_as_letters_and_digits() -> None:
-    from scanners.url_features import domain_features, readable, shape
+    from scanners.url_features import domain_features, readable, shape, sub_features
 
     assert shape("ghnn22") == "a4d2"
     assert shape("vn66733shop") == "a2d5a4"
@@ -167,6 +167,8 @@ def test_name_pattern_features_read_as_letters_and_digits() -> None:
     assert "shape:a4d2" in feats and "shape:a4d2.com" in feats
     assert readable("shape:a4d2.com") == "name pattern 4 letters + 2 digits .com"
     assert readable("shape:d6") == "name pattern 6 digits"
+    assert "sshape:a5d3" in sub_features("login123")
+    assert readable("sshape:a5d3") == "subdomain pattern 5 letters + 3 digits"
 
 
 def test_name_pattern_drives_a_finding_with_a_readable_reason() -> None:
