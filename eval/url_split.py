@@ -4,7 +4,7 @@ Used by ``eval/train_url_model.py`` (``make model-url``) and ``eval/urls.py``.
 
 * **Malicious, split in time.** Training: hostsVN entries first seen before
   :data:`HOSTSVN_CUT`, the ChongLuaDao v2 list (frozen since 2023-09, before
-  the cut) and its 2021 typed blacklist, PhishTank 2018-2021, ISCX-2016
+  the cut), the undated v1 blacklist and the 2021 typed blacklist, PhishTank 2018-2021, ISCX-2016
   phishing, OpenPhish entries first seen before :data:`OPENPHISH_CUT`.
   "Later" (measured, never trained or tuned on): hostsVN and the
   government-impersonation rows first seen on or after :data:`HOSTSVN_CUT`,
