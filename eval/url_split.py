@@ -4,7 +4,7 @@ Used by ``eval/train_url_model.py`` (``make model-url``) and ``eval/urls.py``.
 
 * **Malicious, split in time.** Training: hostsVN entries first seen before
   :data:`HOSTSVN_CUT`, the ChongLuaDao v2 list (frozen since 2023-09, before
-  the cut) and its 2021 typed blacklist, PhishTank 2018-2021, ISCX-2016
+  the cut), the undated v1 blacklist and the 2021 typed blacklist, PhishTank 2018-2021, ISCX-2016
   phishing, OpenPhish entries first seen before :data:`OPENPHISH_CUT`.
   "Later" (measured, never trained or tuned on): hostsVN and the
   government-impersonation rows first seen on or after :data:`HOSTSVN_CUT`,
@@ -33,6 +33,9 @@ HOSTSVN_CUT = "2023-10-01"
 """hostsVN (and gov-impersonation) rows first seen from this date are "later"."""
 OPENPHISH_CUT = "2025-01-06"
 """OpenPhish rows first seen from this date are "later"."""
+CHONGLUADAO_V1 = True
+"""Train on the ChongLuaDao v1 blacklist too (undated, BSD-3-Clause; whole platforms on it
+are dropped like every malicious bare host that is a benign name)."""
 PHISHTANK_2018_EVERY = 4
 """Every 4th row of the 176k PhishTank 2018-19 rows (by phish_id) keeps training modest."""
 
@@ -87,9 +90,25 @@ def _csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def load(data: Path) -> Split:
-    """Read ``data`` (``../shared/data/urls``) into the split described above."""
+VALIDATION_CUTS = ("2023-07-01", "2025-01-03")
+"""hostsVN and OpenPhish cuts of the *validation* split, inside the training period:
+settings are chosen by training before these dates and measuring on the window up
+to :data:`HOSTSVN_CUT` / :data:`OPENPHISH_CUT` (``train_url_model.py --validate``)."""
+
+
+def load(data: Path, hostsvn_cut: str = HOSTSVN_CUT, openphish_cut: str = OPENPHISH_CUT,
+         hostsvn_end: str | None = None, openphish_end: str | None = None) -> Split:
+    """Read ``data`` (``../shared/data/urls``) into the split described above.
+
+    With ``hostsvn_end`` / ``openphish_end`` the rows first seen on or after those
+    dates are not read at all, and the "later" side is the window from the cut to
+    the end: the validation split of :data:`VALIDATION_CUTS`.
+    """
     sp = Split()
+
+    def keep(first_seen: str, end: str | None) -> bool:
+        return end is None or first_seen < end
+
     mal_train: list[ParsedURL] = []
     later_raw: dict[str, list[ParsedURL]] = {
         "new Vietnamese scam hosts (hostsVN)": [], "government-service fakes": [],
@@ -101,13 +120,19 @@ def load(data: Path) -> Split:
             bucket.append(p)
 
     for r in _csv(data / "vn_scam_hosts_dev.csv"):
-        add(mal_train if r["first_seen"] < HOSTSVN_CUT else
+        if not keep(r["first_seen"], hostsvn_end):
+            continue
+        add(mal_train if r["first_seen"] < hostsvn_cut else
             later_raw["new Vietnamese scam hosts (hostsVN)"], r["host"])
     for r in _csv(data / "gov_impersonation_dev.csv"):
-        if r["label"] == "malicious" and r["first_seen_in_list"] >= HOSTSVN_CUT:
+        if (r["label"] == "malicious" and r["first_seen_in_list"] >= hostsvn_cut
+                and keep(r["first_seen_in_list"], hostsvn_end)):
             add(later_raw["government-service fakes"], r["host"])
     for h in _lines(data / "chongluadao_hosts.txt"):
         add(mal_train, h)
+    if CHONGLUADAO_V1:
+        for h in _lines(data / "chongluadao_v1_hosts.txt"):
+            add(mal_train, h)
     typed = json.loads((data / "chongluadao_typed_2021.json").read_text(encoding="utf-8"))
     for item in typed["blacklist"]:
         add(mal_train, str(item.get("url", "")))
@@ -120,7 +145,9 @@ def load(data: Path) -> Split:
         add(mal_train, u)
     for line in _lines(data / "openphish_dev.jsonl"):
         row = json.loads(line)
-        add(mal_train if row["first_seen"] < OPENPHISH_CUT else
+        if not keep(row["first_seen"], openphish_end):
+            continue
+        add(mal_train if row["first_seen"] < openphish_cut else
             later_raw["international phishing URLs (OpenPhish)"], row["url"])
 
     benign: list[ParsedURL] = []

@@ -34,6 +34,19 @@ def _bucket(n: int, edges: tuple[int, ...]) -> str:
     return f">{edges[-1]}"
 
 
+_RUNS = re.compile(r"[a-z]+|[0-9]+|-+")
+
+
+def shape(name: str) -> str:
+    """The letter/digit/hyphen runs of a name, lengths capped at 9: ``ghnn22`` → ``a4d2``
+    (the "task scam" names are short letter runs glued to digits)."""
+    out = []
+    for run in _RUNS.findall(name)[:6]:
+        kind = "d" if run[0].isdigit() else "h" if run[0] == "-" else "a"
+        out.append(f"{kind}{min(len(run), 9)}")
+    return "".join(out)
+
+
 def _ngrams(text: str, prefix: str, sizes: tuple[int, ...]) -> list[str]:
     s = f"^{text}$"
     return [f"{prefix}{n}:{s[i : i + n]}" for n in sizes for i in range(len(s) - n + 1)]
@@ -60,6 +73,9 @@ def domain_features(domain: str, suffix: str) -> tuple[str, ...]:
         # "github" is bad (github.com is not github.io); the subdomain speaks.
         return (*out, f"plat:{registrable}")
     out += _ngrams(domain, "r", (3, 4))
+    tld = suffix.rsplit(".", 1)[-1] if suffix else "-"
+    shp = shape(domain)
+    out += [f"shape:{shp}", f"shape:{shp}.{tld}"]
     dom_toks = seg.label(domain)
     for t in dom_toks:
         out.append(f"w:{t.text}" if t.kind != "num" else "w:#")
@@ -84,6 +100,7 @@ def sub_features(subdomain: str) -> tuple[str, ...]:
             out.append(f"sl:{lab}")
             continue
         out += _ngrams(lab, "s", (3,))
+        out.append(f"sshape:{shape(lab)}")
         for t in seg.label(lab):
             out.append(f"sw:{t.text}" if t.kind != "num" else "sw:#")
     return tuple(dict.fromkeys(out))
@@ -147,6 +164,14 @@ _BUCKETS = {"len": "name length", "dig": "digits in the name", "hy": "hyphens in
             "qparams": "query parameters"}
 
 
+def _shape_words(value: str) -> str:
+    runs, _, tld = value.partition(".")
+    names = {"a": "letters", "d": "digits", "h": "hyphens"}
+    words = " + ".join(f"{m.group(2)} {names[m.group(1)]}"
+                       for m in re.finditer(r"([adh])(\d)", runs))
+    return f"{words} .{tld}" if tld else words
+
+
 def explains(feature: str) -> bool:
     """Whether a feature means something to a reader (words, n-grams, suffix, named tricks)."""
     return not feature.startswith("x:") or feature in _NAMED
@@ -157,6 +182,10 @@ def readable(feature: str) -> str:
     kind, _, value = feature.partition(":")
     if kind in ("w", "sw", "p", "sl"):
         return value
+    if kind == "sshape":
+        return f"subdomain pattern {_shape_words(value)}"
+    if kind == "shape":
+        return f"name pattern {_shape_words(value)}"
     if kind == "plat":
         return f"free hosting platform {value}"
     if kind in ("tld", "sfx"):

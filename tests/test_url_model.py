@@ -154,3 +154,30 @@ def test_shipped_model_leaves_ordinary_links_with_paths_calm(url: str) -> None:
 def test_model_leaves_a_platforms_own_site_to_the_platform_rule(url: str) -> None:
     ids = {f.rule_id for f in OfflineURLScanner(index=NoLists()).check(normalize(url))}
     assert not ids & {"URL-ML-001", "URL-ML-002"}
+
+
+def test_name_pattern_features_read_as_letters_and_digits() -> None:
+    from scanners.url_features import domain_features, readable, shape, sub_features
+
+    assert shape("ghnn22") == "a4d2"
+    assert shape("vn66733shop") == "a2d5a4"
+    assert shape("my-very-long-name1234567890") == "a2h1a4h1a4h1"  # six runs at most
+    assert shape("x" * 30) == "a9"  # run lengths capped
+    feats = domain_features("ghnn22", "com")
+    assert "shape:a4d2" in feats and "shape:a4d2.com" in feats
+    assert readable("shape:a4d2.com") == "name pattern 4 letters + 2 digits .com"
+    assert readable("shape:d6") == "name pattern 6 digits"
+    assert "sshape:a5d3" in sub_features("login123")
+    assert readable("sshape:a5d3") == "subdomain pattern 5 letters + 3 digits"
+
+
+def test_name_pattern_drives_a_finding_with_a_readable_reason() -> None:
+    model = UrlModel({
+        "intercept": -2.0, "weights": {"shape:a4d2.com": 4.0},
+        "thresholds": {"host": {"high": 0.8, "medium": 0.5},
+                       "url": {"high": 0.9, "medium": 0.6}},
+    })
+    found = ml("ghnn22.com", model)
+    assert [r for r, _ in found] == ["URL-ML-001"]
+    assert found[0][1]["drivers"] == ["name pattern 4 letters + 2 digits .com"]
+    assert ml("ghnn.com", model) == []

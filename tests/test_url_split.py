@@ -1,0 +1,113 @@
+"""The link data's time split and the model's training script, on a small data folder
+written by the test (the real sets live outside the repository)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from eval import train_url_model, url_split
+from scanners.normalize import ParsedURL
+
+BENIGN = [f"{w}{i}.com" for i, w in enumerate(
+    ["shop", "news", "bank", "music", "travel", "garden", "school", "coffee",
+     "library", "weather"] * 6)]
+
+
+def write_data(d: Path) -> Path:
+    d.mkdir()
+    (d / "vn_scam_hosts_dev.csv").write_text(
+        "host,first_seen,last_seen\n"
+        "ghnn11.com,2023-01-10,2026-01-01\n"   # training
+        "tmko22.com,2023-02-10,2026-01-01\n"   # training
+        "vxqq33.com,2023-08-10,2026-01-01\n"   # validation window
+        "later44.com,2023-11-10,2026-01-01\n", # after the real cut
+        encoding="utf-8")
+    (d / "gov_impersonation_dev.csv").write_text(
+        "host,label,source,first_seen_in_list\n"
+        "dichvucong-gov.top,malicious,x,2023-08-01\n"
+        "vneid-gov.top,malicious,x,2024-01-01\n", encoding="utf-8")
+    (d / "chongluadao_hosts.txt").write_text("cld-scam1.xyz\n", encoding="utf-8")
+    (d / "chongluadao_v1_hosts.txt").write_text("v1-scam9.xyz\n", encoding="utf-8")
+    (d / "chongluadao_typed_2021.json").write_text(
+        json.dumps({"blacklist": [{"url": "http://acb-online.co/*"}], "whitelist": []}),
+        encoding="utf-8")
+    (d / "phishtank_2021.csv").write_text(
+        "phish_id,url,phish_detail_url,submission_time,verified,verification_time,online,target\n"
+        "1,https://pt-login.club/verify/,x,2021,yes,2021,yes,Other\n", encoding="utf-8")
+    (d / "phishtank_2018_2019.csv").write_text(
+        "phish_id,url,submission_time,verification_time,target\n"
+        "2,http://pp-update.info/webscr.php,2018,2018,PayPal\n", encoding="utf-8")
+    (d / "iscx2016_phishing.txt").write_text("http://secure-acct.tk/signin\n", encoding="utf-8")
+    (d / "openphish_dev.jsonl").write_text("".join(
+        json.dumps({"url": u, "first_seen": day, "host": ""}) + "\n" for u, day in [
+            ("https://op-train.com/login", "2025-01-01"),
+            ("https://op-valid.com/", "2025-01-04"),
+            ("https://op-later.com/", "2025-01-07")]), encoding="utf-8")
+    (d / "tranco_top10k.csv").write_text(
+        "".join(f"{i},{h}\n" for i, h in enumerate(BENIGN[:20])), encoding="utf-8")
+    (d / "benign_umbrella_top100k.txt").write_text("\n".join(BENIGN[20:]) + "\n",
+                                                   encoding="utf-8")
+    (d / "vn_domains_known_good.csv").write_text(
+        "registrable_domain,category,sources,hosts_seen\nvnexpress.net,news,x,vnexpress.net\n",
+        encoding="utf-8")
+    (d / "benign_urls_iscx2016.txt").write_text(
+        "\n".join(f"http://{h}/about/team" for h in BENIGN) + "\n", encoding="utf-8")
+    return d
+
+
+@pytest.fixture()
+def data(tmp_path: Path) -> Path:
+    return write_data(tmp_path / "urls")
+
+
+def hosts(rows: Iterable[ParsedURL]) -> set[str]:
+    return {p.host for p in rows}
+
+
+def test_real_split_trains_before_the_cuts_and_measures_after(data: Path) -> None:
+    sp = url_split.load(data)
+    mal = hosts([p for p, y in sp.train if y == 1])
+    assert {"ghnn11.com", "vxqq33.com", "v1-scam9.xyz", "op-train.com",
+            "op-valid.com"} <= mal
+    assert hosts(sp.later["new Vietnamese scam hosts (hostsVN)"]) == {"later44.com"}
+    assert hosts(sp.later["government-service fakes"]) == {"vneid-gov.top"}
+    assert hosts(sp.later["international phishing URLs (OpenPhish)"]) == {"op-later.com"}
+
+
+def test_validation_split_measures_the_window_and_never_reads_after_it(data: Path) -> None:
+    sp = url_split.load(data, *url_split.VALIDATION_CUTS, hostsvn_end=url_split.HOSTSVN_CUT,
+                        openphish_end=url_split.OPENPHISH_CUT)
+    mal = hosts([p for p, y in sp.train if y == 1])
+    assert "ghnn11.com" in mal and "op-train.com" in mal
+    seen = mal | {h for rows in sp.later.values() for h in hosts(rows)}
+    assert not seen & {"later44.com", "op-later.com", "vneid-gov.top"}
+    assert hosts(sp.later["new Vietnamese scam hosts (hostsVN)"]) == {"vxqq33.com"}
+    assert hosts(sp.later["government-service fakes"]) == {"dichvucong-gov.top"}
+    assert hosts(sp.later["international phishing URLs (OpenPhish)"]) == {"op-valid.com"}
+
+
+def test_benign_registrables_sit_on_one_side_only(data: Path) -> None:
+    sp = url_split.load(data)
+    train = {p.registrable_domain for p, y in sp.train if y == 0}
+    tune = {p.registrable_domain for p in sp.tune_hosts + sp.tune_urls}
+    test = {p.registrable_domain for p in sp.test_hosts + sp.test_urls}
+    assert train and tune and test
+    assert not (train & tune or train & test or tune & test)
+
+
+def test_training_writes_the_same_bytes_twice(data: Path, tmp_path: Path) -> None:
+    a, b = tmp_path / "a.json.gz", tmp_path / "b.json.gz"
+    assert train_url_model.main(["--data", str(data), "--out", str(a)]) == 0
+    assert train_url_model.main(["--data", str(data), "--out", str(b)]) == 0
+    assert a.read_bytes() == b.read_bytes()
+    doc = json.loads(gzip.decompress(a.read_bytes()))
+    assert doc["meta"]["malicious"] >= 8
+    assert any(f.startswith("shape:") for f in doc["weights"])
+    for kind in ("host", "url"):
+        th = doc["thresholds"][kind]
+        assert 0.0 < th["medium"] <= th["high"] < 1.0
