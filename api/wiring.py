@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from api.redis_client import async_client
 from api.settings import Settings
+from api.storage.redis import async_client
 from scanners import domain_age, live
 from scanners.base import Contained, Scanner
 from scanners.domain_age import DomainAgeScanner
@@ -46,7 +46,7 @@ def build_fetcher(
 ) -> GuardedFetcher:
     """The guarded fetcher of ``settings``: allowed networks and ports, limits.
 
-    The live link checks and the feed downloads (:mod:`api.lists`) both use
+    The live link checks and the feed downloads (:mod:`api.services.lists`) both use
     it, so that one address and port policy covers every outgoing request.
     """
     return GuardedFetcher(

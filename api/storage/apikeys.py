@@ -51,8 +51,10 @@ from typing import Literal, Protocol, TypeVar, cast, get_args
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from api.redis_client import DEFAULT_TIMEOUT, async_client
-from api.sqlite import SqliteFile
+from api.storage import prefixes
+from api.storage.errors import KeyStoreUnavailable
+from api.storage.redis import DEFAULT_TIMEOUT, async_client
+from api.storage.sqlite import SqliteFile
 
 Role = Literal["client", "analyst", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -67,10 +69,6 @@ KEYS_MADE_FILE = "keys-made"
 log = logging.getLogger("scamscan.api")
 
 T = TypeVar("T")
-
-
-class KeyStoreUnavailable(Exception):
-    """The key store's backend failed (Redis down, the SQLite file unreadable)."""
 
 
 def keys_made_marker(data_dir: Path) -> Path:
@@ -286,7 +284,7 @@ class RedisKeyStore:
     """Keys on Redis: ``<prefix>key:<id>`` (a hash), ``<prefix>by-hash`` (key hash → id),
     ``<prefix>ids`` (every id) and ``<prefix>active`` (ids not revoked)."""
 
-    def __init__(self, url: str, prefix: str = "scamscan:apikeys:", *,
+    def __init__(self, url: str, prefix: str = prefixes.APIKEYS, *,
                  timeout: float = DEFAULT_TIMEOUT, marker: Path | None = None) -> None:
         self.prefix = prefix
         self.marker = marker
