@@ -62,44 +62,46 @@ class IncompleteOut(BaseModel):
     reason: str
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     """The app's services, built by its lifespan (:func:`api.services.container.open_services`)."""
     services: Services = request.app.state.services
     return services
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+# The readers are coroutines on purpose: FastAPI runs a plain ``def`` dependency in
+# its thread pool, a hop per dependency on every request.
 
 
-def get_app_settings(services: ServicesDep) -> Settings:
+async def get_app_settings(services: ServicesDep) -> Settings:
     return services.settings
 
 
-def get_scanner(services: ServicesDep) -> OfflineURLScanner:
+async def get_scanner(services: ServicesDep) -> OfflineURLScanner:
     return services.scanner
 
 
-def get_live(services: ServicesDep) -> LiveScanners:
+async def get_live(services: ServicesDep) -> LiveScanners:
     return services.live
 
 
-def get_jobs(services: ServicesDep) -> JobBackend:
+async def get_jobs(services: ServicesDep) -> JobBackend:
     return services.jobs
 
 
-def get_samples(services: ServicesDep) -> SampleStore:
+async def get_samples(services: ServicesDep) -> SampleStore:
     return services.samples
 
 
-def get_history(services: ServicesDep) -> ScanHistory:
+async def get_history(services: ServicesDep) -> ScanHistory:
     return services.history
 
 
-def get_lists(services: ServicesDep) -> ListService:
+async def get_lists(services: ServicesDep) -> ListService:
     return services.lists
 
 
-def get_auth(services: ServicesDep) -> Authenticator:
+async def get_auth(services: ServicesDep) -> Authenticator:
     return services.auth
 
 
