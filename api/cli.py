@@ -351,8 +351,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys(args: argparse.Namespace) -> int:
-    from api.storage.apikeys import open_key_store
     from api.storage.errors import KeyStoreUnavailable
+    from api.storage.factory import open_key_store
 
     settings = _settings()
     store = open_key_store(settings.data_dir, settings.redis_url,

@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from api.settings import Settings
-from api.storage.redis import async_client
+from api.storage.factory import open_cache_store
 from scanners import domain_age, live
 from scanners.base import Contained, Scanner
 from scanners.domain_age import DomainAgeScanner
 from scanners.fetch import USER_AGENT, GuardedFetcher, Resolver, parse_networks, parse_ports
 from scanners.live import ApkHandler, LiveFetchScanner
 from scanners.normalize import ParsedURL
-from scanners.store import Store, open_store
+from scanners.store import Store
 from scanners.url_offline import OfflineURLScanner
 
 
@@ -71,9 +71,7 @@ def build_live(
     ``resolver`` replaces the system resolver (the one stand-in the tests use:
     a loopback server cannot answer DNS without changing the system's resolver).
     """
-    client = (async_client(settings.redis_url, settings.redis_timeout)
-              if settings.redis_url else None)
-    store = open_store(settings.redis_url, client=client)
+    store = open_cache_store(settings)
     age = DomainAgeScanner(
         store,
         bootstrap_path=settings.rdap_bootstrap,

@@ -28,7 +28,7 @@ from playwright.sync_api import Browser, Page, Playwright
 
 from api.main import create_app
 from api.settings import Settings
-from api.storage.apikeys import open_key_store
+from api.storage.factory import open_key_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

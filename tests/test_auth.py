@@ -26,7 +26,8 @@ from api.main import create_app
 from api.origin import is_loopback_host
 from api.problems import PROBLEM_JSON
 from api.settings import Settings
-from api.storage.apikeys import SCHEMA_VERSION, hash_key, open_key_store
+from api.storage.apikeys import SCHEMA_VERSION, hash_key
+from api.storage.factory import open_key_store
 from tests.live_servers_age import RedisServer
 
 pytestmark = pytest.mark.anyio

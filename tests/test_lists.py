@@ -26,7 +26,7 @@ from api.main import create_app
 from api.problems import PROBLEM_JSON
 from api.services.lists import ListService
 from api.settings import Settings
-from api.storage.apikeys import open_key_store
+from api.storage.factory import open_key_store
 from scanners.apk_facts import extract_facts
 from scanners.lists import (
     DynamicLists,

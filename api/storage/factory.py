@@ -3,9 +3,10 @@
 ``SCAMSCAN_REDIS_URL`` set: every store is on Redis, shared by the API
 replicas and ``scamscan worker``. Unset: the embedded default, SQLite files in
 ``SCAMSCAN_DATA_DIR`` (console sessions and rate limits in process memory).
-The APK job backend (the embedded process pool or the Redis queue) is picked
-by :func:`api.services.container.open_jobs` on the same switch; the domain-age
-cache by :func:`scanners.store.open_store`.
+The live checks' cache (:func:`open_cache_store`) and the rate limits
+(:func:`open_limit_storage`) too. The APK job backend (the embedded process
+pool or the Redis queue) is picked by :func:`api.services.container.open_jobs`
+on the same switch (the job modules import the web framework's upload types).
 
 A new backend goes here: implement the store's protocol (e.g.
 :class:`api.storage.lists.ListStore`) in a module of this package, raise the
@@ -25,11 +26,18 @@ from limits.aio.storage import Storage as LimitStorage
 
 from api.settings import Settings
 from api.storage import prefixes
-from api.storage.apikeys import KeyStore, open_key_store
+from api.storage.apikeys import (
+    KEYS_FILE,
+    KeyStore,
+    RedisKeyStore,
+    SqliteKeyStore,
+    keys_made_marker,
+)
 from api.storage.history import HISTORY_FILE, HistoryBackend, RedisHistory, SqliteHistory
-from api.storage.lists import ListStore, open_list_store
-from api.storage.redis import async_pool
-from api.storage.sessions import SessionStore, open_session_store
+from api.storage.lists import LISTS_FILE, ListStore, RedisListStore, SqliteListStore
+from api.storage.redis import DEFAULT_TIMEOUT, async_client, async_pool
+from api.storage.sessions import MemorySessionStore, RedisSessionStore, SessionStore
+from scanners.store import Store, open_store
 
 
 @dataclass
@@ -40,6 +48,42 @@ class Storage:
     lists: ListStore
     history: HistoryBackend
     sessions: SessionStore
+
+
+def open_key_store(data_dir: Path, redis_url: str | None, *,
+                   redis_timeout: float = DEFAULT_TIMEOUT) -> KeyStore:
+    """The Redis key store when ``redis_url`` is set, else the SQLite file in ``data_dir``;
+    either writes the :func:`~api.storage.apikeys.keys_made_marker` of ``data_dir`` when
+    it makes a key. (The CLI's ``scamscan keys`` opens it alone.)"""
+    marker = keys_made_marker(data_dir)
+    if redis_url:
+        return RedisKeyStore(redis_url, timeout=redis_timeout, marker=marker)
+    return SqliteKeyStore(Path(data_dir) / KEYS_FILE, marker=marker)
+
+
+def open_list_store(data_dir: Path, redis_url: str | None, *,
+                    redis_timeout: float = DEFAULT_TIMEOUT) -> ListStore:
+    """The Redis list store when ``redis_url`` is set, else the SQLite file in ``data_dir``."""
+    if redis_url:
+        return RedisListStore(redis_url, timeout=redis_timeout)
+    return SqliteListStore(Path(data_dir) / LISTS_FILE)
+
+
+def open_session_store(redis_url: str | None, idle: float, max_age: float,
+                       max_memory: int, *, redis_timeout: float = DEFAULT_TIMEOUT
+                       ) -> SessionStore:
+    """Redis sessions when ``redis_url`` is set, else bounded in-process ones."""
+    if redis_url:
+        return RedisSessionStore(redis_url, idle, max_age, timeout=redis_timeout)
+    return MemorySessionStore(idle, max_age, max_sessions=max_memory)
+
+
+def open_cache_store(settings: Settings) -> Store:
+    """The live checks' cache (domain ages, :mod:`scanners.store`): Redis through a client
+    of :mod:`api.storage.redis`, else in process memory."""
+    client = (async_client(settings.redis_url, settings.redis_timeout)
+              if settings.redis_url else None)
+    return open_store(settings.redis_url, client=client)
 
 
 def open_limit_storage(settings: Settings) -> tuple[LimitStorage, Any]:

@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 import anyio.to_thread
@@ -433,12 +432,4 @@ class RedisListStore:
             await self._redis.aclose()
 
 
-def open_list_store(data_dir: Path, redis_url: str | None, *,
-                    redis_timeout: float = DEFAULT_TIMEOUT) -> ListStore:
-    """The Redis list store when ``redis_url`` is set, else the SQLite file in ``data_dir``."""
-    if redis_url:
-        return RedisListStore(redis_url, timeout=redis_timeout)
-    return SqliteListStore(Path(data_dir) / LISTS_FILE)
-
-
-__all__ = ["ListStoreUnavailable", "open_list_store"]
+__all__ = ["ListStore", "ListStoreUnavailable", "RedisListStore", "SqliteListStore"]

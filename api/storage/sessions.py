@@ -246,12 +246,3 @@ class RedisSessionStore(_Expiry):
             await self._redis.aclose()
         except (RedisError, OSError) as e:  # closing a client of a dead Redis
             log.debug("closing the session store: %s", e)
-
-
-def open_session_store(redis_url: str | None, idle: float, max_age: float,
-                       max_memory: int, *, redis_timeout: float = DEFAULT_TIMEOUT
-                       ) -> SessionStore:
-    """Redis sessions when ``redis_url`` is set, else bounded in-process ones."""
-    if redis_url:
-        return RedisSessionStore(redis_url, idle, max_age, timeout=redis_timeout)
-    return MemorySessionStore(idle, max_age, max_sessions=max_memory)
