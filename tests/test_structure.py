@@ -185,3 +185,11 @@ def test_routes_do_not_read_app_state() -> None:
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "api" / "routes").glob("*.py")
                  if "app.state" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_only_the_app_imports_the_console() -> None:
+    """The console sits on top: the API (auth, routes, services, storage) never imports
+    it; only api.main mounts it."""
+    importers = sorted(m for m, target in GRAPH.edges
+                       if target.startswith("api.console") and not m.startswith("api.console"))
+    assert importers == ["api.main"]
