@@ -14,7 +14,7 @@ problem, both ``application/problem+json``.
 
 **Console sessions.** A request without ``X-API-Key`` but with the console's
 ``scamscan_session`` cookie is authenticated as the key its server-side
-session holds (:mod:`api.console.sessions` keeps the key's hash), through
+session holds (:mod:`api.storage.sessions` keeps the key's hash), through
 :meth:`Authenticator.authenticate_hash`: the same revocation, role and rate
 limit as the header. Such a request with an unsafe method (POST, PUT, PATCH,
 DELETE) must carry the session's CSRF token (``X-CSRF-Token`` header, or the
@@ -33,7 +33,7 @@ be addressed to this machine (a loopback ``Host``, else 421: DNS rebinding)
 and, for a write, come from this origin (``Origin``/``Sec-Fetch-Site``, else
 403: cross-site forms); a console-cookie write must not be marked cross-site
 by the browser (:func:`check_request_origin`, :mod:`api.origin`).
-Once a key was ever made (the ``keys-made`` marker of :mod:`api.keystore`),
+Once a key was ever made (the ``keys-made`` marker of :mod:`api.storage.apikeys`),
 an empty key store does not re-open keyless use: keyless requests get a 401
 problem saying so, and a warning is logged. A credential that was sent (an
 unknown or empty ``X-API-Key``, or only an ``Authorization`` header, which this
@@ -75,36 +75,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Request, Security
-from fastapi import Path as PathParam
+from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
-from pydantic import BaseModel, ConfigDict, Field
 
-from api.console.sessions import (
-    CSRF_FIELD,
-    CSRF_HEADER,
-    SESSION_COOKIE,
-    Session,
-    SessionStore,
-    SessionStoreUnavailable,
-)
-from api.keystore import (
-    ROLES,
-    ApiKey,
-    KeyStore,
-    KeyStoreUnavailable,
-    Role,
-    hash_key,
-    keys_made_marker,
-    open_key_store,
-    record_keys_made,
-)
 from api.origin import (
     SAFE_METHODS,
     check_fetch_site,
@@ -113,16 +92,32 @@ from api.origin import (
     is_loopback_host,
 )
 from api.problems import (
-    TYPE_AUTH_UNAVAILABLE,
     TYPE_FORBIDDEN,
-    TYPE_NOT_FOUND,
     TYPE_RATE_LIMITED,
     TYPE_UNAUTHORIZED,
     ProblemException,
     problem_responses,
+    storage_problem,
 )
-from api.redis_client import async_pool
 from api.settings import Settings
+from api.storage.apikeys import (
+    ROLES,
+    ApiKey,
+    KeyStore,
+    Role,
+    hash_key,
+    keys_made_marker,
+    record_keys_made,
+)
+from api.storage.errors import KeyStoreUnavailable, SessionStoreUnavailable
+from api.storage.factory import open_limit_storage
+from api.storage.sessions import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    Session,
+    SessionStore,
+)
 
 log = logging.getLogger("scamscan.api")
 
@@ -162,20 +157,6 @@ class Principal:
 # --- rate limits ----------------------------------------------------------------
 
 
-def _limit_storage(redis_url: str | None, timeout: float) -> tuple[Storage, Any]:
-    """The ``limits`` storage (memory, or Redis through redis-py) and the pool to close."""
-    if not redis_url:
-        return MemoryStorage(), None
-    pool = async_pool(redis_url, timeout)
-    uri = redis_url
-    if uri.startswith("unix://"):
-        uri = "redis+unix://" + uri.removeprefix("unix://")
-    options: dict[str, Any] = {"connection_pool": pool}
-    storage = RedisStorage("async+" + uri, wrap_exceptions=True, implementation="redispy",
-                           key_prefix="scamscan:ratelimit", **options)
-    return storage, pool
-
-
 FAILURE_PREFIX_CHARS = 16
 """Hex characters of a tried key's SHA-256 that name it in the failure counts (64
 bits: a wrong key never shares a count with a good one, and no secret is stored)."""
@@ -194,7 +175,7 @@ class RateLimiter:
             "failures": parse_many(settings.rate_limit_auth_failures),
             "failures-address": parse_many(settings.rate_limit_auth_failures_address),
         }
-        self.storage, self._pool = _limit_storage(settings.redis_url, settings.redis_timeout)
+        self.storage, self._pool = open_limit_storage(settings)
         self.limiter = MovingWindowRateLimiter(self.storage)
         self._warned_at = -math.inf
         self._warned_failures = -math.inf
@@ -298,15 +279,8 @@ def _unauthorized(detail: str) -> ProblemException:
                             headers={"www-authenticate": f'ApiKey header="{HEADER}"'})
 
 
-def _unavailable(e: Exception) -> ProblemException:
-    log.error("API key store unavailable: %s", e)
-    return ProblemException(503, "API keys cannot be checked right now (the key store is "
-                            "unavailable); try again shortly.", type_=TYPE_AUTH_UNAVAILABLE,
-                            title="Authentication unavailable", headers={"retry-after": "5"})
-
-
 class Authenticator:
-    """Checks keys against a :class:`~api.keystore.KeyStore`, with small caches."""
+    """Checks keys against a :class:`~api.storage.apikeys.KeyStore`, with small caches."""
 
     has_keys_ttl = 1.0
     lookup_ttl = 5.0
@@ -319,7 +293,7 @@ class Authenticator:
         self.keyless_possible = keyless_possible
         """Keys are not required and the server is bound to loopback."""
         self.marker = marker
-        """The :func:`~api.keystore.keys_made_marker`: once it exists, an empty key
+        """The :func:`~api.storage.apikeys.keys_made_marker`: once it exists, an empty key
         store never re-opens keyless use."""
         self._marked = False
         self._warned_empty = -math.inf
@@ -342,7 +316,7 @@ class Authenticator:
         except KeyStoreUnavailable as e:
             if cached is not None and now - cached[1] < self.stale_max:
                 return cached[0]
-            raise _unavailable(e) from None
+            raise storage_problem(e) from None
         self._has_keys = (value, now)
         if value and not self._marked and self.marker is not None:
             # Keys made by another process (the CLI, another replica) count too.
@@ -389,7 +363,7 @@ class Authenticator:
         except KeyStoreUnavailable as e:
             if cached is not None and now - cached[1] < self.stale_max:
                 return cached[0]
-            raise _unavailable(e) from None
+            raise storage_problem(e) from None
         if record is None:
             self._keys.pop(key_hash, None)
             return None
@@ -448,10 +422,9 @@ class Authenticator:
             await self.store.close()
 
 
-async def open_auth(settings: Settings) -> Authenticator:
-    """The authenticator of an app (from its lifespan); logs the keyless-local case."""
-    store = open_key_store(settings.data_dir, settings.redis_url,
-                           redis_timeout=settings.redis_timeout)
+async def open_auth(settings: Settings, store: KeyStore) -> Authenticator:
+    """The authenticator of an app over ``store`` (from its lifespan); logs the
+    keyless-local case."""
     keyless_possible = not settings.require_keys and is_loopback_host(settings.host)
     auth = Authenticator(store, RateLimiter(settings), keyless_possible=keyless_possible,
                          marker=keys_made_marker(settings.data_dir))
@@ -501,22 +474,32 @@ def _forbidden_csrf(detail: str) -> ProblemException:
     return ProblemException(403, detail, type_=TYPE_FORBIDDEN, title="CSRF check failed")
 
 
+def authenticator(request: Request) -> Authenticator:
+    """The app's :class:`Authenticator` (built in the lifespan, in its services)."""
+    auth: Authenticator = request.app.state.services.auth
+    return auth
+
+
+def _sessions(request: Request) -> SessionStore | None:
+    """The app's console session store, when the app has services (it always has after
+    its lifespan started)."""
+    services = getattr(request.app.state, "services", None)
+    return None if services is None else services.sessions
+
+
 async def session_of(request: Request) -> tuple[str, Session] | None:
     """The console session the request's cookie names: None without a cookie (or
     without a console), :class:`SessionExpired` for a dead one, 503 when the store
     fails."""
     session_id = request.cookies.get(SESSION_COOKIE)
-    sessions: SessionStore | None = getattr(request.app.state, "sessions", None)
+    sessions: SessionStore | None = _sessions(request)
     if not session_id or sessions is None:
         return None
     try:
         session = await sessions.get(session_id)
     except SessionStoreUnavailable as e:
         log.error("console session store unavailable: %s", e)
-        raise ProblemException(503, "Console sessions cannot be checked right now; try "
-                               "again shortly.", type_=TYPE_AUTH_UNAVAILABLE,
-                               title="Sessions unavailable", headers={"retry-after": "5"}
-                               ) from None
+        raise storage_problem(e) from None
     if session is None:
         raise SessionExpired()
     return session_id, session
@@ -568,7 +551,7 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
     async def dependency(
         request: Request, api_key: Annotated[str | None, Security(api_key_header)]
     ) -> Principal:
-        auth: Authenticator = request.app.state.auth
+        auth = authenticator(request)
         # ``api_key`` declares the scheme in OpenAPI; the raw header is read instead,
         # because APIKeyHeader gives None for an empty one. A credential that was sent
         # is checked, never ignored: an empty X-API-Key, or only an Authorization
@@ -609,7 +592,7 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
 
 
 async def _end_session(request: Request, session_id: str) -> None:
-    sessions: SessionStore | None = getattr(request.app.state, "sessions", None)
+    sessions: SessionStore | None = _sessions(request)
     if sessions is not None:
         try:
             await sessions.delete(session_id)
@@ -623,95 +606,3 @@ AdminAuth = Annotated[Principal, Depends(require("admin"))]
 
 AUTH_RESPONSES = problem_responses(401, 403, 421, 429, 503)
 """OpenAPI ``responses=`` entries for a protected route."""
-
-
-# --- key management (admin) ------------------------------------------------------
-
-
-class KeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    name: str = Field(min_length=1, max_length=200, description="Who or what uses the key.")
-    role: Role
-
-
-class KeyOut(BaseModel):
-    id: str
-    name: str
-    role: Role
-    created: datetime
-    revoked: bool
-    last_used: datetime | None = Field(description="Roughly (written at most once a minute).")
-
-
-class KeyCreated(KeyOut):
-    key: str = Field(description="The secret key: shown once, only a hash of it is kept.")
-
-
-class KeyList(BaseModel):
-    keys: list[KeyOut]
-
-
-def _out(k: ApiKey) -> dict[str, Any]:
-    return {"id": k.id, "name": k.name, "role": k.role, "created": k.created,
-            "revoked": k.revoked, "last_used": k.last_used}
-
-
-def _auth(request: Request) -> Authenticator:
-    auth: Authenticator = request.app.state.auth
-    return auth
-
-
-async def list_keys(request: Request, _: AdminAuth) -> dict[str, Any]:
-    """Every API key (never the secret), revoked ones included."""
-    try:
-        keys = await _auth(request).store.list()
-    except KeyStoreUnavailable as e:
-        raise _unavailable(e) from None
-    return {"keys": [_out(k) for k in keys]}
-
-
-async def create_key(request: Request, body: KeyCreate, _: AdminAuth) -> dict[str, Any]:
-    """Make an API key; the answer is the only time the key is shown."""
-    auth = _auth(request)
-    try:
-        record, secret = await auth.store.create(body.name, body.role)
-    except KeyStoreUnavailable as e:
-        raise _unavailable(e) from None
-    auth.invalidate()
-    log.info("API key %s (%s) created", record.id, record.role)
-    return {**_out(record), "key": secret}
-
-
-async def revoke_key(
-    request: Request,
-    key_id: Annotated[str, PathParam(max_length=64, description="The key's id.")],
-    _: AdminAuth,
-) -> dict[str, Any]:
-    """Revoke an API key: it gets 401 from now on (at once on this server)."""
-    auth = _auth(request)
-    try:
-        record = await auth.store.revoke(key_id)
-    except KeyStoreUnavailable as e:
-        raise _unavailable(e) from None
-    if record is None:
-        raise ProblemException(404, f"There is no API key with the id {key_id!r}.",
-                               type_=TYPE_NOT_FOUND, title="Unknown key")
-    auth.invalidate()
-    log.info("API key %s revoked", record.id)
-    return _out(record)
-
-
-def keys_router() -> APIRouter:
-    """``/v1/keys``: list, create and revoke API keys (admin)."""
-    router = APIRouter(prefix="/v1/keys", tags=["keys"])
-    router.add_api_route("", list_keys, methods=["GET"], response_model=KeyList,
-                         responses=AUTH_RESPONSES, summary="List API keys")
-    router.add_api_route("", create_key, methods=["POST"], status_code=201,
-                         response_model=KeyCreated, summary="Create an API key",
-                         responses={**AUTH_RESPONSES, **problem_responses(422)})
-    router.add_api_route("/{key_id}", revoke_key, methods=["DELETE"], response_model=KeyOut,
-                         responses={**AUTH_RESPONSES, **problem_responses(404)},
-                         summary="Revoke an API key")
-    return router
-

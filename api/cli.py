@@ -32,7 +32,7 @@ from typing import IO, TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from api.keystore import KeyStore
+    from api.storage.apikeys import KeyStore
 
 EXIT_OK = 0
 EXIT_SOME_INVALID = 1
@@ -356,7 +356,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys(args: argparse.Namespace) -> int:
-    from api.keystore import KeyStoreUnavailable, open_key_store
+    from api.storage.errors import KeyStoreUnavailable
+    from api.storage.factory import open_key_store
 
     settings = _settings()
     store = open_key_store(settings.data_dir, settings.redis_url,
@@ -406,8 +407,8 @@ def _cmd_keys(args: argparse.Namespace) -> int:
 
 
 async def _allow_keyless(store: KeyStore, data_dir: Path) -> int:
-    """Remove the keys-made marker (:mod:`api.keystore`), unless a key is active."""
-    from api.keystore import keys_made_marker
+    """Remove the keys-made marker (:mod:`api.storage.apikeys`), unless a key is active."""
+    from api.storage.apikeys import keys_made_marker
 
     if await store.has_active():
         print("scamscan: an API key is active; keyless use is only for a server with no "

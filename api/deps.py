@@ -1,23 +1,41 @@
 """Dependencies and response parts shared by the API's routers.
 
-Routers read what the lifespan put on ``app.state`` through these functions,
-so that tests can override one dependency (``app.dependency_overrides``) and
-every router answers findings with the same documented model.
+The lifespan builds one :class:`~api.services.container.Services` and keeps it
+on ``app.state.services``; :func:`get_services` is the one reader of it, and
+the other dependencies here are parts of it (``Annotated`` aliases), so that a
+test can override one (``app.dependency_overrides``) and every router answers
+findings with the same documented model.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.auth import Authenticator
+from api.jobs import JobBackend
+from api.samples import SampleStore
+from api.services.container import Services
+from api.services.history import ScanHistory
+from api.services.lists import ListService
 from api.settings import Settings
 from api.wiring import LiveScanners
 from scanners.rules import Severity
 from scanners.url_offline import OfflineURLScanner
 
 Lang = Literal["vi", "en"]
+LangQuery = Annotated[
+    Lang | None,
+    Query(description="Language of titles and reasons; the server default (`vi`) when absent."),
+]
+WaitQuery = Annotated[
+    float,
+    Query(ge=0, le=60, description="Seconds (0-60) to wait for the scan to finish before "
+          "answering; 0 answers at once."),
+]
+
 
 
 class FindingOut(BaseModel):
@@ -44,24 +62,57 @@ class IncompleteOut(BaseModel):
     reason: str
 
 
-def get_app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+async def get_services(request: Request) -> Services:
+    """The app's services, built by its lifespan (:func:`api.services.container.open_services`)."""
+    services: Services = request.app.state.services
+    return services
 
 
-def get_scanner(request: Request) -> OfflineURLScanner:
-    scanner: OfflineURLScanner = request.app.state.scanner
-    return scanner
+ServicesDep = Annotated[Services, Depends(get_services)]
+# The readers are coroutines on purpose: FastAPI runs a plain ``def`` dependency in
+# its thread pool, a hop per dependency on every request.
 
 
-def get_live(request: Request) -> LiveScanners:
-    live: LiveScanners = request.app.state.live
-    return live
+async def get_app_settings(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+async def get_scanner(services: ServicesDep) -> OfflineURLScanner:
+    return services.scanner
+
+
+async def get_live(services: ServicesDep) -> LiveScanners:
+    return services.live
+
+
+async def get_jobs(services: ServicesDep) -> JobBackend:
+    return services.jobs
+
+
+async def get_samples(services: ServicesDep) -> SampleStore:
+    return services.samples
+
+
+async def get_history(services: ServicesDep) -> ScanHistory:
+    return services.history
+
+
+async def get_lists(services: ServicesDep) -> ListService:
+    return services.lists
+
+
+async def get_auth(services: ServicesDep) -> Authenticator:
+    return services.auth
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ScannerDep = Annotated[OfflineURLScanner, Depends(get_scanner)]
 LiveDep = Annotated[LiveScanners, Depends(get_live)]
+JobsDep = Annotated[JobBackend, Depends(get_jobs)]
+SamplesDep = Annotated[SampleStore, Depends(get_samples)]
+HistoryDep = Annotated[ScanHistory, Depends(get_history)]
+ListsDep = Annotated[ListService, Depends(get_lists)]
+AuthDep = Annotated[Authenticator, Depends(get_auth)]
 
 
 def require_json(request: Request) -> None:

@@ -22,7 +22,7 @@ Decisions:
   name is not shown to the next); ``deduplicated`` tells that no new scan
   ran, and :attr:`JobManager.scans_started` counts the scans that did.
   Failed scans are not reused: uploading again tries again. Once analysts
-  made APK list entries (:mod:`api.lists`), the key also holds the version of
+  made APK list entries (:mod:`api.services.lists`), the key also holds the version of
   those entries (``reports_dir/<version>/<sha256>.l<lists version>.json``), so
   a list change makes the next upload of a file scan again instead of
   answering with a report made before the change; removing the entries again
@@ -85,7 +85,6 @@ from typing import Any, Literal, Protocol
 import anyio.from_thread
 import anyio.to_thread
 
-from api.problems import TYPE_BUSY, ProblemException
 from api.samples import StoredSample
 from scanners.apk import scanner_for
 from scanners.apk_facts import ApkLimits
@@ -111,14 +110,6 @@ class JobTimeout(BaseException):  # like KeyboardInterrupt: not an Exception
 
 class QueueFull(Exception):
     """Too many scans are waiting for a worker."""
-
-
-class QueueUnavailable(ProblemException):
-    """The job queue (Redis) cannot be reached: a 503 problem with ``Retry-After``."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(503, detail, type_=TYPE_BUSY, title="Scan queue unavailable",
-                         headers={"retry-after": "10"})
 
 
 # --- the worker side ---------------------------------------------------------

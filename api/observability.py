@@ -23,7 +23,7 @@ Metrics (Prometheus text format 0.0.4)
 * ``scamscan_queue_depth``: APK scans waiting for a worker, refreshed at each
   scrape from ``app.state.queue_depth`` when it is set (a callable returning an
   ``int`` or an awaitable of one; meant for the Redis queue: e.g. an ``LLEN`` of
-  its queue), else from ``app.state.jobs.pending`` (exact for the embedded
+  its queue), else from ``app.state.services.jobs.pending`` (exact for the embedded
   ``JobManager``; the Redis manager's is the length it last saw).
 * ``scamscan_http_requests_total{route, method, status}`` and
   ``scamscan_http_request_duration_seconds{route, method}``: ``route`` is the
@@ -114,7 +114,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.typing import EventDict
 
 from api.problems import unhandled_error_handler
-from api.redis_client import async_client, sync_client
+from api.storage import prefixes
+from api.storage.redis import async_client, sync_client
 from scanners.findings import Finding, Verdict
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ log = logging.getLogger("scamscan.api")
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 """Prometheus text exposition format 0.0.4 (what every Prometheus scrapes)."""
 
-HEARTBEAT_KEY = "scamscan:workers"
+HEARTBEAT_KEY = prefixes.WORKERS
 """Sorted set of worker heartbeats: member = worker id, score = Unix time."""
 READY_TIMEOUT = 1.0
 """Seconds ``/readyz`` gives Redis (PING and the heartbeat read) before failing."""
@@ -308,7 +309,7 @@ class Metrics:
                 value = hook()
                 depth = await value if inspect.isawaitable(value) else value
             else:
-                jobs = getattr(state, "jobs", None)
+                jobs = getattr(getattr(state, "services", None), "jobs", None)
                 if jobs is None:
                     return
                 depth = jobs.pending
@@ -560,7 +561,8 @@ class Readiness:
     async def check(self, state: Any) -> tuple[bool, dict[str, str]]:
         """``(ready, checks)``: each check is ``ok`` or the reason it failed."""
         checks: dict[str, str] = {}
-        checks["scanner"] = ("ok" if getattr(state, "scanner", None) is not None
+        services = getattr(state, "services", None)
+        checks["scanner"] = ("ok" if getattr(services, "scanner", None) is not None
                              else "the offline scanner is not loaded")
         try:
             await anyio.to_thread.run_sync(_writable, self.settings.data_dir)
@@ -625,7 +627,8 @@ async def metrics_endpoint(request: Request) -> Response:
 
 def _domain_age_counts(state: Any) -> CacheCounts:
     def counts() -> tuple[int, int]:
-        age = getattr(getattr(state, "live", None), "age", None)
+        live = getattr(getattr(state, "services", None), "live", None)
+        age = getattr(live, "age", None)
         return int(getattr(age, "cache_hits", 0)), int(getattr(age, "cache_misses", 0))
 
     return counts

@@ -27,6 +27,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.storage.errors import (
+    HistoryUnavailable,
+    KeyStoreUnavailable,
+    ListStoreUnavailable,
+    QueueUnavailable,
+    SessionStoreUnavailable,
+    StorageUnavailable,
+)
 from scanners.errors import DataError, InputError, InvalidURLError, ScamscanError
 
 log = logging.getLogger("scamscan.api")
@@ -50,6 +58,7 @@ TYPE_UNAUTHORIZED = _TYPE_BASE + "unauthorized"
 TYPE_FORBIDDEN = _TYPE_BASE + "forbidden"
 TYPE_RATE_LIMITED = _TYPE_BASE + "rate-limited"
 TYPE_AUTH_UNAVAILABLE = _TYPE_BASE + "auth-unavailable"
+TYPE_LISTS_UNAVAILABLE = _TYPE_BASE + "lists-unavailable"
 ABOUT_BLANK = "about:blank"
 
 
@@ -239,6 +248,47 @@ async def scamscan_error_handler(request: Request, exc: ScamscanError) -> Respon
                    instance=request.url.path)
 
 
+# --- storage errors ---------------------------------------------------------
+
+
+_STORAGE_PROBLEMS: tuple[tuple[type[StorageUnavailable], str, str, str, str], ...] = (
+    # (store, type, title, detail, retry-after seconds); the first match wins.
+    (KeyStoreUnavailable, TYPE_AUTH_UNAVAILABLE, "Authentication unavailable",
+     "API keys cannot be checked right now (the key store is unavailable); try again "
+     "shortly.", "5"),
+    (SessionStoreUnavailable, TYPE_AUTH_UNAVAILABLE, "Sessions unavailable",
+     "Console sessions cannot be checked right now; try again shortly.", "5"),
+    (ListStoreUnavailable, TYPE_LISTS_UNAVAILABLE, "Lists unavailable",
+     "The list store is unavailable right now; try again shortly.", "5"),
+    (HistoryUnavailable, TYPE_BUSY, "History unavailable",
+     "The scan history is unavailable right now; try again shortly.", "10"),
+    (QueueUnavailable, TYPE_BUSY, "Scan queue unavailable",
+     "The APK scan queue is unavailable right now; try again shortly.", "10"),
+    (StorageUnavailable, TYPE_BUSY, "Storage unavailable",
+     "A store this service needs is unavailable right now; try again shortly.", "10"),
+)
+
+
+def storage_problem(exc: StorageUnavailable) -> ProblemException:
+    """The 503 problem (with ``Retry-After``) that a store's failure is answered with.
+
+    The one place a :class:`~api.storage.errors.StorageUnavailable` becomes HTTP:
+    the exception handler below, and the few callers that must answer on the spot
+    (authentication, which the console turns into a page)."""
+    for cls, type_, title, detail, retry in _STORAGE_PROBLEMS:
+        if isinstance(exc, cls):
+            return ProblemException(503, detail, type_=type_, title=title,
+                                    headers={"retry-after": retry})
+    raise AssertionError("unreachable: StorageUnavailable is the last entry")
+
+
+async def storage_error_handler(request: Request, exc: StorageUnavailable) -> Response:
+    """Any store that failed during a request: logged, answered 503 problem+json."""
+    log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path,
+              exc.reason)
+    return await http_error_handler(request, storage_problem(exc))
+
+
 async def unhandled_error_handler(request: Request, exc: Exception) -> Response:
     """Last resort: a bug. Log it with its traceback, answer a bare 500 problem."""
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -253,6 +303,7 @@ EXCEPTION_HANDLERS: dict[int | type[Exception], Handler] = {
     StarletteHTTPException: http_error_handler,
     InvalidURLError: invalid_url_handler,
     ScamscanError: scamscan_error_handler,
+    StorageUnavailable: storage_error_handler,
     Exception: unhandled_error_handler,
 }
 """For ``FastAPI(exception_handlers=...)``; Starlette picks the most specific class."""

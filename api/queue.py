@@ -55,7 +55,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import os
 import time
 import uuid
 from collections.abc import Mapping
@@ -70,19 +69,21 @@ from dramatiq.middleware import Middleware, Retries, TimeLimitExceeded
 from redis.exceptions import RedisError
 
 from api.broker import ScamscanBroker
-from api.jobs import Job, QueueUnavailable, Status, run_apk_job
-from api.redis_client import async_client, sync_client
+from api.jobs import Job, Status, run_apk_job
 from api.samples import StoredSample
 from api.settings import Settings
+from api.storage import prefixes
+from api.storage.errors import QueueUnavailable
+from api.storage.redis import async_client, sync_client
 from scanners.apk_facts import ApkLimits
 from scanners.apk_report import SCANNER_VERSION, ApkResult
 from scanners.lists import apk_lists_path, apk_lists_version
 
 log = logging.getLogger("scamscan.queue")
 
-PREFIX = "scamscan:"
-WORKERS_KEY = PREFIX + "workers"
-DRAMATIQ_NAMESPACE = PREFIX + "dramatiq"
+PREFIX = prefixes.ROOT
+WORKERS_KEY = prefixes.WORKERS
+DRAMATIQ_NAMESPACE = prefixes.DRAMATIQ
 QUEUE_NAME = "apk"
 ACTOR_NAME = "scan_apk"
 LOCK_TTL = 6 * 3600
@@ -94,13 +95,12 @@ takes over. (Records written by versions that claimed and enqueued in two
 steps; a claim now enqueues in the same script.)"""
 POLL_INTERVAL = 0.15
 """Seconds between two reads of a job record while a request waits for it."""
-TEST_DELAY_ENV = "SCAMSCAN_TEST_JOB_DELAY"
 
 _FINISHED = ("done", "failed")
 
 
 def job_key(scan_id: str) -> str:
-    return f"{PREFIX}job:{scan_id}"
+    return f"{prefixes.JOBS}{scan_id}"
 
 
 def _version(lists: str) -> str:
@@ -109,11 +109,11 @@ def _version(lists: str) -> str:
 
 
 def report_key(sha256: str, lists: str = "") -> str:
-    return f"{PREFIX}report:{_version(lists)}:{sha256}"
+    return f"{prefixes.REPORTS}{_version(lists)}:{sha256}"
 
 
 def inflight_key(sha256: str, lists: str = "") -> str:
-    return f"{PREFIX}inflight:{_version(lists)}:{sha256}"
+    return f"{prefixes.INFLIGHT}{_version(lists)}:{sha256}"
 
 
 # --- Lua: every multi-key change is one script --------------------------------
@@ -252,7 +252,7 @@ class RedisJobManager:
 
     The same interface as the embedded :class:`api.jobs.JobManager`. When Redis
     cannot be reached, :meth:`submit`, :meth:`lookup` and :meth:`result` raise
-    :class:`~api.jobs.QueueUnavailable` (a 503 problem); nothing is cached, so
+    :class:`~api.storage.errors.QueueUnavailable` (a 503 problem); nothing is cached, so
     once Redis is back every call works again.
     """
 
@@ -261,7 +261,7 @@ class RedisJobManager:
             raise ValueError("the Redis job queue needs SCAMSCAN_REDIS_URL")
         self.record_ttl = settings.apk_record_ttl
         self.lists_file = str(apk_lists_path(settings.data_dir))
-        # Bounded waits, one reconnect after a broken connection (api.redis_client),
+        # Bounded waits, one reconnect after a broken connection (api.storage.redis),
         # then a 503: a request never hangs on a dead Redis.
         self._redis = async_client(settings.redis_url, settings.redis_timeout)
         self._claim = self._redis.register_script(_CLAIM)
@@ -426,7 +426,7 @@ class RedisJobManager:
 
 def _unavailable(e: BaseException) -> QueueUnavailable:
     log.warning("the Redis job queue is unavailable: %s", e)
-    return QueueUnavailable("The APK scan queue is unavailable right now; try again shortly.")
+    return QueueUnavailable(f"the Redis job queue failed: {e}")
 
 
 # --- the worker side -----------------------------------------------------------------
@@ -477,17 +477,6 @@ class SampleMissing(Exception):
     volume being mounted or synchronised would be."""
 
 
-def _test_delay() -> None:
-    """The test hook: sleep ``SCAMSCAN_TEST_JOB_DELAY`` seconds (short naps: interruptible)."""
-    try:
-        delay = float(os.environ.get(TEST_DELAY_ENV) or 0)
-    except ValueError:
-        delay = 0.0
-    end = time.monotonic() + delay
-    while time.monotonic() < end:
-        time.sleep(min(0.1, end - time.monotonic()))
-
-
 def scan_apk(scan_id: str, sample_path: str, name: str, sha256: str, lists: str = "") -> None:
     """The actor: scan one stored sample and write the job's end.
 
@@ -506,7 +495,6 @@ def scan_apk(scan_id: str, sample_path: str, name: str, sha256: str, lists: str 
     if w.redis.exists(report_key(sha256, lists)):
         w.finish(scan_id, sha256, "done", lists=lists)
         return
-    _test_delay()
     path = w.sample_path(sha256, sample_path)
     if not Path(path).is_file():
         raise SampleMissing(f"sample {sha256} not found under {w.samples}")

@@ -21,7 +21,7 @@ cut-off (now minus the retention):
   after their last write anyway; when the retention is shorter, a key whose
   remaining TTL shows it was last written before the cut-off is deleted;
 * **the scan history** (SQLite or Redis): records created before the cut-off
-  (:meth:`api.history.ScanHistory.prune`).
+  (:meth:`api.services.history.ScanHistory.prune`).
 
 A failed part (Redis away, a file that vanished) is logged and the sweep goes
 on with the next part; the next sweep tries again. Temporary uploads
@@ -42,10 +42,11 @@ from pathlib import Path
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from api.history import ScanHistory
 from api.jobs import JobStore
-from api.problems import ProblemException
+from api.services.history import ScanHistory
 from api.settings import Settings
+from api.storage.errors import StorageUnavailable
+from api.storage.redis import async_client
 
 log = logging.getLogger("scamscan.retention")
 
@@ -107,7 +108,8 @@ def prune_job_file(data_dir: Path, cutoff: float) -> int:
         store.close()
 
 
-async def prune_redis_records(url: str, record_ttl: int, retention: float) -> int:
+async def prune_redis_records(url: str, record_ttl: int, retention: float,
+                              redis_timeout: float = 10.0) -> int:
     """Delete Redis job records and APK reports last written more than ``retention``
     seconds ago, read from their TTL (set to ``record_ttl`` at each write); how many
     were deleted. Nothing to do when the TTL is the shorter."""
@@ -118,7 +120,7 @@ async def prune_redis_records(url: str, record_ttl: int, retention: float) -> in
     # Remaining TTL below this: last written before the cut-off.
     below = record_ttl - retention
     gone = 0
-    client = aioredis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+    client = async_client(url, redis_timeout)
     try:
         for pattern in (f"{PREFIX}job:*", f"{PREFIX}report:*"):
             batch: list[bytes] = []
@@ -166,14 +168,14 @@ async def sweep(settings: Settings, history: ScanHistory | None,
     if settings.redis_url:
         try:
             swept.job_records = await prune_redis_records(
-                settings.redis_url, settings.apk_record_ttl, retention)
+                settings.redis_url, settings.apk_record_ttl, retention, settings.redis_timeout)
         except (RedisError, OSError) as e:
             log.warning("retention: pruning Redis job records failed: %s", e)
     if history is not None:
         try:
             swept.history = await history.prune(datetime.fromtimestamp(cutoff, UTC))
-        except ProblemException as e:
-            log.warning("retention: pruning the scan history failed: %s", e.detail)
+        except StorageUnavailable as e:
+            log.warning("retention: pruning the scan history failed: %s", e)
     if swept.total():
         log.info("retention (%s days): deleted %d samples, %d report files, %d job records, "
                  "%d history records", settings.retention_days, swept.samples, swept.reports,

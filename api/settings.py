@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     """Redis for the cache (domain ages); unset: the in-process store."""
     redis_timeout: float = Field(default=2.0, gt=0, le=60)
     """Seconds one Redis command (or connecting) may take; then the request gets a 503
-    problem (see api/redis_client.py). A time-out is not retried."""
+    problem (see api/storage/redis.py). A time-out is not retried."""
 
     # --- operations (api/observability.py) ----------------------------------
     log_format: Literal["json", "text"] = "json"
@@ -144,7 +144,7 @@ class Settings(BaseSettings):
             raise ValueError(f"file not found: {v}")
         return v
 
-    # --- list management (api/lists.py) ------------------------------------------
+    # --- list management (api/services/lists.py) ---------------------------------
     lists_sync_interval: float = Field(default=2.0, gt=0, le=3600)
     """Seconds between two checks of the list store's version (changes made by
     another replica or process are applied within that time)."""
@@ -225,7 +225,7 @@ class Settings(BaseSettings):
     """Console sessions kept in process memory (embedded, no Redis) at most; past it
     the least recently used one is signed out."""
 
-    # --- scan history and exports (api/history.py) ---------------------------------
+    # --- scan history and exports (api/services/history.py) ------------------------
     history_max_records: int = Field(default=50_000, ge=100, le=10_000_000)
     """Scans the history keeps (SQLite, or Redis with ``redis_url``); the oldest are dropped."""
     history_report_max_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)

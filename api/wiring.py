@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from api.redis_client import async_client
 from api.settings import Settings
+from api.storage.factory import open_cache_store
 from scanners import domain_age, live
 from scanners.base import Contained, Scanner
 from scanners.domain_age import DomainAgeScanner
 from scanners.fetch import USER_AGENT, GuardedFetcher, Resolver, parse_networks, parse_ports
 from scanners.live import ApkHandler, LiveFetchScanner
 from scanners.normalize import ParsedURL
-from scanners.store import Store, open_store
+from scanners.store import Store
 from scanners.url_offline import OfflineURLScanner
 
 
@@ -46,7 +46,7 @@ def build_fetcher(
 ) -> GuardedFetcher:
     """The guarded fetcher of ``settings``: allowed networks and ports, limits.
 
-    The live link checks and the feed downloads (:mod:`api.lists`) both use
+    The live link checks and the feed downloads (:mod:`api.services.lists`) both use
     it, so that one address and port policy covers every outgoing request.
     """
     return GuardedFetcher(
@@ -71,9 +71,7 @@ def build_live(
     ``resolver`` replaces the system resolver (the one stand-in the tests use:
     a loopback server cannot answer DNS without changing the system's resolver).
     """
-    client = (async_client(settings.redis_url, settings.redis_timeout)
-              if settings.redis_url else None)
-    store = open_store(settings.redis_url, client=client)
+    store = open_cache_store(settings)
     age = DomainAgeScanner(
         store,
         bootstrap_path=settings.rdap_bootstrap,

@@ -32,8 +32,8 @@ from redis.exceptions import RedisError
 
 from api.broker import StrayWatch
 from api.queue import QUEUE_NAME, WORKERS_KEY, make_broker, register_actor
-from api.redis_client import DEFAULT_TIMEOUT, sync_client
 from api.settings import Settings
+from api.storage.redis import DEFAULT_TIMEOUT, sync_client
 from scanners.lifetime import die_with_parent
 
 log = logging.getLogger("scamscan.worker")

@@ -117,7 +117,7 @@ class RedisStore:
     def __init__(self, url: str, prefix: str = "scamscan:", *, timeout: float = 2.0,
                  client: aioredis.Redis | None = None) -> None:
         self.prefix = prefix
-        if client is not None:  # the service's, from api.redis_client
+        if client is not None:  # the service's, from api.storage.redis
             self._redis: aioredis.Redis = client
             return
         try:

@@ -26,9 +26,9 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, Playwright
 
-from api.keystore import open_key_store
 from api.main import create_app
 from api.settings import Settings
+from api.storage.factory import open_key_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -71,7 +71,7 @@ class Api:
 
     @property
     def jobs(self) -> JobManager:
-        jobs: JobManager = self.app.state.jobs
+        jobs: JobManager = self.app.state.services.jobs
         return jobs
 
     async def upload(self, fixture: str, *, wait: float | None = None, lang: str | None = None,
@@ -397,7 +397,7 @@ async def test_job_time_limit(tmp_path: Path) -> None:
 async def test_killed_worker_fails_the_job_and_the_pool_recovers(tmp_path: Path) -> None:
     app = create_app(apk_settings(tmp_path, apk_workers=1))
     async with running(app) as client:
-        jobs: JobManager = app.state.jobs
+        jobs: JobManager = app.state.services.jobs
         r = await client.post(UPLOAD, files={
             "file": ("a.apk", (FIXTURES / "fake_vneid.apk").read_bytes(), APK_TYPE)})
         assert r.status_code == 202, r.text

@@ -1,4 +1,4 @@
-"""API keys, roles, keyless local use and rate limits (api.auth, api.keystore).
+"""API keys, roles, keyless local use and rate limits (api.auth, api.storage.apikeys).
 
 Real SQLite files in tmp_path, a real ``redis-server`` for the Redis variants,
 the real CLI in a subprocess; no mocks.
@@ -22,11 +22,12 @@ import pytest
 from fastapi import FastAPI
 
 from api.auth import Authenticator
-from api.keystore import SCHEMA_VERSION, hash_key, open_key_store
 from api.main import create_app
 from api.origin import is_loopback_host
 from api.problems import PROBLEM_JSON
 from api.settings import Settings
+from api.storage.apikeys import SCHEMA_VERSION, hash_key
+from api.storage.factory import open_key_store
 from tests.live_servers_age import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -195,7 +196,7 @@ async def test_missing_bad_and_revoked_keys_are_401_problems(tmp_path: Path) -> 
         assert_problem(await get(app, "/v1/scans/abc", "ss_wrong"), 401)
         assert (await scan(app, secret)).status_code == 200
         # Revoked through another process (the CLI's store): applies within lookup_ttl.
-        auth: Authenticator = app.state.auth
+        auth: Authenticator = app.state.services.auth
         auth.lookup_ttl = 0
         store = open_key_store(s.data_dir, None)
         assert await store.revoke(key_id) is not None
@@ -247,7 +248,7 @@ async def test_a_client_sees_only_its_own_scans(tmp_path: Path) -> None:
         assert up.status_code in (200, 202), up.text
         scan_id = up.json()["scan_id"]
         path = f"/v1/scans/{scan_id}"
-        assert app.state.jobs.get(scan_id).owner is not None
+        assert app.state.services.jobs.get(scan_id).owner is not None
         assert (await get(app, path, alice)).status_code == 200
         # Another client: as if the scan did not exist (no 403 that would tell it does).
         hidden = assert_problem(await get(app, path, bob), 404)
@@ -301,7 +302,7 @@ async def test_keyless_on_loopback_with_no_key(
             # A bad key is refused, not ignored.
             assert_problem(await scan(app, "ss_bogus"), 401)
             # A key made while the server runs ends keyless use (here through the CLI's store).
-            auth: Authenticator = app.state.auth
+            auth: Authenticator = app.state.services.auth
             auth.has_keys_ttl = 0
             _, secret = await make_key(s, "client")
             assert_problem(await scan(app), 401)
@@ -433,7 +434,7 @@ async def test_redis_keys_and_shared_limits(tmp_path: Path) -> None:
             names = {json.loads(line)["name"] for line in listed.stdout.splitlines()}
             assert names == {"ops", "shared"}
             # Revoked on b: applies on a (within its lookup cache time).
-            a.state.auth.lookup_ttl = 0
+            a.state.services.auth.lookup_ttl = 0
             async with client(b, admin) as c:
                 kid = made_api.json()["id"]
                 assert (await c.delete(f"/v1/keys/{kid}")).status_code == 200

@@ -21,15 +21,15 @@ from fastapi import FastAPI
 
 from api.console import views
 from api.console.routes import CSP, templates
-from api.console.sessions import (
+from api.main import create_app
+from api.problems import PROBLEM_JSON
+from api.settings import Settings
+from api.storage.sessions import (
     SESSION_COOKIE,
     MemorySessionStore,
     RedisSessionStore,
     session_digest,
 )
-from api.main import create_app
-from api.problems import PROBLEM_JSON
-from api.settings import Settings
 from scanners import rules
 from tests.live_servers_age import RedisServer
 
@@ -49,8 +49,8 @@ async def console(tmp_path: Path, *, base_url: str = "http://127.0.0.1", keys: b
         made: dict[str, str] = {}
         if keys:
             for role in ("client", "analyst", "admin"):
-                _, made[role] = await app.state.auth.store.create(f"t-{role}", role)
-            app.state.auth.invalidate()
+                _, made[role] = await app.state.services.auth.store.create(f"t-{role}", role)
+            app.state.services.auth.invalidate()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=base_url, timeout=10) as c:
             yield app, c, made
@@ -106,7 +106,7 @@ async def test_session_cookie_flags_and_rotation(tmp_path: Path) -> None:
         first = c.cookies[SESSION_COOKIE]
         assert len(first) >= 43
         # The store keeps the id's digest and the key's hash, never either secret.
-        stored = app.state.sessions._sessions
+        stored = app.state.services.sessions._sessions
         assert session_digest(first) in stored and first not in stored
         assert keys["analyst"] not in repr(stored)
         # A signed-in browser skips the form.
@@ -124,7 +124,7 @@ async def test_session_cookie_flags_and_rotation(tmp_path: Path) -> None:
         assert r.status_code == 303
         second = c.cookies[SESSION_COOKIE]
         assert second != first
-        assert await app.state.sessions.get(first) is None
+        assert await app.state.services.sessions.get(first) is None
         page = await c.get("/console/lists")
         assert page.status_code == 200 and "Refresh feeds now" in page.text
 
@@ -289,7 +289,7 @@ async def test_revoked_key_ends_its_sessions(tmp_path: Path) -> None:
         assert r.status_code == 200
         r = await c.get("/v1/lists/sources")
         assert r.status_code == 401 and "revoked" in r.json()["detail"]
-        assert await app.state.sessions.get(session_id) is None
+        assert await app.state.services.sessions.get(session_id) is None
         c.cookies.set(SESSION_COOKIE, session_id)
         r = await c.get("/console/")
         assert r.status_code == 303 and "sign-in" in r.headers["location"]
@@ -301,7 +301,7 @@ async def test_sign_out_deletes_the_server_side_session(tmp_path: Path) -> None:
         session_id = c.cookies[SESSION_COOKIE]
         r = await c.post("/console/sign-out", data={"csrf_token": csrf})
         assert r.status_code == 303 and r.headers["location"] == "/console/sign-in?signed_out=1"
-        assert await app.state.sessions.get(session_id) is None
+        assert await app.state.services.sessions.get(session_id) is None
         c.cookies.set(SESSION_COOKIE, session_id)  # a copied cookie is worth nothing now
         r = await c.get("/v1/lists/sources")
         assert r.status_code == 401
@@ -317,8 +317,8 @@ async def test_keyless_local_sign_in_follows_the_api(tmp_path: Path) -> None:
                          headers={"X-CSRF-Token": csrf})
         assert r.status_code == 201 and r.json()["added_by"] == "local"
         # Once a key exists the API refuses keyless requests, and so the session.
-        await app.state.auth.store.create("first", "admin")
-        app.state.auth.invalidate()
+        await app.state.services.auth.store.create("first", "admin")
+        app.state.services.auth.invalidate()
         r = await c.get("/console/lists")
         assert r.status_code == 303 and "sign-in" in r.headers["location"]
         assert "Continue without a key" not in (await c.get("/console/sign-in")).text
@@ -521,7 +521,7 @@ async def test_redis_sessions(tmp_path: Path) -> None:
 async def test_console_with_redis_sessions(tmp_path: Path) -> None:
     with RedisServer(tmp_path) as redis:
         async with console(tmp_path, redis_url=redis.url) as (app, c, keys):
-            assert isinstance(app.state.sessions, RedisSessionStore)
+            assert isinstance(app.state.services.sessions, RedisSessionStore)
             csrf = await signed_in(c, keys["analyst"])
             r = await c.post("/v1/lists/entries", json={"kind": "domain", "value": "r.top"},
                              headers={"X-CSRF-Token": csrf})

@@ -22,10 +22,11 @@ import httpx
 import pytest
 import redis
 
-from api.history import PREFIX, ScanHistory, SqliteHistory, relabel_url_report
 from api.jobs import JobManager
 from api.main import create_app
+from api.services.history import ScanHistory, relabel_url_report
 from api.settings import Settings
+from api.storage.history import PREFIX, SqliteHistory
 from scanners import rules
 from scanners.fetch import Resolver
 from scanners.report import scan_url
@@ -207,7 +208,7 @@ async def test_clients_see_their_own_scans_analysts_see_all(tmp_path: Path) -> N
             assert (await a.get(f"/v1/scans/{mine['scan_id']}")).status_code == 200
 
             # the history's own interface (what the console calls) applies the same rule
-            history: ScanHistory = a.app.state.history  # type: ignore[attr-defined]
+            history: ScanHistory = a.app.state.services.history  # type: ignore[attr-defined]
             record = await history.get(mine["scan_id"])
             assert record is not None and record["owner"] == a_id != b_id
             assert record["report"]["scan_id"] == mine["scan_id"]
@@ -219,7 +220,7 @@ async def test_apk_verdict_is_searchable_once_the_job_finishes(tmp_path: Path) -
     async with app_client(settings_for(tmp_path)) as c:
         queued = await upload(c, "fake_dichvucong.apk")  # no wait: nobody polls it
         sha = sha256_of("fake_dichvucong.apk")
-        jobs: JobManager = c.app.state.jobs  # type: ignore[attr-defined]
+        jobs: JobManager = c.app.state.services.jobs  # type: ignore[attr-defined]
         job = await jobs.lookup(queued["scan_id"])
         assert job is not None
         assert await jobs.wait(job, 60), "the scan did not finish"
@@ -244,7 +245,7 @@ async def test_apk_verdict_is_searchable_once_the_job_finishes(tmp_path: Path) -
         # its verdict (written when answered, not left to the sync)
         again = await upload(c, "fake_dichvucong.apk", wait=5)
         assert again["deduplicated"] is True
-        history: ScanHistory = c.app.state.history  # type: ignore[attr-defined]
+        history: ScanHistory = c.app.state.services.history  # type: ignore[attr-defined]
         await history.flush()
         stored = await history.backend.get(again["scan_id"])
         assert stored is not None and stored["verdict"] == "dangerous"
@@ -270,7 +271,7 @@ async def test_bad_parameters_are_problems(tmp_path: Path) -> None:
             assert [e["field"] for e in body["errors"]] == [field], body
             assert body["errors"][0]["location"] == "query"
         # the interface the console calls refuses the same values
-        history: ScanHistory = c.app.state.history  # type: ignore[attr-defined]
+        history: ScanHistory = c.app.state.services.history  # type: ignore[attr-defined]
         from api.auth import Principal
         from api.problems import ProblemException
 

@@ -79,7 +79,7 @@ async def test_finished_scans_are_answered_after_a_restart(tmp_path: Path) -> No
 
     app = create_app(apk_settings(tmp_path))
     async with running(app) as client:
-        jobs: JobManager = app.state.jobs
+        jobs: JobManager = app.state.services.jobs
         assert first["scan_id"] not in jobs._jobs  # from SQLite, not memory
         again = await client.get(first["status_url"], params={"lang": "en"})
         assert again.status_code == 200, again.text
@@ -123,7 +123,7 @@ async def test_unfinished_records_are_resumed_or_failed_on_start(tmp_path: Path)
         other = (await client.get(f"/v1/scans/{running_}", params={"wait": 60})).json()
         assert other["status"] == "done", other
         assert other["input"] == "again.apk" and other["deduplicated"]
-        assert app.state.jobs.scans_started == 1  # one scan of the one sample
+        assert app.state.services.jobs.scans_started == 1  # one scan of the one sample
         failed = (await client.get(f"/v1/scans/{lost}")).json()
         assert failed["status"] == "failed"
         assert failed["reason"] == SAMPLE_GONE

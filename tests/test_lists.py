@@ -22,11 +22,11 @@ import pytest
 from fastapi import FastAPI
 
 import blocklists
-from api.keystore import open_key_store
-from api.lists import ListService
 from api.main import create_app
 from api.problems import PROBLEM_JSON
+from api.services.lists import ListService
 from api.settings import Settings
+from api.storage.factory import open_key_store
 from scanners.apk_facts import extract_facts
 from scanners.lists import (
     DynamicLists,
@@ -283,7 +283,7 @@ class Api:
 
     @property
     def lists(self) -> ListService:
-        service: ListService = self.app.state.list_service
+        service: ListService = self.app.state.services.lists
         return service
 
 

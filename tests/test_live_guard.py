@@ -190,7 +190,7 @@ def test_allowed_ports_setting_is_parsed_and_checked() -> None:
 async def test_api_other_port_is_not_fetched(site: ScamSite, tmp_path: Path) -> None:
     before = len(site.seen)
     async with api(tmp_path, fetch_allow_networks="") as (c, app):
-        app.state.live.fetch.fetcher.policy = LoopbackAsPublic()
+        app.state.services.live.fetch.fetcher.policy = LoopbackAsPublic()
         r = await c.post("/v1/url-scans", json={
             "url": f"http://public.test:{site.port}/plain", "offline": False})
     assert r.status_code == 200

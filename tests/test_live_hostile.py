@@ -216,8 +216,8 @@ async def test_api_live_checks_are_contained(site: ScamSite, tmp_path: Path) -> 
     settings = Settings(fetch_allow_networks="127.0.0.1/32", data_dir=tmp_path, apk_workers=1)
     app = create_app(settings, resolver=DictResolver({"vneid-portal.com": ["127.0.0.1"]}))
     async with app.router.lifespan_context(app):
-        assert all(isinstance(s, Contained) for s in app.state.live.scanners)
-        app.state.live.age.scan = Broken().scan
+        assert all(isinstance(s, Contained) for s in app.state.services.live.scanners)
+        app.state.services.live.age.scan = Broken().scan
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1",
                                      timeout=30) as c:

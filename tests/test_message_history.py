@@ -4,7 +4,7 @@ metrics and the console pages.
 
 Real apps through httpx's ASGI transport with their lifespan entered; the Redis
 tests start a throw-away Debian ``redis-server``. The retention tests inject a
-clock into :class:`api.history.ScanHistory`.
+clock into :class:`api.services.history.ScanHistory`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import pytest
 import redis
 
 from api.auth import Principal
-from api.history import HISTORY_FILE, PREFIX, RedisHistory, ScanHistory, SqliteHistory
+from api.services.history import ScanHistory
+from api.storage.history import HISTORY_FILE, PREFIX, RedisHistory, SqliteHistory
 from scanners import identifiers
 from tests.live_servers_age import RedisServer
 from tests.test_api_apk import assert_problem
@@ -300,14 +301,14 @@ async def test_console_history_and_message_report(tmp_path: Path) -> None:
                                               "note": "caller <b>x</b>"})
             assert r.status_code == 201
             body = await check(api, SCAM + " <script>alert(1)</script> https://evil.example/x")
-        await app.state.history.flush()
+        await app.state.services.history.flush()
         # A check stored with the reply fields another version adds: shown when present.
         extra = {**stored("withreply"), "headline": "Lừa đảo giả danh công an",
                  "steps": ["Không bấm link", "Gọi 113"], "if_already": ["Khóa thẻ ngân hàng"],
                  "hotlines": [{"name": "Công an", "number": "113"}],
                  "scam_type": "police_impersonation"}
-        app.state.history.record_message(extra, owner=None, lang="vi")
-        await app.state.history.flush()
+        app.state.services.history.record_message(extra, owner=None, lang="vi")
+        await app.state.services.history.flush()
 
         await signed_in(c, keys["analyst"])
         page = await c.get("/console/history", params={"kind": "message"})
@@ -354,4 +355,4 @@ async def test_console_adds_a_phone_entry_through_the_form(tmp_path: Path) -> No
             "csrf_token": csrf, "kind": "bank_account", "action": "block", "value": "12ab",
             "package": "", "note": ""})
         assert bad.status_code == 422 and "6 to 19 digits" in bad.text
-        assert app.state.list_service.dynamic.identifier_entry("phone", PHONE_E164) is not None
+        assert app.state.services.lists.dynamic.identifier_entry("phone", PHONE_E164) is not None

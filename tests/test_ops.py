@@ -144,8 +144,8 @@ async def test_live_scanners_are_timed_and_cache_counters_read(tmp_path: Path) -
     app = create_app(ops_settings(tmp_path))
     app.dependency_overrides[get_live] = _FakeLive
     async with running(app) as c:
-        app.state.live.age.cache_hits = 3
-        app.state.live.age.cache_misses = 5
+        app.state.services.live.age.cache_hits = 3
+        app.state.services.live.age.cache_misses = 5
         r = await c.post(SCANS, json={"url": "example.com", "offline": False})
         assert r.status_code == 200, r.text
         assert len(r.json()["incomplete"]) == 2

@@ -5,9 +5,9 @@ subprocesses (``python -m api.cli worker``), the app through httpx's ASGI
 transport with its lifespan entered, androguard on the committed fixtures.
 No mocks.
 
-The worker reads the test hook ``SCAMSCAN_TEST_JOB_DELAY`` (see
-:mod:`api.queue`): it sleeps that long in a job before scanning, so that a
-test can kill it in the middle of one. The tests lower
+A worker started with ``SCAMSCAN_TEST_JOB_DELAY`` runs as
+``python -m tests.slow_worker`` (:mod:`tests.slow_worker`): it sleeps that long
+in a job before scanning, so that a test can kill it in the middle of one. The tests lower
 ``SCAMSCAN_QUEUE_HEARTBEAT_TIMEOUT`` to 4 s (15 s by default) so that a dead
 worker's job comes back quickly.
 """
@@ -61,8 +61,11 @@ class Worker:
     def __init__(self, url: str, data_dir: Path, log: Path, **env: str) -> None:
         self.log_path = log
         self._log = log.open("ab")
+        # A delayed worker is the test launcher around the same worker (tests.slow_worker).
+        entry = ["tests.slow_worker"] if "SCAMSCAN_TEST_JOB_DELAY" in env else ["api.cli",
+                                                                                "worker"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "worker"],
+            [sys.executable, "-m", *entry],
             cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
             env={**os.environ, "SCAMSCAN_REDIS_URL": url, "SCAMSCAN_DATA_DIR": str(data_dir),
                  "SCAMSCAN_QUEUE_HEARTBEAT_TIMEOUT": HEARTBEAT_TIMEOUT,
@@ -100,7 +103,7 @@ class Worker:
 async def api(url: str, data_dir: Path, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(apk_settings(data_dir, redis_url=url, **overrides))
     async with app.router.lifespan_context(app):
-        assert isinstance(app.state.jobs, RedisJobManager)
+        assert isinstance(app.state.services.jobs, RedisJobManager)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1",
                                      timeout=90) as client:
@@ -125,7 +128,7 @@ def status_of(rdb: redis.Redis, scan_id: str) -> str | None:
 
 
 def jobs_of(client: httpx.AsyncClient) -> RedisJobManager:
-    jobs: RedisJobManager = client.app.state.jobs  # type: ignore[attr-defined]
+    jobs: RedisJobManager = client.app.state.services.jobs  # type: ignore[attr-defined]
     return jobs
 
 
@@ -316,7 +319,7 @@ def test_embedded_mode_without_redis(tmp_path: Path) -> None:
 
     async def check() -> None:
         async with app.router.lifespan_context(app):
-            assert isinstance(app.state.jobs, JobManager)
+            assert isinstance(app.state.services.jobs, JobManager)
 
     asyncio.run(check())
 

@@ -25,7 +25,6 @@ import httpx
 import pytest
 import redis
 
-from api.jobs import QueueUnavailable
 from api.queue import (
     DRAMATIQ_NAMESPACE,
     MESSAGES_KEY,
@@ -36,6 +35,7 @@ from api.queue import (
     make_broker,
     scan_message,
 )
+from api.storage.errors import QueueUnavailable
 from tests.live_servers_age import RedisServer
 from tests.test_api_apk import FIXTURES, apk_settings, assert_problem
 from tests.test_queue import Worker, api, status_of, text, upload
@@ -125,9 +125,9 @@ async def test_upload_lost_in_a_freeze_does_not_block_the_same_upload_later(
         async with api(redis_server.url, data) as client:
             warm = await upload(client, "debug_signed.apk", wait=60)
             assert warm.json()["status"] == "done", warm.text
-            jobs: RedisJobManager = client.app.state.jobs  # type: ignore[attr-defined]
+            jobs: RedisJobManager = client.app.state.services.jobs  # type: ignore[attr-defined]
             content = (FIXTURES / "fake_vneid.apk").read_bytes()
-            sample = await client.app.state.samples.put_bytes(  # type: ignore[attr-defined]
+            sample = await client.app.state.services.samples.put_bytes(  # type: ignore[attr-defined]
                 content, "fake_vneid.apk")
             with frozen(redis_server), pytest.raises(QueueUnavailable):
                 await jobs.submit(sample)  # sent on a pooled connection; no answer comes

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from api.history import PREFIX, RedisHistory, ScanHistory
 from api.retention import DAY, sweep
+from api.services.history import ScanHistory
+from api.storage.history import PREFIX, RedisHistory
 from tests.live_servers_age import RedisServer, free_port
 from tests.test_history import app_client, scan_link, search, settings_for, upload
 
@@ -76,7 +77,7 @@ async def test_embedded_scans_history_and_job_records_are_pruned(tmp_path: Path)
         apk = await upload(c, "fake_vneid.apk", wait=60)
         assert apk["status"] == "done", apk
         assert (await search(c))["total"] == 2
-        history = c.app.state.history  # type: ignore[attr-defined]
+        history = c.app.state.services.history  # type: ignore[attr-defined]
         samples = [p for p in (settings.data_dir / "samples").rglob("*")
                    if p.is_file() and p.parent.name != "tmp"]
         reports = list((settings.data_dir / "reports").rglob("*.json"))
@@ -128,7 +129,7 @@ async def test_the_server_sweeps_when_it_starts(tmp_path: Path) -> None:
             await asyncio.sleep(0.05)
         assert not old.exists() and young.exists()
     async with app_client(settings_for(data, retention_days=0)) as c:
-        assert c.app.state.retention._task is None  # type: ignore[attr-defined]
+        assert c.app.state.services.retention._task is None  # type: ignore[attr-defined]
 
 
 # --- Redis ------------------------------------------------------------------------------

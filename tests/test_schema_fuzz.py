@@ -141,7 +141,7 @@ def fuzz_settings(tmp: Path, **overrides: Any) -> Any:
 
 
 async def _make_keys(settings: Any) -> dict[str, str]:
-    from api.keystore import open_key_store
+    from api.storage.factory import open_key_store
 
     store = open_key_store(settings.data_dir, settings.redis_url)
     try:

@@ -152,7 +152,7 @@ async def test_dns_rebinding_cannot_make_an_admin_key(tmp_path: Path) -> None:
             assert_problem(await c.post(UPLOAD, **_upload()), 421)
             # What needs no key still answers (it is public anyway).
             assert (await c.get("/healthz")).status_code == 200
-        assert await app.state.auth.store.list() == []
+        assert await app.state.services.auth.store.list() == []
         # The same requests with a loopback Host (any port, any loopback form) work.
         for base in ("http://127.0.0.1:8000", "http://localhost:1234", "http://[::1]",
                      "http://127.3.2.1:80"):
@@ -186,7 +186,7 @@ async def test_cross_site_writes_are_refused_in_keyless_mode(
             assert_problem(await c.post(SCANS, json={"url": "x.vn"}), 403)
             # Reading is not a write: a cross-site page cannot read the answer anyway.
             assert (await c.get("/v1/scans")).status_code == 200
-        assert await app.state.auth.store.list() == []
+        assert await app.state.services.auth.store.list() == []
 
 
 @pytest.mark.parametrize("headers", [
@@ -208,8 +208,8 @@ async def test_a_key_in_the_header_is_not_an_ambient_credential(tmp_path: Path) 
     """With a key, neither Host nor Origin matter: a page cannot send the header."""
     s = sec_settings(tmp_path)
     async with running(create_app(s)) as app:
-        _, key = await app.state.auth.store.create("ops", "admin")
-        app.state.auth.invalidate()
+        _, key = await app.state.services.auth.store.create("ops", "admin")
+        app.state.services.auth.invalidate()
         async with client(app, base_url="https://scamscan.example.org",
                           headers={"Origin": "https://other.example", "X-API-Key": key,
                                    "Sec-Fetch-Site": "cross-site"}) as c:
@@ -255,8 +255,8 @@ async def test_console_cookie_writes_refuse_cross_site_fetches_with_keys(
     """Keyed mode behind a proxy (any Host): a cookie-authenticated write that the
     browser marks cross-site or same-site is refused even with the CSRF token."""
     async with running(create_app(sec_settings(tmp_path))) as app:
-        _, key = await app.state.auth.store.create("analyst", "admin")
-        app.state.auth.invalidate()
+        _, key = await app.state.services.auth.store.create("analyst", "admin")
+        app.state.services.auth.invalidate()
         async with client(app, base_url="https://scamscan.example.org") as c:
             token = await _console_form(c)
             signed = await c.post("/console/sign-in", data={
@@ -317,10 +317,10 @@ async def test_an_emptied_sqlite_key_store_does_not_reopen_keyless(
                 # The console offers no keyless sign-in either.
                 page = await c.get("/console/sign-in")
                 assert 'value="keyless"' not in page.text
-            assert await app.state.auth.store.list() == []
+            assert await app.state.services.auth.store.list() == []
             # The operator re-opens deliberately: a key made on the host.
-            _, key = await app.state.auth.store.create("ops", "admin")
-            app.state.auth.invalidate()
+            _, key = await app.state.services.auth.store.create("ops", "admin")
+            app.state.services.auth.invalidate()
             async with client(app, headers={"X-API-Key": key}) as c:
                 assert (await c.post(SCANS, json={"url": "x.vn"})).status_code == 200
     assert any("keys-made" in r.getMessage() and r.levelno >= logging.WARNING
@@ -332,16 +332,16 @@ async def test_an_emptied_redis_key_store_does_not_reopen_keyless(tmp_path: Path
     with RedisServer(tmp_path) as server:
         s = sec_settings(tmp_path / "data", redis_url=server.url)
         async with running(create_app(s)) as app:
-            await app.state.auth.store.create("ops", "admin")
-            app.state.auth.invalidate()
+            await app.state.services.auth.store.create("ops", "admin")
+            app.state.services.auth.invalidate()
             async with client(app) as c:
                 assert_problem(await c.post(SCANS, json={"url": "x.vn"}), 401)
             # Redis restarts without persistence, or fails over to an empty replica.
             r = redis_sync.Redis.from_url(server.url)
             r.flushall()
             r.close()
-            app.state.auth.has_keys_ttl = 0
-            app.state.auth.invalidate()
+            app.state.services.auth.has_keys_ttl = 0
+            app.state.services.auth.invalidate()
             async with client(app) as c:
                 assert_problem(await c.post(SCANS, json={"url": "x.vn"}), 401,
                                "no api key is active")
@@ -357,8 +357,8 @@ async def test_failed_console_sign_ins_do_not_lock_out_a_good_key(tmp_path: Path
     s = sec_settings(tmp_path, rate_limit_keyless="5/minute",
                      rate_limit_auth_failures="3/minute")
     async with running(create_app(s)) as app:
-        _, key = await app.state.auth.store.create("analyst", "admin")
-        app.state.auth.invalidate()
+        _, key = await app.state.services.auth.store.create("analyst", "admin")
+        app.state.services.auth.invalidate()
         async with client(app) as c:
             for i in range(12):  # many people mistyping, each a different key
                 token = await _console_form(c)
@@ -387,8 +387,8 @@ async def test_failed_api_authentications_are_limited_per_key_and_address(
     s = sec_settings(tmp_path, rate_limit_auth_failures="3/minute",
                      rate_limit_auth_failures_address="6/minute")
     async with running(create_app(s)) as app:
-        _, good = await app.state.auth.store.create("client", "client")
-        app.state.auth.invalidate()
+        _, good = await app.state.services.auth.store.create("client", "client")
+        app.state.services.auth.invalidate()
 
         async def scan(key: str, addr: tuple[str, int] = LOCAL) -> httpx.Response:
             async with client(app, addr=addr, headers={"X-API-Key": key}) as c:
@@ -418,7 +418,7 @@ async def test_failed_authentications_are_counted_in_redis_across_replicas(
         s = sec_settings(tmp_path / "data", redis_url=server.url,
                          rate_limit_auth_failures="2/minute")
         async with running(create_app(s)) as a, running(create_app(s)) as b:
-            _, good = await a.state.auth.store.create("client", "client")
+            _, good = await a.state.services.auth.store.create("client", "client")
             codes = []
             for app in (a, b, a):
                 async with client(app, headers={"X-API-Key": "ss_wrong"}) as c:
@@ -579,9 +579,9 @@ async def test_a_dedup_hit_tells_nothing_of_the_first_uploader(tmp_path: Path) -
     data = fixture.read_bytes()
     app = create_app(sec_settings(tmp_path))
     async with running(app):
-        _, alice = await app.state.auth.store.create("alice-tenant", "client")
-        _, bob = await app.state.auth.store.create("bob-tenant", "client")
-        app.state.auth.invalidate()
+        _, alice = await app.state.services.auth.store.create("alice-tenant", "client")
+        _, bob = await app.state.services.auth.store.create("bob-tenant", "client")
+        app.state.services.auth.invalidate()
         async with client(app, headers={"X-API-Key": alice}) as c:
             first = await c.post(UPLOAD, params={"wait": 60}, files={
                 "file": ("alice-private-name.apk", data, APK_TYPE)})

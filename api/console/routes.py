@@ -15,9 +15,10 @@ Routes (HTML; every page but the sign-in needs a session of an ``analyst`` or
 
 **Same API, same roles.** Pages depend on :func:`api.auth.require`, which
 authenticates the session cookie through the same authenticator as
-``X-API-Key``; writes call the API's own route functions (:mod:`api.lists`,
-``api.main.create_url_scan``) so they validate and answer exactly as the JSON
-API does. The browser scripts call the JSON API itself with the cookie and the
+``X-API-Key``; writes call the API's own service and route functions
+(:func:`api.services.scans.create_url_scan`, :mod:`api.routes.lists`) so they
+validate and answer exactly as the JSON API does. The browser scripts call the
+JSON API itself with the cookie and the
 ``X-CSRF-Token`` header. There is no console-only way to do anything.
 
 **Errors.** :class:`ConsoleRoute` turns every error of a console route into an
@@ -35,15 +36,14 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import jinja2
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
@@ -53,6 +53,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
+from api import observability
 from api.auth import (
     Authenticator,
     Principal,
@@ -62,16 +63,20 @@ from api.auth import (
     session_of,
 )
 from api.console import views
-from api.console.sessions import (
+from api.problems import ProblemException, storage_problem
+from api.routes import lists as list_routes
+from api.routes.url_scans import UrlScanRequest
+from api.services import scans
+from api.services.container import Services
+from api.services.history import ScanHistory
+from api.settings import Settings
+from api.storage.apikeys import hash_key
+from api.storage.errors import SessionStoreUnavailable, StorageUnavailable
+from api.storage.sessions import (
     CSRF_FIELD,
     SESSION_COOKIE,
     Session,
-    SessionStoreUnavailable,
-    open_session_store,
 )
-from api.keystore import hash_key
-from api.problems import ProblemException
-from api.settings import Settings
 from scanners.errors import InvalidURLError
 from scanners.lists import KINDS as LIST_KINDS
 
@@ -152,9 +157,14 @@ def console_static() -> ConsoleStatic:
 # --- language, context ---------------------------------------------------------------
 
 
+def _services(request: Request) -> Services:
+    """The app's services (:mod:`api.services.container`), as the API's routes see them."""
+    services: Services = request.app.state.services
+    return services
+
+
 def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+    return _services(request).settings
 
 
 def page_lang(request: Request) -> views.Lang:
@@ -244,6 +254,9 @@ def _error_page(request: Request, status: int, title: str, detail: str) -> Respo
 
 async def _error_response(request: Request, exc: Exception) -> Response:
     """Any error of a console route as HTML: 401 → the sign-in page, others a page."""
+    if isinstance(exc, StorageUnavailable):
+        log.error("console: %s: %s", type(exc).__name__, exc.reason)
+        exc = storage_problem(exc)
     if isinstance(exc, StarletteHTTPException):
         status = exc.status_code
         if status == 401:
@@ -326,8 +339,7 @@ AdminPage = Annotated[PageAuth, Depends(admin_page)]
 
 
 def _auth(request: Request) -> Authenticator:
-    auth: Authenticator = request.app.state.auth
-    return auth
+    return _services(request).auth
 
 
 def _client_addr(request: Request) -> str:
@@ -426,7 +438,7 @@ async def sign_in(request: Request) -> Response:
             request, status=403, next_url=next_url,
             error=f"The key {principal.name!r} has the {principal.role!r} role. The console "
                   "needs an analyst or admin key.")
-    sessions = request.app.state.sessions
+    sessions = _services(request).sessions
     try:
         old = request.cookies.get(SESSION_COOKIE)
         if old:
@@ -460,7 +472,7 @@ async def sign_out(request: Request) -> Response:
             raise ProblemException(403, "The sign-out form did not carry this session's CSRF "
                                    "token; reload the page and try again.",
                                    title="CSRF check failed")
-        await request.app.state.sessions.delete(session_id)
+        await _services(request).sessions.delete(session_id)
     response = RedirectResponse(SIGN_IN + "?signed_out=1", 303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -479,14 +491,13 @@ async def submit_page(request: Request, auth: AnalystPage) -> Response:
     return render(request, "submit.html", auth, **_submit_context(request))
 
 
-def _history(request: Request) -> Any:
-    """The scan history of :mod:`api.history` when this app has one."""
-    return getattr(request.app.state, "history", None)
+def _history(request: Request) -> ScanHistory:
+    """The scan history (:mod:`api.services.history`)."""
+    return _services(request).history
 
 
 async def scan_url_form(request: Request, auth: AnalystPage) -> Response:
-    """Scan a link through the API's own route function and show its report."""
-    from api.main import UrlScanRequest, create_url_scan  # the app module imports this one
+    """Scan a link through the API's own service function and show its report."""
 
     form = await _form(request)
     url = form.get("url", "").strip()
@@ -494,12 +505,12 @@ async def scan_url_form(request: Request, auth: AnalystPage) -> Response:
     if not url:
         return render(request, "submit.html", auth, status_code=422,
                       url_error="Enter a link (or a host) to scan.", **_submit_context(request))
-    state = request.app.state
     try:
         body = UrlScanRequest(url=url, offline=not live, lang=auth.lang)
-        report = await create_url_scan(body=body, scanner=state.scanner, live=state.live,
-                                       settings=state.settings, metrics=state.metrics,
-                                       history=state.history)
+        report = await scans.create_url_scan(_services(request),
+                                             observability.get_metrics(request), body.url,
+                                             offline=body.offline,
+                                             lang=body.lang or auth.lang)
     except ValidationError as e:
         message = "; ".join(str(err.get("msg")) for err in e.errors())
         return render(request, "submit.html", auth, status_code=422, url_value=url,
@@ -509,10 +520,7 @@ async def scan_url_form(request: Request, auth: AnalystPage) -> Response:
         return render(request, "submit.html", auth, status_code=422, url_value=url,
                       url_error=f"This link cannot be scanned: {e.reason}",
                       **_submit_context(request))
-    if _history(request) is not None:
-        return RedirectResponse(f"{PREFIX}/scans/{quote(str(report['scan_id']))}", 303)
-    return render(request, "report_url.html", auth, r=views.url_report_view(report, auth.lang),
-                  stored=False)
+    return RedirectResponse(f"{PREFIX}/scans/{quote(str(report['scan_id']))}", 303)
 
 
 def _exports(scan_id: str) -> dict[str, str]:
@@ -522,7 +530,7 @@ def _exports(scan_id: str) -> dict[str, str]:
 
 
 async def _apk_job_page(request: Request, auth: PageAuth, scan_id: str) -> Response | None:
-    jobs = request.app.state.jobs
+    jobs = _services(request).jobs
     job = await jobs.lookup(scan_id)
     if job is None or not auth.principal.can_see(job.owner):
         return None
@@ -549,8 +557,7 @@ async def scan_page(request: Request, scan_id: str, auth: AnalystPage) -> Respon
     page = await _apk_job_page(request, auth, scan_id)
     if page is not None:
         return page
-    history = _history(request)
-    record = await history.get(scan_id) if history is not None else None
+    record = await _history(request).get(scan_id)
     if (record is not None and record.get("kind") == "url"
             and auth.principal.can_see(record.get("owner"))):
         report = record.get("report")
@@ -581,11 +588,9 @@ HISTORY_PER_PAGE = 25
 
 async def history_page(request: Request, auth: AnalystPage) -> Response:
     """Past scans, newest first: searchable by host, package, sha256 (or any part of the
-    input) and filtered by kind and verdict, paged (:meth:`api.history.ScanHistory.search`,
+    input) and filtered by kind and verdict, paged (:meth:`api.services.history.ScanHistory.search`,
     the store behind ``GET /v1/scans``)."""
     history = _history(request)
-    if history is None:
-        raise ProblemException(503, "This server keeps no scan history.")
     params = request.query_params
     q = params.get("q", "").strip()[:256]
     kind = params.get("kind", "")
@@ -628,8 +633,6 @@ ENTRY_KINDS: tuple[str, ...] = LIST_KINDS
 
 async def lists_page(request: Request, auth: AnalystPage) -> Response:
     """List sources with their counts, and the analyst entries (searchable, paged)."""
-    from api.lists import list_entries, list_sources
-
     q = request.query_params.get("q", "")[:200] or None
     kind = request.query_params.get("kind") or None
     if kind not in ENTRY_KINDS:
@@ -638,8 +641,9 @@ async def lists_page(request: Request, auth: AnalystPage) -> Response:
         page = max(1, min(100_000, int(request.query_params.get("page", "1"))))
     except ValueError:
         page = 1
-    sources = await list_sources(request, auth.principal)
-    entries = await list_entries(request, auth.principal, kind, q, page, 50)  # type: ignore[arg-type]
+    sources = await list_routes.list_sources(_services(request).lists, auth.principal)
+    lists = _services(request).lists
+    entries = await list_routes.list_entries(lists, auth.principal, kind, q, page, 50)  # type: ignore[arg-type]
     notice = {"added": "Entry added: it applies to the next scans.",
               "removed": "Entry removed."}.get(request.query_params.get("done", ""))
     refreshed = request.query_params.get("refreshed")
@@ -652,8 +656,6 @@ async def lists_page(request: Request, auth: AnalystPage) -> Response:
 
 async def add_entry(request: Request, auth: AnalystPage) -> Response:
     """Add a list entry through the API's route function (same checks, same errors)."""
-    from api.lists import EntryCreate, create_entry
-
     form = await _form(request)
     values = {k: form.get(k, "").strip() for k in ("kind", "value", "action", "package", "note")}
     error = None
@@ -661,10 +663,10 @@ async def add_entry(request: Request, auth: AnalystPage) -> Response:
         error = "Enter the value to list (a host, domain, URL, SHA-256 or package)."
     else:
         try:
-            body = EntryCreate(kind=values["kind"], value=values["value"],  # type: ignore[arg-type]
+            body = list_routes.EntryCreate(kind=values["kind"], value=values["value"],  # type: ignore[arg-type]
                                action=values["action"] or None,  # type: ignore[arg-type]
                                package=values["package"] or None, note=values["note"])
-            await create_entry(request, body, auth.principal)
+            await list_routes.create_entry(_services(request).lists, body, auth.principal)
         except ValidationError as e:
             error = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
                               for err in e.errors())
@@ -674,28 +676,24 @@ async def add_entry(request: Request, auth: AnalystPage) -> Response:
             error = str(e.detail)
     if error is None:
         return RedirectResponse(f"{PREFIX}/lists?done=added", 303)
-    from api.lists import list_entries, list_sources
-
     return render(request, "lists.html", auth, status_code=422, active="lists",
-                  sources=await list_sources(request, auth.principal),
-                  entries=await list_entries(request, auth.principal, None, None, 1, 50),
+                  sources=await list_routes.list_sources(_services(request).lists, auth.principal),
+                  entries=await list_routes.list_entries(_services(request).lists,
+                                                         auth.principal, None, None, 1, 50),
                   q="", kind="", kinds=ENTRY_KINDS, notice=None, form=values,
                   form_error=error)
 
 
 async def remove_entry(request: Request, entry_id: str, auth: AnalystPage) -> Response:
     """Remove a list entry through the API's route function."""
-    from api.lists import delete_entry
-
-    await delete_entry(request, entry_id[:64], auth.principal)
+    await list_routes.delete_entry(_services(request).lists, entry_id[:64], auth.principal)
     return RedirectResponse(f"{PREFIX}/lists?done=removed", 303)
 
 
 async def refresh_lists(request: Request, auth: AdminPage) -> Response:
     """Refresh every feed (admin) through the API's route function."""
-    from api.lists import refresh_feeds
-
-    results = (await refresh_feeds(request, auth.principal, None))["results"]
+    results = (await list_routes.refresh_feeds(_services(request).lists, auth.principal,
+                                               None))["results"]
     ok = sum(1 for r in results if r["ok"])
     summary = f"{ok} of {len(results)} succeeded" if results else "no feed is configured"
     return RedirectResponse(f"{PREFIX}/lists?" + urlencode({"refreshed": summary}), 303)
@@ -712,25 +710,10 @@ async def not_found(request: Request, rest: str, auth: AnalystPage) -> Response:
     return _error_page(request, 404, "Not found", "There is no console page at this address.")
 
 
-@asynccontextmanager
-async def console_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Open the session store (see :mod:`api.console.sessions`) for the app's life."""
-    settings: Settings = app.state.settings
-    app.state.sessions = open_session_store(settings.redis_url, settings.session_idle,
-                                            settings.session_max_age,
-                                            settings.session_max_memory,
-                                            redis_timeout=settings.redis_timeout)
-    try:
-        yield
-    finally:
-        await app.state.sessions.aclose()
-
-
 def console_router() -> APIRouter:
     """The console's pages; the app also mounts :func:`console_static` at
     ``/console/static`` (before this router: the catch-all 404 page is last here)."""
-    router = APIRouter(route_class=ConsoleRoute, include_in_schema=False,
-                       lifespan=console_lifespan)
+    router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
     router.add_api_route("/", root, methods=["GET"])
     router.add_api_route(SIGN_IN, sign_in_page, methods=["GET"])
     router.add_api_route(SIGN_IN, sign_in, methods=["POST"])

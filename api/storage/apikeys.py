@@ -11,7 +11,7 @@ a role, the creation time, a revoked flag and (roughly) when it was last used.
 * :class:`RedisKeyStore`: ``SCAMSCAN_REDIS_URL``; shared by every replica:
   a hash per key id, an index from key hash to id, a set of all ids and a
   set of the ids not revoked.
-* :func:`open_key_store`: the one or the other, from the settings.
+* :func:`api.storage.factory.open_key_store`: the one or the other, from the settings.
 
 Both raise :class:`KeyStoreUnavailable` when their backend fails; the API
 answers it with a 503 problem.
@@ -51,8 +51,10 @@ from typing import Literal, Protocol, TypeVar, cast, get_args
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from api.redis_client import DEFAULT_TIMEOUT, async_client
-from api.sqlite import SqliteFile
+from api.storage import prefixes
+from api.storage.errors import KeyStoreUnavailable
+from api.storage.redis import DEFAULT_TIMEOUT, async_client
+from api.storage.sqlite import SqliteFile
 
 Role = Literal["client", "analyst", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -67,10 +69,6 @@ KEYS_MADE_FILE = "keys-made"
 log = logging.getLogger("scamscan.api")
 
 T = TypeVar("T")
-
-
-class KeyStoreUnavailable(Exception):
-    """The key store's backend failed (Redis down, the SQLite file unreadable)."""
 
 
 def keys_made_marker(data_dir: Path) -> Path:
@@ -286,7 +284,7 @@ class RedisKeyStore:
     """Keys on Redis: ``<prefix>key:<id>`` (a hash), ``<prefix>by-hash`` (key hash → id),
     ``<prefix>ids`` (every id) and ``<prefix>active`` (ids not revoked)."""
 
-    def __init__(self, url: str, prefix: str = "scamscan:apikeys:", *,
+    def __init__(self, url: str, prefix: str = prefixes.APIKEYS, *,
                  timeout: float = DEFAULT_TIMEOUT, marker: Path | None = None) -> None:
         self.prefix = prefix
         self.marker = marker
@@ -370,13 +368,3 @@ class RedisKeyStore:
     async def close(self) -> None:
         with suppress(RedisError, OSError, TimeoutError):
             await self._redis.aclose()
-
-
-def open_key_store(data_dir: Path, redis_url: str | None, *,
-                   redis_timeout: float = DEFAULT_TIMEOUT) -> KeyStore:
-    """The Redis key store when ``redis_url`` is set, else the SQLite file in ``data_dir``;
-    either writes the :func:`keys_made_marker` of ``data_dir`` when it makes a key."""
-    marker = keys_made_marker(data_dir)
-    if redis_url:
-        return RedisKeyStore(redis_url, timeout=redis_timeout, marker=marker)
-    return SqliteKeyStore(Path(data_dir) / KEYS_FILE, marker=marker)

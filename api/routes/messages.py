@@ -11,8 +11,8 @@ finish. Phone numbers and accounts are looked up in the analysts' lists (list
 kinds ``phone`` and ``bank_account``).
 
 **Remembered.** Each check is recorded in the scan history (``kind=message``,
-:meth:`api.history.ScanHistory.record_message`) under its ``check_id``, so
-``GET /v1/scans/{check_id}`` answers it again (:func:`message_scan_view`),
+:meth:`api.services.history.ScanHistory.record_message`) under its ``check_id``, so
+``GET /v1/scans/{check_id}`` answers it again (:func:`api.services.scans.message_scan_view`),
 ``GET /v1/scans?kind=message`` lists it, and it counts in
 ``scamscan_scans_total{kind="message"}``. What is stored has every phone
 number and account number masked (``091*****78``, the text included); the
@@ -24,11 +24,10 @@ its bot may need them). Stored checks expire after
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.auth import AUTH_RESPONSES, current_owner, require
@@ -38,11 +37,13 @@ from api.deps import (
     Lang,
     LiveDep,
     ScannerDep,
+    ServicesDep,
     SettingsDep,
     require_json,
 )
-from api.history import relabel_url_report
+from api.observability import MetricsDep
 from api.problems import problem_responses
+from api.settings import Settings
 from scanners import identifiers
 from scanners.findings import Verdict
 from scanners.message import MAX_TEXT_CHARS, check_message, clean_text
@@ -50,9 +51,6 @@ from scanners.message_reply import MAX_HEADLINE_WORDS, MAX_REPLY_WORDS, MAX_STEP
 from scanners.message_types import TYPE_BY_ID
 
 SCAM_TYPES = frozenset(TYPE_BY_ID)
-
-router = APIRouter()
-
 
 class MessageCheckRequest(BaseModel):
     """A message to check, as the person received it."""
@@ -199,33 +197,13 @@ class MessageScanOut(BaseModel):
     reason: str | None = Field(default=None, description="Only when `report` is absent: why.")
 
 
-def message_scan_view(scan_id: str, record: Mapping[str, Any], lang: str) -> dict[str, Any]:
-    """``GET /v1/scans/{scan_id}`` of a stored message check (``record``: the history's)."""
-    out: dict[str, Any] = {"scan_id": scan_id, "kind": "message", "status": "done",
-                           "status_url": f"/v1/scans/{scan_id}", "created": record["created"],
-                           "input": record["input"]}
-    report = record.get("report")
-    if report is None:
-        out["reason"] = "the check was too large to be kept; check the message again"
-    else:
-        out["report"] = relabel_url_report(report, lang) if record.get("lang") != lang else report
-    return out
-
-
-@router.post(
-    "/v1/message-checks",
-    response_model=MessageReport,
-    dependencies=[Depends(require("client")), Depends(require_json)],
-    responses={**problem_responses(400, 413, 415, 422), **AUTH_RESPONSES},
-    tags=["messages"],
-    summary="Check a chat message",
-)
 async def create_message_check(
-    request: Request,
     body: MessageCheckRequest,
     scanner: ScannerDep,
     live: LiveDep,
     settings: SettingsDep,
+    services: ServicesDep,
+    metrics: MetricsDep,
 ) -> dict[str, Any]:
     """Check everything in a forwarded message: links, phone numbers, bank accounts, Zalo
     and Telegram handles, apps, scam script.
@@ -235,8 +213,6 @@ async def create_message_check(
     `GET /v1/scans/{check_id}` answers it again.
     """
     lang = body.lang or settings.default_lang
-    state = request.app.state
-    service = getattr(state, "list_service", None)
     report = await check_message(
         body.text,
         scanner,
@@ -246,16 +222,29 @@ async def create_message_check(
         # message from turning the service into a crawler (issue 15).
         live_links=settings.message_live_max_links,
         live_timeout=settings.fetch_total_timeout,
-        identifier_lists=service.dynamic if service is not None else None,
+        identifier_lists=services.lists.dynamic,
     )
     answer = {"check_id": uuid.uuid4().hex, **report}
-    metrics = getattr(state, "metrics", None)
-    if metrics is not None:
-        metrics.record_scan("message", answer["verdict"])
-    history = getattr(state, "history", None)
-    if history is not None:
-        # Queued, never awaited: a history failure must not fail the check (api.history).
-        text = clean_text(body.text)
-        stored = identifiers.stored_report(answer, text, identifiers.extract(text))
-        history.record_message(stored, owner=current_owner.get(), lang=lang)
+    metrics.record_scan("message", answer["verdict"])
+    # Queued, never awaited: a history failure must not fail the check
+    # (api.services.history).
+    text = clean_text(body.text)
+    stored = identifiers.stored_report(answer, text, identifiers.extract(text))
+    services.history.record_message(stored, owner=current_owner.get(), lang=lang)
     return answer
+
+
+def build(settings: Settings) -> APIRouter:
+    """The router of ``/v1/message-checks``."""
+    router = APIRouter()
+    router.add_api_route(
+        "/v1/message-checks",
+        create_message_check,
+        methods=["POST"],
+        response_model=MessageReport,
+        dependencies=[Depends(require("client")), Depends(require_json)],
+        responses={**problem_responses(400, 413, 415, 422), **AUTH_RESPONSES},
+        tags=["messages"],
+        summary="Check a chat message",
+    )
+    return router

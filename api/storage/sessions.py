@@ -40,7 +40,9 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from api.redis_client import DEFAULT_TIMEOUT, async_client
+from api.storage import prefixes
+from api.storage.errors import SessionStoreUnavailable
+from api.storage.redis import DEFAULT_TIMEOUT, async_client
 
 log = logging.getLogger("scamscan.console")
 
@@ -58,16 +60,12 @@ MAX_ID_CHARS = 128
 Clock = Callable[[], float]
 
 
-class SessionStoreUnavailable(Exception):
-    """The session store's backend failed (Redis down)."""
-
-
 @dataclass(frozen=True)
 class Session:
     """What the server remembers of one signed-in browser."""
 
     key_hash: str | None
-    """SHA-256 of the API key signed in with (:func:`api.keystore.hash_key`);
+    """SHA-256 of the API key signed in with (:func:`api.storage.apikeys.hash_key`);
     None for a keyless local session."""
     csrf: str
     """The token every unsafe request of this session must carry."""
@@ -186,10 +184,10 @@ class MemorySessionStore(_Expiry):
 class RedisSessionStore(_Expiry):
     """Sessions on Redis: ``<prefix>session:<sha256 of the id>`` → JSON, with a TTL."""
 
-    def __init__(self, url: str, idle: float, max_age: float, *, prefix: str = "scamscan:",
+    def __init__(self, url: str, idle: float, max_age: float, *, prefix: str = prefixes.SESSIONS,
                  timeout: float = DEFAULT_TIMEOUT, clock: Clock = time.time) -> None:
         super().__init__(idle, max_age, clock)
-        self.prefix = prefix + "session:"
+        self.prefix = prefix
         try:
             self._redis: aioredis.Redis = async_client(url, timeout)
         except (ValueError, RedisError) as e:
@@ -248,12 +246,3 @@ class RedisSessionStore(_Expiry):
             await self._redis.aclose()
         except (RedisError, OSError) as e:  # closing a client of a dead Redis
             log.debug("closing the session store: %s", e)
-
-
-def open_session_store(redis_url: str | None, idle: float, max_age: float,
-                       max_memory: int, *, redis_timeout: float = DEFAULT_TIMEOUT
-                       ) -> SessionStore:
-    """Redis sessions when ``redis_url`` is set, else bounded in-process ones."""
-    if redis_url:
-        return RedisSessionStore(redis_url, idle, max_age, timeout=redis_timeout)
-    return MemorySessionStore(idle, max_age, max_sessions=max_memory)

@@ -1,0 +1,152 @@
+"""Scans: a link scan, an APK upload's job, and a scan as ``GET /v1/scans/{id}`` shows it.
+
+The routes (:mod:`api.routes.url_scans`, :mod:`api.routes.apk_scans`,
+:mod:`api.routes.scans`) and the console (:mod:`api.console.routes`) call these
+same functions, so a link scanned from either is scanned, counted and recorded
+the same way.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from api import observability
+from api.auth import Principal, current_owner
+from api.jobs import Job, JobBackend, QueueFull
+from api.problems import TYPE_NOT_FOUND, ProblemException, storage_problem
+from api.samples import SampleStore
+from api.services.history import ScanHistory, relabel_url_report
+from api.storage.errors import QueueUnavailable
+from api.wiring import LiveScanners
+from scanners.base import Scanner
+from scanners.live import ApkHandler
+from scanners.normalize import ParsedURL
+from scanners.report import scan_url
+from scanners.url_offline import OfflineURLScanner
+
+if TYPE_CHECKING:  # the container imports this module
+    from api.services.container import Services
+
+
+def status_url(scan_id: str) -> str:
+    """Where a scan is polled: ``/v1/scans/{scan_id}``."""
+    return f"/v1/scans/{scan_id}"
+
+
+async def create_url_scan(services: Services, metrics: observability.Metrics, url: str, *,
+                          offline: bool, lang: str,
+                          scanner: OfflineURLScanner | None = None,
+                          live: LiveScanners | None = None) -> dict[str, Any]:
+    """Scan one link (offline, or with the live checks), count it and record it in the
+    history; the answer has a new ``scan_id``. ``scanner`` and ``live`` replace the
+    app's offline scanner and live checks (the route's overridable dependencies)."""
+    scanners: list[Scanner[ParsedURL]] = [scanner or services.scanner]
+    if not offline:
+        scanners += (live or services.live).scanners
+    report = await scan_url(url, observability.timed(scanners, metrics), lang)
+    metrics.record_scan("url", report["verdict"])
+    answer = {"scan_id": uuid.uuid4().hex, **report}
+    # Queued, never awaited: a history failure must not fail the scan (api.services.history).
+    services.history.record_url(answer, owner=current_owner.get(), lang=lang)
+    return answer
+
+
+async def job_view(job: Job, jobs: JobBackend, lang: str) -> dict[str, Any]:
+    """An APK job as the API answers it: status and, once ``done``, the report."""
+    status, started = job.view_status()
+    out: dict[str, Any] = {
+        "scan_id": job.scan_id,
+        "kind": job.kind,
+        "status": status,
+        "status_url": status_url(job.scan_id),
+        "created": job.created,
+        "started": started,
+        "finished": job.finished,
+        "sha256": job.sha256,
+        "input": job.input,
+        "size": job.size,
+        "deduplicated": job.deduplicated,
+    }
+    if status == "failed":
+        out["reason"] = job.reason or "the scan failed"
+        out["error_kind"] = job.error_kind
+    if status == "done":
+        result = await jobs.result(job)
+        if result is None:
+            raise ProblemException(503, "The stored report of this scan is unavailable; "
+                                   "upload the file again.", title="Report unavailable")
+        out["report"] = result.report(lang)
+    return out
+
+
+def message_scan_view(scan_id: str, record: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """``GET /v1/scans/{scan_id}`` of a stored message check (``record``: the history's)."""
+    out: dict[str, Any] = {"scan_id": scan_id, "kind": "message", "status": "done",
+                           "status_url": f"/v1/scans/{scan_id}", "created": record["created"],
+                           "input": record["input"]}
+    report = record.get("report")
+    if report is None:
+        out["reason"] = "the check was too large to be kept; check the message again"
+    else:
+        out["report"] = relabel_url_report(report, lang) if record.get("lang") != lang else report
+    return out
+
+
+def unknown_scan() -> ProblemException:
+    """The 404 of a scan id that is unknown (or not the caller's to see)."""
+    return ProblemException(
+        404, "There is no scan with this id: it was never created or it is too old to be "
+        "remembered (scan the link or upload the file again).", type_=TYPE_NOT_FOUND,
+        title="Unknown scan")
+
+
+async def scan_view(services: Services, scan_id: str, principal: Principal, lang: str,
+                    wait: float = 0) -> dict[str, Any]:
+    """The scan ``scan_id`` as ``GET /v1/scans/{scan_id}`` answers it (404 when unknown
+    or not ``principal``'s to see): an APK job, else a stored link scan or message check."""
+    jobs, history = services.jobs, services.history
+    job = await jobs.lookup(scan_id)
+    if job is not None:
+        if not principal.can_see(job.owner):
+            raise unknown_scan()
+        await jobs.wait(job, wait)
+        body = await job_view(job, jobs, lang)
+        history.observe_apk(body)
+        return body
+    record = await history.get(scan_id)
+    if (record is None or record["kind"] not in ("url", "message")
+            or not principal.can_see(record["owner"])):
+        raise unknown_scan()
+    if record["kind"] == "message":
+        return message_scan_view(scan_id, record, lang)
+    out: dict[str, Any] = {"scan_id": scan_id, "kind": "url", "status": "done",
+                           "status_url": status_url(scan_id), "created": record["created"],
+                           "input": record["input"]}
+    report = record["report"]
+    if report is None:
+        out["reason"] = "the report was too large to be kept; scan the link again"
+    else:
+        out["report"] = relabel_url_report(report, lang) if record["lang"] != lang else report
+    return out
+
+
+def apk_handoff(samples: SampleStore, jobs: JobBackend, history: ScanHistory) -> ApkHandler:
+    """Store an APK the live fetch downloaded and queue its scan; link the job."""
+
+    async def handoff(data: bytes, url: str) -> dict[str, Any]:
+        name = url.rsplit("/", 1)[-1] or "download.apk"
+        try:
+            sample = await samples.put_bytes(data, name)
+            # The key of the link scan that downloaded it owns it (see api.auth).
+            job = await jobs.submit(sample, owner=current_owner.get())
+        except (ValueError, QueueFull) as e:
+            return {"error": f"not scanned: {e}"}
+        except QueueUnavailable as e:
+            return {"error": f"not scanned: {storage_problem(e).detail}"}
+        history.record_apk(job, source_url=url)
+        return {"scan_id": job.scan_id, "status_url": f"/v1/scans/{job.scan_id}",
+                "sha256": sample.sha256}
+
+    return handoff

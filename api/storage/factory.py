@@ -1,0 +1,129 @@
+"""The one place that picks SQLite (or memory) or Redis for every store.
+
+``SCAMSCAN_REDIS_URL`` set: every store is on Redis, shared by the API
+replicas and ``scamscan worker``. Unset: the embedded default, SQLite files in
+``SCAMSCAN_DATA_DIR`` (console sessions and rate limits in process memory).
+The live checks' cache (:func:`open_cache_store`) and the rate limits
+(:func:`open_limit_storage`) too. The APK job backend (the embedded process
+pool or the Redis queue) is picked by :func:`api.services.container.open_jobs`
+on the same switch (the job modules import the web framework's upload types).
+
+A new backend goes here: implement the store's protocol (e.g.
+:class:`api.storage.lists.ListStore`) in a module of this package, raise the
+store's :class:`~api.storage.errors.StorageUnavailable` subclass on failure,
+and pick it below.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.storage import Storage as LimitStorage
+
+from api.settings import Settings
+from api.storage import prefixes
+from api.storage.apikeys import (
+    KEYS_FILE,
+    KeyStore,
+    RedisKeyStore,
+    SqliteKeyStore,
+    keys_made_marker,
+)
+from api.storage.history import HISTORY_FILE, HistoryBackend, RedisHistory, SqliteHistory
+from api.storage.lists import LISTS_FILE, ListStore, RedisListStore, SqliteListStore
+from api.storage.redis import DEFAULT_TIMEOUT, async_client, async_pool
+from api.storage.sessions import MemorySessionStore, RedisSessionStore, SessionStore
+from scanners.store import Store, open_store
+
+
+@dataclass
+class Storage:
+    """The stores of one API process (see :func:`open_storage`)."""
+
+    keys: KeyStore
+    lists: ListStore
+    history: HistoryBackend
+    sessions: SessionStore
+
+
+def open_key_store(data_dir: Path, redis_url: str | None, *,
+                   redis_timeout: float = DEFAULT_TIMEOUT) -> KeyStore:
+    """The Redis key store when ``redis_url`` is set, else the SQLite file in ``data_dir``;
+    either writes the :func:`~api.storage.apikeys.keys_made_marker` of ``data_dir`` when
+    it makes a key. (The CLI's ``scamscan keys`` opens it alone.)"""
+    marker = keys_made_marker(data_dir)
+    if redis_url:
+        return RedisKeyStore(redis_url, timeout=redis_timeout, marker=marker)
+    return SqliteKeyStore(Path(data_dir) / KEYS_FILE, marker=marker)
+
+
+def open_list_store(data_dir: Path, redis_url: str | None, *,
+                    redis_timeout: float = DEFAULT_TIMEOUT) -> ListStore:
+    """The Redis list store when ``redis_url`` is set, else the SQLite file in ``data_dir``."""
+    if redis_url:
+        return RedisListStore(redis_url, timeout=redis_timeout)
+    return SqliteListStore(Path(data_dir) / LISTS_FILE)
+
+
+def open_session_store(redis_url: str | None, idle: float, max_age: float,
+                       max_memory: int, *, redis_timeout: float = DEFAULT_TIMEOUT
+                       ) -> SessionStore:
+    """Redis sessions when ``redis_url`` is set, else bounded in-process ones."""
+    if redis_url:
+        return RedisSessionStore(redis_url, idle, max_age, timeout=redis_timeout)
+    return MemorySessionStore(idle, max_age, max_sessions=max_memory)
+
+
+def open_cache_store(settings: Settings) -> Store:
+    """The live checks' cache (domain ages, :mod:`scanners.store`): Redis through a client
+    of :mod:`api.storage.redis`, else in process memory."""
+    client = (async_client(settings.redis_url, settings.redis_timeout)
+              if settings.redis_url else None)
+    return open_store(settings.redis_url, client=client)
+
+
+def open_limit_storage(settings: Settings) -> tuple[LimitStorage, Any]:
+    """The ``limits`` storage of the rate limits (memory, or Redis through redis-py)
+    and the connection pool to close (None in memory)."""
+    if not settings.redis_url:
+        return MemoryStorage(), None
+    pool = async_pool(settings.redis_url, settings.redis_timeout)
+    uri = settings.redis_url
+    if uri.startswith("unix://"):
+        uri = "redis+unix://" + uri.removeprefix("unix://")
+    options: dict[str, Any] = {"connection_pool": pool}
+    storage = RedisStorage("async+" + uri, wrap_exceptions=True, implementation="redispy",
+                           key_prefix=prefixes.RATELIMIT, **options)
+    return storage, pool
+
+
+def open_history_backend(settings: Settings) -> HistoryBackend:
+    """The scan history's backend: Redis, else ``<data_dir>/history.sqlite3``."""
+    if settings.redis_url:
+        return RedisHistory(settings.redis_url, settings.history_max_records,
+                            timeout=settings.redis_timeout)
+    return SqliteHistory(Path(settings.data_dir) / HISTORY_FILE, settings.history_max_records)
+
+
+def open_storage(settings: Settings) -> Storage:
+    """Every store of ``settings`` (no connection is made yet)."""
+    keys = open_key_store(settings.data_dir, settings.redis_url,
+                          redis_timeout=settings.redis_timeout)
+    lists = open_list_store(settings.data_dir, settings.redis_url,
+                            redis_timeout=settings.redis_timeout)
+    history = open_history_backend(settings)
+    sessions = open_session_store(settings.redis_url, settings.session_idle,
+                                  settings.session_max_age, settings.session_max_memory,
+                                  redis_timeout=settings.redis_timeout)
+    return Storage(keys, lists, history, sessions)
+
+
+async def aclose_quietly(*closers: Any) -> None:
+    """Await each ``closer()``, ignoring failures (closing must never raise)."""
+    for close in closers:
+        with contextlib.suppress(Exception):
+            await close()
