@@ -59,7 +59,7 @@ from api.deps import (
     SettingsDep,
     require_json,
 )
-from api.history import MAX_PAGE, MAX_PER_PAGE, ScanHistory, open_history, relabel_url_report
+from api.history import MAX_PAGE, MAX_PER_PAGE, ScanHistory, open_history
 from api.jobs import Job, JobBackend, JobManager, QueueFull, QueueUnavailable, Status
 from api.lists import ListService, lists_router, open_lists
 from api.observability import MetricsDep
@@ -82,7 +82,7 @@ from scanners import rules
 from scanners.apk_facts import ApkLimits
 from scanners.base import Scanner
 from scanners.fetch import Resolver
-from scanners.findings import DANGEROUS_AT, SUSPICIOUS_AT, Verdict
+from scanners.findings import DANGEROUS_AT, SUSPICIOUS_AT, Verdict, relabel
 from scanners.lists import apk_lists_path
 from scanners.live import ApkHandler
 from scanners.normalize import MAX_INPUT_CHARS, ParsedURL
@@ -456,7 +456,7 @@ async def _scan_view(scan_id: str, principal: ClientAuth, jobs: JobBackend,
     if report is None:
         out["reason"] = "the report was too large to be kept; scan the link again"
     else:
-        out["report"] = relabel_url_report(report, lang) if record["lang"] != lang else report
+        out["report"] = relabel(report, lang) if record["lang"] != lang else report
     return out
 
 

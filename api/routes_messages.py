@@ -41,10 +41,9 @@ from api.deps import (
     SettingsDep,
     require_json,
 )
-from api.history import relabel_url_report
 from api.problems import problem_responses
 from scanners import identifiers
-from scanners.findings import Verdict
+from scanners.findings import Verdict, relabel
 from scanners.message import MAX_TEXT_CHARS, check_message, clean_text
 from scanners.message_reply import MAX_HEADLINE_WORDS, MAX_REPLY_WORDS, MAX_STEPS
 from scanners.message_types import TYPE_BY_ID
@@ -208,7 +207,7 @@ def message_scan_view(scan_id: str, record: Mapping[str, Any], lang: str) -> dic
     if report is None:
         out["reason"] = "the check was too large to be kept; check the message again"
     else:
-        out["report"] = relabel_url_report(report, lang) if record.get("lang") != lang else report
+        out["report"] = relabel(report, lang) if record.get("lang") != lang else report
     return out
 
 

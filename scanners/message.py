@@ -40,7 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanners import identifiers, message_reply, message_types
+from scanners import identifiers, message_reply, message_types, rules
 from scanners.base import CheckIncomplete, Scanner
 from scanners.errors import InputError, InvalidURLError
 from scanners.findings import Finding, aggregate
@@ -299,7 +299,6 @@ _CATEGORIES: tuple[_Category, ...] = (
         r"(?:processing|installation|activation|unlock) fee",
     )),
 )
-_CATEGORY_BY_NAME = {c.name: c for c in _CATEGORIES}
 
 _NEGATION = re.compile(
     r"(?<![a-z0-9])(?:khong|dung|chang|chua bao gio|never|do not|don't|dont|not|"
@@ -731,8 +730,7 @@ class MessageScanner:
             out.append(Finding("MSG-APP-002", {"files": [a.name for a in apks][:5]}))
         # Each band's worst link lends the message its own score: a message is never
         # calmer than the worst link it carries (MSG-LINK-001/002/004 inherit).
-        bands = {"dangerous": "MSG-LINK-001", "suspicious": "MSG-LINK-002",
-                 "no_known_risk": "MSG-LINK-004"}
+        bands = {v.value: rule_id for v, rule_id in rules.LINK_RULES.items()}
         worst: dict[str, dict[str, Any]] = {}
         for r in reports:
             v = r["verdict"]
@@ -836,53 +834,20 @@ def _typology(ex: Extraction, has: set[str], reports: Sequence[dict[str, Any]],
 
 # --- the reply ---------------------------------------------------------------------------
 
-_REASON_WORDS: dict[str, tuple[str, str]] = {
-    "MSG-LINK-001": ("có đường link nguy hiểm (giả mạo hoặc đã bị báo lừa đảo)",
-                     "it contains a dangerous link (fake or reported as a scam)"),
-    "MSG-LINK-002": ("có đường link đáng ngờ", "it contains a suspicious link"),
-    "MSG-COMBO-001": ("giả danh cơ quan nhà nước để bắt cài ứng dụng từ link hoặc tệp lạ",
-                      "it poses as an authority to make you install an app from an unknown "
-                      "link or file"),
-    "MSG-COMBO-002": ("dùng danh nghĩa, lời dọa hay mồi nhử để lấy OTP, ảnh CCCD hay thông tin "
-                      "ngân hàng", "it uses a fake authority, threats or a lure to get your "
-                      "OTP, ID or bank details"),
-    "MSG-COMBO-003": ("bắt cài ứng dụng rồi cấp quyền điều khiển điện thoại",
-                      "it asks you to install an app and hand over control of your phone"),
-    "MSG-COMBO-004": ("dùng danh nghĩa, lời dọa hay mồi nhử để đòi tiền",
-                      "it uses a fake authority, threats or a lure to ask for money"),
-    "MSG-IMP-001": ("tự xưng là công an hoặc cán bộ nhà nước",
-                    "the sender claims to be the police or a government official"),
-    "MSG-IMP-002": ("tự xưng là nhân viên ngân hàng hoặc dịch vụ",
-                    "the sender claims to be bank or service staff"),
-    "MSG-URG-001": ("báo có chuyện khẩn cấp để ép làm theo",
-                    "it claims something urgent to rush you"),
-    "MSG-URG-002": ("ép làm gấp trước hạn chót", "it pushes a tight deadline"),
-    "MSG-APP-001": ("yêu cầu cài ứng dụng", "it asks you to install an app"),
-    "MSG-APP-002": ("gửi tệp cài đặt APK", "it sends an Android app file (APK)"),
-    "MSG-APP-003": ("đòi cấp quyền Trợ năng cho ứng dụng",
-                    "it asks you to grant accessibility access"),
-    "MSG-APP-004": ("đòi cài ứng dụng điều khiển từ xa",
-                    "it asks you to install a remote-control app"),
-    "MSG-DATA-001": ("đòi mã OTP hoặc mật khẩu", "it asks for an OTP or password"),
-    "MSG-DATA-002": ("đòi ảnh CCCD hoặc video khuôn mặt",
-                     "it asks for ID card photos or a face video"),
-    "MSG-DATA-003": ("đòi liên kết tài khoản hoặc thông tin thẻ ngân hàng",
-                     "it asks to link your bank account or for card details"),
-    "MSG-PAY-001": ("đòi đóng phí hoặc chuyển tiền", "it asks for a fee or a money transfer"),
-    "MSG-BAIT-001": ("hứa trúng thưởng, hoàn tiền hay lợi nhuận cao",
-                     "it promises a prize, a refund or easy profits"),
-    "MSG-COMBO-005": ("dùng lời dọa hay danh nghĩa người khác để dẫn tới một trang web lạ",
-                      "it uses threats or a fake sender to send you to an unknown site"),
-}
+
 def _reasons(report: dict[str, Any], lang: str) -> list[str]:
     """Plain reasons from the counted rules, a heavier rule hiding those it implies."""
-    vi = lang == "vi"
     counted = [f["rule_id"] for f in report["findings"] if f["points"] > 0]
     implied: set[str] = set()
     for rid in counted:
         implied |= _COMBOS_IMPLY.get(rid, set())
-    return [(_REASON_WORDS[r][0] if vi else _REASON_WORDS[r][1])
-            for r in counted if r in _REASON_WORDS and r not in implied][:3]
+    out: list[str] = []
+    for rid in counted:
+        rule = rules.CATALOGUE.get(rid)
+        words = rule.reply(lang) if rule is not None else None
+        if words and rid not in implied:
+            out.append(words)
+    return out[:3]
 
 
 # --- the orchestrator ------------------------------------------------------------------------

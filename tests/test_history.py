@@ -22,12 +22,13 @@ import httpx
 import pytest
 import redis
 
-from api.history import PREFIX, ScanHistory, SqliteHistory, relabel_url_report
+from api.history import PREFIX, ScanHistory, SqliteHistory
 from api.jobs import JobManager
 from api.main import create_app
 from api.settings import Settings
 from scanners import rules
 from scanners.fetch import Resolver
+from scanners.findings import relabel
 from scanners.report import scan_url
 from scanners.url_offline import default_scanner
 from tests.live_servers_age import RedisServer
@@ -178,9 +179,9 @@ async def test_relabel_rebuilds_reasons_like_the_aggregate() -> None:
         en = await scan_url(url, [default_scanner()], "en")
         vi = await scan_url(url, [default_scanner()], "vi")
         assert en["reasons"] != vi["reasons"]
-        assert relabel_url_report(en, "vi") == vi
-        assert relabel_url_report(vi, "en") == en
-    assert relabel_url_report(vi, "en") == en
+        assert relabel(en, "vi") == vi
+        assert relabel(vi, "en") == en
+    assert relabel(vi, "en") == en
 
 
 async def test_clients_see_their_own_scans_analysts_see_all(tmp_path: Path) -> None:

@@ -534,7 +534,7 @@ def test_model_finding_names_the_facts_that_drove_it() -> None:
 
 
 def test_model_alone_never_makes_an_app_suspicious() -> None:
-    assert rules.get("APK-ML-001").points < 40
+    assert rules.CATALOGUE["APK-ML-001"].points < 40
 
 
 def test_model_reads_component_permissions_and_dex_calls() -> None:
