@@ -712,9 +712,6 @@ class ApkFacts:
         for inner in self.inner:
             yield from inner.all_apks()
 
-    def components_of(self, kind: str) -> tuple[Component, ...]:
-        return tuple(c for c in self.components if c.kind == kind)
-
     # -- (de)serialisation -------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
