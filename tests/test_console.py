@@ -7,9 +7,7 @@ the in-memory one with a fake clock and the Redis one against a throw-away
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -248,9 +246,12 @@ async def test_api_key_header_requests_are_unchanged(tmp_path: Path) -> None:
 
 
 async def test_idle_session_expires(tmp_path: Path) -> None:
-    async with console(tmp_path, session_idle=0.3) as (_, c, keys):
+    async with console(tmp_path, session_idle=0.3) as (app, c, keys):
+        clock = app.state.sessions.clock = Clock()  # time moves when the test says so
         csrf = await signed_in(c, keys["analyst"])
-        await asyncio.sleep(0.4)
+        clock.now += 0.29
+        assert (await c.get("/console/history")).status_code == 200  # still alive
+        clock.now += 0.31
         r = await c.post("/v1/lists/entries", json={"kind": "domain", "value": "late.top"},
                          headers={"X-CSRF-Token": csrf})
         assert r.status_code == 401 and r.headers["content-type"] == PROBLEM_JSON
@@ -268,13 +269,13 @@ async def test_idle_session_expires(tmp_path: Path) -> None:
 
 
 async def test_session_max_age_is_absolute(tmp_path: Path) -> None:
-    async with console(tmp_path, session_max_age=1.0) as (_, c, keys):
+    async with console(tmp_path, session_max_age=1.0) as (app, c, keys):
+        clock = app.state.sessions.clock = Clock()
         await signed_in(c, keys["analyst"])
-        started = time.monotonic()
-        while time.monotonic() - started < 0.7:  # activity does not extend it
+        for _ in range(9):  # activity every 0.1 s does not extend it
             assert (await c.get("/console/history")).status_code == 200
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(0.4)
+            clock.now += 0.1
+        clock.now += 0.2
         r = await c.get("/console/history")
         assert r.status_code == 303 and "expired=1" in r.headers["location"]
 
