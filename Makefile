@@ -1,6 +1,7 @@
 # scamscan developer entry points.
 #   make run    API on http://127.0.0.1:8000 (embedded scanners, no Redis)
 #   make test   the whole suite, from a fresh machine (creates .venv, installs)
+#   make test-fast  the inner loop: the suite without slow and browser tests
 #   make lint   ruff + mypy --strict
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -15,10 +16,10 @@ PORT ?= 8000
 URL_DATA ?= ../shared/data/urls
 SHARED_DATA ?= ../shared/data
 
-.PHONY: help venv install system-deps run test lint docs bench eval screenshots model model-apk apk-brands
+.PHONY: help venv install system-deps run test test-fast lint docs bench eval screenshots model model-apk apk-brands
 
 help:
-	@echo "make run | test | lint | docs | bench | eval | install | screenshots"
+	@echo "make run | test | test-fast | lint | docs | bench | eval | install | screenshots"
 
 # The interpreter: Python >= 3.11 with the venv module, or a loud failure.
 $(BIN)/python:
@@ -58,6 +59,11 @@ test: $(STAMP) system-deps
 	@test -x $(BIN)/scamscan || { echo "missing $(BIN)/scamscan: install failed" >&2; exit 1; }
 	$(BIN)/python -c 'import api.main, scanners.url_offline, blocklists, pytest, hypothesis, playwright.sync_api'
 	$(BIN)/pytest -q
+
+# The inner loop, under a minute: every test but those marked slow or browser
+# (markers in pyproject.toml, applied in tests/; the Redis tests share one server).
+test-fast: $(STAMP) system-deps
+	$(BIN)/pytest -q -m "not slow and not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

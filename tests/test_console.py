@@ -505,38 +505,36 @@ async def test_memory_sessions_expire_and_are_bounded() -> None:
     assert await store.get("x" * 500) is None
 
 
-async def test_redis_sessions(tmp_path: Path) -> None:
-    with RedisServer(tmp_path) as redis:
-        clock = Clock()
-        store = RedisSessionStore(redis.url, idle=100, max_age=1000, clock=clock)
-        try:
-            sid, session = await store.create("h")
-            got = await store.get(sid)
-            assert got == session
-            raw = await store._redis.get(store.prefix + session_digest(sid))
-            assert raw is not None and sid.encode() not in raw
-            ttl = await store._redis.pttl(store.prefix + session_digest(sid))
-            assert 90_000 < ttl <= 100_000  # Redis forgets it by itself
-            clock.now += 50  # past a tenth of the idle time: last-seen is written
-            got = await store.get(sid)
-            assert got is not None and got.last_seen == clock.now
-            clock.now += 101
-            assert await store.get(sid) is None
-            sid, _ = await store.create(None)
-            await store.delete(sid)
-            assert await store.get(sid) is None
-        finally:
-            await store.aclose()
+async def test_redis_sessions(redis_server: RedisServer, tmp_path: Path) -> None:
+    clock = Clock()
+    store = RedisSessionStore(redis_server.url, idle=100, max_age=1000, clock=clock)
+    try:
+        sid, session = await store.create("h")
+        got = await store.get(sid)
+        assert got == session
+        raw = await store._redis.get(store.prefix + session_digest(sid))
+        assert raw is not None and sid.encode() not in raw
+        ttl = await store._redis.pttl(store.prefix + session_digest(sid))
+        assert 90_000 < ttl <= 100_000  # Redis forgets it by itself
+        clock.now += 50  # past a tenth of the idle time: last-seen is written
+        got = await store.get(sid)
+        assert got is not None and got.last_seen == clock.now
+        clock.now += 101
+        assert await store.get(sid) is None
+        sid, _ = await store.create(None)
+        await store.delete(sid)
+        assert await store.get(sid) is None
+    finally:
+        await store.aclose()
 
 
-async def test_console_with_redis_sessions(tmp_path: Path) -> None:
-    with RedisServer(tmp_path) as redis:
-        async with console(tmp_path, redis_url=redis.url) as (app, c, keys):
-            assert isinstance(app.state.sessions, RedisSessionStore)
-            csrf = await signed_in(c, keys["analyst"])
-            r = await c.post("/v1/lists/entries", json={"kind": "domain", "value": "r.top"},
-                             headers={"X-CSRF-Token": csrf})
-            assert r.status_code == 201, r.text
+async def test_console_with_redis_sessions(redis_server: RedisServer, tmp_path: Path) -> None:
+    async with console(tmp_path, redis_url=redis_server.url) as (app, c, keys):
+        assert isinstance(app.state.sessions, RedisSessionStore)
+        csrf = await signed_in(c, keys["analyst"])
+        r = await c.post("/v1/lists/entries", json={"kind": "domain", "value": "r.top"},
+                         headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 201, r.text
 
 
 # --- live-shaped link report, contrast ---------------------------------------------------------

@@ -388,13 +388,13 @@ async def test_redis_history_is_bounded(
 
 
 async def test_redis_down_scans_still_work_searches_are_503(
-    redis_server: RedisServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    own_redis_server: RedisServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = redis_settings(tmp_path / "data", redis_server.url)
+    settings = redis_settings(tmp_path / "data", own_redis_server.url)
     async with app_client(settings) as c:
         kept = await scan_link(c, DANGEROUS)
         assert (await search(c))["total"] == 1
-        redis_server.__exit__(None, None, None)  # Redis goes away
+        own_redis_server.__exit__(None, None, None)  # Redis goes away
         t0 = time.monotonic()
         lost = await c.post(SCANS, json={"url": PLAIN, "lang": "en"})
         assert lost.status_code == 200, lost.text  # the scan is answered all the same

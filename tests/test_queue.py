@@ -305,6 +305,7 @@ async def test_killed_worker_job_is_redelivered(
             assert fresh.stop() == 0, fresh.output()
 
 
+@pytest.mark.redis  # its own server, which it stops
 async def test_redis_down_gives_503_and_recovers(tmp_path: Path) -> None:
     data = tmp_path / "data"
     server: RedisServer = RedisServer(tmp_path).__enter__()

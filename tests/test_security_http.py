@@ -327,26 +327,26 @@ async def test_an_emptied_sqlite_key_store_does_not_reopen_keyless(
                for r in caplog.records), [r.getMessage() for r in caplog.records]
 
 
-async def test_an_emptied_redis_key_store_does_not_reopen_keyless(tmp_path: Path) -> None:
-
-    with RedisServer(tmp_path) as server:
-        s = sec_settings(tmp_path / "data", redis_url=server.url)
-        async with running(create_app(s)) as app:
-            await app.state.auth.store.create("ops", "admin")
-            app.state.auth.invalidate()
-            async with client(app) as c:
-                assert_problem(await c.post(SCANS, json={"url": "x.vn"}), 401)
-            # Redis restarts without persistence, or fails over to an empty replica.
-            r = redis_sync.Redis.from_url(server.url)
-            r.flushall()
-            r.close()
-            app.state.auth.has_keys_ttl = 0
-            app.state.auth.invalidate()
-            async with client(app) as c:
-                assert_problem(await c.post(SCANS, json={"url": "x.vn"}), 401,
-                               "no api key is active")
-        async with running(create_app(s)) as app, client(app) as c:  # and after a restart
-            assert_problem(await c.post("/v1/keys", json={"name": "x", "role": "admin"}), 401)
+async def test_an_emptied_redis_key_store_does_not_reopen_keyless(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    s = sec_settings(tmp_path / "data", redis_url=redis_server.url)
+    async with running(create_app(s)) as app:
+        await app.state.auth.store.create("ops", "admin")
+        app.state.auth.invalidate()
+        async with client(app) as c:
+            assert_problem(await c.post(SCANS, json={"url": "x.vn"}), 401)
+        # Redis restarts without persistence, or fails over to an empty replica.
+        r = redis_sync.Redis.from_url(redis_server.url)
+        r.flushall()
+        r.close()
+        app.state.auth.has_keys_ttl = 0
+        app.state.auth.invalidate()
+        async with client(app) as c:
+            assert_problem(await c.post(SCANS, json={"url": "x.vn"}), 401,
+                           "no api key is active")
+    async with running(create_app(s)) as app, client(app) as c:  # and after a restart
+        assert_problem(await c.post("/v1/keys", json={"name": "x", "role": "admin"}), 401)
 
 
 # --- failed authentications are limited, good keys never locked out ----------------------
@@ -412,20 +412,19 @@ async def test_failed_api_authentications_are_limited_per_key_and_address(
 
 
 async def test_failed_authentications_are_counted_in_redis_across_replicas(
-    tmp_path: Path
+    redis_server: RedisServer, tmp_path: Path
 ) -> None:
-    with RedisServer(tmp_path) as server:
-        s = sec_settings(tmp_path / "data", redis_url=server.url,
-                         rate_limit_auth_failures="2/minute")
-        async with running(create_app(s)) as a, running(create_app(s)) as b:
-            _, good = await a.state.auth.store.create("client", "client")
-            codes = []
-            for app in (a, b, a):
-                async with client(app, headers={"X-API-Key": "ss_wrong"}) as c:
-                    codes.append((await c.post(SCANS, json={"url": "x.vn"})).status_code)
-            assert codes == [401, 401, 429], codes
-            async with client(b, headers={"X-API-Key": good}) as c:
-                assert (await c.post(SCANS, json={"url": "x.vn"})).status_code == 200
+    s = sec_settings(tmp_path / "data", redis_url=redis_server.url,
+                     rate_limit_auth_failures="2/minute")
+    async with running(create_app(s)) as a, running(create_app(s)) as b:
+        _, good = await a.state.auth.store.create("client", "client")
+        codes = []
+        for app in (a, b, a):
+            async with client(app, headers={"X-API-Key": "ss_wrong"}) as c:
+                codes.append((await c.post(SCANS, json={"url": "x.vn"})).status_code)
+        assert codes == [401, 401, 429], codes
+        async with client(b, headers={"X-API-Key": good}) as c:
+            assert (await c.post(SCANS, json={"url": "x.vn"})).status_code == 200
 
 
 # --- forwarded headers are trusted only from the configured proxies ----------------------
@@ -626,6 +625,7 @@ def _samples(data_dir: Path) -> list[Path]:
             if p.is_file() and p.relative_to(root).parts[0] != "tmp"]
 
 
+@pytest.mark.browser
 def test_a_web_page_cannot_use_keyless_admin_in_a_real_browser(tmp_path: Path) -> None:
     """A page on another site, and a page on a DNS-rebinding name (Chromium maps
     ``rebind.test`` to 127.0.0.1, as an attacker's DNS would), try to upload an app
