@@ -120,6 +120,7 @@ def run_cli(*args: str, data_dir: Path, redis_url: str | None = None
 # --- the keys command ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_keys_cli_create_list_revoke(tmp_path: Path) -> None:
     data = tmp_path / "data"
     made = run_cli("create", "--role", "client", "--name", "app one", data_dir=data)
@@ -332,6 +333,7 @@ async def test_keyless_refused_when_a_key_exists(tmp_path: Path) -> None:
         assert_problem(await scan(app), 401)
 
 
+@pytest.mark.slow
 async def test_revoked_keys_do_not_reopen_keyless_use(tmp_path: Path) -> None:
     """With every key revoked no key works, and keyless local use stays closed: keys
     were made here (the marker), and an empty store is not a decision to re-open.

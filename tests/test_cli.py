@@ -360,6 +360,7 @@ print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss is in kilobytes on Linux only")
+@pytest.mark.slow
 def test_memory_stays_bounded_on_a_large_stream(tmp_path: Path) -> None:
     src = tmp_path / "hosts.txt"
     dst = tmp_path / "out.jsonl"

@@ -216,6 +216,7 @@ async def test_clients_see_their_own_scans_analysts_see_all(tmp_path: Path) -> N
         assert_problem(unauthenticated, 401)
 
 
+@pytest.mark.slow
 async def test_apk_verdict_is_searchable_once_the_job_finishes(tmp_path: Path) -> None:
     async with app_client(settings_for(tmp_path)) as c:
         queued = await upload(c, "fake_dichvucong.apk")  # no wait: nobody polls it
@@ -409,6 +410,7 @@ async def test_redis_down_scans_still_work_searches_are_503(
         assert time.monotonic() - t0 < 30
 
 
+@pytest.mark.slow
 async def test_redis_apk_verdict_from_a_worker_is_searchable(
     redis_server: RedisServer, rdb: redis.Redis, tmp_path: Path
 ) -> None:

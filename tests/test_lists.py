@@ -396,6 +396,7 @@ async def test_roles_and_entries(tmp_path: Path) -> None:
     assert (tmp_path / "lists.sqlite3").is_file()
 
 
+@pytest.mark.slow
 async def test_feeds_refresh_generations_and_failures(tmp_path: Path,
                                                       feeds: FeedServer) -> None:
     s = settings(tmp_path)

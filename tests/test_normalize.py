@@ -399,6 +399,7 @@ _text = st.one_of(
 @example("\ud800.com")  # lone surrogate
 @example("http://[" + ":" * 5000 + "]/")
 @example(")" * 9000)
+@pytest.mark.slow
 def test_never_crashes(text: str) -> None:
     try:
         p = normalize(text)

@@ -133,6 +133,7 @@ def jobs_of(client: httpx.AsyncClient) -> RedisJobManager:
 # --- tests ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_scans_run_in_a_worker_and_are_shared(
     redis_server: RedisServer, rdb: redis.Redis, tmp_path: Path
 ) -> None:
@@ -206,6 +207,7 @@ async def test_scans_run_in_a_worker_and_are_shared(
         assert worker.stop() == 0, worker.output()
 
 
+@pytest.mark.slow
 async def test_worker_heartbeat_and_clean_stop(
     redis_server: RedisServer, rdb: redis.Redis, tmp_path: Path
 ) -> None:
@@ -254,6 +256,7 @@ def test_heartbeat_beats_on_its_clock(redis_server: RedisServer, rdb: redis.Redi
         beat.redis.close()
 
 
+@pytest.mark.slow
 async def test_killed_worker_job_is_redelivered(
     redis_server: RedisServer, rdb: redis.Redis, tmp_path: Path
 ) -> None:
@@ -306,6 +309,7 @@ async def test_killed_worker_job_is_redelivered(
 
 
 @pytest.mark.redis  # its own server, which it stops
+@pytest.mark.slow
 async def test_redis_down_gives_503_and_recovers(tmp_path: Path) -> None:
     data = tmp_path / "data"
     server: RedisServer = RedisServer(tmp_path).__enter__()
@@ -353,6 +357,7 @@ def test_embedded_mode_without_redis(tmp_path: Path) -> None:
     asyncio.run(check())
 
 
+@pytest.mark.slow
 async def test_job_time_limit_fails_the_job(
     redis_server: RedisServer, rdb: redis.Redis, tmp_path: Path
 ) -> None:
@@ -374,6 +379,7 @@ async def test_job_time_limit_fails_the_job(
         assert worker.stop() == 0, worker.output()
 
 
+@pytest.mark.slow
 async def test_failing_job_is_retried_with_backoff_then_failed(
     redis_server: RedisServer, rdb: redis.Redis, tmp_path: Path
 ) -> None:

@@ -498,6 +498,7 @@ def test_untouched_fixture_has_no_manifest_problem() -> None:
 
 @pytest.mark.parametrize(("flag", "env"), [
     ((), {}), (("--no-blocklists",), {}), ((), {"SCAMSCAN_BLOCKLISTS": "off"})])
+@pytest.mark.slow
 def test_cli_no_blocklists_drops_every_blocklist_hit(
         tmp_path: Path, flag: tuple[str, ...], env: dict[str, str]) -> None:
     import json

@@ -194,6 +194,7 @@ async def test_cross_site_writes_are_refused_in_keyless_mode(
     {"Sec-Fetch-Site": "none"}, {"Origin": "http://127.0.0.1:8000", "Sec-Fetch-Site":
                                  "same-origin"},
 ])
+@pytest.mark.slow
 async def test_same_origin_writes_still_work_in_keyless_mode(
     tmp_path: Path, headers: dict[str, str]
 ) -> None:
