@@ -164,6 +164,7 @@ async def test_scam_app_scanned_with_wait(api: Api) -> None:
     assert export.json()["report"]["sha256"] == digest
 
 
+@pytest.mark.slow
 async def test_upload_without_wait_then_poll(api: Api) -> None:
     r = await api.upload("fake_vneid.apk")
     assert r.status_code == 202, r.text

@@ -167,6 +167,7 @@ def test_keys_cli_create_list_revoke(tmp_path: Path) -> None:
     assert run_cli(data_dir=data).returncode == 2
 
 
+@pytest.mark.slow
 async def test_key_from_the_cli_survives_a_restart(tmp_path: Path) -> None:
     data = tmp_path / "data"
     made = run_cli("create", "--role", "client", "--name", "phone app", data_dir=data)

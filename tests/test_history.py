@@ -283,6 +283,7 @@ async def test_bad_parameters_are_problems(tmp_path: Path) -> None:
         assert [x.field for x in e.value.errors or []] == ["kind", "verdict", "per_page"]
 
 
+@pytest.mark.slow
 async def test_the_history_is_bounded_and_survives_a_restart(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, history_max_records=100)
     async with app_client(settings) as c:

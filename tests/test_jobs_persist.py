@@ -135,6 +135,7 @@ async def test_unfinished_records_are_resumed_or_failed_on_start(tmp_path: Path)
     assert stored_status(tmp_path, lost) == ("failed", SAMPLE_GONE)
 
 
+@pytest.mark.slow
 async def test_a_scan_in_flight_at_shutdown_is_resumed(tmp_path: Path) -> None:
     async with running(create_app(apk_settings(tmp_path))) as client:
         r = await client.post(UPLOAD, files={

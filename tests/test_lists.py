@@ -135,6 +135,7 @@ def test_entry_normalisation() -> None:
 # --- generations (pure) ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_generations_swap_atomically_under_concurrent_readers() -> None:
     bundled = blocklists.BlocklistIndex({})
     n = 60_000
@@ -594,6 +595,7 @@ def rules_of(body: dict[str, Any]) -> list[str]:
     return [f["rule_id"] for f in body["report"]["findings"]]
 
 
+@pytest.mark.slow
 async def test_apk_entries_reach_the_scanner(tmp_path: Path) -> None:
     s = settings(tmp_path)
     keys = await keys_for(s)

@@ -185,6 +185,7 @@ async def _upload(c: httpx.AsyncClient, name: str) -> httpx.Response:
     return await c.post(UPLOAD, params={"wait": 60}, files={"file": (name, data, APK_TYPE)})
 
 
+@pytest.mark.slow
 async def test_metrics_after_apk_scans(tmp_path: Path) -> None:
     async with running(create_app(ops_settings(tmp_path))) as c:
         r = await _upload(c, "benign_notes.apk")
@@ -202,6 +203,7 @@ async def test_metrics_after_apk_scans(tmp_path: Path) -> None:
                   route=UPLOAD, method="POST", status="200") == 3
 
 
+@pytest.mark.slow
 async def test_an_apk_scan_finishing_later_is_counted(tmp_path: Path) -> None:
     async with running(create_app(ops_settings(tmp_path))) as c:
         data = (FIXTURES / "benign_notes.apk").read_bytes()

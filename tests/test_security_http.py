@@ -484,11 +484,13 @@ def _forwarded_scans(url: str, n: int) -> list[int]:
     return codes
 
 
+@pytest.mark.slow
 def test_a_forwarded_address_does_not_bypass_the_keyless_limit(tmp_path: Path) -> None:
     with Served(tmp_path / "a", SCAMSCAN_RATE_LIMIT_KEYLESS="2/minute") as server:
         assert _forwarded_scans(server.url, 3) == [200, 200, 429]
 
 
+@pytest.mark.slow
 def test_forwarded_headers_of_a_trusted_proxy_are_used(tmp_path: Path) -> None:
     with Served(tmp_path / "b", SCAMSCAN_RATE_LIMIT_KEYLESS="2/minute",
                 SCAMSCAN_TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8") as server:
@@ -545,6 +547,7 @@ def _slow_upload(url: str, *, first: bytes, drip: bytes = b"", every: float = 0.
     return status, answer.split(b"\r\n\r\n", 1)[1]
 
 
+@pytest.mark.slow
 def test_a_stalled_upload_body_gets_a_408_problem(tmp_path: Path) -> None:
     with Served(tmp_path, SCAMSCAN_BODY_IDLE_TIMEOUT="1",
                 SCAMSCAN_UPLOAD_TIMEOUT="120") as server:
@@ -557,6 +560,7 @@ def test_a_stalled_upload_body_gets_a_408_problem(tmp_path: Path) -> None:
         assert list((tmp_path / "samples").rglob("*.part")) == []
 
 
+@pytest.mark.slow
 def test_a_dripping_upload_body_gets_a_408_problem(tmp_path: Path) -> None:
     """Slowloris on the body: a byte every 0.2 s never trips the idle timeout, the
     upload's total deadline ends it."""
@@ -570,6 +574,7 @@ def test_a_dripping_upload_body_gets_a_408_problem(tmp_path: Path) -> None:
 # --- APK deduplication across tenants (a documented decision) ----------------------------
 
 
+@pytest.mark.slow
 async def test_a_dedup_hit_tells_nothing_of_the_first_uploader(tmp_path: Path) -> None:
     """The decision in docs/deployment.md: a second tenant learns that the same
     file was scanned before (``deduplicated``, answered at once) and nothing else:
