@@ -2,6 +2,7 @@
 #   make run          API on http://127.0.0.1:8000 (embedded scanners, no Redis);
 #                     runtime dependencies only; SCAMSCAN_HOST / SCAMSCAN_PORT apply
 #   make test         the whole suite, from a fresh machine (creates .venv, installs .[dev])
+#   make test-fast    the inner loop: the suite without slow and browser tests
 #   make lint         ruff + mypy --strict
 #   make deploy-test  the container deployment for real (root: dockerd, debootstrap)
 SHELL := /bin/bash
@@ -16,11 +17,11 @@ RUN_STAMP := $(VENV)/.installed-runtime
 URL_DATA ?= ../shared/data/urls
 SHARED_DATA ?= ../shared/data
 
-.PHONY: help venv install install-runtime system-deps run test lint docs bench eval \
-	screenshots deploy-test model model-url model-apk apk-brands lexicon
+.PHONY: help venv install install-runtime system-deps run test test-fast lint docs bench \
+	eval screenshots deploy-test model model-url model-apk apk-brands lexicon
 
 help:
-	@echo "make run | test | lint | docs | bench | eval | model | lexicon | install | screenshots | deploy-test"
+	@echo "make run | test | test-fast | lint | docs | bench | eval | model | lexicon | install | screenshots | deploy-test"
 
 # The interpreter: Python >= 3.11 with the venv module, or a loud failure.
 $(BIN)/python:
@@ -69,6 +70,11 @@ test: $(STAMP) system-deps
 	@test -x $(BIN)/scamscan || { echo "missing $(BIN)/scamscan: install failed" >&2; exit 1; }
 	$(BIN)/python -c 'import api.main, scanners.url_offline, blocklists, pytest, hypothesis, playwright.sync_api'
 	$(BIN)/pytest -q
+
+# The inner loop, under a minute: every test but those marked slow or browser
+# (markers in pyproject.toml, applied in tests/; the Redis tests share one server).
+test-fast: $(STAMP) system-deps
+	$(BIN)/pytest -q -m "not slow and not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -136,17 +136,18 @@ def _lines(stream: IO[bytes]) -> Iterator[tuple[str, str | None]]:
             yield raw.decode("utf-8", "replace"), "the input line is not valid UTF-8"
 
 
+def _verdict_word(verdict: str, lang: str) -> str:
+    """The verdict's label in capitals, as the terminal output shows it."""
+    from scanners.rules import Verdict
+
+    return Verdict(verdict).label(lang).upper()
+
+
 def _human(report: dict[str, Any], lang: str) -> str:
     if "error" in report:
         label = "không đọc được" if lang == "vi" else "cannot parse"
         return f"{report['input']}\n  {label}: {report['error']}\n"
-    verdicts = {
-        "vi": {"official": "CHÍNH THỨC", "no_known_risk": "CHƯA THẤY RỦI RO",
-               "suspicious": "ĐÁNG NGỜ", "dangerous": "NGUY HIỂM"},
-        "en": {"official": "OFFICIAL", "no_known_risk": "NO KNOWN RISK",
-               "suspicious": "SUSPICIOUS", "dangerous": "DANGEROUS"},
-    }[lang]
-    out = [f"{report['input']}  ->  {verdicts[report['verdict']]} "
+    out = [f"{report['input']}  ->  {_verdict_word(report['verdict'], lang)} "
            f"({report['risk_score']}/100)  {report['url']}"]
     for f in report["findings"]:
         ev = ", ".join(f"{k}={v}" for k, v in f["evidence"].items())
@@ -480,14 +481,8 @@ def _cmd_message(args: argparse.Namespace) -> int:
     if args.json:
         out.write(orjson.dumps(report) + b"\n")
         return EXIT_OK
-    verdicts = {
-        "vi": {"official": "CHÍNH THỨC", "no_known_risk": "CHƯA THẤY RỦI RO",
-               "suspicious": "ĐÁNG NGỜ", "dangerous": "NGUY HIỂM"},
-        "en": {"official": "OFFICIAL", "no_known_risk": "NO KNOWN RISK",
-               "suspicious": "SUSPICIOUS", "dangerous": "DANGEROUS"},
-    }[args.lang]
     lines = [report["reply"], "",
-             f"{verdicts[report['verdict']]} ({report['risk_score']}/100)"]
+             f"{_verdict_word(report['verdict'], args.lang)} ({report['risk_score']}/100)"]
     if report.get("scam_type"):
         lines.append(f"  type: {report['scam_type']}")
     for f in report["findings"]:
@@ -495,7 +490,8 @@ def _cmd_message(args: argparse.Namespace) -> int:
         lines.append(f"  [{f['rule_id']} {sign}] {f['title']}")
     for item in report["items"]:
         if item["kind"] == "link":
-            desc = f"{verdicts[item['verdict']]} ({item['risk_score']}/100) {item['url']}"
+            desc = (f"{_verdict_word(item['verdict'], args.lang)} ({item['risk_score']}/100) "
+                    f"{item['url']}")
         elif item["kind"] == "phone":
             desc = f"{item['number']} ({item['type']})"
         elif item["kind"] == "bank_account":

@@ -25,6 +25,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from types import FrameType
 
 import dramatiq
@@ -48,15 +49,19 @@ class Heartbeat(threading.Thread):
     """``ZADD scamscan:workers <now> <id>`` every few seconds; ``ZREM`` on :meth:`stop`."""
 
     def __init__(self, url: str, worker_id: str, every: float = HEARTBEAT_EVERY, *,
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
+                 timeout: float = DEFAULT_TIMEOUT,
+                 clock: Callable[[], float] = time.time) -> None:
         super().__init__(name="scamscan-heartbeat", daemon=True)
         self.redis = sync_client(url, timeout)
         self.worker_id = worker_id
         self.every = every
+        self.clock = clock
+        """Unix time of a beat (injected by tests, so that none waits for a real beat)."""
         self._stop_event = threading.Event()
 
     def beat(self) -> None:
-        now = time.time()
+        """Record this worker as alive now, and drop entries of workers long gone."""
+        now = self.clock()
         pipe = self.redis.pipeline(transaction=False)
         pipe.zadd(WORKERS_KEY, {self.worker_id: now})
         pipe.zremrangebyscore(WORKERS_KEY, "-inf", now - HEARTBEAT_FORGET)

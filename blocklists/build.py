@@ -359,12 +359,11 @@ def tokens_of_labels(labels: Iterable[str]) -> set[str]:
             run = segment(chunk)
             if run is None:
                 continue
-            if True:
-                for n in (2, 3):
-                    for k in range(len(run) - n + 1):
-                        tok = "".join(run[k:k + n])
-                        if len(tok) >= 5:
-                            out.add(tok)
+            for n in (2, 3):
+                for k in range(len(run) - n + 1):
+                    tok = "".join(run[k:k + n])
+                    if len(tok) >= 5:
+                        out.add(tok)
     return out
 
 

@@ -17,15 +17,14 @@ endpoints, native libraries, inner APKs of a bundle).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scanners import rules
 from scanners.apk import ApkScanner, manifest_problem, manifest_unread
 from scanners.apk_facts import (
+    SCHEMA_VERSION,
     ApkError,
     ApkFacts,
     ApkLimits,
@@ -36,12 +35,12 @@ from scanners.apk_facts import (
 from scanners.base import CheckIncomplete
 from scanners.errors import ScanIncomplete
 from scanners.findings import Finding, aggregate
+from scanners.version import scanner_version
 
-SCANNER_VERSION = "apk-1+" + hashlib.sha256(
-    json.dumps(sorted((r.id, r.points, r.kind.value) for r in rules.CATALOGUE.values()
-                      if r.id.startswith("APK-"))).encode()).hexdigest()[:12]
-"""Changes whenever an APK rule's id, points or kind changes: stored reports of
-another version are not reused for the same sha256."""
+SCANNER_VERSION = scanner_version("apk-1", SCHEMA_VERSION)
+"""Changes whenever any rule (any field), the fact schema or a bundled data file
+changes (:mod:`scanners.version`): stored reports of another version are not
+reused for the same sha256."""
 
 
 @dataclass(frozen=True)

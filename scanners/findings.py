@@ -10,30 +10,31 @@ the findings it returns as counted.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from scanners import rules
-from scanners.rules import Kind, Rule, Severity
+from scanners.rules import (
+    DANGEROUS_AT,
+    MAX_SCORE,
+    SUSPICIOUS_AT,
+    Kind,
+    Rule,
+    Severity,
+    Status,
+    Verdict,
+    verdict_for,
+)
+
+__all__ = [
+    "DANGEROUS_AT", "MAX_REASONS", "SUSPICIOUS_AT", "Aggregate", "Evidence", "Finding",
+    "Verdict", "aggregate", "relabel", "verdict_for",
+]
 
 Evidence = Mapping[str, Any]
 
-DANGEROUS_AT = 70
-"""Score from which the verdict is ``dangerous``."""
-SUSPICIOUS_AT = 40
-"""Score from which the verdict is ``suspicious``."""
 MAX_REASONS = 3
-
-
-class Verdict(enum.StrEnum):
-    """The one-word answer, from best to worst."""
-
-    OFFICIAL = "official"
-    NO_KNOWN_RISK = "no_known_risk"
-    SUSPICIOUS = "suspicious"
-    DANGEROUS = "dangerous"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,8 @@ class Finding:
         rule = rules.CATALOGUE.get(self.rule_id)
         if rule is None:
             raise KeyError(f"unknown rule id {self.rule_id!r}")
+        if rule.status is Status.RETIRED:
+            raise ValueError(f"{self.rule_id} is retired: no scanner may emit it")
         if (self.inherited is not None) != rule.inherits or (
                 self.inherited is not None and not 0 <= self.inherited <= rule.points):
             raise ValueError(f"{self.rule_id}: inherited points {self.inherited!r} do not fit "
@@ -95,17 +98,10 @@ class Aggregate:
 
     def reasons(self, lang: str) -> list[str]:
         """The titles of the heaviest findings, in ``lang``, without repeats."""
-        out: list[str] = []
         # Zero-point findings (decoded obfuscation, the fetched chain) inform
         # but are not reasons.
         source = [f for f in self.counted if f.points] or self.allowlisted
-        for f in source:
-            t = f.rule.title(lang)
-            if t not in out:
-                out.append(t)
-            if len(out) == MAX_REASONS:
-                break
-        return out
+        return _first_titles(f.rule.title(lang) for f in source)
 
     def findings_json(self, lang: str) -> list[dict[str, Any]]:
         """Counted and allowlist findings, then suppressed ones shown with 0 points."""
@@ -152,17 +148,50 @@ def aggregate(findings: Iterable[Finding]) -> Aggregate:
     if len(counted) > 1:
         counted.sort(key=lambda f: (-f.points, -_SEVERITY_ORDER[f.rule.severity],
                                     f.rule_id))
-    score = min(100, sum(f.points for f in counted))
+    score = min(MAX_SCORE, sum(f.points for f in counted))
     verdict = verdict_for(score, official=any(f.rule.official for f in allow))
     return Aggregate(score, verdict, tuple(counted), tuple(suppressed), tuple(allow))
 
 
-def verdict_for(score: int, official: bool = False) -> Verdict:
-    """The verdict for a score; ``official`` when an official-domain rule matched."""
-    if score >= DANGEROUS_AT:
-        return Verdict.DANGEROUS
-    if score >= SUSPICIOUS_AT:
-        return Verdict.SUSPICIOUS
-    if score == 0 and official:
-        return Verdict.OFFICIAL
-    return Verdict.NO_KNOWN_RISK
+def _first_titles(titles: Iterable[str]) -> list[str]:
+    """The first :data:`MAX_REASONS` distinct titles."""
+    out: list[str] = []
+    for t in titles:
+        if t not in out:
+            out.append(t)
+        if len(out) == MAX_REASONS:
+            break
+    return out
+
+
+def relabel(report: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """``report`` (a stored link, app or message report) with its titles and reasons
+    in ``lang``: the one way a report is read in the other language.
+
+    Points, score, verdict and evidence stay as stored: the report is a record of
+    what was decided then. Only the words change, looked up by rule id: each
+    finding's title comes from the catalogue in ``lang`` (a rule no longer in the
+    catalogue keeps its stored title), and the reasons are rebuilt from the
+    findings the way :meth:`Aggregate.reasons` builds them (the titles of the
+    counted findings with points, worst first, else of the allowlist findings).
+    Stored reasons stay when none can be rebuilt.
+    """
+    out = dict(report)
+    findings: list[dict[str, Any]] = []
+    counted: list[str] = []
+    allow: list[str] = []
+    for f in report.get("findings") or []:
+        g = dict(f)
+        rule = rules.CATALOGUE.get(str(g.get("rule_id")))
+        if rule is not None:
+            g["title"] = rule.title(lang)
+            if rule.kind is Kind.ALLOWLIST:
+                allow.append(g["title"])
+            elif rule.points and "suppressed_by" not in g:
+                counted.append(g["title"])
+        findings.append(g)
+    out["findings"] = findings
+    reasons = _first_titles(counted or allow)
+    if reasons or not report.get("reasons"):
+        out["reasons"] = reasons
+    return out

@@ -40,13 +40,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanners import identifiers, message_reply, message_types
+from scanners import identifiers, message_reply, message_types, rules
 from scanners.base import CheckIncomplete, Scanner
 from scanners.errors import InputError
 from scanners.findings import Finding, aggregate
 from scanners.message_links import MAX_LINKS as MAX_LINKS
 from scanners.message_links import LinkItem as LinkItem
 from scanners.message_links import find_links as find_links
+from scanners.message_signals import CATEGORIES
 from scanners.message_view import View, folded_view
 from scanners.normalize import ParsedURL
 from scanners.registry import fold_vietnamese
@@ -95,151 +96,7 @@ def validate_text(text: str) -> str:
     return cleaned
 
 
-# --- script signals ------------------------------------------------------------
-
-_SEP = r"[\s_\-]*"
-
-
-def _rx(*patterns: str) -> re.Pattern[str]:
-    """One regex from folded phrase patterns; a space means 'any spacing'."""
-    alts = "|".join(f"(?:{p.replace(' ', _SEP)})" for p in patterns)
-    return re.compile(rf"(?<![a-z0-9])(?:{alts})(?![a-z0-9])")
-
-
-@dataclass(frozen=True, slots=True)
-class _Category:
-    name: str
-    rule_id: str
-    pattern: re.Pattern[str]
-    negatable: bool = True
-    """An instruction: "không …", "do not …" before it turns it into advice."""
-    verb_group: bool = False
-    """Negation is looked for before the group ``v`` rather than the match."""
-
-
-_GOV_BODY = (r"(?:cong an|canh sat|thue|to tung|vien kiem sat|toa an|bao hiem xa hoi|"
-             r"bhxh|quan ly thi truong|hai quan)")
-_CATEGORIES: tuple[_Category, ...] = (
-    _Category("impersonation", "MSG-IMP-001", _rx(
-        rf"can bo {_GOV_BODY}",
-        r"cong an (?:phuong|xa|quan|huyen|tinh|thanh pho|tp|thi xa|thi tran|khu vuc)",
-        r"bo cong an", r"doi canh sat", r"phong canh sat", r"cuc canh sat",
-        r"canh sat (?:hinh su|giao thong|dieu tra|kinh te|co dong|khu vuc)",
-        r"co quan (?:cong an|canh sat|dieu tra|thue|bao hiem xa hoi|chuc nang)",
-        r"(?:tong )?cuc thue", r"chi cuc thue", r"vien kiem sat", r"toa an (?:nhan dan)?",
-        r"dieu tra vien", r"csgt",
-        r"(?:toi la|day la|chung toi la|minh la|em la|anh la|chung toi den tu) "
-        r"(?:can bo |chien si )?(?:cong an|canh sat|ben thue|ben bao hiem)",
-        r"police(?: officer| department| station| investigator)?",
-        r"ministry of public security", r"public security", r"tax (?:office|authority|department)",
-        r"government official", r"social insurance (?:agency|office)",
-    ), negatable=False),
-    _Category("staff_impersonation", "MSG-IMP-002", _rx(
-        r"nhan vien (?:ngan hang|dien luc|nha mang|buu dien|buu chinh|giao hang|"
-        r"cham soc khach hang|tong dai|ho tro)",
-        r"tong dai vien", r"dien luc", r"evn\w*", r"bo phan (?:cham soc khach hang|ho tro)",
-        r"bank (?:staff|officer|employee|agent)", r"customer (?:service|support) (?:team|agent)",
-        r"(?:from|at) your bank", r"delivery (?:staff|driver|company)",
-        r"(?:em|toi|minh|anh|chi) (?:ben|o|thuoc) (?:giao hang|ngan hang|dien luc|nha mang|"
-        r"buu dien|buu chinh|tong dai|cham soc khach hang)",
-        r"(?:day la|this is) (?:so|my) (?:dien thoai )?(?:moi|new number)(?: cua (?:con|em|chau))?",
-        r"(?:con|em|chau) (?:doi|moi doi) so(?: dien thoai)?", r"(?:this is )?my new number",
-    ), negatable=False),
-    _Category("urgency", "MSG-URG-001", _rx(
-        r"dinh danh (?:dien tu )?muc (?:2|hai)", r"muc do 2", r"chua (?:duoc )?cap nhat",
-        r"chua (?:duoc )?(?:kich hoat|xac thuc|xac minh|dong bo|tich hop|chuan hoa)",
-        r"(?:bi|se bi|da bi|co the bi) (?:tam )?(?:khoa|dong bang|vo hieu hoa|dinh chi|huy|"
-        r"phong toa|xu ly|phat|cat|ngung|thu hoi)",
-        r"(?:tam )?ngung (?:hoat dong|giao dich|cung cap dich vu)",
-        r"khan cap", r"lien quan (?:den|toi) (?:mot )?(?:vu an|duong day)",
-        r"rua tien", r"lenh bat", r"truy na", r"khoi to", r"giay trieu tap", r"trieu tap",
-        r"phat nguoi", r"vi pham (?:phap luat|giao thong)", r"no (?:thue|cuoc)",
-        r"(?:cap nhat|xac thuc|bo sung) (?:thong tin )?sinh trac(?: hoc)?",
-        r"chuan hoa (?:thong tin|thue bao)", r"khoa (?:sim|2 chieu|hai chieu)",
-        r"(?:dang|bi) (?:cap cuu|tai nan)", r"(?:bi|dang bi) dieu tra",
-        r"(?:account|card|sim)(?: has been| is| will be)? (?:locked|suspended|blocked|frozen|"
-        r"disabled|deactivated|closed)",
-        r"not (?:yet )?(?:been )?(?:updated|verified)",
-        r"(?:could not|cannot|can't|failed to) be delivered", r"delivery failed",
-        r"giao (?:hang )?(?:khong thanh cong|that bai)", r"(?:se bi|bi) hoan (?:ve|tra)",
-        r"will be returned",
-        r"urgent(?:ly)?", r"money laundering", r"arrest warrant", r"immediately",
-        r"level ?2 (?:e-?id|electronic id|identification|account)",
-    ), negatable=False),
-    _Category("deadline", "MSG-URG-002", _rx(
-        r"han chot", r"qua han", r"trong vong \d+ ?(?:h|gio|tieng|ngay)",
-        r"trong (?:ngay )?hom nay", r"truoc \d+ ?(?:h|gio)(?: \d+)? (?:hom nay|ngay mai)",
-        r"het han (?:ngay mai|hom nay)", r"within \d+ ?(?:hours|h|days)", r"final notice",
-        r"by (?:today|tonight|tomorrow)", r"(?:today|tomorrow) (?:is the )?deadline",
-    ), negatable=False),
-    _Category("bait", "MSG-BAIT-001", _rx(
-        r"trung thuong", r"trung giai", r"nhan (?:qua|giai|thuong)",
-        r"qua tang (?:mien phi|tri an)",
-        r"tri an khach hang", r"diem thuong", r"doi diem", r"hoa hong(?: len (?:toi|den))? \d+ ?%",
-        r"loi nhuan(?: len (?:toi|den))? \d+ ?%", r"viec nhe luong cao",
-        r"thu nhap \d+\S{0,6} ?/ ?ngay", r"lam nhiem vu", r"nhiem vu (?:don gian|online)",
-        r"cam ket (?:hoan von|loi nhuan)", r"(?:duoc )?cong \d[\d.,]* ?(?:d|dong|vnd|diem)",
-        r"hoan thue", r"(?:you(?: have|'ve)? )?won (?:a|an|the)", r"(?:cash )?prize",
-        r"lottery", r"lucky draw", r"guaranteed (?:profit|return)s?", r"easy money",
-        r"commission of \d+ ?%", r"reward points",
-    ), negatable=False),
-    _Category("install", "MSG-APP-001", _rx(
-        r"tai (?:ve )?(?:va cai dat )?(?:ung dung|app|phan mem|file|tep)", r"tai ve",
-        r"cai (?:dat )?(?:lai )?(?:ung dung|app|phan mem)", r"cai dat", r"file cai",
-        r"cap nhat (?:ung dung|app|phien ban moi)", r"download\w*", r"install\w*",
-        r"update the app",
-    )),
-    _Category("accessibility", "MSG-APP-003", _rx(
-        r"(?:quyen )?tro nang", r"accessibility", r"nguon khong (?:xac dinh|ro|xac minh)",
-        r"khong ro nguon goc", r"unknown sources?",
-        r"(?:cap|bat|mo|cho phep) (?:tat ca )?(?:cac )?quyen(?: truy cap)?",
-        r"allow (?:all )?(?:the )?permissions?",
-    )),
-    _Category("remote_control", "MSG-APP-004", _rx(
-        r"team ?viewer", r"any ?desk", r"ultra ?viewer", r"rust ?desk", r"air ?droid",
-        r"quick ?support",
-    )),
-    _Category("secret_request", "MSG-DATA-001", re.compile(
-        r"(?<![a-z0-9])(?:"
-        r"(?P<v>cung cap|gui|doc|nhap|dien|bao|xin|nhan lai|chia se|dua|send|give|tell|"
-        r"provide|share|enter|read|ask(?:s|ing)? for|request)(?![a-z0-9])"
-        r".{0,30}?(?<![a-z0-9])(?:otp|mat khau|ma pin|pin|ma xac (?:thuc|nhan|minh)|"
-        r"ma bao mat|ma (?:gom )?\d (?:chu )?so|ma vua (?:nhan|gui|nhan tin)|password|passcode|"
-        r"verification code|the code|this code|your code|the \d-digit code)"
-        r"|(?:otp|mat khau|ma xac (?:thuc|nhan))(?![a-z0-9]).{0,30}?(?<![a-z0-9])"
-        r"(?P<v2>doc (?:lai|giup|cho)|gui lai|bao lai|nhap vao|cung cap cho (?:em|anh|toi))"
-        r")(?![a-z0-9])".replace(" ", _SEP)), verb_group=True),
-    _Category("id_request", "MSG-DATA-002", _rx(
-        r"(?:chup|gui|cung cap|nop)(?: lai)?(?: (?:anh|hinh))?(?: (?:2|hai) mat| mat truoc"
-        r"| mat sau)? (?:can cuoc|cccd|cmnd|cmt|chung minh nhan dan)",
-        r"anh (?:chup )?(?:(?:2|hai) mat )?(?:can cuoc|cccd|cmnd)",
-        r"(?:quay|gui|chup|thuc hien|lam)(?: \w+){0,3} (?:video|clip)(?: \w+){0,2} "
-        r"(?:khuon mat|chan dung|guong mat|selfie)",
-        r"video (?:khuon mat|quay mat|xac thuc)", r"(?:cung cap|gui|nhap) so (?:cccd|can cuoc)",
-        r"(?:photo|picture|scan|image)s? of (?:your |the )?(?:id|identity card|citizen id|"
-        r"cccd|id card)", r"(?:selfie|face) video", r"video of your face",
-    )),
-    _Category("bank_request", "MSG-DATA-003", _rx(
-        r"lien ket (?:voi )?(?:tai khoan|the)(?: ngan hang)?",
-        r"(?:cung cap|gui|nhap|dien) (?:\w+ ){0,3}(?:so the|so tai khoan|thong tin the|ma cvv|"
-        r"cvv|tai khoan ngan hang|internet banking|mat khau ngan hang)",
-        r"cvv", r"(?:link|connect) (?:your )?(?:bank|card)",
-        r"card (?:number|details)", r"(?:online|internet) banking (?:login|password|username)",
-    )),
-    _Category("payment", "MSG-PAY-001", _rx(
-        r"phi (?:cai dat|kich hoat|xac minh|ho so|bao hiem|giai ngan|dang ky|xu ly|"
-        r"mo khoa|bao lanh|thu tuc)",
-        r"(?:nop|dong|thanh toan) (?:phi|tien|khoan)", r"chuyen khoan",
-        r"chuyen (?:tien|vao tai khoan|so tien)", r"nap (?:tien|them)",
-        r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung)",
-        r"(?:pay|transfer|wire|send) (?:a |the |an? )?(?:\w+ )?(?:fee|money|deposit|payment)",
-        r"(?:send|transfer|lend) (?:me |us )?\d[\d.,]* ?(?:million|k|m|vnd|dong)",
-        r"(?:chuyen|gui|cho (?:con|em|minh) muon) (?:cho (?:con|em|minh) )?\d[\d.,]* ?"
-        r"(?:trieu|tr|k|nghin|ngan)",
-        r"(?:processing|installation|activation|unlock) fee",
-    )),
-)
-_CATEGORY_BY_NAME = {c.name: c for c in _CATEGORIES}
+# --- script signals (their phrases: scanners/message_signals.py) ------------------
 
 _NEGATION = re.compile(
     r"(?<![a-z0-9])(?:khong|dung|chang|chua bao gio|never|do not|don't|dont|not|"
@@ -335,7 +192,7 @@ def find_signals(view: View) -> list[Signal]:
     """Every scam-script phrase of the view, with its offsets in the original text."""
     v = view.text
     out: list[Signal] = []
-    for cat in _CATEGORIES:
+    for cat in CATEGORIES:
         for m in cat.pattern.finditer(v):
             start, end = view.span(m.start(), m.end())
             note: str | None = None
@@ -585,7 +442,7 @@ class MessageScanner:
         for s in ex.signals:
             if s.counted and not describe_only:
                 by_rule.setdefault(s.rule_id, []).append(s)
-        for cat in _CATEGORIES:
+        for cat in CATEGORIES:
             sigs = by_rule.get(cat.rule_id)
             if sigs:
                 out.append(Finding(cat.rule_id, {"phrases": _phrases(sigs), "count": len(sigs)}))
@@ -593,8 +450,7 @@ class MessageScanner:
             out.append(Finding("MSG-APP-002", {"files": [a.name for a in apks][:5]}))
         # Each band's worst link lends the message its own score: a message is never
         # calmer than the worst link it carries (MSG-LINK-001/002/004 inherit).
-        bands = {"dangerous": "MSG-LINK-001", "suspicious": "MSG-LINK-002",
-                 "no_known_risk": "MSG-LINK-004"}
+        bands = {v.value: rule_id for v, rule_id in rules.LINK_RULES.items()}
         worst: dict[str, dict[str, Any]] = {}
         for r in reports:
             v = r["verdict"]
@@ -698,53 +554,20 @@ def _typology(ex: Extraction, has: set[str], reports: Sequence[dict[str, Any]],
 
 # --- the reply ---------------------------------------------------------------------------
 
-_REASON_WORDS: dict[str, tuple[str, str]] = {
-    "MSG-LINK-001": ("có đường link nguy hiểm (giả mạo hoặc đã bị báo lừa đảo)",
-                     "it contains a dangerous link (fake or reported as a scam)"),
-    "MSG-LINK-002": ("có đường link đáng ngờ", "it contains a suspicious link"),
-    "MSG-COMBO-001": ("giả danh cơ quan nhà nước để bắt cài ứng dụng từ link hoặc tệp lạ",
-                      "it poses as an authority to make you install an app from an unknown "
-                      "link or file"),
-    "MSG-COMBO-002": ("dùng danh nghĩa, lời dọa hay mồi nhử để lấy OTP, ảnh CCCD hay thông tin "
-                      "ngân hàng", "it uses a fake authority, threats or a lure to get your "
-                      "OTP, ID or bank details"),
-    "MSG-COMBO-003": ("bắt cài ứng dụng rồi cấp quyền điều khiển điện thoại",
-                      "it asks you to install an app and hand over control of your phone"),
-    "MSG-COMBO-004": ("dùng danh nghĩa, lời dọa hay mồi nhử để đòi tiền",
-                      "it uses a fake authority, threats or a lure to ask for money"),
-    "MSG-IMP-001": ("tự xưng là công an hoặc cán bộ nhà nước",
-                    "the sender claims to be the police or a government official"),
-    "MSG-IMP-002": ("tự xưng là nhân viên ngân hàng hoặc dịch vụ",
-                    "the sender claims to be bank or service staff"),
-    "MSG-URG-001": ("báo có chuyện khẩn cấp để ép làm theo",
-                    "it claims something urgent to rush you"),
-    "MSG-URG-002": ("ép làm gấp trước hạn chót", "it pushes a tight deadline"),
-    "MSG-APP-001": ("yêu cầu cài ứng dụng", "it asks you to install an app"),
-    "MSG-APP-002": ("gửi tệp cài đặt APK", "it sends an Android app file (APK)"),
-    "MSG-APP-003": ("đòi cấp quyền Trợ năng cho ứng dụng",
-                    "it asks you to grant accessibility access"),
-    "MSG-APP-004": ("đòi cài ứng dụng điều khiển từ xa",
-                    "it asks you to install a remote-control app"),
-    "MSG-DATA-001": ("đòi mã OTP hoặc mật khẩu", "it asks for an OTP or password"),
-    "MSG-DATA-002": ("đòi ảnh CCCD hoặc video khuôn mặt",
-                     "it asks for ID card photos or a face video"),
-    "MSG-DATA-003": ("đòi liên kết tài khoản hoặc thông tin thẻ ngân hàng",
-                     "it asks to link your bank account or for card details"),
-    "MSG-PAY-001": ("đòi đóng phí hoặc chuyển tiền", "it asks for a fee or a money transfer"),
-    "MSG-BAIT-001": ("hứa trúng thưởng, hoàn tiền hay lợi nhuận cao",
-                     "it promises a prize, a refund or easy profits"),
-    "MSG-COMBO-005": ("dùng lời dọa hay danh nghĩa người khác để dẫn tới một trang web lạ",
-                      "it uses threats or a fake sender to send you to an unknown site"),
-}
+
 def _reasons(report: dict[str, Any], lang: str) -> list[str]:
     """Plain reasons from the counted rules, a heavier rule hiding those it implies."""
-    vi = lang == "vi"
     counted = [f["rule_id"] for f in report["findings"] if f["points"] > 0]
     implied: set[str] = set()
     for rid in counted:
         implied |= _COMBOS_IMPLY.get(rid, set())
-    return [(_REASON_WORDS[r][0] if vi else _REASON_WORDS[r][1])
-            for r in counted if r in _REASON_WORDS and r not in implied][:3]
+    out: list[str] = []
+    for rid in counted:
+        rule = rules.CATALOGUE.get(rid)
+        words = rule.reply(lang) if rule is not None else None
+        if words and rid not in implied:
+            out.append(words)
+    return out[:3]
 
 
 # --- the orchestrator ------------------------------------------------------------------------

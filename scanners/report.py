@@ -21,9 +21,6 @@ from scanners.errors import ScanIncomplete
 from scanners.findings import Finding, aggregate
 from scanners.normalize import ParsedURL, normalize
 
-LANGS = ("vi", "en")
-
-
 
 def url_report(
     parsed: ParsedURL,

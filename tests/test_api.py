@@ -115,6 +115,7 @@ async def test_official_host(api_client: httpx.AsyncClient) -> None:
             assert f["suppressed_by"] in rules.CATALOGUE
 
 
+@pytest.mark.slow
 async def test_lang_selects_titles(api_client: httpx.AsyncClient) -> None:
     vi = await scan(api_client, url="dichvucong.hgov.cc", lang="vi")
     en = await scan(api_client, url="dichvucong.hgov.cc", lang="en")
@@ -134,6 +135,7 @@ async def test_default_lang_comes_from_settings() -> None:
         assert f["title"] == rules.CATALOGUE[f["rule_id"]].title_en
 
 
+@pytest.mark.slow
 async def test_scan_id_present_and_unique(api_client: httpx.AsyncClient) -> None:
     ids = [(await scan(api_client, url="example.com"))["scan_id"] for _ in range(5)]
     assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids), ids
@@ -225,6 +227,7 @@ async def test_openapi_documents_the_routes(api_client: httpx.AsyncClient) -> No
         "url-not-string", "offline-not-bool", "unknown-field", "not-an-object",
     ],
 )
+@pytest.mark.slow
 async def test_bad_scan_requests_are_problems(
     api_client: httpx.AsyncClient, body: Any, status: int, words: tuple[str, ...]
 ) -> None:

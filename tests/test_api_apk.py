@@ -126,6 +126,7 @@ def stored_files(data_dir: Path) -> list[Path]:
 # --- scans ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_scam_app_scanned_with_wait(api: Api) -> None:
     r = await api.upload("fake_dichvucong.apk", wait=60, lang="en")
     assert r.status_code == 200, r.text
@@ -163,6 +164,7 @@ async def test_scam_app_scanned_with_wait(api: Api) -> None:
     assert export.json()["report"]["sha256"] == digest
 
 
+@pytest.mark.slow
 async def test_upload_without_wait_then_poll(api: Api) -> None:
     r = await api.upload("fake_vneid.apk")
     assert r.status_code == 202, r.text
@@ -345,6 +347,7 @@ async def test_json_routes_keep_their_own_limit(api: Api) -> None:
 # --- limits -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_upload_over_the_size_limit(tmp_path: Path) -> None:
     limit = 64 * 1024
     app = create_app(apk_settings(tmp_path, max_apk_bytes=limit))
@@ -382,6 +385,7 @@ async def test_upload_over_the_size_limit(tmp_path: Path) -> None:
     assert not list((tmp_path / "samples" / "tmp").iterdir())
 
 
+@pytest.mark.slow
 async def test_job_time_limit(tmp_path: Path) -> None:
     app = create_app(apk_settings(tmp_path, apk_job_timeout=0.01, apk_workers=1))
     async with running(app) as client:
@@ -394,6 +398,7 @@ async def test_job_time_limit(tmp_path: Path) -> None:
     assert not list((tmp_path / "reports").rglob("*.json"))
 
 
+@pytest.mark.slow
 async def test_killed_worker_fails_the_job_and_the_pool_recovers(tmp_path: Path) -> None:
     app = create_app(apk_settings(tmp_path, apk_workers=1))
     async with running(app) as client:

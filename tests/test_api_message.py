@@ -93,6 +93,7 @@ async def test_benign_message_is_calm(client: httpx.AsyncClient) -> None:
     ({"text": "hi", "url": "x"}, "url", ("Extra inputs",)),
     ({}, "text", ("Field required",)),
 ])
+@pytest.mark.slow
 async def test_invalid_requests_are_422(client: httpx.AsyncClient, body: dict[str, Any],
                                         field: str, words: tuple[str, ...]) -> None:
     r = await post_raw(client, body)
@@ -116,6 +117,7 @@ async def test_body_over_the_limit_is_413(client: httpx.AsyncClient) -> None:
     assert_problem(r, 413)
 
 
+@pytest.mark.slow
 async def test_malformed_and_non_json_bodies(client: httpx.AsyncClient) -> None:
     r = await client.post(CHECKS, content=b'{"text": "\xff\xfe"}',
                           headers={"content-type": "application/json"})
@@ -199,6 +201,7 @@ def test_cli_calm_message() -> None:
     (("--offline", "--lang", "fr", "hi"), b""),
     (("--offline",), b""),
 ])
+@pytest.mark.slow
 def test_cli_usage_errors_exit_2(args: tuple[str, ...], stdin: bytes) -> None:
     p = run(*args, stdin=stdin)
     assert p.returncode == EXIT_USAGE, (p.stdout, p.stderr)

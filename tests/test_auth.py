@@ -121,6 +121,7 @@ def run_cli(*args: str, data_dir: Path, redis_url: str | None = None
 # --- the keys command ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_keys_cli_create_list_revoke(tmp_path: Path) -> None:
     data = tmp_path / "data"
     made = run_cli("create", "--role", "client", "--name", "app one", data_dir=data)
@@ -167,6 +168,7 @@ def test_keys_cli_create_list_revoke(tmp_path: Path) -> None:
     assert run_cli(data_dir=data).returncode == 2
 
 
+@pytest.mark.slow
 async def test_key_from_the_cli_survives_a_restart(tmp_path: Path) -> None:
     data = tmp_path / "data"
     made = run_cli("create", "--role", "client", "--name", "phone app", data_dir=data)
@@ -333,6 +335,7 @@ async def test_keyless_refused_when_a_key_exists(tmp_path: Path) -> None:
         assert_problem(await scan(app), 401)
 
 
+@pytest.mark.slow
 async def test_revoked_keys_do_not_reopen_keyless_use(tmp_path: Path) -> None:
     """With every key revoked no key works, and keyless local use stays closed: keys
     were made here (the marker), and an empty store is not a decision to re-open.
@@ -408,39 +411,39 @@ async def test_rate_limit_keyless_per_address(tmp_path: Path) -> None:
 # --- Redis ---------------------------------------------------------------------------
 
 
-async def test_redis_keys_and_shared_limits(tmp_path: Path) -> None:
-    with RedisServer(tmp_path) as redis:
-        s = auth_settings(tmp_path / "data", redis_url=redis.url, rate_limit_client="3/minute")
-        # The CLI writes the same Redis store as the server.
-        made = run_cli("create", "--role", "admin", "--name", "ops", data_dir=s.data_dir,
-                       redis_url=redis.url)
-        assert made.returncode == 0, made.stderr
-        admin = made.stdout.strip()
-        assert not (s.data_dir / "keys.sqlite3").exists()
-        async with running(create_app(s)) as a, running(create_app(s)) as b:
-            assert_problem(await scan(a), 401)  # a key exists in Redis
-            async with client(a, admin) as c:
-                made_api = await c.post("/v1/keys", json={"name": "shared", "role": "client"})
-            key = made_api.json()["key"]
-            # Made on replica a, known to replica b; the limit of 3 counts both.
-            assert (await scan(a, key)).status_code == 200
-            assert (await scan(b, key)).status_code == 200
-            assert (await scan(a, key)).status_code == 200
-            r = await scan(b, key)
-            assert_problem(r, 429)
-            assert int(r.headers["retry-after"]) >= 1
-            assert_problem(await scan(a, key), 429)
-            listed = run_cli("list", "--json", data_dir=s.data_dir, redis_url=redis.url)
-            names = {json.loads(line)["name"] for line in listed.stdout.splitlines()}
-            assert names == {"ops", "shared"}
-            # Revoked on b: applies on a (within its lookup cache time).
-            a.state.services.auth.lookup_ttl = 0
-            async with client(b, admin) as c:
-                kid = made_api.json()["id"]
-                assert (await c.delete(f"/v1/keys/{kid}")).status_code == 200
-            assert_problem(await scan(a, key), 401, "revoked")
+async def test_redis_keys_and_shared_limits(redis_server: RedisServer, tmp_path: Path) -> None:
+    s = auth_settings(tmp_path / "data", redis_url=redis_server.url, rate_limit_client="3/minute")
+    # The CLI writes the same Redis store as the server.
+    made = run_cli("create", "--role", "admin", "--name", "ops", data_dir=s.data_dir,
+                   redis_url=redis_server.url)
+    assert made.returncode == 0, made.stderr
+    admin = made.stdout.strip()
+    assert not (s.data_dir / "keys.sqlite3").exists()
+    async with running(create_app(s)) as a, running(create_app(s)) as b:
+        assert_problem(await scan(a), 401)  # a key exists in Redis
+        async with client(a, admin) as c:
+            made_api = await c.post("/v1/keys", json={"name": "shared", "role": "client"})
+        key = made_api.json()["key"]
+        # Made on replica a, known to replica b; the limit of 3 counts both.
+        assert (await scan(a, key)).status_code == 200
+        assert (await scan(b, key)).status_code == 200
+        assert (await scan(a, key)).status_code == 200
+        r = await scan(b, key)
+        assert_problem(r, 429)
+        assert int(r.headers["retry-after"]) >= 1
+        assert_problem(await scan(a, key), 429)
+        listed = run_cli("list", "--json", data_dir=s.data_dir, redis_url=redis_server.url)
+        names = {json.loads(line)["name"] for line in listed.stdout.splitlines()}
+        assert names == {"ops", "shared"}
+        # Revoked on b: applies on a (within its lookup cache time).
+        a.state.services.auth.lookup_ttl = 0
+        async with client(b, admin) as c:
+            kid = made_api.json()["id"]
+            assert (await c.delete(f"/v1/keys/{kid}")).status_code == 200
+        assert_problem(await scan(a, key), 401, "revoked")
 
 
+@pytest.mark.redis  # its own server, which it stops
 async def test_redis_down_fails_open_for_limits_and_503_for_unknown_keys(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -95,6 +95,7 @@ def test_url_json_contract() -> None:
     assert idn["host_unicode"] == "bộcôngan.vn"
 
 
+@pytest.mark.slow
 def test_lang_en_and_vi_titles() -> None:
     vi = json_lines(run("url", "--offline", "--json", "dichvucong.hgov.cc").stdout)[0]
     vi2 = json_lines(run("url", "--offline", "--json", "--lang", "vi",
@@ -158,6 +159,7 @@ def test_invalid_argument_gets_an_error_line_and_exit_1() -> None:
     check_report(c)
 
 
+@pytest.mark.slow
 def test_human_output() -> None:
     p = run("url", "--offline", "--lang", "en", "dichvucong.hgov.cc",
             "https://dichvucong.gov.vn/", "ftp://x")
@@ -360,6 +362,7 @@ print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss is in kilobytes on Linux only")
+@pytest.mark.slow
 def test_memory_stays_bounded_on_a_large_stream(tmp_path: Path) -> None:
     src = tmp_path / "hosts.txt"
     dst = tmp_path / "out.jsonl"

@@ -7,9 +7,7 @@ the in-memory one with a fake clock and the Redis one against a throw-away
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -248,9 +246,12 @@ async def test_api_key_header_requests_are_unchanged(tmp_path: Path) -> None:
 
 
 async def test_idle_session_expires(tmp_path: Path) -> None:
-    async with console(tmp_path, session_idle=0.3) as (_, c, keys):
+    async with console(tmp_path, session_idle=0.3) as (app, c, keys):
+        clock = app.state.services.sessions.clock = Clock()  # time moves when the test says so
         csrf = await signed_in(c, keys["analyst"])
-        await asyncio.sleep(0.4)
+        clock.now += 0.29
+        assert (await c.get("/console/history")).status_code == 200  # still alive
+        clock.now += 0.31
         r = await c.post("/v1/lists/entries", json={"kind": "domain", "value": "late.top"},
                          headers={"X-CSRF-Token": csrf})
         assert r.status_code == 401 and r.headers["content-type"] == PROBLEM_JSON
@@ -268,13 +269,13 @@ async def test_idle_session_expires(tmp_path: Path) -> None:
 
 
 async def test_session_max_age_is_absolute(tmp_path: Path) -> None:
-    async with console(tmp_path, session_max_age=1.0) as (_, c, keys):
+    async with console(tmp_path, session_max_age=1.0) as (app, c, keys):
+        clock = app.state.services.sessions.clock = Clock()
         await signed_in(c, keys["analyst"])
-        started = time.monotonic()
-        while time.monotonic() - started < 0.7:  # activity does not extend it
+        for _ in range(9):  # activity every 0.1 s does not extend it
             assert (await c.get("/console/history")).status_code == 200
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(0.4)
+            clock.now += 0.1
+        clock.now += 0.2
         r = await c.get("/console/history")
         assert r.status_code == 303 and "expired=1" in r.headers["location"]
 
@@ -392,7 +393,7 @@ async def test_apk_upload_limits_through_the_cookie(tmp_path: Path) -> None:
 def _render_apk(report: dict[str, Any]) -> str:
     ctx = {"lang": "en", "csrf": "t", "principal": None, "toggle": {"vi": "", "en": ""},
            "csrf_field": "csrf_token", "verdicts": views.VERDICTS,
-           "verdict_labels": views.VERDICT_LABELS["en"], "scan_id": "abc",
+           "verdict_labels": views.verdict_labels("en"), "scan_id": "abc",
            "r": views.apk_report_view(report, "en"), "exports": None}
     return templates.env.get_template("report_apk.html").render(ctx)
 
@@ -452,9 +453,19 @@ def test_defang_is_idempotent_and_inert() -> None:
 
 def test_titles_and_reasons_follow_the_reader() -> None:
     rule = rules.CATALOGUE["URL-GOV-001"]
-    assert views.reason_text(rule.title_vi, "en") == rule.title_en
-    assert views.reason_text(rule.title_en, "vi") == rule.title_vi
-    assert views.reason_text("something else", "en") == "something else"
+    # Reasons are relabelled by the findings' rule ids, not looked up by their titles.
+    report = {"verdict": "suspicious", "risk_score": 45, "reasons": [rule.title_vi],
+              "findings": [{"rule_id": "URL-GOV-001", "points": 45, "severity": "high",
+                            "title": rule.title_vi, "evidence": {}}]}
+    assert views.url_report_view(report, "en")["reasons"] == [rule.title_en]
+    assert views.url_report_view(report, "vi")["reasons"] == [rule.title_vi]
+    kept = {**report, "reasons": ["something else"], "findings": [
+        {"rule_id": "NOPE", "points": 45, "title": "kept", "evidence": {}}]}
+    assert views.url_report_view(kept, "en")["reasons"] == ["something else"]
+    assert views.verdict_label("dangerous", "vi") == "Nguy hiểm"
+    assert views.verdict_label("dangerous", "en") == "Dangerous"
+    assert views.verdict_label("odd", "en") == "odd"
+    assert views.verdict_labels("en")["no_known_risk"] == "No known risk"
     assert views.finding_title({"rule_id": "URL-GOV-001", "title": "x"}, "en") == rule.title_en
     assert views.finding_title({"rule_id": "NOPE", "title": "kept"}, "vi") == "kept"
     assert views.bilingual("đọc tin nhắn / read SMS", "en") == "read SMS"
@@ -494,75 +505,77 @@ async def test_memory_sessions_expire_and_are_bounded() -> None:
     assert await store.get("x" * 500) is None
 
 
-async def test_redis_sessions(tmp_path: Path) -> None:
-    with RedisServer(tmp_path) as redis:
-        clock = Clock()
-        store = RedisSessionStore(redis.url, idle=100, max_age=1000, clock=clock)
-        try:
-            sid, session = await store.create("h")
-            got = await store.get(sid)
-            assert got == session
-            raw = await store._redis.get(store.prefix + session_digest(sid))
-            assert raw is not None and sid.encode() not in raw
-            ttl = await store._redis.pttl(store.prefix + session_digest(sid))
-            assert 90_000 < ttl <= 100_000  # Redis forgets it by itself
-            clock.now += 50  # past a tenth of the idle time: last-seen is written
-            got = await store.get(sid)
-            assert got is not None and got.last_seen == clock.now
-            clock.now += 101
-            assert await store.get(sid) is None
-            sid, _ = await store.create(None)
-            await store.delete(sid)
-            assert await store.get(sid) is None
-        finally:
-            await store.aclose()
+async def test_redis_sessions(redis_server: RedisServer, tmp_path: Path) -> None:
+    clock = Clock()
+    store = RedisSessionStore(redis_server.url, idle=100, max_age=1000, clock=clock)
+    try:
+        sid, session = await store.create("h")
+        got = await store.get(sid)
+        assert got == session
+        raw = await store._redis.get(store.prefix + session_digest(sid))
+        assert raw is not None and sid.encode() not in raw
+        ttl = await store._redis.pttl(store.prefix + session_digest(sid))
+        assert 90_000 < ttl <= 100_000  # Redis forgets it by itself
+        clock.now += 50  # past a tenth of the idle time: last-seen is written
+        got = await store.get(sid)
+        assert got is not None and got.last_seen == clock.now
+        clock.now += 101
+        assert await store.get(sid) is None
+        sid, _ = await store.create(None)
+        await store.delete(sid)
+        assert await store.get(sid) is None
+    finally:
+        await store.aclose()
 
 
-async def test_console_with_redis_sessions(tmp_path: Path) -> None:
-    with RedisServer(tmp_path) as redis:
-        async with console(tmp_path, redis_url=redis.url) as (app, c, keys):
-            assert isinstance(app.state.services.sessions, RedisSessionStore)
-            csrf = await signed_in(c, keys["analyst"])
-            r = await c.post("/v1/lists/entries", json={"kind": "domain", "value": "r.top"},
-                             headers={"X-CSRF-Token": csrf})
-            assert r.status_code == 201, r.text
+async def test_console_with_redis_sessions(redis_server: RedisServer, tmp_path: Path) -> None:
+    async with console(tmp_path, redis_url=redis_server.url) as (app, c, keys):
+        assert isinstance(app.state.services.sessions, RedisSessionStore)
+        csrf = await signed_in(c, keys["analyst"])
+        r = await c.post("/v1/lists/entries", json={"kind": "domain", "value": "r.top"},
+                         headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 201, r.text
 
 
 # --- live-shaped link report, contrast ---------------------------------------------------------
+
+
+REASONS = ("URL-DL-001", "URL-AGE-001", "URL-PAGE-002")
 
 
 def test_live_link_report_shows_chain_age_page_signals_and_apks() -> None:
     report = {
         "scan_id": "f" * 32, "input": "bit.ly/x", "url": "https://bit.ly/x", "host": "bit.ly",
         "host_unicode": "bit.ly", "registrable_domain": "bit.ly", "risk_score": 100,
-        "verdict": "dangerous", "reasons": [rules.CATALOGUE["URL-DL-001"].title_vi],
+        "verdict": "dangerous", "reasons": [rules.CATALOGUE[r].title_vi for r in REASONS],
         "incomplete": [],
         "findings": [
+            # in the order a report lists them: counted worst first, then 0 points
+            {"rule_id": "URL-DL-001", "points": 50, "severity": "high", "title": "t",
+             "evidence": {"url": "https://vneid-xacthuc.top/vneid.apk",
+                          "sample": {"sha256": "c" * 64, "size": 100, "complete": True},
+                          "apk_scan": {"scan_id": "d" * 32, "status_url": "/v1/scans/x"}}},
+            {"rule_id": "URL-AGE-001", "points": 45, "severity": "high", "title": "t",
+             "evidence": {"domain": "vneid-xacthuc.top", "registered": "2026-11-28",
+                          "age_days": 2, "source": "rdap", "server": "x"}},
+            {"rule_id": "URL-PAGE-002", "points": 35, "severity": "high", "title": "t",
+             "evidence": {"url": "https://vneid-xacthuc.top/app", "asks_for": ["otp"]}},
             {"rule_id": "URL-NET-000", "points": 0, "severity": "info", "title": "t",
              "evidence": {"chain": [
                  {"url": "https://bit.ly/x", "via": None, "status": 301, "ip": "1.2.3.4",
                   "shortener": True},
                  {"url": "https://vneid-xacthuc.top/app", "via": "http", "status": 200,
                   "ip": "5.6.7.8"}], "final_url": "https://vneid-xacthuc.top/app"}},
-            {"rule_id": "URL-AGE-001", "points": 45, "severity": "high", "title": "t",
-             "evidence": {"domain": "vneid-xacthuc.top", "registered": "2026-11-28",
-                          "age_days": 2, "source": "rdap", "server": "x"}},
-            {"rule_id": "URL-PAGE-002", "points": 35, "severity": "high", "title": "t",
-             "evidence": {"url": "https://vneid-xacthuc.top/app", "asks_for": ["otp"]}},
-            {"rule_id": "URL-DL-001", "points": 50, "severity": "high", "title": "t",
-             "evidence": {"url": "https://vneid-xacthuc.top/vneid.apk",
-                          "sample": {"sha256": "c" * 64, "size": 100, "complete": True},
-                          "apk_scan": {"scan_id": "d" * 32, "status_url": "/v1/scans/x"}}},
         ],
     }
     view = views.url_report_view(report, "en")
     assert [h["url"] for h in view["chain"]] == ["hxxps://bit[.]ly/x",
                                                   "hxxps://vneid-xacthuc[.]top/app"]
     assert view["domain_age"]["state"] == "young" and view["domain_age"]["age_days"] == 2
-    assert view["reasons"] == [rules.CATALOGUE["URL-DL-001"].title_en]
+    assert view["reasons"] == [rules.CATALOGUE[r].title_en for r in REASONS]
     ctx = {"lang": "en", "csrf": "t", "principal": None, "toggle": {"vi": "", "en": ""},
            "csrf_field": "csrf_token", "verdicts": views.VERDICTS,
-           "verdict_labels": views.VERDICT_LABELS["en"], "r": view,
+           "verdict_labels": views.verdict_labels("en"), "r": view,
            "exports": {"json": "/j", "stix": "/s"}}
     html = templates.env.get_template("report_url.html").render(ctx)
     assert "registered 2026-11-28 (2 days before the scan; rdap)" in html

@@ -37,6 +37,8 @@ from tests.console_server import (
     sign_in,
 )
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 FIXTURES = Path(__file__).parent / "fixtures" / "apk"
 MAX_APK_BYTES = 64 * 1024
 """Small, so that an oversized upload is cheap; the fixture apps are 5-20 KB."""

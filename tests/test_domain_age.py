@@ -674,40 +674,40 @@ def test_corrupt_cache_entry_is_a_miss(rdap: RdapServer, bootstrap: Path) -> Non
 
 
 def test_redis_store_backs_the_scanner(
-    rdap: RdapServer, whois_srv: WhoisServer, bootstrap: Path, tmp_path: Path
+    redis_server: RedisServer, rdap: RdapServer, whois_srv: WhoisServer, bootstrap: Path,
+    tmp_path: Path
 ) -> None:
     rdap.answers["shared.com"] = rdap_domain("shared.com", NOW - timedelta(days=40))
     rdap.answers["gone.com"] = RdapAnswer(500, b"")
-    with RedisServer(tmp_path) as srv:
-        async def replica() -> tuple[list[str], bool]:
-            store = RedisStore(srv.url, prefix="age-test:")
-            s = make(bootstrap, whois_srv, store=store, success_ttl=3600, failure_ttl=60)
-            try:
-                rules = [f.rule_id for f in await s.scan(normalize("shared.com"))]
-                try:
-                    await s.scan(normalize("gone.com"))
-                    failed = False
-                except ScanIncomplete:
-                    failed = True
-                return rules, failed
-            finally:
-                await s.aclose()
-                await store.close()
-
-        # Two replicas, one after the other, each with its own scanner and pool.
-        assert asyncio.run(replica()) == (["URL-AGE-003"], True)
-        assert asyncio.run(replica()) == (["URL-AGE-003"], True)
-        assert rdap.hits["shared.com"] == 1
-        assert rdap.hits["gone.com"] == 1
-        raw = redis.Redis.from_url(srv.url)
+    async def replica() -> tuple[list[str], bool]:
+        store = RedisStore(redis_server.url, prefix="age-test:")
+        s = make(bootstrap, whois_srv, store=store, success_ttl=3600, failure_ttl=60)
         try:
-            ok_ttl = raw.pttl("age-test:domain_age:v1:shared.com")
-            fail_ttl = raw.pttl("age-test:domain_age:v1:gone.com")
-            assert isinstance(ok_ttl, int) and isinstance(fail_ttl, int)
-            assert 60_000 < ok_ttl <= 3_600_000
-            assert 0 < fail_ttl <= 60_000
+            rules = [f.rule_id for f in await s.scan(normalize("shared.com"))]
+            try:
+                await s.scan(normalize("gone.com"))
+                failed = False
+            except ScanIncomplete:
+                failed = True
+            return rules, failed
         finally:
-            raw.close()
+            await s.aclose()
+            await store.close()
+
+    # Two replicas, one after the other, each with its own scanner and pool.
+    assert asyncio.run(replica()) == (["URL-AGE-003"], True)
+    assert asyncio.run(replica()) == (["URL-AGE-003"], True)
+    assert rdap.hits["shared.com"] == 1
+    assert rdap.hits["gone.com"] == 1
+    raw = redis.Redis.from_url(redis_server.url)
+    try:
+        ok_ttl = raw.pttl("age-test:domain_age:v1:shared.com")
+        fail_ttl = raw.pttl("age-test:domain_age:v1:gone.com")
+        assert isinstance(ok_ttl, int) and isinstance(fail_ttl, int)
+        assert 60_000 < ok_ttl <= 3_600_000
+        assert 0 < fail_ttl <= 60_000
+    finally:
+        raw.close()
 
 
 # --- parsing helpers -------------------------------------------------------------------------

@@ -139,6 +139,7 @@ async def test_official_link_stix_has_no_indicators(tmp_path: Path) -> None:
     assert {o.value for o in of_type(bundle, "domain-name")} == {OFFICIAL}
 
 
+@pytest.mark.slow
 async def test_live_link_stix_covers_the_redirect_chain_and_the_download(
     tmp_path: Path,
 ) -> None:
@@ -179,6 +180,7 @@ async def test_live_link_stix_covers_the_redirect_chain_and_the_download(
 # --- apps -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_apk_stix_has_file_signer_and_embedded_url_indicators(tmp_path: Path) -> None:
     async with app_client(settings_for(tmp_path)) as c:
         done = await upload(c, "fake_dichvucong.apk", wait=60, lang="en")
@@ -216,6 +218,7 @@ async def test_apk_stix_has_file_signer_and_embedded_url_indicators(tmp_path: Pa
     assert as_json.status_code == 200 and as_json.json()["report"] == report
 
 
+@pytest.mark.slow
 async def test_benign_app_stix_has_no_indicators(tmp_path: Path) -> None:
     async with app_client(settings_for(tmp_path)) as c:
         done = await upload(c, "benign_notes.apk", wait=60)
@@ -246,6 +249,7 @@ async def test_export_errors_are_problems(tmp_path: Path) -> None:
         assert [e["field"] for e in bad["errors"]] == ["format"]
 
 
+@pytest.mark.slow
 async def test_exports_follow_the_scan_visibility(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     _, a_key = await make_key(settings, "client", "a")

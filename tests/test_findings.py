@@ -11,6 +11,7 @@ from scanners.findings import (
     Finding,
     Verdict,
     aggregate,
+    relabel,
     verdict_for,
 )
 
@@ -90,3 +91,30 @@ def test_docs_rules_md_is_current() -> None:
     doc = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
     assert doc.read_text(encoding="utf-8") == rules.markdown(), \
         "docs/rules.md is stale: run `make docs`"
+
+
+def _report(findings: list[Finding], lang: str) -> dict[str, object]:
+    agg = aggregate(findings)
+    return {"risk_score": agg.risk_score, "verdict": agg.verdict.value,
+            "reasons": agg.reasons(lang), "findings": agg.findings_json(lang)}
+
+
+@pytest.mark.parametrize("ids", [
+    ("URL-GOV-004", "URL-LEX-001", "URL-LEX-001"),          # a repeat is listed with 0
+    ("URL-OFF-001", "URL-GOV-001"),                         # allowlist, suppressed finding
+    ("APK-IMP-003", "APK-CAP-001", "APK-ANTI-001", "APK-ZIP-001"),  # an app, > 3 reasons
+    ("MSG-IMP-001", "MSG-DATA-001", "MSG-COMBO-002"),       # a chat message
+])
+def test_relabel_by_rule_id_gives_the_report_of_the_other_language(ids: tuple[str, ...]) -> None:
+    """One relabel for link, app and message reports: by rule id, never by title."""
+    fs = [Finding(i) for i in ids]
+    vi, en = _report(fs, "vi"), _report(fs, "en")
+    assert vi["reasons"] != en["reasons"]
+    assert relabel(vi, "en") == en and relabel(en, "vi") == vi
+    assert relabel(vi, "vi") == vi
+
+
+def test_relabel_keeps_what_it_cannot_read() -> None:
+    gone = {"verdict": "suspicious", "risk_score": 40, "reasons": ["old words"],
+            "findings": [{"rule_id": "URL-OLD-999", "points": 40, "title": "old title"}]}
+    assert relabel(gone, "en") == gone

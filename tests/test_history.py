@@ -24,11 +24,12 @@ import redis
 
 from api.jobs import JobManager
 from api.main import create_app
-from api.services.history import ScanHistory, relabel_url_report
+from api.services.history import ScanHistory
 from api.settings import Settings
 from api.storage.history import PREFIX, SqliteHistory
 from scanners import rules
 from scanners.fetch import Resolver
+from scanners.findings import relabel
 from scanners.report import scan_url
 from scanners.url_offline import default_scanner
 from tests.live_servers_age import RedisServer
@@ -179,9 +180,9 @@ async def test_relabel_rebuilds_reasons_like_the_aggregate() -> None:
         en = await scan_url(url, [default_scanner()], "en")
         vi = await scan_url(url, [default_scanner()], "vi")
         assert en["reasons"] != vi["reasons"]
-        assert relabel_url_report(en, "vi") == vi
-        assert relabel_url_report(vi, "en") == en
-    assert relabel_url_report(vi, "en") == en
+        assert relabel(en, "vi") == vi
+        assert relabel(vi, "en") == en
+    assert relabel(vi, "en") == en
 
 
 async def test_clients_see_their_own_scans_analysts_see_all(tmp_path: Path) -> None:
@@ -216,6 +217,7 @@ async def test_clients_see_their_own_scans_analysts_see_all(tmp_path: Path) -> N
         assert_problem(unauthenticated, 401)
 
 
+@pytest.mark.slow
 async def test_apk_verdict_is_searchable_once_the_job_finishes(tmp_path: Path) -> None:
     async with app_client(settings_for(tmp_path)) as c:
         queued = await upload(c, "fake_dichvucong.apk")  # no wait: nobody polls it
@@ -282,6 +284,7 @@ async def test_bad_parameters_are_problems(tmp_path: Path) -> None:
         assert [x.field for x in e.value.errors or []] == ["kind", "verdict", "per_page"]
 
 
+@pytest.mark.slow
 async def test_the_history_is_bounded_and_survives_a_restart(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, history_max_records=100)
     async with app_client(settings) as c:
@@ -388,13 +391,13 @@ async def test_redis_history_is_bounded(
 
 
 async def test_redis_down_scans_still_work_searches_are_503(
-    redis_server: RedisServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    own_redis_server: RedisServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = redis_settings(tmp_path / "data", redis_server.url)
+    settings = redis_settings(tmp_path / "data", own_redis_server.url)
     async with app_client(settings) as c:
         kept = await scan_link(c, DANGEROUS)
         assert (await search(c))["total"] == 1
-        redis_server.__exit__(None, None, None)  # Redis goes away
+        own_redis_server.__exit__(None, None, None)  # Redis goes away
         t0 = time.monotonic()
         lost = await c.post(SCANS, json={"url": PLAIN, "lang": "en"})
         assert lost.status_code == 200, lost.text  # the scan is answered all the same
@@ -409,6 +412,7 @@ async def test_redis_down_scans_still_work_searches_are_503(
         assert time.monotonic() - t0 < 30
 
 
+@pytest.mark.slow
 async def test_redis_apk_verdict_from_a_worker_is_searchable(
     redis_server: RedisServer, rdb: redis.Redis, tmp_path: Path
 ) -> None:

@@ -234,6 +234,19 @@ def test_listed_account_is_dangerous() -> None:
     assert r["verdict"] == "dangerous"
 
 
+def test_a_listed_number_alone_gives_the_reply_its_reason() -> None:
+    """A message dangerous only because of a listed number says why (reply words on the rule)."""
+    text = "Gọi lại cho em số 0912 345 678 nhé"
+    lists = lists_with(entry("phone", "0912345678"))
+    for lang, why in (("vi", "Lý do: tin nhắn có số điện thoại đã bị báo lừa đảo."),
+                      ("en", "Why: it contains a phone number already reported for scams.")):
+        r = check(text, lists, lang)
+        assert r["verdict"] == "dangerous" and r["scam_type"] is None
+        assert {f["rule_id"] for f in r["findings"] if f["points"]} == {"MSG-ID-001"}
+        assert r["steps"][0] == why and why in r["reply"]
+    assert not any(s.startswith("Lý do") for s in check(text)["steps"])
+
+
 def test_unlisted_and_allowed_numbers_add_nothing() -> None:
     plain = check(SCRIPT)
     allowed = check(SCRIPT, lists_with(entry("phone", "0912345678", "allow")))

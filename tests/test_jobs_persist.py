@@ -65,6 +65,7 @@ async def test_the_history_is_a_versioned_wal_database(tmp_path: Path) -> None:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+@pytest.mark.slow
 async def test_finished_scans_are_answered_after_a_restart(tmp_path: Path) -> None:
     async with running(create_app(apk_settings(tmp_path))) as client:
         done = (await client.post(UPLOAD, params={"wait": 60, "lang": "en"}, files={
@@ -99,6 +100,7 @@ async def test_finished_scans_are_answered_after_a_restart(tmp_path: Path) -> No
         assert unknown.status_code == 404
 
 
+@pytest.mark.slow
 async def test_unfinished_records_are_resumed_or_failed_on_start(tmp_path: Path) -> None:
     async with running(create_app(apk_settings(tmp_path))):
         pass  # makes the data dir and the database, as a previous run would have
@@ -133,6 +135,7 @@ async def test_unfinished_records_are_resumed_or_failed_on_start(tmp_path: Path)
     assert stored_status(tmp_path, lost) == ("failed", SAMPLE_GONE)
 
 
+@pytest.mark.slow
 async def test_a_scan_in_flight_at_shutdown_is_resumed(tmp_path: Path) -> None:
     async with running(create_app(apk_settings(tmp_path))) as client:
         r = await client.post(UPLOAD, files={

@@ -135,6 +135,7 @@ def test_entry_normalisation() -> None:
 # --- generations (pure) ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_generations_swap_atomically_under_concurrent_readers() -> None:
     bundled = blocklists.BlocklistIndex({})
     n = 60_000
@@ -396,6 +397,7 @@ async def test_roles_and_entries(tmp_path: Path) -> None:
     assert (tmp_path / "lists.sqlite3").is_file()
 
 
+@pytest.mark.slow
 async def test_feeds_refresh_generations_and_failures(tmp_path: Path,
                                                       feeds: FeedServer) -> None:
     s = settings(tmp_path)
@@ -530,52 +532,51 @@ async def test_feeds_from_settings(tmp_path: Path, feeds: FeedServer) -> None:
              "match": "url"}]
 
 
-async def test_redis_lists_are_shared_between_instances(tmp_path: Path,
+async def test_redis_lists_are_shared_between_instances(redis_server: RedisServer, tmp_path: Path,
                                                         feeds: FeedServer) -> None:
     feeds.routes["/list.json"] = (200, b'["json-bad.example.net"]', 0)
-    with RedisServer(tmp_path) as redis_server:
-        s1 = settings(tmp_path / "one", redis_url=redis_server.url)
-        s2 = settings(tmp_path / "two", redis_url=redis_server.url)
-        keys = await keys_for(s1)
-        async with running(s1, keys) as one, running(s2, keys) as two:
-            r = await one.add(kind="host", value="redis-bad.example.net", note="shared")
-            assert r.status_code == 201
-            assert not (tmp_path / "one" / "lists.sqlite3").exists()
+    s1 = settings(tmp_path / "one", redis_url=redis_server.url)
+    s2 = settings(tmp_path / "two", redis_url=redis_server.url)
+    keys = await keys_for(s1)
+    async with running(s1, keys) as one, running(s2, keys) as two:
+        r = await one.add(kind="host", value="redis-bad.example.net", note="shared")
+        assert r.status_code == 201
+        assert not (tmp_path / "one" / "lists.sqlite3").exists()
 
-            async def eventually(api: Api, url: str, n: int) -> list[dict[str, Any]]:
-                deadline = time.monotonic() + 10
-                while True:
-                    hits = await api.bl_hits(url)
-                    if len(hits) == n or time.monotonic() > deadline:
-                        return hits
-                    await asyncio.sleep(0.1)
+        async def eventually(api: Api, url: str, n: int) -> list[dict[str, Any]]:
+            deadline = time.monotonic() + 10
+            while True:
+                hits = await api.bl_hits(url)
+                if len(hits) == n or time.monotonic() > deadline:
+                    return hits
+                await asyncio.sleep(0.1)
 
-            assert await eventually(two, "http://redis-bad.example.net", 1) == [
-                {"source": "analyst: analyst-key", "entry": "redis-bad.example.net",
-                 "match": "host"}]
-            assert_problem(await two.add(kind="host", value="redis-bad.example.net"), 409)
+        assert await eventually(two, "http://redis-bad.example.net", 1) == [
+            {"source": "analyst: analyst-key", "entry": "redis-bad.example.net",
+             "match": "host"}]
+        assert_problem(await two.add(kind="host", value="redis-bad.example.net"), 409)
 
-            await one.call("POST", "/v1/lists/feeds", "admin", json={
-                "name": "jf", "url": feeds.url + "/list.json", "format": "json"})
-            res = (await one.call("POST", "/v1/lists/refresh", "admin")).json()["results"]
-            assert res[0]["ok"] and res[0]["generation"] == 1
-            assert (await eventually(two, "http://x.json-bad.example.net", 1))[0]["source"] \
-                == "feed: jf"
-            feeds.routes["/list.json"] = (500, b"", 0)
-            res = (await two.call("POST", "/v1/lists/refresh", "admin")).json()["results"]
-            assert not res[0]["ok"] and res[0]["generation"] == 1
-            assert len(await one.bl_hits("http://x.json-bad.example.net")) == 1
+        await one.call("POST", "/v1/lists/feeds", "admin", json={
+            "name": "jf", "url": feeds.url + "/list.json", "format": "json"})
+        res = (await one.call("POST", "/v1/lists/refresh", "admin")).json()["results"]
+        assert res[0]["ok"] and res[0]["generation"] == 1
+        assert (await eventually(two, "http://x.json-bad.example.net", 1))[0]["source"] \
+            == "feed: jf"
+        feeds.routes["/list.json"] = (500, b"", 0)
+        res = (await two.call("POST", "/v1/lists/refresh", "admin")).json()["results"]
+        assert not res[0]["ok"] and res[0]["generation"] == 1
+        assert len(await one.bl_hits("http://x.json-bad.example.net")) == 1
 
-            entry_id = r.json()["id"]
-            assert (await two.call("DELETE", f"{ENTRIES}/{entry_id}")).status_code == 200
-            assert await eventually(one, "http://redis-bad.example.net", 0) == []
+        entry_id = r.json()["id"]
+        assert (await two.call("DELETE", f"{ENTRIES}/{entry_id}")).status_code == 200
+        assert await eventually(one, "http://redis-bad.example.net", 0) == []
 
-        # a restart reads everything back from Redis
-        async with running(s2, keys) as again:
-            assert (await again.bl_hits("http://x.json-bad.example.net"))[0]["source"] == \
-                "feed: jf"
-            src = (await again.call("GET", "/v1/lists/sources")).json()
-            assert src["feeds"][0]["last_error"] and src["feeds"][0]["generation"] == 1
+    # a restart reads everything back from Redis
+    async with running(s2, keys) as again:
+        assert (await again.bl_hits("http://x.json-bad.example.net"))[0]["source"] == \
+            "feed: jf"
+        src = (await again.call("GET", "/v1/lists/sources")).json()
+        assert src["feeds"][0]["last_error"] and src["feeds"][0]["generation"] == 1
 
 
 # --- APK scans ---------------------------------------------------------------------------
@@ -594,6 +595,7 @@ def rules_of(body: dict[str, Any]) -> list[str]:
     return [f["rule_id"] for f in body["report"]["findings"]]
 
 
+@pytest.mark.slow
 async def test_apk_entries_reach_the_scanner(tmp_path: Path) -> None:
     s = settings(tmp_path)
     keys = await keys_for(s)

@@ -54,6 +54,7 @@ def rule_ids(report: dict[str, Any]) -> set[str]:
             f["rule_id"].endswith("-000")}
 
 
+@pytest.mark.slow
 def test_cli_live_reports_chain_signals_and_apk(site: ScamSite) -> None:
     r = run_cli("url", "--json", "--lang", "en", site.url("/short"),
                 env={"SCAMSCAN_FETCH_ALLOW_NETWORKS": "127.0.0.1/32"})
@@ -164,6 +165,7 @@ async def test_api_live_timeout_is_listed_incomplete(site: ScamSite, tmp_path: P
     assert "live_fetch" in checks
 
 
+@pytest.mark.slow
 def test_cli_live_scans_the_downloaded_apk(site: ScamSite) -> None:
     serve_real_apk(site)
     r = run_cli("url", "--json", site.url("/short"),
@@ -177,6 +179,7 @@ def test_cli_live_scans_the_downloaded_apk(site: ScamSite) -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.slow
 async def test_api_live_links_the_apk_scan(site: ScamSite, tmp_path: Path) -> None:
     serve_real_apk(site)
     settings = Settings(fetch_allow_networks="127.0.0.1/32", data_dir=tmp_path / "data")

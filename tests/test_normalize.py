@@ -399,6 +399,7 @@ _text = st.one_of(
 @example("\ud800.com")  # lone surrogate
 @example("http://[" + ":" * 5000 + "]/")
 @example(")" * 9000)
+@pytest.mark.slow
 def test_never_crashes(text: str) -> None:
     try:
         p = normalize(text)
@@ -502,6 +503,7 @@ def _urls(draw: st.DrawFn) -> str:
 
 @PROPS
 @given(_urls())
+@pytest.mark.slow
 def test_idempotent(text: str) -> None:
     p = normalize(text)
     q = normalize(p.url)
@@ -516,6 +518,7 @@ def test_idempotent(text: str) -> None:
 @example("0\\. .")  # junk stripping once stopped at the space
 @example("0\\ 0")  # "\\ " once became "/ " only after the spaces rule ran
 @example("https://en.wikipedia.org/wiki/Foo_(bar)")
+@pytest.mark.slow
 def test_idempotent_on_anything_accepted(text: str) -> None:
     try:
         p = normalize(text)
@@ -527,6 +530,7 @@ def test_idempotent_on_anything_accepted(text: str) -> None:
 
 @PROPS
 @given(_decorated())
+@pytest.mark.slow
 def test_keeps_the_host(case: tuple[str, str]) -> None:
     text, canonical = case
     p = normalize(text)

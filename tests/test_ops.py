@@ -187,6 +187,7 @@ async def _upload(c: httpx.AsyncClient, name: str) -> httpx.Response:
     return await c.post(UPLOAD, params={"wait": 60}, files={"file": (name, data, APK_TYPE)})
 
 
+@pytest.mark.slow
 async def test_metrics_after_apk_scans(tmp_path: Path) -> None:
     async with running(create_app(ops_settings(tmp_path))) as c:
         r = await _upload(c, "benign_notes.apk")
@@ -204,6 +205,7 @@ async def test_metrics_after_apk_scans(tmp_path: Path) -> None:
                   route=UPLOAD, method="POST", status="200") == 3
 
 
+@pytest.mark.slow
 async def test_an_apk_scan_finishing_later_is_counted(tmp_path: Path) -> None:
     async with running(create_app(ops_settings(tmp_path))) as c:
         data = (FIXTURES / "benign_notes.apk").read_bytes()
@@ -426,33 +428,35 @@ async def test_readyz_redis_down(tmp_path: Path) -> None:
     assert body["checks"]["scanner"] == "ok"
 
 
-async def test_readyz_redis_needs_a_fresh_worker_heartbeat(tmp_path: Path) -> None:
-    with RedisServer(tmp_path) as server:
-        settings = ops_settings(tmp_path / "data", redis_url=server.url,
-                                worker_heartbeat_max_age=10)
-        r = redis.Redis.from_url(server.url)
-        async with running(create_app(settings)) as c:
-            body = assert_not_ready(await c.get("/readyz"), "worker", "no worker heartbeat")
-            assert body["checks"]["redis"] == "ok"
+async def test_readyz_redis_needs_a_fresh_worker_heartbeat(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    settings = ops_settings(tmp_path / "data", redis_url=redis_server.url,
+                            worker_heartbeat_max_age=10)
+    r = redis.Redis.from_url(redis_server.url)
+    async with running(create_app(settings)) as c:
+        body = assert_not_ready(await c.get("/readyz"), "worker", "no worker heartbeat")
+        assert body["checks"]["redis"] == "ok"
 
-            r.zadd(HEARTBEAT_KEY, {"host-a:10:abcd": time.time()})
-            ok = await c.get("/readyz")
-            assert ok.status_code == 200, ok.text
-            assert ok.json()["checks"] == {"scanner": "ok", "data_dir": "ok", "redis": "ok",
-                                           "worker": "ok"}
+        r.zadd(HEARTBEAT_KEY, {"host-a:10:abcd": time.time()})
+        ok = await c.get("/readyz")
+        assert ok.status_code == 200, ok.text
+        assert ok.json()["checks"] == {"scanner": "ok", "data_dir": "ok", "redis": "ok",
+                                       "worker": "ok"}
 
-            r.delete(HEARTBEAT_KEY)
-            r.zadd(HEARTBEAT_KEY, {"host-a:10:abcd": time.time() - 60,
-                                   "host-b:11:ef01": time.time() - 30})
-            stale = assert_not_ready(await c.get("/readyz"), "worker", "host-b:11:ef01",
-                                     "30 s old")
-            assert "10 s" in stale["checks"]["worker"]
+        r.delete(HEARTBEAT_KEY)
+        r.zadd(HEARTBEAT_KEY, {"host-a:10:abcd": time.time() - 60,
+                               "host-b:11:ef01": time.time() - 30})
+        stale = assert_not_ready(await c.get("/readyz"), "worker", "host-b:11:ef01",
+                                 "30 s old")
+        assert "10 s" in stale["checks"]["worker"]
 
-            r.zadd(HEARTBEAT_KEY, {"host-b:11:ef01": time.time()})  # any fresh worker will do
-            assert (await c.get("/readyz")).status_code == 200
-        r.close()
+        r.zadd(HEARTBEAT_KEY, {"host-b:11:ef01": time.time()})  # any fresh worker will do
+        assert (await c.get("/readyz")).status_code == 200
+    r.close()
 
 
+@pytest.mark.redis  # its own server, which it stops
 async def test_readyz_when_redis_goes_away(tmp_path: Path) -> None:
     server = RedisServer(tmp_path).__enter__()
     try:
@@ -466,18 +470,17 @@ async def test_readyz_when_redis_goes_away(tmp_path: Path) -> None:
         server.__exit__(None, None, None)
 
 
-def test_worker_health_check(tmp_path: Path) -> None:
+def test_worker_health_check(redis_server: RedisServer, tmp_path: Path) -> None:
     assert check_worker(f"redis://127.0.0.1:{free_port()}/0", 30, host="h1") == 1
-    with RedisServer(tmp_path) as server:
-        r = redis.Redis.from_url(server.url)
-        assert check_worker(server.url, 30, host="h1") == 1
-        r.zadd(HEARTBEAT_KEY, {"h10:5:aa": time.time()})  # another host whose name starts alike
-        assert check_worker(server.url, 30, host="h1") == 1
-        r.zadd(HEARTBEAT_KEY, {"h1:7:bb": time.time() - 40})  # stale
-        assert check_worker(server.url, 30, host="h1") == 1
-        r.zadd(HEARTBEAT_KEY, {"h1:8:cc": time.time()})
-        assert check_worker(server.url, 30, host="h1") == 0
-        r.close()
+    r = redis.Redis.from_url(redis_server.url)
+    assert check_worker(redis_server.url, 30, host="h1") == 1
+    r.zadd(HEARTBEAT_KEY, {"h10:5:aa": time.time()})  # another host whose name starts alike
+    assert check_worker(redis_server.url, 30, host="h1") == 1
+    r.zadd(HEARTBEAT_KEY, {"h1:7:bb": time.time() - 40})  # stale
+    assert check_worker(redis_server.url, 30, host="h1") == 1
+    r.zadd(HEARTBEAT_KEY, {"h1:8:cc": time.time()})
+    assert check_worker(redis_server.url, 30, host="h1") == 0
+    r.close()
 
 
 # --- compose and Dockerfile ----------------------------------------------------------------

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 import redis
 
 from api.queue import WORKERS_KEY
@@ -80,6 +81,7 @@ def semaphores(pids: set[int]) -> set[str]:
     return found
 
 
+@pytest.mark.slow
 def test_killed_server_leaves_no_process_nor_semaphore(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCAMSCAN_")}
@@ -167,6 +169,7 @@ def test_parent_death_signal_kills_a_child_whose_parent_was_killed() -> None:
             os.kill(child, signal.SIGKILL)
 
 
+@pytest.mark.slow
 def test_killed_worker_supervisor_leaves_no_worker_process(
     redis_server: RedisServer, rdb: redis.Redis, tmp_path: Path
 ) -> None:

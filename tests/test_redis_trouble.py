@@ -63,6 +63,7 @@ async def timed(call: Awaitable[httpx.Response]) -> tuple[httpx.Response, float]
     return r, time.monotonic() - t0
 
 
+@pytest.mark.slow
 async def test_frozen_redis_answers_503_quickly_then_recovers(
     redis_server: RedisServer, rdb: redis.Redis, tmp_path: Path
 ) -> None:
@@ -111,6 +112,7 @@ async def _nap() -> None:
     await asyncio.sleep(0.2)
 
 
+@pytest.mark.slow
 async def test_upload_lost_in_a_freeze_does_not_block_the_same_upload_later(
     redis_server: RedisServer, rdb: redis.Redis, tmp_path: Path
 ) -> None:
@@ -160,6 +162,7 @@ return id
 """What a worker's fetch does (dramatiq's dispatch script), without anyone reading the reply."""
 
 
+@pytest.mark.slow
 async def test_message_stranded_in_a_live_workers_ack_set_is_redelivered(
     redis_server: RedisServer, rdb: redis.Redis, tmp_path: Path
 ) -> None:

@@ -336,6 +336,7 @@ def _can_unshare_net() -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_server_error_nor_schema_break(tmp_path: Path) -> None:
     cmd = [sys.executable, str(Path(__file__).resolve())]
     if _can_unshare_net():

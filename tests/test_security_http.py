@@ -194,6 +194,7 @@ async def test_cross_site_writes_are_refused_in_keyless_mode(
     {"Sec-Fetch-Site": "none"}, {"Origin": "http://127.0.0.1:8000", "Sec-Fetch-Site":
                                  "same-origin"},
 ])
+@pytest.mark.slow
 async def test_same_origin_writes_still_work_in_keyless_mode(
     tmp_path: Path, headers: dict[str, str]
 ) -> None:
@@ -327,26 +328,26 @@ async def test_an_emptied_sqlite_key_store_does_not_reopen_keyless(
                for r in caplog.records), [r.getMessage() for r in caplog.records]
 
 
-async def test_an_emptied_redis_key_store_does_not_reopen_keyless(tmp_path: Path) -> None:
-
-    with RedisServer(tmp_path) as server:
-        s = sec_settings(tmp_path / "data", redis_url=server.url)
-        async with running(create_app(s)) as app:
-            await app.state.services.auth.store.create("ops", "admin")
-            app.state.services.auth.invalidate()
-            async with client(app) as c:
-                assert_problem(await c.post(SCANS, json={"url": "x.vn"}), 401)
-            # Redis restarts without persistence, or fails over to an empty replica.
-            r = redis_sync.Redis.from_url(server.url)
-            r.flushall()
-            r.close()
-            app.state.services.auth.has_keys_ttl = 0
-            app.state.services.auth.invalidate()
-            async with client(app) as c:
-                assert_problem(await c.post(SCANS, json={"url": "x.vn"}), 401,
-                               "no api key is active")
-        async with running(create_app(s)) as app, client(app) as c:  # and after a restart
-            assert_problem(await c.post("/v1/keys", json={"name": "x", "role": "admin"}), 401)
+async def test_an_emptied_redis_key_store_does_not_reopen_keyless(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    s = sec_settings(tmp_path / "data", redis_url=redis_server.url)
+    async with running(create_app(s)) as app:
+        await app.state.services.auth.store.create("ops", "admin")
+        app.state.services.auth.invalidate()
+        async with client(app) as c:
+            assert_problem(await c.post(SCANS, json={"url": "x.vn"}), 401)
+        # Redis restarts without persistence, or fails over to an empty replica.
+        r = redis_sync.Redis.from_url(redis_server.url)
+        r.flushall()
+        r.close()
+        app.state.services.auth.has_keys_ttl = 0
+        app.state.services.auth.invalidate()
+        async with client(app) as c:
+            assert_problem(await c.post(SCANS, json={"url": "x.vn"}), 401,
+                           "no api key is active")
+    async with running(create_app(s)) as app, client(app) as c:  # and after a restart
+        assert_problem(await c.post("/v1/keys", json={"name": "x", "role": "admin"}), 401)
 
 
 # --- failed authentications are limited, good keys never locked out ----------------------
@@ -412,20 +413,19 @@ async def test_failed_api_authentications_are_limited_per_key_and_address(
 
 
 async def test_failed_authentications_are_counted_in_redis_across_replicas(
-    tmp_path: Path
+    redis_server: RedisServer, tmp_path: Path
 ) -> None:
-    with RedisServer(tmp_path) as server:
-        s = sec_settings(tmp_path / "data", redis_url=server.url,
-                         rate_limit_auth_failures="2/minute")
-        async with running(create_app(s)) as a, running(create_app(s)) as b:
-            _, good = await a.state.services.auth.store.create("client", "client")
-            codes = []
-            for app in (a, b, a):
-                async with client(app, headers={"X-API-Key": "ss_wrong"}) as c:
-                    codes.append((await c.post(SCANS, json={"url": "x.vn"})).status_code)
-            assert codes == [401, 401, 429], codes
-            async with client(b, headers={"X-API-Key": good}) as c:
-                assert (await c.post(SCANS, json={"url": "x.vn"})).status_code == 200
+    s = sec_settings(tmp_path / "data", redis_url=redis_server.url,
+                     rate_limit_auth_failures="2/minute")
+    async with running(create_app(s)) as a, running(create_app(s)) as b:
+        _, good = await a.state.services.auth.store.create("client", "client")
+        codes = []
+        for app in (a, b, a):
+            async with client(app, headers={"X-API-Key": "ss_wrong"}) as c:
+                codes.append((await c.post(SCANS, json={"url": "x.vn"})).status_code)
+        assert codes == [401, 401, 429], codes
+        async with client(b, headers={"X-API-Key": good}) as c:
+            assert (await c.post(SCANS, json={"url": "x.vn"})).status_code == 200
 
 
 # --- forwarded headers are trusted only from the configured proxies ----------------------
@@ -484,11 +484,13 @@ def _forwarded_scans(url: str, n: int) -> list[int]:
     return codes
 
 
+@pytest.mark.slow
 def test_a_forwarded_address_does_not_bypass_the_keyless_limit(tmp_path: Path) -> None:
     with Served(tmp_path / "a", SCAMSCAN_RATE_LIMIT_KEYLESS="2/minute") as server:
         assert _forwarded_scans(server.url, 3) == [200, 200, 429]
 
 
+@pytest.mark.slow
 def test_forwarded_headers_of_a_trusted_proxy_are_used(tmp_path: Path) -> None:
     with Served(tmp_path / "b", SCAMSCAN_RATE_LIMIT_KEYLESS="2/minute",
                 SCAMSCAN_TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8") as server:
@@ -545,6 +547,7 @@ def _slow_upload(url: str, *, first: bytes, drip: bytes = b"", every: float = 0.
     return status, answer.split(b"\r\n\r\n", 1)[1]
 
 
+@pytest.mark.slow
 def test_a_stalled_upload_body_gets_a_408_problem(tmp_path: Path) -> None:
     with Served(tmp_path, SCAMSCAN_BODY_IDLE_TIMEOUT="1",
                 SCAMSCAN_UPLOAD_TIMEOUT="120") as server:
@@ -557,6 +560,7 @@ def test_a_stalled_upload_body_gets_a_408_problem(tmp_path: Path) -> None:
         assert list((tmp_path / "samples").rglob("*.part")) == []
 
 
+@pytest.mark.slow
 def test_a_dripping_upload_body_gets_a_408_problem(tmp_path: Path) -> None:
     """Slowloris on the body: a byte every 0.2 s never trips the idle timeout, the
     upload's total deadline ends it."""
@@ -570,6 +574,7 @@ def test_a_dripping_upload_body_gets_a_408_problem(tmp_path: Path) -> None:
 # --- APK deduplication across tenants (a documented decision) ----------------------------
 
 
+@pytest.mark.slow
 async def test_a_dedup_hit_tells_nothing_of_the_first_uploader(tmp_path: Path) -> None:
     """The decision in docs/deployment.md: a second tenant learns that the same
     file was scanned before (``deduplicated``, answered at once) and nothing else:
@@ -626,6 +631,7 @@ def _samples(data_dir: Path) -> list[Path]:
             if p.is_file() and p.relative_to(root).parts[0] != "tmp"]
 
 
+@pytest.mark.browser
 def test_a_web_page_cannot_use_keyless_admin_in_a_real_browser(tmp_path: Path) -> None:
     """A page on another site, and a page on a DNS-rebinding name (Chromium maps
     ``rebind.test`` to 127.0.0.1, as an attacker's DNS would), try to upload an app

@@ -19,11 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("api", "scanners", "blocklists")
 MAX_LINES = 900
 
-OVER_LIMIT: frozenset[str] = frozenset({
-    # Split by the other slices of issue 14 (the APK pipeline, the catalogue); the lead
-    # empties this list as they merge. api/ and blocklists/ have no entry: they conform.
-    "scanners/rules.py",
-})
+OVER_LIMIT: frozenset[str] = frozenset()
+"""Modules allowed over :data:`MAX_LINES` for now (none: every module conforms)."""
 KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset()
 REDIS_FACTORY = "api/storage/redis.py"
 REDIS_ELSEWHERE: frozenset[str] = frozenset({

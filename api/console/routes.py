@@ -216,7 +216,7 @@ def render(request: Request, name: str, auth: PageAuth | None, status_code: int 
         "lang": lang, "auth": auth, "csrf": auth.csrf if auth else None,
         "principal": auth.principal if auth else None, "toggle": _toggle_urls(request),
         "csrf_field": CSRF_FIELD, "verdicts": views.VERDICTS,
-        "verdict_labels": views.VERDICT_LABELS[lang],
+        "verdict_labels": views.verdict_labels(lang),
     }
     ctx.update(context)
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)

@@ -7,9 +7,10 @@ the URLs in evidence). The templates escape it (Jinja autoescape, never
 * **defanging**: URLs and hosts from reports are shown as text in the
   ``hxxps://evil[.]cc`` form (:func:`defang`), never as links, so that an
   analyst who copies or forwards a report does not hand out a live link;
-* **language**: titles and reasons are re-read from the rule catalogue in the
-  reader's language (:func:`finding_title`, :func:`reason_text`), so a stored
-  report can be read in Vietnamese or English whatever language it was made in.
+* **language**: titles and reasons are re-read from the rule catalogue by rule id
+  in the reader's language (:func:`scanners.findings.relabel`, :func:`finding_title`),
+  so a stored report can be read in Vietnamese or English whatever language it was
+  made in.
 """
 
 from __future__ import annotations
@@ -22,17 +23,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from scanners import rules
+from scanners.findings import Verdict, relabel
 
 Lang = Literal["vi", "en"]
 LANGS: tuple[Lang, ...] = ("vi", "en")
 
-VERDICT_LABELS: dict[str, dict[str, str]] = {
-    "vi": {"dangerous": "Nguy hiểm", "suspicious": "Đáng ngờ",
-           "no_known_risk": "Chưa thấy rủi ro", "official": "Chính thức"},
-    "en": {"dangerous": "Dangerous", "suspicious": "Suspicious",
-           "no_known_risk": "No known risk", "official": "Official"},
-}
-VERDICTS = ("dangerous", "suspicious", "no_known_risk", "official")
+VERDICTS: tuple[str, ...] = tuple(v.value for v in reversed(Verdict))
+"""The verdicts, worst first (the history filter's order)."""
 
 EVIDENCE_MAX_CHARS = 2000
 """A longer evidence value is cut (a page title or a list of URLs can be long)."""
@@ -116,17 +113,6 @@ def evidence_items(evidence: Any) -> list[tuple[str, str]]:
 # --- language ----------------------------------------------------------------------------
 
 
-def _title_index() -> dict[str, str]:
-    index: dict[str, str] = {}
-    for rule in rules.CATALOGUE.values():
-        index.setdefault(rule.title_vi, rule.id)
-        index.setdefault(rule.title_en, rule.id)
-    return index
-
-
-_TITLES = _title_index()
-
-
 def finding_title(finding: Mapping[str, Any], lang: Lang) -> str:
     """The finding's title in ``lang`` from the catalogue (its own title for a rule
     this version does not know)."""
@@ -134,14 +120,14 @@ def finding_title(finding: Mapping[str, Any], lang: Lang) -> str:
     return rule.title(lang) if rule is not None else str(finding.get("title", ""))
 
 
-def reason_text(reason: str, lang: Lang) -> str:
-    """A reason (a rule title in either language) in ``lang``."""
-    rule_id = _TITLES.get(reason)
-    return rules.CATALOGUE[rule_id].title(lang) if rule_id else reason
+def verdict_labels(lang: Lang) -> dict[str, str]:
+    """Every verdict's label in ``lang``, by verdict value."""
+    return {v.value: v.label(lang) for v in Verdict}
 
 
 def verdict_label(verdict: str, lang: Lang) -> str:
-    return VERDICT_LABELS[lang].get(verdict, verdict)
+    """The label of ``verdict`` in ``lang``; an unknown value as it is."""
+    return Verdict(verdict).label(lang) if verdict in VERDICTS else verdict
 
 
 def bilingual(text: str | None, lang: Lang) -> str | None:
@@ -164,7 +150,7 @@ def _verdict_view(report: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
         "risk_score": int(report.get("risk_score", 0)),
         "verdict": verdict,
         "verdict_label": verdict_label(verdict, lang),
-        "reasons": [reason_text(str(r), lang) for r in report.get("reasons", [])],
+        "reasons": [str(r) for r in relabel(report, lang).get("reasons", [])],
         "findings": findings_view(report.get("findings", []), lang),
         "incomplete": report.get("incomplete", []),
     }

@@ -83,11 +83,9 @@ from api.problems import TYPE_VALIDATION, ProblemError, ProblemException
 from api.settings import Settings
 from api.storage.errors import HistoryUnavailable, QueueUnavailable
 from api.storage.history import HistoryBackend, Op, Put, Update, _us
-from scanners import rules
 from scanners.errors import InvalidURLError
-from scanners.findings import MAX_REASONS, Verdict
+from scanners.findings import Verdict
 from scanners.normalize import normalize
-from scanners.rules import Kind as RuleKind
 
 log = logging.getLogger("scamscan.api")
 
@@ -128,45 +126,6 @@ def _now() -> datetime:
 def _hay(*parts: str | None) -> str:
     """The lowercased searchable text of some fields."""
     return _SEP.join(p.lower() for p in parts if p)
-
-
-# --- re-rendering a stored link report ------------------------------------------
-
-
-def relabel_url_report(report: Mapping[str, Any], lang: str) -> dict[str, Any]:
-    """``report`` (a stored link report) with its titles and reasons in ``lang``.
-
-    Points, score, verdict and evidence stay as stored: the report is a record
-    of what was decided then. Only the words change: each finding's title comes
-    from the rule catalogue in ``lang`` (a rule no longer in the catalogue keeps
-    its stored title), and the reasons are rebuilt from the findings the way
-    :meth:`scanners.findings.Aggregate.reasons` builds them (the titles of the
-    counted findings with points, worst first, else of the allowlist findings).
-    """
-    out = dict(report)
-    findings: list[dict[str, Any]] = []
-    counted: list[str] = []
-    allow: list[str] = []
-    for f in report.get("findings") or []:
-        g = dict(f)
-        rule = rules.CATALOGUE.get(str(g.get("rule_id")))
-        if rule is not None:
-            g["title"] = rule.title(lang)
-            if rule.kind is RuleKind.ALLOWLIST:
-                allow.append(g["title"])
-            elif rule.points and "suppressed_by" not in g:
-                counted.append(g["title"])
-        findings.append(g)
-    out["findings"] = findings
-    reasons: list[str] = []
-    for title in counted or allow:
-        if title not in reasons:
-            reasons.append(title)
-        if len(reasons) == MAX_REASONS:
-            break
-    if reasons or not report.get("reasons"):
-        out["reasons"] = reasons
-    return out
 
 
 def _capped_report(report: Mapping[str, Any], max_bytes: int) -> str | None:

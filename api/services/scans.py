@@ -17,10 +17,11 @@ from api.auth import Principal, current_owner
 from api.jobs import Job, JobBackend, QueueFull
 from api.problems import TYPE_NOT_FOUND, ProblemException, storage_problem
 from api.samples import SampleStore
-from api.services.history import ScanHistory, relabel_url_report
+from api.services.history import ScanHistory
 from api.storage.errors import QueueUnavailable
 from api.wiring import LiveScanners
 from scanners.base import Scanner
+from scanners.findings import relabel
 from scanners.live import ApkHandler
 from scanners.normalize import ParsedURL
 from scanners.report import scan_url
@@ -90,7 +91,7 @@ def message_scan_view(scan_id: str, record: Mapping[str, Any], lang: str) -> dic
     if report is None:
         out["reason"] = "the check was too large to be kept; check the message again"
     else:
-        out["report"] = relabel_url_report(report, lang) if record.get("lang") != lang else report
+        out["report"] = relabel(report, lang) if record.get("lang") != lang else report
     return out
 
 
@@ -128,7 +129,7 @@ async def scan_view(services: Services, scan_id: str, principal: Principal, lang
     if report is None:
         out["reason"] = "the report was too large to be kept; scan the link again"
     else:
-        out["report"] = relabel_url_report(report, lang) if record["lang"] != lang else report
+        out["report"] = relabel(report, lang) if record["lang"] != lang else report
     return out
 
 

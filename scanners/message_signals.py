@@ -1,0 +1,157 @@
+"""The script-signal phrases of a chat message, by category: data only.
+
+Each category names the catalogue rule its phrases count for (``MSG-*``, see
+``scanners/catalogue/message.py``) and whether a negation before it ("không cài
+đặt", "do not") turns it into advice. Patterns match the folded text (lower case,
+no diacritics) built by :mod:`scanners.message`, which finds and scores them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SEP = r"[\s_\-]*"
+
+
+def rx(*patterns: str) -> re.Pattern[str]:
+    """One regex from folded phrase patterns; a space means 'any spacing'."""
+    alts = "|".join(f"(?:{p.replace(' ', SEP)})" for p in patterns)
+    return re.compile(rf"(?<![a-z0-9])(?:{alts})(?![a-z0-9])")
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A kind of script signal: its phrases and the rule they count for."""
+
+    name: str
+    rule_id: str
+    pattern: re.Pattern[str]
+    negatable: bool = True
+    """An instruction: "không …", "do not …" before it turns it into advice."""
+    verb_group: bool = False
+    """Negation is looked for before the group ``v`` rather than the match."""
+
+
+GOV_BODY = (r"(?:cong an|canh sat|thue|to tung|vien kiem sat|toa an|bao hiem xa hoi|"
+             r"bhxh|quan ly thi truong|hai quan)")
+CATEGORIES: tuple[Category, ...] = (
+    Category("impersonation", "MSG-IMP-001", rx(
+        rf"can bo {GOV_BODY}",
+        r"cong an (?:phuong|xa|quan|huyen|tinh|thanh pho|tp|thi xa|thi tran|khu vuc)",
+        r"bo cong an", r"doi canh sat", r"phong canh sat", r"cuc canh sat",
+        r"canh sat (?:hinh su|giao thong|dieu tra|kinh te|co dong|khu vuc)",
+        r"co quan (?:cong an|canh sat|dieu tra|thue|bao hiem xa hoi|chuc nang)",
+        r"(?:tong )?cuc thue", r"chi cuc thue", r"vien kiem sat", r"toa an (?:nhan dan)?",
+        r"dieu tra vien", r"csgt",
+        r"(?:toi la|day la|chung toi la|minh la|em la|anh la|chung toi den tu) "
+        r"(?:can bo |chien si )?(?:cong an|canh sat|ben thue|ben bao hiem)",
+        r"police(?: officer| department| station| investigator)?",
+        r"ministry of public security", r"public security", r"tax (?:office|authority|department)",
+        r"government official", r"social insurance (?:agency|office)",
+    ), negatable=False),
+    Category("staff_impersonation", "MSG-IMP-002", rx(
+        r"nhan vien (?:ngan hang|dien luc|nha mang|buu dien|buu chinh|giao hang|"
+        r"cham soc khach hang|tong dai|ho tro)",
+        r"tong dai vien", r"dien luc", r"evn\w*", r"bo phan (?:cham soc khach hang|ho tro)",
+        r"bank (?:staff|officer|employee|agent)", r"customer (?:service|support) (?:team|agent)",
+        r"(?:from|at) your bank", r"delivery (?:staff|driver|company)",
+        r"(?:em|toi|minh|anh|chi) (?:ben|o|thuoc) (?:giao hang|ngan hang|dien luc|nha mang|"
+        r"buu dien|buu chinh|tong dai|cham soc khach hang)",
+        r"(?:day la|this is) (?:so|my) (?:dien thoai )?(?:moi|new number)(?: cua (?:con|em|chau))?",
+        r"(?:con|em|chau) (?:doi|moi doi) so(?: dien thoai)?", r"(?:this is )?my new number",
+    ), negatable=False),
+    Category("urgency", "MSG-URG-001", rx(
+        r"dinh danh (?:dien tu )?muc (?:2|hai)", r"muc do 2", r"chua (?:duoc )?cap nhat",
+        r"chua (?:duoc )?(?:kich hoat|xac thuc|xac minh|dong bo|tich hop|chuan hoa)",
+        r"(?:bi|se bi|da bi|co the bi) (?:tam )?(?:khoa|dong bang|vo hieu hoa|dinh chi|huy|"
+        r"phong toa|xu ly|phat|cat|ngung|thu hoi)",
+        r"(?:tam )?ngung (?:hoat dong|giao dich|cung cap dich vu)",
+        r"khan cap", r"lien quan (?:den|toi) (?:mot )?(?:vu an|duong day)",
+        r"rua tien", r"lenh bat", r"truy na", r"khoi to", r"giay trieu tap", r"trieu tap",
+        r"phat nguoi", r"vi pham (?:phap luat|giao thong)", r"no (?:thue|cuoc)",
+        r"(?:cap nhat|xac thuc|bo sung) (?:thong tin )?sinh trac(?: hoc)?",
+        r"chuan hoa (?:thong tin|thue bao)", r"khoa (?:sim|2 chieu|hai chieu)",
+        r"(?:dang|bi) (?:cap cuu|tai nan)", r"(?:bi|dang bi) dieu tra",
+        r"(?:account|card|sim)(?: has been| is| will be)? (?:locked|suspended|blocked|frozen|"
+        r"disabled|deactivated|closed)",
+        r"not (?:yet )?(?:been )?(?:updated|verified)",
+        r"(?:could not|cannot|can't|failed to) be delivered", r"delivery failed",
+        r"giao (?:hang )?(?:khong thanh cong|that bai)", r"(?:se bi|bi) hoan (?:ve|tra)",
+        r"will be returned",
+        r"urgent(?:ly)?", r"money laundering", r"arrest warrant", r"immediately",
+        r"level ?2 (?:e-?id|electronic id|identification|account)",
+    ), negatable=False),
+    Category("deadline", "MSG-URG-002", rx(
+        r"han chot", r"qua han", r"trong vong \d+ ?(?:h|gio|tieng|ngay)",
+        r"trong (?:ngay )?hom nay", r"truoc \d+ ?(?:h|gio)(?: \d+)? (?:hom nay|ngay mai)",
+        r"het han (?:ngay mai|hom nay)", r"within \d+ ?(?:hours|h|days)", r"final notice",
+        r"by (?:today|tonight|tomorrow)", r"(?:today|tomorrow) (?:is the )?deadline",
+    ), negatable=False),
+    Category("bait", "MSG-BAIT-001", rx(
+        r"trung thuong", r"trung giai", r"nhan (?:qua|giai|thuong)",
+        r"qua tang (?:mien phi|tri an)",
+        r"tri an khach hang", r"diem thuong", r"doi diem", r"hoa hong(?: len (?:toi|den))? \d+ ?%",
+        r"loi nhuan(?: len (?:toi|den))? \d+ ?%", r"viec nhe luong cao",
+        r"thu nhap \d+\S{0,6} ?/ ?ngay", r"lam nhiem vu", r"nhiem vu (?:don gian|online)",
+        r"cam ket (?:hoan von|loi nhuan)", r"(?:duoc )?cong \d[\d.,]* ?(?:d|dong|vnd|diem)",
+        r"hoan thue", r"(?:you(?: have|'ve)? )?won (?:a|an|the)", r"(?:cash )?prize",
+        r"lottery", r"lucky draw", r"guaranteed (?:profit|return)s?", r"easy money",
+        r"commission of \d+ ?%", r"reward points",
+    ), negatable=False),
+    Category("install", "MSG-APP-001", rx(
+        r"tai (?:ve )?(?:va cai dat )?(?:ung dung|app|phan mem|file|tep)", r"tai ve",
+        r"cai (?:dat )?(?:lai )?(?:ung dung|app|phan mem)", r"cai dat", r"file cai",
+        r"cap nhat (?:ung dung|app|phien ban moi)", r"download\w*", r"install\w*",
+        r"update the app",
+    )),
+    Category("accessibility", "MSG-APP-003", rx(
+        r"(?:quyen )?tro nang", r"accessibility", r"nguon khong (?:xac dinh|ro|xac minh)",
+        r"khong ro nguon goc", r"unknown sources?",
+        r"(?:cap|bat|mo|cho phep) (?:tat ca )?(?:cac )?quyen(?: truy cap)?",
+        r"allow (?:all )?(?:the )?permissions?",
+    )),
+    Category("remote_control", "MSG-APP-004", rx(
+        r"team ?viewer", r"any ?desk", r"ultra ?viewer", r"rust ?desk", r"air ?droid",
+        r"quick ?support",
+    )),
+    Category("secret_request", "MSG-DATA-001", re.compile(
+        r"(?<![a-z0-9])(?:"
+        r"(?P<v>cung cap|gui|doc|nhap|dien|bao|xin|nhan lai|chia se|dua|send|give|tell|"
+        r"provide|share|enter|read|ask(?:s|ing)? for|request)(?![a-z0-9])"
+        r".{0,30}?(?<![a-z0-9])(?:otp|mat khau|ma pin|pin|ma xac (?:thuc|nhan|minh)|"
+        r"ma bao mat|ma (?:gom )?\d (?:chu )?so|ma vua (?:nhan|gui|nhan tin)|password|passcode|"
+        r"verification code|the code|this code|your code|the \d-digit code)"
+        r"|(?:otp|mat khau|ma xac (?:thuc|nhan))(?![a-z0-9]).{0,30}?(?<![a-z0-9])"
+        r"(?P<v2>doc (?:lai|giup|cho)|gui lai|bao lai|nhap vao|cung cap cho (?:em|anh|toi))"
+        r")(?![a-z0-9])".replace(" ", SEP)), verb_group=True),
+    Category("id_request", "MSG-DATA-002", rx(
+        r"(?:chup|gui|cung cap|nop)(?: lai)?(?: (?:anh|hinh))?(?: (?:2|hai) mat| mat truoc"
+        r"| mat sau)? (?:can cuoc|cccd|cmnd|cmt|chung minh nhan dan)",
+        r"anh (?:chup )?(?:(?:2|hai) mat )?(?:can cuoc|cccd|cmnd)",
+        r"(?:quay|gui|chup|thuc hien|lam)(?: \w+){0,3} (?:video|clip)(?: \w+){0,2} "
+        r"(?:khuon mat|chan dung|guong mat|selfie)",
+        r"video (?:khuon mat|quay mat|xac thuc)", r"(?:cung cap|gui|nhap) so (?:cccd|can cuoc)",
+        r"(?:photo|picture|scan|image)s? of (?:your |the )?(?:id|identity card|citizen id|"
+        r"cccd|id card)", r"(?:selfie|face) video", r"video of your face",
+    )),
+    Category("bank_request", "MSG-DATA-003", rx(
+        r"lien ket (?:voi )?(?:tai khoan|the)(?: ngan hang)?",
+        r"(?:cung cap|gui|nhap|dien) (?:\w+ ){0,3}(?:so the|so tai khoan|thong tin the|ma cvv|"
+        r"cvv|tai khoan ngan hang|internet banking|mat khau ngan hang)",
+        r"cvv", r"(?:link|connect) (?:your )?(?:bank|card)",
+        r"card (?:number|details)", r"(?:online|internet) banking (?:login|password|username)",
+    )),
+    Category("payment", "MSG-PAY-001", rx(
+        r"phi (?:cai dat|kich hoat|xac minh|ho so|bao hiem|giai ngan|dang ky|xu ly|"
+        r"mo khoa|bao lanh|thu tuc)",
+        r"(?:nop|dong|thanh toan) (?:phi|tien|khoan)", r"chuyen khoan",
+        r"chuyen (?:tien|vao tai khoan|so tien)", r"nap (?:tien|them)",
+        r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung)",
+        r"(?:pay|transfer|wire|send) (?:a |the |an? )?(?:\w+ )?(?:fee|money|deposit|payment)",
+        r"(?:send|transfer|lend) (?:me |us )?\d[\d.,]* ?(?:million|k|m|vnd|dong)",
+        r"(?:chuyen|gui|cho (?:con|em|minh) muon) (?:cho (?:con|em|minh) )?\d[\d.,]* ?"
+        r"(?:trieu|tr|k|nghin|ngan)",
+        r"(?:processing|installation|activation|unlock) fee",
+    )),
+)
