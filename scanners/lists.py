@@ -1,7 +1,7 @@
 """Dynamic lists: analyst entries and feeds on top of the bundled blocklists.
 
 Pure logic, no HTTP framework and no I/O besides the APK list file: the API's
-:mod:`api.lists` loads entries and feed generations from its store and hands
+:mod:`api.services.lists` loads entries and feed generations from its store and hands
 them to :class:`DynamicLists`, which the link scanner uses as its
 :class:`~scanners.url_offline.ListLookup`.
 

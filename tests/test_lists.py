@@ -1,4 +1,4 @@
-"""List management (api.lists, scanners.lists): analyst entries, feeds, generations.
+"""List management (api.services.lists, scanners.lists): analyst entries, feeds, generations.
 
 The real app through httpx's ASGI transport with its lifespan entered, real
 SQLite files in tmp_path, a real ``redis-server`` for the Redis variant, feeds

@@ -410,10 +410,10 @@ async def test_readyz_embedded(tmp_path: Path) -> None:
         assert r.status_code == 200, r.text
         assert r.json() == {"status": "ready", "checks": {"scanner": "ok", "data_dir": "ok"}}
         assert list(data.glob(".readyz-*")) == []  # the probe file is removed
-        # The data directory becomes unusable (here: a file where it should be).
-        for p in sorted(data.rglob("*"), reverse=True):
-            p.rmdir() if p.is_dir() else p.unlink()
-        data.rmdir()
+        # The data directory becomes unusable (here: a file where it should be). Moved
+        # away in one rename, not emptied: the history's background tasks may be writing
+        # in it at that moment.
+        data.rename(tmp_path / "moved-away")
         data.write_text("not a directory")
         assert_not_ready(await c.get("/readyz"), "data_dir", "not writable")
 
