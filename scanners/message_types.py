@@ -24,6 +24,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from scanners import message_advice
+
 _SEP = r"[\s_\-]*"
 
 
@@ -78,7 +80,7 @@ MONEY_ASK = _rx(
     r"(?:le )?phi (?:\w+\s+){0,2}(?:van chuyen|thong quan|luu kho|giao lai|ho tro|mo khoa|"
     r"bao hiem|ho so|xac minh|dich vu)",
     r"(?:chuyen|nop|dong|tra|thanh toan) (?:khoan |tien )?phi",
-    r"(?:pay|send|transfer|deposit|top up|lend)\w* (?:\w+\s+){0,5}(?:fee|tax|deposit)",
+    r"(?:pay|send|transfer|deposit|top up|lend)\w* (?:[\w.,]+\s+){0,5}(?:fee|tax|deposit)",
     r"(?:send|transfer|lend) (?:me|us)? ?\d[\d.,]* ?(?:million|k|vnd|usd|usdt|dong)",
     r"(?:service|clearance|shipping|redelivery|processing|insurance|small) (?:\w+\s+)?fee",
     r"(?:please )?(?:transfer|pay|send) it",
@@ -90,11 +92,14 @@ MONEY_ASK = _rx(
     r"(?:so tai khoan |tai khoan |so |tk |stk )?(?:em|anh|chi|minh|toi|chung toi|cong ty|ben|"
     r"co quan|can bo|ho|nay)",
     r"chuyen (?:khoan |tien )?\d[\d.,]* ?(?:trieu|tr|k|usd|usdt) (?:de|vao|truoc)",
-    r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung|chi dinh|do \w+ (?:chi dinh|"
-    r"cung cap))",
+    r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung|chi dinh|do (?:\w+\s+){1,3}"
+    r"(?:chi dinh|cung cap))",
+    r"chuyen (?:het|toan bo) (?:\w+\s+){0,4}(?:tien|so du)",
     r"thanh toan (?:ngay|phi|truoc|de)", r"(?:nop|dong) (?:tien )?(?:phat|bao lanh)",
-    r"(?:pay|transfer|send) (?:\w+\s+){0,3}(?:now|today|immediately|here|at|to (?:the|our|this|"
-    r"my))",
+    # "send your CV to the HR office" asks for an application, not money.
+    r"(?:pay|transfer|send) (?!(?:\w+\s+){0,2}(?:cv|resume|application|photos?|documents?|"
+    r"files?|address|email|location)(?![a-z0-9]))(?:\w+\s+){0,3}(?:now|today|immediately|here|"
+    r"at|to (?:the|our|this|my))",
     r"top up", r"deposit (?:at least|usdt|\d+)", r"pay (?:it|here|now) ",
     r"transfer (?:\w+\s+){0,3}(?:savings|money|funds)", r"(?:safe|holding) account",
 )
@@ -333,6 +338,9 @@ def classify(folded: str, demands: frozenset[str],
                 if m:
                     out.append(TypeMatch(t, m.group(), m.start(), m.end(), met))
             continue
+        if t.id == "remote_control_app" and not demands & {PAY, DATA, LINK} and \
+                message_advice.workplace_remote(folded):
+            continue  # the office IT on a work computer, asking for nothing else
         # The topic is searched only when one of its demands is there (the cheap test).
         m = _first(t.topic, folded, negated) if met else None
         if m:
