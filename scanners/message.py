@@ -690,8 +690,9 @@ def _warning_markers(view: _View, phones: Sequence[PhoneItem],
     (empty if it is not one); see :mod:`scanners.message_advice`.
 
     Advice words ("khuyến cáo", "không bao giờ yêu cầu", "beware") make a warning
-    unless it also gives a mobile number *and* asks something; words a recovery
-    script shares ("scammers", "bị lừa") only when nothing is asked at all."""
+    unless it also asks something *and* gives a mobile number or speaks as an
+    official ("tôi là cán bộ điều tra"); words a recovery script shares
+    ("scammers", "bị lừa") only when nothing is asked at all."""
     v = view.text
     asks = (any(s.counted and s.rule_id in _ASKS for s in signals)
             or any(not _negated(view, m.start()) for m in message_types.MONEY_ASK.finditer(v))
@@ -699,7 +700,7 @@ def _warning_markers(view: _View, phones: Sequence[PhoneItem],
                    for m in message_types.CONTACT_ASK.finditer(v)))
     mobile = any(p.type == "mobile" for p in phones)
     advice = message_advice.advice_markers(v)
-    if advice and not (mobile and asks):
+    if advice and not (asks and (mobile or message_advice.self_claim(v))):
         return advice
     mentions = message_advice.mention_markers(v)
     return mentions if mentions and not (mobile or asks) else []

@@ -62,6 +62,16 @@ _OFFER = _rx(r"(?:chung toi|ben (?:em|minh|toi)|doi ngu|van phong) (?:\w+\s+){0,
              r"we (?:can |will |have )?(?:\w+\s+)?(?:help|recover|get|start)",
              r"our (?:\w+\s+){0,2}(?:team|agents?|agency|lawyers?|experts?|hackers?)")
 
+# The sender introduces himself as an official or staff ("tôi là cán bộ điều tra",
+# "I'm from your bank"): a script speaks so; a warning speaks of "đối tượng", "kẻ gian".
+# (Written with \s+: a plain space would let "im" + "personating" read as "I'm".)
+_SELF_CLAIM = _rx(
+    r"(?:toi|em|minh|chung\s+toi|anh|chau|day)\s+(?:la|ben|o|thuoc|tu)\s+(?:\w+\s+){0,2}"
+    r"(?:can\s+bo|cong\s+an|canh\s+sat|chien\s+si|nhan\s+vien|dieu\s+tra|ngan\s+hang|"
+    r"dien\s+luc|co\s+quan|toa\s+an)",
+    r"(?:i\s+am|i'?m|this\s+is|we\s+are)\s+(?:\w+\s+){0,3}(?:officer|police|investigator|"
+    r"from\s+(?:your|the)\s+(?:bank|police|tax|court))")
+
 # A remote-control app on an office computer, for the company's IT or a colleague.
 _WORK_COMPUTER = _rx(
     r"(?:may tinh|may|laptop|pc) (?:cua )?(?:cong ty|van phong|co quan|phong)",
@@ -104,3 +114,8 @@ def own_login(phrase: str, clause: str) -> bool:
     "nhập"/"enter" and ``clause`` (the folded text around it) speaks of logging in or
     an app store ("mở app VNeID, nhập số căn cước và mật khẩu là đăng nhập được")."""
     return bool(_ENTER.match(phrase) and _LOGIN.search(clause))
+
+
+def self_claim(folded: str) -> bool:
+    """The sender says who he is, an official or staff ("tôi là cán bộ điều tra")."""
+    return bool(_SELF_CLAIM.search(folded))

@@ -134,7 +134,7 @@ _POLICE = (
     r"(?:can bo|chien si|dong chi|doi|phong|cuc|co quan) (?:cong an|canh sat)",
     r"cong an (?:phuong|xa|quan|huyen|tinh|thanh pho|tp|thi xa|thi tran|khu vuc)",
     r"canh sat (?:hinh su|giao thong|dieu tra|kinh te|co dong|khu vuc)", r"csgt", r"bo cong an",
-    r"vien kiem sat", r"toa an", r"co quan dieu tra", r"dieu tra vien",
+    r"vien kiem sat", r"toa an", r"co quan dieu tra", r"dieu tra vien", r"can bo dieu tra",
     r"police (?:officer|department|station|investigator)", r"people'?s court",
     r"court (?:of|summons|order|case)", r"procuracy", r"prosecutor\w*", r"investigator",
     r"ministry of public security",
@@ -154,6 +154,7 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:ho tro|giup|lam ho|lam giup|support|help) (?:\w+\s+){0,6}(?:dinh danh|vneid|muc 2|"
         r"sinh trac\w*|xac thuc khuon mat|e-?id|ekyc|biometric\w*|face verification|"
         r"lay lai tien|recover\w*)",
+        r"(?:ho tro|giup|tu van) (?:\w+\s+){0,2}nan nhan", r"victim support",
         r"(?:dinh danh|vneid|muc 2|sinh trac\w*|e-?id|biometric\w*) (?:\w+\s+){0,4}"
         r"(?:tai nha|nhanh|trong \d+ phut|in \d+ minutes|for you)"), frozenset({GROUP})),
     ScamType("recovery_scam", "MSG-TYPE-014", _rx(
