@@ -42,8 +42,8 @@ _ADVICE = _rx(
     r"(?:la|deu la|chinh la|thuc chat la|co dau hieu) (?:\w+\s+){0,2}lua dao",
     r"lua dao lan (?:hai|2)",
     r"beware", r"be (?:careful|wary|alert)", r"watch out for", r"impersonat\w*",
-    r"pretend\w* to be", r"posing as", r"(?:will )?never (?:\w+\s+){0,2}(?:ask|send|call|"
-    r"request|charge|do this)", r"(?:is|are) (?:all |always )?(?:a )?(?:scams?|fraud\w*)",
+    r"pretend\w* to be", r"posing as", r"(?:will )?never (?:\w+\s+){0,2}(?:(?:ask|send|call|"
+    r"request|charge|text)\w*|do this)", r"(?:is|are) (?:all |always )?(?:a )?(?:scams?|fraud\w*)",
     r"second scam", r"so-?called",
 )
 # "Cảnh báo" / "warning" opens scripts too ("Cảnh báo bảo mật…"): advice only beside

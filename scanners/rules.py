@@ -403,9 +403,13 @@ _RULES: tuple[Rule, ...] = (
     _r("MSG-CTX-001", 0, S.INFO,
        "Tin nhắn là lời cảnh báo mô tả thủ đoạn lừa đảo",
        "The message is a warning that describes a scam",
-       "The text describes scam tricks (\"giả danh\", \"mạo danh\", \"thủ đoạn\", "
-       "\"impersonating\") and sends no unknown link or app file: its scam phrases are "
-       "quoted, not instructions, so they add no points. Adds no points."),
+       "The text is advice about scams (\"khuyến cáo\", \"cảnh giác\", \"giả danh\", "
+       "\"thủ đoạn\", \"… không bao giờ yêu cầu\", \"… là lừa đảo\", \"beware\", "
+       "\"never ask\"), unless it asks something while giving a mobile number or speaking "
+       "as an official; or it only mentions a scam (\"bị lừa\", \"scammers\") and asks "
+       "nothing and offers no service. It sends no unknown link or app file: its scam "
+       "phrases are quoted, not instructions, so they add no points "
+       "(scanners/message_advice.py). Adds no points."),
     # --- links in the message --------------------------------------------------
     _r("MSG-LINK-001", 100, S.CRITICAL,
        "Chứa đường link nguy hiểm",

@@ -1,0 +1,171 @@
+"""Warnings, advice and everyday look-alikes are not scripts (issue 13, false positives),
+and the scripts that share their words still are.
+
+Each generic fix has a must-not-fire case and a must-fire one, in Vietnamese with
+diacritics, the same folded (no diacritics, as people type) and English. Offline, on
+the bundled data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from scanners.message import _view, check_message, extract
+from scanners.message_advice import advice_markers, mention_markers, own_login, workplace_remote
+from scanners.registry import fold_vietnamese
+from scanners.url_offline import default_scanner
+
+FLAGGED = {"suspicious", "dangerous"}
+
+
+def check(text: str, lang: str) -> dict[str, Any]:
+    return asyncio.run(check_message(text, default_scanner(), lang=lang))
+
+
+def _forms(vi: str, en: str) -> list[tuple[str, str]]:
+    return [(vi, "vi"), (fold_vietnamese(vi), "vi"), (en, "en")]
+
+
+# (fix, vi, en) — benign: must not be flagged.
+QUIET: list[tuple[str, str, str]] = [
+    ("advice: an official body says what it never asks",
+     "BHXH quận khuyến cáo: cơ quan BHXH không gọi điện, nhắn tin đề nghị người dân chuyển "
+     "tiền hoặc cung cấp mã OTP để nhận trợ cấp. Chỉ làm thủ tục trên ứng dụng VssID.",
+     "Social insurance advice: the agency never calls or texts asking people to transfer "
+     "money or to give an OTP to receive benefits. Use the VssID app only."),
+    ("advice: a warning that quotes the script's demand",
+     "Cảnh báo của công an huyện: các đối tượng tự xưng cán bộ công an yêu cầu người dân "
+     "chuyển tiền vào tài khoản tạm giữ. Đây là thủ đoạn lừa đảo, hãy báo ngay 113.",
+     "Police warning: callers pretending to be officers ask victims to transfer money into "
+     "a safe account. The police never do this. Report it to 113."),
+    ("advice: 'trúng thưởng kèm phí … là lừa đảo'",
+     "Ví điện tử cảnh báo: tin nhắn báo trúng thưởng kèm yêu cầu đóng phí nhận giải là lừa "
+     "đảo. Chúng tôi không thu phí trao thưởng.",
+     "Wallet alert: messages saying you won a prize and must pay a fee to claim it are "
+     "scams."),
+    ("mention: forwarded news of a scam, nothing asked",
+     "Cả nhà ơi, chị Lan bị lừa mất 20 triệu vì tin nhắn giả ngân hàng, mọi người nhớ gọi "
+     "cho nhau trước khi làm gì nhé.",
+     "Aunt Lan lost 20 million to scammers pretending to be her bank, everyone please call "
+     "each other first."),
+    ("own login: typing one's ID and password into the official app",
+     "Mẹ mở ứng dụng VNeID, nhập số căn cước và mật khẩu của mẹ là đăng nhập được nhé.",
+     "Mum, open the VNeID app you got from the App Store and enter your ID number and your "
+     "password to log in."),
+    ("workplace: the office IT and a remote tool on a work computer",
+     "Phòng IT nhờ chị mở TeamViewer trên máy tính công ty lúc 2h để cập nhật phần mềm kế "
+     "toán.",
+     "IT helpdesk: please keep AnyDesk running on your office PC tonight for the update."),
+    ("'khi chuyển tiền' names an occasion",
+     "Ngân hàng thông báo: từ 01/07 khách hàng xác thực khuôn mặt khi chuyển tiền trên 10 "
+     "triệu, thực hiện trên ứng dụng của ngân hàng.",
+     "From July, customers verify their face when you transfer money over 10 million in the "
+     "bank's app."),
+    ("sending a CV is not paying",
+     "Trung tâm tuyển giáo viên part-time buổi tối, gửi CV cho phòng nhân sự trước 15/12.",
+     "We are hiring part-time tutors. Send your CV to the HR office by Friday."),
+]
+
+# (fix, scam_type or None, vi, en) — scams: must be flagged.
+FIRE: list[tuple[str, str | None, str, str]] = [
+    ("advice words, but the sender speaks as an official and asks for money",
+     "police_impersonation",
+     "Cảnh giác! Số của anh đang bị kẻ gian lợi dụng. Tôi là cán bộ điều tra, anh chuyển số "
+     "dư sang tài khoản an toàn do tôi cung cấp để bảo vệ tiền.",
+     "Beware: criminals are using your number. I am an investigator from the police, transfer "
+     "your savings to the safe account I give you today."),
+    ("scam words in a recovery offer",
+     "recovery_scam",
+     "Bạn bị lừa đảo qua mạng? Đội ngũ luật sư của chúng tôi lấy lại tiền trong 48 giờ, "
+     "đóng phí hồ sơ 2 triệu để bắt đầu.",
+     "Scammed online? Our recovery agents get your money back from the scammers. Pay the "
+     "case fee and we start today."),
+    ("login on a link nobody vouches for",
+     None,
+     "Tài khoản VNeID sắp bị khóa, đăng nhập tại vneid-dongbo-muc2.site, nhập số căn cước "
+     "và mật khẩu để giữ tài khoản.",
+     "Your VNeID account will be locked: log in at vneid-sync-level2.site and enter your ID "
+     "number and password."),
+    ("a remote tool on the phone for 'the bank's IT'",
+     "remote_control_app",
+     "Em bên IT của ngân hàng, tài khoản chị bị lỗi, chị cài AnyDesk trên điện thoại rồi đọc "
+     "mã cho em.",
+     "I'm from your bank's IT team. Install AnyDesk on your phone and tell me the code."),
+    ("a secrecy order does not negate the transfer",
+     "police_impersonation",
+     "Đây là công an tỉnh, tài khoản của bà liên quan đường dây rửa tiền. Bà không được nói "
+     "với ai, chuyển toàn bộ tiền tiết kiệm vào tài khoản do cơ quan điều tra chỉ định.",
+     "This is the provincial police. Your account is linked to money laundering. Do not tell "
+     "anyone, transfer your savings to the holding account the investigator gives you."),
+    ("an amount with commas before the fee",
+     "prize_fee",
+     "Chúc mừng bạn trúng thưởng xe máy trong chương trình tri ân, nộp thuế 2.500.000đ vào "
+     "tài khoản ban tổ chức để nhận giải.",
+     "You were selected in the anniversary draw and won a motorbike! Pay the 2,500,000 VND "
+     "tax to receive it."),
+]
+
+QUIET_CASES = [(fix, text, lang) for fix, vi, en in QUIET for text, lang in _forms(vi, en)]
+FIRE_CASES = [(fix, st, text, lang) for fix, st, vi, en in FIRE
+              for text, lang in _forms(vi, en)]
+
+
+@pytest.mark.parametrize(("fix", "text", "lang"), QUIET_CASES,
+                         ids=[f"quiet-{i}" for i in range(len(QUIET_CASES))])
+def test_look_alike_is_not_flagged(fix: str, text: str, lang: str) -> None:
+    r = check(text, lang)
+    assert r["verdict"] not in FLAGGED, (fix, text, r["findings"])
+    assert r["scam_type"] is None, (fix, text, r["findings"])
+
+
+@pytest.mark.parametrize(("fix", "scam_type", "text", "lang"), FIRE_CASES,
+                         ids=[f"fire-{i}" for i in range(len(FIRE_CASES))])
+def test_script_is_still_flagged(fix: str, scam_type: str | None, text: str,
+                                 lang: str) -> None:
+    r = check(text, lang)
+    assert r["verdict"] == "dangerous", (fix, text, r["risk_score"], r["findings"])
+    if scam_type is not None:
+        assert r["scam_type"] == scam_type, (fix, text, r["findings"])
+    assert "MSG-CTX-001" not in {f["rule_id"] for f in r["findings"]}
+
+
+def test_a_warning_says_why_in_its_evidence() -> None:
+    r = check("Công an khuyến cáo: không cung cấp mã OTP, không chuyển tiền cho người lạ.",
+              "vi")
+    ctx = [f for f in r["findings"] if f["rule_id"] == "MSG-CTX-001"]
+    assert ctx and "khuyen cao" in ctx[0]["evidence"]["markers"]
+    assert r["risk_score"] == 0
+
+
+def test_alert_is_advice_only_beside_a_scam_word() -> None:
+    # "Cảnh báo bảo mật" opens scripts too.
+    assert advice_markers(_view("Cảnh báo bảo mật: tài khoản bị khóa").text) == []
+    assert "canh bao" in advice_markers(_view("Cảnh báo lừa đảo qua tin nhắn").text)
+
+
+def test_mentions_are_dropped_when_a_service_is_offered() -> None:
+    assert mention_markers(_view("Chị Hoa bị lừa qua mạng").text)
+    assert mention_markers(_view("Bị lừa? Chúng tôi hỗ trợ lấy lại tiền").text) == []
+
+
+def test_own_login_needs_the_typing_verb() -> None:
+    clause = "mo app vneid, nhap mat khau la dang nhap duoc"
+    assert own_login("nhap mat khau", clause)
+    assert not own_login("gui mat khau", clause)  # handing it over, not typing it
+
+
+def test_workplace_needs_both_a_work_computer_and_the_it() -> None:
+    assert workplace_remote(_view("Anh IT cài UltraViewer trên máy tính văn phòng").text)
+    assert not workplace_remote(_view("Anh IT ngân hàng, chị cài UltraViewer trên điện "
+                                      "thoại").text)
+
+
+def test_login_signals_count_beside_an_unknown_link() -> None:
+    ex = extract("Nhập số căn cước và mật khẩu để đăng nhập tại vneid-dongbo.site")
+    notes = {s.note for s in ex.signals if s.rule_id in ("MSG-DATA-001", "MSG-DATA-002")}
+    assert notes == {"login"}
+    r = check("Nhập số căn cước và mật khẩu để đăng nhập tại vneid-dongbo.site", "vi")
+    assert {"MSG-DATA-001", "MSG-DATA-002"} <= {f["rule_id"] for f in r["findings"]}
