@@ -694,16 +694,22 @@ def _warning_markers(view: _View, phones: Sequence[PhoneItem],
     official ("tôi là cán bộ điều tra"); words a recovery script shares
     ("scammers", "bị lừa") only when nothing is asked at all."""
     v = view.text
-    asks = (any(s.counted and s.rule_id in _ASKS for s in signals)
-            or any(not _negated(view, m.start()) for m in message_types.MONEY_ASK.finditer(v))
-            or any(not _negated(view, m.start())
-                   for m in message_types.CONTACT_ASK.finditer(v)))
-    mobile = any(p.type == "mobile" for p in phones)
     advice = message_advice.advice_markers(v)
-    if advice and not (asks and (mobile or message_advice.self_claim(v))):
-        return advice
-    mentions = message_advice.mention_markers(v)
-    return mentions if mentions and not (mobile or asks) else []
+    mentions = [] if advice else message_advice.mention_markers(v)
+    if not (advice or mentions):
+        return []  # most messages: the ask patterns need not run
+
+    def asks() -> bool:
+        return (any(s.counted and s.rule_id in _ASKS for s in signals)
+                or any(not _negated(view, m.start())
+                       for m in message_types.MONEY_ASK.finditer(v))
+                or any(not _negated(view, m.start())
+                       for m in message_types.CONTACT_ASK.finditer(v)))
+
+    mobile = any(p.type == "mobile" for p in phones)
+    if advice:
+        return advice if not ((mobile or message_advice.self_claim(v)) and asks()) else []
+    return mentions if not (mobile or asks()) else []
 
 
 # --- the message scanner -----------------------------------------------------------------
@@ -811,11 +817,13 @@ class MessageScanner:
         # not an app store) behind a hook is the classic phishing SMS.
         strangers = [r for r in unknown_links if not any(
             f["rule_id"].startswith("URL-OFF-") for f in r["findings"])]
+        # ... and not the site of the sender the message names ("Viettel: … viettel.vn").
+        strangers = _not_own_sites(ex, strangers)
         if pressure and strangers:
             out.append(Finding("MSG-COMBO-005", {"pressure": pressure, "links": [
                 r["url"] for r in strangers][:3]}))
         if not describe_only:
-            out += _typology(ex, has, reports, bool(_not_own_sites(ex, strangers)))
+            out += _typology(ex, has, reports, bool(strangers))
         return out
 
 
@@ -859,7 +867,8 @@ def _typology(ex: Extraction, has: set[str], reports: Sequence[dict[str, Any]],
 
     demands = message_types.demands_of(
         view.text, has, strangers, [str(r.get("host", "")) for r in reports],
-        sum(1 for p in ex.phones if p.type == "mobile"), ask_negated)
+        sum(1 for p in ex.phones if p.type == "mobile"), ask_negated,
+        official=any(r["verdict"] == "official" or _is_store(r) for r in reports))
     matches = message_types.classify(view.text, demands, topic_negated)
     if not matches:
         return []

@@ -112,10 +112,26 @@ CONTACT_ASK = _rx(
     r"(?:on|via|our) (?:zalo|telegram|whatsapp)",
 )
 # Paid at the door (cash on delivery, duty to the courier): not a transfer to a stranger.
-COD = _rx(r"khi nhan hang", r"tien mat", r"cash", r"on delivery", r"cod", r"thu ho",
+COD = _rx(r"khi nhan (?:hang|buu pham|buu kien|buu gui|don)", r"tien mat", r"cash", r"on delivery",
+          r"cod", r"thu ho",
           r"(?:tra|dua) (?:\w+\s+){0,2}(?:shipper|buu ta|courier)")
 TRANSFER = _rx(r"chuyen khoan", r"chuyen tien", r"transfer\w*", r"stk", r"so tai khoan",
                r"link", r"qr")
+# Paid through a channel the reader holds (the bank's or the body's own app, a counter):
+# a bill, not a transfer to a stranger ("thanh toán qua ứng dụng EVNHCMC CSKH").
+OWN_CHANNEL = _rx(r"(?:qua|tren|tai|bang|o) (?:cac )?(?:ung dung|app|quay|chi nhanh|buu cuc|"
+                  r"diem thu|diem giao dich|phong giao dich|vi dien tu|internet banking|"
+                  r"mobile banking|ngan hang)")
+# ... unless the money goes to an account the message gives.
+TO_ACCOUNT = re.compile(r"(?<![a-z0-9])(?:stk|so tai khoan|(?:vao|toi|den|sang) (?:so )?"
+                        r"(?:tai khoan|tk)(?! (?:cua quy khach|cua ban|ngan hang cua))|"
+                        r"\d{8,16})(?![a-z0-9])")
+# A fee to *get* something (a loan, a prize, a parcel, a task): a scam whatever the channel.
+ADVANCE_FEE = _rx(r"(?:le )?phi (?:\w+\s+){0,2}(?:van chuyen|thong quan|luu kho|giao lai|ho tro|"
+                  r"mo khoa|bao hiem|ho so|xac minh|dich vu|kich hoat|giai ngan|dang ky|xu ly|"
+                  r"bao lanh|thu tuc|nhan (?:giai|thuong|qua))", r"dat coc", r"ung truoc",
+                  r"nap (?:von|tien)", r"(?:processing|activation|unlock|clearance|verification|"
+                  r"insurance) fee", r"deposit")
 COMPUTER = _rx(r"may tinh", r"computer", r"laptop", r"windows", r"macbook", r"pc")
 GROUP_LINK = re.compile(r"(?:zalo\.me/g/|t\.me/|telegram\.me/|chat\.whatsapp\.com/)")
 GROUP_WORDS = _rx(r"nhom (?:zalo|telegram|kin|vip|ho tro)", r"(?:telegram|zalo) (?:support )?group",
@@ -283,7 +299,8 @@ def _never(_pos: int) -> bool:
 
 
 def demands_of(folded: str, rules: Iterable[str], strangers: bool, hosts: Iterable[str],
-               mobiles: int, negated: Callable[[int], bool] | None = None) -> frozenset[str]:
+               mobiles: int, negated: Callable[[int], bool] | None = None,
+               official: bool = False) -> frozenset[str]:
     """The demands a message makes, from its folded text and what the scanner found.
 
     ``rules`` are the counted MSG-* rule ids, ``strangers`` whether a link nobody
@@ -293,13 +310,18 @@ def demands_of(folded: str, rules: Iterable[str], strangers: bool, hosts: Iterab
     asks for nothing).
 
     Paying is a request to the reader (:data:`MONEY_ASK`), not any mention of a
-    transfer: "con chuyển khoản tiền điện cho mẹ rồi" reports one.
+    transfer: "con chuyển khoản tiền điện cho mẹ rồi" reports one. A bill paid through
+    an official link (``official``: the message carries one and no stranger's) or the
+    reader's own channel (:data:`OWN_CHANNEL`) is no such ask either, unless the
+    message gives an account or a mobile number to pay.
     """
     neg = negated or _never
     has = set(rules)
     out: set[str] = set()
+    own_channel = ((official and not strangers) or bool(OWN_CHANNEL.search(folded))) and not (
+        mobiles or TO_ACCOUNT.search(folded) or strangers or ADVANCE_FEE.search(folded))
     if _first(MONEY_ASK, folded, neg) and not (COD.search(folded)
-                                               and not TRANSFER.search(folded)):
+                                               and not TRANSFER.search(folded)) and not own_channel:
         out.add(PAY)
     if has & {"MSG-DATA-001", "MSG-DATA-002", "MSG-DATA-003"}:
         out.add(DATA)

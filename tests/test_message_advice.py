@@ -169,3 +169,41 @@ def test_login_signals_count_beside_an_unknown_link() -> None:
     assert notes == {"login"}
     r = check("Nhập số căn cước và mật khẩu để đăng nhập tại vneid-dongbo.site", "vi")
     assert {"MSG-DATA-001", "MSG-DATA-002"} <= {f["rule_id"] for f in r["findings"]}
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    # A bill paid through the body's own app or official site.
+    ("EVNHCMC: Tiền điện kỳ 11 của quý khách là 512.000đ. Vui lòng thanh toán trước 20/12 qua "
+     "ứng dụng EVNHCMC CSKH hoặc tại https://www.evnhcmc.vn.", "vi"),
+    ("EVNHCMC: Tien dien ky 11 cua quy khach la 512.000d. Vui long thanh toan truoc 20/12 qua "
+     "ung dung EVNHCMC CSKH hoac tai https://www.evnhcmc.vn.", "vi"),
+    ("Tax office: please file and pay your tax before 30/01 at https://thuedientu.gdt.gov.vn.",
+     "en"),
+    # Cash when the parcel arrives.
+    ("VNPost: Quý khách vui lòng thanh toán cước 25.000đ khi nhận bưu phẩm EB123VN.", "vi"),
+    # A sender's own site that no list knows yet: not a stranger's link.
+    ("Viettel: Thuê bao của quý khách còn nợ cước 120.000đ, vui lòng thanh toán trước 10/12 để "
+     "tránh bị tạm ngưng dịch vụ. Thanh toán tại https://viettel.vn/thanh-toan", "vi"),
+])
+def test_a_bill_through_an_official_channel_is_not_a_money_ask(text: str, lang: str) -> None:
+    r = check(text, lang)
+    assert r["verdict"] not in FLAGGED, r["findings"]
+    assert r["scam_type"] is None, r["findings"]
+
+
+@pytest.mark.parametrize(("text", "lang", "scam_type"), [
+    # The app is the channel, but the money goes to an account the message gives.
+    ("Điện lực thông báo nhà anh nợ tiền điện, anh thanh toán ngay qua ứng dụng ngân hàng vào "
+     "số tài khoản 0123456789 để tránh cắt điện.", "vi", "evn_cutoff"),
+    ("Dien luc thong bao nha anh no tien dien, anh thanh toan ngay qua ung dung ngan hang vao "
+     "so tai khoan 0123456789 de tranh cat dien.", "vi", "evn_cutoff"),
+    # A fee to get something is a scam whatever the channel.
+    ("Khoản vay 30 triệu đã duyệt, anh nộp phí bảo hiểm 2 triệu qua ứng dụng VayNhanh để giải "
+     "ngân.", "vi", "online_loan"),
+    ("Your prize is ready. Pay the processing fee via our app to receive it.", "en",
+     "prize_fee"),
+])
+def test_an_account_or_a_fee_is_still_a_money_ask(text: str, lang: str, scam_type: str) -> None:
+    r = check(text, lang)
+    assert r["verdict"] == "dangerous", r["findings"]
+    assert r["scam_type"] == scam_type, r["findings"]
