@@ -201,7 +201,7 @@ _CATEGORIES: tuple[_Category, ...] = (
         r"bank (?:staff|officer|employee|agent)", r"customer (?:service|support) (?:team|agent)",
         r"(?:from|at) your bank", r"delivery (?:staff|driver|company)",
         r"(?:em|toi|minh|anh|chi) (?:ben|o|thuoc) (?:giao hang|ngan hang|dien luc|nha mang|"
-        r"buu dien|buu chinh|tong dai|cham soc khach hang)",
+        r"buu dien|buu chinh|tong dai|cham soc khach hang|ho tro(?: ky thuat)?|ky thuat)",
         r"(?:day la|this is) (?:so|my) (?:dien thoai )?(?:moi|new number)(?: cua (?:con|em|chau))?",
         r"(?:con|em|chau) (?:doi|moi doi) so(?: dien thoai)?", r"(?:this is )?my new number",
     ), negatable=False),
@@ -239,6 +239,8 @@ _CATEGORIES: tuple[_Category, ...] = (
         r"loi nhuan(?: len (?:toi|den))? \d+ ?%", r"viec nhe luong cao",
         r"thu nhap \d+\S{0,6} ?/ ?ngay", r"lam nhiem vu", r"nhiem vu (?:don gian|online)",
         r"cam ket (?:hoan von|loi nhuan)", r"(?:duoc )?cong \d[\d.,]* ?(?:d|dong|vnd|diem)",
+        r"duoc hoan (?:tien|phi|cuoc)", r"kiem tien (?:online|tai nha|tren mang)",
+        r"(?:due|eligible for|owed) (?:a |your )?refund",
         r"hoan thue", r"(?:you(?: have|'ve)? )?won (?:a|an|the)", r"(?:cash )?prize",
         r"lottery", r"lucky draw", r"guaranteed (?:profit|return)s?", r"easy money",
         r"commission of \d+ ?%", r"reward points",
@@ -268,6 +270,9 @@ _CATEGORIES: tuple[_Category, ...] = (
         r"verification code|the code|this code|your code|the \d-digit code)"
         r"|(?:otp|mat khau|ma xac (?:thuc|nhan))(?![a-z0-9]).{0,30}?(?<![a-z0-9])"
         r"(?P<v2>doc (?:lai|giup|cho)|gui lai|bao lai|nhap vao|cung cap cho (?:em|anh|toi))"
+        # Logging in somewhere gives the password to that place (counts beside an
+        # unknown link only: see message_advice.own_login).
+        r"|(?P<v3>dang nhap|log ?in|sign ?in) (?:lai )?(?:tai|vao|o|qua|at|to|on|via|here)"
         r")(?![a-z0-9])".replace(" ", _SEP)), verb_group=True),
     _Category("id_request", "MSG-DATA-002", _rx(
         r"(?:chup|gui|cung cap|nop)(?: lai)?(?: (?:anh|hinh))?(?: (?:2|hai) mat| mat truoc"
@@ -290,7 +295,7 @@ _CATEGORIES: tuple[_Category, ...] = (
         r"phi (?:cai dat|kich hoat|xac minh|ho so|bao hiem|giai ngan|dang ky|xu ly|"
         r"mo khoa|bao lanh|thu tuc)",
         r"(?:nop|dong|thanh toan) (?:phi|tien|khoan)", r"chuyen khoan",
-        r"chuyen (?:tien|vao tai khoan|so tien)", r"nap (?:tien|them)",
+        r"chuyen (?:tien|vao (?:so )?tai khoan|so tien)", r"nap (?:tien|them)",
         r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung)",
         r"(?:pay|transfer|wire|send) (?:a |the |an? )?(?:\w+ )?(?:fee|money|deposit|payment)",
         r"(?:send|transfer|lend) (?:me |us )?\d[\d.,]* ?(?:million|k|m|vnd|dong)",
@@ -406,7 +411,7 @@ def find_signals(view: _View) -> list[Signal]:
             vpos = m.start()
             if cat.negatable:
                 if cat.verb_group:
-                    g = "v" if m.group("v") is not None else "v2"
+                    g = next(g for g in ("v", "v2", "v3") if m.group(g) is not None)
                     vpos = m.start(g)
                 if _negated(view, vpos):
                     note = "negated"

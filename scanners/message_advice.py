@@ -107,12 +107,15 @@ def workplace_remote(folded: str) -> bool:
 _LOGIN = _rx(r"dang nhap", r"log ?in", r"sign ?in", r"ch ?play", r"google play", r"play store",
              r"app ?store", r"kho ung dung")
 _ENTER = re.compile(r"(?:nhap|dien|enter|type)(?![a-z0-9])")
+_LOG_IN = re.compile(r"(?:dang[\s_\-]*nhap|log[\s_\-]*in|sign[\s_\-]*in)(?![a-z0-9])")
 
 
 def own_login(phrase: str, clause: str) -> bool:
     """``phrase`` (a folded data request) is typing into an app to log in: its verb is
     "nhập"/"enter" and ``clause`` (the folded text around it) speaks of logging in or
     an app store ("mở app VNeID, nhập số căn cước và mật khẩu là đăng nhập được")."""
+    if _LOG_IN.match(phrase):
+        return True  # "đăng nhập tại …": a password given to where the link goes
     return bool(_ENTER.match(phrase) and _LOGIN.search(clause))
 
 

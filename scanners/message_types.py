@@ -90,7 +90,8 @@ MONEY_ASK = _rx(
     r"(?<!duoc\s)(?<!da\s)chuyen (?:khoan |tien )?(?:ngay|gap|truoc|giup|ho|tam)",
     r"(?<!duoc\s)(?<!da\s)chuyen (?:\w+\s+){0,4}(?:vao|cho|qua) "
     r"(?:so tai khoan |tai khoan |so |tk |stk )?(?:em|anh|chi|minh|toi|chung toi|cong ty|ben|"
-    r"co quan|can bo|ho|nay)",
+    r"co quan|can bo|ho|nay|\d{6,})",
+    r"nap \d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|d|dong|vnd|usdt)",
     r"chuyen (?:khoan |tien )?\d[\d.,]* ?(?:trieu|tr|k|usd|usdt) (?:de|vao|truoc)",
     r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung|chi dinh|do (?:\w+\s+){1,3}"
     r"(?:chi dinh|cung cap))",
@@ -196,7 +197,10 @@ TYPES: tuple[ScamType, ...] = (
         r"new (?:phone )?number", r"(?:lost|broke) my phone", r"my phone (?:broke|is broken)",
         r"changed my (?:phone )?number", r"(?:thay|doi) (?:so|sim) (?:dien thoai|moi)",
         r"new (?:zalo|facebook|account|nick)", r"(?:old|cu) (?:one|zalo|nick|account) "
-        r"(?:\w+\s+){0,2}hack\w*"),
+        r"(?:\w+\s+){0,2}hack\w*",
+        # A relative in an emergency, or writing from a borrowed phone.
+        r"(?:bi|gap) tai nan", r"dang cap cuu", r"(?:muon|dung) (?:may|dien thoai) (?:cua )?ban",
+        r"(?:had|was in) an accident", r"in (?:the )?hospital"),
         frozenset({PAY})),
     ScamType("tax_refund", "MSG-TYPE-003", _rx(
         r"hoan thue", r"(?:tong )?cuc thue", r"chi cuc thue", r"co quan thue", r"can bo thue",
@@ -224,7 +228,9 @@ TYPES: tuple[ScamType, ...] = (
         r"tang (?:tuong tac|doanh so)",
         r"like (?:\w+\s+){0,2}(?:video|san pham)",
         r"part-? ?time", r"tasks?", r"commission", r"rate (?:hotels|products)",
-        r"liking (?:\w+\s+)?videos?", r"earn \d+"),
+        r"liking (?:\w+\s+)?videos?", r"earn \d+",
+        r"(?:nhan vien|viec|cong viec) (?:\w+\s+){0,2}tai nha",
+        r"kiem tien (?:online|tai nha|tren mang)", r"xem quang cao"),
         frozenset({PAY, CONTACT, LINK, INSTALL}),
         strong=_rx(r"viec nhe luong cao", r"(?:tha tim|like|danh gia) (?:\w+\s+){0,6}"
                    r"(?:hoa hong|nhan \d|\d+ ?k)", r"don (?:hang )?ao",
@@ -239,12 +245,15 @@ TYPES: tuple[ScamType, ...] = (
     ScamType("investment", "MSG-TYPE-011", _rx(
         r"dau tu", r"loi nhuan", r"lai (?:suat )?(?:dam bao )?\d+ ?%", r"san (?:giao dich|forex)",
         r"tien ao", r"usdt", r"bitcoin", r"crypto\w*", r"forex", r"chung khoan", r"copy trad\w*",
+        r"co phieu",
         r"vang ky thuat so", r"invest\w*", r"returns", r"profit\w*", r"trading"),
         frozenset({PAY, LINK, CONTACT, INSTALL}),
         strong=_rx(r"(?:cam ket|bao dam|dam bao) (?:\w+\s+){0,3}"
                    r"(?:loi nhuan|lai|khong lo|hoan von)",
-                   r"loi nhuan (?:\w+\s+){0,2}\d+ ?% ?(?:/ ?)?(?:moi |mot )?(?:ngay|thang|tuan)",
-                   r"lai (?:\w+\s+){0,2}\d+ ?% ?(?:/ ?)?(?:moi |mot )?(?:ngay|thang|tuan)",
+                   r"loi nhuan (?:\w+\s+){0,2}\d+(?: ?- ?\d+)? ?% ?(?:/ ?)?(?:moi |mot )?"
+                   r"(?:ngay|thang|tuan)",
+                   r"lai (?:\w+\s+){0,2}\d+(?: ?- ?\d+)? ?% ?(?:/ ?)?(?:moi |mot )?"
+                   r"(?:ngay|thang|tuan)",
                    r"guarantee\w* (?:\d+ ?% )?(?:\w+\s+)?(?:profit|return)s?",
                    r"never lose", r"khong (?:rui ro|lo)")),
     ScamType("delivery_fee", "MSG-TYPE-007", _rx(
@@ -257,6 +266,7 @@ TYPES: tuple[ScamType, ...] = (
     ScamType("prize_fee", "MSG-TYPE-008", _rx(
         r"trung (?:thuong|giai)", r"khach hang may man", r"quay so", r"nhan (?:giai|thuong|xe)",
         r"you(?: have|'ve)? won", r"prize", r"lucky draw", r"(?:lucky )?winner",
+        r"(?:duoc chon|may man) (?:\w+\s+){0,3}nhan", r"voucher",
         r"(?:anniversary|customer) (?:\w+\s+)?draw", r"selected in"),
         frozenset({PAY, DATA, LINK})),
     ScamType("bank_card", "MSG-TYPE-006", _rx(

@@ -384,7 +384,9 @@ _RULES: tuple[Rule, ...] = (
        "Đòi mã OTP, mật khẩu hoặc mã PIN",
        "Asks for an OTP, password or PIN",
        "A request to give, send, read out or type an OTP, password, PIN or verification "
-       "code. A warning not to share the code (\"không chia sẻ mã OTP\") does not count."),
+       "code, or to log in at a link nobody vouches for. A warning not to share the code "
+       "(\"không chia sẻ mã OTP\") does not count, nor typing one's own password to log in "
+       "to an app when no unknown link is sent."),
     _r("MSG-DATA-002", 30, S.HIGH,
        "Đòi ảnh CCCD, video khuôn mặt hoặc thông tin định danh",
        "Asks for ID card photos, a face video or identity details",

@@ -207,3 +207,41 @@ def test_an_account_or_a_fee_is_still_a_money_ask(text: str, lang: str, scam_typ
     r = check(text, lang)
     assert r["verdict"] == "dangerous", r["findings"]
     assert r["scam_type"] == scam_type, r["findings"]
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    # A relative in an emergency, money to an account number.
+    ("Cháu chào bác, anh Tuấn con bác bị tai nạn đang cấp cứu, cần đóng ngay 15 triệu viện "
+     "phí, bác chuyển vào số tài khoản 190333222111 giúp cháu.", "vi"),
+    ("Chau chao bac, anh Tuan con bac bi tai nan dang cap cuu, can dong ngay 15 trieu vien "
+     "phi, bac chuyen vao so tai khoan 190333222111 giup chau.", "vi"),
+    # A voucher that costs a fee.
+    ("Chị được chọn nhận voucher nghỉ dưỡng miễn phí, chị chỉ cần đóng 1,5 triệu phí giữ "
+     "chỗ.", "vi"),
+    # Logging in at a link nobody vouches for, behind a refund lure.
+    ("Quý khách được hoàn tiền cước 500.000đ. Vui lòng đăng nhập tại viettel-hoantien.com để "
+     "nhận.", "vi"),
+    ("You are due a refund. Please log in at refund-telco-vn.com to receive it.", "en"),
+    # Money "earned online" after a top-up.
+    ("Ban oi app kiem tien online, moi ngay xem quang cao duoc 200k, nap 500k de mo khoa cap "
+     "VIP nhe.", "vi"),
+])
+def test_fresh_scripts_are_flagged(text: str, lang: str) -> None:
+    assert check(text, lang)["verdict"] in FLAGGED
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Anh ơi bố bị tai nạn nhẹ đang nằm ở bệnh viện, không sao đâu, chiều anh qua thăm bố "
+     "nhé.", "vi"),
+    ("Highlands tặng voucher giảm 20% cho đơn từ 2 ly, áp dụng đến 31/12 tại mọi cửa hàng.",
+     "vi"),
+    ("Shopee: Quý khách được hoàn tiền 150.000đ cho đơn hàng bị hủy, tiền sẽ về ví ShopeePay.",
+     "vi"),
+    ("Bac dang nhap vao ung dung VNeID bang so can cuoc roi bam vao muc Thong tin cu tru.",
+     "vi"),
+    ("Please log in to the company portal to submit your leave request before Friday.", "en"),
+    ("Quán cơm tuyển phụ bếp, không cần kinh nghiệm, lương 250k/ngày. Liên hệ chị Hoa "
+     "0912 334 556.", "vi"),
+])
+def test_their_look_alikes_are_not(text: str, lang: str) -> None:
+    assert check(text, lang)["verdict"] not in FLAGGED
