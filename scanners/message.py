@@ -217,8 +217,9 @@ _CATEGORIES: tuple[_Category, ...] = (
         r"(?:cap nhat|xac thuc|bo sung) (?:thong tin )?sinh trac(?: hoc)?",
         r"chuan hoa (?:thong tin|thue bao)", r"khoa (?:sim|2 chieu|hai chieu)",
         r"(?:dang|bi) (?:cap cuu|tai nan)", r"(?:bi|dang bi) dieu tra",
-        r"(?:account|card|sim)(?: has been| is| will be)? (?:locked|suspended|blocked|frozen|"
-        r"disabled|deactivated|closed)",
+        r"(?:account|card|sim|membership|subscription)(?: has been| is| will be)? (?:locked|"
+        r"suspended|blocked|frozen|disabled|deactivated|closed|on hold)",
+        r"(?:bi|se bi) to cao",
         r"not (?:yet )?(?:been )?(?:updated|verified)",
         r"(?:could not|cannot|can't|failed to) be delivered", r"delivery failed",
         r"giao (?:hang )?(?:khong thanh cong|that bai)", r"(?:se bi|bi) hoan (?:ve|tra)",
@@ -289,13 +290,15 @@ _CATEGORIES: tuple[_Category, ...] = (
         r"(?:cung cap|gui|nhap|dien) (?:\w+ ){0,3}(?:so the|so tai khoan|thong tin the|ma cvv|"
         r"cvv|tai khoan ngan hang|internet banking|mat khau ngan hang)",
         r"cvv", r"(?:link|connect) (?:your )?(?:bank|card)",
+        r"(?:update|enter|confirm|verify) (?:your )?(?:payment|billing|card) (?:details|"
+        r"information|info|method)",
         r"card (?:number|details)", r"(?:online|internet) banking (?:login|password|username)",
     )),
     _Category("payment", "MSG-PAY-001", _rx(
         r"phi (?:cai dat|kich hoat|xac minh|ho so|bao hiem|giai ngan|dang ky|xu ly|"
         r"mo khoa|bao lanh|thu tuc)",
         r"(?:nop|dong|thanh toan) (?:phi|tien|khoan)", r"chuyen khoan",
-        r"chuyen (?:tien|vao (?:so )?tai khoan|so tien)", r"nap (?:tien|them)",
+        r"chuyen (?:tra )?(?:lai )?(?:tien|vao (?:so )?tai khoan|so tien)", r"nap (?:tien|them)",
         r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung)",
         r"(?:pay|transfer|wire|send) (?:a |the |an? )?(?:\w+ )?(?:fee|money|deposit|payment)",
         r"(?:send|transfer|lend) (?:me |us )?\d[\d.,]* ?(?:million|k|m|vnd|dong)",

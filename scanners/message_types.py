@@ -90,8 +90,9 @@ MONEY_ASK = _rx(
     r"(?<!duoc\s)(?<!da\s)chuyen (?:khoan |tien )?(?:ngay|gap|truoc|giup|ho|tam)",
     r"(?<!duoc\s)(?<!da\s)chuyen (?:\w+\s+){0,4}(?:vao|cho|qua) "
     r"(?:so tai khoan |tai khoan |so |tk |stk )?(?:em|anh|chi|minh|toi|chung toi|cong ty|ben|"
-    r"co quan|can bo|ho|nay|\d{6,})",
-    r"nap \d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|d|dong|vnd|usdt)",
+    r"co quan|can bo|ho|nay|con|chau|\d{6,})",
+    r"nap (?:toi thieu |it nhat |ngay )?\d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|d|dong|vnd|usd|usdt)",
+    r"(?:nop|dong) \d[\d.,]* ?(?:trieu|tr|k) (?:tien )?(?:bao lanh|phat|chuoc)",
     r"chuyen (?:khoan |tien )?\d[\d.,]* ?(?:trieu|tr|k|usd|usdt) (?:de|vao|truoc)",
     r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung|chi dinh|do (?:\w+\s+){1,3}"
     r"(?:chi dinh|cung cap))",
@@ -199,7 +200,9 @@ TYPES: tuple[ScamType, ...] = (
         r"new (?:zalo|facebook|account|nick)", r"(?:old|cu) (?:one|zalo|nick|account) "
         r"(?:\w+\s+){0,2}hack\w*",
         # A relative in an emergency, or writing from a borrowed phone.
-        r"(?:bi|gap) tai nan", r"dang cap cuu", r"(?:muon|dung) (?:may|dien thoai) (?:cua )?ban",
+        r"(?:bi|gap) tai nan", r"dang cap cuu", r"bi (?:cong an|canh sat) (?:giu|bat)",
+        r"(?:temporary|new|other) (?:phone )?number", r"so (?:tam|phu)",
+        r"my phone (?:fell|was stolen|died|got)", r"(?:muon|dung) (?:may|dien thoai) (?:cua )?ban",
         r"(?:had|was in) an accident", r"in (?:the )?hospital"),
         frozenset({PAY})),
     ScamType("tax_refund", "MSG-TYPE-003", _rx(
@@ -250,10 +253,13 @@ TYPES: tuple[ScamType, ...] = (
         frozenset({PAY, LINK, CONTACT, INSTALL}),
         strong=_rx(r"(?:cam ket|bao dam|dam bao) (?:\w+\s+){0,3}"
                    r"(?:loi nhuan|lai|khong lo|hoan von)",
-                   r"loi nhuan (?:\w+\s+){0,2}\d+(?: ?- ?\d+)? ?% ?(?:/ ?)?(?:moi |mot )?"
-                   r"(?:ngay|thang|tuan)",
-                   r"lai (?:\w+\s+){0,2}\d+(?: ?- ?\d+)? ?% ?(?:/ ?)?(?:moi |mot )?"
-                   r"(?:ngay|thang|tuan)",
+                   r"loi nhuan (?:\w+\s+){0,2}\d+(?:[.,]\d+)?(?: ?- ?\d+)? ?% ?(?:/ ?)?"
+                   r"(?:moi |mot )?(?:ngay|thang|tuan)",
+                   # A loan's "lãi suất 1,5%/tháng" is a rate, not a promised gain.
+                   r"lai (?!suat)(?:\w+\s+){0,2}\d+(?:[.,]\d+)?(?: ?- ?\d+)? ?% ?(?:/ ?)?"
+                   r"(?:moi |mot )?(?:ngay|thang|tuan)",
+                   r"lai suat (?:\w+\s+){0,2}\d+(?:[.,]\d+)? ?% ?(?:/ ?)?(?:moi |mot )?"
+                   r"(?:ngay|tuan)",
                    r"guarantee\w* (?:\d+ ?% )?(?:\w+\s+)?(?:profit|return)s?",
                    r"never lose", r"khong (?:rui ro|lo)")),
     ScamType("delivery_fee", "MSG-TYPE-007", _rx(

@@ -245,3 +245,24 @@ def test_fresh_scripts_are_flagged(text: str, lang: str) -> None:
 ])
 def test_their_look_alikes_are_not(text: str, lang: str) -> None:
     assert check(text, lang)["verdict"] not in FLAGGED
+
+
+@pytest.mark.parametrize(("text", "lang", "flagged"), [
+    # "Returning" a mistaken transfer to another account; a friend's plain mistake is not.
+    ("Bạn nhận được 3.000.000đ do chuyển nhầm. Hãy chuyển trả lại vào số tài khoản "
+     "0571000234567 để tránh bị tố cáo chiếm đoạt.", "vi", True),
+    ("Chị ơi lúc nãy em chuyển nhầm cho chị 500k, chị kiểm tra giúp em rồi chuyển lại em nhé.",
+     "vi", False),
+    # Payment details on a stranger's site behind a hold; a receipt is not.
+    ("Your Netflix membership is on hold. Update your payment details at "
+     "netflix-billing-help.com to keep watching.", "en", True),
+    ("Netflix: Your payment for December was successful. Manage your plan in the Netflix app.",
+     "en", False),
+    # A daily gain with a decimal; a loan's monthly rate is not one.
+    ("Cong dong dau tu Bitcoin, lai 1,5% moi ngay, tham gia bang cach nap toi thieu 200 USDT.",
+     "vi", True),
+    ("FE Credit: ưu đãi vay tiêu dùng lãi suất từ 1,5%/tháng. Đăng ký tại quầy giao dịch.",
+     "vi", False),
+])
+def test_batch_three_fixes(text: str, lang: str, flagged: bool) -> None:
+    assert (check(text, lang)["verdict"] in FLAGGED) is flagged
