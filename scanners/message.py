@@ -188,6 +188,9 @@ _CATEGORIES: tuple[_Category, ...] = (
         r"co quan (?:cong an|canh sat|dieu tra|thue|bao hiem xa hoi|chuc nang)",
         r"(?:tong )?cuc thue", r"chi cuc thue", r"vien kiem sat", r"toa an (?:nhan dan)?",
         r"dieu tra vien", r"csgt",
+        # Ranks and units the callers give ("đại úy …, Phòng An ninh mạng").
+        r"(?:dai|thuong|trung|thieu) (?:uy|ta) (?:\w+\s+){0,3}(?:cong an|canh sat|phong|doi|"
+        r"cuc|an ninh)", r"(?:phong|cuc|doi) an ninh(?: mang)?", r"pa05|pc0[1-9]|a05",
         r"(?:toi la|day la|chung toi la|minh la|em la|anh la|chung toi den tu) "
         r"(?:can bo |chien si )?(?:cong an|canh sat|ben thue|ben bao hiem)",
         r"police(?: officer| department| station| investigator)?",
@@ -264,9 +267,11 @@ _CATEGORIES: tuple[_Category, ...] = (
     )),
     _Category("secret_request", "MSG-DATA-001", re.compile(
         r"(?<![a-z0-9])(?:"
-        r"(?P<v>cung cap|gui|doc|nhap|dien|bao|xin|nhan lai|chia se|dua|send|give|tell|"
-        r"provide|share|enter|read|ask(?:s|ing)? for|request)(?![a-z0-9])"
-        r".{0,30}?(?<![a-z0-9])(?:otp|mat khau|ma pin|pin|ma xac (?:thuc|nhan|minh)|"
+        # "điện thoại … hết pin" is a phone's battery, not a PIN given.
+        r"(?P<v>cung cap|gui|doc|nhap|dien(?!\s*thoai)|bao|xin|nhan lai|chia se|dua|send|give|"
+        r"tell|provide|share|enter|read|ask(?:s|ing)? for|request)(?![a-z0-9])"
+        r".{0,30}?(?<![a-z0-9])(?:otp|mat khau|ma pin|(?<!het\s)(?<!sac\s)(?<!cuc\s)pin|"
+        r"ma xac (?:thuc|nhan|minh)|"
         r"ma bao mat|ma (?:gom )?\d (?:chu )?so|ma vua (?:nhan|gui|nhan tin)|password|passcode|"
         r"verification code|the code|this code|your code|the \d-digit code)"
         r"|(?:otp|mat khau|ma xac (?:thuc|nhan))(?![a-z0-9]).{0,30}?(?<![a-z0-9])"

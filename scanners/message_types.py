@@ -92,9 +92,11 @@ MONEY_ASK = _rx(
     r"(?:so tai khoan |tai khoan |so |tk |stk )?(?:em|anh|chi|minh|toi|chung toi|cong ty|ben|"
     r"co quan|can bo|ho|nay|con|chau|\d{6,})",
     r"nap (?:toi thieu |it nhat |ngay )?\d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|d|dong|vnd|usd|usdt)",
-    r"(?:nop|dong) \d[\d.,]* ?(?:trieu|tr|k) (?:tien )?(?:bao lanh|phat|chuoc)",
+    r"(?:nop|dong|chuyen) \d[\d.,]* ?(?:trieu|tr|k) (?:tien )?(?:bao lanh|phat|chuoc|dam bao|"
+    r"ky quy|coc)",
     r"chuyen (?:khoan |tien )?\d[\d.,]* ?(?:trieu|tr|k|usd|usdt) (?:de|vao|truoc)",
-    r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung|chi dinh|do (?:\w+\s+){1,3}"
+    r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung|chuyen an|chi dinh|"
+    r"do (?:\w+\s+){1,3}"
     r"(?:chi dinh|cung cap))",
     r"chuyen (?:het|toan bo) (?:\w+\s+){0,4}(?:tien|so du)",
     r"thanh toan (?:ngay|phi|truoc|de)", r"(?:nop|dong) (?:tien )?(?:phat|bao lanh)",
@@ -158,6 +160,8 @@ _POLICE = (
     r"ministry of public security",
     r"(?:cong an|canh sat|police)(?:\s+[\w.,:]+){0,15} (?:vu an|lenh bat|khoi to|trieu tap|"
     r"dieu tra|rua tien|ma tuy|phat nguoi|bat giam|tam giam|warrant|arrest\w*|summons|case)",
+    r"(?:dai|thuong|trung|thieu) (?:uy|ta) (?:\w+\s+){0,3}(?:cong an|canh sat|phong|doi|cuc|"
+    r"an ninh)", r"(?:phong|cuc|doi) an ninh(?: mang)?",
 )
 
 TYPES: tuple[ScamType, ...] = (
@@ -201,6 +205,8 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:\w+\s+){0,2}hack\w*",
         # A relative in an emergency, or writing from a borrowed phone.
         r"(?:bi|gap) tai nan", r"dang cap cuu", r"bi (?:cong an|canh sat) (?:giu|bat)",
+        r"(?:nhan|goi) (?:bang|tu|qua) (?:so|may|dien thoai) (?:cua )?ban",
+        r"(?:so|sim|zalo|nick) (?:\w+\s+){0,2}bi khoa",
         r"(?:temporary|new|other) (?:phone )?number", r"so (?:tam|phu)",
         r"my phone (?:fell|was stolen|died|got)", r"(?:muon|dung) (?:may|dien thoai) (?:cua )?ban",
         r"(?:had|was in) an accident", r"in (?:the )?hospital"),
@@ -265,14 +271,18 @@ TYPES: tuple[ScamType, ...] = (
     ScamType("delivery_fee", "MSG-TYPE-007", _rx(
         r"buu kien", r"buu pham", r"don hang", r"kien hang", r"giao hang", r"shipper",
         r"van don", r"giao lai", r"that lac", r"boi thuong", r"parcel", r"package",
+        r"(?:hang|kien|buu pham|buu kien) (?:cua (?:ban|quy khach) )?(?:bi|dang bi) "
+        r"(?:giu|tam giu)", r"j ?& ?t(?: express)?", r"ghn", r"ghtk", r"vnpost", r"viettel ?post",
+        r"ninja ?van", r"shopee ?express", r"spx",
         r"deliver\w*", r"shipment"),
         frozenset({PAY, DATA, LINK}),
-        strong=_rx(r"(?:boi thuong|den bu|hoan tien|compensat\w*) (?:[\w.,]+\s+){0,12}"
+        strong=_rx(r"(?:boi thuong|den bu|hoan tien|compensat\w*) (?:[\w.,%]+\s+){0,12}"
                    r"(?:ket ban|zalo|telegram|lien he|nhan tin|contact)")),
     ScamType("prize_fee", "MSG-TYPE-008", _rx(
         r"trung (?:thuong|giai)", r"khach hang may man", r"quay so", r"nhan (?:giai|thuong|xe)",
         r"you(?: have|'ve)? won", r"prize", r"lucky draw", r"(?:lucky )?winner",
         r"(?:duoc chon|may man) (?:\w+\s+){0,3}nhan", r"voucher",
+        r"selected to (?:receive|win|get)", r"(?:tet|cash|year-end|holiday) bonus",
         r"(?:anniversary|customer) (?:\w+\s+)?draw", r"selected in"),
         frozenset({PAY, DATA, LINK})),
     ScamType("bank_card", "MSG-TYPE-006", _rx(

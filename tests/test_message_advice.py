@@ -266,3 +266,25 @@ def test_their_look_alikes_are_not(text: str, lang: str) -> None:
 ])
 def test_batch_three_fixes(text: str, lang: str, flagged: bool) -> None:
     assert (check(text, lang)["verdict"] in FLAGGED) is flagged
+
+
+@pytest.mark.parametrize(("text", "lang", "flagged"), [
+    # A rank and unit, and money into a "case account"; an officer's office hours are not.
+    ("Tôi là đại úy Phạm Long, Phòng An ninh mạng. Số căn cước của anh bị dùng để lừa đảo, anh "
+     "nộp 20 triệu tiền đảm bảo vào tài khoản chuyên án.", "vi", True),
+    ("Toi la dai uy Pham Long, Phong An ninh mang. So can cuoc cua anh bi dung de lua dao, anh "
+     "nop 20 trieu tien dam bao vao tai khoan chuyen an.", "vi", True),
+    ("Đại úy Nguyễn Văn Hòa, Công an phường Láng Thượng, sẽ tiếp công dân vào sáng thứ Năm.",
+     "vi", False),
+    # A courier named, a fee at a stranger's site; cash on delivery is not.
+    ("J&T Express: Hàng của bạn bị giữ lại do chưa thanh toán phí bảo hiểm 9.000đ. Thanh toán "
+     "tại jnt-vn.help để được giao trong ngày.", "vi", True),
+    ("GHN: Đơn hàng GHN77120 sẽ được giao hôm nay, vui lòng thanh toán 210.000đ tiền thu hộ "
+     "cho shipper khi nhận hàng.", "vi", False),
+    # A phone's battery is not a PIN.
+    ("Mẹ ơi con nhắn bằng số bạn vì điện thoại con hết pin, tối con về muộn nhé.", "vi", False),
+    ("You have been selected to receive a 10,000,000 VND Tet bonus from Vietcombank. Confirm "
+     "your account at vcb-tet-bonus.com.", "en", True),
+])
+def test_batch_four_fixes(text: str, lang: str, flagged: bool) -> None:
+    assert (check(text, lang)["verdict"] in FLAGGED) is flagged
