@@ -195,6 +195,7 @@ _CATEGORIES: tuple[_Category, ...] = (
         r"(?:can bo |chien si )?(?:cong an|canh sat|ben thue|ben bao hiem)",
         r"police(?: officer| department| station| investigator)?",
         r"ministry of public security", r"public security", r"tax (?:office|authority|department)",
+        r"immigration (?:department|office|police)", r"(?:cuc|phong) (?:quan ly )?xuat nhap canh",
         r"government official", r"social insurance (?:agency|office)",
     ), negatable=False),
     _Category("staff_impersonation", "MSG-IMP-002", _rx(
@@ -269,7 +270,8 @@ _CATEGORIES: tuple[_Category, ...] = (
         r"(?<![a-z0-9])(?:"
         # "điện thoại … hết pin" is a phone's battery, not a PIN given.
         r"(?P<v>cung cap|gui|doc|nhap|dien(?!\s*thoai)|bao|xin|nhan lai|chia se|dua|send|give|"
-        r"tell|provide|share|enter|read|ask(?:s|ing)? for|request)(?![a-z0-9])"
+        r"tell|provide|share|enter|read|ask(?:s|ing)? for|request|with your|using your)"
+        r"(?![a-z0-9])"
         r".{0,30}?(?<![a-z0-9])(?:otp|mat khau|ma pin|(?<!het\s)(?<!sac\s)(?<!cuc\s)pin|"
         r"ma xac (?:thuc|nhan|minh)|"
         r"ma bao mat|ma (?:gom )?\d (?:chu )?so|ma vua (?:nhan|gui|nhan tin)|password|passcode|"

@@ -80,7 +80,9 @@ MONEY_ASK = _rx(
     r"(?:le )?phi (?:\w+\s+){0,2}(?:van chuyen|thong quan|luu kho|giao lai|ho tro|mo khoa|"
     r"bao hiem|ho so|xac minh|dich vu)",
     r"(?:chuyen|nop|dong|tra|thanh toan) (?:khoan |tien )?phi",
-    r"(?:pay|send|transfer|deposit|top up|lend)\w* (?:[\w.,]+\s+){0,5}(?:fee|tax|deposit)",
+    r"(?:pay|send|transfer|deposit|top up|lend)\w* (?:[\w.,]+\s+){0,5}(?:fee|tax|deposit|bond|"
+    r"bail|guarantee)",
+    r"(?:first|initial|small|minimum) deposit", r"deposit (?:of \d|to (?:start|begin|unlock|join))",
     r"(?:send|transfer|lend) (?:me|us)? ?\d[\d.,]* ?(?:million|k|vnd|usd|usdt|dong)",
     r"(?:service|clearance|shipping|redelivery|processing|insurance|small) (?:\w+\s+)?fee",
     r"(?:please )?(?:transfer|pay|send) it",
@@ -106,6 +108,7 @@ MONEY_ASK = _rx(
     r"at|to (?:the|our|this|my))",
     r"top up", r"deposit (?:at least|usdt|\d+)", r"pay (?:it|here|now) ",
     r"transfer (?:\w+\s+){0,3}(?:savings|money|funds)", r"(?:safe|holding) account",
+    r"account (?:our|the|my) (?:\w+\s+)?(?:officer|investigator|agent|lawyer) (?:provides|gives)",
 )
 # A contact the script moves to: a chat app (a mobile number counts apart). A landline
 # or hotline ("liên hệ trực ban số 028…", "gọi tổng đài 1900…") is what real bodies give.
@@ -157,7 +160,8 @@ _POLICE = (
     r"vien kiem sat", r"toa an", r"co quan dieu tra", r"dieu tra vien", r"can bo dieu tra",
     r"police (?:officer|department|station|investigator)", r"people'?s court",
     r"court (?:of|summons|order|case)", r"procuracy", r"prosecutor\w*", r"investigator",
-    r"ministry of public security",
+    r"ministry of public security", r"immigration (?:department|office|police)",
+    r"(?:cuc|phong) (?:quan ly )?xuat nhap canh",
     r"(?:cong an|canh sat|police)(?:\s+[\w.,:]+){0,15} (?:vu an|lenh bat|khoi to|trieu tap|"
     r"dieu tra|rua tien|ma tuy|phat nguoi|bat giam|tam giam|warrant|arrest\w*|summons|case)",
     r"(?:dai|thuong|trung|thieu) (?:uy|ta) (?:\w+\s+){0,3}(?:cong an|canh sat|phong|doi|cuc|"
@@ -192,6 +196,11 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:\s+[\w.,]+){0,12} (?:hai quan|thong quan|quoc te|customs|clearance)",
         r"(?:hai quan|customs) (?:\w+\s+){0,6}(?:giu|held|stuck|holding)",
         r"kien hang tu (?:\w+\s+){0,3}(?:o|tu) (?:my|anh|uc|phap|duc|canada|nhat|han)",
+        # A gift box said to hold cash or jewels.
+        r"(?:box|parcel|package|gift)\w* (?:\w+\s+){0,4}(?:with|containing|of) (?:\w+\s+){0,2}"
+        r"(?:\d[\d.,]* ?(?:usd|dollars|pounds|euros?)|cash|money|jewel\w*)",
+        r"(?:thung|hop) qua (?:\w+\s+){0,3}(?:co|chua) (?:\w+\s+){0,2}(?:tien|\d[\d.,]* ?usd|"
+        r"do la|vang|trang suc)",
         r"(?:gui|sent) (?:\w+\s+){0,8}(?:tu|from) (?:my|anh|uc|phap|duc|london|usa|america|"
         r"england|uk|canada|nuoc ngoai|abroad)"),
         frozenset({PAY, DATA, LINK})),
@@ -209,7 +218,8 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:so|sim|zalo|nick) (?:\w+\s+){0,2}bi khoa",
         r"(?:temporary|new|other) (?:phone )?number", r"so (?:tam|phu)",
         r"my phone (?:fell|was stolen|died|got)", r"(?:muon|dung) (?:may|dien thoai) (?:cua )?ban",
-        r"(?:had|was in) an accident", r"in (?:the )?hospital"),
+        r"(?:had|was in) an accident", r"in (?:the )?hospital", r"it'?s me\b",
+        r"(?:i'?m|i am) in trouble", r"don'?t tell (?:mum|mom|dad|anyone)"),
         frozenset({PAY})),
     ScamType("tax_refund", "MSG-TYPE-003", _rx(
         r"hoan thue", r"(?:tong )?cuc thue", r"chi cuc thue", r"co quan thue", r"can bo thue",

@@ -288,3 +288,21 @@ def test_batch_three_fixes(text: str, lang: str, flagged: bool) -> None:
 ])
 def test_batch_four_fixes(text: str, lang: str, flagged: bool) -> None:
     assert (check(text, lang)["verdict"] in FLAGGED) is flagged
+
+
+@pytest.mark.parametrize(("text", "lang", "flagged"), [
+    ("This is the Vietnam Immigration Department. Your passport has been flagged. Pay the "
+     "12,000,000 VND bond into the account our officer provides.", "en", True),
+    ("Vietnam Immigration Department: e-visa applications are only accepted at "
+     "https://evisa.gov.vn. Beware of fake websites charging extra fees.", "en", False),
+    ("Grandma, it's me Tom, I'm in trouble abroad and need 20 million for a lawyer. Please "
+     "transfer it to my friend's account and don't tell mum.", "en", True),
+    ("Grandma, I got home safely after the trip, I'll visit you on Sunday with the kids.", "en",
+     False),
+    ("My love, the courier says the box with 100,000 USD needs a certificate fee of 3,000 USD. "
+     "Please help me pay it.", "en", True),
+    ("Work from home: earn 2 million a day with simple tasks. A first deposit of 500k is "
+     "needed to unlock tasks.", "en", True),
+])
+def test_batch_five_fixes(text: str, lang: str, flagged: bool) -> None:
+    assert (check(text, lang)["verdict"] in FLAGGED) is flagged
