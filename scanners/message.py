@@ -157,12 +157,24 @@ def validate_text(text: str) -> str:
 
 # --- script signals ------------------------------------------------------------
 
-_SEP = r"[\s_\-]*"
+_SEP = r"[\s_\-]*+"
+
+def _tokens(pattern: str) -> str:
+    """A phrase pattern with its spaces made separators.
+
+    The separator is possessive and words are letters and digits only (``_`` is a
+    separator, not part of a word): where both could take an underscore, a long run of
+    them made the patterns backtrack cubically (a hang on "send ____…")."""
+    word, gap = r"[^\W_]+", r"[\s_\-]++"
+    p = pattern.replace(" ?", " ").replace(r"\w+", word)
+    # Beside a generic word the gap is required: else "\w+ \w+" splits one long word
+    # in as many ways as it has letters.
+    return p.replace(" " + word, gap + word).replace(word + " ", word + gap).replace(" ", _SEP)
 
 
 def _rx(*patterns: str) -> re.Pattern[str]:
     """One regex from folded phrase patterns; a space means 'any spacing'."""
-    alts = "|".join(f"(?:{p.replace(' ', _SEP)})" for p in patterns)
+    alts = "|".join(f"(?:{_tokens(p)})" for p in patterns)
     return re.compile(rf"(?<![a-z0-9])(?:{alts})(?![a-z0-9])")
 
 
@@ -266,7 +278,7 @@ _CATEGORIES: tuple[_Category, ...] = (
         r"team ?viewer", r"any ?desk", r"ultra ?viewer", r"rust ?desk", r"air ?droid",
         r"quick ?support",
     )),
-    _Category("secret_request", "MSG-DATA-001", re.compile(
+    _Category("secret_request", "MSG-DATA-001", re.compile(_tokens(
         r"(?<![a-z0-9])(?:"
         # "điện thoại … hết pin" is a phone's battery, not a PIN given.
         r"(?P<v>cung cap|gui|doc|nhap|dien(?!\s*thoai)|bao|xin|nhan lai|chia se|dua|send|give|"
@@ -281,7 +293,7 @@ _CATEGORIES: tuple[_Category, ...] = (
         # Logging in somewhere gives the password to that place (counts beside an
         # unknown link only: see message_advice.own_login).
         r"|(?P<v3>dang nhap|log ?in|sign ?in) (?:lai )?(?:tai|vao|o|qua|at|to|on|via|here)"
-        r")(?![a-z0-9])".replace(" ", _SEP)), verb_group=True),
+        r")(?![a-z0-9])")), verb_group=True),
     _Category("id_request", "MSG-DATA-002", _rx(
         r"(?:chup|gui|cung cap|nop)(?: lai)?(?: (?:anh|hinh))?(?: (?:2|hai) mat| mat truoc"
         r"| mat sau)? (?:can cuoc|cccd|cmnd|cmt|chung minh nhan dan)",

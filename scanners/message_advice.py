@@ -24,12 +24,24 @@ from __future__ import annotations
 
 import re
 
-_SEP = r"[\s_\-]*"
+_SEP = r"[\s_\-]*+"
+
+def _tokens(pattern: str) -> str:
+    """A phrase pattern with its spaces made separators.
+
+    The separator is possessive and words are letters and digits only (``_`` is a
+    separator, not part of a word): where both could take an underscore, a long run of
+    them made the patterns backtrack cubically (a hang on "send ____…")."""
+    word, gap = r"[^\W_]+", r"[\s_\-]++"
+    p = pattern.replace(" ?", " ").replace(r"\w+", word)
+    # Beside a generic word the gap is required: else "\w+ \w+" splits one long word
+    # in as many ways as it has letters.
+    return p.replace(" " + word, gap + word).replace(word + " ", word + gap).replace(" ", _SEP)
 
 
 def _rx(*patterns: str) -> re.Pattern[str]:
     """One regex from folded phrase patterns; a space means 'any spacing'."""
-    alts = "|".join(f"(?:{p.replace(' ', _SEP)})" for p in patterns)
+    alts = "|".join(f"(?:{_tokens(p)})" for p in patterns)
     return re.compile(rf"(?<![a-z0-9])(?:{alts})(?![a-z0-9])")
 
 

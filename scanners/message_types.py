@@ -26,7 +26,19 @@ from dataclasses import dataclass
 
 from scanners import message_advice
 
-_SEP = r"[\s_\-]*"
+_SEP = r"[\s_\-]*+"
+
+def _tokens(pattern: str) -> str:
+    """A phrase pattern with its spaces made separators.
+
+    The separator is possessive and words are letters and digits only (``_`` is a
+    separator, not part of a word): where both could take an underscore, a long run of
+    them made the patterns backtrack cubically (a hang on "send ____…")."""
+    word, gap = r"[^\W_]+", r"[\s_\-]++"
+    p = pattern.replace(" ?", " ").replace(r"\w+", word)
+    # Beside a generic word the gap is required: else "\w+ \w+" splits one long word
+    # in as many ways as it has letters.
+    return p.replace(" " + word, gap + word).replace(word + " ", word + gap).replace(" ", _SEP)
 
 
 def _rx(*patterns: str) -> re.Pattern[str]:
@@ -34,7 +46,7 @@ def _rx(*patterns: str) -> re.Pattern[str]:
 
     Word gaps inside repeats are written ``\\s+`` (``(?:\\w+\\s+){0,6}``): a space
     there would let ``\\w+`` split a word many ways and backtrack exponentially."""
-    alts = "|".join(f"(?:{p.replace(' ', _SEP)})" for p in patterns)
+    alts = "|".join(f"(?:{_tokens(p)})" for p in patterns)
     return re.compile(rf"(?<![a-z0-9])(?:{alts})(?![a-z0-9])")
 
 
@@ -269,10 +281,10 @@ TYPES: tuple[ScamType, ...] = (
         frozenset({PAY, LINK, CONTACT, INSTALL}),
         strong=_rx(r"(?:cam ket|bao dam|dam bao) (?:\w+\s+){0,3}"
                    r"(?:loi nhuan|lai|khong lo|hoan von)",
-                   r"loi nhuan (?:\w+\s+){0,2}\d+(?:[.,]\d+)?(?: ?- ?\d+)? ?% ?(?:/ ?)?"
+                   r"loi nhuan (?:\w+\s+){0,2}\d+(?:[.,]\d+)?(?:\s*-\s*\d+)? ?% ?(?:/ ?)?"
                    r"(?:moi |mot )?(?:ngay|thang|tuan)",
                    # A loan's "lãi suất 1,5%/tháng" is a rate, not a promised gain.
-                   r"lai (?!suat)(?:\w+\s+){0,2}\d+(?:[.,]\d+)?(?: ?- ?\d+)? ?% ?(?:/ ?)?"
+                   r"lai (?!suat)(?:\w+\s+){0,2}\d+(?:[.,]\d+)?(?:\s*-\s*\d+)? ?% ?(?:/ ?)?"
                    r"(?:moi |mot )?(?:ngay|thang|tuan)",
                    r"lai suat (?:\w+\s+){0,2}\d+(?:[.,]\d+)? ?% ?(?:/ ?)?(?:moi |mot )?"
                    r"(?:ngay|tuan)",

@@ -306,3 +306,21 @@ def test_batch_four_fixes(text: str, lang: str, flagged: bool) -> None:
 ])
 def test_batch_five_fixes(text: str, lang: str, flagged: bool) -> None:
     assert (check(text, lang)["verdict"] in FLAGGED) is flagged
+
+
+def test_phrase_patterns_cannot_backtrack_on_separators() -> None:
+    # Separators are possessive and a generic word holds no "_": a long run of
+    # underscores or letters after a trigger word cannot be split many ways (it hung
+    # on "send ____…" before). Speed itself is in bench/message_hostile_bench.py.
+    from scanners import message as m
+    from scanners import message_advice as a
+    from scanners import message_types as mt
+    for mod in (m, mt, a):
+        p = mod._tokens(r"send (?:\w+ ){0,2}fee|team ?viewer")
+        assert r"[\s_\-]*+" in p and r"[^\W_]+[\s_\-]++" in p and r"\w+" not in p
+        rx = mod._rx(r"send (?:\w+ ){0,2}fee", r"team ?viewer")
+        for text in ("send the fee", "send_fee", "send the small fee", "teamviewer",
+                     "team viewer", "team-viewer"):
+            assert rx.search(text), (mod.__name__, text)
+        for text in ("send a b c fee", "sendfees"):
+            assert not rx.search(text), (mod.__name__, text)
