@@ -1,15 +1,22 @@
 """Accuracy of the offline message check on the bundled message sets.
 
-    python eval/messages.py [--data eval/messages] [--split dev|heldout|both]
-                            [--show] [--markdown]
+    python eval/messages.py [--data eval/messages]
+                            [--split dev|dev2|heldout2|heldout3|all] [--show]
+                            [--markdown]
 
-Two splits, reported apart:
+Four splits, reported apart:
 
 * ``dev`` (``eval/messages/scams.jsonl`` and ``benign.jsonl``): the messages the
-  rules were written and tuned on;
-* ``heldout`` (``eval/messages/heldout/``): written on 2026-12-05 *before* the
-  typology rules (its commit precedes them) and never tuned on. Only its
-  aggregate figures are printed unless ``--show`` is given.
+  typology rules were written and tuned on;
+* ``dev2`` (``eval/messages/dev2/``): the first held-out half, written before
+  the typology rules. Its misses were read to fix the false positives of
+  issue 13, so it is a tuning split now (it was ``heldout``);
+* ``heldout2`` (``eval/messages/heldout2/``): written on 2026-12-05 before any
+  rule change of that fix (its commit precedes them) and never tuned on. Only
+  its aggregate figures are printed unless ``--show`` is given;
+* ``heldout3`` (``eval/messages/heldout3/``): written after ``heldout2``'s
+  aggregate was read once and before the rule changes that followed; held out
+  the same way.
 
 One JSON object a line: ``id``, ``lang``, ``text``, optionally ``type`` (the
 scam family of ``scanners/message_types.py`` that the message is, or imitates
@@ -18,7 +25,7 @@ for a benign one) and ``based_on``.
 "Flagged" means a verdict of ``suspicious`` or ``dangerous``. A scam "carries a
 link, an app or a money request" when the extraction finds a link or an app in
 it, or it asks for money (``MSG-PAY-001`` or the typology's money ask, whether or
-not it counted). Targets on the held-out split: at least 95% of the scams
+not it counted). Targets (judged on the held-out split): at least 95% of the scams
 flagged, at least 80% of those carrying a link, app or money request
 ``dangerous``, at most 5% of the benign messages flagged. The rules are the only
 detector of messages (no learned model), so the rules-only figures are the
@@ -149,14 +156,16 @@ def report_split(label: str, det: Result, fp: Result, markdown: bool, show: bool
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=HERE / "messages")
-    ap.add_argument("--split", choices=("dev", "heldout", "both"), default="both")
+    ap.add_argument("--split", choices=("dev", "dev2", "heldout2", "heldout3", "all"),
+                    default="all")
     ap.add_argument("--show", action="store_true",
                     help="list the misses (of the held-out split too: do not tune on them)")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = ap.parse_args(argv)
     scanner = default_scanner()
-    splits = {"dev": args.data, "heldout": args.data / "heldout"}
-    chosen = list(splits) if args.split == "both" else [args.split]
+    splits = {"dev": args.data, "dev2": args.data / "dev2",
+              "heldout2": args.data / "heldout2", "heldout3": args.data / "heldout3"}
+    chosen = list(splits) if args.split == "all" else [args.split]
     if args.markdown:
         print("| split | scams | scams flagged (≥ 95%) | with link/app/money ask: dangerous "
               "(≥ 80%) | benign flagged (≤ 5%) | scam_type right |")
@@ -166,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         d = splits[name]
         det = asyncio.run(run(scanner, load(d / "scams.jsonl"), "scams", scam=True))
         fp = asyncio.run(run(scanner, load(d / "benign.jsonl"), "benign", scam=False))
-        show = args.show or (name == "dev" and not args.markdown)
+        show = args.show or (not name.startswith("heldout") and not args.markdown)
         ok = report_split(name, det, fp, args.markdown, show) and ok
     return 0 if ok else 1
 

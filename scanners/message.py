@@ -40,7 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanners import identifiers, message_reply, message_types, rules
+from scanners import identifiers, message_advice, message_reply, message_types, rules
 from scanners.base import CheckIncomplete, Scanner
 from scanners.errors import InputError
 from scanners.findings import Finding, aggregate
@@ -106,6 +106,9 @@ _NEGATION = re.compile(
 # only the written "đừng", or a bare "dung" outside these compounds, is a negation.
 _DUNG_COMPOUND = re.compile(
     r"(?:ung|su|noi|tuyen|tin|ap|nguoi|tieu|trung|chung|cong|van|thich|khach hang|hay)\s*$")
+_SECRECY = re.compile(
+    r"\s+(?:duoc\s+|nen\s+)?(?:noi|bao|tiet lo|ke|chia se)(?:\s+\w+){0,3}?\s+(?:ai|nguoi than|"
+    r"nguoi nha|gia dinh|ngan hang)(?![a-z0-9])|\s+tell\s+(?:anyone|anybody|your family)")
 _IF_NOT = re.compile(r"(?:neu|if|unless)\s+(?:\w+\s+){0,2}$")
 _DESCRIBES = re.compile(
     r"(?:gia danh|mao danh|gia mao|gia lam|dong vai|tu xung|impersonat\w*|posing as|"
@@ -113,9 +116,6 @@ _DESCRIBES = re.compile(
 _CLAUSE_END = re.compile(r"[.!?;\n]")
 _STORE_CONTEXT = re.compile(
     r"ch ?play|google play|play store|app ?store|kho ung dung|cua hang ung dung")
-_WARNING = re.compile(
-    r"(?<![a-z0-9])(?:gia danh|mao danh|thu doan|canh giac|doi tuong lua dao|cac doi tuong|"
-    r"impersonat\w*|fraudsters|scammers|beware of)(?![a-z0-9])")
 _NEG_WINDOW = 45
 _TOPIC_NEG_WINDOW = 20
 
@@ -165,6 +165,9 @@ def _negated(view: View, pos: int, window: int = _NEG_WINDOW) -> bool:
             lead = v[max(0, offset + m.start() - 20):offset + m.start()]
             if word != "đừng" and (word != "dung" or _DUNG_COMPOUND.search(lead)):
                 continue
+        # "không được nói với ai, chuyển…" orders secrecy: it negates the telling only.
+        if _SECRECY.match(before, m.end()):
+            continue
         # "nếu không cài đặt…" (if you do not install) is a threat, not advice.
         if not _IF_NOT.search(before[: m.start()]):
             return True
@@ -172,7 +175,8 @@ def _negated(view: View, pos: int, window: int = _NEG_WINDOW) -> bool:
 
 
 # A transfer already made or described in the passive is reported, not requested.
-_REPORTED = re.compile(r"(?<![a-z0-9])(?:duoc|da|tiep tuc)\s+$")
+# "khi chuyển tiền" (when you transfer) names an occasion, not a request.
+_REPORTED = re.compile(r"(?<![a-z0-9])(?:duoc|da|tiep tuc|khi|when(?: you)?)\s+$")
 
 
 def _not_a_gift(view: View, start: int, end: int) -> bool:
@@ -196,17 +200,24 @@ def find_signals(view: View) -> list[Signal]:
         for m in cat.pattern.finditer(v):
             start, end = view.span(m.start(), m.end())
             note: str | None = None
+            vpos = m.start()
             if cat.negatable:
-                vpos = m.start()
                 if cat.verb_group:
-                    g = "v" if m.group("v") is not None else "v2"
+                    g = next(g for g in ("v", "v2", "v3") if m.group(g) is not None)
                     vpos = m.start(g)
                 if _negated(view, vpos):
                     note = "negated"
                 elif cat.name == "install" and _STORE_CONTEXT.search(
                         _clause_around(v, m.start(), m.end())):
                     note = "official_store"
-            elif cat.name in ("impersonation", "staff_impersonation") and _DESCRIBES.search(
+            if note is None and cat.name in ("secret_request", "id_request") and \
+                    message_advice.own_login(v[vpos:m.end()],
+                                             _clause_around(v, m.start(), m.end())):
+                note = "login"  # counts only beside an unknown link (check)
+            elif note is None and cat.name == "remote_control" and \
+                    message_advice.workplace_remote(v):
+                note = "workplace"  # counts only beside an unknown link (check)
+            if cat.name in ("impersonation", "staff_impersonation") and _DESCRIBES.search(
                     _clause_before(v, m.start())):
                 note = "describes"
             if note is None and cat.name == "payment" and _REPORTED.search(
@@ -384,8 +395,40 @@ def extract(text: str) -> Extraction:
     signals = find_signals(view)
     apps = find_apps(view, links, signals)
     phones = find_phones(view)
-    warning = bool(_WARNING.search(view.text))
+    warning = bool(_warning_markers(view, phones, signals))
     return Extraction(text, links, phones, apps, signals, dropped, warning, view)
+
+
+_ASKS = frozenset({"MSG-DATA-001", "MSG-DATA-002", "MSG-DATA-003", "MSG-APP-001",
+                   "MSG-APP-003", "MSG-APP-004", "MSG-PAY-001"})
+
+
+def _warning_markers(view: View, phones: Sequence[PhoneItem],
+                     signals: Sequence[Signal]) -> list[str]:
+    """The words that make the text a warning about scams rather than a script
+    (empty if it is not one); see :mod:`scanners.message_advice`.
+
+    Advice words ("khuyến cáo", "không bao giờ yêu cầu", "beware") make a warning
+    unless it also asks something *and* gives a mobile number or speaks as an
+    official ("tôi là cán bộ điều tra"); words a recovery script shares
+    ("scammers", "bị lừa") only when nothing is asked at all."""
+    v = view.text
+    advice = message_advice.advice_markers(v)
+    mentions = [] if advice else message_advice.mention_markers(v)
+    if not (advice or mentions):
+        return []  # most messages: the ask patterns need not run
+
+    def asks() -> bool:
+        return (any(s.counted and s.rule_id in _ASKS for s in signals)
+                or any(not _negated(view, m.start())
+                       for m in message_types.MONEY_ASK.finditer(v))
+                or any(not _negated(view, m.start())
+                       for m in message_types.CONTACT_ASK.finditer(v)))
+
+    mobile = any(p.type == "mobile" for p in phones)
+    if advice:
+        return advice if not ((mobile or message_advice.self_claim(v)) and asks()) else []
+    return mentions if not (mobile or asks()) else []
 
 
 # --- the message scanner -----------------------------------------------------------------
@@ -436,11 +479,14 @@ class MessageScanner:
         describe_only = ex.warning and not unknown_links and not apks
         out: list[Finding] = []
         if describe_only:
-            out.append(Finding("MSG-CTX-001", {"markers": sorted(set(
-                m.group() for m in _WARNING.finditer(ex.view.text)))[:5]}))
+            out.append(Finding("MSG-CTX-001", {"markers": sorted(set(_warning_markers(
+                ex.view, ex.phones, ex.signals)))[:5]}))
+        # Logging in to one's own app, or the office IT's remote support, counts only
+        # beside a link nobody vouches for or an app file.
+        lifted = {"login", "workplace"} if (unknown_links or apks) else set()
         by_rule: dict[str, list[Signal]] = {}
         for s in ex.signals:
-            if s.counted and not describe_only:
+            if (s.counted or s.note in lifted) and not describe_only:
                 by_rule.setdefault(s.rule_id, []).append(s)
         for cat in CATEGORIES:
             sigs = by_rule.get(cat.rule_id)
@@ -489,11 +535,13 @@ class MessageScanner:
         # not an app store) behind a hook is the classic phishing SMS.
         strangers = [r for r in unknown_links if not any(
             f["rule_id"].startswith("URL-OFF-") for f in r["findings"])]
+        # ... and not the site of the sender the message names ("Viettel: … viettel.vn").
+        strangers = _not_own_sites(ex, strangers)
         if pressure and strangers:
             out.append(Finding("MSG-COMBO-005", {"pressure": pressure, "links": [
                 r["url"] for r in strangers][:3]}))
         if not describe_only:
-            out += _typology(ex, has, reports, bool(_not_own_sites(ex, strangers)))
+            out += _typology(ex, has, reports, bool(strangers))
         return out
 
 
@@ -537,7 +585,8 @@ def _typology(ex: Extraction, has: set[str], reports: Sequence[dict[str, Any]],
 
     demands = message_types.demands_of(
         view.text, has, strangers, [str(r.get("host", "")) for r in reports],
-        sum(1 for p in ex.phones if p.type == "mobile"), ask_negated)
+        sum(1 for p in ex.phones if p.type == "mobile"), ask_negated,
+        official=any(r["verdict"] == "official" or _is_store(r) for r in reports))
     matches = message_types.classify(view.text, demands, topic_negated)
     if not matches:
         return []

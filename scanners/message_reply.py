@@ -42,7 +42,7 @@ _INSTALLED = ("Nếu đã cài: bật chế độ máy bay, gỡ ứng dụng, g
 _CODE = ("Nếu đã đưa mã OTP hay số thẻ: gọi ngay ngân hàng để khóa thẻ, tài khoản.",
          "If you gave a code or card number: call your bank at once to lock the card and "
          "account.")
-_PAID = ("Nếu đã chuyển tiền: gọi ngay ngân hàng để yêu cầu tra soát và trình báo công an.",
+_PAID = ("Nếu đã chuyển tiền: gọi ngay ngân hàng để chặn giao dịch, rồi trình báo công an.",
          "If you paid: call your bank at once to trace the transfer, and report it to the "
          "police.")
 _ID = ("Nếu đã gửi ảnh căn cước: báo công an phường và ngân hàng.",
@@ -73,13 +73,13 @@ _TEXTS: dict[str, _Text] = {
           "chuyển tiền.",
           "The police never handle cases by phone, never ask you to install an app or to send "
           "money."),
-         ("Tắt máy. Nếu lo lắng, gọi 113 hoặc đến trụ sở công an.",
-          "Hang up. If worried, call 113 or go to a police station."),
+         ("Không gọi lại số lạ. Nếu lo lắng, gọi 113 hoặc đến trụ sở công an.",
+          "Do not call the number back. If worried, call 113 or go to a police station."),
          ("Kể cho người thân biết.", "Tell a family member.")),
         (_PAID, _INSTALLED, _CODE), police=True),
     "vneid": _Text(
-        ("về VNeID, dịch vụ công", "a fake VNeID or public-service scam"),
-        ("Đừng bấm link, đừng cài ứng dụng, đừng gửi ảnh căn cước.",
+        ("giả VNeID, dịch vụ công", "a fake VNeID or public-service scam"),
+        ("Đừng bấm link, cài ứng dụng hay gửi ảnh căn cước.",
          "Do not open the link, install any app or send ID photos."),
         (("VNeID chỉ tải từ CH Play hoặc App Store; kích hoạt mức 2 làm tại công an phường, xã.",
           "VNeID comes only from Google Play or the App Store; level 2 is activated at the "
@@ -126,9 +126,9 @@ _TEXTS: dict[str, _Text] = {
         (_PAID, _INSTALLED)),
     "bank_card": _Text(
         ("giả ngân hàng", "a fake bank scam"),
-        ("Đừng đưa mã OTP, số thẻ hay mã CVV cho ai.",
+        ("Đừng đưa mã OTP hay số thẻ cho ai.",
          "Never give a code, card number or CVV to anyone."),
-        (("Ngân hàng không bao giờ hỏi mã OTP, mật khẩu hay mã CVV qua điện thoại, tin nhắn.",
+        (("Ngân hàng không bao giờ hỏi mã OTP, mật khẩu hay số thẻ qua điện thoại, tin nhắn.",
           "Banks never ask for a code, password or CVV by phone or message."),
          ("Nâng hạn mức, sinh trắc học chỉ làm trên ứng dụng chính thức của ngân hàng hoặc tại "
           "quầy.",
@@ -179,7 +179,7 @@ _TEXTS: dict[str, _Text] = {
         ("Đừng nạp tiền vào sàn hay nhóm này.", "Do not put money into this platform or group."),
         (("Không ai cam kết được lợi nhuận cao mỗi ngày, mỗi tháng.",
           "Nobody can guarantee high daily or monthly returns."),
-         ("Sàn lạ cho rút ít tiền lúc đầu rồi khóa tài khoản khi số tiền lớn.",
+         ("Sàn lạ cho rút ít tiền lúc đầu, rồi khóa tài khoản khi bạn nạp nhiều.",
           "Such platforms let you withdraw a little, then lock the account once you pay more."),
          ("Rời nhóm, không chuyển thêm tiền.", "Leave the group and send no more money.")),
         (_PAID,)),
@@ -207,8 +207,8 @@ _TEXTS: dict[str, _Text] = {
         ("Đừng đóng phí để được lấy lại tiền.", "Do not pay to get your money back."),
         (("Không ai lấy lại được tiền bị lừa bằng cách thu phí trước; đây là lừa đảo lần hai.",
           "Nobody recovers lost money for an upfront fee; this is a second scam."),
-         ("Chỉ trình báo công an và báo ngân hàng của mình, không mất phí; gọi 113 nếu bị "
-          "đe dọa.",
+         ("Hãy trình báo công an và báo ngân hàng của mình, việc này không mất phí. Gọi 113 "
+          "nếu bị đe dọa.",
           "Report only to the police and your own bank, free of charge; call 113 if "
           "threatened.")),
         (_PAID, _CODE), police=True),
@@ -222,7 +222,7 @@ _TEXTS: dict[str, _Text] = {
           "Never install AnyDesk, TeamViewer or UltraViewer for a caller.")),
         (_INSTALLED, _CODE), bank_step=True),
     "apk_file_host": _Text(
-        ("gửi ứng dụng qua link tải tệp", "a scam app sent through a file link"),
+        ("gửi tệp cài ứng dụng qua link", "a scam app sent through a file link"),
         ("Đừng tải, đừng cài tệp này.", "Do not download or install this file."),
         (("Ứng dụng thật chỉ tải từ CH Play hoặc App Store.",
           "Real apps come only from Google Play or the App Store."),

@@ -11,12 +11,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-SEP = r"[\s_\-]*"
+SEP = r"[\s_\-]*+"
+
+def tokens(pattern: str) -> str:
+    """A phrase pattern with its spaces made separators.
+
+    The separator is possessive and words are letters and digits only (``_`` is a
+    separator, not part of a word): where both could take an underscore, a long run of
+    them made the patterns backtrack cubically (a hang on "send ____…")."""
+    word, gap = r"[^\W_]+", r"[\s_\-]++"
+    p = pattern.replace(" ?", " ").replace(r"\w+", word)
+    # Beside a generic word the gap is required: else "\w+ \w+" splits one long word
+    # in as many ways as it has letters.
+    return p.replace(" " + word, gap + word).replace(word + " ", word + gap).replace(" ", SEP)
 
 
 def rx(*patterns: str) -> re.Pattern[str]:
     """One regex from folded phrase patterns; a space means 'any spacing'."""
-    alts = "|".join(f"(?:{p.replace(' ', SEP)})" for p in patterns)
+    alts = "|".join(f"(?:{tokens(p)})" for p in patterns)
     return re.compile(rf"(?<![a-z0-9])(?:{alts})(?![a-z0-9])")
 
 
@@ -44,10 +56,14 @@ CATEGORIES: tuple[Category, ...] = (
         r"co quan (?:cong an|canh sat|dieu tra|thue|bao hiem xa hoi|chuc nang)",
         r"(?:tong )?cuc thue", r"chi cuc thue", r"vien kiem sat", r"toa an (?:nhan dan)?",
         r"dieu tra vien", r"csgt",
+        # Ranks and units the callers give ("đại úy …, Phòng An ninh mạng").
+        r"(?:dai|thuong|trung|thieu) (?:uy|ta) (?:\w+\s+){0,3}(?:cong an|canh sat|phong|doi|"
+        r"cuc|an ninh)", r"(?:phong|cuc|doi) an ninh(?: mang)?", r"pa05|pc0[1-9]|a05",
         r"(?:toi la|day la|chung toi la|minh la|em la|anh la|chung toi den tu) "
         r"(?:can bo |chien si )?(?:cong an|canh sat|ben thue|ben bao hiem)",
         r"police(?: officer| department| station| investigator)?",
         r"ministry of public security", r"public security", r"tax (?:office|authority|department)",
+        r"immigration (?:department|office|police)", r"(?:cuc|phong) (?:quan ly )?xuat nhap canh",
         r"government official", r"social insurance (?:agency|office)",
     ), negatable=False),
     Category("staff_impersonation", "MSG-IMP-002", rx(
@@ -57,7 +73,7 @@ CATEGORIES: tuple[Category, ...] = (
         r"bank (?:staff|officer|employee|agent)", r"customer (?:service|support) (?:team|agent)",
         r"(?:from|at) your bank", r"delivery (?:staff|driver|company)",
         r"(?:em|toi|minh|anh|chi) (?:ben|o|thuoc) (?:giao hang|ngan hang|dien luc|nha mang|"
-        r"buu dien|buu chinh|tong dai|cham soc khach hang)",
+        r"buu dien|buu chinh|tong dai|cham soc khach hang|ho tro(?: ky thuat)?|ky thuat)",
         r"(?:day la|this is) (?:so|my) (?:dien thoai )?(?:moi|new number)(?: cua (?:con|em|chau))?",
         r"(?:con|em|chau) (?:doi|moi doi) so(?: dien thoai)?", r"(?:this is )?my new number",
     ), negatable=False),
@@ -73,8 +89,9 @@ CATEGORIES: tuple[Category, ...] = (
         r"(?:cap nhat|xac thuc|bo sung) (?:thong tin )?sinh trac(?: hoc)?",
         r"chuan hoa (?:thong tin|thue bao)", r"khoa (?:sim|2 chieu|hai chieu)",
         r"(?:dang|bi) (?:cap cuu|tai nan)", r"(?:bi|dang bi) dieu tra",
-        r"(?:account|card|sim)(?: has been| is| will be)? (?:locked|suspended|blocked|frozen|"
-        r"disabled|deactivated|closed)",
+        r"(?:account|card|sim|membership|subscription)(?: has been| is| will be)? (?:locked|"
+        r"suspended|blocked|frozen|disabled|deactivated|closed|on hold)",
+        r"(?:bi|se bi) to cao",
         r"not (?:yet )?(?:been )?(?:updated|verified)",
         r"(?:could not|cannot|can't|failed to) be delivered", r"delivery failed",
         r"giao (?:hang )?(?:khong thanh cong|that bai)", r"(?:se bi|bi) hoan (?:ve|tra)",
@@ -95,6 +112,8 @@ CATEGORIES: tuple[Category, ...] = (
         r"loi nhuan(?: len (?:toi|den))? \d+ ?%", r"viec nhe luong cao",
         r"thu nhap \d+\S{0,6} ?/ ?ngay", r"lam nhiem vu", r"nhiem vu (?:don gian|online)",
         r"cam ket (?:hoan von|loi nhuan)", r"(?:duoc )?cong \d[\d.,]* ?(?:d|dong|vnd|diem)",
+        r"duoc hoan (?:tien|phi|cuoc)", r"kiem tien (?:online|tai nha|tren mang)",
+        r"(?:due|eligible for|owed) (?:a |your )?refund",
         r"hoan thue", r"(?:you(?: have|'ve)? )?won (?:a|an|the)", r"(?:cash )?prize",
         r"lottery", r"lucky draw", r"guaranteed (?:profit|return)s?", r"easy money",
         r"commission of \d+ ?%", r"reward points",
@@ -115,16 +134,22 @@ CATEGORIES: tuple[Category, ...] = (
         r"team ?viewer", r"any ?desk", r"ultra ?viewer", r"rust ?desk", r"air ?droid",
         r"quick ?support",
     )),
-    Category("secret_request", "MSG-DATA-001", re.compile(
+    Category("secret_request", "MSG-DATA-001", re.compile(tokens(
         r"(?<![a-z0-9])(?:"
-        r"(?P<v>cung cap|gui|doc|nhap|dien|bao|xin|nhan lai|chia se|dua|send|give|tell|"
-        r"provide|share|enter|read|ask(?:s|ing)? for|request)(?![a-z0-9])"
-        r".{0,30}?(?<![a-z0-9])(?:otp|mat khau|ma pin|pin|ma xac (?:thuc|nhan|minh)|"
+        # "điện thoại … hết pin" is a phone's battery, not a PIN given.
+        r"(?P<v>cung cap|gui|doc|nhap|dien(?!\s*thoai)|bao|xin|nhan lai|chia se|dua|send|give|"
+        r"tell|provide|share|enter|read|ask(?:s|ing)? for|request|with your|using your)"
+        r"(?![a-z0-9])"
+        r".{0,30}?(?<![a-z0-9])(?:otp|mat khau|ma pin|(?<!het\s)(?<!sac\s)(?<!cuc\s)pin|"
+        r"ma xac (?:thuc|nhan|minh)|"
         r"ma bao mat|ma (?:gom )?\d (?:chu )?so|ma vua (?:nhan|gui|nhan tin)|password|passcode|"
         r"verification code|the code|this code|your code|the \d-digit code)"
         r"|(?:otp|mat khau|ma xac (?:thuc|nhan))(?![a-z0-9]).{0,30}?(?<![a-z0-9])"
         r"(?P<v2>doc (?:lai|giup|cho)|gui lai|bao lai|nhap vao|cung cap cho (?:em|anh|toi))"
-        r")(?![a-z0-9])".replace(" ", SEP)), verb_group=True),
+        # Logging in somewhere gives the password to that place (counts beside an
+        # unknown link only: see message_advice.own_login).
+        r"|(?P<v3>dang nhap|log ?in|sign ?in) (?:lai )?(?:tai|vao|o|qua|at|to|on|via|here)"
+        r")(?![a-z0-9])")), verb_group=True),
     Category("id_request", "MSG-DATA-002", rx(
         r"(?:chup|gui|cung cap|nop)(?: lai)?(?: (?:anh|hinh))?(?: (?:2|hai) mat| mat truoc"
         r"| mat sau)? (?:can cuoc|cccd|cmnd|cmt|chung minh nhan dan)",
@@ -140,13 +165,15 @@ CATEGORIES: tuple[Category, ...] = (
         r"(?:cung cap|gui|nhap|dien) (?:\w+ ){0,3}(?:so the|so tai khoan|thong tin the|ma cvv|"
         r"cvv|tai khoan ngan hang|internet banking|mat khau ngan hang)",
         r"cvv", r"(?:link|connect) (?:your )?(?:bank|card)",
+        r"(?:update|enter|confirm|verify) (?:your )?(?:payment|billing|card) (?:details|"
+        r"information|info|method)",
         r"card (?:number|details)", r"(?:online|internet) banking (?:login|password|username)",
     )),
     Category("payment", "MSG-PAY-001", rx(
         r"phi (?:cai dat|kich hoat|xac minh|ho so|bao hiem|giai ngan|dang ky|xu ly|"
         r"mo khoa|bao lanh|thu tuc)",
         r"(?:nop|dong|thanh toan) (?:phi|tien|khoan)", r"chuyen khoan",
-        r"chuyen (?:tien|vao tai khoan|so tien)", r"nap (?:tien|them)",
+        r"chuyen (?:tra )?(?:lai )?(?:tien|vao (?:so )?tai khoan|so tien)", r"nap (?:tien|them)",
         r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung)",
         r"(?:pay|transfer|wire|send) (?:a |the |an? )?(?:\w+ )?(?:fee|money|deposit|payment)",
         r"(?:send|transfer|lend) (?:me |us )?\d[\d.,]* ?(?:million|k|m|vnd|dong)",

@@ -24,17 +24,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-_SEP = r"[\s_\-]*"
+from scanners import message_advice
 
-
-def _rx(*patterns: str) -> re.Pattern[str]:
-    """One regex from folded phrase patterns; a space means 'any spacing'.
-
-    Word gaps inside repeats are written ``\\s+`` (``(?:\\w+\\s+){0,6}``): a space
-    there would let ``\\w+`` split a word many ways and backtrack exponentially."""
-    alts = "|".join(f"(?:{p.replace(' ', _SEP)})" for p in patterns)
-    return re.compile(rf"(?<![a-z0-9])(?:{alts})(?![a-z0-9])")
-
+# One phrase-pattern builder for every message module (possessive separators).
+from scanners.message_signals import rx as _rx  # one builder for all message modules
 
 PAY = "pay"
 DATA = "data"
@@ -78,7 +71,9 @@ MONEY_ASK = _rx(
     r"(?:le )?phi (?:\w+\s+){0,2}(?:van chuyen|thong quan|luu kho|giao lai|ho tro|mo khoa|"
     r"bao hiem|ho so|xac minh|dich vu)",
     r"(?:chuyen|nop|dong|tra|thanh toan) (?:khoan |tien )?phi",
-    r"(?:pay|send|transfer|deposit|top up|lend)\w* (?:\w+\s+){0,5}(?:fee|tax|deposit)",
+    r"(?:pay|send|transfer|deposit|top up|lend)\w* (?:[\w.,]+\s+){0,5}(?:fee|tax|deposit|bond|"
+    r"bail|guarantee)",
+    r"(?:first|initial|small|minimum) deposit", r"deposit (?:of \d|to (?:start|begin|unlock|join))",
     r"(?:send|transfer|lend) (?:me|us)? ?\d[\d.,]* ?(?:million|k|vnd|usd|usdt|dong)",
     r"(?:service|clearance|shipping|redelivery|processing|insurance|small) (?:\w+\s+)?fee",
     r"(?:please )?(?:transfer|pay|send) it",
@@ -88,15 +83,23 @@ MONEY_ASK = _rx(
     r"(?<!duoc\s)(?<!da\s)chuyen (?:khoan |tien )?(?:ngay|gap|truoc|giup|ho|tam)",
     r"(?<!duoc\s)(?<!da\s)chuyen (?:\w+\s+){0,4}(?:vao|cho|qua) "
     r"(?:so tai khoan |tai khoan |so |tk |stk )?(?:em|anh|chi|minh|toi|chung toi|cong ty|ben|"
-    r"co quan|can bo|ho|nay)",
+    r"co quan|can bo|ho|nay|con|chau|\d{6,})",
+    r"nap (?:toi thieu |it nhat |ngay )?\d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|d|dong|vnd|usd|usdt)",
+    r"(?:nop|dong|chuyen) \d[\d.,]* ?(?:trieu|tr|k) (?:tien )?(?:bao lanh|phat|chuoc|dam bao|"
+    r"ky quy|coc)",
     r"chuyen (?:khoan |tien )?\d[\d.,]* ?(?:trieu|tr|k|usd|usdt) (?:de|vao|truoc)",
-    r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung|chi dinh|do \w+ (?:chi dinh|"
-    r"cung cap))",
+    r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung|chuyen an|chi dinh|"
+    r"do (?:\w+\s+){1,3}"
+    r"(?:chi dinh|cung cap))",
+    r"chuyen (?:het|toan bo) (?:\w+\s+){0,4}(?:tien|so du)",
     r"thanh toan (?:ngay|phi|truoc|de)", r"(?:nop|dong) (?:tien )?(?:phat|bao lanh)",
-    r"(?:pay|transfer|send) (?:\w+\s+){0,3}(?:now|today|immediately|here|at|to (?:the|our|this|"
-    r"my))",
+    # "send your CV to the HR office" asks for an application, not money.
+    r"(?:pay|transfer|send) (?!(?:\w+\s+){0,2}(?:cv|resume|application|photos?|documents?|"
+    r"files?|address|email|location)(?![a-z0-9]))(?:\w+\s+){0,3}(?:now|today|immediately|here|"
+    r"at|to (?:the|our|this|my))",
     r"top up", r"deposit (?:at least|usdt|\d+)", r"pay (?:it|here|now) ",
     r"transfer (?:\w+\s+){0,3}(?:savings|money|funds)", r"(?:safe|holding) account",
+    r"account (?:our|the|my) (?:\w+\s+)?(?:officer|investigator|agent|lawyer) (?:provides|gives)",
 )
 # A contact the script moves to: a chat app (a mobile number counts apart). A landline
 # or hotline ("liên hệ trực ban số 028…", "gọi tổng đài 1900…") is what real bodies give.
@@ -107,10 +110,26 @@ CONTACT_ASK = _rx(
     r"(?:on|via|our) (?:zalo|telegram|whatsapp)",
 )
 # Paid at the door (cash on delivery, duty to the courier): not a transfer to a stranger.
-COD = _rx(r"khi nhan hang", r"tien mat", r"cash", r"on delivery", r"cod", r"thu ho",
+COD = _rx(r"khi nhan (?:hang|buu pham|buu kien|buu gui|don)", r"tien mat", r"cash", r"on delivery",
+          r"cod", r"thu ho",
           r"(?:tra|dua) (?:\w+\s+){0,2}(?:shipper|buu ta|courier)")
 TRANSFER = _rx(r"chuyen khoan", r"chuyen tien", r"transfer\w*", r"stk", r"so tai khoan",
                r"link", r"qr")
+# Paid through a channel the reader holds (the bank's or the body's own app, a counter):
+# a bill, not a transfer to a stranger ("thanh toán qua ứng dụng EVNHCMC CSKH").
+OWN_CHANNEL = _rx(r"(?:qua|tren|tai|bang|o) (?:cac )?(?:ung dung|app|quay|chi nhanh|buu cuc|"
+                  r"diem thu|diem giao dich|phong giao dich|vi dien tu|internet banking|"
+                  r"mobile banking|ngan hang)")
+# ... unless the money goes to an account the message gives.
+TO_ACCOUNT = re.compile(r"(?<![a-z0-9])(?:stk|so tai khoan|(?:vao|toi|den|sang) (?:so )?"
+                        r"(?:tai khoan|tk)(?! (?:cua quy khach|cua ban|ngan hang cua))|"
+                        r"\d{8,16})(?![a-z0-9])")
+# A fee to *get* something (a loan, a prize, a parcel, a task): a scam whatever the channel.
+ADVANCE_FEE = _rx(r"(?:le )?phi (?:\w+\s+){0,2}(?:van chuyen|thong quan|luu kho|giao lai|ho tro|"
+                  r"mo khoa|bao hiem|ho so|xac minh|dich vu|kich hoat|giai ngan|dang ky|xu ly|"
+                  r"bao lanh|thu tuc|nhan (?:giai|thuong|qua))", r"dat coc", r"ung truoc",
+                  r"nap (?:von|tien)", r"(?:processing|activation|unlock|clearance|verification|"
+                  r"insurance) fee", r"deposit")
 COMPUTER = _rx(r"may tinh", r"computer", r"laptop", r"windows", r"macbook", r"pc")
 GROUP_LINK = re.compile(r"(?:zalo\.me/g/|t\.me/|telegram\.me/|chat\.whatsapp\.com/)")
 GROUP_WORDS = _rx(r"nhom (?:zalo|telegram|kin|vip|ho tro)", r"(?:telegram|zalo) (?:support )?group",
@@ -129,12 +148,15 @@ _POLICE = (
     r"(?:can bo|chien si|dong chi|doi|phong|cuc|co quan) (?:cong an|canh sat)",
     r"cong an (?:phuong|xa|quan|huyen|tinh|thanh pho|tp|thi xa|thi tran|khu vuc)",
     r"canh sat (?:hinh su|giao thong|dieu tra|kinh te|co dong|khu vuc)", r"csgt", r"bo cong an",
-    r"vien kiem sat", r"toa an", r"co quan dieu tra", r"dieu tra vien",
+    r"vien kiem sat", r"toa an", r"co quan dieu tra", r"dieu tra vien", r"can bo dieu tra",
     r"police (?:officer|department|station|investigator)", r"people'?s court",
     r"court (?:of|summons|order|case)", r"procuracy", r"prosecutor\w*", r"investigator",
-    r"ministry of public security",
+    r"ministry of public security", r"immigration (?:department|office|police)",
+    r"(?:cuc|phong) (?:quan ly )?xuat nhap canh",
     r"(?:cong an|canh sat|police)(?:\s+[\w.,:]+){0,15} (?:vu an|lenh bat|khoi to|trieu tap|"
     r"dieu tra|rua tien|ma tuy|phat nguoi|bat giam|tam giam|warrant|arrest\w*|summons|case)",
+    r"(?:dai|thuong|trung|thieu) (?:uy|ta) (?:\w+\s+){0,3}(?:cong an|canh sat|phong|doi|cuc|"
+    r"an ninh)", r"(?:phong|cuc|doi) an ninh(?: mang)?",
 )
 
 TYPES: tuple[ScamType, ...] = (
@@ -149,6 +171,7 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:ho tro|giup|lam ho|lam giup|support|help) (?:\w+\s+){0,6}(?:dinh danh|vneid|muc 2|"
         r"sinh trac\w*|xac thuc khuon mat|e-?id|ekyc|biometric\w*|face verification|"
         r"lay lai tien|recover\w*)",
+        r"(?:ho tro|giup|tu van) (?:\w+\s+){0,2}nan nhan", r"victim support",
         r"(?:dinh danh|vneid|muc 2|sinh trac\w*|e-?id|biometric\w*) (?:\w+\s+){0,4}"
         r"(?:tai nha|nhanh|trong \d+ phut|in \d+ minutes|for you)"), frozenset({GROUP})),
     ScamType("recovery_scam", "MSG-TYPE-014", _rx(
@@ -164,6 +187,11 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:\s+[\w.,]+){0,12} (?:hai quan|thong quan|quoc te|customs|clearance)",
         r"(?:hai quan|customs) (?:\w+\s+){0,6}(?:giu|held|stuck|holding)",
         r"kien hang tu (?:\w+\s+){0,3}(?:o|tu) (?:my|anh|uc|phap|duc|canada|nhat|han)",
+        # A gift box said to hold cash or jewels.
+        r"(?:box|parcel|package|gift)\w* (?:\w+\s+){0,4}(?:with|containing|of) (?:\w+\s+){0,2}"
+        r"(?:\d[\d.,]* ?(?:usd|dollars|pounds|euros?)|cash|money|jewel\w*)",
+        r"(?:thung|hop) qua (?:\w+\s+){0,3}(?:co|chua) (?:\w+\s+){0,2}(?:tien|\d[\d.,]* ?usd|"
+        r"do la|vang|trang suc)",
         r"(?:gui|sent) (?:\w+\s+){0,8}(?:tu|from) (?:my|anh|uc|phap|duc|london|usa|america|"
         r"england|uk|canada|nuoc ngoai|abroad)"),
         frozenset({PAY, DATA, LINK})),
@@ -174,7 +202,15 @@ TYPES: tuple[ScamType, ...] = (
         r"new (?:phone )?number", r"(?:lost|broke) my phone", r"my phone (?:broke|is broken)",
         r"changed my (?:phone )?number", r"(?:thay|doi) (?:so|sim) (?:dien thoai|moi)",
         r"new (?:zalo|facebook|account|nick)", r"(?:old|cu) (?:one|zalo|nick|account) "
-        r"(?:\w+\s+){0,2}hack\w*"),
+        r"(?:\w+\s+){0,2}hack\w*",
+        # A relative in an emergency, or writing from a borrowed phone.
+        r"(?:bi|gap) tai nan", r"dang cap cuu", r"bi (?:cong an|canh sat) (?:giu|bat)",
+        r"(?:nhan|goi) (?:bang|tu|qua) (?:so|may|dien thoai) (?:cua )?ban",
+        r"(?:so|sim|zalo|nick) (?:\w+\s+){0,2}bi khoa",
+        r"(?:temporary|new|other) (?:phone )?number", r"so (?:tam|phu)",
+        r"my phone (?:fell|was stolen|died|got)", r"(?:muon|dung) (?:may|dien thoai) (?:cua )?ban",
+        r"(?:had|was in) an accident", r"in (?:the )?hospital", r"it'?s me\b",
+        r"(?:i'?m|i am) in trouble", r"don'?t tell (?:mum|mom|dad|anyone)"),
         frozenset({PAY})),
     ScamType("tax_refund", "MSG-TYPE-003", _rx(
         r"hoan thue", r"(?:tong )?cuc thue", r"chi cuc thue", r"co quan thue", r"can bo thue",
@@ -202,7 +238,9 @@ TYPES: tuple[ScamType, ...] = (
         r"tang (?:tuong tac|doanh so)",
         r"like (?:\w+\s+){0,2}(?:video|san pham)",
         r"part-? ?time", r"tasks?", r"commission", r"rate (?:hotels|products)",
-        r"liking (?:\w+\s+)?videos?", r"earn \d+"),
+        r"liking (?:\w+\s+)?videos?", r"earn \d+",
+        r"(?:nhan vien|viec|cong viec) (?:\w+\s+){0,2}tai nha",
+        r"kiem tien (?:online|tai nha|tren mang)", r"xem quang cao"),
         frozenset({PAY, CONTACT, LINK, INSTALL}),
         strong=_rx(r"viec nhe luong cao", r"(?:tha tim|like|danh gia) (?:\w+\s+){0,6}"
                    r"(?:hoa hong|nhan \d|\d+ ?k)", r"don (?:hang )?ao",
@@ -217,24 +255,35 @@ TYPES: tuple[ScamType, ...] = (
     ScamType("investment", "MSG-TYPE-011", _rx(
         r"dau tu", r"loi nhuan", r"lai (?:suat )?(?:dam bao )?\d+ ?%", r"san (?:giao dich|forex)",
         r"tien ao", r"usdt", r"bitcoin", r"crypto\w*", r"forex", r"chung khoan", r"copy trad\w*",
+        r"co phieu",
         r"vang ky thuat so", r"invest\w*", r"returns", r"profit\w*", r"trading"),
         frozenset({PAY, LINK, CONTACT, INSTALL}),
         strong=_rx(r"(?:cam ket|bao dam|dam bao) (?:\w+\s+){0,3}"
                    r"(?:loi nhuan|lai|khong lo|hoan von)",
-                   r"loi nhuan (?:\w+\s+){0,2}\d+ ?% ?(?:/ ?)?(?:moi |mot )?(?:ngay|thang|tuan)",
-                   r"lai (?:\w+\s+){0,2}\d+ ?% ?(?:/ ?)?(?:moi |mot )?(?:ngay|thang|tuan)",
+                   r"loi nhuan (?:\w+\s+){0,2}\d+(?:[.,]\d+)?(?:\s*-\s*\d+)? ?% ?(?:/ ?)?"
+                   r"(?:moi |mot )?(?:ngay|thang|tuan)",
+                   # A loan's "lãi suất 1,5%/tháng" is a rate, not a promised gain.
+                   r"lai (?!suat)(?:\w+\s+){0,2}\d+(?:[.,]\d+)?(?:\s*-\s*\d+)? ?% ?(?:/ ?)?"
+                   r"(?:moi |mot )?(?:ngay|thang|tuan)",
+                   r"lai suat (?:\w+\s+){0,2}\d+(?:[.,]\d+)? ?% ?(?:/ ?)?(?:moi |mot )?"
+                   r"(?:ngay|tuan)",
                    r"guarantee\w* (?:\d+ ?% )?(?:\w+\s+)?(?:profit|return)s?",
                    r"never lose", r"khong (?:rui ro|lo)")),
     ScamType("delivery_fee", "MSG-TYPE-007", _rx(
         r"buu kien", r"buu pham", r"don hang", r"kien hang", r"giao hang", r"shipper",
         r"van don", r"giao lai", r"that lac", r"boi thuong", r"parcel", r"package",
+        r"(?:hang|kien|buu pham|buu kien) (?:cua (?:ban|quy khach) )?(?:bi|dang bi) "
+        r"(?:giu|tam giu)", r"j ?& ?t(?: express)?", r"ghn", r"ghtk", r"vnpost", r"viettel ?post",
+        r"ninja ?van", r"shopee ?express", r"spx",
         r"deliver\w*", r"shipment"),
         frozenset({PAY, DATA, LINK}),
-        strong=_rx(r"(?:boi thuong|den bu|hoan tien|compensat\w*) (?:[\w.,]+\s+){0,12}"
+        strong=_rx(r"(?:boi thuong|den bu|hoan tien|compensat\w*) (?:[\w.,%]+\s+){0,12}"
                    r"(?:ket ban|zalo|telegram|lien he|nhan tin|contact)")),
     ScamType("prize_fee", "MSG-TYPE-008", _rx(
         r"trung (?:thuong|giai)", r"khach hang may man", r"quay so", r"nhan (?:giai|thuong|xe)",
         r"you(?: have|'ve)? won", r"prize", r"lucky draw", r"(?:lucky )?winner",
+        r"(?:duoc chon|may man) (?:\w+\s+){0,3}nhan", r"voucher",
+        r"selected to (?:receive|win|get)", r"(?:tet|cash|year-end|holiday) bonus",
         r"(?:anniversary|customer) (?:\w+\s+)?draw", r"selected in"),
         frozenset({PAY, DATA, LINK})),
     ScamType("bank_card", "MSG-TYPE-006", _rx(
@@ -277,7 +326,8 @@ def _never(_pos: int) -> bool:
 
 
 def demands_of(folded: str, rules: Iterable[str], strangers: bool, hosts: Iterable[str],
-               mobiles: int, negated: Callable[[int], bool] | None = None) -> frozenset[str]:
+               mobiles: int, negated: Callable[[int], bool] | None = None,
+               official: bool = False) -> frozenset[str]:
     """The demands a message makes, from its folded text and what the scanner found.
 
     ``rules`` are the counted MSG-* rule ids, ``strangers`` whether a link nobody
@@ -287,13 +337,18 @@ def demands_of(folded: str, rules: Iterable[str], strangers: bool, hosts: Iterab
     asks for nothing).
 
     Paying is a request to the reader (:data:`MONEY_ASK`), not any mention of a
-    transfer: "con chuyển khoản tiền điện cho mẹ rồi" reports one.
+    transfer: "con chuyển khoản tiền điện cho mẹ rồi" reports one. A bill paid through
+    an official link (``official``: the message carries one and no stranger's) or the
+    reader's own channel (:data:`OWN_CHANNEL`) is no such ask either, unless the
+    message gives an account or a mobile number to pay.
     """
     neg = negated or _never
     has = set(rules)
     out: set[str] = set()
+    own_channel = ((official and not strangers) or bool(OWN_CHANNEL.search(folded))) and not (
+        mobiles or TO_ACCOUNT.search(folded) or strangers or ADVANCE_FEE.search(folded))
     if _first(MONEY_ASK, folded, neg) and not (COD.search(folded)
-                                               and not TRANSFER.search(folded)):
+                                               and not TRANSFER.search(folded)) and not own_channel:
         out.add(PAY)
     if has & {"MSG-DATA-001", "MSG-DATA-002", "MSG-DATA-003"}:
         out.add(DATA)
@@ -333,6 +388,9 @@ def classify(folded: str, demands: frozenset[str],
                 if m:
                     out.append(TypeMatch(t, m.group(), m.start(), m.end(), met))
             continue
+        if t.id == "remote_control_app" and not demands & {PAY, DATA, LINK} and \
+                message_advice.workplace_remote(folded):
+            continue  # the office IT on a work computer, asking for nothing else
         # The topic is searched only when one of its demands is there (the cheap test).
         m = _first(t.topic, folded, negated) if met else None
         if m:

@@ -181,7 +181,7 @@ def test_cli_reads_stdin_and_prints_the_reply() -> None:
     p = run("--offline", "-", stdin=SCAM.encode("utf-8") + b"\n")
     assert p.returncode == EXIT_OK, p.stderr
     out = p.stdout.decode("utf-8")
-    assert out.startswith("Cảnh báo: đây là lừa đảo về VNeID")
+    assert out.startswith("Cảnh báo: đây là lừa đảo giả VNeID")
     assert "NGUY HIỂM (100/100)" in out and "MSG-COMBO-001" in out
     assert "dichvucong-gov[.]com" in out
 

@@ -107,7 +107,9 @@ RULES: tuple[Rule, ...] = (
        "Đòi mã OTP, mật khẩu hoặc mã PIN",
        "Asks for an OTP, password or PIN",
        "A request to give, send, read out or type an OTP, password, PIN or verification "
-       "code. A warning not to share the code (\"không chia sẻ mã OTP\") does not count.",
+       "code, or to log in at a link nobody vouches for. A warning not to share the code "
+       "(\"không chia sẻ mã OTP\") does not count, nor typing one's own password to log in "
+       "to an app when no unknown link is sent.",
        reply=("đòi mã OTP hoặc mật khẩu",
               "it asks for an OTP or password")),
     _r("MSG-DATA-002", 30, S.HIGH,
@@ -134,9 +136,13 @@ RULES: tuple[Rule, ...] = (
     _r("MSG-CTX-001", 0, S.INFO,
        "Tin nhắn là lời cảnh báo mô tả thủ đoạn lừa đảo",
        "The message is a warning that describes a scam",
-       "The text describes scam tricks (\"giả danh\", \"mạo danh\", \"thủ đoạn\", "
-       "\"impersonating\") and sends no unknown link or app file: its scam phrases are "
-       "quoted, not instructions, so they add no points. Adds no points.",
+       "The text is advice about scams (\"khuyến cáo\", \"cảnh giác\", \"giả danh\", "
+       "\"thủ đoạn\", \"… không bao giờ yêu cầu\", \"… là lừa đảo\", \"beware\", "
+       "\"never ask\"), unless it asks something while giving a mobile number or speaking "
+       "as an official; or it only mentions a scam (\"bị lừa\", \"scammers\") and asks "
+       "nothing and offers no service. It sends no unknown link or app file: its scam "
+       "phrases are quoted, not instructions, so they add no points "
+       "(scanners/message_advice.py). Adds no points.",
        reply=("là lời cảnh báo mô tả thủ đoạn lừa đảo",
               "it is a warning that describes a scam")),
     # --- links in the message --------------------------------------------------

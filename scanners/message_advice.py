@@ -1,0 +1,118 @@
+"""Does a chat message warn about scams, or perform one?
+
+Police, banks, BHXH, EVN and families forward warnings that *quote* the script
+("kẻ gian giả danh công an yêu cầu chuyển tiền vào tài khoản tạm giữ…",
+"MoMo không bao giờ thu phí để trao thưởng"). Their scam phrases are quoted,
+not instructions. This module tells the two apart on the folded text
+(lower case, no diacritics, as :mod:`scanners.message` makes it):
+
+* :func:`advice_markers`: words only advice uses: "khuyến cáo", "cảnh giác",
+  "thủ đoạn", "giả danh", "… không bao giờ yêu cầu", "… là lừa đảo", "beware",
+  "never ask", "pretending to be"; and "cảnh báo"/"warning" when the text also
+  names a scam (scripts say "Cảnh báo bảo mật: tài khoản bị khóa" too).
+* :func:`mention_markers`: words a warning *and* a recovery script share
+  ("scammers", "đối tượng lừa đảo", "bị lừa"): they make a warning only when the
+  text asks the reader for nothing (see :func:`scanners.message.extract`).
+
+It also knows the one everyday use of a remote-control app,
+:func:`workplace_remote`: a colleague or the company's IT on an office computer.
+
+Pure functions, no I/O; imports nothing of the scanner (no cycle).
+"""
+
+from __future__ import annotations
+
+import re
+
+# One phrase-pattern builder for every message module (possessive separators).
+from scanners.message_signals import rx as _rx  # one builder for all message modules
+
+# Words of advice: an instruction *about* scams, not one of their lines.
+_ADVICE = _rx(
+    r"khuyen cao", r"canh giac", r"than trong", r"de phong", r"phong tranh", r"thu doan",
+    r"gia danh", r"mao danh", r"ke gian", r"doi tuong (?:xau|gia)",
+    r"cac doi tuong", r"tuyet doi khong",
+    r"khong bao gio (?:\w+\s+){0,3}(?:yeu cau|gui|goi|thu|nhan tin|lam viec|de nghi|hoi)",
+    r"(?:la|deu la|chinh la|thuc chat la|co dau hieu) (?:\w+\s+){0,2}lua dao",
+    r"lua dao lan (?:hai|2)",
+    r"beware", r"be (?:careful|wary|alert)", r"watch out for", r"impersonat\w*",
+    r"pretend\w* to be", r"posing as", r"(?:will )?never (?:\w+\s+){0,2}(?:(?:ask|send|call|"
+    r"request|charge|text)\w*|do this)", r"(?:is|are) (?:all |always )?(?:a )?(?:scams?|fraud\w*)",
+    r"second scam", r"so-?called",
+)
+# "Cảnh báo" / "warning" opens scripts too ("Cảnh báo bảo mật…"): advice only beside
+# the name of a scam.
+_ALERT = _rx(r"canh bao", r"warn\w*", r"scam alert")
+_SCAM_WORD = _rx(r"lua dao", r"gia mao", r"mao danh", r"gia danh", r"ke gian", r"thu doan",
+                 r"doi tuong", r"scam\w*", r"fraud\w*", r"fake")
+# Words a warning shares with a recovery script ("we get your money back from the
+# scammers"): a warning only if nothing is asked.
+_MENTION = _rx(r"scammers?", r"fraudsters?", r"doi tuong lua dao", r"bi lua(?: dao)?",
+               r"nan nhan", r"victims?", r"lua dao")
+# A service on offer ("chúng tôi lấy lại tiền", "our agents", "liên hệ ngay"): a
+# recovery script, not a warning, whatever scam words it shares with one.
+_OFFER = _rx(r"(?:chung toi|ben (?:em|minh|toi)|doi ngu|van phong) (?:\w+\s+){0,4}(?:giup|ho tro|"
+             r"lay lai|thu hoi|cam ket)", r"lien (?:he|lac) ngay", r"contact us",
+             r"we (?:can |will |have )?(?:\w+\s+)?(?:help|recover|get|start)",
+             r"our (?:\w+\s+){0,2}(?:team|agents?|agency|lawyers?|experts?|hackers?)")
+
+# The sender introduces himself as an official or staff ("tôi là cán bộ điều tra",
+# "I'm from your bank"): a script speaks so; a warning speaks of "đối tượng", "kẻ gian".
+# (Written with \s+: a plain space would let "im" + "personating" read as "I'm".)
+_SELF_CLAIM = _rx(
+    r"(?:toi|em|minh|chung\s+toi|anh|chau|day)\s+(?:la|ben|o|thuoc|tu)\s+(?:\w+\s+){0,2}"
+    r"(?:can\s+bo|cong\s+an|canh\s+sat|chien\s+si|nhan\s+vien|dieu\s+tra|ngan\s+hang|"
+    r"dien\s+luc|co\s+quan|toa\s+an)",
+    r"(?:i\s+am|i'?m|this\s+is|we\s+are)\s+(?:\w+\s+){0,3}(?:officer|police|investigator|"
+    r"from\s+(?:your|the)\s+(?:bank|police|tax|court))")
+
+# A remote-control app on an office computer, for the company's IT or a colleague.
+_WORK_COMPUTER = _rx(
+    r"(?:may tinh|may|laptop|pc) (?:cua )?(?:cong ty|van phong|co quan|phong)",
+    r"(?:work|office|company) (?:laptop|computer|pc|machine)")
+_WORK_IT = _rx(r"(?:phong|ben|bo phan|team|anh|chi|em|ky thuat) it", r"it (?:cong ty|helpdesk|team|"
+               r"support|department)", r"(?:office|company) it", r"helpdesk",
+               r"phan mem ke toan", r"accounting software")
+
+
+def advice_markers(folded: str) -> list[str]:
+    """The phrases of ``folded`` that only advice about scams uses (may be empty)."""
+    out = [m.group() for m in _ADVICE.finditer(folded)]
+    if _SCAM_WORD.search(folded):
+        out += [m.group() for m in _ALERT.finditer(folded)]
+    return out
+
+
+def mention_markers(folded: str) -> list[str]:
+    """Scam words that both a warning and a recovery script use; none when the text
+    offers a service (a recovery script)."""
+    if _OFFER.search(folded):
+        return []
+    return [m.group() for m in _MENTION.finditer(folded)]
+
+
+def workplace_remote(folded: str) -> bool:
+    """A remote-control app asked for on an office computer by the company's IT or a
+    colleague ("phòng IT nhờ chị mở TeamViewer trên máy tính công ty")."""
+    return bool(_WORK_COMPUTER.search(folded) and _WORK_IT.search(folded))
+
+
+# Typing one's own ID and password into an app to log in is not handing them over.
+_LOGIN = _rx(r"dang nhap", r"log ?in", r"sign ?in", r"ch ?play", r"google play", r"play store",
+             r"app ?store", r"kho ung dung")
+_ENTER = re.compile(r"(?:nhap|dien|enter|type)(?![a-z0-9])")
+_LOG_IN = re.compile(r"(?:dang[\s_\-]*nhap|log[\s_\-]*in|sign[\s_\-]*in)(?![a-z0-9])")
+
+
+def own_login(phrase: str, clause: str) -> bool:
+    """``phrase`` (a folded data request) is typing into an app to log in: its verb is
+    "nhập"/"enter" and ``clause`` (the folded text around it) speaks of logging in or
+    an app store ("mở app VNeID, nhập số căn cước và mật khẩu là đăng nhập được")."""
+    if _LOG_IN.match(phrase):
+        return True  # "đăng nhập tại …": a password given to where the link goes
+    return bool(_ENTER.match(phrase) and _LOGIN.search(clause))
+
+
+def self_claim(folded: str) -> bool:
+    """The sender says who he is, an official or staff ("tôi là cán bộ điều tra")."""
+    return bool(_SELF_CLAIM.search(folded))
