@@ -12,12 +12,15 @@ and ``browser``):
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 
+from api import observability
 from tests.live_servers_age import RedisServer
 
 _REDIS_FIXTURES = frozenset({"redis_server", "rdb", "own_redis_server"})
@@ -74,3 +77,21 @@ def rdb(redis_server: RedisServer) -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(redis_server.url, socket_timeout=5)
     yield client
     client.close()
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """What the ``scamscan`` loggers write through the JSON formatter
+    (read it with :func:`tests.json_logs.json_lines`)."""
+    buf = io.StringIO()
+    handler = logging.StreamHandler(buf)
+    handler.setFormatter(observability.json_formatter())
+    logger = logging.getLogger("scamscan")
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield buf
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)

@@ -26,12 +26,12 @@ from fastapi import FastAPI
 
 from api.main import create_app
 from api.settings import Settings
-from scanners.errors import ScanIncomplete
 from scanners.fetch import AddressPolicy, GuardedFetcher, IPAddress, parse_networks, parse_ports
 from scanners.findings import Finding
 from scanners.live import CHECK, LiveFetchScanner
 from scanners.normalize import normalize
 from tests.live_servers import DictResolver, ScamSite
+from tests.test_live_hostile import live_scan
 
 pytestmark = pytest.mark.anyio
 
@@ -50,12 +50,6 @@ def site() -> Iterator[ScamSite]:
         yield s
 
 
-async def live_scan(sc: LiveFetchScanner, url: str) -> tuple[list[Finding], str | None]:
-    try:
-        return await sc.scan(normalize(url)), None
-    except ScanIncomplete as e:
-        assert e.check == CHECK
-        return list(e.findings), e.reason
 
 
 def scanner(allow: str = "127.0.0.1/32", **kw: Any) -> LiveFetchScanner:

@@ -16,7 +16,6 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from scanners.errors import ScanIncomplete
 from scanners.findings import Finding, Verdict
 from scanners.normalize import ParsedURL
 from tests.asgi import running as _running
+from tests.json_logs import json_lines
 from tests.live_servers_age import RedisServer, free_port
 
 pytestmark = pytest.mark.anyio
@@ -288,25 +288,6 @@ async def test_metrics_and_readyz_need_no_key(tmp_path: Path) -> None:
 # --- logs -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
-    """What the ``scamscan`` loggers write through the JSON formatter."""
-    buf = io.StringIO()
-    handler = logging.StreamHandler(buf)
-    handler.setFormatter(observability.json_formatter())
-    logger = logging.getLogger("scamscan")
-    old_level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield buf
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
-
-
-def json_lines(buf: io.StringIO) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in buf.getvalue().splitlines() if line.strip()]
 
 
 async def test_json_access_line_with_request_id(tmp_path: Path, json_log: io.StringIO) -> None:

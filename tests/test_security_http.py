@@ -18,8 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,11 +28,12 @@ import pytest
 import redis as redis_sync
 from fastapi import FastAPI
 
-from api import observability
 from api.main import create_app
 from api.problems import PROBLEM_JSON
 from api.settings import Settings
+from tests.json_logs import json_lines
 from tests.live_servers_age import RedisServer, free_port
+from tests.test_auth import running
 
 pytestmark = pytest.mark.anyio
 
@@ -53,10 +53,6 @@ def sec_settings(data_dir: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-@asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
-    async with app.router.lifespan_context(app):
-        yield app
 
 
 def client(app: FastAPI, *, base_url: str = "http://127.0.0.1:8000",
@@ -78,25 +74,6 @@ def assert_problem(r: httpx.Response, status: int, *words: str) -> dict[str, Any
     return body
 
 
-@pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
-    """What the ``scamscan`` loggers write through the JSON formatter."""
-    buf = io.StringIO()
-    handler = logging.StreamHandler(buf)
-    handler.setFormatter(observability.json_formatter())
-    logger = logging.getLogger("scamscan")
-    old_level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield buf
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
-
-
-def json_lines(buf: io.StringIO) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in buf.getvalue().splitlines() if line.strip()]
 
 
 # --- a 500 carries its request id ---------------------------------------------------
