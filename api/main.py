@@ -19,7 +19,8 @@ Run it with ``scamscan serve`` or ``uvicorn api.main:app``. Routes:
 * ``GET /readyz``, ``GET /metrics``: readiness and Prometheus metrics (:mod:`api.observability`);
 * ``GET|POST /v1/keys``, ``DELETE /v1/keys/{key_id}``: API keys (admin);
 * ``/v1/lists/...``: list sources, analyst entries and feeds (:mod:`api.routes.lists`);
-* ``/docs`` and ``/openapi.json``.
+* ``/docs`` (Swagger UI), ``/redoc`` and ``/openapi.json``: the documentation, its
+  assets bundled (:mod:`api.routes.docs`, no CDN).
 
 Scans need an API key (``X-API-Key``) with at least the ``client`` role, or
 keyless local use; ``/v1/rules``, ``/healthz`` and the docs are public. See
@@ -50,6 +51,8 @@ from api.problems import (
     problem_responses,
 )
 from api.routes import API_ROUTERS, LAST_ROUTERS
+from api.routes.docs import STATIC_PREFIX as DOCS_STATIC
+from api.routes.docs import docs_static
 from api.routes.scans import STIX_MEDIA_TYPE
 from api.samples import MULTIPART_OVERHEAD
 from api.services.container import Services, open_services
@@ -135,6 +138,9 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         lifespan=lifespan,
         exception_handlers=EXCEPTION_HANDLERS,
         responses=problem_responses(500),
+        # /docs and /redoc are api.routes.docs: the same pages over bundled assets.
+        docs_url=None,
+        redoc_url=None,
     )
     # What the lifespan builds the services from; nothing else is kept on app.state
     # but the services and the metrics (api.observability).
@@ -148,6 +154,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
 
     app.mount("/console/static", console_static(), name="console-static")
     app.include_router(console_router())
+    app.mount(DOCS_STATIC, docs_static(), name="docs-static")
     for build in LAST_ROUTERS:
         app.include_router(build(settings))
     app.add_middleware(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from fastapi import APIRouter
 
-from api.routes import apk_scans, keys, lists, messages, ops, scans, url_scans
+from api.routes import apk_scans, docs, keys, lists, messages, ops, scans, url_scans
 from api.settings import Settings
 
 RouterBuilder = Callable[[Settings], APIRouter]
@@ -29,5 +29,6 @@ API_ROUTERS: tuple[RouterBuilder, ...] = (
 
 LAST_ROUTERS: tuple[RouterBuilder, ...] = (
     ops.build,  # GET /v1/rules, /healthz
+    docs.build,  # GET /docs, /redoc (assets: api.routes.docs.docs_static)
 )
 """Routers included after the console's."""
