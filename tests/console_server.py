@@ -6,6 +6,8 @@
 * :func:`launch_chromium`: Playwright's Chromium driver on ``/usr/bin/chromium``
   (Debian's ``chromium`` package; never a downloaded browser), headless.
   A missing browser fails the tests (``make system-deps`` installs it).
+* :func:`register_failure_screenshots`: a failed test with a ``page`` leaves
+  ``test-artifacts/<test>.png``.
 * :func:`screenshot`: with ``SCAMSCAN_SCREENSHOTS=DIR`` (``make screenshots``),
   full-page screenshots of the main pages are saved in DIR.
 """
@@ -17,6 +19,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -104,6 +107,31 @@ def launch_chromium(playwright: Playwright) -> Browser:
                     "(run `make system-deps`)", pytrace=False)
     return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                       args=CHROMIUM_ARGS)
+
+
+class _FailureScreenshots:
+    """A pytest hook: a failed test that has a ``page`` leaves
+    ``test-artifacts/<test>.png``."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]
+                                  ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        page = getattr(item, "funcargs", {}).get("page")
+        if report.failed and report.when == "call" and isinstance(page, Page):
+            ARTIFACTS.mkdir(exist_ok=True)
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"{item.name}.png"), full_page=True)
+            except Exception as e:  # the page may be gone; the failure itself matters
+                report.sections.append(("screenshot", f"not taken: {e}"))
+        return report
+
+
+def register_failure_screenshots(config: pytest.Config) -> None:
+    """Register the failure-screenshot hook once (the browser fixtures call it)."""
+    plugins = config.pluginmanager
+    if not plugins.has_plugin("scamscan-console-screenshots"):
+        plugins.register(_FailureScreenshots(), "scamscan-console-screenshots")
 
 
 def screenshot(page: Page, name: str) -> None:

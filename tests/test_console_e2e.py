@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +30,9 @@ from playwright.sync_api import (
 
 from scanners import rules
 from tests.console_server import (
-    ARTIFACTS,
     ConsoleServer,
     launch_chromium,
+    register_failure_screenshots,
     screenshot,
     sign_in,
 )
@@ -45,24 +45,6 @@ MAX_APK_BYTES = 64 * 1024
 TIMEOUT_MS = 30_000
 
 
-class _FailureScreenshots:
-    """A pytest hook (registered by the ``browser`` fixture): a failed test that has a
-    ``page`` leaves ``test-artifacts/<test>.png``."""
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]
-                                  ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        report = yield
-        page = getattr(item, "funcargs", {}).get("page")
-        if report.failed and report.when == "call" and isinstance(page, Page):
-            ARTIFACTS.mkdir(exist_ok=True)
-            try:
-                page.screenshot(path=str(ARTIFACTS / f"{item.name}.png"), full_page=True)
-            except Exception as e:  # the page may be gone; the failure itself matters
-                report.sections.append(("screenshot", f"not taken: {e}"))
-        return report
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
     with ConsoleServer(tmp_path_factory.mktemp("console"), max_apk_bytes=MAX_APK_BYTES) as s:
@@ -71,9 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
 
 @pytest.fixture(scope="module")
 def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
-    plugins = request.config.pluginmanager
-    if not plugins.has_plugin("scamscan-console-screenshots"):
-        plugins.register(_FailureScreenshots(), "scamscan-console-screenshots")
+    register_failure_screenshots(request.config)
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         try:
