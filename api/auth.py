@@ -51,10 +51,10 @@ then not even looked up) and per address
 (``SCAMSCAN_RATE_LIMIT_AUTH_FAILURES_ADDRESS``; wrong keys get 429), neither
 ever refusing a correct key; counted in process memory when embedded, in Redis when
 ``SCAMSCAN_REDIS_URL`` is set (so every replica shares the count). Only
-authenticated routes are limited: ``/healthz``, ``/v1/rules``, ``/docs`` and
-``/openapi.json`` are public and not limited. Past the limit: 429 problem
-with ``Retry-After``. When the limit storage fails (Redis down) the limits
-**fail open**: the request is answered and a warning logged (at most every
+authenticated routes are limited: ``/healthz``, ``/v1/rules``, ``/docs``, ``/redoc``
+(and their assets under ``/docs/static``) and ``/openapi.json`` are public and
+not limited. Past the limit: 429 problem with ``Retry-After``. When the limit
+storage fails (Redis down) the limits **fail open**: the request is answered and a warning logged (at most every
 :data:`FAIL_OPEN_LOG_EVERY` seconds).
 
 **Key lookups** are cached in process for :attr:`Authenticator.lookup_ttl`

@@ -204,7 +204,8 @@ async def test_missing_bad_and_revoked_keys_are_401_problems(tmp_path: Path) -> 
         assert await store.revoke(key_id) is not None
         assert_problem(await scan(app, secret), 401, "revoked")
         # Public routes need no key.
-        for path in ("/healthz", "/v1/rules", "/openapi.json", "/docs"):
+        for path in ("/healthz", "/v1/rules", "/openapi.json", "/docs", "/redoc",
+                     "/docs/static/swagger-ui.css"):
             assert (await get(app, path)).status_code == 200, path
 
 
