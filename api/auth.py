@@ -54,8 +54,8 @@ ever refusing a correct key; counted in process memory when embedded, in Redis w
 authenticated routes are limited: ``/healthz``, ``/v1/rules``, ``/docs``, ``/redoc``
 (and their assets under ``/docs/static``) and ``/openapi.json`` are public and
 not limited. Past the limit: 429 problem with ``Retry-After``. When the limit
-storage fails (Redis down) the limits **fail open**: the request is answered and a warning logged (at most every
-:data:`FAIL_OPEN_LOG_EVERY` seconds).
+storage fails (Redis down) the limits **fail open**: the request is answered and
+a warning logged (at most every :data:`FAIL_OPEN_LOG_EVERY` seconds).
 
 **Key lookups** are cached in process for :attr:`Authenticator.lookup_ttl`
 seconds (a revocation through another process takes that long to apply).
