@@ -232,15 +232,16 @@ class RateLimiter:
                         "from there get 429", client_addr, over[0])
         raise _too_many_failures(f"{over[0]} per address", over[1])
 
-    async def check(self, principal: Principal) -> None:
-        """Count one request; raise a 429 problem past the limit. Fails open."""
+    async def check(self, principal: Principal, cost: int = 1) -> None:
+        """Count one request (``cost`` requests: a live batch counts each of its
+        links); raise a 429 problem past the limit. Fails open."""
         if principal.key_id is None:
             items, ids = self.items["keyless"], ("addr", principal.client_addr)
         else:
             items, ids = self.items[principal.role], ("key", principal.key_id)
         try:
             for item in items:
-                if not await self.limiter.hit(item, *ids):
+                if not await self.limiter.hit(item, *ids, cost=cost):
                     retry = await self._retry_after(item, *ids)
                     raise ProblemException(
                         429, f"Too many requests: the limit is {item} "

@@ -161,7 +161,8 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         BodySizeLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,
         # The upload has its own bound: the file limit plus the multipart framing.
-        path_limits={"/v1/apk-scans": settings.max_apk_bytes + MULTIPART_OVERHEAD},
+        path_limits={"/v1/apk-scans": settings.max_apk_bytes + MULTIPART_OVERHEAD,
+                     "/v1/url-scans/batch": settings.batch_max_body_bytes},
         # Slow bodies (a stalled or dripping upload) end with a 408 problem.
         idle_timeout=settings.body_idle_timeout,
         timeout=settings.body_timeout,

@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     fetch_allowed_ports: str = "80,443"
     """Comma-separated ports the fetcher connects to on public addresses (and feed
     downloads too); addresses in ``fetch_allow_networks`` may use any port."""
+    batch_max_urls: int = Field(default=500, ge=1, le=5000)
+    """Links one ``POST /v1/url-scans/batch`` may carry (413 problem above it)."""
+    batch_max_body_bytes: int = Field(default=2_097_152, ge=1024)
+    """Largest request body of ``POST /v1/url-scans/batch`` (the other routes keep
+    ``max_body_bytes``): 500 ordinary links fit in far less."""
+    batch_live_concurrency: int = Field(default=4, ge=1, le=64)
+    """Links of one live batch checked at the same time."""
+    batch_live_timeout: float = Field(default=120.0, gt=0, le=3600)
+    """Seconds the live checks of one batch may take in all; links whose live checks
+    did not finish by then are judged offline and list ``live`` as incomplete."""
     message_live_max_links: int = Field(default=3, ge=0, le=20)
     """Links of one message check that get the live checks (the riskiest first);
     the others are judged offline and listed as incomplete."""

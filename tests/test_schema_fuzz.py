@@ -127,6 +127,7 @@ def fuzz_settings(tmp: Path, **overrides: Any) -> Any:
         "fetch_allow_networks": "",
         "fetch_hop_timeout": 1.0,
         "fetch_total_timeout": 3.0,
+        "batch_live_timeout": 5.0,  # a generated live batch ends in seconds
         "apk_workers": 1,
         "apk_job_timeout": 30.0,
         "max_apk_bytes": 1024 * 1024,
@@ -155,6 +156,11 @@ LIVE_BODIES: dict[str, list[dict[str, Any]]] = {
         {"url": u, "offline": False}
         for u in ("dichvucong.hgov.cc", "https://example.com/app.apk", "http://1.2.3.4/x",
                   "http://[::1]:8080/", "vnexpress.net", "xn--dchvcng-2ya2a.vn/login")
+    ],
+    "POST /v1/url-scans/batch": [
+        {"urls": ["dichvucong.hgov.cc", "http://exa mple.com/", "http://1.2.3.4/x"],
+         "offline": False, "lang": "en"},
+        {"urls": ["vnexpress.net", "ftp://x.example/", "hxxps://vneid-xacthuc[.]top/login"]},
     ],
     "POST /v1/message-checks": [
         {"text": "Cán bộ công an: tải ứng dụng tại dichvucong-gov[.]com hoặc gọi 0912345678",

@@ -3,12 +3,12 @@ the score (:func:`api.services.scans.create_url_scan`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import AUTH_RESPONSES, require
+from api.auth import AUTH_RESPONSES, ClientAuth, require
 from api.deps import (
     FindingOut,
     IncompleteOut,
@@ -20,7 +20,7 @@ from api.deps import (
     require_json,
 )
 from api.observability import MetricsDep
-from api.problems import problem_responses
+from api.problems import TYPE_BODY_TOO_LARGE, ProblemException, problem_responses
 from api.services import scans
 from api.settings import Settings
 from scanners.findings import Verdict
@@ -89,6 +89,81 @@ async def create_url_scan(
                                        scanner=scanner, live=live)
 
 
+class UrlBatchRequest(BaseModel):
+    """Several links to scan in one request."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {"urls": ["https://dichvucong.hgov.cc/dang-nhap", "vietcombank.com.vn"],
+                 "offline": True, "lang": "en"},
+            ]
+        },
+    )
+
+    urls: list[Annotated[str, Field(min_length=1, max_length=MAX_INPUT_CHARS)]] = Field(
+        min_length=1,
+        description="The links or hosts as pasted (as `url` of `POST /v1/url-scans`), "
+        "at most `SCAMSCAN_BATCH_MAX_URLS` (500 by default; more: 413 problem).",
+    )
+    offline: bool = Field(
+        default=True,
+        description="As for `POST /v1/url-scans`. `false`: at most "
+        "`SCAMSCAN_BATCH_LIVE_CONCURRENCY` links are checked live at a time, all within "
+        "`SCAMSCAN_BATCH_LIVE_TIMEOUT` seconds; a link still unfinished then is judged "
+        "offline and lists `live` in `incomplete`.",
+    )
+    lang: Lang | None = Field(
+        default=None,
+        description="Language of titles and reasons; the server default (`vi`) when absent.",
+    )
+
+
+class UrlBatchItemError(BaseModel):
+    """The result of a batch's entry that is not a link (problem-like, RFC 9457 members)."""
+
+    type: str = Field(description="A problem type URI (`…/invalid-url`).")
+    title: str
+    status: int = Field(description="The status a single scan of this entry would answer "
+                        "(422).")
+    detail: str = Field(description="Why the entry is not a link, for the user.")
+    index: int = Field(ge=0, description="Position of the entry in `urls` (from 0).")
+    input: str = Field(description="The entry as sent.")
+
+
+class UrlBatchReport(BaseModel):
+    """The reports of a batch, in the order of its links."""
+
+    results: list[UrlReport | UrlBatchItemError] = Field(
+        description="One per link, in input order: the same report a single "
+        "`POST /v1/url-scans` answers (its own `scan_id`, recorded in the history), or, "
+        "for an entry that is not a link, an error object with its `index`.")
+
+
+async def create_url_scan_batch(
+    body: UrlBatchRequest, principal: ClientAuth, scanner: ScannerDep, live: LiveDep,
+    settings: SettingsDep, metrics: MetricsDep, services: ServicesDep,
+) -> dict[str, Any]:
+    """Scan up to `SCAMSCAN_BATCH_MAX_URLS` links in one request; each result is the
+    report a single scan answers. An offline batch counts as one request against the
+    rate limit; a live batch counts one per link."""
+    n = len(body.urls)
+    if n > settings.batch_max_urls:
+        raise ProblemException(
+            413, f"This batch has {n} links; at most {settings.batch_max_urls} are "
+            "scanned in one request: split it.", type_=TYPE_BODY_TOO_LARGE,
+            title="Too many links")
+    if not body.offline and n > 1:
+        # The dependency counted one request; each further live link counts too.
+        await services.auth.limiter.check(principal, cost=n - 1)
+    results = await scans.create_url_scan_batch(
+        services, metrics, body.urls, offline=body.offline,
+        lang=body.lang or settings.default_lang, scanner=scanner, live=live)
+    return {"results": results}
+
+
 def build(settings: Settings) -> APIRouter:
     """The router of ``/v1/url-scans``."""
     router = APIRouter()
@@ -102,5 +177,16 @@ def build(settings: Settings) -> APIRouter:
         responses={**problem_responses(400, 413, 415, 422), **AUTH_RESPONSES},
         tags=["scans"],
         summary="Scan a link",
+    )
+    router.add_api_route(
+        "/v1/url-scans/batch",
+        create_url_scan_batch,
+        methods=["POST"],
+        response_model=UrlBatchReport,
+        response_model_exclude_unset=True,
+        dependencies=[Depends(require_json)],
+        responses={**problem_responses(400, 413, 415, 422), **AUTH_RESPONSES},
+        tags=["scans"],
+        summary="Scan several links",
     )
     return router

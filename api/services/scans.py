@@ -8,19 +8,21 @@ the same way.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from api import observability
 from api.auth import Principal, current_owner
 from api.jobs import Job, JobBackend, QueueFull
-from api.problems import TYPE_NOT_FOUND, ProblemException, storage_problem
+from api.problems import TYPE_INVALID_URL, TYPE_NOT_FOUND, ProblemException, storage_problem
 from api.samples import SampleStore
 from api.services.history import ScanHistory
 from api.storage.errors import QueueUnavailable
 from api.wiring import LiveScanners
-from scanners.base import Scanner
+from scanners.base import CheckIncomplete, Scanner
+from scanners.errors import InvalidURLError
 from scanners.findings import relabel
 from scanners.live import ApkHandler
 from scanners.normalize import ParsedURL
@@ -39,19 +41,85 @@ def status_url(scan_id: str) -> str:
 async def create_url_scan(services: Services, metrics: observability.Metrics, url: str, *,
                           offline: bool, lang: str,
                           scanner: OfflineURLScanner | None = None,
-                          live: LiveScanners | None = None) -> dict[str, Any]:
+                          live: LiveScanners | None = None,
+                          incomplete: Sequence[CheckIncomplete] = ()) -> dict[str, Any]:
     """Scan one link (offline, or with the live checks), count it and record it in the
     history; the answer has a new ``scan_id``. ``scanner`` and ``live`` replace the
-    app's offline scanner and live checks (the route's overridable dependencies)."""
+    app's offline scanner and live checks (the route's overridable dependencies);
+    ``incomplete`` names checks the caller already knows did not run.
+    Raises :class:`~scanners.errors.InvalidURLError` when ``url`` is not a link."""
     scanners: list[Scanner[ParsedURL]] = [scanner or services.scanner]
     if not offline:
         scanners += (live or services.live).scanners
-    report = await scan_url(url, observability.timed(scanners, metrics), lang)
+    report = await scan_url(url, observability.timed(scanners, metrics), lang, incomplete)
     metrics.record_scan("url", report["verdict"])
     answer = {"scan_id": uuid.uuid4().hex, **report}
     # Queued, never awaited: a history failure must not fail the scan (api.services.history).
     services.history.record_url(answer, owner=current_owner.get(), lang=lang)
     return answer
+
+
+def batch_item_error(index: int, url: str, reason: str) -> dict[str, Any]:
+    """The result of a batch's link that is not a link: a problem-like object (RFC 9457
+    members) with the link's ``index`` in the request and its ``input``."""
+    return {"type": TYPE_INVALID_URL, "title": "Invalid URL", "status": 422,
+            "detail": reason, "index": index, "input": url}
+
+
+async def create_url_scan_batch(services: Services, metrics: observability.Metrics,
+                                urls: Sequence[str], *, offline: bool, lang: str,
+                                scanner: OfflineURLScanner | None = None,
+                                live: LiveScanners | None = None) -> list[dict[str, Any]]:
+    """Scan several links, each exactly as :func:`create_url_scan` does (counted and
+    recorded one by one), and answer their reports in input order. A link that is not
+    a link gives :func:`batch_item_error` in its place, not a failed batch.
+
+    Live batches run at most ``batch_live_concurrency`` links at a time, and all
+    their live checks within ``batch_live_timeout`` seconds: a link whose live checks
+    did not finish by then is judged offline, its report listing ``live`` as
+    incomplete (never a calmer verdict without saying so)."""
+    settings = services.settings
+    results: list[dict[str, Any] | None] = [None] * len(urls)
+
+    async def one(i: int, *, live_checks: bool,
+                  incomplete: Sequence[CheckIncomplete] = ()) -> None:
+        try:
+            results[i] = await create_url_scan(services, metrics, urls[i],
+                                               offline=not live_checks, lang=lang,
+                                               scanner=scanner, live=live,
+                                               incomplete=incomplete)
+        except InvalidURLError as e:
+            results[i] = batch_item_error(i, urls[i], e.reason)
+
+    if offline:
+        for i in range(len(urls)):
+            await one(i, live_checks=False)
+            await asyncio.sleep(0)  # CPU-bound work: let other requests in between links
+        return [r for r in results if r is not None]
+
+    gate = asyncio.Semaphore(settings.batch_live_concurrency)
+
+    async def gated(i: int) -> None:
+        async with gate:
+            await one(i, live_checks=True)
+
+    budget = settings.batch_live_timeout
+    tasks = [asyncio.ensure_future(gated(i)) for i in range(len(urls))]
+    try:
+        _done, pending = await asyncio.wait(tasks, timeout=budget)
+    finally:  # the client went away: no live check outlives its request
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for t in tasks:
+        if not t.cancelled() and t not in pending:
+            t.result()  # a bug in a scanner surfaces, as for a single scan
+    late = CheckIncomplete("live", f"the live checks of this batch did not finish within "
+                                   f"{budget:g} s (SCAMSCAN_BATCH_LIVE_TIMEOUT)")
+    for i, r in enumerate(results):
+        if r is None:  # cancelled before its report: judged offline, and it says so
+            await one(i, live_checks=False, incomplete=[late])
+    return [r for r in results if r is not None]
 
 
 async def job_view(job: Job, jobs: JobBackend, lang: str) -> dict[str, Any]:
