@@ -183,6 +183,10 @@ async def sweep(settings: Settings, history: ScanHistory | None,
     return swept
 
 
+CLOSE_WAIT = 5.0
+"""Seconds :meth:`Retention.aclose` waits for a sweep in progress to end."""
+
+
 class Retention:
     """:func:`sweep` now and then every ``every`` seconds, on the event loop."""
 
@@ -192,6 +196,7 @@ class Retention:
         self.history = history
         self.every = every
         self._task: asyncio.Task[None] | None = None
+        self._closed = False
 
     def start(self) -> None:
         """Start sweeping (nothing when the retention is off)."""
@@ -199,12 +204,17 @@ class Retention:
             self._task = asyncio.get_running_loop().create_task(self._loop())
 
     async def _loop(self) -> None:
-        while True:
+        # Checks _closed too: a cancellation that arrives inside a Redis call can be
+        # swallowed by the client library (as in api.services.history's prune loop).
+        while not self._closed:
             await sweep(self.settings, self.history)
+            if self._closed:
+                return
             await asyncio.sleep(self.every)
 
     async def aclose(self) -> None:
-        """Stop sweeping. Never raises."""
+        """Stop sweeping (waiting at most :data:`CLOSE_WAIT` seconds). Never raises."""
+        self._closed = True
         if self._task is not None:
             self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await asyncio.wait([self._task], timeout=CLOSE_WAIT)
