@@ -19,15 +19,16 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from api.main import create_app
 from api.settings import Settings
@@ -132,6 +133,19 @@ def register_failure_screenshots(config: pytest.Config) -> None:
     plugins = config.pluginmanager
     if not plugins.has_plugin("scamscan-console-screenshots"):
         plugins.register(_FailureScreenshots(), "scamscan-console-screenshots")
+
+
+@contextmanager
+def chromium_browser(config: pytest.Config) -> Iterator[Browser]:
+    """Debian's Chromium through Playwright for a module's browser tests, with the
+    failure-screenshot hook registered; closed at the end."""
+    register_failure_screenshots(config)
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -25,14 +25,12 @@ from playwright.sync_api import (
     Page,
     Route,
     expect,
-    sync_playwright,
 )
 
 from scanners import rules
 from tests.console_server import (
     ConsoleServer,
-    launch_chromium,
-    register_failure_screenshots,
+    chromium_browser,
     screenshot,
     sign_in,
 )
@@ -53,13 +51,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
 
 @pytest.fixture(scope="module")
 def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
-    register_failure_screenshots(request.config)
-    with sync_playwright() as pw:
-        browser = launch_chromium(pw)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium_browser(request.config) as b:
+        yield b
 
 
 @pytest.fixture
