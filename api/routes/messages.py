@@ -12,7 +12,7 @@ kinds ``phone`` and ``bank_account``).
 
 **Remembered.** Each check is recorded in the scan history (``kind=message``,
 :meth:`api.services.history.ScanHistory.record_message`) under its ``check_id``, so
-``GET /v1/scans/{check_id}`` answers it again (:func:`api.services.scans.message_scan_view`),
+``GET /v1/scans/{check_id}`` answers it again (:func:`api.services.scans.stored_scan_view`),
 ``GET /v1/scans?kind=message`` lists it, and it counts in
 ``scamscan_scans_total{kind="message"}``. What is stored has every phone
 number and account number masked (``091*****78``, the text included); the

@@ -150,14 +150,18 @@ async def job_view(job: Job, jobs: JobBackend, lang: str) -> dict[str, Any]:
     return out
 
 
-def message_scan_view(scan_id: str, record: Mapping[str, Any], lang: str) -> dict[str, Any]:
-    """``GET /v1/scans/{scan_id}`` of a stored message check (``record``: the history's)."""
-    out: dict[str, Any] = {"scan_id": scan_id, "kind": "message", "status": "done",
-                           "status_url": f"/v1/scans/{scan_id}", "created": record["created"],
+def stored_scan_view(scan_id: str, record: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """``GET /v1/scans/{scan_id}`` of a stored link scan or message check (``record``:
+    the history's): always ``done``, its titles and reasons in ``lang``."""
+    kind = record["kind"]
+    out: dict[str, Any] = {"scan_id": scan_id, "kind": kind, "status": "done",
+                           "status_url": status_url(scan_id), "created": record["created"],
                            "input": record["input"]}
     report = record.get("report")
     if report is None:
-        out["reason"] = "the check was too large to be kept; check the message again"
+        out["reason"] = ("the check was too large to be kept; check the message again"
+                         if kind == "message" else
+                         "the report was too large to be kept; scan the link again")
     else:
         out["report"] = relabel(report, lang) if record.get("lang") != lang else report
     return out
@@ -188,17 +192,7 @@ async def scan_view(services: Services, scan_id: str, principal: Principal, lang
     if (record is None or record["kind"] not in ("url", "message")
             or not principal.can_see(record["owner"])):
         raise unknown_scan()
-    if record["kind"] == "message":
-        return message_scan_view(scan_id, record, lang)
-    out: dict[str, Any] = {"scan_id": scan_id, "kind": "url", "status": "done",
-                           "status_url": status_url(scan_id), "created": record["created"],
-                           "input": record["input"]}
-    report = record["report"]
-    if report is None:
-        out["reason"] = "the report was too large to be kept; scan the link again"
-    else:
-        out["report"] = relabel(report, lang) if record["lang"] != lang else report
-    return out
+    return stored_scan_view(scan_id, record, lang)
 
 
 def apk_handoff(samples: SampleStore, jobs: JobBackend, history: ScanHistory) -> ApkHandler:
