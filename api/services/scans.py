@@ -20,6 +20,7 @@ from api.problems import TYPE_INVALID_URL, TYPE_NOT_FOUND, ProblemException, sto
 from api.samples import SampleStore
 from api.services.history import ScanHistory
 from api.storage.errors import QueueUnavailable
+from api.storage.history import status_url
 from api.wiring import LiveScanners
 from scanners.base import CheckIncomplete, Scanner
 from scanners.errors import InvalidURLError
@@ -31,11 +32,6 @@ from scanners.url_offline import OfflineURLScanner
 
 if TYPE_CHECKING:  # the container imports this module
     from api.services.container import Services
-
-
-def status_url(scan_id: str) -> str:
-    """Where a scan is polled: ``/v1/scans/{scan_id}``."""
-    return f"/v1/scans/{scan_id}"
 
 
 async def create_url_scan(services: Services, metrics: observability.Metrics, url: str, *,

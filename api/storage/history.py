@@ -66,6 +66,7 @@ def _from_us(us: int | float | str) -> datetime:
 
 
 def status_url(scan_id: str) -> str:
+    """Where a scan is polled: ``/v1/scans/{scan_id}``."""
     return f"/v1/scans/{scan_id}"
 
 
