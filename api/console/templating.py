@@ -31,7 +31,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["defang"] = views.defang
-    env.filters["filesize"] = filesize
+    env.filters["filesize"] = _filesize
     env.filters["utc_iso"] = utc_iso
     env.filters["utc_text"] = utc_text
     env.globals["t"] = _t
@@ -74,16 +74,24 @@ def utc_text(value: Any) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def filesize(n: Any) -> str:
+def filesize(n: Any, lang: i18n.Lang = "en") -> str:
+    """``170 bytes`` / ``170 byte``, ``12.5 KB``, ``3.0 MB``: a size for people."""
     try:
         size = float(n)
     except (TypeError, ValueError):
         return ""
     for unit in ("bytes", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
-            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+            if unit == "bytes":
+                return i18n.text("apk.bytes", lang, n=int(size))
+            return f"{size:.1f} {unit}"
         size /= 1024
     return str(n)
+
+
+@jinja2.pass_context
+def _filesize(ctx: jinja2.runtime.Context, n: Any) -> str:
+    return filesize(n, i18n.lang_of(ctx.get("lang")))
 
 
 templates = Jinja2Templates(env=environment())

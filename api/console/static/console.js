@@ -11,7 +11,7 @@
   if (meta) {
     try { strings = JSON.parse(meta.getAttribute("content")) || {}; } catch (e) { strings = {}; }
   }
-  // t("key", {name: value}): the catalogue's text with {name} fields filled in.
+  // t(key, {name: value}): the catalogue's text with {name} fields filled in.
   function t(key, params) {
     var text = Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key;
     return text.replace(/\{(\w+)\}/g, function (all, name) {

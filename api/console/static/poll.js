@@ -22,7 +22,7 @@
         window.location.reload();
         return;
       }
-      state.textContent = t("scan_" + (job.status === "running" ? "running" : "queued")) +
+      state.textContent = t(job.status === "running" ? "scan_running" : "scan_queued") +
         " " + t("opens_when_done");
       window.setTimeout(poll, 500);
     }).catch(function () {
