@@ -88,7 +88,7 @@ class _Visible(HTMLParser):
     placeholder, data-confirm), outside elements marked ``lang="en"`` and scripts."""
 
     SPOKEN = ("aria-label", "title", "alt", "placeholder", "data-confirm")
-    VOID = {"meta", "link", "input", "img", "br", "hr"}
+    VOID = frozenset({"meta", "link", "input", "img", "br", "hr"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -320,7 +320,7 @@ async def test_times_are_utc_time_elements(tmp_path: Path) -> None:
             assert m.group(1)[:16].replace("T", " ") == m.group(2)
 
 
-# --- block and rescan -------------------------------------------------------------------------------
+# --- block and rescan ---------------------------------------------------------------------
 
 
 def _blocked_ids(location: str) -> list[str]:
