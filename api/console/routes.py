@@ -800,7 +800,7 @@ async def add_entry(request: Request, auth: AnalystPage) -> Response:
     """Add a list entry through the API's route function (same checks, same errors)."""
     form = await _form(request)
     values = {k: form.get(k, "").strip() for k in ("kind", "value", "action", "package", "note")}
-    error = None
+    error, technical = None, None
     if not values["value"]:
         error = _say(request, "lists.error_empty")
     else:
@@ -810,17 +810,17 @@ async def add_entry(request: Request, auth: AnalystPage) -> Response:
                                package=values["package"] or None, note=values["note"])
             await list_routes.create_entry(_services(request).lists, body, auth.principal)
         except ValidationError as e:
-            error = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-                              for err in e.errors())
-            if auth.lang == "vi":
-                error = _say(request, "lists.error_invalid")
+            technical = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+                                  for err in e.errors())
+            error = _say(request, "lists.error_invalid")
         except ProblemException as e:
             if e.status_code not in (409, 422):
                 raise
-            error = str(e.detail)
-            if auth.lang == "vi":
-                error = _say(request, "lists.error_duplicate" if e.status_code == 409
-                             else "lists.error_invalid")
+            technical = str(e.detail)
+            error = _say(request, "lists.error_duplicate" if e.status_code == 409
+                         else "lists.error_invalid")
+        if auth.lang == "en":  # the API's detail is English and says exactly what is wrong
+            error, technical = technical, None
     if error is None:
         return RedirectResponse(f"{PREFIX}/lists?done=added", 303)
     return render(request, "lists.html", auth, status_code=422, active="lists",
@@ -828,6 +828,7 @@ async def add_entry(request: Request, auth: AnalystPage) -> Response:
                   entries=await list_routes.list_entries(_services(request).lists,
                                                          auth.principal, None, None, 1, 50),
                   q="", kind="", kinds=ENTRY_KINDS, notice=None, form=values,
+                  form_technical=technical,
                   form_error=error)
 
 
