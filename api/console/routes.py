@@ -71,7 +71,7 @@ from api.auth import (
     session_of,
 )
 from api.console import actions, i18n, views
-from api.console.templating import templates
+from api.console.templating import templates as templates  # re-exported: the tests render with it
 from api.jobs import QueueFull
 from api.problems import ProblemException, storage_problem
 from api.routes import lists as list_routes
@@ -147,7 +147,7 @@ def _settings(request: Request) -> Settings:
     return _services(request).settings
 
 
-def page_lang(request: Request) -> views.Lang:
+def page_lang(request: Request) -> i18n.Lang:
     """``?lang=``, else the language cookie, else the server's default (``vi`` unless
     ``SCAMSCAN_DEFAULT_LANG=en``): the same switch as the reports'."""
     for raw in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
@@ -165,7 +165,7 @@ def _is_https(request: Request) -> bool:
 def _toggle_urls(request: Request) -> dict[str, str]:
     """Links to this page in each language (GET pages), else to the submit page."""
     out: dict[str, str] = {}
-    for lang in views.LANGS:
+    for lang in i18n.LANGS:
         if request.method == "GET":
             params = dict(request.query_params)
             params["lang"] = lang
@@ -181,7 +181,7 @@ class PageAuth:
 
     principal: Principal
     session: Session
-    lang: views.Lang
+    lang: i18n.Lang
 
     @property
     def csrf(self) -> str:
@@ -202,7 +202,7 @@ def render(request: Request, name: str, auth: PageAuth | None, status_code: int 
     }
     ctx.update(context)
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
-    if request.query_params.get("lang") in views.LANGS:
+    if request.query_params.get("lang") in i18n.LANGS:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, path="/",
                             secure=_is_https(request), httponly=True, samesite="strict")
     return secure(response)
@@ -236,7 +236,7 @@ def _error_page(request: Request, status: int, title: str, detail: str,
                   detail=detail, technical=technical)
 
 
-def _lang(request: Request) -> views.Lang:
+def _lang(request: Request) -> i18n.Lang:
     return page_lang(request)
 
 
@@ -535,7 +535,7 @@ async def scan_url_form(request: Request, auth: AnalystPage) -> Response:
     return RedirectResponse(f"{PREFIX}/scans/{quote(str(report['scan_id']))}", 303)
 
 
-def _invalid_link(lang: views.Lang, reason: str) -> str:
+def _invalid_link(lang: i18n.Lang, reason: str) -> str:
     """Why a link cannot be scanned: the scanner's reason in English, the catalogue's
     sentence in Vietnamese (the reasons are English, written for API callers)."""
     if lang == "en":
@@ -576,7 +576,7 @@ def _actions(request: Request, auth: PageAuth, targets: list[actions.BlockTarget
             "block": [t for t in targets if (t.kind, t.value) not in taken]}
 
 
-def _apk_rescan(request: Request, sha256: str, lang: views.Lang) -> dict[str, Any]:
+def _apk_rescan(request: Request, sha256: str, lang: i18n.Lang) -> dict[str, Any]:
     if _services(request).samples.path_for(sha256).is_file():
         return {"available": True, "live": False}
     return {"available": False, "why": i18n.text("actions.rescan_sample_gone", lang)}
