@@ -30,6 +30,9 @@ from api.main import create_app
 from api.settings import Settings
 
 pytestmark = pytest.mark.anyio
+# Each test with the app takes from about a second (a link) to eight (every page of
+# two roles, with an APK scan each): out of the inner loop (make test-fast).
+slow = pytest.mark.slow
 
 CONSOLE = Path(__file__).parent.parent / "api" / "console"
 FIXTURES = Path(__file__).parent / "fixtures" / "apk"
@@ -243,6 +246,7 @@ async def _pages(c: httpx.AsyncClient, csrf: str) -> dict[str, httpx.Response]:
     return pages
 
 
+@slow
 async def test_every_page_of_every_role_is_in_vietnamese_by_default(tmp_path: Path) -> None:
     async with console(tmp_path) as (app, c, keys):
         assert app.state.services.settings.default_lang == "vi"
@@ -278,6 +282,7 @@ async def test_every_page_of_every_role_is_in_vietnamese_by_default(tmp_path: Pa
             assert_vietnamese((await c.get(r.headers["location"])).text, "signed out")
 
 
+@slow
 async def test_keyless_local_use_is_admin_and_vietnamese(tmp_path: Path) -> None:
     async with console(tmp_path, keys=False) as (_, c, _keys):
         r = await c.get("/console/sign-in")
@@ -292,6 +297,7 @@ async def test_keyless_local_use_is_admin_and_vietnamese(tmp_path: Path) -> None
         assert "(quản trị)" in lists
 
 
+@slow
 async def test_english_follows_the_query_the_cookie_and_the_setting(tmp_path: Path) -> None:
     async with console(tmp_path) as (_, c, keys):
         csrf = await sign_in(c, keys["analyst"])
@@ -308,6 +314,7 @@ async def test_english_follows_the_query_the_cookie_and_the_setting(tmp_path: Pa
         assert_english(r.text, "SCAMSCAN_DEFAULT_LANG=en")
 
 
+@slow
 async def test_times_are_utc_time_elements(tmp_path: Path) -> None:
     async with console(tmp_path) as (_, c, keys):
         csrf = await sign_in(c, keys["analyst"])
@@ -329,6 +336,7 @@ def _blocked_ids(location: str) -> list[str]:
     return m.group(1).split(",")
 
 
+@slow
 async def test_block_a_link_and_rescan_it(tmp_path: Path) -> None:
     async with console(tmp_path) as (app, c, keys):
         csrf = await sign_in(c, keys["analyst"])
@@ -375,6 +383,9 @@ async def test_block_a_link_and_rescan_it(tmp_path: Path) -> None:
         assert 'data-rule="URL-NET-000"' not in page  # still offline
         r = await c.post(f"{link}/rescan", data={})
         assert r.status_code == 403  # CSRF
+        r = await c.post(f"{link}/rescan", data={"csrf_token": csrf},
+                         headers={"Sec-Fetch-Site": "same-site"})
+        assert r.status_code == 403
         # A made-up id is a 404 page, not a 500.
         r = await c.post("/console/scans/" + "1" * 32 + "/block",
                          data={"target": "domain", "csrf_token": csrf})
@@ -384,6 +395,7 @@ async def test_block_a_link_and_rescan_it(tmp_path: Path) -> None:
         assert r.status_code == 422 and "Hãy chọn ít nhất một mục" in r.text
 
 
+@slow
 async def test_a_shared_platform_offers_only_its_host_or_page(tmp_path: Path) -> None:
     async with console(tmp_path) as (_, c, keys):
         csrf = await sign_in(c, keys["analyst"])
@@ -393,6 +405,7 @@ async def test_a_shared_platform_offers_only_its_host_or_page(tmp_path: Path) ->
         assert 'value="url"' in page
 
 
+@slow
 async def test_block_an_app_and_rescan_it_from_its_sample(tmp_path: Path) -> None:
     async with console(tmp_path) as (app, c, keys):
         csrf = await sign_in(c, keys["analyst"])
@@ -422,6 +435,7 @@ async def test_block_an_app_and_rescan_it_from_its_sample(tmp_path: Path) -> Non
         assert r.status_code == 410 and "không còn được lưu" in r.text
 
 
+@slow
 async def test_block_the_links_a_message_carries(tmp_path: Path) -> None:
     async with console(tmp_path) as (app, c, keys):
         csrf = await sign_in(c, keys["analyst"])
