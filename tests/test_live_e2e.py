@@ -72,7 +72,8 @@ def test_cli_live_reports_chain_signals_and_apk(site: ScamSite) -> None:
 
 
 def test_cli_live_without_allowance_refuses_and_fetches_nothing(site: ScamSite) -> None:
-    r = run_cli("url", "--live", "--json", site.url("/short"), env={"SCAMSCAN_FETCH_ALLOW_NETWORKS": ""})
+    r = run_cli("url", "--live", "--json", site.url("/short"),
+                env={"SCAMSCAN_FETCH_ALLOW_NETWORKS": ""})
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     net = [f for f in report["findings"] if f["rule_id"] == "URL-NET-001"]
