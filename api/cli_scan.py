@@ -229,8 +229,7 @@ def _url_file(args: argparse.Namespace, out: IO[bytes], remote: Remote | None) -
     if sys.stderr.isatty():
         from tqdm import tqdm
 
-        progress = tqdm(total=total, unit=" links", file=sys.stderr, desc="scamscan",
-                        dynamic_ncols=True)
+        progress = tqdm(total=total, unit=" links", file=sys.stderr, desc="scamscan")
     summary = Summary()
     try:
         status = asyncio.run(_scan_stream(_lines(stream), out, as_json=args.json,

@@ -427,3 +427,42 @@ def test_url_no_blocklists_setting_must_be_on_or_off() -> None:
     p = run("url", "--offline", "example.com", env=("SCAMSCAN_BLOCKLISTS=maybe",))
     assert p.returncode == 2
     assert b"SCAMSCAN_BLOCKLISTS" in p.stderr or b"blocklists" in p.stderr
+
+
+@pytest.mark.slow
+def test_progress_bar_counts_links_on_a_terminal(tmp_path: Path) -> None:
+    """stderr a terminal (a pty): a bar in links (3 of 3), then the summary; stdout clean."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    f = tmp_path / "in.txt"
+    f.write_bytes(b"a.example.vn\nb.example.vn\nftp://x\n")
+    master, slave = pty.openpty()
+    # A terminal of 24 rows and 100 columns, as a user's would be.
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "url", "--json", "--file", str(f)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, cwd=ROOT,
+            env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        os.close(slave)
+        out, _ = proc.communicate(timeout=120)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    assert proc.returncode == EXIT_SOME_INVALID
+    assert [r["input"] for r in json_lines(out)] == ["a.example.vn", "b.example.vn", "ftp://x"]
+    err = b"".join(chunks).decode("utf-8", "replace")
+    assert "3/3" in err and "links" in err, err
+    assert "B/s" not in err and "kB" not in err  # not bytes
+    assert "scamscan: 3 links in" in err and "errors 1" in err
