@@ -60,6 +60,7 @@ async def open_cli_lists(settings: Settings, *, seed: bool = False
     start (``scamscan feeds``); a scan only reads.
     """
     from api.services.lists import ListService
+    from api.storage.errors import ListStoreUnavailable
     from api.storage.factory import open_list_store
     from api.storage.lists import LISTS_FILE
 
@@ -67,8 +68,18 @@ async def open_cli_lists(settings: Settings, *, seed: bool = False
                                                      / LISTS_FILE).is_file():
         yield None
         return
-    store = open_list_store(settings.data_dir, settings.redis_url,
-                            redis_timeout=settings.redis_timeout)
+    try:
+        store = open_list_store(settings.data_dir, settings.redis_url,
+                                redis_timeout=settings.redis_timeout)
+        if seed:
+            await store.version()  # unavailable: say so, rather than "no feed"
+    except ListStoreUnavailable as e:
+        if seed:
+            raise
+        # As the server: the bundled lists answer while the store does not.
+        print(f"scamscan: warning: {e}; only the bundled lists are used", file=sys.stderr)
+        yield None
+        return
     service = ListService(settings, store, write_apk_file=False)
     try:
         await service.open(watch=False, seed=seed)

@@ -668,7 +668,11 @@ def install(app: FastAPI, settings: Settings) -> Metrics:
     app.state.readiness = Readiness(settings)
     app.add_api_route(
         "/readyz", readyz, methods=["GET"], tags=["health"], summary="Readiness check",
-        responses={200: {"description": "Ready: every check is `ok`."},
+        responses={200: {"description": "Ready: every check is `ok`. `lists` says what "
+                         "scans use: the bundled lists, the analyst entries and each feed "
+                         "(`name`, `entries`, `generation`, `in_use`, `age_seconds` since "
+                         "its last success, `last_error`, `stale`); a stale feed never "
+                         "makes the service unready."},
                    503: {"description": "Not ready: `checks` names what failed.",
                          "content": {"application/problem+json": {}}}})
     if settings.metrics_enabled:
