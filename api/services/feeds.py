@@ -112,9 +112,10 @@ class FeedRefresher:
 
     async def _loop(self) -> None:
         check = min(MAX_CHECK, self.period / 12)
-        # A first look soon after start (the feeds may never have been fetched),
-        # jittered so that replicas started together do not fetch together.
-        await asyncio.sleep(self._rng.uniform(0, check))
+        # The first look one check period after start (at most about 5 minutes:
+        # never-fetched feeds are due then), not at once: a restart loop must not
+        # hammer the feed hosts, and the jitter keeps replicas started together apart.
+        await asyncio.sleep(self._wait(check))
         while True:
             try:
                 await self.run_once()
