@@ -252,3 +252,37 @@ async def test_one_refresher_at_a_time_with_redis(redis_server: RedisServer, tmp
     finally:
         for service in services:
             await service.aclose()
+
+
+async def test_a_feed_is_stale_after_four_refresh_periods(tmp_path: Path,
+                                                          feeds: FeedServer) -> None:
+    from datetime import datetime, timedelta
+
+    feeds.routes["/f.txt"] = (200, b"stale-scam.example.net\n", 0)
+    s = settings(tmp_path, feeds=feeds_json(("f", feeds.url + "/f.txt")),
+                 feeds_refresh_hours=2)
+    service = ListService(s, open_list_store(tmp_path, None))
+    try:
+        await service.open(watch=False)
+        [never] = service.feed_status()
+        assert never["stale"] and never["age_seconds"] is None and not never["in_use"]
+        [result] = await service.refresh()
+        assert result["ok"], result
+        done = datetime.fromisoformat(service.feed_status()[0]["last_success"])
+        fresh = service.feed_status(done + timedelta(hours=7, minutes=59))[0]
+        assert not fresh["stale"] and fresh["in_use"]
+        assert fresh["age_seconds"] == 7 * 3600 + 59 * 60
+        old = service.feed_status(done + timedelta(hours=8, seconds=1))[0]
+        assert old["stale"] and old["in_use"]  # still used: stale is a warning
+        refresher = FeedRefresher(service)
+        assert refresher.due(done + timedelta(hours=1)) == []
+        assert refresher.due(done + timedelta(hours=2)) == ["f"]
+        # A failure is tried again after 15 minutes, not a whole period.
+        feeds.routes["/f.txt"] = (503, b"busy", 0)
+        [result] = await service.refresh()
+        assert not result["ok"]
+        tried = datetime.fromisoformat(service.feed_status()[0]["last_attempt"])
+        assert refresher.due(tried + timedelta(minutes=14)) == []
+        assert refresher.due(tried + timedelta(minutes=15)) == ["f"]
+    finally:
+        await service.aclose()
