@@ -202,6 +202,7 @@ async def test_background_refresh_and_feed_age_in_readyz(tmp_path: Path,
         assert refresher.runs >= 2
 
 
+@pytest.mark.slow
 async def test_without_network_the_bundled_lists_still_work(tmp_path: Path) -> None:
     """Default feeds enabled, nothing reachable (no name resolves): scans use the bundled
     lists, and /readyz stays ready while naming each feed's error."""
