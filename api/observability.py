@@ -615,8 +615,12 @@ def _feeds(state: Any) -> dict[str, Any]:
     the bundled lists and analyst entries still answer (see the module doc)."""
     lists = getattr(getattr(state, "services", None), "lists", None)
     if lists is None:
-        return {"bundled": False, "feeds": []}
-    feeds = lists.feed_status()
+        return {"bundled": False, "analyst_entries": 0, "feeds_in_use": 0,
+                "stale_feeds": [], "feeds": []}
+    # /readyz needs no key: not the feeds' URLs (they may carry a token) nor who
+    # added them.
+    feeds = [{k: v for k, v in f.items() if k not in ("url", "added_by")}
+             for f in lists.feed_status()]
     return {"bundled": True, "analyst_entries": len(lists.entries),
             "feeds_in_use": sum(1 for f in feeds if f["in_use"]),
             "stale_feeds": [f["name"] for f in feeds if f["stale"]], "feeds": feeds}

@@ -191,6 +191,7 @@ async def test_background_refresh_and_feed_age_in_readyz(tmp_path: Path,
         assert feed["name"] == "bg" and feed["in_use"] and feed["entries"] == 1
         assert feed["age_seconds"] is not None and feed["age_seconds"] < 10
         assert not feed["stale"] and feed["last_error"] is None
+        assert "url" not in feed and "added_by" not in feed  # /readyz is public
         assert lists["feeds_in_use"] == 1 and lists["stale_feeds"] == []
         # ... and again once the period has passed: a new generation
         feeds.routes["/f.txt"] = (200, b"bg-scam.example.net\nbg-two.example.net\n", 0)

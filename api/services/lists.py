@@ -187,9 +187,10 @@ class ListService:
                          "semantics": d.semantics}, DEFAULT_FEEDS_BY) for d in DEFAULT_FEEDS]
         else:
             # The setting decides: turned off, the default feeds go (and their data).
-            for f in have.values():
+            for f in list(have.values()):
                 if f.added_by == DEFAULT_FEEDS_BY:
                     await self.store.delete_feed(f.name)
+                    del have[f.name]
                     log.info("feed %s removed: SCAMSCAN_FEEDS_DEFAULT is off", f.name)
         for d, by in wanted:
             name = str(d["name"])
