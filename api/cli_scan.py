@@ -69,12 +69,14 @@ class Summary:
     started: float = field(default_factory=time.monotonic)
 
     def add(self, report: dict[str, Any]) -> None:
+        """Count one report (or input error)."""
         if "error" in report:
             self.errors += 1
         else:
             self.verdicts[report["verdict"]] += 1
 
     def line(self) -> str:
+        """The summary: links, time, links/s, counts by verdict, errors."""
         n = sum(self.verdicts.values()) + self.errors
         took = max(time.monotonic() - self.started, 1e-6)
         order = ("dangerous", "suspicious", "no_known_risk", "official")
@@ -195,6 +197,7 @@ def _count_lines(path: str) -> int | None:
 
 
 def cmd_url(args: argparse.Namespace) -> int:
+    """``scamscan url``: each link's report on stdout; the exit status."""
     if args.file is not None and args.urls:
         raise UsageError("give URLs as arguments or --file, not both")
     if args.file is None and not args.urls:
@@ -257,6 +260,8 @@ def _human_apk(report: dict[str, Any], lang: str) -> str:
 
 
 def cmd_apk(args: argparse.Namespace) -> int:
+    """``scamscan apk``: each app's report (the analysts' APK entries of the data
+    directory apply, as in the server's workers); the exit status."""
     from scanners.apk import scanner_for
     from scanners.apk_report import scan_apk_path
     from scanners.lists import apk_lists_path
@@ -300,6 +305,7 @@ def cmd_apk(args: argparse.Namespace) -> int:
 
 
 def cmd_message(args: argparse.Namespace) -> int:
+    """``scamscan message``: the check's reply and report; the exit status."""
     from scanners.errors import InputError
     from scanners.message import MAX_TEXT_CHARS, check_message, clean_text
 
