@@ -133,6 +133,25 @@ def _reports_remote(inputs: Iterator[tuple[str, str | None]], remote: Remote, *,
     yield from flush(chunk)
 
 
+async def _emit(reports: Iterator[Any], out: IO[bytes], *, as_json: bool, lang: str,
+                progress: Any, summary: Summary | None) -> int:
+    """Write each report (awaiting the live ones) in input order; the exit status."""
+    invalid = 0
+    for item in reports:
+        report = item if isinstance(item, dict) else await item
+        if "error" in report:
+            invalid += 1
+        if summary is not None:
+            summary.add(report)
+        if progress is not None:
+            progress.update(1)
+        if as_json:
+            out.write(orjson.dumps(report) + b"\n")
+        else:
+            out.write(human(report, lang).encode("utf-8"))
+    return EXIT_SOME_INVALID if invalid else EXIT_OK
+
+
 async def _scan_stream(
     inputs: Iterator[tuple[str, str | None]],
     out: IO[bytes],
@@ -145,11 +164,14 @@ async def _scan_stream(
     remote: Remote | None = None,
     summary: Summary | None = None,
 ) -> int:
+    emit = {"out": out, "as_json": as_json, "lang": lang, "progress": progress,
+            "summary": summary}
+    if remote is not None:  # the server scans, with its own lists
+        return await _emit(_reports_remote(inputs, remote, live=live, lang=lang), **emit)
     # Imported here so that `scamscan --help` and usage errors stay instant.
     from scanners.url_offline import OfflineURLScanner, default_scanner
 
     settings = load_settings()
-    invalid = 0
     async with cli_lists.open_cli_lists(settings) as lists:
         use_lists = blocklists and settings.blocklists == "on"
         scanner = default_scanner(blocklists=use_lists)
@@ -157,30 +179,15 @@ async def _scan_stream(
             # The server's lists: analyst entries and feeds over the bundled ones.
             scanner = OfflineURLScanner(index=lists.dynamic)
         checker = None
-        if live and remote is None:
+        if live:
             from api.wiring import build_live
 
             checker = build_live(settings, scanner, apk_handler=scan_downloaded_apk)
         try:
-            reports = (_reports_remote(inputs, remote, live=live, lang=lang)
-                       if remote is not None else
-                       _reports_local(inputs, scanner, checker, lang))
-            for item in reports:
-                report = item if isinstance(item, dict) else await item
-                if "error" in report:
-                    invalid += 1
-                if summary is not None:
-                    summary.add(report)
-                if progress is not None:
-                    progress.update(1)
-                if as_json:
-                    out.write(orjson.dumps(report) + b"\n")
-                else:
-                    out.write(human(report, lang).encode("utf-8"))
+            return await _emit(_reports_local(inputs, scanner, checker, lang), **emit)
         finally:
             if checker is not None:
                 await checker.aclose()
-    return EXIT_SOME_INVALID if invalid else EXIT_OK
 
 
 def _count_lines(path: str) -> int | None:
