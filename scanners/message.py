@@ -40,7 +40,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanners import identifiers, message_advice, message_reply, message_types, rules
+from scanners import (
+    identifiers,
+    message_advice,
+    message_model,
+    message_reply,
+    message_types,
+    rules,
+)
 from scanners.base import CheckIncomplete, Scanner
 from scanners.errors import InputError
 from scanners.findings import Finding, aggregate
@@ -668,11 +675,14 @@ async def check_message(
     live_links: int = LIVE_LINKS,
     live_timeout: float = LIVE_TIMEOUT,
     identifier_lists: identifiers.IdentifierLookup | None = None,
+    use_model: bool = True,
 ) -> dict[str, Any]:
     """The report for one message; see the module docstring.
 
     ``identifier_lists``: the analysts' phone and account entries
     (:mod:`scanners.identifiers`); without it no number is looked up.
+    ``use_model``: whether the learned model (:mod:`scanners.message_model`) adds
+    its points; off, the report is the rules' alone (evaluations).
     Raises :class:`MessageInputError` when the text is empty or too long.
     """
     cleaned = validate_text(text)
@@ -695,6 +705,10 @@ async def check_message(
     id_hits = identifiers.listed(ids, identifier_lists)
     findings += identifiers.findings(ids, id_hits)
     # --- end identifiers
+    if use_model:
+        # Last, over what the rules found: the model only adds points (MSG-ML-*).
+        findings += message_model.default_model().findings(
+            ex.view.text, [f.rule_id for f in findings])
     agg = aggregate(findings)
     items: list[dict[str, Any]] = []
     for link, r in zip(ex.links, reports, strict=True):
