@@ -14,8 +14,9 @@ Features (:func:`features`), each present or absent:
   "chuyen khoan" or "viec nhe" count whatever the wording around them;
 * ``c:`` character 3- and 4-grams inside words, for spellings the words miss
   ("chuyenkhoan", "ck", a misspelt "dinh danh");
-* ``r:`` the MSG rules the message already triggered (a family, a combination, the
-  band of its worst link): the signal families the rules detect.
+* ``r:`` the script-signal rules the message already triggered (impersonation,
+  urgency, a lure, an install, data or payment request, the band of its worst link):
+  the signal families the rules detect (:data:`SIGNAL_PREFIXES`).
 
 The score is ``intercept + sum(weights) / sqrt(n)``, ``n`` the number of the
 message's features the model knows (each row was scaled to unit length in
@@ -52,6 +53,12 @@ _WORD = re.compile(r"[a-z0-9]+")
 _DIGITS = re.compile(r"[0-9]+")
 ML_RULES = ("MSG-ML-001", "MSG-ML-002")
 """The model's own rules: never features of the model."""
+SIGNAL_PREFIXES = ("MSG-IMP-", "MSG-URG-", "MSG-BAIT-", "MSG-APP-", "MSG-DATA-", "MSG-PAY-",
+                   "MSG-LINK-", "MSG-CTX-")
+"""The rules that are features: the script signals, the link bands and the warning
+context. Not the families and combinations (MSG-TYPE-*, MSG-COMBO-*): they are
+conjunctions of these that fire on nearly every training scam, so the model would
+learn them and little of the wording, and have nothing to say where they are silent."""
 
 
 def features(folded: str, rule_ids: Iterable[str]) -> set[str]:
@@ -64,7 +71,7 @@ def features(folded: str, rule_ids: Iterable[str]) -> set[str]:
         padded = f" {w} "
         for n in (3, 4):
             out.update(f"c:{padded[i:i + n]}" for i in range(len(padded) - n + 1))
-    out.update(f"r:{r}" for r in rule_ids if r not in ML_RULES)
+    out.update(f"r:{r}" for r in rule_ids if r.startswith(SIGNAL_PREFIXES))
     return out
 
 
