@@ -1,22 +1,34 @@
 """Accuracy of the offline message check on the bundled message sets.
 
     python eval/messages.py [--data eval/messages]
-                            [--split dev|dev2|heldout2|heldout3|all] [--show]
+                            [--split dev|dev2|heldout2|heldout3|heldout4|all] [--show]
                             [--markdown]
 
-Four splits, reported apart:
+Each split is reported three times: ``rules`` (the rules alone, ``use_model=False``),
+``model`` (the learned model's findings alone, MSG-ML-*: its high band is 40 points,
+so it flags but is never ``dangerous`` on its own) and ``combined`` (what users get).
+
+Splits, reported apart:
 
 * ``dev`` (``eval/messages/scams.jsonl`` and ``benign.jsonl``): the messages the
   typology rules were written and tuned on;
 * ``dev2`` (``eval/messages/dev2/``): the first held-out half, written before
   the typology rules. Its misses were read to fix the false positives of
   issue 13, so it is a tuning split now (it was ``heldout``);
-* ``heldout2`` (``eval/messages/heldout2/``): written on 2026-12-05 before any
-  rule change of that fix (its commit precedes them) and never tuned on. Only
-  its aggregate figures are printed unless ``--show`` is given;
-* ``heldout3`` (``eval/messages/heldout3/``): written after ``heldout2``'s
-  aggregate was read once and before the rule changes that followed; held out
-  the same way.
+* ``heldout2 (tuned)`` (``eval/messages/heldout2/``) and ``heldout3 (tuned)``
+  (``eval/messages/heldout3/``): written as held-out splits on 2026-12-05 and
+  measured so (aggregates only) until their misses were read to write the family
+  signals and train the message model: **tuning data since** (the directory names
+  are kept so that the history in docs/evaluation.md reads);
+* ``heldout4`` (``eval/messages/heldout4/``): written by another engineer and kept
+  back from this work; measured after merging, never tuned on. Absent from this
+  tree: ``--split all`` leaves it out then, ``--split heldout4`` says it is missing.
+  Only its aggregate figures are printed unless ``--show`` is given.
+
+The model (``scanners/message_model.py``) learns from every tuning split and from
+``eval/messages/training/`` (training-only messages, never reported here), so its
+figures on the tuning splits are training figures; its cross-validated figures are
+printed by ``eval/train_message_model.py``.
 
 One JSON object a line: ``id``, ``lang``, ``text``, optionally ``type`` (the
 scam family of ``scanners/message_types.py`` that the message is, or imitates
@@ -27,9 +39,8 @@ link, an app or a money request" when the extraction finds a link or an app in
 it, or it asks for money (``MSG-PAY-001`` or the typology's money ask, whether or
 not it counted). Targets (judged on the held-out split): at least 95% of the scams
 flagged, at least 80% of those carrying a link, app or money request
-``dangerous``, at most 5% of the benign messages flagged. The rules are the only
-detector of messages (no learned model), so the rules-only figures are the
-combined ones.
+``dangerous``, at most 5% of the benign messages flagged. The exit status is 0 when
+the combined verdict meets them on every split reported.
 """
 
 from __future__ import annotations
@@ -175,6 +186,8 @@ def report_split(label: str, det: Result, fp: Result, markdown: bool, show: bool
 
 
 SPLITS = ("dev", "dev2", "heldout2", "heldout3", "heldout4")
+TUNED = ("heldout2", "heldout3")
+"""Held out once; tuned on since their misses were read (labelled so in the output)."""
 HELD_OUT = ("heldout4",)
 """Splits never tuned on: only their aggregates are printed unless ``--show``."""
 
@@ -210,8 +223,9 @@ def main(argv: list[str] | None = None) -> int:
         det = asyncio.run(run(scanner, load(d / "scams.jsonl"), "scams", scam=True))
         fp = asyncio.run(run(scanner, load(d / "benign.jsonl"), "benign", scam=False))
         show = args.show or (name not in HELD_OUT and not args.markdown)
+        shown = f"{name} (tuned)" if name in TUNED else name
         for mode in MODES:
-            label = f"{name} | {mode}" if args.markdown else f"{name}: {mode}"
+            label = f"{shown} | {mode}" if args.markdown else f"{shown}: {mode}"
             # The misses are listed once, for the combined verdict (what users get).
             good = report_split(label, det[mode], fp[mode], args.markdown,
                                 show and mode == "combined")

@@ -42,7 +42,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from scanners.catalogue.model import SUSPICIOUS_AT
 from scanners.message import check_message
-from scanners.message_model import MODEL_FILE, features
+from scanners.message_model import MODEL_FILE, WARNING_RULE, features
 from scanners.message_view import folded_view
 from scanners.rules import CATALOGUE
 from scanners.url_offline import default_scanner
@@ -55,12 +55,16 @@ EXTRA = DATA / "training"
 """Messages written for training only (never an evaluation split)."""
 MIN_COUNT = 2
 """A feature seen in fewer training messages is dropped (noise, and file size)."""
-C = 1.0
+C = 10.0
+"""Chosen by the out-of-fold recall at the benign budgets below (C 1, 3, 10, 30 gave
+63%, 71%, 80%, 81% of the training scams with the model alone at 0.5% of the benign
+ones), and by the look-alike texts of tests/test_message_types.py and
+tests/test_message_advice.py, which C 30 with a 1% budget began to flag."""
 FOLDS = 5
-HIGH_BUDGET = 0.01
+HIGH_BUDGET = 0.005
 """Share of the benign training messages the combined verdict may flag out of fold
 once the high band is set."""
-COMBINED_LIMIT = 0.02
+COMBINED_LIMIT = 0.01
 """... and once the medium band is set too."""
 
 
@@ -89,6 +93,9 @@ async def _rules(rows: list[dict[str, Any]]) -> None:
     scanner = default_scanner()
     for r in rows:
         rep = await check_message(r["text"], scanner, lang=r["lang"], use_model=False)
+        # A warning (MSG-CTX-001) gets nothing from the model: as if its rules scored 0
+        # and the model never reached a band (see MessageModel.findings).
+        r["warning"] = any(f["rule_id"] == WARNING_RULE for f in rep["findings"])
         r["rules_score"] = rep["risk_score"]
         r["rule_ids"] = sorted({f["rule_id"] for f in rep["findings"]})
         r["feats"] = features(folded_view(r["text"]).text, r["rule_ids"])
@@ -118,17 +125,21 @@ def _fit(rows: list[dict[str, Any]], c: float) -> tuple[list[str], LogisticRegre
     return vocab, clf
 
 
-def _combined(rules_score: int, p: float, high: float, medium: float) -> int:
+def _combined(row: dict[str, Any], p: float, high: float, medium: float) -> int:
+    rules_score: int = row["rules_score"]
+    if row["warning"]:
+        return rules_score
     pts = {"MSG-ML-001": CATALOGUE["MSG-ML-001"].points,
            "MSG-ML-002": CATALOGUE["MSG-ML-002"].points}
+    # As the scanner does: the medium band adds only to points the rules counted.
     return rules_score + (pts["MSG-ML-001"] if p >= high else
-                          pts["MSG-ML-002"] if p >= medium else 0)
+                          pts["MSG-ML-002"] if p >= medium and rules_score > 0 else 0)
 
 
 def _benign_fp(rows: list[dict[str, Any]], oof: list[float], high: float,
                medium: float) -> float:
     benign = [(r, p) for r, p in zip(rows, oof, strict=True) if r["label"] == 0]
-    return sum(_combined(r["rules_score"], p, high, medium) >= SUSPICIOUS_AT
+    return sum(_combined(r, p, high, medium) >= SUSPICIOUS_AT
                for r, p in benign) / max(1, len(benign))
 
 
@@ -167,8 +178,8 @@ def report(rows: list[dict[str, Any]], oof: list[float], high: float, medium: fl
                 continue
             n = len(sel)
             ru = sum(r["rules_score"] >= SUSPICIOUS_AT for r, _ in sel)
-            mo = sum(p >= high for _, p in sel)
-            co = sum(_combined(r["rules_score"], p, high, medium) >= SUSPICIOUS_AT
+            mo = sum(p >= high and not r["warning"] for r, p in sel)
+            co = sum(_combined(r, p, high, medium) >= SUSPICIOUS_AT
                      for r, p in sel)
             print(f"  out of fold {split:9s} {name:15s} n={n:4d}  rules={ru / n:6.1%}  "
                   f"model-only={mo / n:6.1%}  combined={co / n:6.1%}", file=sys.stderr)

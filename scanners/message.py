@@ -708,7 +708,7 @@ async def check_message(
     if use_model:
         # Last, over what the rules found: the model only adds points (MSG-ML-*).
         findings += message_model.default_model().findings(
-            ex.view.text, [f.rule_id for f in findings])
+            ex.view.text, [f.rule_id for f in findings], any(f.points > 0 for f in findings))
     agg = aggregate(findings)
     items: list[dict[str, Any]] = []
     for link, r in zip(ex.links, reports, strict=True):

@@ -10,7 +10,7 @@ messages (never on a held-out split).
 
 Features (:func:`features`), each present or absent:
 
-* ``w:`` words and word pairs of the folded text (digits read as ``0``), so that
+* ``w:`` words and word pairs of the folded text (digit runs read as ``#``), so that
   "chuyen khoan" or "viec nhe" count whatever the wording around them;
 * ``c:`` character 3- and 4-grams inside words, for spellings the words miss
   ("chuyenkhoan", "ck", a misspelt "dinh danh");
@@ -53,6 +53,8 @@ _WORD = re.compile(r"[a-z0-9]+")
 _DIGITS = re.compile(r"[0-9]+")
 ML_RULES = ("MSG-ML-001", "MSG-ML-002")
 """The model's own rules: never features of the model."""
+WARNING_RULE = "MSG-CTX-001"
+"""The rules found a warning about scams, not a script: the model adds nothing."""
 SIGNAL_PREFIXES = ("MSG-IMP-", "MSG-URG-", "MSG-BAIT-", "MSG-APP-", "MSG-DATA-", "MSG-PAY-",
                    "MSG-LINK-", "MSG-CTX-")
 """The rules that are features: the script signals, the link bands and the warning
@@ -64,7 +66,7 @@ learn them and little of the wording, and have nothing to say where they are sil
 def features(folded: str, rule_ids: Iterable[str]) -> set[str]:
     """The features of a message: its folded text (lower case, no diacritics) and the
     ids of the rules that fired on it (see the module docstring)."""
-    words = [_DIGITS.sub("0", w) for w in _WORD.findall(folded)]
+    words = [_DIGITS.sub("#", w) for w in _WORD.findall(folded)]
     out = {f"w:{w}" for w in words}
     out.update(f"w:{a} {b}" for a, b in pairwise(words))
     for w in set(words):
@@ -81,8 +83,14 @@ def readable(feature: str) -> str:
 
 
 def _explains(feature: str) -> bool:
-    # Character n-grams weigh in the score but explain nothing to a reader.
-    return not feature.startswith("c:")
+    # Character n-grams, numbers and one- or two-letter words ("a", "de") weigh in the
+    # score but explain nothing to a reader.
+    if feature.startswith("c:"):
+        return False
+    if feature.startswith("w:"):
+        words = feature[2:].split()
+        return any(len(w) > 2 and "#" not in w for w in words)
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,13 +148,19 @@ class MessageModel:
                      key=lambda t: (-t[1], t[0]))
         return Score(_sigmoid(self._z(known)), tuple(pos[:_TOP]))
 
-    def findings(self, folded: str, rule_ids: Iterable[str]) -> list[Finding]:
+    def findings(self, folded: str, rule_ids: Iterable[str], rules_found: bool) -> list[Finding]:
         """``MSG-ML-001`` / ``MSG-ML-002`` for the message, or nothing below the
-        medium band."""
-        s = self.score(folded, list(rule_ids))
-        if s.probability < self.medium:
+        medium band. ``rules_found``: whether the rules counted points already; the
+        medium band only adds to them (alone it would be noise in a calm message)."""
+        ids = list(rule_ids)
+        if WARNING_RULE in ids:
+            # The rules read a warning that quotes a script ("… là lừa đảo"): its words
+            # are the scam's words, and the rules' reading is the better one.
             return []
+        s = self.score(folded, ids)
         high = s.probability >= self.high
+        if s.probability < self.medium or not (high or rules_found):
+            return []
         return [Finding("MSG-ML-001" if high else "MSG-ML-002", {
             "probability": round(s.probability, 3),
             "band": "high" if high else "medium",

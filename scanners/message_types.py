@@ -66,12 +66,14 @@ MONEY_ASK = _rx(
     r"gop \d[\d.,]* ?(?:trieu|tr|k|usd|usdt)",
     r"cho (?:con|em|minh|chau|anh|chi|to) muon", r"muon (?:tam )?\d[\d.,]* ?(?:trieu|tr|k)",
     r"ung truoc", r"dat coc", r"nap (?:von|tien)",
-    r"(?:dong|nop|tra|chiu) (?:\w+\s+){0,2}(?:phi|le phi)",
+    r"(?:dong|nop|tra|chiu) (?:\d+ ?% )?(?:\w+\s+){0,2}(?:phi|le phi)",
+    # "đóng trước 3 triệu thuế…": an amount paid up front.
+    r"(?:dong|nop|tra|gui) (?:truoc|them|ngay|gap) \d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|usd|usdt)",
     r"(?:dong|nop) thue (?:\w+\s+){0,3}\d+",
     r"(?:le )?phi (?:\w+\s+){0,2}(?:van chuyen|thong quan|luu kho|giao lai|ho tro|mo khoa|"
     r"bao hiem|ho so|xac minh|dich vu)",
     r"(?:chuyen|nop|dong|tra|thanh toan) (?:khoan |tien )?phi",
-    r"(?:pay|send|transfer|deposit|top up|lend)\w* (?:[\w.,]+\s+){0,5}(?:fee|tax|deposit|bond|"
+    r"(?:pay|send|transfer|deposit|top up|lend)\w* (?:[\w.,\-]+\s+){0,5}(?:fee|tax|deposit|bond|"
     r"bail|guarantee)",
     r"(?:first|initial|small|minimum) deposit", r"deposit (?:of \d|to (?:start|begin|unlock|join))",
     r"(?:send|transfer|lend) (?:me|us)? ?\d[\d.,]* ?(?:million|k|vnd|usd|usdt|dong)",
@@ -112,9 +114,11 @@ MONEY_ASK = _rx(
     r"den|toi) (?:so )?(?:tai khoan|tk|stk)(?! (?:cua quy khach|cua ban|ngan hang cua))",
     r"(?:move|transfer|send|wire) (?:\w+\s+){0,3}(?:savings|money|funds)",
     r"(?:verification|safe|safety|secure|holding|supervision) account",
-    r"(?:pay|send|transfer|wire) (?:me |us |him |her )?\$? ?\d[\d.,]* ?(?:usd|dollars?|eur|euros?|"
-    r"pounds?|million|k|vnd|dong|usdt)",
+    r"(?:pay|send|transfer|wire) (?:me |us |him |her |the )?\$? ?\d[\d.,]* ?(?:usd|dollars?|"
+    r"eur|euros?|pounds?|million|k|vnd|dong|usdt)",
     r"(?:le )?phi (?:tham dinh|kiem dinh|giai ngan|mo the|kich hoat)",
+    r"(?:shipping|delivery|redelivery|insurance|customs|clearance|processing|handling)"
+    r"(?: and \w+)? (?:cost|charge|fee)s?",
 )
 # A contact the script moves to: a chat app (a mobile number counts apart). A landline
 # or hotline ("liên hệ trực ban số 028…", "gọi tổng đài 1900…") is what real bodies give.
@@ -127,7 +131,8 @@ CONTACT_ASK = _rx(
 # Paid at the door (cash on delivery, duty to the courier): not a transfer to a stranger.
 # "a parcel with gifts and cash" is the romance lure, not a payment at the door.
 COD = _rx(r"khi nhan (?:hang|buu pham|buu kien|buu gui|don)",
-          r"(?:tra|thanh toan|nop|dong|pay|paid) (?:\w+\s+){0,3}(?:bang )?(?:tien mat|in cash|cash)",
+          r"(?:tra|thanh toan|nop|dong|pay|paid) (?:\w+\s+){0,3}(?:bang )?"
+          r"(?:tien mat|in cash|cash)",
           r"(?:tien mat|cash) (?:khi|when|on|at)", r"on delivery",
           r"cod", r"thu ho",
           r"(?:tra|dua) (?:\w+\s+){0,2}(?:shipper|buu ta|courier)")
@@ -202,7 +207,9 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:lay lai|thu hoi|doi lai) (?:\w+\s+){0,3}(?:tien|tai san|von)",
         r"bi lua (?:\w+\s+){0,4}(?:hoan tien|lay lai|thu hoi)",
         r"(?:recover\w*|get (?:your|the) money back|fund recovery|money back from)",
-        r"nhan lai (?:\w+\s+){0,3}(?:so )?tien", r"(?:phong toa|thu giu|bat duoc) (?:\w+\s+){0,5}"
+        r"nhan lai (?:\w+\s+){0,3}(?:so )?tien",
+        r"hoan lai (?:\w+\s+){0,2}(?:so )?tien (?:\w+\s+)?(?:da mat|bi lua|bi chiem doat|bi mat)",
+        r"(?:phong toa|thu giu|bat duoc) (?:\w+\s+){0,5}"
         r"(?:ke|doi tuong|nguoi) lua dao"),
         frozenset({PAY, DATA, LINK}),
         strong=_rx(r"(?:ho tro|dich vu|chung toi|chuyen) (?:\w+\s+){0,2}(?:lay lai|thu hoi) "
@@ -282,7 +289,9 @@ TYPES: tuple[ScamType, ...] = (
         r"part-? ?time", r"tasks?", r"commission", r"rate (?:hotels|products)",
         r"liking (?:\w+\s+)?videos?", r"earn \d+",
         r"(?:nhan vien|viec|cong viec) (?:\w+\s+){0,2}tai nha",
-        r"kiem tien (?:online|tai nha|tren mang)", r"xem quang cao"),
+        r"kiem tien (?:online|tai nha|tren mang)", r"xem quang cao",
+        r"work (?:online|from home|at home)", r"(?:online|remote|home-based) (?:job|work)",
+        r"hiring (?:\w+\s+){0,3}(?:online|from home|at home)"),
         frozenset({PAY, CONTACT, LINK, INSTALL}),
         strong=_rx(r"viec nhe luong cao", r"(?:tha tim|like|danh gia) (?:\w+\s+){0,6}"
                    r"(?:hoa hong|nhan \d|\d+ ?k)", r"don (?:hang )?ao",
@@ -327,7 +336,8 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:duoc chon|may man) (?:\w+\s+){0,3}nhan", r"voucher",
         r"selected to (?:receive|win|get)", r"(?:tet|cash|year-end|holiday) bonus",
         r"(?:anniversary|customer) (?:\w+\s+)?draw", r"selected in",
-        r"qua tri an", r"chuc mung (?:quy khach|thue bao|ban|khach hang) (?:\w+\s+){0,4}"
+        r"qua tri an", r"trung (?:phieu qua|qua|voucher|phan thuong)",
+        r"chuc mung (?:quy khach|thue bao|ban|khach hang) (?:\w+\s+){0,4}"
         r"(?:nhan|trung|duoc)"),
         frozenset({PAY, DATA, LINK})),
     ScamType("bank_card", "MSG-TYPE-006", _rx(
@@ -338,7 +348,8 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:from|at) your bank", r"banking app", r"cvv",
         r"(?:pending|suspicious|unusual|unauthori[sz]ed) (?:\w+\s+){0,2}(?:payment|transaction)s?"
         r"(?:\s+\w+){0,4} (?:on|to|from) your (?:\w+\s+)?card",
-        r"giao dich (?:\w+\s+){0,2}(?:bat thuong|dang cho|chua xac nhan) (?:\w+\s+){0,4}the"),
+        r"giao dich (?:[\w.,]+\s+){0,2}(?:bat thuong|dang cho|chua xac nhan) (?:\w+\s+){0,4}the",
+        r"(?:unusual|suspicious|strange) (?:login|sign ?in)"),
         frozenset({PAY, DATA, INSTALL, LINK, REMOTE})),
 )
 TYPE_BY_ID: Mapping[str, ScamType] = {t.id: t for t in TYPES}
