@@ -614,6 +614,8 @@ def _typology(ex: Extraction, has: set[str], reports: Sequence[dict[str, Any]],
 def _reasons(report: dict[str, Any], lang: str) -> list[str]:
     """Plain reasons from the counted rules, a heavier rule hiding those it implies."""
     counted = [f["rule_id"] for f in report["findings"] if f["points"] > 0]
+    # The model's words ("worded like known scams") come after every named rule's.
+    counted.sort(key=lambda rid: rid in message_model.ML_RULES)
     implied: set[str] = set()
     for rid in counted:
         implied |= _COMBOS_IMPLY.get(rid, set())

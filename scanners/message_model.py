@@ -35,7 +35,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -70,11 +70,17 @@ def features(folded: str, rule_ids: Iterable[str]) -> set[str]:
     out = {f"w:{w}" for w in words}
     out.update(f"w:{a} {b}" for a, b in pairwise(words))
     for w in set(words):
-        padded = f" {w} "
-        for n in (3, 4):
-            out.update(f"c:{padded[i:i + n]}" for i in range(len(padded) - n + 1))
+        out.update(_char_grams(w))
     out.update(f"r:{r}" for r in rule_ids if r.startswith(SIGNAL_PREFIXES))
     return out
+
+
+@lru_cache(maxsize=65536)
+def _char_grams(word: str) -> tuple[str, ...]:
+    """The character 3- and 4-grams of ``word`` with its boundaries (cached: messages
+    repeat their words)."""
+    padded = f" {word} "
+    return tuple(f"c:{padded[i:i + n]}" for n in (3, 4) for i in range(len(padded) - n + 1))
 
 
 def readable(feature: str) -> str:
@@ -114,7 +120,8 @@ class MessageModel:
             self.high = float(th["high"])
             self.medium = float(th["medium"])
             self.meta: dict[str, Any] = dict(doc.get("meta", {}))
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            self._logit_medium = math.log(self.medium / (1 - self.medium))
+        except (KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError) as e:
             raise DataError(f"malformed message model: {e!r}") from e
 
     @classmethod
@@ -144,9 +151,12 @@ class MessageModel:
     def score(self, folded: str, rule_ids: Iterable[str]) -> Score:
         """The probability with its drivers."""
         known = self._known(features(folded, rule_ids))
+        z = self._z(known)
+        if z < self._logit_medium:
+            return Score(_sigmoid(z), ())  # the common case: no drivers to collect
         pos = sorted(((f, v) for f, v in known if v > 0 and _explains(f)),
                      key=lambda t: (-t[1], t[0]))
-        return Score(_sigmoid(self._z(known)), tuple(pos[:_TOP]))
+        return Score(_sigmoid(z), tuple(pos[:_TOP]))
 
     def findings(self, folded: str, rule_ids: Iterable[str], rules_found: bool) -> list[Finding]:
         """``MSG-ML-001`` / ``MSG-ML-002`` for the message, or nothing below the
