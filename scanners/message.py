@@ -186,6 +186,10 @@ def _negated(view: View, pos: int, window: int = _NEG_WINDOW) -> bool:
 _REPORTED = re.compile(r"(?<![a-z0-9])(?:duoc|da|tiep tuc|khi|when(?: you)?)\s+$")
 
 
+# The writer reports what they did ("I installed…", "we've downloaded…").
+_DONE_BY_WRITER = re.compile(r"(?<![a-z0-9])(?:i|we)(?:'ve|'d| have| had| just| already)?\s+$")
+
+
 def _not_a_gift(view: View, start: int, end: int) -> bool:
     """Folded, "nhận quà" (receive a gift) is also "nhân qua" / "nhận qua (app)"
     (via): with diacritics written, only "quà" is the lure."""
@@ -227,6 +231,9 @@ def find_signals(view: View) -> list[Signal]:
             if cat.name in ("impersonation", "staff_impersonation") and _DESCRIBES.search(
                     _clause_before(v, m.start())):
                 note = "describes"
+            if note is None and cat.name == "install" and v[vpos:m.end()].endswith("ed") and \
+                    _DONE_BY_WRITER.search(v[max(0, m.start() - 20):m.start()]):
+                note = "describes"  # "I installed AnyDesk on your laptop…": done, not asked
             if note is None and cat.name == "payment" and _REPORTED.search(
                     v[max(0, m.start() - 16):m.start()]):
                 note = "describes"  # "đã chuyển khoản", "tiền được chuyển vào tài khoản"

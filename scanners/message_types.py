@@ -73,8 +73,8 @@ MONEY_ASK = _rx(
     r"(?:le )?phi (?:\w+\s+){0,2}(?:van chuyen|thong quan|luu kho|giao lai|ho tro|mo khoa|"
     r"bao hiem|ho so|xac minh|dich vu)",
     r"(?:chuyen|nop|dong|tra|thanh toan) (?:khoan |tien )?phi",
-    r"(?:pay|send|transfer|deposit|top up|lend)\w* (?:[\w.,\-]+\s+){0,5}(?:fee|tax|deposit|bond|"
-    r"bail|guarantee)",
+    r"(?:pay|send|transfer|deposit|top up|lend)\w* (?:[\w.,%\-]+\s+){0,5}(?:fee|tax|fine|"
+    r"deposit|bond|bail|guarantee)",
     r"(?:first|initial|small|minimum) deposit", r"deposit (?:of \d|to (?:start|begin|unlock|join))",
     r"(?:send|transfer|lend) (?:me|us)? ?\d[\d.,]* ?(?:million|k|vnd|usd|usdt|dong)",
     r"(?:service|clearance|shipping|redelivery|processing|insurance|small) (?:\w+\s+)?fee",
@@ -114,7 +114,7 @@ MONEY_ASK = _rx(
     r"den|toi) (?:so )?(?:tai khoan|tk|stk)(?! (?:cua quy khach|cua ban|ngan hang cua))",
     r"(?:move|transfer|send|wire) (?:\w+\s+){0,3}(?:savings|money|funds)",
     r"(?:verification|safe|safety|secure|holding|supervision) account",
-    r"(?:pay|send|transfer|wire) (?:me |us |him |her |the )?\$? ?\d[\d.,]* ?(?:usd|dollars?|"
+    r"(?:pay|send|transfer|wire) (?:me |us |him |her |the |a )?\$? ?\d[\d.,]* ?(?:usd|dollars?|"
     r"eur|euros?|pounds?|million|k|vnd|dong|usdt)",
     r"(?:le )?phi (?:tham dinh|kiem dinh|giai ngan|mo the|kich hoat)",
     r"(?:shipping|delivery|redelivery|insurance|customs|clearance|processing|handling)"
@@ -193,7 +193,9 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:microsoft|windows|apple|google) (?:support|technician)", r"tech(?:nical)? support"),
         frozenset({INSTALL, DATA, CONTACT, LINK, PAY}),
         # "cài (giúp cháu ứng dụng) TeamViewer", "install AnyDesk": installing it is the ask.
-        strong=_rx(r"(?:cai|tai|install|download|setup)\w* (?:\w+\s+){0,4}(?:team ?viewer|"
+        # "Bố ơi con đã cài AnyDesk…", "I installed AnyDesk…" report a family's help.
+        strong=_rx(r"(?<!da\s)(?<!vua\s)(?:cai|tai|install|download|setup)(?!ed)\w* "
+                   r"(?:\w+\s+){0,4}(?:team ?viewer|"
                    r"any ?desk|ultra ?viewer|rust ?desk|air ?droid|quick ?support)")),
     ScamType("apk_file_host", "MSG-TYPE-016", APP_WORDS, frozenset({FILE_HOST})),
     ScamType("support_group", "MSG-TYPE-017", _rx(
@@ -221,10 +223,10 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:hai quan|customs) (?:\w+\s+){0,6}(?:giu|held|stuck|holding)",
         r"kien hang tu (?:\w+\s+){0,3}(?:o|tu) (?:my|anh|uc|phap|duc|canada|nhat|han)",
         # A gift box said to hold cash or jewels.
-        r"(?:box|parcel|package|gift)\w* (?:\w+\s+){0,4}(?:with|containing|of) (?:\w+\s+){0,2}"
-        r"(?:\d[\d.,]* ?(?:usd|dollars|pounds|euros?)|cash|money|jewel\w*)",
-        r"(?:thung|hop) qua (?:\w+\s+){0,3}(?:co|chua) (?:\w+\s+){0,2}(?:tien|\d[\d.,]* ?usd|"
-        r"do la|vang|trang suc)",
+        r"(?:box|parcel|package|gift|suitcase)\w* (?:\w+\s+){0,4}(?:with|containing|of) "
+        r"(?:\w+\s+){0,2}(?:\d[\d.,]* ?(?:usd|dollars|pounds|euros?)|cash|money|jewel\w*)",
+        r"(?:thung|hop|vali|va li) qua (?:\w+\s+){0,3}(?:co|chua) (?:\w+\s+){0,2}"
+        r"(?:tien|\d[\d.,]* ?usd|do la|vang|trang suc)",
         r"(?:gui|sent) (?:\w+\s+){0,8}(?:tu|from) (?:my|anh|uc|phap|duc|london|usa|america|"
         r"england|uk|canada|nuoc ngoai|abroad)",
         # The persona of the script: a foreigner or an expatriate far away (an engineer

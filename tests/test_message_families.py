@@ -129,3 +129,30 @@ def test_family_stays_quiet_on_its_look_alike(scam_type: str, text: str, lang: s
     r = check(text, lang)
     assert r["scam_type"] is None, (text, r["findings"])
     assert r["verdict"] not in FLAGGED, (text, r["findings"])
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    # The writer reports an install they made for the family: nothing is asked.
+    ("Grandpa, I installed TeamViewer on your computer last week so I can fix the email "
+     "from home; just leave it on when I ring you.", "en"),
+    ("We've downloaded the new banking app for mum and set it up at the branch together.",
+     "en"),
+])
+def test_a_reported_install_is_not_an_ask(text: str, lang: str) -> None:
+    r = check(text, lang)
+    assert "MSG-APP-001" not in {f["rule_id"] for f in r["findings"]}, r["findings"]
+    assert r["verdict"] not in FLAGGED, r["findings"]
+
+
+@pytest.mark.parametrize(("text", "lang", "scam_type"), [
+    ("My dear, I am a ship captain. I sent you a suitcase of gifts with gold and cash; the "
+     "agent says customs need a release fee, please pay it today.", "en", "romance_parcel"),
+    ("Power company inspector: your meter shows tampering. Pay a 2,000,000 VND fine to our "
+     "account today or the electricity will be cut.", "en", "evn_cutoff"),
+    ("You are our lucky winner of 30 million. Pay the 3% income tax to our finance account "
+     "to receive the prize.", "en", "prize_fee"),
+])
+def test_fees_fines_and_taxes_in_english_are_asks(text: str, lang: str, scam_type: str) -> None:
+    r = check(text, lang, use_model=False)
+    assert r["scam_type"] == scam_type, r["findings"]
+    assert r["verdict"] == "dangerous", r["findings"]
