@@ -30,6 +30,7 @@ evidence names the words and rules that drove the score.
 from __future__ import annotations
 
 import gzip
+import heapq
 import json
 import math
 import re
@@ -121,6 +122,9 @@ class MessageModel:
             self.medium = float(th["medium"])
             self.meta: dict[str, Any] = dict(doc.get("meta", {}))
             self._logit_medium = math.log(self.medium / (1 - self.medium))
+            # The features that may be named as drivers, decided once.
+            self._drivers = frozenset(f for f, v in self.weights.items()
+                                      if v > 0 and _explains(f))
         except (KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError) as e:
             raise DataError(f"malformed message model: {e!r}") from e
 
@@ -135,8 +139,8 @@ class MessageModel:
         return cls(doc)
 
     def _known(self, feats: Iterable[str]) -> list[tuple[str, float]]:
-        w = self.weights
-        return [(f, w[f]) for f in feats if f in w]
+        get = self.weights.get
+        return [(f, v) for f in feats if (v := get(f)) is not None]
 
     def probability(self, folded: str, rule_ids: Iterable[str]) -> float:
         """The probability that the message is a scam."""
@@ -154,9 +158,10 @@ class MessageModel:
         z = self._z(known)
         if z < self._logit_medium:
             return Score(_sigmoid(z), ())  # the common case: no drivers to collect
-        pos = sorted(((f, v) for f, v in known if v > 0 and _explains(f)),
-                     key=lambda t: (-t[1], t[0]))
-        return Score(_sigmoid(z), tuple(pos[:_TOP]))
+        # The few heaviest only: a full sort of every known feature costs more.
+        shown = self._drivers
+        top = heapq.nsmallest(_TOP, ((-v, f) for f, v in known if f in shown))
+        return Score(_sigmoid(z), tuple((f, -nv) for nv, f in top))
 
     def findings(self, folded: str, rule_ids: Iterable[str], rules_found: bool) -> list[Finding]:
         """``MSG-ML-001`` / ``MSG-ML-002`` for the message, or nothing below the
