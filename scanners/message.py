@@ -442,7 +442,9 @@ def _warning_markers(view: View, phones: Sequence[PhoneItem],
     mobile = any(p.type == "mobile" for p in phones)
     if advice:
         return advice if not ((mobile or message_advice.self_claim(v)) and asks()) else []
-    return mentions if not (mobile or asks()) else []
+    # A mention of a scam ("… nhận tiền từ một vụ lừa đảo") by someone who introduces
+    # himself as an officer ("đây là Đội Cảnh sát kinh tế") is the script's threat.
+    return mentions if not (mobile or asks() or message_advice.self_claim(v)) else []
 
 
 # --- the message scanner -----------------------------------------------------------------

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from scanners import message_advice
 
 # One phrase-pattern builder for every message module (possessive separators).
+from scanners.message_signals import SECRECY_ORDER as _SECRECY_ORDER
 from scanners.message_signals import rx as _rx  # one builder for all message modules
 
 PAY = "pay"
@@ -36,11 +37,14 @@ LINK = "link"
 REMOTE = "remote"
 CONTACT = "contact"
 GROUP = "group"
+SECRECY = "secrecy"
+"""An order to tell no one: with the police topic, the fake-officer call itself."""
 FILE_HOST = "file_host"
 """Not an ask of its own: a link to a file host or cloud drive (for ``apk_file_host``)."""
 STRONG_DEMANDS = frozenset({PAY, DATA, INSTALL, LINK, REMOTE})
 """Demands that hand over money, secrets or the phone (MSG-COMBO-006)."""
-ALL_DEMANDS = frozenset({*STRONG_DEMANDS, CONTACT, GROUP, FILE_HOST})
+ALL_DEMANDS = frozenset({*STRONG_DEMANDS, CONTACT, GROUP, FILE_HOST, SECRECY})
+SECRECY_ORDER = _rx(*_SECRECY_ORDER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +121,9 @@ MONEY_ASK = _rx(
     r"(?:pay|send|transfer|wire) (?:me |us |him |her |the |a )?\$? ?\d[\d.,]* ?(?:usd|dollars?|"
     r"eur|euros?|pounds?|million|k|vnd|dong|usdt)",
     r"(?:le )?phi (?:tham dinh|kiem dinh|giai ngan|mo the|kich hoat)",
+    # Following an "officer's" instructions in one's banking app is how the money moves.
+    r"(?:mo|vao|dang nhap) (?:\w+\s+){0,2}(?:ung dung|app|tai khoan) ngan hang (?:\w+\s+){0,6}"
+    r"(?:lam theo|theo) (?:\w+\s+)?huong dan cua (?:can bo|dieu tra vien|toi|chung toi|em)",
     r"(?:shipping|delivery|redelivery|insurance|customs|clearance|processing|handling)"
     r"(?: and \w+)? (?:cost|charge|fee)s?",
 )
@@ -209,6 +216,7 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:lay lai|thu hoi|doi lai) (?:\w+\s+){0,3}(?:tien|tai san|von)",
         r"bi lua (?:\w+\s+){0,4}(?:hoan tien|lay lai|thu hoi)",
         r"(?:recover\w*|get (?:your|the) money back|fund recovery|money back from)",
+        r"(?:get|receive) (?:\w+\s+)?money back", r"(?:victim )?compensation (?:program|fund)",
         r"nhan lai (?:\w+\s+){0,3}(?:so )?tien",
         r"hoan lai (?:\w+\s+){0,2}(?:so )?tien (?:\w+\s+)?(?:da mat|bi lua|bi chiem doat|bi mat)",
         r"(?:phong toa|thu giu|bat duoc) (?:\w+\s+){0,5}"
@@ -281,7 +289,7 @@ TYPES: tuple[ScamType, ...] = (
         r"level ?2", r"e-?id", r"electronic id", r"residence data", r"population database"),
         frozenset({PAY, DATA, INSTALL, LINK, CONTACT})),
     ScamType("police_impersonation", "MSG-TYPE-001", _rx(*_POLICE),
-             frozenset({PAY, DATA, INSTALL, LINK, CONTACT, REMOTE})),
+             frozenset({PAY, DATA, INSTALL, LINK, CONTACT, REMOTE, SECRECY})),
     ScamType("job_task", "MSG-TYPE-009", _rx(
         r"ctv", r"cong tac vien", r"viec (?:lam )?(?:them|online|tai nha)",
         r"lam (?:tai nha|online)", r"nhiem vu", r"hoa hong", r"tha tim",
@@ -338,6 +346,7 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:duoc chon|may man) (?:\w+\s+){0,3}nhan", r"voucher",
         r"selected to (?:receive|win|get)", r"(?:tet|cash|year-end|holiday) bonus",
         r"(?:anniversary|customer) (?:\w+\s+)?draw", r"selected in",
+        r"(?:lucky|prize) (?:spin|wheel|draw)", r"(?:account|number|phone) (?:has )?won",
         r"qua tri an", r"trung (?:phieu qua|qua|voucher|phan thuong)",
         r"chuc mung (?:quy khach|thue bao|ban|khach hang) (?:\w+\s+){0,4}"
         r"(?:nhan|trung|duoc)"),
@@ -421,6 +430,8 @@ def demands_of(folded: str, rules: Iterable[str], strangers: bool, hosts: Iterab
     host_list = [h.lower() for h in hosts]
     if mobiles or _first(CONTACT_ASK, folded, neg):
         out.add(CONTACT)
+    if _first(SECRECY_ORDER, folded, neg):
+        out.add(SECRECY)
     if GROUP_LINK.search(folded) or GROUP_WORDS.search(folded):
         out.add(GROUP)
     if any(h in FILE_HOSTS or any(h.endswith("." + f) for f in FILE_HOSTS) for h in host_list):

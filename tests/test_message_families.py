@@ -156,3 +156,23 @@ def test_fees_fines_and_taxes_in_english_are_asks(text: str, lang: str, scam_typ
     r = check(text, lang, use_model=False)
     assert r["scam_type"] == scam_type, r["findings"]
     assert r["verdict"] == "dangerous", r["findings"]
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Đây là Phòng Cảnh sát điều tra. Số điện thoại của bà liên quan một vụ lừa đảo. Bà "
+     "không được nói với người nhà, giữ máy và làm theo hướng dẫn của cán bộ.", "vi"),
+    ("This is the economic police unit. Your account received money from a fraud case. Keep "
+     "this confidential and follow the officer's instructions.", "en"),
+])
+def test_a_secrecy_order_from_an_officer_is_no_warning(text: str, lang: str) -> None:
+    for form in {text, fold_vietnamese(text)}:
+        r = check(form, lang, use_model=False)
+        ids = {f["rule_id"] for f in r["findings"]}
+        assert "MSG-CTX-001" not in ids and "MSG-URG-001" in ids, r["findings"]
+        assert r["verdict"] in FLAGGED, r["findings"]
+
+
+def test_advice_against_secrecy_is_not_an_order() -> None:
+    r = check("Công an khuyến cáo: ai gọi tự xưng công an bảo giữ bí mật, chuyển tiền là lừa "
+              "đảo. Hãy báo ngay cho người thân.", "vi")
+    assert r["verdict"] not in FLAGGED, r["findings"]

@@ -228,8 +228,9 @@ RULES: tuple[Rule, ...] = (
        "Police, procuracy or court impersonation script",
        "Names the police, a procuracy, a court or an "
        "investigator, and asks to pay, hand over data, install an app, open an unknown "
-       "link or call a number back. Real police summon people in writing to the station;"
-       " they never ask for money, apps or codes by phone or chat.",
+       "link or call a number back, or orders the person to tell no one. Real police "
+       "summon people in writing to the station; they never ask for money, apps or codes "
+       "by phone or chat, nor for secrecy.",
        scam_type="police_impersonation",
        reply=("theo kịch bản giả danh công an, viện kiểm sát, tòa án",
               "it follows a police, procuracy or court impersonation script")),
