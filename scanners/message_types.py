@@ -115,7 +115,14 @@ MONEY_ASK = _rx(
     r"(?<!duoc\s)(?<!da\s)(?<!vua\s)chuyen (?:khoan |tien )?(?:\w+\s+){0,4}\d[\d.,]* ?"
     r"(?:trieu|tr|k|nghin|ngan|usd|usdt)(?![a-z0-9])(?![^.!?\n]{0,60}?(?<![a-z0-9])roi(?![a-z0-9]))",
     r"(?<!duoc\s)(?<!da\s)chuyen (?:het |toan bo )?(?:tien|khoan)(?:\s+\w+){0,5} (?:vao|sang|"
-    r"den|toi) (?:so )?(?:tai khoan|tk|stk)(?! (?:cua quy khach|cua ban|ngan hang cua))",
+    r"den|toi) (?:so )?(?:tai khoan|tk|stk)(?! (?:cua quy khach|cua ban|ngan hang cua))"
+    r"(?![^.!?\n]{0,40}?(?<![a-z0-9])roi(?![a-z0-9]))",
+    # An amount to pay ("nộp 300k tiền tài liệu"), unless already paid.
+    r"(?<!da\s)(?:nop|dong) \d[\d.,]* ?(?:trieu|tr|k|nghin|ngan)(?![a-z0-9])"
+    r"(?![^.!?\n]{0,40}?(?<![a-z0-9])roi(?![a-z0-9]))",
+    # Money to an account number the message gives; "recharge" a work or task account.
+    r"(?:to|into) (?:the |this |my |our )?(?:bank )?(?:account|acc) (?:number |no\.? )?\d{6,}",
+    r"recharge\w*", r"(?:top up|fund) (?:your )?(?:\w+\s+){0,2}account",
     r"(?:move|transfer|send|wire) (?:\w+\s+){0,3}(?:savings|money|funds)",
     r"(?:verification|safe|safety|secure|holding|supervision) account",
     r"(?:pay|send|transfer|wire) (?:me |us |him |her |the |a )?\$? ?\d[\d.,]* ?(?:usd|dollars?|"
@@ -170,6 +177,8 @@ FILE_HOSTS = frozenset({
     "sites.google.com", "github.io", "firebasestorage.googleapis.com", "box.com", "wetransfer.com",
     "we.tl", "4shared.com", "apkpure.com", "uptodown.com",
 })
+FILE_HOST_WORDS = _rx(r"google drive", r"mediafire", r"dropbox", r"onedrive", r"fshare",
+                      r"terabox", r"mega\.nz", r"kenh telegram", r"telegram channel")
 APP_WORDS = _rx(r"ung dung", r"app\w*", r"apk", r"phan mem", r"cai dat", r"cai", r"install\w*",
                 r"vneid", r"etax\w*", r"vssid", r"evn\w*")
 
@@ -240,7 +249,8 @@ TYPES: tuple[ScamType, ...] = (
         # The persona of the script: a foreigner or an expatriate far away (an engineer
         # on an oil rig, an army doctor in Syria, a diplomat) who sends money or gifts.
         r"(?:ky su|bac si|quan nhan|si quan|linh|phi cong|thuy thu|thuyen truong|doanh nhan)"
-        r"(?:\s+\w+){0,3} (?:o|tai|lam viec o|dong quan o) (?:syria|yemen|iraq|afghanistan|"
+        r"(?:\s+\w+){0,5} (?:o|tai|lam viec o|dong quan o|cong tac o) (?:syria|yemen|iraq|"
+        r"afghanistan|"
         r"my|anh|uc|phap|duc|nuoc ngoai|gian khoan|tau)",
         r"(?:engineer|doctor|surgeon|soldier|officer|captain|sailor)(?:\s+\w+){0,3} "
         r"(?:in|on|at|with) (?:syria|yemen|iraq|afghanistan|an oil rig|a ship|the un|abroad)",
@@ -286,7 +296,8 @@ TYPES: tuple[ScamType, ...] = (
     ScamType("vneid", "MSG-TYPE-002", _rx(
         r"vneid", r"dinh danh", r"muc (?:2|hai)", r"dich vu cong", r"du lieu dan cu",
         r"(?:thong tin|ho so|du lieu) cu tru", r"cu tru", r"can cuoc dien tu",
-        r"level ?2", r"e-?id", r"electronic id", r"residence data", r"population database"),
+        r"level ?2", r"e-?id", r"electronic id", r"residence data", r"population database",
+        r"public service portal", r"citizen (?:account|data|identity)"),
         frozenset({PAY, DATA, INSTALL, LINK, CONTACT})),
     ScamType("police_impersonation", "MSG-TYPE-001", _rx(*_POLICE),
              frozenset({PAY, DATA, INSTALL, LINK, CONTACT, REMOTE, SECRECY})),
@@ -301,6 +312,7 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:nhan vien|viec|cong viec) (?:\w+\s+){0,2}tai nha",
         r"kiem tien (?:online|tai nha|tren mang)", r"xem quang cao",
         r"work (?:online|from home|at home)", r"(?:online|remote|home-based) (?:job|work)",
+        r"(?:tuyen|can) (?:\w+\s+){0,4}tai nha", r"go chu", r"nhan viec (?:ngay|tai nha|online)",
         r"hiring (?:\w+\s+){0,3}(?:online|from home|at home)"),
         frozenset({PAY, CONTACT, LINK, INSTALL}),
         strong=_rx(r"viec nhe luong cao", r"(?:tha tim|like|danh gia) (?:\w+\s+){0,6}"
@@ -347,6 +359,7 @@ TYPES: tuple[ScamType, ...] = (
         r"selected to (?:receive|win|get)", r"(?:tet|cash|year-end|holiday) bonus",
         r"(?:anniversary|customer) (?:\w+\s+)?draw", r"selected in",
         r"(?:lucky|prize) (?:spin|wheel|draw)", r"(?:account|number|phone) (?:has )?won",
+        r"(?:chosen|selected) as (?:a |our )?(?:\w+\s+){0,2}customer", r"receive a gift",
         r"qua tri an", r"trung (?:phieu qua|qua|voucher|phan thuong)",
         r"chuc mung (?:quy khach|thue bao|ban|khach hang) (?:\w+\s+){0,4}"
         r"(?:nhan|trung|duoc)"),
@@ -360,7 +373,8 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:pending|suspicious|unusual|unauthori[sz]ed) (?:\w+\s+){0,2}(?:payment|transaction)s?"
         r"(?:\s+\w+){0,4} (?:on|to|from) your (?:\w+\s+)?card",
         r"giao dich (?:[\w.,]+\s+){0,2}(?:bat thuong|dang cho|chua xac nhan) (?:\w+\s+){0,4}the",
-        r"(?:unusual|suspicious|strange) (?:login|sign ?in)"),
+        r"(?:unusual|suspicious|strange) (?:login|sign ?in)",
+        r"(?:login|sign ?in) from (?:a |an )?(?:new|unknown) device"),
         frozenset({PAY, DATA, INSTALL, LINK, REMOTE})),
 )
 TYPE_BY_ID: Mapping[str, ScamType] = {t.id: t for t in TYPES}
@@ -436,6 +450,8 @@ def demands_of(folded: str, rules: Iterable[str], strangers: bool, hosts: Iterab
         out.add(GROUP)
     if any(h in FILE_HOSTS or any(h.endswith("." + f) for f in FILE_HOSTS) for h in host_list):
         out.add(FILE_HOST)
+    elif FILE_HOST_WORDS.search(folded):
+        out.add(FILE_HOST)  # "tải file … trên Google Drive em gửi": the host named, not linked
     return frozenset(out)
 
 

@@ -176,3 +176,32 @@ def test_advice_against_secrecy_is_not_an_order() -> None:
     r = check("Công an khuyến cáo: ai gọi tự xưng công an bảo giữ bí mật, chuyển tiền là lừa "
               "đảo. Hãy báo ngay cho người thân.", "vi")
     assert r["verdict"] not in FLAGGED, r["findings"]
+
+
+@pytest.mark.parametrize(("text", "lang", "scam_type"), [
+    ("Mum, this is a temporary number, my phone fell in the river. Please pay 3,000,000 to "
+     "account 0451002233 at ACB for my rent, I will explain tonight.", "en",
+     "relative_new_number"),
+    ("Remote work for students: rate apps 20 minutes a day for 400k. Recharge your work "
+     "account with 200k first to unlock the tasks.", "en", "job_task"),
+    ("Can tuyen nguoi nhap lieu tai nha, luong 7 trieu/thang. Nop 250k tien tai lieu de nhan "
+     "viec ngay hom nay.", "vi", "job_task"),
+    ("Bác tải tệp VNeID_moi.apk trên Google Drive cháu gửi rồi cài vào máy để cập nhật nhé.",
+     "vi", "apk_file_host"),
+])
+def test_unaccented_and_english_asks_of_the_fourth_batch(text: str, lang: str,
+                                                         scam_type: str) -> None:
+    r = check(text, lang, use_model=False)
+    assert r["scam_type"] == scam_type, r["findings"]
+    assert r["verdict"] == "dangerous", r["findings"]
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Bố ơi tháng này BHXH chuyển tiền trợ cấp vào tài khoản của bố rồi, bố kiểm tra nhé.",
+     "vi"),
+    ("Con đã nộp 300k tiền học thêm cho cô rồi, mẹ khỏi lo.", "vi"),
+    ("The photos are on Google Drive, download whatever you like.", "en"),
+])
+def test_money_already_paid_and_shared_drives_are_not_asks(text: str, lang: str) -> None:
+    r = check(text, lang)
+    assert r["scam_type"] is None and r["verdict"] not in FLAGGED, r["findings"]
