@@ -61,10 +61,12 @@ C = 10.0
 ones), and by the look-alike texts of tests/test_message_types.py and
 tests/test_message_advice.py, which C 30 with a 1% budget began to flag."""
 FOLDS = 5
-HIGH_BUDGET = 0.005
+HIGH_BUDGET = 0.01
 """Share of the benign training messages the combined verdict may flag out of fold
-once the high band is set."""
-COMBINED_LIMIT = 0.01
+once the high band is set. 0.5% rested on two or three look-alikes and moved with each
+batch; leaving the fourth training batch out, a model fitted on the rest flagged 13 of
+its 20 scams at 0.5% and 16 at 1%, none of its 20 look-alikes either way."""
+COMBINED_LIMIT = 0.02
 """... and once the medium band is set too."""
 
 
