@@ -396,7 +396,7 @@ RULES: tuple[Rule, ...] = (
        "the training messages so that, together with the rules, few benign messages are "
        "flagged. It only adds points, never makes a message calmer. The evidence names the "
        "words and rules that drove the score.",
-       reply=("có cách viết rất giống các tin nhắn lừa đảo đã biết",
+       reply=("viết rất giống các tin lừa đảo đã biết",
               "it is worded much like known scam messages")),
     _r("MSG-ML-002", 20, S.MEDIUM,
        "Mô hình học máy: tin nhắn khá giống các tin nhắn lừa đảo",
@@ -404,7 +404,7 @@ RULES: tuple[Rule, ...] = (
        "The same model as MSG-ML-001 in its medium band: weak alone, it flags a message "
        "only together with rules that already found something. The evidence names the "
        "words and rules that drove the score.",
-       reply=("có cách viết giống tin nhắn lừa đảo",
+       reply=("viết giống các tin lừa đảo",
               "it is worded like scam messages")),
     # --- identifiers on the analysts' lists (scanners/identifiers.py) ----------
     _r("MSG-ID-001", 70, S.CRITICAL,
