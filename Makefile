@@ -18,7 +18,7 @@ URL_DATA ?= ../shared/data/urls
 SHARED_DATA ?= ../shared/data
 
 .PHONY: help venv install install-runtime system-deps run test test-fast lint docs bench \
-	eval screenshots deploy-test model model-url model-apk apk-brands lexicon
+	eval screenshots deploy-test model model-url model-apk model-message apk-brands lexicon
 
 help:
 	@echo "make run | test | test-fast | lint | docs | bench | eval | model | lexicon | install | screenshots | deploy-test"
@@ -96,7 +96,7 @@ eval: $(STAMP)
 
 # Learned models, rebuilt byte for byte from the shared data (fixed solver, sorted
 # features, rounded weights); the outputs are committed and shipped.
-model: model-url model-apk
+model: model-url model-apk model-message
 
 # The APK capability model (blocklists/data/apk_model.json) from apk_features/ (CC BY 4.0).
 model-apk: $(STAMP)
@@ -112,6 +112,11 @@ apk-brands: $(STAMP)
 # (tests/deploy/run_stack.py). Needs root; starts dockerd when none runs.
 deploy-test: $(RUN_STAMP)
 	$(BIN)/python tests/deploy/run_stack.py --python $(BIN)/python
+
+# The message model (blocklists/data/message_model.json.gz) from the tuning message sets
+# of eval/messages/ (never a held-out split); thresholds by cross-validation.
+model-message: $(STAMP)
+	$(BIN)/python eval/train_message_model.py
 
 # The lexical link model (blocklists/data/url_model.json.gz) from urls/ (time split:
 # eval/url_split.py).

@@ -3,8 +3,11 @@
     python bench/message_bench.py [--runs 300] [--chars 1000]
 
 Target: a median under 5 ms per message (issue 13: a 1,000-character message
-with 7 links; the typology and the reply included). Two baselines run in the same
-process, so that the ratio says something on any machine:
+with 7 links; the typology, the learned model and the reply included). Three
+baselines run in the same process, so that the ratio says something on any machine:
+
+* ``rules only``: the same check without the learned model (``use_model=False``),
+  so that the model's cost reads as a ratio;
 
 * ``url-scan``: the offline URL scan (normalise, check, report) of the same
   links that the message carries;
@@ -79,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     def msg(n: int) -> None:
         loop.run_until_complete(check_message(texts[n], scanner, lang="vi"))
 
+    def rules_only(n: int) -> None:
+        loop.run_until_complete(check_message(texts[n], scanner, lang="vi", use_model=False))
+
     def urls(n: int) -> None:
         for raw in links[n]:
             p = normalize(raw)
@@ -87,18 +93,20 @@ def main(argv: list[str] | None = None) -> int:
     def regex(n: int) -> None:
         _URLISH.findall(texts[n])
 
-    for fn in (msg, urls, regex):  # warm caches and the regex engine
+    for fn in (msg, rules_only, urls, regex):  # warm caches and the regex engine
         for n in range(min(20, args.runs)):
             fn(n)
     m = median_ms(msg, args.runs)
     # CPU time of the same work: on a shared machine the wall clock also counts the
     # time the process waited for a core.
     c = median_ms(msg, args.runs, time.process_time)
+    ro = median_ms(rules_only, args.runs)
     u = median_ms(urls, args.runs)
     r = median_ms(regex, args.runs)
     loop.close()
     print(f"message check ({args.chars} chars, {len(links[0])} links, {args.runs} runs): "
           f"median {m:.2f} ms (target < {TARGET_MS:g} ms); CPU time median {c:.2f} ms")
+    print(f"baseline rules only (no model):      median {ro:.2f} ms -> ratio {m / ro:.2f}x")
     print(f"baseline url-scan of the same links: median {u:.3f} ms -> ratio {m / u:.1f}x")
     print(f"baseline plain regex pass:           median {r:.4f} ms -> ratio {m / r:.0f}x")
     return 0 if m < TARGET_MS else 1

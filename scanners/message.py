@@ -40,7 +40,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanners import identifiers, message_advice, message_reply, message_types, rules
+from scanners import (
+    identifiers,
+    message_advice,
+    message_model,
+    message_reply,
+    message_types,
+    rules,
+)
 from scanners.base import CheckIncomplete, Scanner
 from scanners.errors import InputError
 from scanners.findings import Finding, aggregate
@@ -179,6 +186,10 @@ def _negated(view: View, pos: int, window: int = _NEG_WINDOW) -> bool:
 _REPORTED = re.compile(r"(?<![a-z0-9])(?:duoc|da|tiep tuc|khi|when(?: you)?)\s+$")
 
 
+# The writer reports what they did ("I installed…", "we've downloaded…").
+_DONE_BY_WRITER = re.compile(r"(?<![a-z0-9])(?:i|we)(?:'ve|'d| have| had| just| already)?\s+$")
+
+
 def _not_a_gift(view: View, start: int, end: int) -> bool:
     """Folded, "nhận quà" (receive a gift) is also "nhân qua" / "nhận qua (app)"
     (via): with diacritics written, only "quà" is the lure."""
@@ -220,6 +231,9 @@ def find_signals(view: View) -> list[Signal]:
             if cat.name in ("impersonation", "staff_impersonation") and _DESCRIBES.search(
                     _clause_before(v, m.start())):
                 note = "describes"
+            if note is None and cat.name == "install" and v[vpos:m.end()].endswith("ed") and \
+                    _DONE_BY_WRITER.search(v[max(0, m.start() - 20):m.start()]):
+                note = "describes"  # "I installed AnyDesk on your laptop…": done, not asked
             if note is None and cat.name == "payment" and _REPORTED.search(
                     v[max(0, m.start() - 16):m.start()]):
                 note = "describes"  # "đã chuyển khoản", "tiền được chuyển vào tài khoản"
@@ -428,7 +442,9 @@ def _warning_markers(view: View, phones: Sequence[PhoneItem],
     mobile = any(p.type == "mobile" for p in phones)
     if advice:
         return advice if not ((mobile or message_advice.self_claim(v)) and asks()) else []
-    return mentions if not (mobile or asks()) else []
+    # A mention of a scam ("… nhận tiền từ một vụ lừa đảo") by someone who introduces
+    # himself as an officer ("đây là Đội Cảnh sát kinh tế") is the script's threat.
+    return mentions if not (mobile or asks() or message_advice.self_claim(v)) else []
 
 
 # --- the message scanner -----------------------------------------------------------------
@@ -607,6 +623,8 @@ def _typology(ex: Extraction, has: set[str], reports: Sequence[dict[str, Any]],
 def _reasons(report: dict[str, Any], lang: str) -> list[str]:
     """Plain reasons from the counted rules, a heavier rule hiding those it implies."""
     counted = [f["rule_id"] for f in report["findings"] if f["points"] > 0]
+    # The model's words ("worded like known scams") come after every named rule's.
+    counted.sort(key=lambda rid: rid in message_model.ML_RULES)
     implied: set[str] = set()
     for rid in counted:
         implied |= _COMBOS_IMPLY.get(rid, set())
@@ -668,11 +686,14 @@ async def check_message(
     live_links: int = LIVE_LINKS,
     live_timeout: float = LIVE_TIMEOUT,
     identifier_lists: identifiers.IdentifierLookup | None = None,
+    use_model: bool = True,
 ) -> dict[str, Any]:
     """The report for one message; see the module docstring.
 
     ``identifier_lists``: the analysts' phone and account entries
     (:mod:`scanners.identifiers`); without it no number is looked up.
+    ``use_model``: whether the learned model (:mod:`scanners.message_model`) adds
+    its points; off, the report is the rules' alone (evaluations).
     Raises :class:`MessageInputError` when the text is empty or too long.
     """
     cleaned = validate_text(text)
@@ -695,6 +716,10 @@ async def check_message(
     id_hits = identifiers.listed(ids, identifier_lists)
     findings += identifiers.findings(ids, id_hits)
     # --- end identifiers
+    if use_model:
+        # Last, over what the rules found: the model only adds points (MSG-ML-*).
+        findings += message_model.default_model().findings(
+            ex.view.text, [f.rule_id for f in findings], any(f.points > 0 for f in findings))
     agg = aggregate(findings)
     items: list[dict[str, Any]] = []
     for link, r in zip(ex.links, reports, strict=True):

@@ -68,7 +68,7 @@ _SELF_CLAIM = _rx(
 
 # A remote-control app on an office computer, for the company's IT or a colleague.
 _WORK_COMPUTER = _rx(
-    r"(?:may tinh|may|laptop|pc) (?:cua )?(?:cong ty|van phong|co quan|phong)",
+    r"(?:may tinh|may in|may|laptop|pc) (?:cua )?(?:cong ty|van phong|co quan|phong)",
     r"(?:work|office|company) (?:laptop|computer|pc|machine)")
 _WORK_IT = _rx(r"(?:phong|ben|bo phan|team|anh|chi|em|ky thuat) it", r"it (?:cong ty|helpdesk|team|"
                r"support|department)", r"(?:office|company) it", r"helpdesk",

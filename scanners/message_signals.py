@@ -45,6 +45,14 @@ class Category:
     """Negation is looked for before the group ``v`` rather than the match."""
 
 
+# A secrecy order: police warnings name it as the mark of the fake-officer call
+# (MSG-URG-001 here, a demand of the police family in scanners/message_types.py).
+SECRECY_ORDER = (
+    r"(?:khong duoc|cam|tuyet doi khong) (?:noi|bao|tiet lo|ke|chia se) (?:\w+\s+){0,2}"
+    r"(?:voi|cho) (?:ai|nguoi than|nguoi nha|gia dinh|bat ky ai)", r"giu bi mat",
+    r"keep (?:this|it) (?:confidential|secret)",
+    r"(?:do not|don't) tell (?:anyone|anybody|your family)",
+)
 GOV_BODY = (r"(?:cong an|canh sat|thue|to tung|vien kiem sat|toa an|bao hiem xa hoi|"
              r"bhxh|quan ly thi truong|hai quan)")
 CATEGORIES: tuple[Category, ...] = (
@@ -97,6 +105,7 @@ CATEGORIES: tuple[Category, ...] = (
         r"giao (?:hang )?(?:khong thanh cong|that bai)", r"(?:se bi|bi) hoan (?:ve|tra)",
         r"will be returned",
         r"urgent(?:ly)?", r"money laundering", r"arrest warrant", r"immediately",
+        *SECRECY_ORDER, r"chung minh (?:su )?trong sach",
         r"level ?2 (?:e-?id|electronic id|identification|account)",
     ), negatable=False),
     Category("deadline", "MSG-URG-002", rx(

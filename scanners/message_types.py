@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from scanners import message_advice
 
 # One phrase-pattern builder for every message module (possessive separators).
+from scanners.message_signals import SECRECY_ORDER as _SECRECY_ORDER
 from scanners.message_signals import rx as _rx  # one builder for all message modules
 
 PAY = "pay"
@@ -36,11 +37,14 @@ LINK = "link"
 REMOTE = "remote"
 CONTACT = "contact"
 GROUP = "group"
+SECRECY = "secrecy"
+"""An order to tell no one: with the police topic, the fake-officer call itself."""
 FILE_HOST = "file_host"
 """Not an ask of its own: a link to a file host or cloud drive (for ``apk_file_host``)."""
 STRONG_DEMANDS = frozenset({PAY, DATA, INSTALL, LINK, REMOTE})
 """Demands that hand over money, secrets or the phone (MSG-COMBO-006)."""
-ALL_DEMANDS = frozenset({*STRONG_DEMANDS, CONTACT, GROUP, FILE_HOST})
+ALL_DEMANDS = frozenset({*STRONG_DEMANDS, CONTACT, GROUP, FILE_HOST, SECRECY})
+SECRECY_ORDER = _rx(*_SECRECY_ORDER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +70,22 @@ MONEY_ASK = _rx(
     r"gop \d[\d.,]* ?(?:trieu|tr|k|usd|usdt)",
     r"cho (?:con|em|minh|chau|anh|chi|to) muon", r"muon (?:tam )?\d[\d.,]* ?(?:trieu|tr|k)",
     r"ung truoc", r"dat coc", r"nap (?:von|tien)",
-    r"(?:dong|nop|tra|chiu) (?:\w+\s+){0,2}(?:phi|le phi)",
+    r"(?:dong|nop|tra|chiu) (?:\d+ ?% )?(?:\w+\s+){0,2}(?:phi|le phi)",
+    # "đóng trước 3 triệu thuế…": an amount paid up front.
+    r"(?:dong|nop|tra|gui) (?:truoc|them|ngay|gap) \d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|usd|usdt)",
     r"(?:dong|nop) thue (?:\w+\s+){0,3}\d+",
     r"(?:le )?phi (?:\w+\s+){0,2}(?:van chuyen|thong quan|luu kho|giao lai|ho tro|mo khoa|"
     r"bao hiem|ho so|xac minh|dich vu)",
     r"(?:chuyen|nop|dong|tra|thanh toan) (?:khoan |tien )?phi",
-    r"(?:pay|send|transfer|deposit|top up|lend)\w* (?:[\w.,]+\s+){0,5}(?:fee|tax|deposit|bond|"
-    r"bail|guarantee)",
+    r"(?:pay|send|transfer|deposit|top up|lend)\w* (?:[\w.,%\-]+\s+){0,5}(?:fee|tax|fine|"
+    r"deposit|bond|bail|guarantee)",
     r"(?:first|initial|small|minimum) deposit", r"deposit (?:of \d|to (?:start|begin|unlock|join))",
     r"(?:send|transfer|lend) (?:me|us)? ?\d[\d.,]* ?(?:million|k|vnd|usd|usdt|dong)",
     r"(?:service|clearance|shipping|redelivery|processing|insurance|small) (?:\w+\s+)?fee",
     r"(?:please )?(?:transfer|pay|send) it",
-    r"(?:vui long|hay|can|phai|de nghi|yeu cau|xin|nho) (?:\w+\s+){0,3}(?:chuyen|nop|dong|"
+    # Folded, "căn cước" and "lưu động" read as "cần" and "đóng": neither asks anything.
+    r"(?:vui long|hay|can(?!\s+cuoc)|phai|de nghi|yeu cau|xin|nho) (?:\w+\s+){0,3}"
+    r"(?:chuyen|nop|(?<!luu\s)dong|"
     r"thanh toan|nap|tra|gui)(?:\s+\w+){0,3}\s+(?:tien|phi|khoan|ngay|truoc|vao|cho|qua|tai)",
     # "(tiền) được chuyển vào tài khoản…", "đã chuyển cho…" describe; they ask nothing.
     r"(?<!duoc\s)(?<!da\s)chuyen (?:khoan |tien )?(?:ngay|gap|truoc|giup|ho|tam)",
@@ -100,6 +108,31 @@ MONEY_ASK = _rx(
     r"top up", r"deposit (?:at least|usdt|\d+)", r"pay (?:it|here|now) ",
     r"transfer (?:\w+\s+){0,3}(?:savings|money|funds)", r"(?:safe|holding) account",
     r"account (?:our|the|my) (?:\w+\s+)?(?:officer|investigator|agent|lawyer) (?:provides|gives)",
+    # Generic asks of every family: an amount to transfer ("chị chuyển 10 triệu", "chuyển
+    # khoản 850k phí…"), money into an account ("chuyển tiền xác minh tài sản vào tài
+    # khoản…"), funds moved to a "verification" account, an amount to pay in English.
+    # A transfer already made ("… rồi", "đã chuyển") is reported, not asked.
+    r"(?<!duoc\s)(?<!da\s)(?<!vua\s)chuyen (?:khoan |tien )?(?:\w+\s+){0,4}\d[\d.,]* ?"
+    r"(?:trieu|tr|k|nghin|ngan|usd|usdt)(?![a-z0-9])(?![^.!?\n]{0,60}?(?<![a-z0-9])roi(?![a-z0-9]))",
+    r"(?<!duoc\s)(?<!da\s)chuyen (?:het |toan bo )?(?:tien|khoan)(?:\s+\w+){0,5} (?:vao|sang|"
+    r"den|toi) (?:so )?(?:tai khoan|tk|stk)(?! (?:cua quy khach|cua ban|ngan hang cua))"
+    r"(?![^.!?\n]{0,40}?(?<![a-z0-9])roi(?![a-z0-9]))",
+    # An amount to pay ("nộp 300k tiền tài liệu"), unless already paid.
+    r"(?<!da\s)(?:nop|dong) \d[\d.,]* ?(?:trieu|tr|k|nghin|ngan)(?![a-z0-9])"
+    r"(?![^.!?\n]{0,40}?(?<![a-z0-9])roi(?![a-z0-9]))",
+    # Money to an account number the message gives; "recharge" a work or task account.
+    r"(?:to|into) (?:the |this |my |our )?(?:bank )?(?:account|acc) (?:number |no\.? )?\d{6,}",
+    r"recharge\w*", r"(?:top up|fund) (?:your )?(?:\w+\s+){0,2}account",
+    r"(?:move|transfer|send|wire) (?:\w+\s+){0,3}(?:savings|money|funds)",
+    r"(?:verification|safe|safety|secure|holding|supervision) account",
+    r"(?:pay|send|transfer|wire) (?:me |us |him |her |the |a )?\$? ?\d[\d.,]* ?(?:usd|dollars?|"
+    r"eur|euros?|pounds?|million|k|vnd|dong|usdt)",
+    r"(?:le )?phi (?:tham dinh|kiem dinh|giai ngan|mo the|kich hoat)",
+    # Following an "officer's" instructions in one's banking app is how the money moves.
+    r"(?:mo|vao|dang nhap) (?:\w+\s+){0,2}(?:ung dung|app|tai khoan) ngan hang (?:\w+\s+){0,6}"
+    r"(?:lam theo|theo) (?:\w+\s+)?huong dan cua (?:can bo|dieu tra vien|toi|chung toi|em)",
+    r"(?:shipping|delivery|redelivery|insurance|customs|clearance|processing|handling)"
+    r"(?: and \w+)? (?:cost|charge|fee)s?",
 )
 # A contact the script moves to: a chat app (a mobile number counts apart). A landline
 # or hotline ("liên hệ trực ban số 028…", "gọi tổng đài 1900…") is what real bodies give.
@@ -110,7 +143,11 @@ CONTACT_ASK = _rx(
     r"(?:on|via|our) (?:zalo|telegram|whatsapp)",
 )
 # Paid at the door (cash on delivery, duty to the courier): not a transfer to a stranger.
-COD = _rx(r"khi nhan (?:hang|buu pham|buu kien|buu gui|don)", r"tien mat", r"cash", r"on delivery",
+# "a parcel with gifts and cash" is the romance lure, not a payment at the door.
+COD = _rx(r"khi nhan (?:hang|buu pham|buu kien|buu gui|don)",
+          r"(?:tra|thanh toan|nop|dong|pay|paid) (?:\w+\s+){0,3}(?:bang )?"
+          r"(?:tien mat|in cash|cash)",
+          r"(?:tien mat|cash) (?:khi|when|on|at)", r"on delivery",
           r"cod", r"thu ho",
           r"(?:tra|dua) (?:\w+\s+){0,2}(?:shipper|buu ta|courier)")
 TRANSFER = _rx(r"chuyen khoan", r"chuyen tien", r"transfer\w*", r"stk", r"so tai khoan",
@@ -140,6 +177,8 @@ FILE_HOSTS = frozenset({
     "sites.google.com", "github.io", "firebasestorage.googleapis.com", "box.com", "wetransfer.com",
     "we.tl", "4shared.com", "apkpure.com", "uptodown.com",
 })
+FILE_HOST_WORDS = _rx(r"google drive", r"mediafire", r"dropbox", r"onedrive", r"fshare",
+                      r"terabox", r"mega\.nz", r"kenh telegram", r"telegram channel")
 APP_WORDS = _rx(r"ung dung", r"app\w*", r"apk", r"phan mem", r"cai dat", r"cai", r"install\w*",
                 r"vneid", r"etax\w*", r"vssid", r"evn\w*")
 
@@ -157,14 +196,22 @@ _POLICE = (
     r"dieu tra|rua tien|ma tuy|phat nguoi|bat giam|tam giam|warrant|arrest\w*|summons|case)",
     r"(?:dai|thuong|trung|thieu) (?:uy|ta) (?:\w+\s+){0,3}(?:cong an|canh sat|phong|doi|cuc|"
     r"an ninh)", r"(?:phong|cuc|doi) an ninh(?: mang)?",
+    r"police (?:\w+\s+){0,3}(?:unit|division|bureau|department|team)",
+    r"(?:economic|cyber|financial) crimes? (?:unit|police|division|department)",
 )
 
 TYPES: tuple[ScamType, ...] = (
     ScamType("remote_control_app", "MSG-TYPE-015", _rx(
         r"team ?viewer", r"any ?desk", r"ultra ?viewer", r"rust ?desk", r"air ?droid",
-        r"quick ?support"), frozenset({INSTALL, DATA, CONTACT, LINK, PAY}),
+        r"quick ?support",
+        # A "technician" taking the device over, whatever the tool's name.
+        r"remote (?:support|access|control|desktop)", r"(?:dieu khien|truy cap) (?:\w+\s+)?tu xa",
+        r"(?:microsoft|windows|apple|google) (?:support|technician)", r"tech(?:nical)? support"),
+        frozenset({INSTALL, DATA, CONTACT, LINK, PAY}),
         # "cài (giúp cháu ứng dụng) TeamViewer", "install AnyDesk": installing it is the ask.
-        strong=_rx(r"(?:cai|tai|install|download|setup)\w* (?:\w+\s+){0,4}(?:team ?viewer|"
+        # "Bố ơi con đã cài AnyDesk…", "I installed AnyDesk…" report a family's help.
+        strong=_rx(r"(?<!da\s)(?<!vua\s)(?:cai|tai|install|download|setup)(?!ed)\w* "
+                   r"(?:\w+\s+){0,4}(?:team ?viewer|"
                    r"any ?desk|ultra ?viewer|rust ?desk|air ?droid|quick ?support)")),
     ScamType("apk_file_host", "MSG-TYPE-016", APP_WORDS, frozenset({FILE_HOST})),
     ScamType("support_group", "MSG-TYPE-017", _rx(
@@ -177,7 +224,12 @@ TYPES: tuple[ScamType, ...] = (
     ScamType("recovery_scam", "MSG-TYPE-014", _rx(
         r"(?:lay lai|thu hoi|doi lai) (?:\w+\s+){0,3}(?:tien|tai san|von)",
         r"bi lua (?:\w+\s+){0,4}(?:hoan tien|lay lai|thu hoi)",
-        r"(?:recover\w*|get (?:your|the) money back|fund recovery|money back from)"),
+        r"(?:recover\w*|get (?:your|the) money back|fund recovery|money back from)",
+        r"(?:get|receive) (?:\w+\s+)?money back", r"(?:victim )?compensation (?:program|fund)",
+        r"nhan lai (?:\w+\s+){0,3}(?:so )?tien",
+        r"hoan lai (?:\w+\s+){0,2}(?:so )?tien (?:\w+\s+)?(?:da mat|bi lua|bi chiem doat|bi mat)",
+        r"(?:phong toa|thu giu|bat duoc) (?:\w+\s+){0,5}"
+        r"(?:ke|doi tuong|nguoi) lua dao"),
         frozenset({PAY, DATA, LINK}),
         strong=_rx(r"(?:ho tro|dich vu|chung toi|chuyen) (?:\w+\s+){0,2}(?:lay lai|thu hoi) "
                    r"(?:\w+\s+){0,2}tien", r"fund recovery", r"recover (?:\w+\s+){0,2}(?:lost )?"
@@ -188,12 +240,24 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:hai quan|customs) (?:\w+\s+){0,6}(?:giu|held|stuck|holding)",
         r"kien hang tu (?:\w+\s+){0,3}(?:o|tu) (?:my|anh|uc|phap|duc|canada|nhat|han)",
         # A gift box said to hold cash or jewels.
-        r"(?:box|parcel|package|gift)\w* (?:\w+\s+){0,4}(?:with|containing|of) (?:\w+\s+){0,2}"
-        r"(?:\d[\d.,]* ?(?:usd|dollars|pounds|euros?)|cash|money|jewel\w*)",
-        r"(?:thung|hop) qua (?:\w+\s+){0,3}(?:co|chua) (?:\w+\s+){0,2}(?:tien|\d[\d.,]* ?usd|"
-        r"do la|vang|trang suc)",
+        r"(?:box|parcel|package|gift|suitcase)\w* (?:\w+\s+){0,4}(?:with|containing|of) "
+        r"(?:\w+\s+){0,2}(?:\d[\d.,]* ?(?:usd|dollars|pounds|euros?)|cash|money|jewel\w*)",
+        r"(?:thung|hop|vali|va li) qua (?:\w+\s+){0,3}(?:co|chua) (?:\w+\s+){0,2}"
+        r"(?:tien|\d[\d.,]* ?usd|do la|vang|trang suc)",
         r"(?:gui|sent) (?:\w+\s+){0,8}(?:tu|from) (?:my|anh|uc|phap|duc|london|usa|america|"
-        r"england|uk|canada|nuoc ngoai|abroad)"),
+        r"england|uk|canada|nuoc ngoai|abroad)",
+        # The persona of the script: a foreigner or an expatriate far away (an engineer
+        # on an oil rig, an army doctor in Syria, a diplomat) who sends money or gifts.
+        r"(?:ky su|bac si|quan nhan|si quan|linh|phi cong|thuy thu|thuyen truong|doanh nhan)"
+        r"(?:\s+\w+){0,5} (?:o|tai|lam viec o|dong quan o|cong tac o) (?:syria|yemen|iraq|"
+        r"afghanistan|"
+        r"my|anh|uc|phap|duc|nuoc ngoai|gian khoan|tau)",
+        r"(?:engineer|doctor|surgeon|soldier|officer|captain|sailor)(?:\s+\w+){0,3} "
+        r"(?:in|on|at|with) (?:syria|yemen|iraq|afghanistan|an oil rig|a ship|the un|abroad)",
+        r"diplomat\w*", r"nha ngoai giao",
+        r"(?:package|parcel|box|kien hang|thung qua|hop qua|buu kien)(?:\s+[\w.,']+){0,6} "
+        r"(?:held|stuck|detained|giu|mac ket|tam giu)(?:\s+\w+){0,3} (?:airport|san bay)",
+        r"gui (?:tien|qua|do|thung qua|hop qua) (?:\w+\s+){0,4}(?:ve )?(?:cho|tang) em"),
         frozenset({PAY, DATA, LINK})),
     ScamType("relative_new_number", "MSG-TYPE-012", _rx(
         r"(?:con|em|chau|minh|anh|chi) (?:da |moi )?doi so", r"so (?:dien thoai )?moi",
@@ -201,7 +265,10 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:zalo|facebook|dien thoai|may)", r"dien thoai (?:\w+\s+){0,2}(?:bi )?hong",
         r"new (?:phone )?number", r"(?:lost|broke) my phone", r"my phone (?:broke|is broken)",
         r"changed my (?:phone )?number", r"(?:thay|doi) (?:so|sim) (?:dien thoai|moi)",
-        r"new (?:zalo|facebook|account|nick)", r"(?:old|cu) (?:one|zalo|nick|account) "
+        r"new (?:zalo|facebook|account|nick)",
+        r"(?:zalo|nick|facebook|fb|sim) moi", r"(?:zalo|nick|facebook|fb|sim|so) cu "
+        r"(?:\w+\s+){0,3}(?:bi )?(?:mat|hack|khoa|hong)",
+        r"(?:old|cu) (?:one|zalo|nick|account) "
         r"(?:\w+\s+){0,2}hack\w*",
         # A relative in an emergency, or writing from a borrowed phone.
         r"(?:bi|gap) tai nan", r"dang cap cuu", r"bi (?:cong an|canh sat) (?:giu|bat)",
@@ -218,7 +285,9 @@ TYPES: tuple[ScamType, ...] = (
         r"tax (?:refund|office|authority|department|code)", r"taxation"),
         frozenset({PAY, DATA, INSTALL, LINK, CONTACT})),
     ScamType("bhxh_refund", "MSG-TYPE-004", _rx(
-        r"bhxh", r"bao hiem xa hoi", r"vssid", r"so bao hiem", r"social insurance"),
+        r"bhxh", r"bao hiem xa hoi", r"vssid", r"so bao hiem", r"social insurance",
+        r"(?:bao hiem|tro cap) that nghiep", r"luong huu", r"unemployment (?:benefit|insurance)",
+        r"pension"),
         frozenset({PAY, DATA, INSTALL, LINK, CONTACT})),
     ScamType("evn_cutoff", "MSG-TYPE-005", _rx(
         r"dien luc", r"evn\w*", r"tien dien", r"cat dien", r"ngung cap dien", r"cong to",
@@ -227,10 +296,11 @@ TYPES: tuple[ScamType, ...] = (
     ScamType("vneid", "MSG-TYPE-002", _rx(
         r"vneid", r"dinh danh", r"muc (?:2|hai)", r"dich vu cong", r"du lieu dan cu",
         r"(?:thong tin|ho so|du lieu) cu tru", r"cu tru", r"can cuoc dien tu",
-        r"level ?2", r"e-?id", r"electronic id", r"residence data", r"population database"),
+        r"level ?2", r"e-?id", r"electronic id", r"residence data", r"population database",
+        r"public service portal", r"citizen (?:account|data|identity)"),
         frozenset({PAY, DATA, INSTALL, LINK, CONTACT})),
     ScamType("police_impersonation", "MSG-TYPE-001", _rx(*_POLICE),
-             frozenset({PAY, DATA, INSTALL, LINK, CONTACT, REMOTE})),
+             frozenset({PAY, DATA, INSTALL, LINK, CONTACT, REMOTE, SECRECY})),
     ScamType("job_task", "MSG-TYPE-009", _rx(
         r"ctv", r"cong tac vien", r"viec (?:lam )?(?:them|online|tai nha)",
         r"lam (?:tai nha|online)", r"nhiem vu", r"hoa hong", r"tha tim",
@@ -240,7 +310,10 @@ TYPES: tuple[ScamType, ...] = (
         r"part-? ?time", r"tasks?", r"commission", r"rate (?:hotels|products)",
         r"liking (?:\w+\s+)?videos?", r"earn \d+",
         r"(?:nhan vien|viec|cong viec) (?:\w+\s+){0,2}tai nha",
-        r"kiem tien (?:online|tai nha|tren mang)", r"xem quang cao"),
+        r"kiem tien (?:online|tai nha|tren mang)", r"xem quang cao",
+        r"work (?:online|from home|at home)", r"(?:online|remote|home-based) (?:job|work)",
+        r"(?:tuyen|can) (?:\w+\s+){0,4}tai nha", r"go chu", r"nhan viec (?:ngay|tai nha|online)",
+        r"hiring (?:\w+\s+){0,3}(?:online|from home|at home)"),
         frozenset({PAY, CONTACT, LINK, INSTALL}),
         strong=_rx(r"viec nhe luong cao", r"(?:tha tim|like|danh gia) (?:\w+\s+){0,6}"
                    r"(?:hoa hong|nhan \d|\d+ ?k)", r"don (?:hang )?ao",
@@ -284,14 +357,24 @@ TYPES: tuple[ScamType, ...] = (
         r"you(?: have|'ve)? won", r"prize", r"lucky draw", r"(?:lucky )?winner",
         r"(?:duoc chon|may man) (?:\w+\s+){0,3}nhan", r"voucher",
         r"selected to (?:receive|win|get)", r"(?:tet|cash|year-end|holiday) bonus",
-        r"(?:anniversary|customer) (?:\w+\s+)?draw", r"selected in"),
+        r"(?:anniversary|customer) (?:\w+\s+)?draw", r"selected in",
+        r"(?:lucky|prize) (?:spin|wheel|draw)", r"(?:account|number|phone) (?:has )?won",
+        r"(?:chosen|selected) as (?:a |our )?(?:\w+\s+){0,2}customer", r"receive a gift",
+        r"qua tri an", r"trung (?:phieu qua|qua|voucher|phan thuong)",
+        r"chuc mung (?:quy khach|thue bao|ban|khach hang) (?:\w+\s+){0,4}"
+        r"(?:nhan|trung|duoc)"),
         frozenset({PAY, DATA, LINK})),
     ScamType("bank_card", "MSG-TYPE-006", _rx(
         r"the tin dung", r"han muc", r"the (?:chip|tu|atm)", r"sinh trac hoc", r"nang hang",
         r"(?:nang cap|doi|kich hoat) the", r"(?:nhan vien|ky thuat vien|bo phan \w+) ngan hang",
         r"(?:tai khoan|app|ung dung) ngan hang", r"ngan hang \w+ thong bao",
         r"credit (?:card|limit)", r"card limit", r"biometric\w*", r"bank (?:staff|officer|account)",
-        r"(?:from|at) your bank", r"banking app", r"cvv"),
+        r"(?:from|at) your bank", r"banking app", r"cvv",
+        r"(?:pending|suspicious|unusual|unauthori[sz]ed) (?:\w+\s+){0,2}(?:payment|transaction)s?"
+        r"(?:\s+\w+){0,4} (?:on|to|from) your (?:\w+\s+)?card",
+        r"giao dich (?:[\w.,]+\s+){0,2}(?:bat thuong|dang cho|chua xac nhan) (?:\w+\s+){0,4}the",
+        r"(?:unusual|suspicious|strange) (?:login|sign ?in)",
+        r"(?:login|sign ?in) from (?:a |an )?(?:new|unknown) device"),
         frozenset({PAY, DATA, INSTALL, LINK, REMOTE})),
 )
 TYPE_BY_ID: Mapping[str, ScamType] = {t.id: t for t in TYPES}
@@ -361,10 +444,14 @@ def demands_of(folded: str, rules: Iterable[str], strangers: bool, hosts: Iterab
     host_list = [h.lower() for h in hosts]
     if mobiles or _first(CONTACT_ASK, folded, neg):
         out.add(CONTACT)
+    if _first(SECRECY_ORDER, folded, neg):
+        out.add(SECRECY)
     if GROUP_LINK.search(folded) or GROUP_WORDS.search(folded):
         out.add(GROUP)
     if any(h in FILE_HOSTS or any(h.endswith("." + f) for f in FILE_HOSTS) for h in host_list):
         out.add(FILE_HOST)
+    elif FILE_HOST_WORDS.search(folded):
+        out.add(FILE_HOST)  # "tải file … trên Google Drive em gửi": the host named, not linked
     return frozenset(out)
 
 

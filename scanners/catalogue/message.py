@@ -228,8 +228,9 @@ RULES: tuple[Rule, ...] = (
        "Police, procuracy or court impersonation script",
        "Names the police, a procuracy, a court or an "
        "investigator, and asks to pay, hand over data, install an app, open an unknown "
-       "link or call a number back. Real police summon people in writing to the station;"
-       " they never ask for money, apps or codes by phone or chat.",
+       "link or call a number back, or orders the person to tell no one. Real police "
+       "summon people in writing to the station; they never ask for money, apps or codes "
+       "by phone or chat, nor for secrecy.",
        scam_type="police_impersonation",
        reply=("theo kịch bản giả danh công an, viện kiểm sát, tòa án",
               "it follows a police, procuracy or court impersonation script")),
@@ -385,6 +386,26 @@ RULES: tuple[Rule, ...] = (
        reply=("theo kịch bản lừa đảo đã biết và đòi tiền, mã, cài ứng dụng hoặc gửi link lạ",
               "it follows a known scam script and asks for money, a code, an app or sends "
               "an unknown link")),
+    # --- the learned model (scanners/message_model.py) --------------------------
+    _r("MSG-ML-001", 40, S.HIGH,
+       "Mô hình học máy: tin nhắn rất giống các tin nhắn lừa đảo đã biết",
+       "Learned model: the message reads much like known scam messages",
+       "A logistic regression over the words and character n-grams of the folded text and "
+       "the rules that already fired (trained by eval/train_message_model.py on the tuning "
+       "message sets) gives a probability in its high band, chosen by cross-validation on "
+       "the training messages so that, together with the rules, few benign messages are "
+       "flagged. It only adds points, never makes a message calmer. The evidence names the "
+       "words and rules that drove the score.",
+       reply=("viết rất giống các tin lừa đảo đã biết",
+              "it is worded much like known scam messages")),
+    _r("MSG-ML-002", 20, S.MEDIUM,
+       "Mô hình học máy: tin nhắn khá giống các tin nhắn lừa đảo",
+       "Learned model: the message reads somewhat like scam messages",
+       "The same model as MSG-ML-001 in its medium band: weak alone, it flags a message "
+       "only together with rules that already found something. The evidence names the "
+       "words and rules that drove the score.",
+       reply=("viết giống các tin lừa đảo",
+              "it is worded like scam messages")),
     # --- identifiers on the analysts' lists (scanners/identifiers.py) ----------
     _r("MSG-ID-001", 70, S.CRITICAL,
        "Số điện thoại nằm trong danh sách lừa đảo",

@@ -1,0 +1,207 @@
+"""The family signals added after heldout2 and heldout3 were read (issue 13): each must
+fire on its script with the rules alone and stay quiet on its look-alike with the model
+too, in Vietnamese (with and without diacritics) and English.
+
+The texts are written for these tests (not copied from an evaluation split); they
+describe each family the way police and bank warnings do. Offline, bundled data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from scanners.message import check_message
+from scanners.message_types import TYPE_BY_ID
+from scanners.registry import fold_vietnamese
+from scanners.url_offline import default_scanner
+
+FLAGGED = {"suspicious", "dangerous"}
+
+# (scam_type, vi scam, en scam, vi look-alike, en look-alike)
+CASES: list[tuple[str, str, str, str, str]] = [
+    ("police_impersonation",
+     "Tôi là trung tá Phạm Hùng, Công an tỉnh Nghệ An. Anh đang bị điều tra, anh phối hợp "
+     "chuyển tiền xác minh nguồn gốc tài sản sang tài khoản của cơ quan trong hôm nay.",
+     "Sergeant Vu from the provincial police cyber unit: your ID was used to open accounts for "
+     "a gambling ring. Move your money to the verification account 1902771234 we give you.",
+     "Công an phường thông báo: tổ làm căn cước lưu động phục vụ người cao tuổi tại nhà văn "
+     "hóa tổ 4 sáng thứ bảy, không thu phí.",
+     "The ward police team will issue ID cards at the community hall on Saturday; there is "
+     "no fee."),
+    ("romance_parcel",
+     "Em à, anh là bác sĩ làm việc ở Syria, anh gửi thùng quà có tiền mặt và trang sức về "
+     "cho em. Bên vận chuyển báo em phải nộp 18 triệu phí thông quan, em nộp giúp anh nhé.",
+     "Honey, I am a surgeon with the UN in Yemen. My parcel for you is held at the airport in "
+     "Hanoi. Pay 1,800 USD to the agent for the release papers and I will repay you.",
+     "Chị ơi thùng quà dì gửi từ Canada về tới nhà rồi, có sô cô la với áo len, em trả tiền "
+     "mặt cho bưu tá rồi nhé.",
+     "The box of sweets my aunt sent from Canada arrived at home today, the kids loved it."),
+    ("relative_new_number",
+     "Chú ơi cháu Hải đây, zalo cũ của cháu bị mất rồi, đây là zalo mới. Chú chuyển tạm "
+     "cháu 4 triệu vào số tài khoản của bạn cháu nhé, tối cháu gửi lại.",
+     "Auntie it's Nam, my old Zalo got hacked so this is my new Zalo. Please send me 2 million "
+     "now for the hospital bill, I will pay you back tomorrow.",
+     "Mẹ ơi con chuyển khoản 3 triệu tiền học thêm của em cho cô giáo hôm qua rồi nhé, mẹ "
+     "khỏi lo.",
+     "Mum, my new Zalo is the same number, I only changed the profile picture."),
+    ("recovery_scam",
+     "Trung tâm tư vấn pháp lý: chúng tôi đã phong tỏa được tài khoản của kẻ lừa đảo anh. "
+     "Để nhận lại số tiền đã mất, anh nộp 10% phí hồ sơ vào tài khoản văn phòng.",
+     "Cyber law office: we traced the people who scammed you. Pay a 10% processing fee and "
+     "we will get your money back within three days.",
+     "Anh ơi tiền mua hàng bị lỗi shop đã hoàn lại vào tài khoản em rồi, cảm ơn anh nhắc.",
+     "The shop refunded my broken kettle to my card this morning, thanks for the tip."),
+    ("bhxh_refund",
+     "Anh có khoản trợ cấp thất nghiệp 5 triệu chưa nhận. Anh kết bạn Zalo 0977 115 302 "
+     "với cán bộ phụ trách và gửi ảnh căn cước để làm hồ sơ nhận tiền.",
+     "Your unemployment benefit of 5 million is waiting. Send a photo of your ID card and your "
+     "bank card number to our officer on Zalo to receive it today.",
+     "Bố ơi tháng này bố ra bưu điện nhận lương hưu như mọi khi nhé, con đưa bố đi.",
+     "Dad, your pension was paid into your savings account as usual this month."),
+    ("remote_control_app",
+     "Em là kỹ thuật viên hỗ trợ từ xa của nhà mạng, máy chị bị nhiễm mã độc. Chị cài ứng "
+     "dụng điều khiển từ xa rồi đọc mã truy cập để em xử lý giúp.",
+     "Microsoft technician here: your computer sends virus alerts. Install our remote "
+     "access tool and tell us the access code so we can fix it for you.",
+     "Anh ơi máy in phòng hành chính hỏng, anh IT mở TeamViewer trên máy phòng em sửa giúp "
+     "nhé.",
+     "Our office IT team will update the accounting software on the work computers tonight."),
+    ("bank_card",
+     "Thông báo: giao dịch 18.500.000đ bất thường đang chờ trên thẻ của quý khách. Nếu không "
+     "phải quý khách, vào huygiaodich-the.com nhập số thẻ và mã OTP để hủy.",
+     "Alert: a pending payment of 12,000,000 VND on your credit card. If it was not you, "
+     "cancel it at card-cancel-now.com with your card number and OTP.",
+     "Mẹ ơi con vừa thanh toán tiền điện bằng thẻ của mẹ trên app ngân hàng nhé.",
+     "Your card payment of 250,000 VND at Highlands Coffee was successful."),
+    ("prize_fee",
+     "Tổng đài chúc mừng thuê bao được nhận quà tri ân là một tủ lạnh. Quý khách vui lòng "
+     "chuyển 590.000đ phí vận chuyển để nhận quà tại nhà.",
+     "Congratulations, your number was picked in our customer draw for a television. Send "
+     "the 490,000 VND shipping fee to claim it.",
+     "Công ty tổ chức tiệc tất niên, mỗi nhân viên được nhận quà tri ân tại phòng nhân sự.",
+     "Thanks for shopping with us! Your loyalty points are in the app, no action needed."),
+    ("job_task",
+     "Tuyển người làm việc online tại nhà, mỗi ngày kiếm 300-500k. Bạn nạp 200k kích hoạt "
+     "tài khoản rồi nhắn Telegram để nhận việc.",
+     "We are hiring people to work online from home, 1 hour a day pays 500k. Deposit 200k to "
+     "activate your account, then message us on Telegram.",
+     "Hai hôm nay chị làm việc online tại nhà vì con ốm, có gì em gọi chị nhé.",
+     "I will work from home tomorrow, call me if the meeting moves."),
+    ("online_loan",
+     "Hồ sơ vay 50 triệu của anh đã duyệt, giải ngân trong ngày. Anh đóng phí thẩm định 1 "
+     "triệu qua Zalo 0906 223 118 để nhận tiền.",
+     "Your loan of 50 million is approved. Pay the 1 million processing fee to our officer "
+     "today to receive the money.",
+     "Khoản vay mua nhà của anh chị đã tất toán, ngân hàng trả lại sổ đỏ tại chi nhánh.",
+     "Your mortgage has been fully repaid; collect your documents at the branch."),
+]
+
+
+def check(text: str, lang: str, use_model: bool = True) -> dict[str, Any]:
+    return asyncio.run(check_message(text, default_scanner(), lang=lang, use_model=use_model))
+
+
+def _forms(vi: str, en: str) -> list[tuple[str, str]]:
+    return [(vi, "vi"), (fold_vietnamese(vi), "vi"), (en, "en")]
+
+
+FIRE = [(t, text, lang) for t, vi, en, _, _ in CASES for text, lang in _forms(vi, en)]
+QUIET = [(t, text, lang) for t, _, _, vi, en in CASES for text, lang in _forms(vi, en)]
+
+
+@pytest.mark.parametrize(("scam_type", "text", "lang"), FIRE,
+                         ids=[f"{t}-{i % 3}" for i, (t, _, _) in enumerate(FIRE)])
+def test_family_fires_with_the_rules_alone(scam_type: str, text: str, lang: str) -> None:
+    r = check(text, lang, use_model=False)
+    ids = {f["rule_id"] for f in r["findings"]}
+    assert r["scam_type"] == scam_type, (text, r["findings"])
+    assert TYPE_BY_ID[scam_type].rule_id in ids
+    # Each script asks for money, a code, an app or opens a link: the step that loses money.
+    assert "MSG-COMBO-006" in ids and r["verdict"] == "dangerous", (text, r["risk_score"])
+
+
+@pytest.mark.parametrize(("scam_type", "text", "lang"), QUIET,
+                         ids=[f"{t}-{i % 3}" for i, (t, _, _) in enumerate(QUIET)])
+def test_family_stays_quiet_on_its_look_alike(scam_type: str, text: str, lang: str) -> None:
+    r = check(text, lang)
+    assert r["scam_type"] is None, (text, r["findings"])
+    assert r["verdict"] not in FLAGGED, (text, r["findings"])
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    # The writer reports an install they made for the family: nothing is asked.
+    ("Grandpa, I installed TeamViewer on your computer last week so I can fix the email "
+     "from home; just leave it on when I ring you.", "en"),
+    ("We've downloaded the new banking app for mum and set it up at the branch together.",
+     "en"),
+])
+def test_a_reported_install_is_not_an_ask(text: str, lang: str) -> None:
+    r = check(text, lang)
+    assert "MSG-APP-001" not in {f["rule_id"] for f in r["findings"]}, r["findings"]
+    assert r["verdict"] not in FLAGGED, r["findings"]
+
+
+@pytest.mark.parametrize(("text", "lang", "scam_type"), [
+    ("My dear, I am a ship captain. I sent you a suitcase of gifts with gold and cash; the "
+     "agent says customs need a release fee, please pay it today.", "en", "romance_parcel"),
+    ("Power company inspector: your meter shows tampering. Pay a 2,000,000 VND fine to our "
+     "account today or the electricity will be cut.", "en", "evn_cutoff"),
+    ("You are our lucky winner of 30 million. Pay the 3% income tax to our finance account "
+     "to receive the prize.", "en", "prize_fee"),
+])
+def test_fees_fines_and_taxes_in_english_are_asks(text: str, lang: str, scam_type: str) -> None:
+    r = check(text, lang, use_model=False)
+    assert r["scam_type"] == scam_type, r["findings"]
+    assert r["verdict"] == "dangerous", r["findings"]
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Đây là Phòng Cảnh sát điều tra. Số điện thoại của bà liên quan một vụ lừa đảo. Bà "
+     "không được nói với người nhà, giữ máy và làm theo hướng dẫn của cán bộ.", "vi"),
+    ("This is the economic police unit. Your account received money from a fraud case. Keep "
+     "this confidential and follow the officer's instructions.", "en"),
+])
+def test_a_secrecy_order_from_an_officer_is_no_warning(text: str, lang: str) -> None:
+    for form in {text, fold_vietnamese(text)}:
+        r = check(form, lang, use_model=False)
+        ids = {f["rule_id"] for f in r["findings"]}
+        assert "MSG-CTX-001" not in ids and "MSG-URG-001" in ids, r["findings"]
+        assert r["verdict"] in FLAGGED, r["findings"]
+
+
+def test_advice_against_secrecy_is_not_an_order() -> None:
+    r = check("Công an khuyến cáo: ai gọi tự xưng công an bảo giữ bí mật, chuyển tiền là lừa "
+              "đảo. Hãy báo ngay cho người thân.", "vi")
+    assert r["verdict"] not in FLAGGED, r["findings"]
+
+
+@pytest.mark.parametrize(("text", "lang", "scam_type"), [
+    ("Mum, this is a temporary number, my phone fell in the river. Please pay 3,000,000 to "
+     "account 0451002233 at ACB for my rent, I will explain tonight.", "en",
+     "relative_new_number"),
+    ("Remote work for students: rate apps 20 minutes a day for 400k. Recharge your work "
+     "account with 200k first to unlock the tasks.", "en", "job_task"),
+    ("Can tuyen nguoi nhap lieu tai nha, luong 7 trieu/thang. Nop 250k tien tai lieu de nhan "
+     "viec ngay hom nay.", "vi", "job_task"),
+    ("Bác tải tệp VNeID_moi.apk trên Google Drive cháu gửi rồi cài vào máy để cập nhật nhé.",
+     "vi", "apk_file_host"),
+])
+def test_unaccented_and_english_asks_of_the_fourth_batch(text: str, lang: str,
+                                                         scam_type: str) -> None:
+    r = check(text, lang, use_model=False)
+    assert r["scam_type"] == scam_type, r["findings"]
+    assert r["verdict"] == "dangerous", r["findings"]
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Bố ơi tháng này BHXH chuyển tiền trợ cấp vào tài khoản của bố rồi, bố kiểm tra nhé.",
+     "vi"),
+    ("Con đã nộp 300k tiền học thêm cho cô rồi, mẹ khỏi lo.", "vi"),
+    ("The photos are on Google Drive, download whatever you like.", "en"),
+])
+def test_money_already_paid_and_shared_drives_are_not_asks(text: str, lang: str) -> None:
+    r = check(text, lang)
+    assert r["scam_type"] is None and r["verdict"] not in FLAGGED, r["findings"]
