@@ -232,9 +232,10 @@ async def test_tokens_are_stored_hashed(tmp_path: Path, mode: str,
             server: RedisServer = request.getfixturevalue("redis_server")
             client = redis.Redis.from_url(server.url)
             try:
-                keys = client.keys("scamscan:share:*")
-                dump = "\n".join(k.decode() + "=" + repr(client.dump(k)) for k in keys)
-                assert all(k.startswith(b"scamscan:share:") for k in keys)
+                keys = [k.decode() if isinstance(k, bytes) else str(k)
+                        for k in client.keys("scamscan:share:*")]
+                dump = "\n".join(k + "=" + repr(client.dump(k)) for k in keys)
+                assert keys and all(k.startswith("scamscan:share:") for k in keys)
             finally:
                 client.close()
         assert token not in dump and digest in dump
