@@ -151,17 +151,11 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     app.state.resolver = resolver
     for build in API_ROUTERS:
         app.include_router(build(settings))
-    # The analyst console (api/console): its static files first, as its router ends
-    # with a catch-all page.
-    from api.console.feedback import feedback_console_router
-    from api.console.public import public_router
-    from api.console.routes import console_router, console_static
+    # The analyst console (api/console): its static files and pages (its router ends
+    # with a catch-all page), and the public page of share links (/s/<token>).
+    from api.console.app import include_console
 
-    app.mount("/console/static", console_static(), name="console-static")
-    app.include_router(feedback_console_router())  # before the console's catch-all page
-    app.include_router(console_router())
-    # The public page of a share link, /s/<token> (no key; api.console.public).
-    app.include_router(public_router())
+    include_console(app)
     app.mount(DOCS_STATIC, docs_static(), name="docs-static")
     for build in LAST_ROUTERS:
         app.include_router(build(settings))
