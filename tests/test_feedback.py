@@ -422,6 +422,8 @@ async def test_openapi_describes_feedback(tmp_path: Path,
         doc = (await c.get("/openapi.json")).json()
         post = doc["paths"][FEEDBACK]["post"]
         assert "202" in post["responses"] and "422" in post["responses"]
+        assert "Location" in post["responses"]["202"]["headers"]
+        assert "FeedbackAccepted" in str(post["responses"]["202"]["content"])
         schemas = doc["components"]["schemas"]
         for name, fields in (("FeedbackCreate", ("kind", "target", "note", "scan_id")),
                              ("FeedbackOut", ("count", "target_type", "resolution",
@@ -432,3 +434,20 @@ async def test_openapi_describes_feedback(tmp_path: Path,
         assert "description" in schemas["FeedbackCreate"]["properties"]["target"]
         assert set(doc["paths"][f"{FEEDBACK}/{{feedback_id}}/resolve"]["post"]["responses"]
                    ) >= {"200", "404", "409", "422"}
+
+
+async def test_a_failing_store_raises_its_own_error(tmp_path: Path) -> None:
+    """Both backends raise FeedbackStoreUnavailable (answered 503 by api.problems)."""
+    from api.storage.errors import FeedbackStoreUnavailable
+
+    (tmp_path / "feedback.sqlite3").mkdir()  # a directory: the file cannot be opened
+    stores: list[FeedbackStore] = [SqliteFeedbackStore(tmp_path / "feedback.sqlite3"),
+                                   RedisFeedbackStore("redis://127.0.0.1:1", timeout=0.5)]
+    for store in stores:
+        try:
+            with pytest.raises(FeedbackStoreUnavailable):
+                await store.submit(_entry(0), 10, 100)
+            with pytest.raises(FeedbackStoreUnavailable):
+                await store.page("pending", 0, 10)
+        finally:
+            await store.close()

@@ -166,6 +166,15 @@ async def test_apk_scan_share_page(tmp_path: Path, request: pytest.FixtureReques
         assert hashlib.sha256(data).hexdigest() in html
         assert str(report["package"]) in html and "Ứng dụng Android" in html
         assert "/console" not in html and job["scan_id"] not in html
+        # Feedback on the app's scan resolves into its SHA-256 on the block list.
+        fb = await c.post("/v1/feedback", json={"kind": "scam", "target": job["scan_id"]},
+                          headers=h["client"])
+        assert fb.status_code == 202 and fb.json()["target_type"] == "scan"
+        done = await c.post(f"/v1/feedback/{fb.json()['id']}/resolve",
+                            json={"action": "block"}, headers=h["analyst"])
+        assert done.status_code == 200, done.text
+        assert (done.json()["list_entry"]["kind"], done.json()["list_entry"]["value"]) == (
+            "apk_sha256", hashlib.sha256(data).hexdigest())
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -279,3 +288,20 @@ async def test_openapi_describes_sharing(tmp_path: Path,
         assert "description" in doc["components"]["schemas"]["ShareCreate"]["properties"][
             "expires_in"]
         assert not any(p.startswith("/s/") for p in doc["paths"])
+
+
+async def test_a_failing_share_store_raises_its_own_error(tmp_path: Path) -> None:
+    from api.storage.errors import ShareStoreUnavailable
+    from api.storage.shares import RedisShareStore, ShareStore, SqliteShareStore
+
+    (tmp_path / "shares.sqlite3").mkdir()
+    stores: list[ShareStore] = [SqliteShareStore(tmp_path / "shares.sqlite3"),
+                                RedisShareStore("redis://127.0.0.1:1", timeout=0.5)]
+    for store in stores:
+        try:
+            with pytest.raises(ShareStoreUnavailable):
+                await store.by_token_hash("0" * 64)
+            with pytest.raises(ShareStoreUnavailable):
+                await store.revoke(share_id="sh_x")
+        finally:
+            await store.close()

@@ -185,7 +185,12 @@ def build(settings: Settings) -> APIRouter:
     router.add_api_route("", create_feedback, methods=["POST"], status_code=202,
                          response_model=FeedbackAccepted,
                          dependencies=[Depends(require_json)],
-                         responses={**problem_responses(400, 413, 415, 422),
+                         responses={202: {"description": "Queued for review (no verdict "
+                                          "changed).", "headers": {"Location": {
+                                              "description": "`/v1/feedback/{id}`: where "
+                                              "the entry is read back.",
+                                              "schema": {"type": "string"}}}},
+                                    **problem_responses(400, 413, 415, 422, 429),
                                     **AUTH_RESPONSES},
                          summary="Report a scam or a false positive")
     router.add_api_route("", list_feedback, methods=["GET"], response_model=FeedbackPage,
