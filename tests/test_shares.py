@@ -211,7 +211,20 @@ async def test_revoked_unknown_and_expired_tokens_look_alike(
         r = await c.delete(f"/v1/shares/{token}", headers=h["client"])
         assert r.status_code == 204 and r.content == b""
         _problem(await c.delete(f"/v1/shares/{token}", headers=h["client"]), 404)
-        assert (await c.delete(f"/v1/shares/{other}", headers=h["analyst"])).status_code == 204
+        # Analysts list a scan's live links (no token in them) and revoke one by id.
+        listed = await c.get(f"/v1/scans/{scan_id}/shares", headers=h["analyst"])
+        assert listed.status_code == 200 and other not in listed.text
+        [info] = listed.json()["items"]
+        assert set(info) == {"id", "scan_id", "created_by", "created", "expires_at"}
+        _problem(await c.get(f"/v1/scans/{scan_id}/shares", headers=h["client"]), 403)
+        _problem(await c.delete(f"/v1/scans/{'0' * 32}/shares/{info['id']}",
+                                headers=h["analyst"]), 404)
+        by_id = await c.delete(f"/v1/scans/{scan_id}/shares/{info['id']}", headers=h["analyst"])
+        assert by_id.status_code == 204
+        _problem(await c.delete(f"/v1/scans/{scan_id}/shares/{info['id']}",
+                                headers=h["analyst"]), 404)
+        assert (await c.get(f"/v1/scans/{scan_id}/shares", headers=h["analyst"])
+                ).json()["items"] == []
         # An expired share, written as the store would hold it.
         expired = "expired-token-0123456789abcdefghijklmnopqrstuv"
         now = time.time()
@@ -283,6 +296,8 @@ async def test_openapi_describes_sharing(tmp_path: Path,
         post = doc["paths"]["/v1/scans/{scan_id}/share"]["post"]
         assert set(post["responses"]) >= {"201", "404", "409", "422", "401"}
         assert set(doc["paths"]["/v1/shares/{token}"]["delete"]["responses"]) >= {"204", "404"}
+        assert "get" in doc["paths"]["/v1/scans/{scan_id}/shares"]
+        assert "delete" in doc["paths"]["/v1/scans/{scan_id}/shares/{share_id}"]
         props = doc["components"]["schemas"]["ShareOut"]["properties"]
         assert {"id", "url", "scan_id", "created", "expires_at"} <= set(props)
         assert "description" in doc["components"]["schemas"]["ShareCreate"]["properties"][

@@ -36,7 +36,7 @@ API_ROUTERS: tuple[RouterBuilder, ...] = (
     lists.build,  # /v1/lists/... (analyst, admin)
     messages.build,  # POST /v1/message-checks
     feedback.build,  # /v1/feedback (client sends, analyst resolves)
-    shares.build,  # POST /v1/scans/{scan_id}/share, DELETE /v1/shares/{token}
+    shares.build,  # POST /v1/scans/{scan_id}/share, /v1/scans/{scan_id}/shares, /v1/shares
 )
 """Routers included before the console's."""
 

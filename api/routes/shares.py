@@ -1,4 +1,5 @@
-"""Share links: ``POST /v1/scans/{scan_id}/share`` and ``DELETE /v1/shares/{token}``.
+"""Share links: ``POST /v1/scans/{scan_id}/share``, ``DELETE /v1/shares/{token}``, and for
+analysts ``GET /v1/scans/{scan_id}/shares`` and ``DELETE /v1/scans/{scan_id}/shares/{id}``.
 
 A share link is an unguessable, read-only, expiring URL (``/s/<token>``) of one
 report's public page (served by :mod:`api.console.public`, no key needed). What
@@ -15,9 +16,14 @@ from fastapi import APIRouter, Body, Request, Response
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import AUTH_RESPONSES, ClientAuth
+from api.auth import AUTH_RESPONSES, AnalystAuth, ClientAuth
 from api.deps import ServicesDep, SettingsDep
-from api.problems import TYPE_INVALID_INPUT, ProblemException, problem_responses
+from api.problems import (
+    TYPE_INVALID_INPUT,
+    TYPE_NOT_FOUND,
+    ProblemException,
+    problem_responses,
+)
 from api.services import shares as service
 from api.settings import Settings
 
@@ -46,6 +52,22 @@ class ShareOut(BaseModel):
     scan_id: str
     created: datetime
     expires_at: datetime
+
+
+class ShareInfo(BaseModel):
+    """A live share link, without its token (which is never stored)."""
+
+    id: str
+    scan_id: str
+    created_by: str = Field(description="The name of the key that made it, or `local`.")
+    created: datetime
+    expires_at: datetime
+
+
+class ShareList(BaseModel):
+    """The live share links of a scan, the latest expiry first."""
+
+    items: list[ShareInfo]
 
 
 ScanIdPath = Annotated[str, PathParam(max_length=64, description="The `scan_id` of the scan.")]
@@ -91,6 +113,27 @@ async def revoke_share(token: TokenPath, services: ServicesDep,
     return Response(status_code=204)
 
 
+async def list_shares(scan_id: ScanIdPath, services: ServicesDep,
+                      _: AnalystAuth) -> dict[str, Any]:
+    """The live share links of a scan (analyst), by id: tokens are not kept."""
+    return {"items": [service.share_info(s) for s in
+                      await service.shares_of(services, scan_id)]}
+
+
+async def revoke_share_by_id(
+    scan_id: ScanIdPath,
+    share_id: Annotated[str, PathParam(max_length=64, description="The link's `id`.")],
+    services: ServicesDep,
+    _: AnalystAuth,
+) -> Response:
+    """Revoke a share link by its id (analyst), without its token."""
+    gone = await service.revoke_by_id(services, share_id, scan_id=scan_id)
+    if gone is None:
+        raise ProblemException(404, f"This scan has no live share link {share_id!r}.",
+                               type_=TYPE_NOT_FOUND, title="Unknown share link")
+    return Response(status_code=204)
+
+
 def build(settings: Settings) -> APIRouter:
     """The router of share links."""
     router = APIRouter(tags=["sharing"])
@@ -103,4 +146,13 @@ def build(settings: Settings) -> APIRouter:
                          responses={204: {"description": "Revoked."},
                                     **problem_responses(404, 422), **AUTH_RESPONSES},
                          summary="Revoke a share link")
+    router.add_api_route("/v1/scans/{scan_id}/shares", list_shares, methods=["GET"],
+                         response_model=ShareList,
+                         responses={**problem_responses(422), **AUTH_RESPONSES},
+                         summary="The live share links of a scan (analyst)")
+    router.add_api_route("/v1/scans/{scan_id}/shares/{share_id}", revoke_share_by_id,
+                         methods=["DELETE"], status_code=204, response_class=Response,
+                         responses={204: {"description": "Revoked."},
+                                    **problem_responses(404, 422), **AUTH_RESPONSES},
+                         summary="Revoke a share link by its id (analyst)")
     return router

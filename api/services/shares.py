@@ -10,7 +10,8 @@ and the public page (:mod:`api.console.public`) call these functions.
 * :func:`shared_scan`: the share of a token and the scan's view, for the public
   page; None for an unknown, revoked or expired token, whichever it is.
 * :func:`revoke_by_token` (the creator, or an analyst) and :func:`revoke_by_id`
-  (analysts, from the console).
+  (analysts, by the link's id: the API and the console), :func:`shares_of` (a
+  scan's live links, without tokens).
 """
 
 from __future__ import annotations
@@ -103,9 +104,20 @@ async def revoke_by_token(services: Services, principal: Principal, token: str) 
     return gone
 
 
-async def revoke_by_id(services: Services, share_id: str) -> Share | None:
-    """Revoke a link by its id (analysts, from the console); None when unknown."""
+async def revoke_by_id(services: Services, share_id: str, *, scan_id: str | None = None
+                       ) -> Share | None:
+    """Revoke a link by its id (analysts: the API or the console); None when unknown (or
+    not a link of ``scan_id`` when given)."""
+    if scan_id is not None and not any(
+            s.id == share_id for s in await services.shares.for_scan(scan_id)):
+        return None
     return await services.shares.revoke(share_id=share_id[:64])
+
+
+def share_info(share: Share) -> dict[str, Any]:
+    """A live link as the API lists it: no token, no token hash."""
+    return {"id": share.id, "scan_id": share.scan_id, "created_by": share.created_by,
+            "created": share.created, "expires_at": share.expires}
 
 
 async def shares_of(services: Services, scan_id: str) -> list[Share]:
