@@ -73,17 +73,17 @@ async def _feedback_round(c: httpx.AsyncClient, keys: dict[str, str]) -> None:
 
 
 async def test_feedback_page_and_one_click_block(tmp_path: Path) -> None:
-    async with console(tmp_path) as (_, c, keys):
+    async with console(tmp_path, default_lang="vi") as (_, c, keys):
         await _feedback_round(c, keys)
 
 
 async def test_feedback_page_with_redis(redis_server: RedisServer, tmp_path: Path) -> None:
-    async with console(tmp_path, redis_url=redis_server.url) as (_, c, keys):
+    async with console(tmp_path, default_lang="vi", redis_url=redis_server.url) as (_, c, keys):
         await _feedback_round(c, keys)
 
 
 async def test_feedback_page_needs_a_session(tmp_path: Path) -> None:
-    async with console(tmp_path) as (_, c, keys):
+    async with console(tmp_path, default_lang="vi") as (_, c, keys):
         r = await c.get("/console/feedback")
         assert r.status_code == 303 and "/console/sign-in" in r.headers["location"]
         r = await c.get("/console/feedback", headers={"X-API-Key": keys["client"]})
@@ -91,7 +91,7 @@ async def test_feedback_page_needs_a_session(tmp_path: Path) -> None:
 
 
 async def test_share_from_the_report_page_and_revoke(tmp_path: Path) -> None:
-    async with console(tmp_path) as (_, c, keys):
+    async with console(tmp_path, default_lang="vi") as (_, c, keys):
         csrf = await signed_in(c, keys["analyst"])
         scan = await _scan(c, keys["client"], SCAM)
         report = await c.get(f"/console/scans/{scan['scan_id']}")

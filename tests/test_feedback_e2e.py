@@ -24,7 +24,9 @@ TIMEOUT_MS = 30_000
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
-    with ConsoleServer(tmp_path_factory.mktemp("feedback")) as s:
+    # English by default, as tests/console_server.sign_in reads the English form; the
+    # pages below are asked for in Vietnamese (?lang=vi, then remembered by the cookie).
+    with ConsoleServer(tmp_path_factory.mktemp("feedback"), default_lang="en") as s:
         yield s
 
 
@@ -48,6 +50,7 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 def analyst(context: BrowserContext, server: ConsoleServer) -> Page:
     page = context.new_page()
     sign_in(page, server.url, server.keys["analyst"])
+    page.goto(f"{server.url}/console/?lang=vi")
     return page
 
 

@@ -25,9 +25,8 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from api.console import views
+from api.console import i18n, views
 from api.console.routes import PREFIX, AnalystPage, ConsoleRoute, _form, _services, render
-from api.console import i18n
 from api.problems import ProblemException
 from api.services import feedback as feedback_service
 from api.services import shares as share_service

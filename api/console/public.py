@@ -33,7 +33,7 @@ from fastapi.responses import FileResponse
 from limits import parse_many
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from api.console import views
+from api.console import i18n, views
 from api.console.routes import STATIC_DIR
 from api.console.templating import templates
 from api.services.container import Services
@@ -56,12 +56,12 @@ STYLESHEET = "/s/-/share.css"
 MAX_LINKS = 10
 
 
-def _lang(request: Request) -> views.Lang:
+def _lang(request: Request) -> i18n.Lang:
     """Vietnamese unless ``?lang=en``: the page is for people in Vietnam first."""
     return "en" if request.query_params.get("lang") == "en" else "vi"
 
 
-def _page(request: Request, name: str, status: int, lang: views.Lang,
+def _page(request: Request, name: str, status: int, lang: i18n.Lang,
           **context: Any) -> Response:
     response = templates.TemplateResponse(request, name, {
         "lang": lang, "stylesheet": STYLESHEET,
@@ -90,7 +90,7 @@ def _links(view: Mapping[str, Any], report: Mapping[str, Any]) -> list[str]:
     return seen[:MAX_LINKS]
 
 
-def public_view(view: Mapping[str, Any], lang: views.Lang) -> dict[str, Any]:
+def public_view(view: Mapping[str, Any], lang: i18n.Lang) -> dict[str, Any]:
     """What the public page shows of a scan's view (``GET /v1/scans/{id}``), and only
     that: no evidence, no message text, no ids of other things."""
     report: Mapping[str, Any] = view.get("report") or {}
