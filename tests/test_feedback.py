@@ -88,6 +88,7 @@ async def test_targets_are_detected_and_normalised(tmp_path: Path, mode: str,
             ("0912 345 678", "phone", "+84912345678"),
             ("+84 912-345-679", "phone", "+84912345679"),
             (scan["scan_id"].upper(), "scan", scan["scan_id"]),
+            ("203.113.1.9", "url", "http://203.113.1.9/"),  # a raw address, not a number
         ]
         for target, kind, value in cases:
             r = await c.post(FEEDBACK, json={"kind": "scam", "target": target,

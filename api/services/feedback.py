@@ -50,6 +50,8 @@ TYPE_TOO_MANY_PENDING = "tag:scamscan,2025:problems/too-many-pending"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _SCAN_ID = re.compile(r"^[0-9a-f]{32}$")
 _PHONE_CHARS = re.compile(r"^[+(]?[0-9][0-9 ().\-]{5,24}$")
+_DOTTED_IPV4 = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{1,3}){3}$")
+"""A bare IPv4 address is a link target (a scam site on a raw address), not a phone."""
 NOTE_PREFIX_CHARS = 1500
 """Characters of the feedback's note copied into the list entry's note (its limit is 2000)."""
 
@@ -116,7 +118,7 @@ async def detect_target(services: Services, target: str, principal: Principal
             raise _invalid(f"There is no scan with the id {text!r} (or it is not yours to "
                            "see).")
         return "scan", text.lower()
-    if _PHONE_CHARS.match(text):
+    if _PHONE_CHARS.match(text) and not _DOTTED_IPV4.match(text):
         got = phone_value(text)
         if got is None:
             raise _invalid(f"The target {text[:80]!r} is not a valid Vietnamese phone "
