@@ -47,8 +47,8 @@ async def api(tmp_path: Path, mode: str, request: pytest.FixtureRequest, **kw: A
     if mode == "redis":
         server: RedisServer = request.getfixturevalue("redis_server")
         kw["redis_url"] = server.url
-    app = create_app(Settings(data_dir=tmp_path / "data", log_level="WARNING",
-                              apk_workers=1, **kw))
+    kw.setdefault("log_level", "WARNING")
+    app = create_app(Settings(data_dir=tmp_path / "data", apk_workers=1, **kw))
     async with app.router.lifespan_context(app):
         heads: dict[str, dict[str, str]] = {}
         for name, role in (("client", "client"), ("client2", "client"),
@@ -320,3 +320,15 @@ async def test_a_failing_share_store_raises_its_own_error(tmp_path: Path) -> Non
                 await store.revoke(share_id="sh_x")
         finally:
             await store.close()
+
+
+async def test_tokens_never_reach_the_log(tmp_path: Path, request: pytest.FixtureRequest,
+                                          json_log: Any) -> None:
+    """The access log names the route template (``/s/{token}``), never a live token."""
+    async with api(tmp_path, "sqlite", request, log_level="INFO") as (_, c, h):
+        token = _token((await _share(c, h["client"], await _link_scan(c, h["client"])))["url"])
+        assert (await c.get(f"/s/{token}")).status_code == 200
+        assert (await c.delete(f"/v1/shares/{token}", headers=h["client"])).status_code == 204
+        text = json_log.getvalue()
+        assert "/s/{token}" in text and "/v1/shares/{token}" in text
+        assert token not in text
