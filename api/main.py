@@ -19,6 +19,9 @@ Run it with ``scamscan serve`` or ``uvicorn api.main:app``. Routes:
 * ``GET /readyz``, ``GET /metrics``: readiness and Prometheus metrics (:mod:`api.observability`);
 * ``GET|POST /v1/keys``, ``DELETE /v1/keys/{key_id}``: API keys (admin);
 * ``/v1/lists/...``: list sources, analyst entries and feeds (:mod:`api.routes.lists`);
+* ``/v1/feedback``: feedback on verdicts and the analysts' queue (:mod:`api.routes.feedback`);
+* ``POST /v1/scans/{scan_id}/share``, ``DELETE /v1/shares/{token}``: share links
+  (:mod:`api.routes.shares`), whose public page is ``GET /s/<token>`` (:mod:`api.console.public`);
 * ``/docs`` (Swagger UI), ``/redoc`` and ``/openapi.json``: the documentation, its
   assets bundled (:mod:`api.routes.docs`, no CDN).
 
@@ -148,12 +151,11 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     app.state.resolver = resolver
     for build in API_ROUTERS:
         app.include_router(build(settings))
-    # The analyst console (api/console): its static files first, as its router ends
-    # with a catch-all page.
-    from api.console.routes import console_router, console_static
+    # The analyst console (api/console): its static files and pages (its router ends
+    # with a catch-all page), and the public page of share links (/s/<token>).
+    from api.console.app import include_console
 
-    app.mount("/console/static", console_static(), name="console-static")
-    app.include_router(console_router())
+    include_console(app)
     app.mount(DOCS_STATIC, docs_static(), name="docs-static")
     for build in LAST_ROUTERS:
         app.include_router(build(settings))

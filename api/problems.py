@@ -28,11 +28,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.storage.errors import (
+    FeedbackStoreUnavailable,
     HistoryUnavailable,
     KeyStoreUnavailable,
     ListStoreUnavailable,
     QueueUnavailable,
     SessionStoreUnavailable,
+    ShareStoreUnavailable,
     StorageUnavailable,
 )
 from scanners.errors import DataError, InputError, InvalidURLError, ScamscanError
@@ -264,6 +266,10 @@ _STORAGE_PROBLEMS: tuple[tuple[type[StorageUnavailable], str, str, str, str], ..
      "The scan history is unavailable right now; try again shortly.", "10"),
     (QueueUnavailable, TYPE_BUSY, "Scan queue unavailable",
      "The APK scan queue is unavailable right now; try again shortly.", "10"),
+    (FeedbackStoreUnavailable, TYPE_BUSY, "Feedback unavailable",
+     "The feedback store is unavailable right now; try again shortly.", "10"),
+    (ShareStoreUnavailable, TYPE_BUSY, "Share links unavailable",
+     "The share link store is unavailable right now; try again shortly.", "10"),
     (StorageUnavailable, TYPE_BUSY, "Storage unavailable",
      "A store this service needs is unavailable right now; try again shortly.", "10"),
 )

@@ -316,6 +316,41 @@ class Settings(BaseSettings):
     """Days a message check is kept in the history (masked); older ones are deleted.
     Only message checks: link and APK scans are bounded by ``history_max_records``."""
 
+    # --- feedback and sharing (api/services/feedback.py, api/services/shares.py) ----
+    feedback_max_note_chars: int = Field(default=1000, ge=0, le=10_000)
+    """Longest note of a feedback entry (a longer one is a 422 problem)."""
+    feedback_max_pending: int = Field(default=1000, ge=1, le=1_000_000)
+    """Pending feedback entries per key at most (a new one past it is a 429 problem;
+    a report folded into a pending entry still counts)."""
+    feedback_max_records: int = Field(default=50_000, ge=100, le=10_000_000)
+    """Feedback entries kept in all; past it the oldest resolved ones are deleted
+    (then, only if none is resolved, the oldest pending)."""
+    share_default_ttl: int = Field(default=7 * 86400, ge=60)
+    """Seconds a share link lives when ``expires_in`` is not given (7 days)."""
+    share_max_ttl: int = Field(default=90 * 86400, ge=60, le=3650 * 86400)
+    """Longest ``expires_in`` of a share link (90 days)."""
+    share_max_per_scan: int = Field(default=20, ge=1, le=10_000)
+    """Live share links per scan at most (a new one past it is a 429 problem)."""
+    share_rate_limit: str = "30/minute"
+    """Views of public share pages (``/s/<token>``) per client address."""
+    public_base_url: str = ""
+    """The public origin share links are made with (``https://scamscan.example``);
+    empty: the origin of the request that created the link."""
+
+    @field_validator("share_rate_limit")
+    @classmethod
+    def _share_rate_limit(cls, v: str) -> str:
+        return cls._rate_limit(v)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_base_url(cls, v: str) -> str:
+        v = v.strip().rstrip("/")
+        if v and not v.startswith(("https://", "http://")):
+            raise ValueError("SCAMSCAN_PUBLIC_BASE_URL is an http(s) origin, e.g. "
+                             "https://scamscan.example")
+        return v
+
 
 class ClientSettings(BaseSettings):
     """What ``scamscan url|apk|message --server`` use when their options are not given."""

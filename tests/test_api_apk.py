@@ -156,7 +156,9 @@ async def test_scam_app_scanned_with_wait(api: Api) -> None:
         assert_problem(await api.client.get(path), 404)
     paths = set((await api.client.get("/openapi.json")).json()["paths"])
     assert {p for p in paths if "apk" in p or "scans/" in p} == {
-        UPLOAD, "/v1/scans/{scan_id}", "/v1/scans/{scan_id}/export", "/v1/url-scans/batch"}
+        UPLOAD, "/v1/scans/{scan_id}", "/v1/scans/{scan_id}/export", "/v1/url-scans/batch",
+        "/v1/scans/{scan_id}/share", "/v1/scans/{scan_id}/shares",
+        "/v1/scans/{scan_id}/shares/{share_id}"}
     # the export route gives the report (JSON or STIX), never the file itself
     export = await api.client.get(f"/v1/scans/{body['scan_id']}/export")
     assert export.status_code == 200

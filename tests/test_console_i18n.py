@@ -227,12 +227,21 @@ async def _pages(c: httpx.AsyncClient, csrf: str) -> dict[str, httpx.Response]:
         "kind": "domain", "value": "vneid-capnhat.top", "action": "block", "note": "SMS",
         "csrf_token": csrf})
     assert r.status_code in (303, 422)  # 422: the previous role's entry (a duplicate)
+    r = await c.post("/v1/feedback", json={"kind": "scam", "target": "hxxps://evil[.]cc/a",
+                                           "note": "giả danh công an"},
+                     headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 202, r.text
+    share = await c.post(f"{link}/share", data={"days": "1", "csrf_token": csrf})
+    assert share.status_code == 201, share.text
     pages = {path: await c.get(path) for path in (
+        "/console/feedback", "/console/feedback?status=resolved", "/console/feedback?done=block",
+        f"{link}/shares", f"{link}/shares?done=revoked",
         "/console/", "/console/history", "/console/history?kind=apk&verdict=dangerous&q=zz",
         "/console/lists", "/console/lists?done=added", "/console/lists?refreshed=0&of=0",
         link, message, f"/console/scans/{apk['scan_id']}",
         f"/console/scans/{failed['scan_id']}", "/console/nothing-here",
         "/console/scans/" + "0" * 32)}
+    pages["share made"] = share
     pages["empty link"] = await c.post("/console/scans/url", data={"url": "",
                                                                   "csrf_token": csrf})
     pages["bad link"] = await c.post("/console/scans/url", data={"url": "ftp://x.cc/a",

@@ -34,6 +34,10 @@ EXPECTED = [
      "History unavailable", "The scan history is unavailable right now", "10"),
     (errors.QueueUnavailable, "tag:scamscan,2025:problems/busy",
      "Scan queue unavailable", "The APK scan queue is unavailable right now", "10"),
+    (errors.FeedbackStoreUnavailable, "tag:scamscan,2025:problems/busy",
+     "Feedback unavailable", "The feedback store is unavailable right now", "10"),
+    (errors.ShareStoreUnavailable, "tag:scamscan,2025:problems/busy",
+     "Share links unavailable", "The share link store is unavailable right now", "10"),
     (errors.StorageUnavailable, "tag:scamscan,2025:problems/busy",
      "Storage unavailable", "A store this service needs is unavailable", "10"),
 ]

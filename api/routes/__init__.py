@@ -12,7 +12,18 @@ from collections.abc import Callable
 
 from fastapi import APIRouter
 
-from api.routes import apk_scans, docs, keys, lists, messages, ops, scans, url_scans
+from api.routes import (
+    apk_scans,
+    docs,
+    feedback,
+    keys,
+    lists,
+    messages,
+    ops,
+    scans,
+    shares,
+    url_scans,
+)
 from api.settings import Settings
 
 RouterBuilder = Callable[[Settings], APIRouter]
@@ -24,6 +35,8 @@ API_ROUTERS: tuple[RouterBuilder, ...] = (
     keys.build,  # /v1/keys (admin)
     lists.build,  # /v1/lists/... (analyst, admin)
     messages.build,  # POST /v1/message-checks
+    feedback.build,  # /v1/feedback (client sends, analyst resolves)
+    shares.build,  # POST /v1/scans/{scan_id}/share, /v1/scans/{scan_id}/shares, /v1/shares
 )
 """Routers included before the console's."""
 

@@ -23,7 +23,9 @@ from api.services.lists import ListService, open_lists
 from api.services.scans import apk_handoff
 from api.settings import Settings, legacy_data_dir_warning
 from api.storage.factory import open_storage
+from api.storage.feedback import FeedbackStore
 from api.storage.sessions import SessionStore
+from api.storage.shares import ShareStore
 from api.wiring import LiveScanners, build_live
 from blocklists import BlocklistIndex
 from scanners.apk_facts import ApkLimits
@@ -53,6 +55,10 @@ class Services:
     sessions: SessionStore
     retention: Retention
     """Deletes what is older than ``SCAMSCAN_RETENTION_DAYS``, hourly (api.retention)."""
+    feedback: FeedbackStore
+    """Feedback on verdicts and its review queue (:mod:`api.services.feedback`)."""
+    shares: ShareStore
+    """Share links of reports (:mod:`api.services.shares`)."""
 
     async def aclose(self) -> None:
         """Close everything, in the reverse order of opening. Never stops half-way."""
@@ -71,8 +77,10 @@ class Services:
                     try:
                         await self.auth.aclose()
                     finally:
-                        with contextlib.suppress(Exception):
-                            await self.sessions.aclose()
+                        for close in (self.sessions.aclose, self.feedback.close,
+                                      self.shares.close):
+                            with contextlib.suppress(Exception):
+                                await close()
 
 
 def bundled_lists() -> list[dict[str, Any]]:
@@ -149,4 +157,5 @@ async def open_services(settings: Settings, *, resolver: Resolver | None = None)
                       apk_handler=apk_handoff(samples, jobs, history))
     return Services(settings=settings, auth=auth, lists=lists, feeds=feeds, scanner=scanner,
                     bundled_lists=sources, samples=samples, jobs=jobs, history=history,
-                    live=live, sessions=storage.sessions, retention=retention)
+                    live=live, sessions=storage.sessions, retention=retention,
+                    feedback=storage.feedback, shares=storage.shares)

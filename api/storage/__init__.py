@@ -1,4 +1,5 @@
-"""Storage: where the API keeps keys, sessions, lists and the scan history.
+"""Storage: where the API keeps keys, sessions, lists, the scan history,
+feedback and share links.
 
 Stores know nothing of HTTP (no FastAPI or Starlette import here). Which
 backend serves each store (SQLite files or process memory when embedded,
@@ -16,5 +17,7 @@ and ``Retry-After``)::
      ├── SessionStoreUnavailable    api.storage.sessions
      ├── ListStoreUnavailable       api.storage.lists
      ├── HistoryUnavailable         api.storage.history
+     ├── FeedbackStoreUnavailable   api.storage.feedback
+     ├── ShareStoreUnavailable      api.storage.shares
      └── QueueUnavailable           api.queue (the Redis job queue)
 """

@@ -37,3 +37,11 @@ class HistoryUnavailable(StorageUnavailable):
 
 class QueueUnavailable(StorageUnavailable):
     """The Redis job queue (:mod:`api.queue`) cannot be reached."""
+
+
+class FeedbackStoreUnavailable(StorageUnavailable):
+    """The feedback store (:mod:`api.storage.feedback`) failed."""
+
+
+class ShareStoreUnavailable(StorageUnavailable):
+    """The share store (:mod:`api.storage.shares`) failed."""

@@ -33,10 +33,17 @@ from api.storage.apikeys import (
     SqliteKeyStore,
     keys_made_marker,
 )
+from api.storage.feedback import (
+    FEEDBACK_FILE,
+    FeedbackStore,
+    RedisFeedbackStore,
+    SqliteFeedbackStore,
+)
 from api.storage.history import HISTORY_FILE, HistoryBackend, RedisHistory, SqliteHistory
 from api.storage.lists import LISTS_FILE, ListStore, RedisListStore, SqliteListStore
 from api.storage.redis import DEFAULT_TIMEOUT, async_client, async_pool
 from api.storage.sessions import MemorySessionStore, RedisSessionStore, SessionStore
+from api.storage.shares import SHARES_FILE, RedisShareStore, ShareStore, SqliteShareStore
 from scanners.store import Store, open_store
 
 
@@ -48,6 +55,8 @@ class Storage:
     lists: ListStore
     history: HistoryBackend
     sessions: SessionStore
+    feedback: FeedbackStore
+    shares: ShareStore
 
 
 def open_key_store(data_dir: Path, redis_url: str | None, *,
@@ -109,6 +118,20 @@ def open_history_backend(settings: Settings) -> HistoryBackend:
     return SqliteHistory(Path(settings.data_dir) / HISTORY_FILE, settings.history_max_records)
 
 
+def open_feedback_store(settings: Settings) -> FeedbackStore:
+    """The feedback store: Redis, else ``<data_dir>/feedback.sqlite3``."""
+    if settings.redis_url:
+        return RedisFeedbackStore(settings.redis_url, timeout=settings.redis_timeout)
+    return SqliteFeedbackStore(Path(settings.data_dir) / FEEDBACK_FILE)
+
+
+def open_share_store(settings: Settings) -> ShareStore:
+    """The share store: Redis, else ``<data_dir>/shares.sqlite3``."""
+    if settings.redis_url:
+        return RedisShareStore(settings.redis_url, timeout=settings.redis_timeout)
+    return SqliteShareStore(Path(settings.data_dir) / SHARES_FILE)
+
+
 def open_storage(settings: Settings) -> Storage:
     """Every store of ``settings`` (no connection is made yet)."""
     keys = open_key_store(settings.data_dir, settings.redis_url,
@@ -119,7 +142,8 @@ def open_storage(settings: Settings) -> Storage:
     sessions = open_session_store(settings.redis_url, settings.session_idle,
                                   settings.session_max_age, settings.session_max_memory,
                                   redis_timeout=settings.redis_timeout)
-    return Storage(keys, lists, history, sessions)
+    return Storage(keys, lists, history, sessions, open_feedback_store(settings),
+                   open_share_store(settings))
 
 
 async def aclose_quietly(*closers: Any) -> None:
