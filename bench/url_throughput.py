@@ -113,8 +113,8 @@ def _cold() -> None:
     domain_features.cache_clear()
     sub_features.cache_clear()
     model = default_model()
-    model._domain_z.cache_clear()
-    model._sub_z.cache_clear()
+    model._domain_part.cache_clear()
+    model._sub_part.cache_clear()
 
 
 def in_process(hosts: list[str], use_model: bool) -> float:
