@@ -159,6 +159,12 @@ class OfflineURLScanner:
             for d in _deletions(key):
                 self._typo_deletes.setdefault(d, []).append(key)
         self._typo = lru_cache(maxsize=65536)(self._typo_uncached)
+        self._suspicious_tld = lru_cache(maxsize=4096)(self.platforms.suspicious_tld)
+        pl = self.platforms
+        self._platform_tails = frozenset(
+            ".".join(h.rstrip(".").lower().split(".")[-2:])
+            for h in (pl.free_subdomain_hosts | pl.self_service_platforms
+                      | pl.free_file_hosts | blocklists.USER_SITE_PLATFORMS))
 
     async def scan(self, target: ParsedURL) -> list[Finding]:
         """Findings about ``target``; see :meth:`check`."""
@@ -234,12 +240,15 @@ class OfflineURLScanner:
     ) -> tuple[Finding, ...]:
         out: list[Finding] = []
         pl = self.platforms
-        tld = pl.suspicious_tld(suffix)
+        tld = self._suspicious_tld(suffix)
         if tld is not None:
             out.append(Finding("URL-LEX-001", {"tld": tld}))
         if pl.is_shortener(host):
             out.append(Finding("URL-LEX-002", {"shortener": host}))
-        platform = pl.platform_of(host)
+        # Every platform has two labels or more: a host whose last two are no
+        # platform's last two is under none (most hosts; one set look-up).
+        platform = (pl.platform_of(host) if host[host.rfind(".", 0, host.rfind(".")) + 1 :]
+                    in self._platform_tails else None)
         if platform is not None:
             out.append(Finding("URL-LEX-003", {"platform": platform[1], "list": platform[0]}))
         sub_labels = subdomain.split(".") if subdomain else []
@@ -253,11 +262,16 @@ class OfflineURLScanner:
 
         # Names are compared on their skeleton: diacritics folded, confusables mapped.
         # The suffix is counted in labels: an IDN suffix is longer in punycode.
-        n_suffix = suffix.count(".") + 1 if suffix else 0
-        name_uni = ".".join(host_unicode.split(".")[:-n_suffix]) if n_suffix else host_unicode
-        skel, confusable = skeleton(name_uni)
-        labels = skel.split(".")
         name_ascii = host[: len(host) - len(suffix) - 1] if suffix else host
+        if host_unicode == host and domain and name_ascii.isascii():
+            # An ASCII name is its own skeleton (nothing to fold or map).
+            skel, confusable = name_ascii.lower(), False
+        else:
+            n_suffix = suffix.count(".") + 1 if suffix else 0
+            name_uni = (".".join(host_unicode.split(".")[:-n_suffix]) if n_suffix
+                        else host_unicode)
+            skel, confusable = skeleton(name_uni)
+        labels = skel.split(".")
         gov_suffix = is_government_suffix(suffix, registrable)
 
         hits = self._token_hits(labels)
