@@ -21,8 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from url_throughput import mixed_hosts
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.url_throughput import mixed_hosts
 
 ODD = ["", "   ", "not a link", "http://", "hxxps://evil[.]cc/login", "192.168.0.1/admin",
        "http://[::1]:8080/x", "xn--vietcombnk-7za.com", "dịchvụcông.com", "user@paypal.com@evil.cc",
