@@ -159,6 +159,7 @@ class OfflineURLScanner:
             for d in _deletions(key):
                 self._typo_deletes.setdefault(d, []).append(key)
         self._typo = lru_cache(maxsize=65536)(self._typo_uncached)
+        self._label_typos = lru_cache(maxsize=65536)(self._label_typos_uncached)
         self._suspicious_tld = lru_cache(maxsize=4096)(self.platforms.suspicious_tld)
         pl = self.platforms
         self._platform_tails = frozenset(
@@ -352,20 +353,11 @@ class OfflineURLScanner:
         for lab in labels:
             if len(lab) < 5:
                 continue
-            # In a fixed order (the whole label first): a set's order changes with
-            # the process's string hashing, and so would the order of the findings.
-            parts = ((lab.strip("0123456789"),) if "-" not in lab and "_" not in lab else
-                     tuple(dict.fromkeys(p.strip("0123456789") for p in (
-                         lab.replace("-", ""), *_PART_SPLIT.split(lab)))))
-            for part in parts:
-                if len(part) < 5 or part in matched or (matched and any(t in part
-                                                                        for t in matched)):
+            for part, (target, dom) in self._label_typos(lab):
+                if part in matched or (matched and any(t in part for t in matched)):
                     continue
-                typo = self._typo(part)
-                if typo is not None:
-                    target, dom = typo
-                    out.append(Finding("URL-IMP-002", {"label": part, "resembles": target,
-                                                       "imitates": dom}))
+                out.append(Finding("URL-IMP-002", {"label": part, "resembles": target,
+                                                   "imitates": dom}))
 
         out.extend(self.compound.findings(labels, registrable, suffix, gov_suffix))
 
@@ -376,6 +368,21 @@ class OfflineURLScanner:
                 out.append(Finding("URL-LEX-009", {"words": words[:5]}))
             if len(words) >= 2:
                 out.append(Finding("URL-LEX-011", {"words": words[:5]}))
+        return tuple(out)
+
+    def _label_typos_uncached(self, lab: str) -> tuple[tuple[str, tuple[str, str]], ...]:
+        """(part, (brand name, its domain)) for each part of ``lab`` one edit from a brand
+        name, in a fixed order: the whole label first (a set's order would change with
+        the process's string hashing, and so would the order of the findings)."""
+        parts = ((lab.strip("0123456789"),) if "-" not in lab and "_" not in lab else
+                 tuple(dict.fromkeys(p.strip("0123456789") for p in (
+                     lab.replace("-", ""), *_PART_SPLIT.split(lab)))))
+        out = []
+        for part in parts:
+            if len(part) >= 5:
+                typo = self._typo(part)
+                if typo is not None:
+                    out.append((part, typo))
         return tuple(out)
 
     def _token_hits(self, labels: list[str]) -> list[_TokenHit]:
