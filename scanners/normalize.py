@@ -21,7 +21,7 @@ import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import idna
 import tldextract
@@ -260,8 +260,33 @@ def _host_forms(raw: str) -> tuple[str, str, str | None]:
     return ascii_host, uni, None
 
 
+@cache
+def _suffix_trie_paths() -> frozenset[str]:
+    """Every right-hand part of a public-suffix rule (``jp``, ``kawasaki.jp``,
+    ``*.kawasaki.jp``): the names where tldextract's trie walk can go on."""
+    out: set[str] = set()
+    for rule in _EXTRACT.tlds:
+        labels = rule.lstrip("!").split(".")
+        out.update(".".join(labels[i:]) for i in range(len(labels)))
+    return frozenset(out)
+
+
 @lru_cache(maxsize=65536)
 def _suffix_parts(host: str) -> tuple[str, str, str]:
+    """(subdomain, domain, suffix) of an ASCII host, exactly as tldextract splits it."""
+    dot = host.find(".")
+    if dot > 0 and "." in host[dot + 1 :]:
+        # tldextract walks the public-suffix trie from the right and stops at
+        # the first label that no rule continues with. When that label is the
+        # parent's registrable name (no rule ends in "example.com" or in
+        # "*.com"), the labels left of it are subdomain, whatever they are.
+        # Traffic repeats parents (s1.example.com, s2.example.com) far more
+        # than hosts, and the parent's split is cached.
+        sub, domain, suffix = _suffix_parts(host[dot + 1 :])
+        paths = _suffix_trie_paths()
+        if domain and suffix and not domain.startswith("xn--") and (
+                f"{domain}.{suffix}" not in paths and f"*.{suffix}" not in paths):
+            return (f"{host[:dot]}.{sub}" if sub else host[:dot]), domain, suffix
     r = _EXTRACT.extract_str(host)
     return r.subdomain, r.domain, r.suffix
 

@@ -58,7 +58,11 @@ class CompoundRules:
         """Findings for a host's labels (below the public suffix, registrable label last)."""
         # Fast path, cached per label: most hosts hold no brand, no listed word
         # and nothing near a brand, and every rule here needs one of those.
-        if not any(self._interesting(lab) for lab in labels):
+        interesting = self._interesting
+        for lab in labels:  # a plain loop: no generator to build for every host
+            if interesting(lab):
+                break
+        else:
             return []
         toks = [self.seg.label(lab) for lab in labels]
         flat = [t for ts in toks for t in ts]

@@ -32,7 +32,6 @@ from scanners.segment import default_segmenter
 from scanners.url_features import (
     domain_features,
     explains,
-    features,
     path_features,
     platform_names,
     readable,
@@ -55,6 +54,18 @@ class Score:
     (size buckets such as ``x:len24`` count in the score but explain nothing)."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One part of a link (registrable name, subdomains, path) as the model reads it."""
+
+    z: float
+    """The sum of its features' weights."""
+    explained: tuple[tuple[float, str], ...]
+    """Its heaviest positive readable features, as (-weight, feature), heaviest first."""
+    positive: tuple[tuple[float, str], ...]
+    """Its heaviest positive features of any kind, the same way."""
+
+
 class UrlModel:
     """Weights and thresholds of the lexical model (immutable once loaded)."""
 
@@ -69,10 +80,10 @@ class UrlModel:
             self.meta: dict[str, Any] = dict(doc.get("meta", {}))
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise DataError(f"malformed link model: {e!r}") from e
-        self._domain_z = lru_cache(maxsize=65536)(
-            lambda domain, suffix: self._sum(domain_features(domain, suffix)))
-        self._sub_z = lru_cache(maxsize=65536)(
-            lambda subdomain: self._sum(sub_features(subdomain)))
+        self._domain_part = lru_cache(maxsize=65536)(
+            lambda domain, suffix: self._part(domain_features(domain, suffix)))
+        self._sub_part = lru_cache(maxsize=65536)(
+            lambda subdomain: self._part(sub_features(subdomain)))
 
     @classmethod
     def load(cls, path: Path | None = None) -> UrlModel:
@@ -86,30 +97,41 @@ class UrlModel:
 
     def score(self, p: ParsedURL) -> Score:
         """The probability that ``p`` is malicious, with its drivers."""
-        w = self.weights
-        feats = features(p.domain, p.subdomain, p.suffix, p.path)
-        pos = [(v, f) for f in feats if (v := w.get(f, 0.0)) > 0 and explains(f)]
+        parts = [self._domain_part(p.domain, p.suffix), self._sub_part(p.subdomain)]
+        if p.path not in ("", "/"):
+            parts.append(self._part(path_features(p.path)))
+        # Each part holds its heaviest positive features, as (-weight, feature) so
+        # that plain tuple order is the drivers' order; the heaviest of all are
+        # among the heaviest of each part. The names of features never repeat
+        # across parts (their prefixes differ), so the order is total.
+        pos = sorted(t for part in parts for t in part.explained)
         if not pos:
             # Never a score without a reason: then the size and shape features speak.
-            pos = [(v, f) for f in feats if (v := w.get(f, 0.0)) > 0]
-        pos.sort(key=lambda t: (-t[0], t[1]))
-        return Score(self.probability(p), tuple((f, v) for v, f in pos[:_TOP]))
+            pos = sorted(t for part in parts for t in part.positive)
+        return Score(self.probability(p), tuple((f, -v) for v, f in pos[:_TOP]))
 
     def probability(self, p: ParsedURL) -> float:
         """The model's probability for ``p``, summed per part: the registrable name and
         the subdomains are cached (traffic repeats them), the path is not."""
-        z = self.intercept + self._domain_z(p.domain, p.suffix) + self._sub_z(p.subdomain)
+        z = (self.intercept + self._domain_part(p.domain, p.suffix).z
+             + self._sub_part(p.subdomain).z)
         if p.path not in ("", "/"):
             z += self._sum(path_features(p.path))
         return _sigmoid(z)
 
     def host_probability(self, p: ParsedURL) -> float:
         """The probability of ``p``'s host alone, as if it had no path."""
-        return _sigmoid(self.intercept + self._domain_z(p.domain, p.suffix)
-                        + self._sub_z(p.subdomain))
+        return _sigmoid(self.intercept + self._domain_part(p.domain, p.suffix).z
+                        + self._sub_part(p.subdomain).z)
 
     def _sum(self, feats: Iterable[str]) -> float:
         return sum(map(self.weights.get, feats, repeat(0.0)))
+
+    def _part(self, feats: tuple[str, ...] | list[str]) -> _Part:
+        w = self.weights
+        pos = sorted((-v, f) for f in feats if (v := w.get(f, 0.0)) > 0)
+        return _Part(self._sum(feats), tuple(t for t in pos if explains(t[1]))[:_TOP],
+                     tuple(pos[:_TOP]))
 
     def findings(self, p: ParsedURL) -> list[Finding]:
         """``URL-ML-001`` / ``URL-ML-002`` for ``p``, or nothing below the medium band."""

@@ -538,3 +538,27 @@ def test_keeps_the_host(case: tuple[str, str]) -> None:
     assert p.host_unicode == canonical
     assert p.port in (None, 8080, 443, 80, 1)
     assert p.registrable_domain == normalize(canonical).registrable_domain
+
+
+# The split reuses a cached parent's (scanners.normalize._suffix_parts): it must
+# agree with tldextract itself where the public-suffix trie goes deeper than one
+# label (wildcards, exceptions, private and unlisted suffixes, punycode).
+_SUFFIX_CASES = [
+    "a.b.c.kawasaki.jp", "www.city.kawasaki.jp", "x.city.kawasaki.jp", "x.y.foo.ck",
+    "x.www.ck", "a.b.example.local", "a.b.c.co.uk", "a.b.sch.uk", "q.x.y.sch.uk",
+    "a.blogspot.com", "x.y.z.s3.amazonaws.com", "b.a.github.io", "a.b.compute-1.amazonaws.com",
+    "s1.google.com", "s2.www.google.com", "m.x.dichvucong.gov.vn", "a.b.c.d.e.f.g.com.vn",
+    "a.xn--vietcombnk-7za.com", "b.a.xn--p1ai", "a.b.xn--55qx5d.cn", "s.x.hgov.cc",
+]
+
+
+@pytest.mark.parametrize("host", _SUFFIX_CASES)
+def test_suffix_split_agrees_with_tldextract(host: str) -> None:
+    from scanners.normalize import _EXTRACT, _suffix_parts
+
+    # Parents first, then the host, as traffic fills the cache.
+    labels = host.split(".")
+    for i in range(len(labels) - 1, -1, -1):
+        _suffix_parts(".".join(labels[i:]))
+    r = _EXTRACT.extract_str(host)
+    assert _suffix_parts(host) == (r.subdomain, r.domain, r.suffix)

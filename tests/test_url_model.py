@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,27 @@ def test_name_pattern_drives_a_finding_with_a_readable_reason() -> None:
     assert [r for r, _ in found] == ["URL-ML-001"]
     assert found[0][1]["drivers"] == ["name pattern 4 letters + 2 digits .com"]
     assert ml("ghnn.com", model) == []
+
+
+@pytest.mark.parametrize("url", [
+    "vietcombank.chamsocuudai.com", "ghnn22.com", "s3.google.com", "tpbank-vaytinchap.top",
+    "https://secure-login.weebly.com/verify/account?id=1", "http://x1y2z3.xyz/a/b/c",
+    "dichvucong.hgov.cc", "example.com/",
+])
+def test_drivers_are_the_heaviest_readable_features(url: str) -> None:
+    # The model keeps each part's sum and heaviest features (registrable,
+    # subdomains, path) to score fast; the result must be what reading every
+    # feature of the link at once gives.
+    from scanners.url_features import explains, features
+
+    model = default_model()
+    p = normalize(url)
+    feats = features(p.domain, p.subdomain, p.suffix, p.path)
+    w = model.weights
+    pos = [(v, f) for f in feats if (v := w.get(f, 0.0)) > 0 and explains(f)] or [
+        (v, f) for f in feats if (v := w.get(f, 0.0)) > 0]
+    pos.sort(key=lambda t: (-t[0], t[1]))
+    s = model.score(p)
+    assert s.drivers == tuple((f, v) for v, f in pos[:5])
+    z = model.intercept + sum(w.get(f, 0.0) for f in feats)
+    assert s.probability == pytest.approx(1 / (1 + math.exp(-z)), rel=1e-9)
