@@ -53,16 +53,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
 
-from api.auth import Principal
 from api.settings import Settings
 from api.storage.errors import ListStoreUnavailable
 from api.storage.lists import DuplicateFeed, FeedState, ListStore
-from api.wiring import build_fetcher
 from blocklists import BlocklistIndex
 from scanners.fetch import Resolver
 from scanners.lists import (
@@ -83,6 +81,10 @@ from scanners.lists import (
     parse_feed,
     write_apk_lists,
 )
+
+if TYPE_CHECKING:
+    # Only a type here: importing api.auth would pull FastAPI into every CLI scan.
+    from api.auth import Principal
 
 log = logging.getLogger("scamscan.lists")
 
@@ -355,6 +357,10 @@ class ListService:
         # The live fetch's guard (api.wiring.build_fetcher): no private,
         # loopback or link-local address unless allowed, only the allowed
         # ports, every hop pinned to its checked address.
+        # Imported here, not at the top: the CLI's scans read lists without ever
+        # fetching, and api.wiring pulls in the live scanners.
+        from api.wiring import build_fetcher
+
         fetcher = build_fetcher(s, resolver=self.resolver, hop_timeout=s.feed_timeout,
                                 max_body=s.feed_max_bytes, user_agent=FEED_USER_AGENT)
         try:
