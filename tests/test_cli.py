@@ -466,3 +466,21 @@ def test_progress_bar_counts_links_on_a_terminal(tmp_path: Path) -> None:
     assert "3/3" in err and "links" in err, err
     assert "B/s" not in err and "kB" not in err  # not bytes
     assert "scamscan: 3 links in" in err and "errors 1" in err
+
+
+def test_a_scan_with_the_servers_lists_does_not_load_the_web_framework(tmp_path: Path) -> None:
+    # The CLI reads the server's list store, but a scan must not pay for FastAPI
+    # (start-up time of every `scamscan url`; bench/url_throughput.py).
+    env = (f"SCAMSCAN_DATA_DIR={tmp_path}",)
+    assert run("feeds", "status", env=env).returncode in (0, 1)
+    from api.storage.lists import LISTS_FILE
+    assert (tmp_path / LISTS_FILE).is_file()
+    probe = ("import sys\nfrom api.cli import main\n"
+             "code = main(['url', '--json', 'vietcombank-uudai.com'])\n"
+             "print('fastapi' in sys.modules, file=sys.stderr)\nsys.exit(code)\n")
+    p = subprocess.run([sys.executable, "-c", probe], capture_output=True, cwd=ROOT,
+                       env={**os.environ, "SCAMSCAN_DATA_DIR": str(tmp_path)},
+                       timeout=60, check=False)
+    assert p.returncode == EXIT_OK, p.stderr
+    assert json_lines(p.stdout)[0]["host"] == "vietcombank-uudai.com"
+    assert p.stderr.decode().strip().splitlines()[-1] == "False"
