@@ -367,9 +367,16 @@ class Metrics:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def get_metrics(request: Request) -> Metrics:
+def metrics_of(request: Request) -> Metrics:
+    """The app's metrics (``app.state.metrics``)."""
     metrics: Metrics = request.app.state.metrics
     return metrics
+
+
+async def get_metrics(request: Request) -> Metrics:
+    """The dependency of :data:`MetricsDep`: a coroutine, because FastAPI runs a plain
+    ``def`` dependency in its thread pool, a thread hop on every request."""
+    return metrics_of(request)
 
 
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import AUTH_RESPONSES, ClientAuth, require
@@ -17,6 +17,7 @@ from api.deps import (
     ScannerDep,
     ServicesDep,
     SettingsDep,
+    json_response,
     require_json,
 )
 from api.observability import MetricsDep
@@ -82,11 +83,11 @@ class UrlReport(BaseModel):
 async def create_url_scan(
     body: UrlScanRequest, scanner: ScannerDep, live: LiveDep, settings: SettingsDep,
     metrics: MetricsDep, services: ServicesDep,
-) -> dict[str, Any]:
+) -> Response:
     """Scan one link and explain the risk score (offline, or with the live checks)."""
-    return await scans.create_url_scan(services, metrics, body.url, offline=body.offline,
-                                       lang=body.lang or settings.default_lang,
-                                       scanner=scanner, live=live)
+    return json_response(await scans.create_url_scan(
+        services, metrics, body.url, offline=body.offline,
+        lang=body.lang or settings.default_lang, scanner=scanner, live=live))
 
 
 class UrlBatchRequest(BaseModel):

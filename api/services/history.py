@@ -69,13 +69,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
+
+import orjson
 
 from api.auth import Principal
 from api.jobs import Job, JobBackend
@@ -131,16 +132,17 @@ def _hay(*parts: str | None) -> str:
 def _capped_report(report: Mapping[str, Any], max_bytes: int) -> str | None:
     """``report`` as JSON within ``max_bytes``: whole, else without finding evidence,
     else None (not kept)."""
-    text = json.dumps(report, ensure_ascii=False, default=str)
-    if len(text.encode()) <= max_bytes:
-        return text
+    # orjson: several times faster than json, and this runs for every scan answered.
+    data = orjson.dumps(report, default=str, option=orjson.OPT_NON_STR_KEYS)
+    if len(data) <= max_bytes:
+        return data.decode()
     slim = {**report, "findings": [{**f, "evidence": {"omitted": "too large to keep"}}
                                    for f in report.get("findings") or []]}
-    text = json.dumps(slim, ensure_ascii=False, default=str)
-    if len(text.encode()) <= max_bytes:
-        return text
+    data = orjson.dumps(slim, default=str, option=orjson.OPT_NON_STR_KEYS)
+    if len(data) <= max_bytes:
+        return data.decode()
     log.warning("link report %s (%d bytes) is over the history cap of %d bytes: not kept",
-                report.get("scan_id"), len(text.encode()), max_bytes)
+                report.get("scan_id"), len(data), max_bytes)
     return None
 
 
