@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import AUTH_RESPONSES, ClientAuth, require
@@ -20,7 +20,7 @@ from api.deps import (
     json_response,
     require_json,
 )
-from api.observability import MetricsDep
+from api.observability import MetricsDep, add_response_headers
 from api.problems import TYPE_BODY_TOO_LARGE, ProblemException, problem_responses
 from api.services import scans
 from api.settings import Settings
@@ -144,8 +144,8 @@ class UrlBatchReport(BaseModel):
 
 
 async def create_url_scan_batch(
-    body: UrlBatchRequest, principal: ClientAuth, scanner: ScannerDep, live: LiveDep,
-    settings: SettingsDep, metrics: MetricsDep, services: ServicesDep,
+    request: Request, body: UrlBatchRequest, principal: ClientAuth, scanner: ScannerDep,
+    live: LiveDep, settings: SettingsDep, metrics: MetricsDep, services: ServicesDep,
 ) -> dict[str, Any]:
     """Scan up to `SCAMSCAN_BATCH_MAX_URLS` links in one request; each result is the
     report a single scan answers. An offline batch counts as one request against the
@@ -158,7 +158,9 @@ async def create_url_scan_batch(
             title="Too many links")
     if not body.offline and n > 1:
         # The dependency counted one request; each further live link counts too.
-        await services.auth.limiter.check(principal, cost=n - 1)
+        quota = await services.auth.limiter.check(principal, cost=n - 1)
+        if quota is not None:  # the RateLimit fields after the whole batch
+            add_response_headers(request, quota.headers())
     results = await scans.create_url_scan_batch(
         services, metrics, body.urls, offline=body.offline,
         lang=body.lang or settings.default_lang, scanner=scanner, live=live)

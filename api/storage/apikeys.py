@@ -359,14 +359,14 @@ class RedisKeyStore:
         record = ApiKey(_new_id(), name.strip(), checked, _now(),
                         rate=None if rate is None else check_rate(rate))
         key_hash = hash_key(secret)
-        fields = {"name": record.name, "role": record.role,
-                  "created": record.created.isoformat(), "revoked": "0",
-                  "key_hash": key_hash}
-        if record.rate is not None:  # absent: the role's setting (as for older keys)
-            fields["rate"] = record.rate
         with self._errors("create"):
             async with self._redis.pipeline(transaction=True) as p:
-                p.hset(self._k(record.id), mapping=fields)
+                p.hset(self._k(record.id), mapping={
+                    "name": record.name, "role": record.role,
+                    "created": record.created.isoformat(), "revoked": "0",
+                    "key_hash": key_hash,
+                    # absent: the role's setting (as for keys made before rates)
+                    **({"rate": record.rate} if record.rate is not None else {})})
                 p.hset(self.prefix + "by-hash", key_hash, record.id)
                 p.sadd(self.prefix + "ids", record.id)
                 p.sadd(self.prefix + "active", record.id)
