@@ -86,7 +86,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import Depends, Request, Security
@@ -677,3 +677,47 @@ AdminAuth = Annotated[Principal, Depends(require("admin"))]
 
 AUTH_RESPONSES = problem_responses(401, 403, 421, 429, 503)
 """OpenAPI ``responses=`` entries for a protected route."""
+
+
+_NOT_COUNTED = frozenset({"401", "421", "503"})
+"""Answers given before the request is counted (or when nothing could be): no fields."""
+
+RATELIMIT_HEADER_DOCS: dict[str, dict[str, Any]] = {
+    "RateLimit-Limit": {
+        "description": "Requests allowed in the window of the rate limit that applies "
+        "(the key's own `rate`, else its role's; keyless: per address). With several "
+        "limits, the one nearest to running out (draft-ietf-httpapi-ratelimit-headers-06).",
+        "schema": {"type": "integer", "minimum": 1}},
+    "RateLimit-Remaining": {
+        "description": "Requests still allowed in the window, this one counted.",
+        "schema": {"type": "integer", "minimum": 0}},
+    "RateLimit-Reset": {
+        "description": "Seconds until the oldest request counted leaves the (moving) "
+        "window, so that at least one more request is allowed.",
+        "schema": {"type": "integer", "minimum": 0}},
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 1}},
+}
+"""The ``components.headers`` of the OpenAPI document (:func:`document_ratelimit_headers`)."""
+
+
+def document_ratelimit_headers(schema: dict[str, Any]) -> None:
+    """Describe the RateLimit fields in the OpenAPI ``schema``: shared
+    ``components.headers``, referenced by every response of an operation that needs
+    an API key (``security``) that is given after the request was counted (all but
+    401, 421 and 503), and ``Retry-After`` on its 429."""
+    components = schema.setdefault("components", {})
+    components.setdefault("headers", {}).update(RATELIMIT_HEADER_DOCS)
+    for path in schema.get("paths", {}).values():
+        for op in path.values():
+            if not isinstance(op, dict) or not any(
+                    api_key_header.scheme_name in req for req in op.get("security", ())):
+                continue
+            for status, response in op.get("responses", {}).items():
+                if status in _NOT_COUNTED:
+                    continue
+                names = [*RATELIMIT_HEADERS, *(("Retry-After",) if status == "429" else ())]
+                headers = response.setdefault("headers", {})
+                for name in names:
+                    headers.setdefault(name, {"$ref": f"#/components/headers/{name}"})
