@@ -296,11 +296,12 @@ class RateLimiter:
             ids = ("key", principal.key_id)
         quota: Quota | None = None
         try:
-            now = time.time()
             for item in self.limits_of(principal):
                 allowed = await self.limiter.hit(item, *ids, cost=cost)
                 stats = await self.limiter.get_window_stats(item, *ids)
-                reset = max(0, math.ceil(stats.reset_time - now))
+                # Never more than the window (a clock read a little before the hit's).
+                reset = min(item.get_expiry(),
+                            max(0, math.ceil(stats.reset_time - time.time())))
                 this = Quota(item.amount, max(0, stats.remaining), reset)
                 if not allowed:
                     retry = max(1, reset)
