@@ -20,7 +20,7 @@ from api.deps import (
     json_response,
     require_json,
 )
-from api.observability import MetricsDep, add_response_headers
+from api.observability import MetricsDep, add_response_headers, metrics_of
 from api.problems import TYPE_BODY_TOO_LARGE, ProblemException, problem_responses
 from api.services import scans
 from api.settings import Settings
@@ -81,13 +81,17 @@ class UrlReport(BaseModel):
 
 
 async def create_url_scan(
-    body: UrlScanRequest, scanner: ScannerDep, live: LiveDep, settings: SettingsDep,
-    metrics: MetricsDep, services: ServicesDep,
+    request: Request, body: UrlScanRequest, scanner: ScannerDep, live: LiveDep,
+    services: ServicesDep,
 ) -> Response:
     """Scan one link and explain the risk score (offline, or with the live checks)."""
+    # The settings and the metrics are read here rather than as dependencies: profiled,
+    # FastAPI's solving of this route's dependencies took about three times as long as
+    # the offline scan itself, and this is the busiest route (docs/evaluation.md,
+    # "Service load").
     return json_response(await scans.create_url_scan(
-        services, metrics, body.url, offline=body.offline,
-        lang=body.lang or settings.default_lang, scanner=scanner, live=live))
+        services, metrics_of(request), body.url, offline=body.offline,
+        lang=body.lang or services.settings.default_lang, scanner=scanner, live=live))
 
 
 class UrlBatchRequest(BaseModel):
