@@ -3,6 +3,7 @@
     .venv/bin/python bench/load_test.py [--requests 20000] [--concurrency 50]
                                         [--apks 200] [--apk-mode unique|cycled]
                                         [--max-seconds 1500] [--json FILE]
+                                        [--redis-url redis://127.0.0.1:6379/0]
 
 Starts two servers on 127.0.0.1, each a subprocess on a free port with
 uvicorn's defaults (one process, the ``h11`` HTTP parser, access logs on, to
@@ -16,6 +17,11 @@ a file in a temporary folder):
   ``admin`` role) and ``SCAMSCAN_RATE_LIMIT_KEYLESS=1000000/minute``: the
   default (60/minute per client address) would answer 429 to nearly all of
   the load; the limiter still runs and counts every request.
+
+With ``--redis-url`` the scamscan server runs in Redis mode
+(``SCAMSCAN_REDIS_URL``: keys, rate limits, history and APK jobs in that Redis;
+use a throw-away database, and ``--apks 0`` unless a ``scamscan worker`` serves
+it); without it, embedded (SQLite under the temporary data directory).
 
 Then ``--concurrency`` workers, each with its own ``httpx.AsyncClient`` of one
 keep-alive connection (see :func:`connections`), keep that many requests in
@@ -333,12 +339,15 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "SCAMSCAN_RATE_LIMIT_KEYLESS": "1000000/minute",
         "SCAMSCAN_LOG_LEVEL": "INFO",
     })
+    if args.redis_url:
+        env["SCAMSCAN_REDIS_URL"] = args.redis_url
     scamscan = shutil.which("scamscan", path=str(Path(sys.executable).parent)) or "scamscan"
     results: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, "
                    f"Python {platform.python_version()}",
-        "requests": args.requests, "concurrency": args.concurrency, "phases": []}
+        "requests": args.requests, "concurrency": args.concurrency,
+        "mode": "redis" if args.redis_url else "embedded", "phases": []}
     urls = url_inputs(args.requests)
 
     async with connections(args.concurrency) as clients:
@@ -406,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-seconds", type=float, default=1500.0,
                     help="bound of the whole run; what is left then counts as errors")
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--redis-url", help="run the scamscan server in Redis mode on this "
+                    "(throw-away) Redis database")
     ap.add_argument("--serve-ping", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve_ping:
