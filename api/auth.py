@@ -48,7 +48,8 @@ limit (``rate``, set when the key is made) or else the limit of its role
 (``SCAMSCAN_RATE_LIMIT_CLIENT`` …), per client address for
 keyless requests, and for failed authentications (an unknown or revoked key):
 per tried key and address (``SCAMSCAN_RATE_LIMIT_AUTH_FAILURES``; that key is
-then not even looked up) and per address
+then not even looked up; a key the lookup cache holds as valid skips this check,
+which would cost a storage round trip on every request) and per address
 (``SCAMSCAN_RATE_LIMIT_AUTH_FAILURES_ADDRESS``; wrong keys get 429), neither
 ever refusing a correct key; counted in process memory when embedded, in Redis when
 ``SCAMSCAN_REDIS_URL`` is set (so every replica shares the count). Only
@@ -423,6 +424,12 @@ class Authenticator:
             f"it in the {HEADER} header.", type_=TYPE_UNAUTHORIZED, title="No active key",
             headers={"www-authenticate": f'ApiKey header="{HEADER}"'})
 
+    def _known_good(self, key_hash: str) -> bool:
+        """Whether the lookup cache holds this key, fresh and not revoked."""
+        cached = self._keys.get(key_hash)
+        return (cached is not None and not cached[0].revoked
+                and time.monotonic() - cached[1] < self.lookup_ttl)
+
     async def _lookup(self, key_hash: str) -> ApiKey | None:
         now = time.monotonic()
         cached = self._keys.get(key_hash)
@@ -466,7 +473,10 @@ class Authenticator:
                 return Principal(None, KEYLESS_ROLE, "keyless-local", client_addr)
             raise _unauthorized(f"This request needs an API key in the {HEADER} header "
                                 "(an administrator makes one with `scamscan keys create`).")
-        await self.limiter.locked(key_hash, client_addr)
+        if not self._known_good(key_hash):
+            # A key this process saw valid moments ago cannot have failed since: its
+            # failure count needs no storage round trip (each one is on every request).
+            await self.limiter.locked(key_hash, client_addr)
         record = await self._lookup(key_hash)
         if record is None or record.revoked:
             await self.limiter.failed(key_hash, client_addr)

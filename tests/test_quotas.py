@@ -209,7 +209,8 @@ async def test_a_key_file_from_before_rates_keeps_working(tmp_path: Path) -> Non
         store = open_key_store(s.data_dir, None)
         record, newer = await store.create("new", "client", rate="2/minute")
         assert record.rate == "2/minute"
-        assert [k.rate for k in await store.list()] == [None, "2/minute"]
+        assert {k.name: k.rate for k in await store.list()} == {"old": None,
+                                                                  "new": "2/minute"}
         assert quota(await scan(app, newer))[:2] == (2, 1)
 
 
