@@ -12,7 +12,7 @@
     scamscan rules [--json]
     scamscan serve [--host H] [--port P]
     scamscan worker [--processes N] [--threads M]   (APK jobs from SCAMSCAN_REDIS_URL)
-    scamscan keys create --role client|analyst|admin --name NAME [--json]
+    scamscan keys create --role client|analyst|admin --name NAME [--rate 600/minute] [--json]
     scamscan keys list [--json]
     scamscan keys revoke ID
     scamscan keys allow-keyless     (re-open keyless local use once no key is active)
@@ -126,6 +126,9 @@ def _parser() -> argparse.ArgumentParser:
     kc = ksub.add_parser("create", help="make a key; it is printed once, only its hash is kept")
     kc.add_argument("--role", required=True, choices=("client", "analyst", "admin"))
     kc.add_argument("--name", required=True, help="who or what uses the key")
+    kc.add_argument("--rate", default=None, metavar="LIMIT",
+                    help="the key's own rate limit, e.g. 600/minute or 10/second;1000/hour "
+                    "(default: the role's, SCAMSCAN_RATE_LIMIT_CLIENT …)")
     kc.add_argument("--json", action="store_true", help="print id, name, role and key as JSON")
     kl = ksub.add_parser("list", help="list keys (never the keys themselves)")
     kl.add_argument("--json", action="store_true", help="one JSON object per key")
@@ -210,7 +213,8 @@ def _cmd_keys(args: argparse.Namespace) -> int:
         try:
             if args.keys_command == "create":
                 try:
-                    record, secret = await store.create(args.name, args.role)
+                    record, secret = await store.create(args.name, args.role,
+                                                        rate=args.rate)
                 except ValueError as e:
                     raise UsageError(str(e)) from None
                 if args.json:
@@ -226,11 +230,12 @@ def _cmd_keys(args: argparse.Namespace) -> int:
                     for key in keys:
                         print(orjson.dumps(key.public()).decode())
                     return EXIT_OK
-                print(f"{'ID':<22} {'ROLE':<8} {'CREATED':<26} {'STATE':<8} NAME")
+                print(f"{'ID':<22} {'ROLE':<8} {'CREATED':<26} {'STATE':<8} "
+                      f"{'RATE':<14} NAME")
                 for key in keys:
                     state = "revoked" if key.revoked else "active"
                     print(f"{key.id:<22} {key.role:<8} {key.created.isoformat():<26} "
-                          f"{state:<8} {key.name}")
+                          f"{state:<8} {key.rate or 'role default':<14} {key.name}")
                 return EXIT_OK
             if args.keys_command == "allow-keyless":
                 return await _allow_keyless(store, settings.data_dir)

@@ -520,7 +520,7 @@ async def scan_url_form(request: Request, auth: AnalystPage) -> Response:
     try:
         body = UrlScanRequest(url=url, offline=not live, lang=auth.lang)
         report = await scans.create_url_scan(_services(request),
-                                             observability.get_metrics(request), body.url,
+                                             observability.metrics_of(request), body.url,
                                              offline=body.offline,
                                              lang=body.lang or auth.lang)
     except ValidationError as e:

@@ -31,6 +31,7 @@ from blocklists import BlocklistIndex
 from scanners.apk_facts import ApkLimits
 from scanners.fetch import Resolver
 from scanners.lists import apk_lists_path
+from scanners.normalize import normalize
 from scanners.url_offline import NoLists, OfflineURLScanner, default_scanner
 
 log = logging.getLogger("scamscan.api")
@@ -127,6 +128,10 @@ def open_jobs(settings: Settings) -> tuple[SampleStore, JobBackend]:
     return samples, jobs
 
 
+def _warm_up(scanner: OfflineURLScanner) -> None:
+    scanner.check(normalize("https://warm-up.example.com.vn/dang-nhap"))
+
+
 async def open_services(settings: Settings, *, resolver: Resolver | None = None) -> Services:
     """Open every store and service of ``settings`` (the app's lifespan).
 
@@ -146,6 +151,9 @@ async def open_services(settings: Settings, *, resolver: Resolver | None = None)
     feeds = FeedRefresher(lists)
     feeds.start()
     scanner = await anyio.to_thread.run_sync(url_scanner, lists, settings.blocklists == "on")
+    # One scan now builds what the first scans would build on the event loop (the public
+    # suffix trie, about half a second): no first request waits for it.
+    await anyio.to_thread.run_sync(_warm_up, scanner)
     sources = await anyio.to_thread.run_sync(bundled_lists)
     samples, jobs = await anyio.to_thread.run_sync(open_jobs, settings)
     # The scan history (api.services.history): SQLite in the data dir, or Redis.
