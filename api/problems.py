@@ -34,6 +34,7 @@ from api.storage.errors import (
     QueueUnavailable,
     SessionStoreUnavailable,
     StorageUnavailable,
+    WebhookStoreUnavailable,
 )
 from scanners.errors import DataError, InputError, InvalidURLError, ScamscanError
 
@@ -264,6 +265,8 @@ _STORAGE_PROBLEMS: tuple[tuple[type[StorageUnavailable], str, str, str, str], ..
      "The scan history is unavailable right now; try again shortly.", "10"),
     (QueueUnavailable, TYPE_BUSY, "Scan queue unavailable",
      "The APK scan queue is unavailable right now; try again shortly.", "10"),
+    (WebhookStoreUnavailable, TYPE_BUSY, "Webhooks unavailable",
+     "The webhook store is unavailable right now; try again shortly.", "10"),
     (StorageUnavailable, TYPE_BUSY, "Storage unavailable",
      "A store this service needs is unavailable right now; try again shortly.", "10"),
 )

@@ -16,5 +16,6 @@ and ``Retry-After``)::
      ├── SessionStoreUnavailable    api.storage.sessions
      ├── ListStoreUnavailable       api.storage.lists
      ├── HistoryUnavailable         api.storage.history
-     └── QueueUnavailable           api.queue (the Redis job queue)
+     ├── QueueUnavailable           api.queue (the Redis job queue)
+     └── WebhookStoreUnavailable    api.storage.webhooks
 """

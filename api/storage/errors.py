@@ -37,3 +37,7 @@ class HistoryUnavailable(StorageUnavailable):
 
 class QueueUnavailable(StorageUnavailable):
     """The Redis job queue (:mod:`api.queue`) cannot be reached."""
+
+
+class WebhookStoreUnavailable(StorageUnavailable):
+    """The webhook store (:mod:`api.storage.webhooks`: deliveries, signing secrets) failed."""
