@@ -34,6 +34,8 @@ EXPECTED = [
      "History unavailable", "The scan history is unavailable right now", "10"),
     (errors.QueueUnavailable, "tag:scamscan,2025:problems/busy",
      "Scan queue unavailable", "The APK scan queue is unavailable right now", "10"),
+    (errors.WebhookStoreUnavailable, "tag:scamscan,2025:problems/busy",
+     "Webhooks unavailable", "The webhook store is unavailable right now", "10"),
     (errors.StorageUnavailable, "tag:scamscan,2025:problems/busy",
      "Storage unavailable", "A store this service needs is unavailable", "10"),
 ]

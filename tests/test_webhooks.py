@@ -14,7 +14,10 @@ import asyncio
 import hashlib
 import hmac
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,6 +38,7 @@ from tests.webhook_receiver import Received, Receiver
 
 pytestmark = pytest.mark.anyio
 
+ROOT = Path(__file__).resolve().parent.parent
 FAST = {"webhook_poll_interval": 0.05, "webhook_retry_delay": 0.05, "webhook_timeout": 5.0,
         # The tests poll the scan's view often; the client limits are not under test here.
         "rate_limit_keyless": "100000/minute", "rate_limit_client": "100000/minute",
@@ -64,11 +68,11 @@ async def upload(client: httpx.AsyncClient, fixture: str, callback: str | None =
     return await client.post(UPLOAD, params=params, data=data, files=files, headers=headers)
 
 
-async def settled(client: httpx.AsyncClient, scan_id: str, *, key: str | None = None,
-                  timeout: float = 60) -> dict[str, Any]:
-    """The scan's view once its webhook is no longer ``pending``."""
+async def settled(client: httpx.AsyncClient, scan_id: str, *,
+                  key: str | None = None) -> dict[str, Any]:
+    """The scan's view once its webhook is no longer ``pending`` (within a minute)."""
     headers = {"X-API-Key": key} if key else {}
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + 60
     while True:
         r = await client.get(f"/v1/scans/{scan_id}", headers=headers)
         assert r.status_code == 200, r.text
@@ -79,8 +83,21 @@ async def settled(client: httpx.AsyncClient, scan_id: str, *, key: str | None = 
         await asyncio.sleep(0.1)
 
 
+DOCS = ROOT / "docs" / "webhooks.md"
+
+
+def documented_verify() -> Any:
+    """The ``verify`` function of the Python snippet in docs/webhooks.md, as printed."""
+    text = DOCS.read_text("utf-8")
+    code = text.split("### Verifying in Python", 1)[1].split("```python", 1)[1].split("```")[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, str(DOCS), "exec"), namespace)  # noqa: S102 - our own docs
+    return namespace["verify"]
+
+
 def independent_check(secret: str, got: Received) -> None:
-    """The documented scheme, computed here from scratch (not with api's helpers)."""
+    """The documented scheme, computed here from scratch (not with api's helpers), and
+    the snippet of docs/webhooks.md."""
     header = got.headers["x-scamscan-signature"]
     parts = dict(p.split("=", 1) for p in header.split(","))
     assert set(parts) == {"t", "v1"}, header
@@ -89,6 +106,8 @@ def independent_check(secret: str, got: Received) -> None:
                         hashlib.sha256).hexdigest()
     assert hmac.compare_digest(parts["v1"], expected)
     assert verify(secret, header, got.body)
+    assert documented_verify()(secret, header, got.body)
+    assert not documented_verify()(secret, header, got.body[:-1])
     assert not verify(secret, header, got.body + b" ")  # any change breaks it
     assert not verify("whsec_other", header, got.body)
 
@@ -374,3 +393,65 @@ async def test_redis_mode_key_secret_and_retries(
     assert body["callback"]["state"] == "delivered"
     independent_check(made["webhook_secret"], rx.requests[1])
     assert rdb.hget("scamscan:webhook:secrets", made["id"]) is not None
+
+
+# --- the command line and the OpenAPI document ------------------------------------------
+
+
+def run_cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCAMSCAN_")}
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT,
+                          env={**env, "SCAMSCAN_DATA_DIR": str(data)})
+
+
+@pytest.mark.slow
+async def test_cli_shows_secrets_once(tmp_path: Path) -> None:
+    from api.storage.factory import open_webhook_store
+
+    data = tmp_path / "data"
+    first = run_cli(data, "webhooks", "secret")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == run_cli(data, "webhooks", "secret").stdout.strip() \
+        == server_secret(data)
+    assert first.stdout.startswith("whsec_")
+
+    made = run_cli(data, "keys", "create", "--role", "client", "--name", "bot")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip().startswith("ss_") and "\n" not in made.stdout.strip()
+    key_id = made.stderr.split()[1]
+    secret = made.stderr.rsplit("shown only now): ", 1)[1].strip()
+    as_json = json.loads(run_cli(data, "keys", "create", "--role", "admin", "--name", "ops",
+                                 "--json").stdout)
+    assert as_json["webhook_secret"].startswith("whsec_")
+    listed = run_cli(data, "keys", "list", "--json").stdout
+    assert secret not in listed and as_json["webhook_secret"] not in listed
+
+    store = open_webhook_store(data, None, ttl=86400)
+    assert await store.key_secret(key_id) == secret
+    assert await store.key_secret(as_json["id"]) == as_json["webhook_secret"]
+    rotated = run_cli(data, "webhooks", "secret", "--key", key_id)
+    assert rotated.returncode == 0, rotated.stderr
+    assert rotated.stdout.strip() != secret
+    assert await store.key_secret(key_id) == rotated.stdout.strip()
+    unknown = run_cli(data, "webhooks", "secret", "--key", "key_nope")
+    assert unknown.returncode == 1 and "key_nope" in unknown.stderr
+
+
+async def test_openapi_describes_the_webhook(tmp_path: Path) -> None:
+    async with app_client(tmp_path / "data", **FAST) as client:
+        doc = (await client.get("/openapi.json")).json()
+    op = doc["paths"]["/v1/apk-scans"]["post"]
+    assert any(p["name"] == "callback_url" and p["in"] == "query" for p in op["parameters"])
+    form = op["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    assert form["callback_url"]["maxLength"] == 2048
+    (callback,) = op["callbacks"].values()
+    hook = callback["{$request.query.callback_url}"]["post"]
+    headers = {p["name"] for p in hook["parameters"] if p["in"] == "header"}
+    assert headers == {"X-Scamscan-Event", "X-Scamscan-Delivery", "X-Scamscan-Signature"}
+    schemas = doc["components"]["schemas"]
+    assert "callback" in schemas["ScanJobOut"]["properties"]
+    assert schemas["CallbackOut"]["properties"]["state"]["enum"] == [
+        "pending", "delivered", "failed"]
+    assert "webhook_secret" in schemas["KeyCreated"]["properties"]
+    assert "webhook_secret" not in schemas["KeyOut"]["properties"]

@@ -8,6 +8,7 @@ can play a receiver that fails, recovers or hangs.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -38,7 +39,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
                 with receiver._lock:
@@ -54,12 +55,10 @@ class Receiver:
                 if 300 <= status < 400:
                     self.send_header("location", "/elsewhere")
                 self.end_headers()
-                try:
+                with contextlib.suppress(OSError):  # the client closed: it reads no body
                     self.wfile.write(payload)
-                except OSError:
-                    pass  # the client closed: it does not read bodies
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
