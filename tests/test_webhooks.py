@@ -37,6 +37,8 @@ from tests.test_api_apk import APK_TYPE, FIXTURES, UPLOAD, apk_settings, assert_
 from tests.webhook_receiver import Received, Receiver
 
 pytestmark = pytest.mark.anyio
+# The tests that scan run under ``slow`` (the process pool takes seconds to start);
+# ``make test-fast`` keeps the validation, the signature and the OpenAPI document.
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = {"webhook_poll_interval": 0.05, "webhook_retry_delay": 0.05, "webhook_timeout": 5.0,
@@ -52,6 +54,17 @@ async def app_client(data_dir: Path, **overrides: Any) -> AsyncIterator[httpx.As
     async with running(app, client_timeout=90) as client:
         client.app = app  # type: ignore[attr-defined]
         yield client
+
+
+@pytest.fixture(scope="module")
+async def shared(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[httpx.AsyncClient]:
+    """One keyless app allowing loopback receivers (one process pool for the module)."""
+    async with app_client(tmp_path_factory.mktemp("data"), **LOOPBACK) as client:
+        yield client
+
+
+def data_dir(client: httpx.AsyncClient) -> Path:
+    return Path(client.app.state.services.settings.data_dir)  # type: ignore[attr-defined]
 
 
 async def upload(client: httpx.AsyncClient, fixture: str, callback: str | None = None, *,
@@ -115,15 +128,15 @@ def independent_check(secret: str, got: Received) -> None:
 # --- delivery ------------------------------------------------------------------------
 
 
-async def test_done_scan_is_delivered_signed(tmp_path: Path) -> None:
-    data = tmp_path / "data"
+@pytest.mark.slow  # the real process pool scans: seconds
+async def test_done_scan_is_delivered_signed(shared: httpx.AsyncClient) -> None:
+    client = shared
     with Receiver() as rx:
-        async with app_client(data, **LOOPBACK) as client:
-            r = await upload(client, "fake_vneid.apk", rx.url("/hook?token=s3cret"))
-            assert r.status_code == 202, r.text
-            scan_id = r.json()["scan_id"]
-            assert r.json()["callback"]["url"] == rx.url("/hook?token=***")
-            body = await settled(client, scan_id)
+        r = await upload(client, "fake_vneid.apk", rx.url("/hook?token=s3cret"))
+        assert r.status_code in (200, 202), r.text
+        scan_id = r.json()["scan_id"]
+        assert r.json()["callback"]["url"] == rx.url("/hook?token=***")
+        body = await settled(client, scan_id)
         assert body["status"] == "done"
         cb = body["callback"]
         assert cb["state"] == "delivered", cb
@@ -136,29 +149,29 @@ async def test_done_scan_is_delivered_signed(tmp_path: Path) -> None:
         assert got.headers["x-scamscan-event"] == "apk_scan.done"
         assert len(got.headers["x-scamscan-delivery"]) == 32
         # Keyless local use: signed with the server-wide secret of the data dir.
-        independent_check(server_secret(data), got)
+        independent_check(server_secret(data_dir(client)), got)
         sent = json.loads(got.body)
         assert sent["scan_id"] == scan_id and sent["status"] == "done"
         assert sent["report"]["verdict"] == body["report"]["verdict"] == "dangerous"
         assert "callback" not in sent
 
 
-async def test_failed_scan_is_delivered_from_a_form_field(tmp_path: Path) -> None:
+@pytest.mark.slow  # the real process pool scans: seconds
+async def test_failed_scan_is_delivered_from_a_form_field(shared: httpx.AsyncClient) -> None:
     with Receiver() as rx:
-        async with app_client(tmp_path / "data", **LOOPBACK) as client:
-            r = await upload(client, "not_zip.apk", rx.url(), form=True)
-            assert r.status_code == 202, r.text
-            body = await settled(client, r.json()["scan_id"])
+        r = await upload(shared, "not_zip.apk", rx.url(), form=True)
+        assert r.status_code in (200, 202), r.text
+        body = await settled(shared, r.json()["scan_id"])
     assert body["status"] == "failed" and body["callback"]["state"] == "delivered"
     assert rx.requests[0].headers["x-scamscan-event"] == "apk_scan.failed"
     assert json.loads(rx.requests[0].body)["error_kind"] == "not-zip"
 
 
-async def test_failures_are_retried_then_delivered(tmp_path: Path) -> None:
+@pytest.mark.slow  # the real process pool scans: seconds
+async def test_failures_are_retried_then_delivered(shared: httpx.AsyncClient) -> None:
     with Receiver([500, 302, 503]) as rx:
-        async with app_client(tmp_path / "data", **LOOPBACK) as client:
-            r = await upload(client, "not_zip.apk", rx.url())
-            body = await settled(client, r.json()["scan_id"])
+        r = await upload(shared, "not_zip.apk", rx.url())
+        body = await settled(shared, r.json()["scan_id"])
     cb = body["callback"]
     assert cb["state"] == "delivered", cb
     assert [a["status"] for a in cb["attempts"]] == [500, 302, 503, 200]
@@ -169,36 +182,40 @@ async def test_failures_are_retried_then_delivered(tmp_path: Path) -> None:
     assert times == sorted(times)
 
 
+@pytest.mark.slow  # the real process pool scans: seconds
 async def test_every_attempt_failing_ends_failed_and_the_scan_stays_done(
-        tmp_path: Path) -> None:
+        shared: httpx.AsyncClient) -> None:
+    attempts = shared.app.state.services.settings.webhook_max_attempts  # type: ignore[attr-defined]
     with Receiver([500] * 10) as rx:
-        async with app_client(tmp_path / "data", webhook_max_attempts=3, **LOOPBACK) as client:
-            r = await upload(client, "benign_notes.apk", rx.url())
-            body = await settled(client, r.json()["scan_id"])
-            # A closed port on loopback: every attempt is a connection error.
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-            r2 = await upload(client, "benign_notes.apk", f"http://127.0.0.1:{port}/x")
-            body2 = await settled(client, r2.json()["scan_id"])
+        r = await upload(shared, "benign_notes.apk", rx.url())
+        body = await settled(shared, r.json()["scan_id"])
+        # A closed port on loopback: every attempt is a connection error.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        r2 = await upload(shared, "benign_notes.apk", f"http://127.0.0.1:{port}/x")
+        body2 = await settled(shared, r2.json()["scan_id"])
     assert body["status"] == "done"
     assert body["callback"]["state"] == "failed"
-    assert [a["status"] for a in body["callback"]["attempts"]] == [500, 500, 500]
-    assert len(rx.requests) == 3
+    assert [a["status"] for a in body["callback"]["attempts"]] == [500] * attempts
+    assert len(rx.requests) == attempts == 5
     assert body2["status"] == "done" and body2["callback"]["state"] == "failed"
-    assert len(body2["callback"]["attempts"]) == 3
+    assert len(body2["callback"]["attempts"]) == attempts
     assert all("error" in a for a in body2["callback"]["attempts"])
 
 
 # --- the SSRF guard ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_ssrf_guard_refuses_internal_targets(tmp_path: Path) -> None:
-    """Without the allowance, loopback and private targets are never fetched."""
+    """Without the allowance, loopback and private targets are never fetched, and a public
+    address on a port outside SCAMSCAN_FETCH_ALLOWED_PORTS is not even connected to."""
     with Receiver() as rx:
         async with app_client(tmp_path / "data", **FAST) as client:
             targets = {
                 rx.url(): "loopback",
+                "http://8.8.8.8:6379/hook": "port 6379",
                 f"http://[::1]:{rx.port}/hook": "loopback",
                 "http://10.1.2.3/hook": "private",
                 "https://192.168.0.10/hook": "private",
@@ -208,25 +225,16 @@ async def test_ssrf_guard_refuses_internal_targets(tmp_path: Path) -> None:
             ids = {}
             for url in targets:
                 r = await upload(client, "not_zip.apk", url)
-                assert r.status_code == 202, r.text
+                assert r.status_code in (200, 202), r.text
                 ids[url] = r.json()["scan_id"]
             for url, cls in targets.items():
                 cb = (await settled(client, ids[url]))["callback"]
                 assert cb["state"] == "failed", (url, cb)
                 assert len(cb["attempts"]) == 1  # refused: not retried
                 assert cls in cb["attempts"][0]["error"], (url, cb)
-                assert "SSRF" in cb["attempts"][0]["error"]
+                assert "SSRF" in cb["attempts"][0]["error"] or "ALLOWED_PORTS" in \
+                    cb["attempts"][0]["error"]
         assert rx.requests == []
-
-
-async def test_disallowed_port_is_refused(tmp_path: Path) -> None:
-    """A public address on a port outside SCAMSCAN_FETCH_ALLOWED_PORTS is not even
-    connected to (so nothing leaves this machine here)."""
-    async with app_client(tmp_path / "data", **FAST) as client:
-        r = await upload(client, "not_zip.apk", "http://8.8.8.8:6379/hook")
-        cb = (await settled(client, r.json()["scan_id"]))["callback"]
-    assert cb["state"] == "failed"
-    assert "port 6379" in cb["attempts"][0]["error"]
 
 
 # --- validation ------------------------------------------------------------------------
@@ -245,23 +253,25 @@ BAD_CALLBACKS = [
 ]
 
 
-async def test_bad_callback_url_is_422(tmp_path: Path) -> None:
+async def test_bad_callback_url_is_422(shared: httpx.AsyncClient) -> None:
+    client = shared
+    jobs = client.app.state.services.jobs  # type: ignore[attr-defined]
+    before = jobs.scans_started
     with Receiver() as rx:
-        async with app_client(tmp_path / "data", **LOOPBACK) as client:
-            for url, words in BAD_CALLBACKS:
-                for form in (False, True):
-                    body = assert_problem(await upload(client, "not_zip.apk", url, form=form),
-                                          422)
-                    assert body["errors"][0]["field"] == "callback_url", body
-                    if "2048" in words and not form:
-                        continue  # the query parameter's declared bound answers first
-                    assert words in body["detail"].lower(), (url, body)
-            twice = await client.post(UPLOAD, params={"callback_url": rx.url("/a")},
-                                      data={"callback_url": rx.url("/b")},
-                                      files={"file": ("x.apk", b"PK", APK_TYPE)})
-            assert_problem(twice, 422, "once")
-            # Nothing was scanned nor registered for a refused upload.
-            assert client.app.state.services.jobs.scans_started == 0  # type: ignore[attr-defined]
+        for url, words in BAD_CALLBACKS:
+            for form in (False, True):
+                body = assert_problem(await upload(client, "not_zip.apk", url, form=form),
+                                      422)
+                assert body["errors"][0]["field"] == "callback_url", body
+                if "2048" in words and not form:
+                    continue  # the query parameter's declared bound answers first
+                assert words in body["detail"].lower(), (url, body)
+        twice = await client.post(UPLOAD, params={"callback_url": rx.url("/a")},
+                                  data={"callback_url": rx.url("/b")},
+                                  files={"file": ("x.apk", b"PK", APK_TYPE)})
+        assert_problem(twice, 422, "once")
+        # Nothing was scanned nor registered for a refused upload.
+        assert jobs.scans_started == before
     assert rx.requests == []
 
 
@@ -279,6 +289,7 @@ def test_check_callback_url_and_redact() -> None:
 # --- keys and secrets -----------------------------------------------------------------
 
 
+@pytest.mark.slow  # the real process pool scans: seconds
 async def test_key_secret_is_shown_once_and_signs_its_scans(tmp_path: Path) -> None:
     from api.storage.factory import open_key_store
 
@@ -297,7 +308,7 @@ async def test_key_secret_is_shown_once_and_signs_its_scans(tmp_path: Path) -> N
             assert all(set(k) == {"id", "name", "role", "created", "revoked", "last_used"}
                        for k in listed.json()["keys"])
             r = await upload(client, "not_zip.apk", rx.url(), key=key)
-            assert r.status_code == 202, r.text
+            assert r.status_code in (200, 202), r.text
             body = await settled(client, r.json()["scan_id"], key=key)
             # The admin key was made before webhooks existed here (straight in the key
             # store): it has no signing secret, so its callbacks are refused up front.
@@ -312,6 +323,7 @@ async def test_key_secret_is_shown_once_and_signs_its_scans(tmp_path: Path) -> N
 # --- shutdown and restart ----------------------------------------------------------------
 
 
+@pytest.mark.slow  # the real process pool scans: seconds
 async def test_shutdown_does_not_wait_for_a_hanging_receiver(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with Receiver(delay=30) as rx:
@@ -348,7 +360,7 @@ async def test_redis_mode_delivery_survives_an_api_restart(
     with Receiver() as rx:
         async with app_client(data, **settings) as client:
             r = await upload(client, "fake_vneid.apk", rx.url())  # no worker yet: queued
-            assert r.status_code == 202, r.text
+            assert r.status_code in (200, 202), r.text
             scan_id = r.json()["scan_id"]
             assert r.json()["callback"]["state"] == "pending"
         worker = Worker(redis_server.url, data, tmp_path / "worker.log")
@@ -438,9 +450,8 @@ async def test_cli_shows_secrets_once(tmp_path: Path) -> None:
     assert unknown.returncode == 1 and "key_nope" in unknown.stderr
 
 
-async def test_openapi_describes_the_webhook(tmp_path: Path) -> None:
-    async with app_client(tmp_path / "data", **FAST) as client:
-        doc = (await client.get("/openapi.json")).json()
+async def test_openapi_describes_the_webhook(shared: httpx.AsyncClient) -> None:
+    doc = (await shared.get("/openapi.json")).json()
     op = doc["paths"]["/v1/apk-scans"]["post"]
     assert any(p["name"] == "callback_url" and p["in"] == "query" for p in op["parameters"])
     form = op["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
