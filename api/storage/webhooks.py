@@ -81,9 +81,13 @@ def server_secret(data_dir: Path) -> str:
                 f.flush()
                 os.fsync(f.fileno())
             # link, not replace: when two processes race, the first file wins and
-            # both read it back.
-            with suppress(FileExistsError):
+            # both read it back. (A file system without hard links: replace.)
+            try:
                 os.link(tmp, path)
+            except FileExistsError:
+                pass
+            except OSError:
+                os.replace(tmp, path)
         finally:
             with suppress(FileNotFoundError):
                 os.unlink(tmp)
