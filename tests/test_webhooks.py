@@ -313,7 +313,7 @@ async def test_key_secret_is_shown_once_and_signs_its_scans(tmp_path: Path) -> N
             # The admin key was made before webhooks existed here (straight in the key
             # store): it has no signing secret, so its callbacks are refused up front.
             no_secret = await upload(client, "not_zip.apk", rx.url(), key=admin)
-            assert_problem(no_secret, 422, "signing secret")
+            assert_problem(no_secret, 422, "signing secret", "webhooks secret --key key_")
     assert body["callback"]["state"] == "delivered"
     independent_check(secret, rx.requests[0])
     assert not verify(server_secret(data), rx.requests[0].headers["x-scamscan-signature"],

@@ -45,6 +45,7 @@ from api.services.webhooks import (
     SIGNATURE_HEADER,
     CallbackURLError,
     NoSigningSecret,
+    WebhookService,
     check_callback_url,
 )
 from api.settings import Settings
@@ -154,6 +155,16 @@ def _checked_callback(text: str, location: str) -> str:
 
 
 
+async def _check_signer(webhooks: WebhookService, key_id: str | None, location: str) -> None:
+    try:
+        await webhooks.check_signer(key_id)
+    except NoSigningSecret:
+        raise _callback_problem(
+            "this API key has no webhook signing secret (it was made before webhooks); an "
+            f"operator makes one with `scamscan webhooks secret --key {key_id}`",
+            location) from None
+
+
 async def create_apk_scan(
     request: Request,
     response: Response,
@@ -177,21 +188,18 @@ async def create_apk_scan(
     signed (`X-Scamscan-Signature`), and retried with backoff; `callback` shows how
     that went.
     """
-    # The query's URL is checked before the upload is read: a bad one costs no upload.
-    callback = _checked_callback(callback_url, "query") if callback_url is not None else None
+    # A callback in the query is checked before the upload is read: a bad one costs none.
+    callback = None
+    if callback_url is not None:
+        callback = _checked_callback(callback_url, "query")
+        await _check_signer(webhooks, principal.key_id, "query")
     sample = await samples.receive(request)
     form_url = sample.fields.get("callback_url")
     if form_url is not None:
         if callback_url is not None and form_url != callback_url:
             raise _callback_problem("give callback_url once (query or form field)", "body")
         callback = _checked_callback(form_url, "body")
-    if callback is not None:
-        try:
-            await webhooks.check_signer(principal.key_id)
-        except NoSigningSecret:
-            raise _callback_problem(
-                "this API key has no webhook signing secret (it was made before webhooks); "
-                "make one with `scamscan webhooks secret --key KEY_ID`", "query") from None
+        await _check_signer(webhooks, principal.key_id, "body")
     try:
         job = await jobs.submit(sample, owner=principal.key_id)
     except QueueFull as e:
