@@ -247,7 +247,11 @@ def build(settings: Settings) -> APIRouter:
     webhook = APIRouter()
     webhook.add_api_route("{$request.query.callback_url}", apk_scan_ended, methods=["POST"],
                           summary="The end of an APK scan (webhook)", status_code=200,
-                          responses={200: {"description": "Received (any 2xx)."}})
+                          responses={
+                              200: {"description": "Received (any 2xx)."},
+                              "default": {"description": "Any other status (a redirect too), "
+                                          "a time-out or no answer: the attempt failed and "
+                                          "is retried with backoff."}})
     router.add_api_route(
         "/v1/apk-scans",
         create_apk_scan,
