@@ -345,6 +345,24 @@ async def test_shutdown_does_not_wait_for_a_hanging_receiver(tmp_path: Path) -> 
     assert body["callback"]["attempts"] == []
 
 
+@pytest.mark.slow
+async def test_embedded_restart_delivers_what_the_last_process_owed(tmp_path: Path) -> None:
+    """The service stops while the scan is still queued (the pool has not even started):
+    the next process resumes the scan and delivers its webhook."""
+    data = tmp_path / "data"
+    with Receiver() as rx:
+        async with app_client(data, **LOOPBACK) as client:
+            r = await upload(client, "fake_vneid.apk", rx.url())
+            scan_id = r.json()["scan_id"]
+            assert r.json()["status"] in ("queued", "running")
+        assert rx.requests == []
+        async with app_client(data, **LOOPBACK) as client:
+            body = await settled(client, scan_id)
+    assert body["status"] == "done" and body["callback"]["state"] == "delivered"
+    assert len(rx.requests) == 1
+    independent_check(server_secret(data), rx.requests[0])
+
+
 # --- Redis mode ----------------------------------------------------------------------------
 
 
