@@ -21,9 +21,10 @@ in a ``scamscan worker`` (Redis mode), and any process may stop at any time.
 So nothing is pushed at the moment a job ends; instead every API process runs
 :meth:`WebhookService.run` which, every ``SCAMSCAN_WEBHOOK_POLL_INTERVAL``
 seconds, *claims* the due pending deliveries (the store pushes their due time
-past a lease in the same step, so no two processes take the same one), asks
-the job backend whether each scan ended, and either delivers it or makes it
-due again one interval later. The job backend is the same one
+past one interval in the same step, so no two processes take the same one),
+asks the job backend whether each scan ended and, when it did, extends that
+lease to the attempt's time limit and delivers it; a scan still running is
+simply due again one interval later, with nothing written. The job backend is the same one
 ``GET /v1/scans/{id}`` reads, so a scan that ended anywhere is seen, and the
 delivery exists before the upload is answered, so every ended job with a
 callback gets its delivery even across restarts: a process stopped
@@ -291,7 +292,10 @@ class WebhookService:
     async def tick(self) -> None:
         """Claim what is due (as many as there is room for) and handle each in a task."""
         while (room := MAX_CONCURRENT - len(self._tasks)) > 0:
-            claimed = await self.store.claim(time.time(), self.lease, room)
+            # Claimed for one interval only: a scan still running then needs no write
+            # (its delivery is simply due again); one that ended gets the full lease
+            # before its attempt (_handle).
+            claimed = await self.store.claim(time.time(), self.poll, room)
             for d in claimed:
                 task = asyncio.get_running_loop().create_task(self._handle(d))
                 self._tasks.add(task)
@@ -307,9 +311,8 @@ class WebhookService:
                 d.attempts.append({"at": _at(), "error": "not delivered: the scan is no "
                                    "longer known"})
                 await self.store.update(d, None)
-            elif not job.finished_ok:
-                await self.store.update(d, time.time() + self.poll)
-            else:
+            elif job.finished_ok:
+                await self.store.update(d, time.time() + self.lease)
                 await self._deliver(d, job)
         except StorageUnavailable as e:
             # Left claimed: due again once the lease passed.
