@@ -2,9 +2,13 @@
 
 ::
 
-    scamscan url [--offline] [--json] [--lang vi|en] [--no-blocklists] URL...
-    scamscan url [--offline] --json --file PATH      (one input a line, "-" for stdin)
+    scamscan url [--live] [--json] [--lang vi|en] [--no-blocklists] URL...
+    scamscan url [--live] --json --file PATH      (one input a line, "-" for stdin)
+    scamscan url|apk|message --server URL [--key KEY] ...   (scan on a running API)
     scamscan apk [--json] [--lang vi|en] FILE...
+    scamscan message [--live] [--json] [--lang vi|en] TEXT
+    scamscan feeds refresh [--feed NAME] [--json]    (download the feeds now)
+    scamscan feeds status [--json]
     scamscan rules [--json]
     scamscan serve [--host H] [--port P]
     scamscan worker [--processes N] [--threads M]   (APK jobs from SCAMSCAN_REDIS_URL)
@@ -14,10 +18,27 @@
     scamscan keys allow-keyless     (re-open keyless local use once no key is active)
     scamscan webhooks secret [--key ID]   (the keyless signing secret, or a new one for a key)
 
+**The CLI and the server agree.** Every command reads the same settings and
+the same data directory (``SCAMSCAN_DATA_DIR``, whose default does not
+depend on the current directory: :func:`api.settings.default_data_dir`) or
+Redis (``SCAMSCAN_REDIS_URL``) as the server: keys made here work there, and
+a link or app scores with the same analyst entries and feeds
+(:mod:`api.cli_lists`). Link and message checks are **offline by default**,
+as in the API; ``--live`` adds the domain age and the guarded fetch
+(``--offline`` is still accepted). With ``--server URL`` (or
+``SCAMSCAN_SERVER``) the scans go to that running API instead and land in its
+history (:mod:`api.cli_remote`).
+
+``url --file`` shows a progress bar counting links on stderr when stderr is
+a terminal, and ends with a summary line on stderr (links by verdict, errors,
+links per second; ``--quiet`` leaves it out); stdout has only the reports.
+
 Exit status: 0 when every input was scanned, 1 when some input could not be
 parsed or was refused (its JSON line has an ``error`` field and the run goes
-on), 2 on a usage error. ``keys``: 0 done, 1 no such key (or the key store
-failed, or ``allow-keyless`` while a key is active), 2 usage error.
+on) or the server refused the request or could not be reached, 2 on a usage
+error. ``keys``: 0 done, 1 no such key (or the key store failed, or
+``allow-keyless`` while a key is active), 2 usage error. ``feeds``: see
+:mod:`api.cli_lists`.
 """
 
 from __future__ import annotations
@@ -26,25 +47,29 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import orjson
 
+from api import cli_lists
+from api.cli_common import (
+    EXIT_OK,
+    EXIT_SOME_INVALID,
+    EXIT_USAGE,
+    MAX_LINE_BYTES,
+    UsageError,
+)
+from api.cli_common import settings as _settings
+from api.cli_remote import RemoteError
+from api.cli_scan import cmd_apk, cmd_message, cmd_url
+
 if TYPE_CHECKING:
+    from api.settings import Settings
     from api.storage.apikeys import KeyStore
 
-EXIT_OK = 0
-EXIT_SOME_INVALID = 1
-EXIT_USAGE = 2
-
-MAX_LINE_BYTES = 32 * 1024
-"""Longer input lines are reported as errors without being held in memory."""
-
-
-class UsageError(Exception):
-    """A command-line mistake: message to stderr, exit 2."""
+__all__ = ["EXIT_OK", "EXIT_SOME_INVALID", "EXIT_USAGE", "MAX_LINE_BYTES", "main"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,18 +79,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    u = sub.add_parser("url", help="scan links or hosts")
+    u = sub.add_parser("url", help="scan links or hosts (offline by default, as the API)")
     u.add_argument("urls", nargs="*", metavar="URL", help="links or bare hosts")
-    u.add_argument("--offline", action="store_true",
-                   help="use only the link itself and bundled lists (no network)")
+    _mode_options(u)
     u.add_argument("--json", action="store_true", help="one JSON object per input line")
     u.add_argument("--lang", choices=("vi", "en"), default="vi",
                    help="language of titles and reasons (default: vi)")
     u.add_argument("--file", metavar="PATH",
                    help="read one input per line from PATH ('-' for stdin)")
+    u.add_argument("-q", "--quiet", action="store_true",
+                   help="with --file: no summary line on stderr at the end")
     u.add_argument("--no-blocklists", action="store_true",
                    help="score without the bundled, feed and analyst blocklists (rules, "
                         "model and official allowlists only; as SCAMSCAN_BLOCKLISTS=off)")
+    _server_options(u)
 
     a = sub.add_parser("apk", help="scan Android apps (APK, XAPK, APKS); never installs them")
     a.add_argument("files", nargs="+", metavar="FILE", help="app files")
@@ -75,15 +102,18 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--no-blocklists", action="store_true",
                    help="score without hash, package or signer blocklists (evaluations; "
                         "the official-app allowlist stays on); also SCAMSCAN_BLOCKLISTS=off")
+    _server_options(a)
 
     m = sub.add_parser("message", help="check a chat message (links, phone numbers, apps, "
-                       "scam script) and print a short reply")
+                       "scam script) and print a short reply (offline by default, as the API)")
     m.add_argument("text", metavar="TEXT", help="the message ('-' reads it from stdin)")
-    m.add_argument("--offline", action="store_true",
-                   help="no network: only the text, the links themselves and bundled lists")
+    _mode_options(m)
     m.add_argument("--json", action="store_true", help="the report as one JSON object")
     m.add_argument("--lang", choices=("vi", "en"), default="vi",
                    help="language of the reply, titles and reasons (default: vi)")
+    _server_options(m)
+
+    cli_lists.add_parser(sub)
 
     r = sub.add_parser("rules", help="print the rule catalogue")
     r.add_argument("--json", action="store_true", help="as JSON instead of Markdown")
@@ -123,210 +153,23 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _lines(stream: IO[bytes]) -> Iterator[tuple[str, str | None]]:
-    """(text, error) for each input line; memory stays bounded by MAX_LINE_BYTES."""
-    while True:
-        raw = stream.readline(MAX_LINE_BYTES + 1)
-        if not raw:
-            return
-        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            head = raw[:80].decode("utf-8", "replace")
-            while True:  # drop the rest of the oversized line
-                more = stream.readline(MAX_LINE_BYTES)
-                if not more or more.endswith(b"\n"):
-                    break
-            yield head, f"the input line is longer than {MAX_LINE_BYTES} bytes"
-            continue
-        raw = raw.rstrip(b"\r\n")
-        try:
-            yield raw.decode("utf-8"), None
-        except UnicodeDecodeError:
-            yield raw.decode("utf-8", "replace"), "the input line is not valid UTF-8"
+def _mode_options(p: argparse.ArgumentParser) -> None:
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--live", dest="live", action="store_true",
+                      help="also the live checks: domain age (RDAP/WHOIS) and a guarded fetch "
+                           "of the link (redirects, page, APK downloads)")
+    mode.add_argument("--offline", dest="live", action="store_false",
+                      help="only the input itself and the lists, no network: the default, "
+                           "as in the API")
 
 
-def _verdict_word(verdict: str, lang: str) -> str:
-    """The verdict's label in capitals, as the terminal output shows it."""
-    from scanners.rules import Verdict
-
-    return Verdict(verdict).label(lang).upper()
-
-
-def _human(report: dict[str, Any], lang: str) -> str:
-    if "error" in report:
-        label = "không đọc được" if lang == "vi" else "cannot parse"
-        return f"{report['input']}\n  {label}: {report['error']}\n"
-    out = [f"{report['input']}  ->  {_verdict_word(report['verdict'], lang)} "
-           f"({report['risk_score']}/100)  {report['url']}"]
-    for f in report["findings"]:
-        ev = ", ".join(f"{k}={v}" for k, v in f["evidence"].items())
-        sign = f"+{f['points']}" if f["points"] else " 0"
-        out.append(f"  [{f['rule_id']} {sign}] {f['title']}" + (f"  ({ev})" if ev else ""))
-    for i in report["incomplete"]:
-        out.append(f"  ! {i['check']}: {i['reason']}")
-    return "\n".join(out) + "\n"
-
-
-async def _scan_stream(
-    inputs: Iterator[tuple[str, str | None]],
-    out: IO[bytes],
-    *,
-    as_json: bool,
-    lang: str,
-    offline: bool,
-    progress: Any = None,
-    blocklists: bool = True,
-) -> int:
-    # Imported here so that `scamscan --help` and usage errors stay instant.
-    from scanners.errors import InvalidURLError
-    from scanners.normalize import normalize
-    from scanners.report import error_report, run_scanners, url_report
-    from scanners.url_offline import default_scanner
-
-    scanner = default_scanner(blocklists=blocklists and _settings().blocklists == "on")
-    live = None
-    if not offline:
-        from api.wiring import build_live
-
-        live = build_live(_settings(), scanner, apk_handler=_scan_downloaded_apk)
-    invalid = 0
-    try:
-        for text, err in inputs:
-            if progress is not None:
-                progress.update(len(text.encode("utf-8", "replace")) + 1)
-            report: dict[str, Any]
-            if err is None:
-                try:
-                    parsed = normalize(text)
-                except InvalidURLError as e:
-                    err = e.reason
-                else:
-                    if live is None:
-                        # The batch fast path: no task scheduling per line.
-                        report = url_report(parsed, scanner.check(parsed), lang)
-                    else:
-                        found, missing = await run_scanners(parsed, [scanner, *live.scanners])
-                        report = url_report(parsed, found, lang, missing)
-            if err is not None:
-                invalid += 1
-                report = error_report(text, err)
-            if as_json:
-                out.write(orjson.dumps(report) + b"\n")
-            else:
-                out.write(_human(report, lang).encode("utf-8"))
-    finally:
-        if live is not None:
-            await live.aclose()
-    return EXIT_SOME_INVALID if invalid else EXIT_OK
-
-
-def _cmd_url(args: argparse.Namespace) -> int:
-    if args.file is not None and args.urls:
-        raise UsageError("give URLs as arguments or --file, not both")
-    if args.file is None and not args.urls:
-        raise UsageError("give at least one URL, or --file PATH ('-' for stdin)")
-    out = sys.stdout.buffer
-    if args.file is None:
-        inputs: Iterator[tuple[str, str | None]] = ((u, None) for u in args.urls)
-        return asyncio.run(_scan_stream(inputs, out, as_json=args.json, lang=args.lang,
-                                        offline=args.offline,
-                                        blocklists=not args.no_blocklists))
-    if args.file == "-":
-        stream: IO[bytes] = sys.stdin.buffer
-        total = None
-    else:
-        try:
-            stream = open(args.file, "rb")  # noqa: SIM115 - closed below
-        except OSError as e:
-            raise UsageError(f"cannot read {args.file}: {e.strerror}") from None
-        total = os.fstat(stream.fileno()).st_size
-    progress = None
-    if sys.stderr.isatty():
-        from tqdm import tqdm
-
-        progress = tqdm(total=total, unit="B", unit_scale=True, file=sys.stderr,
-                        desc="scamscan")
-    try:
-        return asyncio.run(_scan_stream(_lines(stream), out, as_json=args.json,
-                                        lang=args.lang, offline=args.offline,
-                                        progress=progress, blocklists=not args.no_blocklists))
-    finally:
-        if progress is not None:
-            progress.close()
-        if stream is not sys.stdin.buffer:
-            stream.close()
-
-
-def _human_apk(report: dict[str, Any], lang: str) -> str:
-    if report.get("error"):
-        label = "không quét được" if lang == "vi" else "cannot scan"
-        return f"{report['input']}\n  {label}: {report['error']}\n"
-    head = {**report, "url": f"{report.get('package')} \"{report.get('label')}\" "
-                             f"sha256={report['sha256'][:16]}…"}
-    return _human(head, lang)
-
-
-def _cmd_apk(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from scanners.apk import scanner_for
-    from scanners.apk_report import scan_apk_path
-
-    settings = _settings()
-    extra = settings.apk_blocklist
-    use_lists = not args.no_blocklists and settings.blocklists == "on"
-    scanner = scanner_for(str(extra) if extra and use_lists else None,
-                          use_blocklists=use_lists)
-    failed = 0
-    out = sys.stdout.buffer
-    for name in args.files:
-        path = Path(name)
-        if not path.is_file():
-            report: dict[str, Any] = {"input": name, "error": "no such file"}
-        else:
-            report = scan_apk_path(path, name=name, scanner=scanner).report(args.lang)
-        if report.get("error"):
-            failed += 1
-        if args.json:
-            out.write(orjson.dumps(report) + b"\n")
-        else:
-            out.write(_human_apk(report, args.lang).encode("utf-8"))
-        out.flush()
-    return EXIT_SOME_INVALID if failed else EXIT_OK
-
-
-async def _scan_downloaded_apk(data: bytes, url: str) -> dict[str, Any]:
-    """Scan an APK the live fetch downloaded, in a temp file deleted afterwards."""
-    import tempfile
-    from pathlib import Path
-
-    import anyio.to_thread
-
-    from scanners.apk_report import scan_apk_path
-
-    def run() -> dict[str, Any]:
-        with tempfile.TemporaryDirectory(prefix="scamscan-") as d:
-            path = Path(d) / "download.apk"
-            path.write_bytes(data)
-            report = scan_apk_path(path, name=url).report("en")
-        keep = ("sha256", "package", "label", "risk_score", "verdict", "error")
-        return {k: report[k] for k in keep if report.get(k) is not None}
-
-    return await anyio.to_thread.run_sync(run)
-
-
-def _settings() -> Any:
-    """The ``SCAMSCAN_*`` settings; a bad value is a usage error, not a traceback."""
-    from pydantic import ValidationError
-
-    from api.settings import get_settings
-
-    try:
-        return get_settings()
-    except ValidationError as e:
-        problems = "; ".join(
-            f"SCAMSCAN_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
-            for err in e.errors())
-        raise UsageError(f"bad configuration: {problems}") from None
+def _server_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--server", metavar="URL",
+                   help="send the scans to this running scamscan API (e.g. "
+                        "http://127.0.0.1:8000) so that they appear in its history; "
+                        "default: SCAMSCAN_SERVER, else scan here")
+    p.add_argument("--key", metavar="KEY",
+                   help="API key for --server (X-API-Key); default: SCAMSCAN_KEY")
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
@@ -436,7 +279,7 @@ async def _allow_keyless(store: KeyStore, data_dir: Path) -> int:
     return EXIT_OK
 
 
-async def _new_webhook_secret(settings: Any, key_id: str) -> str:
+async def _new_webhook_secret(settings: Settings, key_id: str) -> str:
     """A new webhook signing secret for ``key_id``, kept where the server reads it."""
     from api.storage.factory import open_webhook_store
     from api.storage.webhooks import new_secret
@@ -497,91 +340,16 @@ def _cmd_worker(args: argparse.Namespace) -> int:
                        shutdown_timeout=args.shutdown_timeout)
 
 
-def _cmd_message(args: argparse.Namespace) -> int:
-    from scanners.errors import InputError
-    from scanners.message import MAX_TEXT_CHARS, check_message, clean_text
-
-    text: str = args.text
-    if text == "-":
-        raw = sys.stdin.buffer.read(MAX_TEXT_CHARS * 4 + 1)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            print(f"scamscan: cannot check the message: it is not valid UTF-8 ({e.reason} at "
-                  f"byte {e.start})", file=sys.stderr)
-            return EXIT_SOME_INVALID
-        text = text.removesuffix("\n").removesuffix("\r")
-    if not clean_text(text).strip():
-        raise UsageError("the message is empty; give TEXT, or '-' to read it from stdin")
-    if len(text) > MAX_TEXT_CHARS:
-        raise UsageError(f"the message is longer than {MAX_TEXT_CHARS} characters "
-                         f"({len(text) if len(text) <= MAX_TEXT_CHARS * 4 else 'more'})")
-
-    async def run() -> dict[str, Any]:
-        from scanners.url_offline import default_scanner
-
-        scanner = default_scanner()
-        if args.offline:
-            return await check_message(text, scanner, (), args.lang)
-        from api.wiring import build_live
-
-        settings = _settings()
-        live = build_live(settings, scanner, apk_handler=_scan_downloaded_apk)
-        try:
-            return await check_message(text, scanner, live.scanners, args.lang,
-                                       live_links=settings.message_live_max_links,
-                                       live_timeout=settings.fetch_total_timeout)
-        finally:
-            await live.aclose()
-
-    try:
-        report = asyncio.run(run())
-    except InputError as e:
-        print(f"scamscan: cannot check the message: {e}", file=sys.stderr)
-        return EXIT_SOME_INVALID
-    out = sys.stdout.buffer
-    if args.json:
-        out.write(orjson.dumps(report) + b"\n")
-        return EXIT_OK
-    lines = [report["reply"], "",
-             f"{_verdict_word(report['verdict'], args.lang)} ({report['risk_score']}/100)"]
-    if report.get("scam_type"):
-        lines.append(f"  type: {report['scam_type']}")
-    for f in report["findings"]:
-        sign = f"+{f['points']}" if f["points"] else " 0"
-        lines.append(f"  [{f['rule_id']} {sign}] {f['title']}")
-    for item in report["items"]:
-        if item["kind"] == "link":
-            desc = (f"{_verdict_word(item['verdict'], args.lang)} ({item['risk_score']}/100) "
-                    f"{item['url']}")
-        elif item["kind"] == "phone":
-            desc = f"{item['number']} ({item['type']})"
-        elif item["kind"] == "bank_account":
-            desc = f"{item['number']} ({item.get('bank') or 'bank not named'})"
-        elif item["kind"] == "app":
-            desc = f"{item['name']} ({item['type']})"
-        else:  # zalo, telegram
-            desc = f"{item.get('value')} ({item.get('type')})"
-        lines.append(f"  {item['kind']}: {item['input']!r} -> {desc}")
-    for sig in report["script_signals"]:
-        mark = "" if sig["counted"] else f" ({sig['note']})"
-        lines.append(f"  \"{sig['text']}\" [{sig['start']}:{sig['end']}] {sig['category']}{mark}")
-    for i in report["incomplete"]:
-        lines.append(f"  ! {i['check']}: {i['reason']}")
-    out.write(("\n".join(lines) + "\n").encode("utf-8"))
-    return EXIT_OK
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``scamscan`` command; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "url":
-            return _cmd_url(args)
+            return cmd_url(args)
         if args.command == "apk":
-            return _cmd_apk(args)
+            return cmd_apk(args)
         if args.command == "message":
-            return _cmd_message(args)
+            return cmd_message(args)
         if args.command == "rules":
             return _cmd_rules(args)
         if args.command == "keys":
@@ -590,10 +358,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_worker(args)
         if args.command == "webhooks":
             return _cmd_webhooks(args)
+        if args.command == "feeds":
+            return cli_lists.cmd_feeds(args, _settings())
         return _cmd_serve(args)
     except UsageError as e:
         print(f"scamscan: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except RemoteError as e:
+        print(f"scamscan: {e}", file=sys.stderr)
+        return EXIT_SOME_INVALID
     except BrokenPipeError:
         # `scamscan url --file big.txt | head` is normal use, not a failure.
         devnull = os.open(os.devnull, os.O_WRONLY)

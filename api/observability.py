@@ -54,11 +54,18 @@ body or a query string; probe routes (``/healthz``, ``/readyz``,
 Readiness and the worker heartbeat contract
 -------------------------------------------
 
-``GET /readyz`` answers 200 ``{"status": "ready", "checks": {...}}`` or a 503
-problem+json whose ``checks`` name what failed. Always checked: the offline
+``GET /readyz`` answers 200 ``{"status": "ready", "checks": {...}, "lists": {...}}``
+or a 503 problem+json whose ``checks`` name what failed. Always checked: the offline
 scanner is loaded and ``SCAMSCAN_DATA_DIR`` is writable. With
 ``SCAMSCAN_REDIS_URL`` set, also: Redis answers ``PING`` within
 :data:`READY_TIMEOUT` seconds, and a worker heartbeat is recent.
+
+``lists`` says what scans use: the bundled lists, the analyst entries, and
+each feed with its age, generation, last error and whether it is ``stale``
+(:meth:`api.services.lists.ListService.feed_status`). A stale or failing feed
+is reported but never makes the service unready: the bundled lists and the
+analyst entries still answer, and a feed host being down must not take every
+replica out of the load balancer.
 
 Heartbeats are a sorted set, :data:`HEARTBEAT_KEY` (``scamscan:workers``,
 the same key as :data:`api.queue.WORKERS_KEY`): member = the worker's id,
@@ -601,16 +608,36 @@ class Readiness:
                 await client.aclose()
 
 
+def _feeds(state: Any) -> dict[str, Any]:
+    """The ``lists`` member of ``/readyz``: what the scans use, and each feed's age.
+
+    Informational only: a stale or failed feed leaves the service ready, since
+    the bundled lists and analyst entries still answer (see the module doc)."""
+    lists = getattr(getattr(state, "services", None), "lists", None)
+    if lists is None:
+        return {"bundled": False, "analyst_entries": 0, "feeds_in_use": 0,
+                "stale_feeds": [], "feeds": []}
+    # /readyz needs no key: not the feeds' URLs (they may carry a token) nor who
+    # added them.
+    feeds = [{k: v for k, v in f.items() if k not in ("url", "added_by")}
+             for f in lists.feed_status()]
+    return {"bundled": True, "analyst_entries": len(lists.entries),
+            "feeds_in_use": sum(1 for f in feeds if f["in_use"]),
+            "stale_feeds": [f["name"] for f in feeds if f["stale"]], "feeds": feeds}
+
+
 async def readyz(request: Request) -> Response:
-    """Readiness: the scanner, the data directory and, with Redis, Redis and a worker."""
+    """Readiness: the scanner, the data directory and, with Redis, Redis and a worker;
+    also the lists in use and each feed's age (never a reason to be unready)."""
     readiness: Readiness = request.app.state.readiness
     ready, checks = await readiness.check(request.app.state)
+    lists = _feeds(request.app.state)
     if ready:
-        return JSONResponse({"status": "ready", "checks": checks})
+        return JSONResponse({"status": "ready", "checks": checks, "lists": lists})
     failed = "; ".join(f"{k}: {v}" for k, v in checks.items() if v != "ok")
     body = {"type": TYPE_NOT_READY, "title": "Not ready", "status": 503,
             "detail": f"The service cannot take scans yet: {failed}.",
-            "instance": request.url.path, "checks": checks}
+            "instance": request.url.path, "checks": checks, "lists": lists}
     return JSONResponse(body, status_code=503, media_type="application/problem+json",
                         headers={"retry-after": "5"})
 
@@ -645,7 +672,11 @@ def install(app: FastAPI, settings: Settings) -> Metrics:
     app.state.readiness = Readiness(settings)
     app.add_api_route(
         "/readyz", readyz, methods=["GET"], tags=["health"], summary="Readiness check",
-        responses={200: {"description": "Ready: every check is `ok`."},
+        responses={200: {"description": "Ready: every check is `ok`. `lists` says what "
+                         "scans use: the bundled lists, the analyst entries and each feed "
+                         "(`name`, `entries`, `generation`, `in_use`, `age_seconds` since "
+                         "its last success, `last_error`, `stale`); a stale feed never "
+                         "makes the service unready."},
                    503: {"description": "Not ready: `checks` names what failed.",
                          "content": {"application/problem+json": {}}}})
     if settings.metrics_enabled:

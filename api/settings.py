@@ -1,15 +1,73 @@
-"""Settings of the HTTP API, read from ``SCAMSCAN_*`` environment variables."""
+"""Settings of the HTTP API and the CLI, read from ``SCAMSCAN_*`` environment variables.
+
+**The data directory** (``SCAMSCAN_DATA_DIR``) is shared by ``scamscan serve``,
+``scamscan worker`` and every other ``scamscan`` command, so that keys, analyst
+lists and feeds made by one apply to all. Its default does not depend on the
+current directory (:func:`default_data_dir`): ``/var/lib/scamscan`` for root
+(a service), else the user's data directory (``$XDG_DATA_HOME/scamscan``,
+``~/.local/share/scamscan`` on Linux, through ``platformdirs``). The old default
+was ``./.scamscan-data``: when that folder exists in the current directory and
+the new one does not, it is still used, with a warning
+(:func:`legacy_data_dir_warning`), so that keys made there are not lost and a
+server with keys does not fall back to keyless use.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LEGACY_DATA_DIR = Path(".scamscan-data")
+"""The default data directory before issue 16, relative to the current directory."""
+SERVICE_DATA_DIR = Path("/var/lib/scamscan")
+"""The default data directory of a process running as root (a service)."""
+
+
+def standard_data_dir() -> Path:
+    """``/var/lib/scamscan`` for root, else the user's data directory for ``scamscan``."""
+    geteuid = getattr(os, "geteuid", None)
+    if geteuid is not None and geteuid() == 0:
+        return SERVICE_DATA_DIR
+    import platformdirs  # here: importing the settings stays light
+
+    return platformdirs.user_data_path("scamscan", appauthor=False)
+
+
+def default_data_dir() -> Path:
+    """The data directory when ``SCAMSCAN_DATA_DIR`` is not set: :func:`standard_data_dir`,
+    unless only the old ``./.scamscan-data`` exists (then that, absolute)."""
+    standard = standard_data_dir()
+    if LEGACY_DATA_DIR.is_dir() and not standard.exists():
+        return LEGACY_DATA_DIR.resolve()
+    return standard
+
+
+_warned_legacy = False
+
+
+def legacy_data_dir_warning(data_dir: Path) -> str | None:
+    """The warning to give (once per process) when ``data_dir`` is the old default."""
+    global _warned_legacy
+    if _warned_legacy or "SCAMSCAN_DATA_DIR" in os.environ:
+        return None
+    try:
+        legacy = LEGACY_DATA_DIR.resolve()
+    except OSError:
+        return None
+    if Path(data_dir) != legacy:
+        return None
+    _warned_legacy = True
+    return (f"using the old data directory {legacy} (found in the current directory): "
+            f"the default is now {standard_data_dir()}, the same whatever the current "
+            f"directory. Move it there (mv {legacy} {standard_data_dir()}) or set "
+            f"SCAMSCAN_DATA_DIR={legacy}")
 
 
 class Settings(BaseSettings):
@@ -100,8 +158,10 @@ class Settings(BaseSettings):
         return v
 
     # --- APK scans ------------------------------------------------------------
-    data_dir: Path = Path(".scamscan-data")
-    """Uploaded samples (content-addressed by sha256) and stored APK reports."""
+    data_dir: Path = Field(default_factory=default_data_dir)
+    """Uploaded samples (content-addressed by sha256), stored APK reports and, without
+    Redis, keys, lists and history; shared by the server and every ``scamscan``
+    command. Default: :func:`default_data_dir` (never the current directory)."""
     max_apk_bytes: int = Field(default=150 * 1024 * 1024, ge=1)
     """Largest accepted APK upload, counted while it streams in (413 above it)."""
     apk_workers: int = Field(default=2, ge=1, le=64)
@@ -182,6 +242,14 @@ class Settings(BaseSettings):
     """Largest feed document, counted as it downloads."""
     feed_max_entries: int = Field(default=1_000_000, ge=1)
     """Entries (and lines) of one feed at most; a bigger feed is refused."""
+    feeds_default: Literal["on", "off"] = "off"
+    """``on``: configure the public Vietnamese feeds the bundled lists come from
+    (hostsVN threat-VN, ChongLuaDao; :data:`api.services.feeds.DEFAULT_FEEDS`);
+    ``off``: remove them again (feeds added otherwise stay)."""
+    feeds_refresh_hours: float = Field(default=6.0, ge=0, le=24 * 365)
+    """Hours between two background refreshes of each enabled feed (with jitter; one
+    refresher per deployment); 0: only ``scamscan feeds refresh`` and
+    ``POST /v1/lists/refresh`` fetch them."""
 
     @field_validator("feeds")
     @classmethod
@@ -260,6 +328,17 @@ class Settings(BaseSettings):
     message_retention_days: float = Field(default=30.0, gt=0, le=3650)
     """Days a message check is kept in the history (masked); older ones are deleted.
     Only message checks: link and APK scans are bounded by ``history_max_records``."""
+
+
+class ClientSettings(BaseSettings):
+    """What ``scamscan url|apk|message --server`` use when their options are not given."""
+
+    model_config = SettingsConfigDict(env_prefix="SCAMSCAN_", extra="ignore", frozen=True)
+
+    server: str | None = None
+    """Base URL of a running scamscan API (``--server``), e.g. ``http://127.0.0.1:8000``."""
+    key: SecretStr | None = None
+    """The API key sent as ``X-API-Key`` (``--key``)."""
 
 
 @lru_cache(maxsize=1)

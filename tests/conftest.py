@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,6 +111,24 @@ _SLOW = frozenset({
     "tests/test_url_model.py::test_name_pattern_drives_a_finding_with_a_readable_reason",
 })
 """Tests (every parametrisation) marked ``slow`` here rather than one by one."""
+
+
+_DATA_DIR_ENV = "SCAMSCAN_DATA_DIR"
+_run_data_dir: str | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every test, and every ``scamscan`` it runs, gets a data directory of this run:
+    the default one (``~/.local/share/scamscan``, ``/var/lib/scamscan`` for root) is
+    never touched. Tests that need their own set ``data_dir``/``SCAMSCAN_DATA_DIR``."""
+    global _run_data_dir
+    _run_data_dir = tempfile.mkdtemp(prefix="scamscan-tests-")
+    os.environ[_DATA_DIR_ENV] = _run_data_dir
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _run_data_dir is not None:
+        shutil.rmtree(_run_data_dir, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -134,7 +135,7 @@ LIVE_ENV = ("SCAMSCAN_FETCH_ALLOW_NETWORKS=127.0.0.1/32", "SCAMSCAN_FETCH_TOTAL_
 
 
 def test_online_mode_reports_the_live_check_as_incomplete() -> None:
-    p = run("url", "--json", UNREACHABLE, env=LIVE_ENV)
+    p = run("url", "--live", "--json", UNREACHABLE, env=LIVE_ENV)
     assert p.returncode == EXIT_OK, p.stderr
     (r,) = json_lines(p.stdout)
     check_report(r)
@@ -177,7 +178,7 @@ def test_human_output() -> None:
     assert "CHÍNH THỨC" in vi
     assert "URL-OFF-001" in vi
     assert "! live" not in vi
-    online = run("url", UNREACHABLE, env=LIVE_ENV).stdout.decode("utf-8")
+    online = run("url", "--live", UNREACHABLE, env=LIVE_ENV).stdout.decode("utf-8")
     assert "! live" in online
 
 
@@ -195,6 +196,18 @@ FILE_LINES: list[bytes] = [
     b"  hxxps://example[.]com/a  \r",
     b"example.org",
 ]
+
+
+SUMMARY = re.compile(r"^scamscan: (\d+) links in [0-9.]+ s \((\d+) links/s\): dangerous (\d+), "
+                     r"suspicious (\d+), no_known_risk (\d+), official (\d+); errors (\d+)$")
+
+
+def summary_of(stderr: bytes) -> dict[str, int]:
+    """The summary line that ends a ``--file`` run: stderr holds nothing else."""
+    m = SUMMARY.match(stderr.decode("utf-8").rstrip("\n"))
+    assert m, stderr
+    keys = ("links", "rate", "dangerous", "suspicious", "no_known_risk", "official", "errors")
+    return dict(zip(keys, map(int, m.groups()), strict=True))
 
 
 def _check_file_output(out: bytes) -> None:
@@ -224,15 +237,19 @@ def test_file_path(tmp_path: Path, final_newline: bool) -> None:
     f.write_bytes(b"\n".join(FILE_LINES) + (b"\n" if final_newline else b""))
     p = run("url", "--offline", "--json", "--file", str(f))
     assert p.returncode == EXIT_SOME_INVALID
-    assert p.stderr == b""
+    summary = summary_of(p.stderr)
+    assert (summary["links"], summary["errors"], summary["official"]) == (8, 4, 1)
+    assert summary["dangerous"] + summary["suspicious"] == 1
     _check_file_output(p.stdout)
 
 
 def test_file_stdin() -> None:
     p = run("url", "--offline", "--json", "--file", "-", stdin=b"\n".join(FILE_LINES) + b"\n")
     assert p.returncode == EXIT_SOME_INVALID
-    assert p.stderr == b""
+    assert summary_of(p.stderr)["links"] == len(FILE_LINES)
     _check_file_output(p.stdout)
+    quiet = run("url", "--json", "-q", "--file", "-", stdin=b"\n".join(FILE_LINES) + b"\n")
+    assert quiet.stderr == b"" and quiet.stdout == p.stdout
 
 
 def test_file_all_valid_exit_0_and_clean_stderr(tmp_path: Path) -> None:
@@ -242,7 +259,8 @@ def test_file_all_valid_exit_0_and_clean_stderr(tmp_path: Path) -> None:
     f.write_text("\r\n".join(inputs) + "\r\n", encoding="utf-8")
     p = run("url", "--offline", "--json", "--file", str(f))
     assert p.returncode == EXIT_OK
-    assert p.stderr == b""  # no progress bar when stderr is not a terminal
+    # No progress bar when stderr is not a terminal: only the summary.
+    assert summary_of(p.stderr)["links"] == len(inputs)
     reports = json_lines(p.stdout)
     assert [r["input"] for r in reports] == inputs
     for r in reports:
@@ -255,7 +273,7 @@ def test_file_empty_input() -> None:
     p = run("url", "--offline", "--json", "--file", "-", stdin=b"")
     assert p.returncode == EXIT_OK
     assert p.stdout == b""
-    assert p.stderr == b""
+    assert summary_of(p.stderr)["links"] == 0
 
 
 def test_file_human_output(tmp_path: Path) -> None:
@@ -409,3 +427,42 @@ def test_url_no_blocklists_setting_must_be_on_or_off() -> None:
     p = run("url", "--offline", "example.com", env=("SCAMSCAN_BLOCKLISTS=maybe",))
     assert p.returncode == 2
     assert b"SCAMSCAN_BLOCKLISTS" in p.stderr or b"blocklists" in p.stderr
+
+
+@pytest.mark.slow
+def test_progress_bar_counts_links_on_a_terminal(tmp_path: Path) -> None:
+    """stderr a terminal (a pty): a bar in links (3 of 3), then the summary; stdout clean."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    f = tmp_path / "in.txt"
+    f.write_bytes(b"a.example.vn\nb.example.vn\nftp://x\n")
+    master, slave = pty.openpty()
+    # A terminal of 24 rows and 100 columns, as a user's would be.
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "url", "--json", "--file", str(f)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, cwd=ROOT,
+            env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        os.close(slave)
+        out, _ = proc.communicate(timeout=120)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    assert proc.returncode == EXIT_SOME_INVALID
+    assert [r["input"] for r in json_lines(out)] == ["a.example.vn", "b.example.vn", "ftp://x"]
+    err = b"".join(chunks).decode("utf-8", "replace")
+    assert "3/3" in err and "links" in err, err
+    assert "B/s" not in err and "kB" not in err  # not bytes
+    assert "scamscan: 3 links in" in err and "errors 1" in err

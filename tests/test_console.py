@@ -35,6 +35,9 @@ pytestmark = pytest.mark.anyio
 
 
 def settings(tmp_path: Path, **kw: Any) -> Settings:
+    # These tests read the English pages; the Vietnamese default (and both languages
+    # of every page) is tested in test_console_i18n.py.
+    kw.setdefault("default_lang", "en")
     return Settings(data_dir=tmp_path / "data", log_level="WARNING", apk_workers=1, **kw)
 
 

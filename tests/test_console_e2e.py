@@ -45,7 +45,10 @@ TIMEOUT_MS = 30_000
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
-    with ConsoleServer(tmp_path_factory.mktemp("console"), max_apk_bytes=MAX_APK_BYTES) as s:
+    # English pages (the labels these tests find things by); Vietnamese, the default,
+    # is asked for with ?lang=vi in the tests of the language (and in test_console_i18n).
+    with ConsoleServer(tmp_path_factory.mktemp("console"), max_apk_bytes=MAX_APK_BYTES,
+                       default_lang="en") as s:
         yield s
 
 
@@ -351,7 +354,7 @@ def test_csrf_token_is_required_for_writes(analyst: Page, server: ConsoleServer)
 
 def test_expired_session_returns_to_sign_in_and_keeps_nothing(
         browser: Browser, tmp_path: Path) -> None:
-    with ConsoleServer(tmp_path / "short", session_idle=1.0) as short:
+    with ConsoleServer(tmp_path / "short", session_idle=1.0, default_lang="en") as short:
         ctx = browser.new_context()
         ctx.set_default_timeout(TIMEOUT_MS)
         page = ctx.new_page()
@@ -446,3 +449,90 @@ def test_message_check_report_from_the_history(analyst: Page, server: ConsoleSer
     expect(page.locator('tr[data-item="bank_account"]')).to_contain_text("Techcombank")
     expect(page.locator('tr[data-item="phone"]')).to_contain_text("block")
     screenshot(page, "message-report")
+
+
+# --- Vietnamese, local times, block and rescan (issue 16, item 8) --------------------------------
+
+
+def test_vietnamese_pages_and_times_in_the_viewers_zone(browser: Browser,
+                                                        server: ConsoleServer) -> None:
+    """A browser in Hà Nội's time zone: the pages in Vietnamese (labels, the upload
+    script's messages), times shown in GMT+7 with the zone named."""
+    ctx = browser.new_context(timezone_id="Asia/Ho_Chi_Minh", locale="vi-VN")
+    ctx.set_default_timeout(TIMEOUT_MS)
+    page = ctx.new_page()
+    try:
+        page.goto(f"{server.url}/console/sign-in?lang=vi")
+        expect(page.locator("html")).to_have_attribute("lang", "vi")
+        page.get_by_label("Khóa API").fill(server.keys["analyst"])
+        page.get_by_role("button", name="Đăng nhập", exact=True).click()
+        page.wait_for_url(f"{server.url}/console/")
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Kiểm tra một liên kết hoặc một ứng dụng")
+        # The upload script's words come from the catalogue too.
+        page.get_by_role("button", name="Tải lên và quét").click()
+        expect(page.locator("#apk-error")).to_have_text(
+            "Hãy chọn một tệp APK (hoặc kéo thả vào ô) trước.")
+        page.get_by_label("Liên kết hoặc tên miền").fill("dichvucong.hgov.cc")
+        page.get_by_role("button", name="Quét liên kết").click()
+        page.wait_for_url(re.compile(r".*/console/scans/[0-9a-f]{32}"))
+        expect(page.locator("[data-verdict]")).to_have_text("Nguy hiểm")
+        when = page.locator("p.kicker time")
+        expect(when).to_contain_text("GMT+7")
+        iso = when.get_attribute("datetime")
+        assert iso and iso.endswith("Z")
+        # The same moment, seven hours on: the script rewrote the UTC fallback.
+        hour = (int(iso[11:13]) + 7) % 24
+        expect(when).to_contain_text(f"{hour:02d}:{iso[14:16]}")
+        expect(when).not_to_contain_text("UTC")
+        page.get_by_role("link", name="Lịch sử").click()
+        expect(page.locator("table.history time").first).to_contain_text("GMT+7")
+        screenshot(page, "history-vi")
+        # In English, the same zone, named the same way.
+        page.get_by_role("link", name="English").click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.locator("table.history time").first).to_contain_text("GMT+7")
+    finally:
+        ctx.close()
+
+
+def test_add_to_blocklist_and_rescan_a_link(analyst: Page, server: ConsoleServer) -> None:
+    page = analyst
+    _scan_link(page, "https://shop.hoa-tuoi-xinh-e2e.vn/dat-hang")
+    report = page.url
+    expect(_finding_row(page, "URL-BL-001")).to_have_count(0)
+    page.get_by_label(re.compile("^domain")).check()
+    page.get_by_role("button", name="Add to blocklist").click()
+    page.wait_for_url(re.compile(r".*\?blocked=.+"))
+    notice = page.locator("#block-notice")
+    expect(notice).to_contain_text("Added to the blocklist")
+    screenshot(page, "link-report-blocked")
+    # The report links to the entry, highlighted on the Lists page.
+    notice.get_by_role("link").click()
+    expect(page.locator("table.entries tr.highlight")).to_contain_text(
+        "hoa-tuoi-xinh-e2e[.]vn")
+    page.goto(report)
+    expect(page.get_by_test_id("listed")).to_be_visible()
+    page.get_by_role("button", name="Rescan").click()
+    page.wait_for_url(re.compile(r".*/console/scans/[0-9a-f]{32}$"))
+    assert page.url != report
+    expect(_finding_row(page, "URL-BL-001")).to_contain_text("e2e-analyst")
+
+
+def test_add_to_blocklist_and_rescan_an_app(analyst: Page, server: ConsoleServer) -> None:
+    page = analyst
+    page.get_by_label("Choose a file").set_input_files(FIXTURES / "benign_notes.apk")
+    page.get_by_role("button", name="Upload and scan").click()
+    page.wait_for_url(re.compile(r".*/console/scans/[0-9a-f]+.*"), timeout=90_000)
+    expect(page.locator("[data-verdict]")).not_to_have_attribute("data-verdict", "dangerous",
+                                                                 timeout=90_000)
+    first = page.url.split("?")[0]
+    page.get_by_role("button", name="Add to blocklist").click()
+    expect(page.locator("#block-notice")).to_contain_text("Added to the blocklist")
+    expect(page.locator("#block-notice")).to_contain_text("app SHA-256")
+    page.get_by_role("button", name="Rescan").click()
+    page.wait_for_url(re.compile(r".*/console/scans/[0-9a-f]{32}$"))
+    assert page.url != first
+    # Straight to the report, or the job's page that opens it when done.
+    expect(page.locator("[data-verdict]")).to_have_attribute("data-verdict", "dangerous",
+                                                             timeout=90_000)

@@ -242,7 +242,7 @@ def settings(data_dir: Path, **overrides: Any) -> Settings:
         "rate_limit_client": "1000/minute", "rate_limit_analyst": "1000/minute",
         "rate_limit_admin": "1000/minute", "rate_limit_keyless": "1000/minute",
         "lists_sync_interval": 0.1, "feed_timeout": 2.0, "feed_max_bytes": 100_000,
-        "feeds": "",
+        "feeds": "", "feeds_refresh_hours": 0,  # refreshes only when a test asks
         # The feed server is on loopback: feeds go through the live fetch's guard.
         "fetch_allow_networks": "127.0.0.1/32",
     }

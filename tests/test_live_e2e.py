@@ -56,7 +56,7 @@ def rule_ids(report: dict[str, Any]) -> set[str]:
 
 @pytest.mark.slow
 def test_cli_live_reports_chain_signals_and_apk(site: ScamSite) -> None:
-    r = run_cli("url", "--json", "--lang", "en", site.url("/short"),
+    r = run_cli("url", "--live", "--json", "--lang", "en", site.url("/short"),
                 env={"SCAMSCAN_FETCH_ALLOW_NETWORKS": "127.0.0.1/32"})
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
@@ -72,7 +72,8 @@ def test_cli_live_reports_chain_signals_and_apk(site: ScamSite) -> None:
 
 
 def test_cli_live_without_allowance_refuses_and_fetches_nothing(site: ScamSite) -> None:
-    r = run_cli("url", "--json", site.url("/short"), env={"SCAMSCAN_FETCH_ALLOW_NETWORKS": ""})
+    r = run_cli("url", "--live", "--json", site.url("/short"),
+                env={"SCAMSCAN_FETCH_ALLOW_NETWORKS": ""})
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     net = [f for f in report["findings"] if f["rule_id"] == "URL-NET-001"]
@@ -82,7 +83,7 @@ def test_cli_live_without_allowance_refuses_and_fetches_nothing(site: ScamSite) 
 
 
 def test_cli_bad_allow_networks_is_a_clear_error(site: ScamSite) -> None:
-    r = run_cli("url", "--json", site.url("/short"),
+    r = run_cli("url", "--live", "--json", site.url("/short"),
                 env={"SCAMSCAN_FETCH_ALLOW_NETWORKS": "not-a-cidr"})
     assert r.returncode == 2
     assert "SCAMSCAN_FETCH_ALLOW_NETWORKS" in r.stderr or "CIDR" in r.stderr
@@ -168,7 +169,7 @@ async def test_api_live_timeout_is_listed_incomplete(site: ScamSite, tmp_path: P
 @pytest.mark.slow
 def test_cli_live_scans_the_downloaded_apk(site: ScamSite) -> None:
     serve_real_apk(site)
-    r = run_cli("url", "--json", site.url("/short"),
+    r = run_cli("url", "--live", "--json", site.url("/short"),
                 env={"SCAMSCAN_FETCH_ALLOW_NETWORKS": "127.0.0.1/32"})
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)

@@ -282,7 +282,7 @@ def test_cli_reports_a_malformed_redirect(site: ScamSite) -> None:
     n = next(i for i, t in enumerate(TRIGGERS) if t[0] == "//[x/")
     env = {**os.environ, "SCAMSCAN_FETCH_ALLOW_NETWORKS": "127.0.0.1/32",
            "SCAMSCAN_FETCH_TOTAL_TIMEOUT": "5"}
-    r = subprocess.run([sys.executable, "-m", "api.cli", "url", "--json",
+    r = subprocess.run([sys.executable, "-m", "api.cli", "url", "--live", "--json",
                         site.url(f"/h/location{n}")], capture_output=True, text=True,
                        env=env, cwd=ROOT, timeout=120, check=False)
     assert r.returncode == 0, r.stderr

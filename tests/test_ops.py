@@ -389,7 +389,9 @@ async def test_readyz_embedded(tmp_path: Path) -> None:
     async with running(create_app(ops_settings(data))) as c:
         r = await c.get("/readyz")
         assert r.status_code == 200, r.text
-        assert r.json() == {"status": "ready", "checks": {"scanner": "ok", "data_dir": "ok"}}
+        assert r.json() == {"status": "ready", "checks": {"scanner": "ok", "data_dir": "ok"},
+                            "lists": {"bundled": True, "analyst_entries": 0, "feeds_in_use": 0,
+                                      "stale_feeds": [], "feeds": []}}
         assert list(data.glob(".readyz-*")) == []  # the probe file is removed
         # The data directory becomes unusable (here: a file where it should be). Moved
         # away in one rename, not emptied: the history's background tasks may be writing

@@ -8,7 +8,11 @@ Routes (HTML; every page but the sign-in needs a session of an ``analyst`` or
 * ``GET /console/``: submit a link (form) or an APK (upload script calling
   ``POST /v1/apk-scans`` with a progress bar, then polling ``GET /v1/scans/{id}``);
 * ``POST /console/scans/url``: scan a link (the API's own route function);
-* ``GET /console/scans/{scan_id}``: a report (APK or link) or an APK job's state;
+* ``GET /console/scans/{scan_id}``: a report (APK, link or message check) or an APK
+  job's state;
+* ``POST /console/scans/{scan_id}/block``: add what the report names to the analyst
+  blocklist; ``POST /console/scans/{scan_id}/rescan``: scan it again
+  (:mod:`api.console.actions`);
 * ``GET /console/history``: past scans, searchable and paged;
 * ``GET /console/lists``, ``POST /console/lists/entries``,
   ``POST /console/lists/entries/{id}/delete``, ``POST /console/lists/refresh`` (admin).
@@ -24,6 +28,12 @@ JSON API itself with the cookie and the
 **Errors.** :class:`ConsoleRoute` turns every error of a console route into an
 HTML page (a 401 into a redirect to the sign-in page): never problem+json,
 never a stack trace.
+
+**Language.** Every word of a page comes from the catalogue of
+:mod:`api.console.i18n`, in the language of :func:`page_lang` (Vietnamese unless
+asked otherwise); the scripts get theirs as JSON in a ``<meta>`` of the page. Times
+are ``<time datetime="...Z">`` in UTC, rewritten to the reader's zone by
+``console.js``.
 
 **Headers.** Every console response (pages and :class:`ConsoleStatic` files)
 carries a strict Content-Security-Policy (no inline script or style, so the
@@ -42,13 +52,11 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-import jinja2
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
@@ -62,10 +70,13 @@ from api.auth import (
     require,
     session_of,
 )
-from api.console import views
+from api.console import actions, i18n, views
+from api.console.templating import templates as templates  # re-exported: the tests render with it
+from api.jobs import QueueFull
 from api.problems import ProblemException, storage_problem
 from api.routes import lists as list_routes
 from api.routes.url_scans import UrlScanRequest
+from api.samples import StoredSample
 from api.services import scans
 from api.services.container import Services
 from api.services.history import ScanHistory
@@ -82,9 +93,7 @@ from scanners.lists import KINDS as LIST_KINDS
 
 log = logging.getLogger("scamscan.console")
 
-HERE = Path(__file__).parent
-TEMPLATES_DIR = HERE / "templates"
-STATIC_DIR = HERE / "static"
+STATIC_DIR = Path(__file__).parent / "static"
 PREFIX = "/console"
 SIGN_IN = PREFIX + "/sign-in"
 SIGNIN_COOKIE = "scamscan_signin"
@@ -101,35 +110,6 @@ SECURITY_HEADERS = {
     "x-frame-options": "DENY",
     "cross-origin-opener-policy": "same-origin",
 }
-
-
-def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        # Everything from a report is attacker-controlled: escape by default, and
-        # never mark report data |safe in a template.
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["defang"] = views.defang
-    env.filters["filesize"] = _filesize
-    return env
-
-
-def _filesize(n: Any) -> str:
-    try:
-        size = float(n)
-    except (TypeError, ValueError):
-        return ""
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return str(n)
-
-
-templates = Jinja2Templates(env=_env())
 
 
 def secure(response: Response, *, page: bool = True) -> Response:
@@ -167,8 +147,9 @@ def _settings(request: Request) -> Settings:
     return _services(request).settings
 
 
-def page_lang(request: Request) -> views.Lang:
-    """``?lang=``, else the language cookie, else the server's default."""
+def page_lang(request: Request) -> i18n.Lang:
+    """``?lang=``, else the language cookie, else the server's default (``vi`` unless
+    ``SCAMSCAN_DEFAULT_LANG=en``): the same switch as the reports'."""
     for raw in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
         if raw == "vi":
             return "vi"
@@ -184,7 +165,7 @@ def _is_https(request: Request) -> bool:
 def _toggle_urls(request: Request) -> dict[str, str]:
     """Links to this page in each language (GET pages), else to the submit page."""
     out: dict[str, str] = {}
-    for lang in views.LANGS:
+    for lang in i18n.LANGS:
         if request.method == "GET":
             params = dict(request.query_params)
             params["lang"] = lang
@@ -200,7 +181,7 @@ class PageAuth:
 
     principal: Principal
     session: Session
-    lang: views.Lang
+    lang: i18n.Lang
 
     @property
     def csrf(self) -> str:
@@ -217,10 +198,11 @@ def render(request: Request, name: str, auth: PageAuth | None, status_code: int 
         "principal": auth.principal if auth else None, "toggle": _toggle_urls(request),
         "csrf_field": CSRF_FIELD, "verdicts": views.VERDICTS,
         "verdict_labels": views.verdict_labels(lang),
+        "script_strings": i18n.script_catalogue(lang),
     }
     ctx.update(context)
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
-    if request.query_params.get("lang") in views.LANGS:
+    if request.query_params.get("lang") in i18n.LANGS:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, path="/",
                             secure=_is_https(request), httponly=True, samesite="strict")
     return secure(response)
@@ -248,8 +230,42 @@ def _sign_in_url(request: Request, *, expired: bool) -> str:
 # --- errors ----------------------------------------------------------------------------
 
 
-def _error_page(request: Request, status: int, title: str, detail: str) -> Response:
-    return render(request, "error.html", None, status_code=status, title=title, detail=detail)
+def _error_page(request: Request, status: int, title: str, detail: str,
+                technical: str | None = None) -> Response:
+    return render(request, "error.html", None, status_code=status, title=title,
+                  detail=detail, technical=technical)
+
+
+def _lang(request: Request) -> i18n.Lang:
+    return page_lang(request)
+
+
+def _say(request: Request, key: str, **params: Any) -> str:
+    """The catalogue's text of ``key`` in this request's language."""
+    return i18n.text(key, page_lang(request), **params)
+
+
+def _problem_page(request: Request, exc: StarletteHTTPException) -> Response:
+    """An HTTP error as a page in the reader's language. The API's own detail is
+    English: a Vietnamese page says the catalogue's text for it and shows the detail
+    as a technical note (marked ``lang="en"``); an English page shows the detail."""
+    lang = page_lang(request)
+    status = exc.status_code
+    headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+    detail = str(exc.detail)
+    text = i18n.problem_text(status, detail, lang, title=getattr(exc, "title", None),
+                             retry_after=headers.get("retry-after"))
+    technical = detail if lang == "vi" and detail and status != 404 else None
+    api_title = getattr(exc, "title", None)
+    title = api_title if lang == "en" and api_title else i18n.error_title(status, lang)
+    response = _error_page(request, status, title, text, technical)
+    if "retry-after" in headers:
+        response.headers["retry-after"] = headers["retry-after"]
+    return response
+
+
+class ConsoleError(ProblemException):
+    """An error of the console itself, with its text already in the reader's language."""
 
 
 async def _error_response(request: Request, exc: Exception) -> Response:
@@ -257,31 +273,26 @@ async def _error_response(request: Request, exc: Exception) -> Response:
     if isinstance(exc, StorageUnavailable):
         log.error("console: %s: %s", type(exc).__name__, exc.reason)
         exc = storage_problem(exc)
+    if isinstance(exc, ConsoleError):
+        return _error_page(request, exc.status_code,
+                           exc.title or i18n.error_title(exc.status_code, _lang(request)),
+                           str(exc.detail))
     if isinstance(exc, StarletteHTTPException):
-        status = exc.status_code
-        if status == 401:
+        if exc.status_code == 401:
             had_cookie = bool(request.cookies.get(SESSION_COOKIE))
             redirect = RedirectResponse(_sign_in_url(request, expired=had_cookie), 303)
             redirect.delete_cookie(SESSION_COOKIE, path="/")
             return secure(redirect)
-        title = getattr(exc, "title", None) or {
-            403: "Not allowed", 404: "Not found", 413: "Too large", 429: "Too many requests",
-            503: "Unavailable"}.get(status, "Error")
-        response = _error_page(request, status, title, str(exc.detail))
-        if exc.headers and "retry-after" in {k.lower() for k in exc.headers}:
-            response.headers["retry-after"] = {k.lower(): v for k, v in exc.headers.items()
-                                               }["retry-after"]
-        return response
+        return _problem_page(request, exc)
     if isinstance(exc, RequestValidationError | ValidationError):
         fields = []
         for err in exc.errors():
             loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body")]
             fields.append(f"{'.'.join(loc) or 'request'}: {err.get('msg', 'invalid')}")
-        return _error_page(request, 422, "Invalid request", "; ".join(fields))
+        return _problem_page(request, ProblemException(422, "; ".join(fields)))
     log.error("console error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _error_page(request, 500, "Something went wrong",
-                       "The server could not show this page. The error was logged; try "
-                       "again, and tell an administrator if it keeps happening.")
+    return _error_page(request, 500, i18n.error_title(500, _lang(request)),
+                       _say(request, "error.detail.500"))
 
 
 class ConsoleRoute(APIRoute):
@@ -389,9 +400,9 @@ async def sign_in_page(request: Request) -> Response:
         return RedirectResponse(_safe_next(request.query_params.get("next")), 303)
     notice = None
     if request.query_params.get("expired"):
-        notice = "Your session has expired. Sign in again to continue."
+        notice = _say(request, "sign_in.notice_expired")
     elif request.query_params.get("signed_out"):
-        notice = "You are signed out."
+        notice = _say(request, "sign_in.notice_signed_out")
     return await _sign_in_form(request, notice=notice)
 
 
@@ -403,14 +414,14 @@ async def sign_in(request: Request) -> Response:
     sent, expected = form.get(CSRF_FIELD, ""), request.cookies.get(SIGNIN_COOKIE, "")
     if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         return await _sign_in_form(request, status=403, next_url=next_url,
-                                   error="The sign-in form had expired. Please try again.")
+                                   error=_say(request, "sign_in.error_form_expired"))
     auth = _auth(request)
     addr = _client_addr(request)
     keyless = form.get("mode") == "keyless"
     key = form.get("api_key", "").strip()
     if not keyless and not key:
         return await _sign_in_form(request, status=422, next_url=next_url,
-                                   error="Enter your API key.")
+                                   error=_say(request, "sign_in.error_enter_key"))
     try:
         # Failed attempts count per (key, address) and per address (api.auth), so a
         # network's mistyped keys never lock out a good one; a success counts against
@@ -422,11 +433,14 @@ async def sign_in(request: Request) -> Response:
         check_request_origin(request, principal, cookie=True)
         await auth.limiter.check(principal)
     except ProblemException as e:
+        headers = {k.lower(): v for k, v in (e.headers or {}).items()}
         if keyless and e.status_code == 401:
-            detail = "This server needs an API key: keyless use is only for a server on " \
-                     "this machine with no key made."
+            detail = _say(request, "sign_in.error_keyless")
+        elif e.status_code == 401 and page_lang(request) == "vi":
+            detail = _say(request, "sign_in.error_401")
         else:
-            detail = str(e.detail)
+            detail = i18n.problem_text(e.status_code, str(e.detail), page_lang(request),
+                                       title=e.title, retry_after=headers.get("retry-after"))
         page = await _sign_in_form(request, status=e.status_code, next_url=next_url,
                                    error=detail)
         for name, value in (e.headers or {}).items():
@@ -436,8 +450,8 @@ async def sign_in(request: Request) -> Response:
     if not principal.at_least("analyst"):
         return await _sign_in_form(
             request, status=403, next_url=next_url,
-            error=f"The key {principal.name!r} has the {principal.role!r} role. The console "
-                  "needs an analyst or admin key.")
+            error=_say(request, "sign_in.error_role", name=principal.name,
+                       role=principal.role))
     sessions = _services(request).sessions
     try:
         old = request.cookies.get(SESSION_COOKIE)
@@ -447,8 +461,7 @@ async def sign_in(request: Request) -> Response:
     except SessionStoreUnavailable as e:
         log.error("console session store unavailable: %s", e)
         return await _sign_in_form(request, status=503, next_url=next_url,
-                                   error="Sessions are unavailable right now; try again "
-                                         "shortly.")
+                                   error=_say(request, "sign_in.error_sessions"))
     log.info("console sign-in: %s (%s)", principal.name, principal.role)
     response = RedirectResponse(_safe_next(next_url), 303)
     # A browser-session cookie (no Max-Age): the server enforces both lifetimes, and
@@ -469,9 +482,8 @@ async def sign_out(request: Request) -> Response:
         session_id, session = found
         sent = (await _form(request)).get(CSRF_FIELD, "")
         if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
-            raise ProblemException(403, "The sign-out form did not carry this session's CSRF "
-                                   "token; reload the page and try again.",
-                                   title="CSRF check failed")
+            raise ConsoleError(403, _say(request, "error.sign_out_csrf"),
+                               title=i18n.error_title(403, page_lang(request)))
         await _services(request).sessions.delete(session_id)
     response = RedirectResponse(SIGN_IN + "?signed_out=1", 303)
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -504,7 +516,7 @@ async def scan_url_form(request: Request, auth: AnalystPage) -> Response:
     live = form.get("live") == "on"
     if not url:
         return render(request, "submit.html", auth, status_code=422,
-                      url_error="Enter a link (or a host) to scan.", **_submit_context(request))
+                      url_error=_say(request, "submit.error_empty"), **_submit_context(request))
     try:
         body = UrlScanRequest(url=url, offline=not live, lang=auth.lang)
         report = await scans.create_url_scan(_services(request),
@@ -514,19 +526,60 @@ async def scan_url_form(request: Request, auth: AnalystPage) -> Response:
     except ValidationError as e:
         message = "; ".join(str(err.get("msg")) for err in e.errors())
         return render(request, "submit.html", auth, status_code=422, url_value=url,
-                      url_error=f"This link cannot be scanned: {message}.",
+                      url_error=_invalid_link(auth.lang, f"{message}."),
                       **_submit_context(request))
     except InvalidURLError as e:
         return render(request, "submit.html", auth, status_code=422, url_value=url,
-                      url_error=f"This link cannot be scanned: {e.reason}",
+                      url_error=_invalid_link(auth.lang, e.reason),
                       **_submit_context(request))
     return RedirectResponse(f"{PREFIX}/scans/{quote(str(report['scan_id']))}", 303)
+
+
+def _invalid_link(lang: i18n.Lang, reason: str) -> str:
+    """Why a link cannot be scanned: the scanner's reason in English, the catalogue's
+    sentence in Vietnamese (the reasons are English, written for API callers)."""
+    if lang == "en":
+        return f"This link cannot be scanned: {reason}"
+    return i18n.text("submit.error_invalid", lang)
 
 
 def _exports(scan_id: str) -> dict[str, str]:
     """The API's export routes of a scan (the console only links to them)."""
     base = f"/v1/scans/{quote(scan_id)}/export?format="
     return {"json": base + "json", "stix": base + "stix"}
+
+
+def _blocked_notice(request: Request, auth: PageAuth) -> dict[str, Any] | None:
+    """After "Add to blocklist": the confirmation, with links to the entries named in
+    ``?blocked=`` (added) and ``?listed=`` (already there)."""
+    params = request.query_params
+    ids = [i for i in (params.get("blocked", "") + "," + params.get("listed", "")).split(",")
+           if i][:20]
+    if not ids:
+        return None
+    entries = _services(request).lists.entries
+    found = [entries[i] for i in ids if i in entries]
+    shown = [{"id": e.id, "kind": e.kind, "value": e.value,
+              "shown": views.defang(e.value) if e.kind in ("host", "domain", "url")
+              else e.value} for e in found]
+    key = "actions.blocked" if params.get("blocked") else "actions.blocked_already"
+    return {"message": i18n.text(key, auth.lang), "entries": shown}
+
+
+def _actions(request: Request, auth: PageAuth, targets: list[actions.BlockTarget],
+             rescan: dict[str, Any]) -> dict[str, Any]:
+    """The actions card of a report: what is already listed, the block choices not yet
+    listed, and whether "Rescan" can run (and why not)."""
+    already = actions.listed(_services(request).lists, targets)
+    taken = {(e["kind"], e["value"]) for e in already}
+    return {"listed": already, "rescan": rescan,
+            "block": [t for t in targets if (t.kind, t.value) not in taken]}
+
+
+def _apk_rescan(request: Request, sha256: str, lang: i18n.Lang) -> dict[str, Any]:
+    if _services(request).samples.path_for(sha256).is_file():
+        return {"available": True, "live": False}
+    return {"available": False, "why": i18n.text("actions.rescan_sample_gone", lang)}
 
 
 async def _apk_job_page(request: Request, auth: PageAuth, scan_id: str) -> Response | None:
@@ -538,49 +591,136 @@ async def _apk_job_page(request: Request, auth: PageAuth, scan_id: str) -> Respo
     if status == "done":
         result = await jobs.result(job)
         if result is None:
-            return _error_page(request, 503, "Report unavailable",
-                               "The stored report of this scan is unavailable; upload the "
-                               "file again.")
+            return _error_page(request, 503, _say(request, "error.report_unavailable_title"),
+                               _say(request, "error.report_unavailable"))
         report = result.report(auth.lang)
-        return render(request, "report_apk.html", auth, scan_id=scan_id,
-                      r=views.apk_report_view(report, auth.lang), exports=_exports(scan_id))
+        view = views.apk_report_view(report, auth.lang)
+        return render(request, "report_apk.html", auth, scan_id=scan_id, r=view,
+                      exports=_exports(scan_id), created=job.created,
+                      blocked=_blocked_notice(request, auth),
+                      actions=_actions(request, auth, actions.apk_targets(job.sha256),
+                                       _apk_rescan(request, job.sha256, auth.lang)))
     return render(request, "scan_status.html", auth, scan_id=scan_id, status=status,
-                  job=job, reason=job.reason if status == "failed" else None,
+                  job=job, reason=i18n.job_failure(job.error_kind, job.reason, auth.lang)
+                  if status == "failed" else None,
                   error_kind=job.error_kind if status == "failed" else None)
+
+
+def _unknown_scan(request: Request) -> ConsoleError:
+    return ConsoleError(404, _say(request, "error.unknown_scan"))
+
+
+async def _stored(request: Request, auth: PageAuth, scan_id: str,
+                  kind: str) -> dict[str, Any] | None:
+    """The history record of a link scan or message check this reader may see."""
+    record = await _history(request).get(scan_id)
+    if (record is not None and record.get("kind") == kind
+            and auth.principal.can_see(record.get("owner"))):
+        return record
+    return None
 
 
 async def scan_page(request: Request, scan_id: str, auth: AnalystPage) -> Response:
     """A scan: the APK report, the APK job's state, a stored link report or a stored
     message check."""
     if len(scan_id) > 64:
-        raise ProblemException(404, "There is no scan with this id.")
+        raise _unknown_scan(request)
     page = await _apk_job_page(request, auth, scan_id)
     if page is not None:
         return page
-    record = await _history(request).get(scan_id)
-    if (record is not None and record.get("kind") == "url"
-            and auth.principal.can_see(record.get("owner"))):
+    record = await _stored(request, auth, scan_id, "url")
+    if record is not None:
         report = record.get("report")
         if report is None:
-            return _error_page(request, 410, "Report not kept",
-                               "This link scan is in the history, but its report was too "
-                               "large to keep. Scan the link again.")
+            return _error_page(request, 410, i18n.error_title(410, auth.lang),
+                               _say(request, "error.url_not_kept"))
         view = views.url_report_view({**report, "scan_id": scan_id}, auth.lang)
+        targets = actions.url_targets(report, views.defang)
         return render(request, "report_url.html", auth, r=view, stored=True,
-                      created=record.get("created"), exports=_exports(scan_id))
-    if (record is not None and record.get("kind") == "message"
-            and auth.principal.can_see(record.get("owner"))):
+                      created=record.get("created"), exports=_exports(scan_id),
+                      blocked=_blocked_notice(request, auth),
+                      actions=_actions(request, auth, targets,
+                                       {"available": True, "live": view["live"]}))
+    record = await _stored(request, auth, scan_id, "message")
+    if record is not None:
         report = record.get("report")
         if report is None:
-            return _error_page(request, 410, "Report not kept",
-                               "This message check is in the history, but its report was too "
-                               "large to keep.")
+            return _error_page(request, 410, i18n.error_title(410, auth.lang),
+                               _say(request, "error.message_not_kept"))
         view = views.message_report_view({**report, "scan_id": scan_id}, auth.lang)
         return render(request, "report_message.html", auth, r=view,
-                      created=record.get("created"),
+                      created=record.get("created"), blocked=_blocked_notice(request, auth),
                       exports={"json": _exports(scan_id)["json"], "stix": None})
-    raise ProblemException(404, "There is no scan with this id: it was never made, or it is "
-                           "too old to be remembered.", title="Unknown scan")
+    raise _unknown_scan(request)
+
+
+def _after_block(scan_id: str, outcome: actions.BlockOutcome) -> Response:
+    query = {"blocked": ",".join(e["id"] for e in outcome.added),
+             "listed": ",".join(e["id"] for e in outcome.existing)}
+    return RedirectResponse(f"{PREFIX}/scans/{quote(scan_id)}?"
+                            + urlencode({k: v for k, v in query.items() if v}), 303)
+
+
+async def block_from_report(request: Request, scan_id: str, auth: AnalystPage) -> Response:
+    """"Add to blocklist" on a report: the chosen target of a link report, the file's
+    SHA-256 of an app report, the ticked links of a message check; then the report
+    again, confirming and linking to the entries."""
+    form = await request.form()
+    note = _say(request, "actions.note", scan=scan_id[:64])
+    targets: list[actions.BlockTarget] = []
+    services = _services(request)
+    job = await services.jobs.lookup(scan_id[:64])
+    if job is not None and auth.principal.can_see(job.owner):
+        targets = actions.apk_targets(job.sha256)
+    elif (record := await _stored(request, auth, scan_id[:64], "url")) is not None:
+        chosen = str(form.get("target") or "")
+        targets = [t for t in actions.url_targets(record.get("report") or {}, views.defang)
+                   if t.kind == chosen][:1]
+    elif (record := await _stored(request, auth, scan_id[:64], "message")) is not None:
+        found = actions.message_targets(record.get("report") or {}, views.defang_host)
+        ticked = {str(v) for v in form.getlist("item")}
+        targets = [t for i, t in found.items() if str(i) in ticked]
+    else:
+        raise _unknown_scan(request)
+    if not targets:
+        raise ConsoleError(422, _say(request, "actions.block_nothing"))
+    try:
+        outcome = await actions.block(services.lists, auth.principal, targets, note)
+    except ProblemException as e:
+        if e.status_code != 422:
+            raise
+        raise ConsoleError(422, i18n.problem_text(422, str(e.detail), auth.lang)) from None
+    return _after_block(scan_id[:64], outcome)
+
+
+async def rescan(request: Request, scan_id: str, auth: AnalystPage) -> Response:
+    """"Rescan": a link again as it was scanned (offline or live), an app again from
+    its stored sample; then the new report."""
+    services = _services(request)
+    job = await services.jobs.lookup(scan_id[:64])
+    if job is not None and auth.principal.can_see(job.owner):
+        path = services.samples.path_for(job.sha256)
+        if not path.is_file():
+            raise ConsoleError(410, _say(request, "actions.rescan_sample_gone"))
+        sample = StoredSample(job.sha256, job.size, path, job.input)
+        try:
+            new = await services.jobs.submit(sample, owner=auth.principal.key_id)
+        except QueueFull as e:
+            raise ProblemException(503, f"The APK scanner is busy ({e}); try again in a "
+                                   "minute.", headers={"retry-after": "60"}) from None
+        services.history.record_apk(new)
+        return RedirectResponse(f"{PREFIX}/scans/{quote(new.scan_id)}", 303)
+    record = await _stored(request, auth, scan_id[:64], "url")
+    if record is None:
+        raise _unknown_scan(request)
+    report = record.get("report")
+    if report is None:
+        raise ConsoleError(410, _say(request, "actions.rescan_not_kept"))
+    live = bool(views.url_report_view(report, auth.lang)["live"])
+    answer = await scans.create_url_scan(services, observability.get_metrics(request),
+                                         str(report.get("input") or report.get("url")),
+                                         offline=not live, lang=auth.lang)
+    return RedirectResponse(f"{PREFIX}/scans/{quote(str(answer['scan_id']))}", 303)
 
 
 HISTORY_PER_PAGE = 25
@@ -644,23 +784,25 @@ async def lists_page(request: Request, auth: AnalystPage) -> Response:
     sources = await list_routes.list_sources(_services(request).lists, auth.principal)
     lists = _services(request).lists
     entries = await list_routes.list_entries(lists, auth.principal, kind, q, page, 50)  # type: ignore[arg-type]
-    notice = {"added": "Entry added: it applies to the next scans.",
-              "removed": "Entry removed."}.get(request.query_params.get("done", ""))
-    refreshed = request.query_params.get("refreshed")
-    if refreshed is not None:
-        notice = f"Feeds refreshed: {refreshed}."
+    done = request.query_params.get("done", "")
+    notice = _say(request, f"lists.notice_{done}") if done in ("added", "removed") else None
+    refreshed, of = request.query_params.get("refreshed"), request.query_params.get("of")
+    if refreshed is not None and refreshed.isdigit() and of is not None and of.isdigit():
+        notice = (_say(request, "lists.notice_refreshed", ok=int(refreshed), total=int(of))
+                  if int(of) else _say(request, "lists.notice_no_feed"))
     return render(request, "lists.html", auth, active="lists", sources=sources,
                   entries=entries, q=q or "", kind=kind or "", kinds=ENTRY_KINDS,
-                  notice=notice, form={}, form_error=None)
+                  notice=notice, form={}, form_error=None,
+                  highlight=request.query_params.get("entry"))
 
 
 async def add_entry(request: Request, auth: AnalystPage) -> Response:
     """Add a list entry through the API's route function (same checks, same errors)."""
     form = await _form(request)
     values = {k: form.get(k, "").strip() for k in ("kind", "value", "action", "package", "note")}
-    error = None
+    error, technical = None, None
     if not values["value"]:
-        error = "Enter the value to list (a host, domain, URL, SHA-256 or package)."
+        error = _say(request, "lists.error_empty")
     else:
         try:
             body = list_routes.EntryCreate(kind=values["kind"], value=values["value"],  # type: ignore[arg-type]
@@ -668,12 +810,17 @@ async def add_entry(request: Request, auth: AnalystPage) -> Response:
                                package=values["package"] or None, note=values["note"])
             await list_routes.create_entry(_services(request).lists, body, auth.principal)
         except ValidationError as e:
-            error = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-                              for err in e.errors())
+            technical = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+                                  for err in e.errors())
+            error = _say(request, "lists.error_invalid")
         except ProblemException as e:
             if e.status_code not in (409, 422):
                 raise
-            error = str(e.detail)
+            technical = str(e.detail)
+            error = _say(request, "lists.error_duplicate" if e.status_code == 409
+                         else "lists.error_invalid")
+        if auth.lang == "en":  # the API's detail is English and says exactly what is wrong
+            error, technical = technical, None
     if error is None:
         return RedirectResponse(f"{PREFIX}/lists?done=added", 303)
     return render(request, "lists.html", auth, status_code=422, active="lists",
@@ -681,6 +828,7 @@ async def add_entry(request: Request, auth: AnalystPage) -> Response:
                   entries=await list_routes.list_entries(_services(request).lists,
                                                          auth.principal, None, None, 1, 50),
                   q="", kind="", kinds=ENTRY_KINDS, notice=None, form=values,
+                  form_technical=technical,
                   form_error=error)
 
 
@@ -695,8 +843,8 @@ async def refresh_lists(request: Request, auth: AdminPage) -> Response:
     results = (await list_routes.refresh_feeds(_services(request).lists, auth.principal,
                                                None))["results"]
     ok = sum(1 for r in results if r["ok"])
-    summary = f"{ok} of {len(results)} succeeded" if results else "no feed is configured"
-    return RedirectResponse(f"{PREFIX}/lists?" + urlencode({"refreshed": summary}), 303)
+    return RedirectResponse(f"{PREFIX}/lists?"
+                            + urlencode({"refreshed": ok, "of": len(results)}), 303)
 
 
 # --- the router ---------------------------------------------------------------------------
@@ -707,7 +855,8 @@ async def root() -> Response:
 
 
 async def not_found(request: Request, rest: str, auth: AnalystPage) -> Response:
-    return _error_page(request, 404, "Not found", "There is no console page at this address.")
+    return _error_page(request, 404, i18n.error_title(404, auth.lang),
+                       _say(request, "error.not_found_page"))
 
 
 def console_router() -> APIRouter:
@@ -722,6 +871,9 @@ def console_router() -> APIRouter:
     router.add_api_route(PREFIX + "/", submit_page, methods=["GET"])
     router.add_api_route(PREFIX + "/scans/url", scan_url_form, methods=["POST"])
     router.add_api_route(PREFIX + "/scans/{scan_id}", scan_page, methods=["GET"])
+    router.add_api_route(PREFIX + "/scans/{scan_id}/block", block_from_report,
+                         methods=["POST"])
+    router.add_api_route(PREFIX + "/scans/{scan_id}/rescan", rescan, methods=["POST"])
     router.add_api_route(PREFIX + "/history", history_page, methods=["GET"])
     router.add_api_route(PREFIX + "/lists", lists_page, methods=["GET"])
     router.add_api_route(PREFIX + "/lists/entries", add_entry, methods=["POST"])

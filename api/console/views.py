@@ -20,13 +20,11 @@ import binascii
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Any
 
+from api.console.i18n import Lang
 from scanners import rules
 from scanners.findings import Verdict, relabel
-
-Lang = Literal["vi", "en"]
-LANGS: tuple[Lang, ...] = ("vi", "en")
 
 VERDICTS: tuple[str, ...] = tuple(v.value for v in reversed(Verdict))
 """The verdicts, worst first (the history filter's order)."""

@@ -17,12 +17,13 @@ from api.auth import Authenticator, open_auth
 from api.jobs import JobBackend, JobManager
 from api.retention import Retention
 from api.samples import SampleStore
+from api.services.feeds import FeedRefresher
 from api.services.history import ScanHistory, open_history
 from api.services.lists import ListService, open_lists
 from api.services.scans import apk_handoff
 from api.services.webhooks import USER_AGENT as WEBHOOK_USER_AGENT
 from api.services.webhooks import WebhookService
-from api.settings import Settings
+from api.settings import Settings, legacy_data_dir_warning
 from api.storage.factory import open_storage, open_webhook_store
 from api.storage.sessions import SessionStore
 from api.wiring import LiveScanners, build_fetcher, build_live
@@ -42,6 +43,8 @@ class Services:
     settings: Settings
     auth: Authenticator
     lists: ListService
+    feeds: FeedRefresher
+    """Refreshes the feeds in the background (``SCAMSCAN_FEEDS_REFRESH_HOURS``)."""
     scanner: OfflineURLScanner
     bundled_lists: list[dict[str, Any]]
     """Name and size of each bundled blocklist (``/healthz``); empty when unreadable."""
@@ -59,6 +62,7 @@ class Services:
         """Close everything, in the reverse order of opening. Never stops half-way."""
         await self.webhooks.aclose()  # never raises nor waits for a receiver
         await self.retention.aclose()  # never raises
+        await self.feeds.aclose()  # never raises
         await self.history.aclose()  # never raises; writes what is queued
         try:
             await self.jobs.aclose()
@@ -125,13 +129,19 @@ async def open_services(settings: Settings, *, resolver: Resolver | None = None)
 
     ``resolver`` replaces the system DNS resolver of the live fetch (tests).
     """
+    warning = legacy_data_dir_warning(settings.data_dir)
+    if warning:
+        log.warning("%s", warning)
     storage = open_storage(settings)
     # API keys and rate limits (warns when keyless local requests are accepted).
     auth = await open_auth(settings, storage.keys)
     # Loading the bundled lists takes about half a second: off the event loop.
     bundled = await anyio.to_thread.run_sync(BlocklistIndex.bundled)
     # Analyst entries and feeds over the bundled lists (api.services.lists).
-    lists = await open_lists(settings, storage.lists, bundled)
+    lists = await open_lists(settings, storage.lists, bundled, resolver=resolver)
+    # Fresh feeds in the background, never on the request path (api.services.feeds).
+    feeds = FeedRefresher(lists)
+    feeds.start()
     scanner = await anyio.to_thread.run_sync(url_scanner, lists, settings.blocklists == "on")
     sources = await anyio.to_thread.run_sync(bundled_lists)
     samples, jobs = await anyio.to_thread.run_sync(open_jobs, settings)
@@ -144,7 +154,7 @@ async def open_services(settings: Settings, *, resolver: Resolver | None = None)
                       apk_handler=apk_handoff(samples, jobs, history))
     webhooks = open_webhooks(settings, jobs, resolver=resolver)
     webhooks.start()
-    return Services(settings=settings, auth=auth, lists=lists, scanner=scanner,
+    return Services(settings=settings, auth=auth, lists=lists, feeds=feeds, scanner=scanner,
                     bundled_lists=sources, samples=samples, jobs=jobs, history=history,
                     live=live, sessions=storage.sessions, retention=retention,
                     webhooks=webhooks)

@@ -25,6 +25,14 @@ The routes (:mod:`api.routes.lists`):
 **Store**: :mod:`api.storage.lists` (SQLite or Redis, picked by
 :func:`api.storage.factory.open_storage`).
 
+**Feeds configured at startup**: ``SCAMSCAN_FEEDS`` (added when the store has
+none of that name) and, with ``SCAMSCAN_FEEDS_DEFAULT=on``, :data:`DEFAULT_FEEDS`
+(the public sources of the bundled Vietnamese lists, ``added_by`` ``default``);
+with ``off`` the default feeds are removed again. They are refreshed in the
+background by :mod:`api.services.feeds`, by ``scamscan feeds refresh`` and by
+``POST /v1/lists/refresh``; :meth:`ListService.feed_status` is what ``/readyz``
+and ``scamscan feeds status`` show.
+
 **Phone and account entries** (``phone``, ``bank_account``) are read from the
 same view by the message check (:meth:`scanners.lists.DynamicLists.identifier_entry`).
 
@@ -42,6 +50,8 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,6 +88,41 @@ log = logging.getLogger("scamscan.lists")
 
 MAX_REDIRECTS = 3
 FEED_USER_AGENT = "scamscan-feeds/1"
+DEFAULT_FEEDS_BY = "default"
+"""``added_by`` of the feeds of :data:`DEFAULT_FEEDS`."""
+STALE_FACTOR = 4
+"""A feed whose last success is older than this many refresh periods is ``stale``."""
+UNSCHEDULED_HOURS = 6.0
+"""The period staleness is judged against when ``SCAMSCAN_FEEDS_REFRESH_HOURS=0``."""
+
+
+@dataclass(frozen=True)
+class DefaultFeed:
+    """A public feed scamscan knows, with its terms (docs: blocklists/ATTRIBUTION.md)."""
+
+    name: str
+    url: str
+    format: str
+    semantics: str
+    licence: str
+    homepage: str
+
+
+DEFAULT_FEEDS: tuple[DefaultFeed, ...] = (
+    # The live versions of the two lists the bundled ones are snapshots of.
+    DefaultFeed("hostsvn-threat-vn",
+                "https://raw.githubusercontent.com/bigdargon/hostsVN/master/extensions/"
+                "source/threat-VN.txt",
+                "hosts", "domain", "MIT (hostsVN by BigDargon)",
+                "https://github.com/bigdargon/hostsVN"),
+    DefaultFeed("chongluadao",
+                "https://malware-filter.gitlab.io/malware-filter/vn-badsite-filter-domains.txt",
+                "hosts", "domain", "CC0-1.0 (data of api.chongluadao.vn, exported by "
+                "malware-filter/vn-badsite-filter)",
+                "https://gitlab.com/malware-filter/vn-badsite-filter"),
+)
+"""Configured with ``SCAMSCAN_FEEDS_DEFAULT=on``; both are one host a line with ``#``
+comments, listed with domain semantics as the bundled snapshots are."""
 
 
 def _now() -> str:
@@ -90,13 +135,15 @@ class ListService:
 
     def __init__(self, settings: Settings, store: ListStore,
                  bundled: BlocklistIndex | None = None, *,
-                 resolver: Resolver | None = None) -> None:
+                 resolver: Resolver | None = None, write_apk_file: bool = True) -> None:
         self.settings = settings
         self.store = store
         self.resolver = resolver
         """Resolves feed hosts (None: the system resolver); tests replace it."""
         self.dynamic = DynamicLists(bundled)
         self.apk_file = apk_lists_path(settings.data_dir)
+        self.write_apk_file = write_apk_file
+        """False for a CLI scan: it reads the lists, the server writes the APK file."""
         self.version = -1
         self.entries: dict[str, ListEntry] = {}
         self.feeds: dict[str, FeedConfig] = {}
@@ -109,15 +156,18 @@ class ListService:
         self._poller: asyncio.Task[None] | None = None
         self._warned_at = -1e9
 
-    async def open(self) -> None:
-        """Seed the configured feeds, load everything and start watching the version."""
+    async def open(self, *, watch: bool = True, seed: bool = True) -> None:
+        """Seed the configured feeds (``seed``), load everything and (``watch``) start
+        watching the version."""
         try:
-            await self._seed_feeds()
+            if seed:
+                await self._seed_feeds()
             await self.reload(force=True)
         except ListStoreUnavailable as e:
             log.warning("list store unavailable at startup (%s): only the bundled lists "
                         "are used until it answers", e)
-        self._poller = asyncio.get_running_loop().create_task(self._poll())
+        if watch:
+            self._poller = asyncio.get_running_loop().create_task(self._poll())
 
     async def aclose(self) -> None:
         if self._poller is not None:
@@ -127,19 +177,31 @@ class ListService:
         await self.store.close()
 
     async def _seed_feeds(self) -> None:
-        if not self.settings.feeds:
-            return
         loaded = await self.store.load()
-        have = {f.name for f in loaded.feeds}
-        for d in json.loads(self.settings.feeds):
+        have = {f.name: f for f in loaded.feeds}
+        wanted: list[tuple[dict[str, Any], str]] = []
+        if self.settings.feeds:
+            wanted += [(d, "settings") for d in json.loads(self.settings.feeds)]
+        if self.settings.feeds_default == "on":
+            wanted += [({"name": d.name, "url": d.url, "format": d.format,
+                         "semantics": d.semantics}, DEFAULT_FEEDS_BY) for d in DEFAULT_FEEDS]
+        else:
+            # The setting decides: turned off, the default feeds go (and their data).
+            for f in list(have.values()):
+                if f.added_by == DEFAULT_FEEDS_BY:
+                    await self.store.delete_feed(f.name)
+                    del have[f.name]
+                    log.info("feed %s removed: SCAMSCAN_FEEDS_DEFAULT is off", f.name)
+        for d, by in wanted:
             name = str(d["name"])
             if name in have:
                 continue
             try:
                 feed = self._feed(name, str(d["url"]), str(d["format"]),
                                   str(d.get("semantics") or "domain"),
-                                  bool(d.get("enabled", True)), "settings")
+                                  bool(d.get("enabled", True)), by)
                 await self.store.add_feed(feed)
+                have[name] = feed
             except (EntryError, DuplicateFeed) as e:
                 log.warning("SCAMSCAN_FEEDS: feed %r not added: %s", name, e)
 
@@ -199,6 +261,8 @@ class ListService:
                           feed_cache=self._layer, version=version,
                           generations={n: g for n, (g, _) in self._data.items()})
         self.dynamic.swap(view)
+        if not self.write_apk_file:
+            return
         try:
             write_apk_lists(self.apk_file, self.entries.values())
         except OSError as e:
@@ -242,11 +306,15 @@ class ListService:
             await self.reload(force=True)
         return feed
 
-    async def refresh(self, name: str | None = None) -> list[dict[str, Any]]:
-        """Refresh one feed or every enabled one; one result per feed."""
+    async def refresh(self, name: str | None = None, *,
+                      names: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Refresh one feed, the feeds ``names``, or every enabled one; one result per
+        feed (``KeyError`` for an unknown name)."""
         await self.reload()
         if name is not None:
             feeds = [self.feeds[name]]
+        elif names is not None:
+            feeds = [self.feeds[n] for n in names]
         else:
             feeds = [f for f in self.feeds.values() if f.enabled]
         results = await asyncio.gather(*(self._refresh_one(f) for f in feeds))
@@ -325,9 +393,42 @@ class ListService:
                 "version": self.version}
 
 
+    def feed_status(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Each feed's age and state, for ``/readyz`` and ``scamscan feeds status``.
+
+        ``age_seconds``: since its last successful refresh (None: never);
+        ``in_use``: a generation is loaded and scans use it; ``stale``: enabled and
+        not refreshed successfully for :data:`STALE_FACTOR` refresh periods (or
+        never). A stale feed does not make the service unready (see /readyz).
+        """
+        now = now or datetime.now(UTC)
+        period = self.settings.feeds_refresh_hours or UNSCHEDULED_HOURS
+        stale_after = STALE_FACTOR * period * 3600
+        view = self.dynamic.view
+        out = []
+        for f in sorted(self.feeds.values(), key=lambda f: f.name):
+            st = self.states.get(f.name, FeedState())
+            age = None
+            if st.last_success:
+                age = max(0.0, (now - datetime.fromisoformat(st.last_success)
+                                ).total_seconds())
+            generation = view.generations.get(f.name, 0)
+            out.append({
+                "name": f.name, "url": f.url, "enabled": f.enabled,
+                "added_by": f.added_by, "generation": generation,
+                "entries": view.feed_counts.get(f.name, 0), "in_use": generation > 0,
+                "last_success": st.last_success, "last_attempt": st.last_attempt,
+                "age_seconds": None if age is None else round(age),
+                "stale": f.enabled and (age is None or age > stale_after),
+                "last_error": st.last_error})
+        return out
+
+
 async def open_lists(settings: Settings, store: ListStore,
-                     bundled: BlocklistIndex | None = None) -> ListService:
-    """The list service of an app (from its lifespan): loaded and watching ``store``."""
-    service = ListService(settings, store, bundled)
+                     bundled: BlocklistIndex | None = None, *,
+                     resolver: Resolver | None = None) -> ListService:
+    """The list service of an app (from its lifespan): loaded and watching ``store``;
+    ``resolver`` resolves feed hosts (None: the system's; tests replace it)."""
+    service = ListService(settings, store, bundled, resolver=resolver)
     await service.open()
     return service

@@ -6,7 +6,9 @@ Embedded: one SQLite file, ``<data_dir>/lists.sqlite3`` (the same pattern as
 (``scamscan:lists:entry-keys``), a hash of feeds (``scamscan:lists:feeds``), per
 feed ``scamscan:list:<feed>:gen:<n>`` (the generation, zlib JSON),
 ``scamscan:list:<feed>:current`` and ``scamscan:list:<feed>:status``, switched
-in one MULTI/EXEC once the new generation is written. Every change increments
+in one MULTI/EXEC once the new generation is written, and the feed refresher's
+lease ``scamscan:lists:refresher`` (:meth:`RedisListStore.try_lease`: one
+scheduled refresh per deployment at a time). Every change increments
 a version (``scamscan:lists:version`` / a row in SQLite); the service
 (:mod:`api.services.lists`) polls it. Every method may raise
 :class:`~api.storage.errors.ListStoreUnavailable`.
@@ -95,6 +97,15 @@ class ListStore(Protocol):
     async def save_generation(self, name: str, data: FeedData, when: str) -> int: ...
 
     async def record_failure(self, name: str, error: str, when: str) -> None: ...
+
+    async def try_lease(self, name: str, owner: str, ttl: float) -> bool:
+        """Take the lease ``name`` for ``ttl`` seconds unless another owner holds it
+        (one scheduled feed refresh per deployment)."""
+        ...
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        """Give the lease back if ``owner`` still holds it."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -258,6 +269,13 @@ class SqliteListStore(SqliteFile):
 
         await self._run(q)
 
+    async def try_lease(self, name: str, owner: str, ttl: float) -> bool:
+        # Embedded mode has one server process: its refresher task is the only one.
+        return True
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        return None
+
     async def close(self) -> None:
         return None
 
@@ -272,6 +290,11 @@ redis.call('hset', KEYS[1], ARGV[1], ARGV[3])
 redis.call('hset', KEYS[2], ARGV[2], ARGV[1])
 redis.call('incr', KEYS[3])
 return ''
+"""
+
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
 """
 
 _DEL_ENTRY = """
@@ -306,6 +329,7 @@ class RedisListStore:
             raise ListStoreUnavailable(f"invalid Redis URL: {e}") from e
         self._add = self._redis.register_script(_ADD_ENTRY)
         self._del = self._redis.register_script(_DEL_ENTRY)
+        self._release = self._redis.register_script(_RELEASE)
 
     def _f(self, name: str, what: str) -> str:
         return f"{self.feed_prefix}{name}:{what}"
@@ -426,6 +450,16 @@ class RedisListStore:
                           mapping={"last_attempt": when, "last_error": error})
                 pipe.incr(self.p + "version")
                 await pipe.execute()
+
+    async def try_lease(self, name: str, owner: str, ttl: float) -> bool:
+        with self._errors("lease"):
+            got = await self._redis.set(self.p + name, owner, nx=True,
+                                        px=max(1, int(ttl * 1000)))
+        return bool(got)
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        with self._errors("lease"):
+            await self._release(keys=[self.p + name], args=[owner])
 
     async def close(self) -> None:
         with contextlib.suppress(RedisError, OSError, TimeoutError):

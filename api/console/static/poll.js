@@ -3,6 +3,7 @@
 (function () {
   var state = document.getElementById("scan-state");
   if (!state) { return; }
+  var t = window.scamscan.t;
   var scanId = state.getAttribute("data-scan-id");
   var lang = state.getAttribute("data-lang") || "vi";
   function poll() {
@@ -21,7 +22,8 @@
         window.location.reload();
         return;
       }
-      state.textContent = "Scan " + job.status + "… this page opens the report when it is done.";
+      state.textContent = t(job.status === "running" ? "scan_running" : "scan_queued") +
+        " " + t("opens_when_done");
       window.setTimeout(poll, 500);
     }).catch(function () {
       window.setTimeout(poll, 3000);

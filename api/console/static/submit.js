@@ -22,13 +22,14 @@
   }
   readLimit();
   var lang = form.getAttribute("data-lang") || "vi";
+  var t = window.scamscan.t;
   var tokenMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = tokenMeta ? tokenMeta.getAttribute("content") : "";
   var dropped = null;
   var busy = false;
 
   function humanSize(n) {
-    if (n < 1024) { return n + " bytes"; }
+    if (n < 1024) { return n + " " + t("unit_bytes"); }
     if (n < 1024 * 1024) { return (n / 1024).toFixed(1) + " KB"; }
     return (n / 1024 / 1024).toFixed(1) + " MB";
   }
@@ -56,12 +57,22 @@
     window.location.assign("/console/sign-in?expired=1&next=" + encodeURIComponent("/console/"));
   }
   function problemText(xhr) {
-    // The API answers errors as RFC 9457 problem+json: show its detail.
-    try {
-      var body = JSON.parse(xhr.responseText);
-      if (body && body.detail) { return body.detail; }
-    } catch (e) { /* not JSON */ }
-    return "The server answered " + xhr.status + ".";
+    // The API answers errors as RFC 9457 problem+json. Its detail is English, written
+    // for API callers: an English page shows it, a Vietnamese one the catalogue's text.
+    if (lang === "en") {
+      try {
+        var body = JSON.parse(xhr.responseText);
+        if (body && body.detail) { return t("refused_detail", { detail: body.detail }); }
+      } catch (e) { /* not JSON */ }
+    }
+    return t("refused", { status: xhr.status });
+  }
+  function failure(job) {
+    // Why a scan failed: the catalogue's text of its error_kind (the scanner's own
+    // reason on an English page, as the report pages do).
+    if (lang === "en" && job.reason) { return job.reason; }
+    var key = "job.error." + job.error_kind;
+    return t(key) === key ? t("job.error.other") : t(key);
   }
   function chosenFile() {
     if (dropped) { return dropped; }
@@ -70,15 +81,15 @@
 
   function follow(job) {
     if (job.status === "done") {
-      status.textContent = "Done: opening the report…";
+      status.textContent = t("done_opening");
       window.location.assign("/console/scans/" + encodeURIComponent(job.scan_id) + "?lang=" + lang);
       return;
     }
     if (job.status === "failed") {
-      showError("This file could not be scanned: " + (job.reason || "the scan failed") + ".");
+      showError(t("file_failed", { reason: failure(job) }));
       return;
     }
-    status.textContent = "Scan " + job.status + "…";
+    status.textContent = t(job.status === "running" ? "scan_running" : "scan_queued");
     fetch("/v1/scans/" + encodeURIComponent(job.scan_id) + "?wait=20&lang=" + lang, {
       credentials: "same-origin", headers: { "Accept": "application/json" }
     }).then(function (response) {
@@ -90,7 +101,7 @@
     }).then(function (next) {
       if (next) { follow(next); }
     }).catch(function (e) {
-      showError("Lost track of the scan: " + e.message);
+      showError(t("lost_track"));
     });
   }
 
@@ -101,30 +112,29 @@
     xhr.setRequestHeader("Accept", "application/json");
     xhr.upload.onprogress = function (event) {
       if (event.lengthComputable) {
-        setProgress(Math.round(event.loaded * 100 / event.total), "Upload");
+        setProgress(Math.round(event.loaded * 100 / event.total), t("upload"));
       }
     };
     xhr.upload.onload = function () {
-      setProgress(100, "Uploaded");
-      status.textContent = "Uploaded; waiting for the scanner…";
+      setProgress(100, t("uploaded"));
+      status.textContent = t("waiting_scanner");
     };
     xhr.onerror = function () {
-      showError("The upload failed: the connection was lost. Check the file size (at most " +
-        humanSize(maxBytes) + ") and try again.");
+      showError(t("upload_failed", { limit: humanSize(maxBytes) }));
     };
     xhr.onload = function () {
       if (xhr.status === 401) { toSignIn(); return; }
       if (xhr.status === 413) {
-        showError("This file is too large: the limit is " + humanSize(maxBytes) + ".");
+        showError(t("too_large_limit", { limit: humanSize(maxBytes) }));
         return;
       }
       if (xhr.status !== 200 && xhr.status !== 202) {
-        showError("The upload was refused: " + problemText(xhr));
+        showError(problemText(xhr));
         return;
       }
       var job;
       try { job = JSON.parse(xhr.responseText); } catch (e) {
-        showError("The server's answer could not be read.");
+        showError(t("unreadable"));
         return;
       }
       follow(job);
@@ -141,23 +151,22 @@
     readLimit();
     var file = chosenFile();
     if (!file) {
-      showError("Choose an APK file (or drop one on the box) first.");
+      showError(t("choose_file"));
       input.focus();
       return;
     }
     if (file.size === 0) {
-      showError("This file is empty.");
+      showError(t("empty_file"));
       return;
     }
     if (maxBytes && file.size > maxBytes) {
-      showError("This file is too large: " + humanSize(file.size) + ", the limit is " +
-        humanSize(maxBytes) + ".");
+      showError(t("too_large", { size: humanSize(file.size), limit: humanSize(maxBytes) }));
       return;
     }
     busy = true;
     submit.disabled = true;
-    setProgress(0, "Upload");
-    status.textContent = "Uploading " + file.name + " (" + humanSize(file.size) + ")…";
+    setProgress(0, t("upload"));
+    status.textContent = t("uploading", { name: file.name, size: humanSize(file.size) });
     upload(file);
   });
 
@@ -165,7 +174,7 @@
     dropped = null;
     clearError();
     var file = chosenFile();
-    status.textContent = file ? ("Selected: " + file.name + " (" + humanSize(file.size) + ")") : "";
+    status.textContent = file ? t("selected", { name: file.name, size: humanSize(file.size) }) : "";
   });
   ["dragenter", "dragover"].forEach(function (name) {
     zone.addEventListener(name, function (event) {
@@ -182,7 +191,7 @@
     if (files && files.length) {
       dropped = files[0];
       clearError();
-      status.textContent = "Selected: " + dropped.name + " (" + humanSize(dropped.size) + ")";
+      status.textContent = t("selected", { name: dropped.name, size: humanSize(dropped.size) });
     }
   });
 })();
