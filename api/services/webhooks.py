@@ -92,6 +92,8 @@ SIGNATURE_TOLERANCE = 300
 """Seconds a receiver should accept a signature's timestamp (:func:`verify`)."""
 MAX_CONCURRENT = 16
 """Deliveries (and job look-ups) one process runs at once."""
+STOP_TIMEOUT = 5.0
+"""Seconds :meth:`WebhookService.aclose` waits for its cancelled tasks at most."""
 LEASE_GRACE = 30.0
 """Seconds past an attempt's time limit before a claimed delivery is due again."""
 
@@ -206,6 +208,7 @@ class WebhookService:
         self.lease = settings.webhook_timeout + LEASE_GRACE
         self._server_secret: str | None = None
         self._loop: asyncio.Task[None] | None = None
+        self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         self.delivered = 0
         """Deliveries this process completed (a 2xx answer)."""
@@ -270,24 +273,31 @@ class WebhookService:
     async def aclose(self) -> None:
         """Stop the loop and cancel the attempts in flight (never waits for a receiver):
         their deliveries are due again once their lease passed, in the next process."""
+        self._stopping = True
         tasks = [t for t in (self._loop, *self._tasks) if t is not None]
         for t in tasks:
             t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            # Bounded: a client library that turned the cancellation into an error of
+            # its own must not hold the shutdown (the loop also checks _stopping).
+            await asyncio.wait(tasks, timeout=STOP_TIMEOUT)
         self._loop = None
         with contextlib.suppress(Exception):
             await self.store.close()
 
     async def run(self) -> None:
-        """Claim and handle due deliveries every ``poll`` seconds, forever."""
-        while True:
+        """Claim and handle due deliveries every ``poll`` seconds, until :meth:`aclose`."""
+        while not self._stopping:
             try:
                 await self.tick()
             except StorageUnavailable as e:
+                if self._stopping:  # a cancelled Redis call can surface as its error
+                    return
                 log.warning("webhook deliveries paused: %s", e)
             except Exception as e:  # a bug must not stop every later delivery
                 log.error("webhook delivery loop failed", exc_info=e)
-            await asyncio.sleep(self.poll)
+            if not self._stopping:
+                await asyncio.sleep(self.poll)
 
     async def tick(self) -> None:
         """Claim what is due (as many as there is room for) and handle each in a task."""
