@@ -16,6 +16,7 @@
     scamscan keys list [--json]
     scamscan keys revoke ID
     scamscan keys allow-keyless     (re-open keyless local use once no key is active)
+    scamscan webhooks secret [--key ID]   (the keyless signing secret, or a new one for a key)
 
 **The CLI and the server agree.** Every command reads the same settings and
 the same data directory (``SCAMSCAN_DATA_DIR``, whose default does not
@@ -65,6 +66,7 @@ from api.cli_remote import RemoteError
 from api.cli_scan import cmd_apk, cmd_message, cmd_url
 
 if TYPE_CHECKING:
+    from api.settings import Settings
     from api.storage.apikeys import KeyStore
 
 __all__ = ["EXIT_OK", "EXIT_SOME_INVALID", "EXIT_USAGE", "MAX_LINE_BYTES", "main"]
@@ -137,6 +139,13 @@ def _parser() -> argparse.ArgumentParser:
     ksub.add_parser("allow-keyless", help="re-open keyless local use: remove the record "
                     "that keys were made (only when no key is active)")
 
+    wh = sub.add_parser("webhooks", help="webhook signing secrets (docs/webhooks.md)")
+    whsub = wh.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
+    ws = whsub.add_parser("secret", help="print the server-wide secret that signs the webhooks "
+                          "of keyless scans (made on first use), or with --key a new secret "
+                          "for that API key (replacing its old one; printed once)")
+    ws.add_argument("--key", metavar="ID", help="the API key's id (from `keys list`)")
+
     w = sub.add_parser("worker", help="run APK scan jobs from the Redis queue "
                        "(needs SCAMSCAN_REDIS_URL; samples under SCAMSCAN_DATA_DIR)")
     w.add_argument("--processes", type=int, default=1, help="worker processes (default: 1)")
@@ -202,7 +211,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys(args: argparse.Namespace) -> int:
-    from api.storage.errors import KeyStoreUnavailable
+    from api.storage.errors import KeyStoreUnavailable, WebhookStoreUnavailable
     from api.storage.factory import open_key_store
 
     settings = _settings()
@@ -217,12 +226,17 @@ def _cmd_keys(args: argparse.Namespace) -> int:
                                                         rate=args.rate)
                 except ValueError as e:
                     raise UsageError(str(e)) from None
+                webhook_secret = await _new_webhook_secret(settings, record.id)
                 if args.json:
-                    print(orjson.dumps({**record.public(), "key": secret}).decode())
+                    print(orjson.dumps({**record.public(), "key": secret,
+                                        "webhook_secret": webhook_secret}).decode())
                 else:
                     print(secret)
                     print(f"created {record.id} ({record.role}, {record.name!r}); the key "
                           "above is shown only now: keep it", file=sys.stderr)
+                    # stderr: stdout stays the key alone, for KEY=$(scamscan keys create …)
+                    print(f"webhook signing secret (shown only now): {webhook_secret}",
+                          file=sys.stderr)
                 return EXIT_OK
             if args.keys_command == "list":
                 keys = await store.list()
@@ -245,7 +259,7 @@ def _cmd_keys(args: argparse.Namespace) -> int:
                 return EXIT_SOME_INVALID
             print(f"revoked {revoked.id} ({revoked.role}, {revoked.name!r})", file=sys.stderr)
             return EXIT_OK
-        except KeyStoreUnavailable as e:
+        except (KeyStoreUnavailable, WebhookStoreUnavailable) as e:
             print(f"scamscan: {e}", file=sys.stderr)
             return EXIT_SOME_INVALID
         finally:
@@ -268,6 +282,55 @@ async def _allow_keyless(store: KeyStore, data_dir: Path) -> int:
           "accepts keyless requests from this machine again",
           file=sys.stderr)
     return EXIT_OK
+
+
+async def _new_webhook_secret(settings: Settings, key_id: str) -> str:
+    """A new webhook signing secret for ``key_id``, kept where the server reads it."""
+    from api.storage.factory import open_webhook_store
+    from api.storage.webhooks import new_secret
+
+    store = open_webhook_store(settings.data_dir, settings.redis_url,
+                               ttl=settings.apk_record_ttl, redis_timeout=settings.redis_timeout)
+    try:
+        secret = new_secret()
+        await store.set_key_secret(key_id, secret)
+        return secret
+    finally:
+        await store.close()
+
+
+def _cmd_webhooks(args: argparse.Namespace) -> int:
+    from api.storage.errors import StorageUnavailable
+    from api.storage.factory import open_key_store
+    from api.storage.webhooks import server_secret
+
+    settings = _settings()
+    try:
+        if args.key is None:
+            print(server_secret(settings.data_dir))
+            print("the secret above signs the webhooks of keyless scans; scans made with an "
+                  "API key are signed with that key's own secret", file=sys.stderr)
+            return EXIT_OK
+
+        async def for_key() -> int:
+            keys = open_key_store(settings.data_dir, settings.redis_url,
+                                  redis_timeout=settings.redis_timeout)
+            try:
+                known = {k.id for k in await keys.list()}
+            finally:
+                await keys.close()
+            if args.key not in known:
+                print(f"scamscan: no API key with the id {args.key!r}", file=sys.stderr)
+                return EXIT_SOME_INVALID
+            print(await _new_webhook_secret(settings, args.key))
+            print(f"new webhook signing secret of {args.key} (shown only now; the old one "
+                  "no longer signs)", file=sys.stderr)
+            return EXIT_OK
+
+        return asyncio.run(for_key())
+    except StorageUnavailable as e:
+        print(f"scamscan: {e}", file=sys.stderr)
+        return EXIT_SOME_INVALID
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
@@ -298,6 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_keys(args)
         if args.command == "worker":
             return _cmd_worker(args)
+        if args.command == "webhooks":
+            return _cmd_webhooks(args)
         if args.command == "feeds":
             return cli_lists.cmd_feeds(args, _settings())
         return _cmd_serve(args)

@@ -21,6 +21,7 @@ from api.samples import SampleStore
 from api.services.container import Services
 from api.services.history import ScanHistory
 from api.services.lists import ListService
+from api.services.webhooks import WebhookService
 from api.settings import Settings
 from api.wiring import LiveScanners
 from scanners.rules import Severity
@@ -116,6 +117,10 @@ async def get_auth(services: ServicesDep) -> Authenticator:
     return services.auth
 
 
+async def get_webhooks(services: ServicesDep) -> WebhookService:
+    return services.webhooks
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ScannerDep = Annotated[OfflineURLScanner, Depends(get_scanner)]
 LiveDep = Annotated[LiveScanners, Depends(get_live)]
@@ -124,6 +129,7 @@ SamplesDep = Annotated[SampleStore, Depends(get_samples)]
 HistoryDep = Annotated[ScanHistory, Depends(get_history)]
 ListsDep = Annotated[ListService, Depends(get_lists)]
 AuthDep = Annotated[Authenticator, Depends(get_auth)]
+WebhooksDep = Annotated[WebhookService, Depends(get_webhooks)]
 
 
 async def require_json(request: Request) -> None:

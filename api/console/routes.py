@@ -717,7 +717,7 @@ async def rescan(request: Request, scan_id: str, auth: AnalystPage) -> Response:
     if report is None:
         raise ConsoleError(410, _say(request, "actions.rescan_not_kept"))
     live = bool(views.url_report_view(report, auth.lang)["live"])
-    answer = await scans.create_url_scan(services, observability.get_metrics(request),
+    answer = await scans.create_url_scan(services, observability.metrics_of(request),
                                          str(report.get("input") or report.get("url")),
                                          offline=not live, lang=auth.lang)
     return RedirectResponse(f"{PREFIX}/scans/{quote(str(answer['scan_id']))}", 303)

@@ -185,7 +185,7 @@ async def scan_view(services: Services, scan_id: str, principal: Principal, lang
         await jobs.wait(job, wait)
         body = await job_view(job, jobs, lang)
         history.observe_apk(body)
-        return body
+        return await services.webhooks.attach(body)
     record = await history.get(scan_id)
     if (record is None or record["kind"] not in ("url", "message")
             or not principal.can_see(record["owner"])):
