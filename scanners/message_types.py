@@ -140,6 +140,13 @@ MONEY_ASK = _rx(
     r"(?<!da\s)(?<!vua\s)ck (?:gap|ngay|truoc|giup|ho|tam|lien|vao|cho|qua|sang|tien|"
     r"\d)(?![^.!?\n]{0,40}?(?<![a-z0-9])(?:roi|r)(?![a-z0-9]))",
     # Paying (repaying a loan, a fee) into an account the message gives by number.
+    # Phone or gift cards bought and their codes sent: money that cannot be traced back.
+    # ("… rồi chụp mã gửi" is "then"; "… rồi." or "… rồi, mã …" is done.)
+    r"(?<!da\s)mua (?:giup |ho |gap |them )?(?:\w+\s+){0,3}(?:the cao|the nap|the dien thoai)"
+    r"(?![^.!?\n]{0,40}?(?<![a-z0-9])roi(?:\s*+(?:[.,!?;\n]|$)|\s++(?:nha|nhe|a|day|do)"
+    r"(?![a-z0-9])))",
+    r"(?:buy|purchase|get) (?:\w+\s+){0,3}(?:gift|itunes|google play|steam|apple|top-?up|phone) "
+    r"cards?",
     # A fee up front ("phí ban đầu chỉ 2 triệu"): the advance-fee mark of every family.
     r"(?:phi|chi phi|le phi) (?:ban dau|truoc|tam ung|mo dau)",
     r"(?<!da\s)(?:tra|nop|dong|chuyen|ck|gui|thanh toan) (?:[\w.,]+\s+){0,4}"
@@ -304,7 +311,7 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:old|cu) (?:one|zalo|nick|account) "
         r"(?:\w+\s+){0,2}hack\w*",
         # A relative in an emergency, or writing from a borrowed phone.
-        r"(?:bi|gap) tai nan", r"dang cap cuu", r"bi (?:cong an|canh sat) (?:giu|bat)",
+        r"(?:bi|gap) tai nan", r"dang cap cuu", r"(?:dang|nam) (?:o )?(?:benh )?vien", r"bi (?:cong an|canh sat) (?:giu|bat)",
         r"(?:nhan|goi) (?:bang|tu|qua) (?:so|may|dien thoai) (?:cua )?ban",
         r"(?:so|sim|zalo|nick) (?:\w+\s+){0,2}bi khoa",
         r"(?:temporary|new|other) (?:phone )?number", r"so (?:tam|phu)",
@@ -396,7 +403,10 @@ TYPES: tuple[ScamType, ...] = (
         r"deliver\w*", r"shipment"),
         frozenset({PAY, DATA, LINK}),
         strong=_rx(r"(?:boi thuong|den bu|hoan tien|compensat\w*) (?:[\w.,%]+\s+){0,12}"
-                   r"(?:ket ban|zalo|telegram|lien he|nhan tin|contact)")),
+                   r"(?:ket ban|zalo|telegram|lien he|nhan tin|contact)",
+                   # ... or the chat app first: "ib zalo 08… để em hoàn tiền".
+                   r"(?:ket ban|kb|ib|inbox|nhan tin) (?:zalo|telegram)(?:\s+[\w.,]+){0,8} "
+                   r"(?:hoan tien|boi thuong|den bu|refund\w*)")),
     ScamType("prize_fee", "MSG-TYPE-008", _rx(
         r"trung (?:thuong|giai)", r"khach hang may man", r"quay so", r"nhan (?:giai|thuong|xe)",
         r"you(?: have|'ve)? won", r"prize", r"lucky draw", r"(?:lucky )?winner",

@@ -245,6 +245,12 @@ ROUND2_FIRE: list[tuple[str, str, str, bool]] = [
     # A recovery service moving the victim to Telegram, with a fee up front.
     ("recovery_scam", "Chị ơi bên em chuyên thu hồi tiền bị lừa qua mạng, đã làm cho nhiều "
      "người. Chị nhắn em qua Telegram, phí ban đầu chỉ 1,5 triệu thôi ạ.", "vi", True),
+    # Phone cards bought for a relative "in hospital".
+    ("relative_new_number", "Con ơi bố đang nằm viện, con mua giúp bố 4 thẻ cào Mobifone "
+     "loại 500k rồi chụp mã gửi bố ngay nhé.", "vi", True),
+    # A refund offered once the reader moves to a chat app.
+    ("delivery_fee", "Dạ chị ơi em bên giao hàng, đơn của chị bị lỗi, chị ib Zalo 0877 000 "
+     "214 để em hoàn tiền cho chị nha.", "vi", False),
     # A code asked in a reply after a "login from a strange device".
     ("vneid", "Tài khoản VNeID của bác vừa đăng nhập trên một thiết bị lạ. Nếu không phải "
      "bác, trả lời tin nhắn này kèm mã OTP để khóa lại.", "vi", True),
@@ -285,6 +291,8 @@ ROUND2_QUIET: list[tuple[str, str]] = [
      "tiền ship trước. Cứ nhận hàng rồi mới trả tiền nhé.", "vi"),
     # A help group among learners or colleagues.
     ("Nhóm hỗ trợ học viên lớp tiếng Anh: ai cần tài liệu cứ nhắn trong nhóm Zalo nhé.", "vi"),
+    # Phone cards already bought for a parent.
+    ("Bố ơi con mua thẻ cào cho bố rồi, mã con nhắn qua tin nhắn, bố nạp vào máy nhé.", "vi"),
     # A transfer already made in shorthand; "ko" negates as "không" does.
     ("Con ck cho mẹ 2tr rồi nha, mẹ kiểm tra giúp con.", "vi"),
     ("Ngân hàng ko bao giờ gọi xin mã OTP, mọi người ko đọc mã cho ai nhé.", "vi"),
