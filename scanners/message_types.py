@@ -311,7 +311,8 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:old|cu) (?:one|zalo|nick|account) "
         r"(?:\w+\s+){0,2}hack\w*",
         # A relative in an emergency, or writing from a borrowed phone.
-        r"(?:bi|gap) tai nan", r"dang cap cuu", r"(?:dang|nam) (?:o )?(?:benh )?vien", r"bi (?:cong an|canh sat) (?:giu|bat)",
+        r"(?:bi|gap) tai nan", r"dang cap cuu", r"(?:dang|nam) (?:o )?(?:benh )?vien",
+        r"bi (?:cong an|canh sat) (?:giu|bat)",
         r"(?:nhan|goi) (?:bang|tu|qua) (?:so|may|dien thoai) (?:cua )?ban",
         r"(?:so|sim|zalo|nick) (?:\w+\s+){0,2}bi khoa",
         r"(?:temporary|new|other) (?:phone )?number", r"so (?:tam|phu)",
