@@ -116,6 +116,7 @@ _DUNG_COMPOUND = re.compile(
 _SECRECY = re.compile(
     r"\s+(?:duoc\s+|nen\s+)?(?:noi|bao|tiet lo|ke|chia se)(?:\s+\w+){0,3}?\s+(?:ai|nguoi than|"
     r"nguoi nha|gia dinh|ngan hang)(?![a-z0-9])|\s+tell\s+(?:anyone|anybody|your family)")
+_NO_NEED = re.compile(r"\s+(?:can|need)(?![a-z0-9])")
 _IF_NOT = re.compile(r"(?:neu|if|unless)\s+(?:\w+\s+){0,2}$")
 # "không trả … thì tao gửi ảnh…" (pay, or else): "không … thì" is a condition, a threat.
 _THEN = re.compile(r"(?:[^.!?;\n]|\.(?=\d)){0,60}?(?<![a-z0-9])thi(?![a-z0-9])")
@@ -176,6 +177,10 @@ def _negated(view: View, pos: int, window: int = _NEG_WINDOW) -> bool:
                 continue
         # "không được nói với ai, chuyển…" orders secrecy: it negates the telling only.
         if _SECRECY.match(before, m.end()):
+            continue
+        # "không cần vốn, ib mình…" (no capital needed) is a selling point: it negates
+        # nothing past its comma.
+        if _NO_NEED.match(before, m.end()) and "," in before[m.end():]:
             continue
         # "nếu không cài đặt…" (if you do not install) is a threat, not advice; so is
         # "không trả … thì …" (no "nếu" written).

@@ -134,7 +134,7 @@ MONEY_ASK = _rx(
     r"(?:mo|vao|dang nhap) (?:\w+\s+){0,2}(?:ung dung|app|tai khoan) ngan hang (?:\w+\s+){0,6}"
     r"(?:lam theo|theo) (?:\w+\s+)?huong dan cua (?:can bo|dieu tra vien|toi|chung toi|em)",
     r"(?:shipping|delivery|redelivery|insurance|customs|clearance|processing|handling)"
-    r"(?: and \w+)? (?:cost|charge|fee)s?",
+    r"(?: and \w+)? (?:cost|charge|fee|dut(?:y|ies))s?",
     # Second round (heldout4 read): chat shorthand, "ck" for chuyển khoản ("ck gấp vào
     # stk…", "ck cho e 2tr"), unless already done ("ck r", "ck rồi", "đã ck").
     r"(?<!da\s)(?<!vua\s)ck (?:gap|ngay|truoc|giup|ho|tam|lien|vao|cho|qua|sang|tien|"
@@ -277,7 +277,7 @@ TYPES: tuple[ScamType, ...] = (
         r"kien hang tu (?:\w+\s+){0,3}(?:o|tu) (?:my|anh|uc|phap|duc|canada|nhat|han)",
         # A gift box said to hold cash or jewels.
         r"(?:box|parcel|package|gift|suitcase)\w* (?:\w+\s+){0,4}(?:with|containing|of) "
-        r"(?:\w+\s+){0,2}(?:\d[\d.,]* ?(?:usd|dollars|pounds|euros?)|cash|money|jewel\w*)",
+        r"(?:[\w.,]+\s+){0,4}(?:\d[\d.,]* ?(?:usd|dollars|pounds|euros?)|cash|money|jewel\w*)",
         r"(?:thung|hop|vali|va li) qua (?:\w+\s+){0,3}(?:co|chua) (?:\w+\s+){0,2}"
         r"(?:tien|\d[\d.,]* ?usd|do la|vang|trang suc)",
         r"(?:gui|sent) (?:\w+\s+){0,8}(?:tu|from) (?:my|anh|uc|phap|duc|london|usa|america|"
@@ -288,7 +288,7 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:\s+\w+){0,5} (?:o|tai|lam viec o|dong quan o|cong tac o) (?:syria|yemen|iraq|"
         r"afghanistan|"
         r"my|anh|uc|phap|duc|nuoc ngoai|gian khoan|tau)",
-        r"(?:engineer|doctor|surgeon|soldier|officer|captain|sailor)(?:\s+\w+){0,3} "
+        r"(?:engineer|doctor|surgeon|nurse|soldier|officer|captain|sailor)(?:\s+\w+){0,3} "
         r"(?:in|on|at|with) (?:syria|yemen|iraq|afghanistan|an oil rig|a ship|the un|abroad)",
         r"diplomat\w*", r"nha ngoai giao",
         r"(?:package|parcel|box|kien hang|thung qua|hop qua|buu kien)(?:\s+[\w.,']+){0,6} "
@@ -354,7 +354,14 @@ TYPES: tuple[ScamType, ...] = (
         r"kiem tien (?:online|tai nha|tren mang)", r"xem quang cao",
         r"work (?:online|from home|at home)", r"(?:online|remote|home-based) (?:job|work)",
         r"(?:tuyen|can) (?:\w+\s+){0,4}tai nha", r"go chu", r"nhan viec (?:ngay|tai nha|online)",
-        r"hiring (?:\w+\s+){0,3}(?:online|from home|at home)"),
+        r"hiring (?:\w+\s+){0,3}(?:online|from home|at home)",
+        # Paid to watch or like videos, paid by the day.
+        # (paid: "xem video này hay lắm" shares a clip.)
+        r"(?:xem|like|tha tim|follow|theo doi) (?:\w+\s+){0,2}(?:video|clip|tiktok|youtube|kenh)"
+        r"(?:\s+[\w.,\-]+){0,6} (?:luong|tra luong|tra tien|hoa hong|kiem|\d+ ?k)",
+        r"(?:tra )?luong (?:theo )?(?:ngay|gio)",
+        r"(?:paid|pay\w*|earn\w*) (?:\w+\s+){0,4}(?:to )?(?:watch|like)\w* (?:\w+\s+){0,2}"
+        r"videos?"),
         frozenset({PAY, CONTACT, LINK, INSTALL}),
         strong=_rx(r"viec nhe luong cao", r"(?:tha tim|like|danh gia) (?:\w+\s+){0,6}"
                    r"(?:hoa hong|nhan \d|\d+ ?k)", r"don (?:hang )?ao",
@@ -413,7 +420,8 @@ TYPES: tuple[ScamType, ...] = (
         r"you(?: have|'ve)? won", r"prize", r"lucky draw", r"(?:lucky )?winner",
         r"(?:duoc chon|may man) (?:\w+\s+){0,3}nhan", r"voucher",
         r"selected to (?:receive|win|get)", r"(?:tet|cash|year-end|holiday) bonus",
-        r"(?:anniversary|customer) (?:\w+\s+)?draw", r"selected in",
+        r"(?:anniversary|customer|year-?end|year end|monthly|annual|lucky) (?:\w+\s+)?draw",
+        r"(?:picked|chosen|selected|drawn) (?:\w+\s+){0,3}(?:draw|lottery|raffle)", r"selected in",
         r"(?:lucky|prize) (?:spin|wheel|draw)", r"(?:account|number|phone) (?:has )?won",
         r"(?:chosen|selected) as (?:a |our )?(?:\w+\s+){0,2}customer", r"receive a gift",
         r"qua tri an", r"trung (?:phieu qua|qua|voucher|phan thuong)",

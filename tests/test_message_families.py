@@ -251,6 +251,18 @@ ROUND2_FIRE: list[tuple[str, str, str, bool]] = [
     # A refund offered once the reader moves to a chat app.
     ("delivery_fee", "Dạ chị ơi em bên giao hàng, đơn của chị bị lỗi, chị ib Zalo 0877 000 "
      "214 để em hoàn tiền cho chị nha.", "vi", False),
+    # Paid by the day to watch videos; "ko cần vốn, ib …" is a selling point, not advice.
+    ("job_task", "e oi ben minh tuyen nguoi xem clip youtube tra luong theo ngay 150-400k, ko "
+     "can von, ib minh qua tele @viec_xem_clip", "vi", False),
+    ("job_task", "We pay you daily to like videos on TikTok, no experience needed, message "
+     "our Telegram @daily_likes_job", "en", False),
+    # A foreign persona's parcel of valuables with customs duty to pay.
+    ("romance_parcel", "Hi dear, I'm Mark, a nurse in Canada. I sent you a box with a laptop, "
+     "perfume and 3,000 USD; the courier says you must pay the customs duty first.", "en",
+     True),
+    # A year-end draw that asks for the card number.
+    ("prize_fee", "Congratulations, your phone number was drawn in our year-end lucky draw. "
+     "Reply with your bank card number to receive 15,000,000 VND.", "en", True),
     # A code asked in a reply after a "login from a strange device".
     ("vneid", "Tài khoản VNeID của bác vừa đăng nhập trên một thiết bị lạ. Nếu không phải "
      "bác, trả lời tin nhắn này kèm mã OTP để khóa lại.", "vi", True),
@@ -291,6 +303,14 @@ ROUND2_QUIET: list[tuple[str, str]] = [
      "tiền ship trước. Cứ nhận hàng rồi mới trả tiền nhé.", "vi"),
     # A help group among learners or colleagues.
     ("Nhóm hỗ trợ học viên lớp tiếng Anh: ai cần tài liệu cứ nhắn trong nhóm Zalo nhé.", "vi"),
+    # Videos among friends, and paid work by the hour at a real shop.
+    ("Em xem video này chưa, clip con mèo nhà bác Tư buồn cười lắm.", "vi"),
+    ("Mẹ xem video làm bánh này nè https://www.youtube.com/watch?v=abcdEFGhijk cuối tuần "
+     "mình làm thử.", "vi"),
+    ("Quán cà phê cần tuyển phục vụ, trả lương theo giờ 25k, làm tại quán, không thu phí.",
+     "vi"),
+    ("Our customs broker will clear the machine parts; the import duty is on the invoice we "
+     "sent to your company.", "en"),
     # Phone cards already bought for a parent.
     ("Bố ơi con mua thẻ cào cho bố rồi, mã con nhắn qua tin nhắn, bố nạp vào máy nhé.", "vi"),
     # A transfer already made in shorthand; "ko" negates as "không" does.
