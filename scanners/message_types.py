@@ -366,7 +366,13 @@ TYPES: tuple[ScamType, ...] = (
         strong=_rx(r"viec nhe luong cao", r"(?:tha tim|like|danh gia) (?:\w+\s+){0,6}"
                    r"(?:hoa hong|nhan \d|\d+ ?k)", r"don (?:hang )?ao",
                    r"(?:lam|nap tien lam) nhiem vu", r"(?:ung|nap) (?:\w+\s+)?truoc",
-                   r"each task pays", r"(?:earn|pays?) (?:\w+\s+){0,3}(?:a|per|every) day")),
+                   r"each task pays", r"(?:earn|pays?) (?:\w+\s+){0,3}(?:a|per|every) day",
+                   # The late stage: "combo" orders, and more orders before any withdrawal.
+                   r"don combo", r"combo (?:\w+\s+)?\d+ don",
+                   r"(?:hoan thanh|lam) (?:them |not |du )?(?:\d+ )?(?:don|nhiem vu)"
+                   r"(?:\s+\w+){0,3} (?:moi |la |thi |de )?(?:duoc )?rut",
+                   r"complete (?:\w+\s+){0,3}(?:tasks|orders) (?:\w+\s+){0,2}(?:to|before you) "
+                   r"withdraw")),
     ScamType("online_loan", "MSG-TYPE-010", _rx(
         r"vay (?:tien )?(?:online|nhanh|gap|\d+)", r"giai ngan", r"khoan vay", r"ho so vay",
         r"khong (?:can )?tham dinh", r"no xau", r"loan\w*", r"no credit check",

@@ -256,6 +256,11 @@ ROUND2_FIRE: list[tuple[str, str, str, bool]] = [
      "can von, ib minh qua tele @viec_xem_clip", "vi", False),
     ("job_task", "We pay you daily to like videos on TikTok, no experience needed, message "
      "our Telegram @daily_likes_job", "en", False),
+    # The late stage of a task script: combo orders before any withdrawal.
+    ("job_task", "Chị đang ở đơn combo 2, làm thêm 3 đơn nữa là rút được hết gốc và hoa hồng "
+     "nha chị.", "vi", False),
+    ("job_task", "You are on the last set: complete 2 more tasks to withdraw your commission "
+     "and principal.", "en", False),
     # A foreign persona's parcel of valuables with customs duty to pay.
     ("romance_parcel", "Hi dear, I'm Mark, a nurse in Canada. I sent you a box with a laptop, "
      "perfume and 3,000 USD; the courier says you must pay the customs duty first.", "en",
@@ -311,6 +316,9 @@ ROUND2_QUIET: list[tuple[str, str]] = [
      "vi"),
     ("Our customs broker will clear the machine parts; the import duty is on the invoice we "
      "sent to your company.", "en"),
+    # A shop's combo deal, and money withdrawn at an ATM.
+    ("Quán mình có combo 2 người 199k, đặt bàn trước qua fanpage nhé.", "vi"),
+    ("Mẹ rút tiền ở cây ATM gần chợ rồi, con khỏi chuyển nhé.", "vi"),
     # Phone cards already bought for a parent.
     ("Bố ơi con mua thẻ cào cho bố rồi, mã con nhắn qua tin nhắn, bố nạp vào máy nhé.", "vi"),
     # A transfer already made in shorthand; "ko" negates as "không" does.
