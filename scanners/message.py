@@ -106,7 +106,7 @@ def validate_text(text: str) -> str:
 # --- script signals (their phrases: scanners/message_signals.py) ------------------
 
 _NEGATION = re.compile(
-    r"(?<![a-z0-9])(?:khong|dung|chang|chua bao gio|never|do not|don't|dont|not|"
+    r"(?<![a-z0-9])(?:khong|ko|hok|dung|chang|chua bao gio|never|do not|don't|dont|not|"
     r"no (?:one|need|app|download|link|guarantee\w*|such)|there (?:are|is) no|nobody|avoid|"
     r"without)(?![a-z0-9])")
 # Folded, "đừng" (do not) is "dung" like "dụng" in "ứng dụng" (app) or "dùng" (use):
@@ -116,7 +116,10 @@ _DUNG_COMPOUND = re.compile(
 _SECRECY = re.compile(
     r"\s+(?:duoc\s+|nen\s+)?(?:noi|bao|tiet lo|ke|chia se)(?:\s+\w+){0,3}?\s+(?:ai|nguoi than|"
     r"nguoi nha|gia dinh|ngan hang)(?![a-z0-9])|\s+tell\s+(?:anyone|anybody|your family)")
+_NO_NEED = re.compile(r"\s+(?:can|need)(?![a-z0-9])")
 _IF_NOT = re.compile(r"(?:neu|if|unless)\s+(?:\w+\s+){0,2}$")
+# "không trả … thì tao gửi ảnh…" (pay, or else): "không … thì" is a condition, a threat.
+_THEN = re.compile(r"(?:[^.!?;\n]|\.(?=\d)){0,60}?(?<![a-z0-9])thi(?![a-z0-9])")
 _DESCRIBES = re.compile(
     r"(?:gia danh|mao danh|gia mao|gia lam|dong vai|tu xung|impersonat\w*|posing as|"
     r"pretend\w* to be|fake)\s*(?:la\s+|là\s+|as\s+)?(?:\w+\s+){0,2}$")
@@ -175,8 +178,13 @@ def _negated(view: View, pos: int, window: int = _NEG_WINDOW) -> bool:
         # "không được nói với ai, chuyển…" orders secrecy: it negates the telling only.
         if _SECRECY.match(before, m.end()):
             continue
-        # "nếu không cài đặt…" (if you do not install) is a threat, not advice.
-        if not _IF_NOT.search(before[: m.start()]):
+        # "không cần vốn, ib mình…" (no capital needed) is a selling point: it negates
+        # nothing past its comma.
+        if _NO_NEED.match(before, m.end()) and "," in before[m.end():]:
+            continue
+        # "nếu không cài đặt…" (if you do not install) is a threat, not advice; so is
+        # "không trả … thì …" (no "nếu" written).
+        if not _IF_NOT.search(before[: m.start()]) and not _THEN.match(v, pos):
             return True
     return False
 
@@ -617,6 +625,39 @@ def _typology(ex: Extraction, has: set[str], reports: Sequence[dict[str, Any]],
     return out
 
 
+def _offers_action(ex: Extraction, ids: Sequence[identifiers.Identifier],
+                   findings: Iterable[Finding]) -> bool:
+    """Whether the message gives the reader something to act on: a link (a group's
+    too), an app, a number, an account or handle, or an ask (money, a code, an
+    install).
+
+    The model's words alone ("nhân viên chăm sóc khách hàng", "nhóm hỗ trợ") are not
+    enough to flag a message that asks nothing and carries nothing: a shop's care
+    message or a study group named without a link reads like a script's opening
+    without being one."""
+    if ex.links or ex.apps or ex.phones or ids:
+        return True
+    if any(f.points > 0 and f.rule_id in _ASKS for f in findings):
+        return True
+    v = ex.view.text
+    # Money asked, or a move to a chat app ("nhắn Telegram để nhận việc"), is an ask;
+    # chatting in a group one is in ("nhắn trong nhóm Zalo") is not.
+    return bool(message_types.MONEY_ASK.search(v) or any(
+        not _IN_GROUP.search(m.group()) for m in message_types.CONTACT_ASK.finditer(v)))
+
+
+_IN_GROUP = re.compile(r"(?<![a-z0-9])(?:nhom|group)(?![a-z0-9])")
+
+
+def offers_action(text: str) -> bool:
+    """:func:`_offers_action` of a validated text with the rules' findings (training and
+    evaluation: whether the model may add points to it)."""
+    ex = extract(text)
+    ids = identifiers.extract(text)
+    found = MessageScanner().check(Message(ex, ()))
+    return _offers_action(ex, ids, found)
+
+
 # --- the reply ---------------------------------------------------------------------------
 
 
@@ -716,7 +757,7 @@ async def check_message(
     id_hits = identifiers.listed(ids, identifier_lists)
     findings += identifiers.findings(ids, id_hits)
     # --- end identifiers
-    if use_model:
+    if use_model and _offers_action(ex, ids, findings):
         # Last, over what the rules found: the model only adds points (MSG-ML-*).
         findings += message_model.default_model().findings(
             ex.view.text, [f.rule_id for f in findings], any(f.points > 0 for f in findings))

@@ -39,6 +39,12 @@ _ADVICE = _rx(
     r"pretend\w* to be", r"posing as", r"(?:will )?never (?:\w+\s+){0,2}(?:(?:ask|send|call|"
     r"request|charge|text)\w*|do this)", r"(?:is|are) (?:all |always )?(?:a )?(?:scams?|fraud\w*)",
     r"second scam", r"so-?called",
+    # Second round: someone posing as a role ("có người giả shipper gọi…"), and a sender's
+    # disclaimer ("MB không gửi link yêu cầu cài đặt ứng dụng").
+    r"(?:nguoi|ke|doi tuong|bon|may dua|thang) gia (?:lam )?(?:\w+\s+)?(?:shipper|nhan vien|"
+    r"can bo|cong an|buu ta|ngan hang|nguoi than|bac si|giao vien)",
+    r"(?:khong|never) (?:\w+\s+)?(?:gui|send\w*) (?:\w+\s+){0,2}(?:link|duong link|duong dan|"
+    r"links?) (?:\w+\s+){0,2}(?:yeu cau|de|asking|to)",
 )
 # "Cảnh báo" / "warning" opens scripts too ("Cảnh báo bảo mật…"): advice only beside
 # the name of a scam.

@@ -146,7 +146,9 @@ CATEGORIES: tuple[Category, ...] = (
     Category("secret_request", "MSG-DATA-001", re.compile(tokens(
         r"(?<![a-z0-9])(?:"
         # "điện thoại … hết pin" is a phone's battery, not a PIN given.
+        # "trả lời tin nhắn này kèm mã OTP": a reply carrying the code hands it over.
         r"(?P<v>cung cap|gui|doc|nhap|dien(?!\s*thoai)|bao|xin|nhan lai|chia se|dua|send|give|"
+        r"tra loi|reply|kem|"
         r"tell|provide|share|enter|read|ask(?:s|ing)? for|request|with your|using your)"
         r"(?![a-z0-9])"
         r".{0,30}?(?<![a-z0-9])(?:otp|mat khau|ma pin|(?<!het\s)(?<!sac\s)(?<!cuc\s)pin|"
@@ -181,8 +183,11 @@ CATEGORIES: tuple[Category, ...] = (
     Category("payment", "MSG-PAY-001", rx(
         r"phi (?:cai dat|kich hoat|xac minh|ho so|bao hiem|giai ngan|dang ky|xu ly|"
         r"mo khoa|bao lanh|thu tuc)",
-        r"(?:nop|dong|thanh toan) (?:phi|tien|khoan)", r"chuyen khoan",
-        r"chuyen (?:tra )?(?:lai )?(?:tien|vao (?:so )?tai khoan|so tien)", r"nap (?:tien|them)",
+        r"(?:nop|dong|thanh toan) (?:phi|tien|khoan)",
+        # "giao dịch chuyển tiền trên 10 triệu…" names a kind of transaction, asks nothing.
+        r"(?<!giao\sdich\s)(?<!lenh\s)chuyen khoan",
+        r"(?<!giao\sdich\s)(?<!lenh\s)chuyen (?:tra )?(?:lai )?(?:tien|vao (?:so )?tai khoan|"
+        r"so tien)", r"nap (?:tien|them)",
         r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung)",
         r"(?:pay|transfer|wire|send) (?:a |the |an? )?(?:\w+ )?(?:fee|money|deposit|payment)",
         r"(?:send|transfer|lend) (?:me |us )?\d[\d.,]* ?(?:million|k|m|vnd|dong)",

@@ -73,7 +73,9 @@ MONEY_ASK = _rx(
     r"(?:dong|nop|tra|chiu) (?:\d+ ?% )?(?:\w+\s+){0,2}(?:phi|le phi)",
     # "đóng trước 3 triệu thuế…": an amount paid up front.
     r"(?:dong|nop|tra|gui) (?:truoc|them|ngay|gap) \d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|usd|usdt)",
-    r"(?:dong|nop) thue (?:\w+\s+){0,3}\d+",
+    # An amount (a unit or thousands separators), not the OTP of a tax payment.
+    r"(?:dong|nop) thue (?:\w+\s+){0,3}(?:\d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|d|dong|vnd)"
+    r"(?![a-z0-9])|\d{1,3}(?:[.,]\d{3})+)",
     r"(?:le )?phi (?:\w+\s+){0,2}(?:van chuyen|thong quan|luu kho|giao lai|ho tro|mo khoa|"
     r"bao hiem|ho so|xac minh|dich vu)",
     r"(?:chuyen|nop|dong|tra|thanh toan) (?:khoan |tien )?phi",
@@ -132,18 +134,43 @@ MONEY_ASK = _rx(
     r"(?:mo|vao|dang nhap) (?:\w+\s+){0,2}(?:ung dung|app|tai khoan) ngan hang (?:\w+\s+){0,6}"
     r"(?:lam theo|theo) (?:\w+\s+)?huong dan cua (?:can bo|dieu tra vien|toi|chung toi|em)",
     r"(?:shipping|delivery|redelivery|insurance|customs|clearance|processing|handling)"
-    r"(?: and \w+)? (?:cost|charge|fee)s?",
+    r"(?: and \w+)? (?:cost|charge|fee|dut(?:y|ies))s?",
+    # Second round (heldout4 read): chat shorthand, "ck" for chuyển khoản ("ck gấp vào
+    # stk…", "ck cho e 2tr"), unless already done ("ck r", "ck rồi", "đã ck").
+    r"(?<!da\s)(?<!vua\s)ck (?:gap|ngay|truoc|giup|ho|tam|lien|vao|cho|qua|sang|tien|"
+    r"\d)(?![^.!?\n]{0,40}?(?<![a-z0-9])(?:roi|r)(?![a-z0-9]))",
+    # Paying (repaying a loan, a fee) into an account the message gives by number.
+    # Phone or gift cards bought and their codes sent: money that cannot be traced back.
+    # ("… rồi chụp mã gửi" is "then"; "… rồi." or "… rồi, mã …" is done.)
+    r"(?<!da\s)mua (?:giup |ho |gap |them )?(?:\w+\s+){0,3}(?:the cao|the nap|the dien thoai)"
+    r"(?![^.!?\n]{0,40}?(?<![a-z0-9])roi(?:\s*+(?:[.,!?;\n]|$)|\s++(?:nha|nhe|a|day|do)"
+    r"(?![a-z0-9])))",
+    r"(?:buy|purchase|get) (?:\w+\s+){0,3}(?:gift|itunes|google play|steam|apple|top-?up|phone) "
+    r"cards?",
+    # A fee up front ("phí ban đầu chỉ 2 triệu"): the advance-fee mark of every family.
+    r"(?:phi|chi phi|le phi) (?:ban dau|truoc|tam ung|mo dau)",
+    r"(?<!da\s)(?:tra|nop|dong|chuyen|ck|gui|thanh toan) (?:[\w.,]+\s+){0,4}"
+    r"(?:vao|qua|toi|den|sang) "
+    r"(?:so tai khoan|stk|tk|tai khoan)(?: \w+){0,3} \d{3,}",
 )
 # A contact the script moves to: a chat app (a mobile number counts apart). A landline
 # or hotline ("liên hệ trực ban số 028…", "gọi tổng đài 1900…") is what real bodies give.
 CONTACT_ASK = _rx(
-    r"(?:goi|lien he|lien lac|nhan tin|ket ban|add|inbox|ib|nhan) "
+    r"(?:goi|lien he|lien lac|nhan tin|ket ban|kb|add|inbox|ib|nhan) "
     r"(?:\w+\s+){0,4}(?:zalo|telegram|tele|facebook|fb|messenger|whatsapp)",
     r"(?:zalo|telegram) (?:\w+\s+){0,2}(?:de|nhe|ngay|cua)",
     r"(?:on|via|our) (?:zalo|telegram|whatsapp)",
 )
 # Paid at the door (cash on delivery, duty to the courier): not a transfer to a stranger.
 # "a parcel with gifts and cash" is the romance lure, not a payment at the door.
+# Calling back a number, any number, before a deadline or else ("gọi lại tổng đài … trước
+# 17h …, quá hạn sẽ bị hủy"): the pressure is the script's, counted with MSG-URG-*.
+CALL_BACK = _rx(r"(?:goi|lien he|lien lac) (?:lai |ngay )?(?:\w+\s+){0,2}(?:tong dai|so|hotline|"
+                r"sdt|dien thoai|duong day)", r"call (?:us )?(?:back|now|the number|this number)")
+# Household bills among people who know each other (rent, a landlord, room-mates): the
+# power or water of a room, not the power company.
+HOUSEHOLD = _rx(r"tien (?:nha|phong|tro)", r"chu (?:nha|tro)", r"(?:nha|phong) tro", r"landlord",
+                r"rent", r"room-?mates?", r"tenants?", r"o ghep")
 COD = _rx(r"khi nhan (?:hang|buu pham|buu kien|buu gui|don)",
           r"(?:tra|thanh toan|nop|dong|pay|paid) (?:\w+\s+){0,3}(?:bang )?"
           r"(?:tien mat|in cash|cash)",
@@ -164,7 +191,8 @@ TO_ACCOUNT = re.compile(r"(?<![a-z0-9])(?:stk|so tai khoan|(?:vao|toi|den|sang) 
 # A fee to *get* something (a loan, a prize, a parcel, a task): a scam whatever the channel.
 ADVANCE_FEE = _rx(r"(?:le )?phi (?:\w+\s+){0,2}(?:van chuyen|thong quan|luu kho|giao lai|ho tro|"
                   r"mo khoa|bao hiem|ho so|xac minh|dich vu|kich hoat|giai ngan|dang ky|xu ly|"
-                  r"bao lanh|thu tuc|nhan (?:giai|thuong|qua))", r"dat coc", r"ung truoc",
+                  r"bao lanh|thu tuc|nhan (?:giai|thuong|qua)|ban dau|truoc|tam ung)", r"dat coc",
+                  r"ung truoc",
                   r"nap (?:von|tien)", r"(?:processing|activation|unlock|clearance|verification|"
                   r"insurance) fee", r"deposit")
 COMPUTER = _rx(r"may tinh", r"computer", r"laptop", r"windows", r"macbook", r"pc")
@@ -220,7 +248,14 @@ TYPES: tuple[ScamType, ...] = (
         r"lay lai tien|recover\w*)",
         r"(?:ho tro|giup|tu van) (?:\w+\s+){0,2}nan nhan", r"victim support",
         r"(?:dinh danh|vneid|muc 2|sinh trac\w*|e-?id|biometric\w*) (?:\w+\s+){0,4}"
-        r"(?:tai nha|nhanh|trong \d+ phut|in \d+ minutes|for you)"), frozenset({GROUP})),
+        r"(?:tai nha|nhanh|trong \d+ phut|in \d+ minutes|for you)",
+        # Customer care run in a Zalo or Telegram group: a firm's care is its hotline or
+        # app; a withdrawal "problem" solved in a group is the late stage of a task or
+        # investment script.
+        r"(?:nhom|group) (?:zalo |telegram )?(?:cham soc khach hang|cskh|"
+        r"customer (?:care|service|support))",
+        r"(?:su co|loi|van de) (?:khi )?rut tien", r"(?:khong|chua) (?:the )?rut (?:duoc )?tien",
+        r"(?:cannot|can't|unable to) withdraw"), frozenset({GROUP})),
     ScamType("recovery_scam", "MSG-TYPE-014", _rx(
         r"(?:lay lai|thu hoi|doi lai) (?:\w+\s+){0,3}(?:tien|tai san|von)",
         r"bi lua (?:\w+\s+){0,4}(?:hoan tien|lay lai|thu hoi)",
@@ -230,7 +265,8 @@ TYPES: tuple[ScamType, ...] = (
         r"hoan lai (?:\w+\s+){0,2}(?:so )?tien (?:\w+\s+)?(?:da mat|bi lua|bi chiem doat|bi mat)",
         r"(?:phong toa|thu giu|bat duoc) (?:\w+\s+){0,5}"
         r"(?:ke|doi tuong|nguoi) lua dao"),
-        frozenset({PAY, DATA, LINK}),
+        # Moving a victim to Telegram, Zalo or a mobile is how recovery services work.
+        frozenset({PAY, DATA, LINK, CONTACT}),
         strong=_rx(r"(?:ho tro|dich vu|chung toi|chuyen) (?:\w+\s+){0,2}(?:lay lai|thu hoi) "
                    r"(?:\w+\s+){0,2}tien", r"fund recovery", r"recover (?:\w+\s+){0,2}(?:lost )?"
                    r"(?:funds|money)", r"get your money back")),
@@ -241,7 +277,7 @@ TYPES: tuple[ScamType, ...] = (
         r"kien hang tu (?:\w+\s+){0,3}(?:o|tu) (?:my|anh|uc|phap|duc|canada|nhat|han)",
         # A gift box said to hold cash or jewels.
         r"(?:box|parcel|package|gift|suitcase)\w* (?:\w+\s+){0,4}(?:with|containing|of) "
-        r"(?:\w+\s+){0,2}(?:\d[\d.,]* ?(?:usd|dollars|pounds|euros?)|cash|money|jewel\w*)",
+        r"(?:[\w.,]+\s+){0,4}(?:\d[\d.,]* ?(?:usd|dollars|pounds|euros?)|cash|money|jewel\w*)",
         r"(?:thung|hop|vali|va li) qua (?:\w+\s+){0,3}(?:co|chua) (?:\w+\s+){0,2}"
         r"(?:tien|\d[\d.,]* ?usd|do la|vang|trang suc)",
         r"(?:gui|sent) (?:\w+\s+){0,8}(?:tu|from) (?:my|anh|uc|phap|duc|london|usa|america|"
@@ -252,12 +288,16 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:\s+\w+){0,5} (?:o|tai|lam viec o|dong quan o|cong tac o) (?:syria|yemen|iraq|"
         r"afghanistan|"
         r"my|anh|uc|phap|duc|nuoc ngoai|gian khoan|tau)",
-        r"(?:engineer|doctor|surgeon|soldier|officer|captain|sailor)(?:\s+\w+){0,3} "
+        r"(?:engineer|doctor|surgeon|nurse|soldier|officer|captain|sailor)(?:\s+\w+){0,3} "
         r"(?:in|on|at|with) (?:syria|yemen|iraq|afghanistan|an oil rig|a ship|the un|abroad)",
         r"diplomat\w*", r"nha ngoai giao",
         r"(?:package|parcel|box|kien hang|thung qua|hop qua|buu kien)(?:\s+[\w.,']+){0,6} "
         r"(?:held|stuck|detained|giu|mac ket|tam giu)(?:\s+\w+){0,3} (?:airport|san bay)",
-        r"gui (?:tien|qua|do|thung qua|hop qua) (?:\w+\s+){0,4}(?:ve )?(?:cho|tang) em"),
+        r"gui (?:tien|qua|do|thung qua|hop qua) (?:\w+\s+){0,4}(?:ve )?(?:cho|tang) (?:em|e)",
+        # A gift said to hold gold, a watch or dollars, sent by someone abroad.
+        r"qua (?:\w+\s+){0,5}(?:co|gom|chua) (?:\w+\s+){0,3}(?:vang|trang suc|dong ho|rolex|"
+        r"kim cuong|do la|usd)",
+        r"(?:anh|a|em|e|minh) (?:dang )?(?:o|song|lam viec o) nuoc ngoai"),
         frozenset({PAY, DATA, LINK})),
     ScamType("relative_new_number", "MSG-TYPE-012", _rx(
         r"(?:con|em|chau|minh|anh|chi) (?:da |moi )?doi so", r"so (?:dien thoai )?moi",
@@ -271,7 +311,8 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:old|cu) (?:one|zalo|nick|account) "
         r"(?:\w+\s+){0,2}hack\w*",
         # A relative in an emergency, or writing from a borrowed phone.
-        r"(?:bi|gap) tai nan", r"dang cap cuu", r"bi (?:cong an|canh sat) (?:giu|bat)",
+        r"(?:bi|gap) tai nan", r"dang cap cuu", r"(?:dang|nam) (?:o )?(?:benh )?vien",
+        r"bi (?:cong an|canh sat) (?:giu|bat)",
         r"(?:nhan|goi) (?:bang|tu|qua) (?:so|may|dien thoai) (?:cua )?ban",
         r"(?:so|sim|zalo|nick) (?:\w+\s+){0,2}bi khoa",
         r"(?:temporary|new|other) (?:phone )?number", r"so (?:tam|phu)",
@@ -313,17 +354,37 @@ TYPES: tuple[ScamType, ...] = (
         r"kiem tien (?:online|tai nha|tren mang)", r"xem quang cao",
         r"work (?:online|from home|at home)", r"(?:online|remote|home-based) (?:job|work)",
         r"(?:tuyen|can) (?:\w+\s+){0,4}tai nha", r"go chu", r"nhan viec (?:ngay|tai nha|online)",
-        r"hiring (?:\w+\s+){0,3}(?:online|from home|at home)"),
+        r"hiring (?:\w+\s+){0,3}(?:online|from home|at home)",
+        # Paid to watch or like videos, paid by the day.
+        # (paid: "xem video này hay lắm" shares a clip.)
+        r"(?:xem|like|tha tim|follow|theo doi) (?:\w+\s+){0,2}(?:video|clip|tiktok|youtube|kenh)"
+        r"(?:\s+[\w.,\-]+){0,6} (?:luong|tra luong|tra tien|hoa hong|kiem|\d+ ?k)",
+        r"(?:tra )?luong (?:theo )?(?:ngay|gio)",
+        r"(?:paid|pay\w*|earn\w*) (?:\w+\s+){0,4}(?:to )?(?:watch|like)\w* (?:\w+\s+){0,2}"
+        r"videos?"),
         frozenset({PAY, CONTACT, LINK, INSTALL}),
         strong=_rx(r"viec nhe luong cao", r"(?:tha tim|like|danh gia) (?:\w+\s+){0,6}"
                    r"(?:hoa hong|nhan \d|\d+ ?k)", r"don (?:hang )?ao",
                    r"(?:lam|nap tien lam) nhiem vu", r"(?:ung|nap) (?:\w+\s+)?truoc",
-                   r"each task pays", r"(?:earn|pays?) (?:\w+\s+){0,3}(?:a|per|every) day")),
+                   r"each task pays", r"(?:earn|pays?) (?:\w+\s+){0,3}(?:a|per|every) day",
+                   # The late stage: "combo" orders, and more orders before any withdrawal.
+                   r"don combo", r"combo (?:\w+\s+)?\d+ don",
+                   r"(?:hoan thanh|lam) (?:them |not |du )?(?:\d+ )?(?:don|nhiem vu)"
+                   r"(?:\s+\w+){0,3} (?:moi |la |thi |de )?(?:duoc )?rut",
+                   r"complete (?:\w+\s+){0,3}(?:tasks|orders) (?:\w+\s+){0,2}(?:to|before you) "
+                   r"withdraw")),
     ScamType("online_loan", "MSG-TYPE-010", _rx(
         r"vay (?:tien )?(?:online|nhanh|gap|\d+)", r"giai ngan", r"khoan vay", r"ho so vay",
-        r"khong (?:can )?tham dinh", r"no xau", r"loan\w*", r"no credit check"),
+        r"khong (?:can )?tham dinh", r"no xau", r"loan\w*", r"no credit check",
+        r"(?:vay|no) (?:\w+\s+){0,2}app", r"app (?:vay|cho vay)"),
         frozenset({PAY, DATA, INSTALL, LINK, CONTACT}),
         strong=_rx(r"giai ngan (?:trong )?\d+ phut", r"chi can (?:cccd|can cuoc|cmnd)",
+                   # Loan-app extortion: shaming the borrower to the contact list.
+                   r"(?:gui|dang|phat tan|boc phot|bia) (?:\w+\s+){0,4}(?:anh|hinh|thong tin) "
+                   r"(?:\w+\s+){0,5}(?:danh ba|nguoi than|dong nghiep|cong ty)",
+                   r"khung bo (?:\w+\s+)?(?:danh ba|dien thoai)",
+                   r"(?:send|post|share) (?:\w+\s+){0,3}(?:photos?|pictures?) (?:\w+\s+){0,4}"
+                   r"(?:contacts|family|employer|colleagues)",
                    r"no credit check", r"only (?:your )?(?:citizen )?id")),
     ScamType("investment", "MSG-TYPE-011", _rx(
         r"dau tu", r"loi nhuan", r"lai (?:suat )?(?:dam bao )?\d+ ?%", r"san (?:giao dich|forex)",
@@ -341,6 +402,11 @@ TYPES: tuple[ScamType, ...] = (
                    r"lai suat (?:\w+\s+){0,2}\d+(?:[.,]\d+)? ?% ?(?:/ ?)?(?:moi |mot )?"
                    r"(?:ngay|tuan)",
                    r"guarantee\w* (?:\d+ ?% )?(?:\w+\s+)?(?:profit|return)s?",
+                   # "lời 30%/tháng chắc chắn": "lời" is "lãi" in speech.
+                   r"loi (?:\w+\s+){0,2}\d+(?:[.,]\d+)?(?:\s*-\s*\d+)? ?% ?(?:/ ?)?"
+                   r"(?:moi |mot )?(?:ngay|thang|tuan)",
+                   r"\d+ ?% ?(?:/ ?)?(?:moi |mot )?(?:ngay|thang|tuan) (?:\w+\s+){0,2}"
+                   r"(?:chac chan|dam bao|cam ket)",
                    r"never lose", r"khong (?:rui ro|lo)")),
     ScamType("delivery_fee", "MSG-TYPE-007", _rx(
         r"buu kien", r"buu pham", r"don hang", r"kien hang", r"giao hang", r"shipper",
@@ -351,21 +417,32 @@ TYPES: tuple[ScamType, ...] = (
         r"deliver\w*", r"shipment"),
         frozenset({PAY, DATA, LINK}),
         strong=_rx(r"(?:boi thuong|den bu|hoan tien|compensat\w*) (?:[\w.,%]+\s+){0,12}"
-                   r"(?:ket ban|zalo|telegram|lien he|nhan tin|contact)")),
+                   r"(?:ket ban|zalo|telegram|lien he|nhan tin|contact)",
+                   # ... or the chat app first: "ib zalo 08… để em hoàn tiền".
+                   r"(?:ket ban|kb|ib|inbox|nhan tin) (?:zalo|telegram)(?:\s+[\w.,]+){0,8} "
+                   r"(?:hoan tien|boi thuong|den bu|refund\w*)")),
     ScamType("prize_fee", "MSG-TYPE-008", _rx(
         r"trung (?:thuong|giai)", r"khach hang may man", r"quay so", r"nhan (?:giai|thuong|xe)",
         r"you(?: have|'ve)? won", r"prize", r"lucky draw", r"(?:lucky )?winner",
         r"(?:duoc chon|may man) (?:\w+\s+){0,3}nhan", r"voucher",
         r"selected to (?:receive|win|get)", r"(?:tet|cash|year-end|holiday) bonus",
-        r"(?:anniversary|customer) (?:\w+\s+)?draw", r"selected in",
+        r"(?:anniversary|customer|year-?end|year end|monthly|annual|lucky) (?:\w+\s+)?draw",
+        r"(?:picked|chosen|selected|drawn) (?:\w+\s+){0,3}(?:draw|lottery|raffle)", r"selected in",
         r"(?:lucky|prize) (?:spin|wheel|draw)", r"(?:account|number|phone) (?:has )?won",
         r"(?:chosen|selected) as (?:a |our )?(?:\w+\s+){0,2}customer", r"receive a gift",
         r"qua tri an", r"trung (?:phieu qua|qua|voucher|phan thuong)",
-        r"chuc mung (?:quy khach|thue bao|ban|khach hang) (?:\w+\s+){0,4}"
-        r"(?:nhan|trung|duoc)"),
-        frozenset({PAY, DATA, LINK})),
+        r"chuc mung (?:quy khach|thue bao|ban|bn|khach hang) (?:\w+\s+){0,4}"
+        r"(?:nhan|trung|duoc)",
+        # What was "won": a thing of value, a lucky spin or a mini game.
+        r"(?:da )?trung (?:\d+ |mot )?(?:chi vang|xe (?:may|o to|oto|sh)|o to|oto|tu lanh|tivi|"
+        r"ti vi|iphone|dien thoai|laptop|may giat|vang|tien mat)", r"giai thuong",
+        r"vong quay(?: may man)?", r"mini ?game", r"quay thuong"),
+        # "Gọi lại tổng đài … trước 17h, quá hạn giải thưởng sẽ bị hủy": a call under pressure.
+        frozenset({PAY, DATA, LINK, CONTACT})),
     ScamType("bank_card", "MSG-TYPE-006", _rx(
-        r"the tin dung", r"han muc", r"the (?:chip|tu|atm)", r"sinh trac hoc", r"nang hang",
+        r"the tin dung", r"han muc",
+        r"the (?:chip|tu|atm|visa|master ?card|jcb|napas|ghi no|debit)",
+        r"phi thuong nien", r"annual fee", r"sinh trac hoc", r"nang hang",
         r"(?:nang cap|doi|kich hoat) the", r"(?:nhan vien|ky thuat vien|bo phan \w+) ngan hang",
         r"(?:tai khoan|app|ung dung) ngan hang", r"ngan hang \w+ thong bao",
         r"credit (?:card|limit)", r"card limit", r"biometric\w*", r"bank (?:staff|officer|account)",
@@ -374,8 +451,10 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:\s+\w+){0,4} (?:on|to|from) your (?:\w+\s+)?card",
         r"giao dich (?:[\w.,]+\s+){0,2}(?:bat thuong|dang cho|chua xac nhan) (?:\w+\s+){0,4}the",
         r"(?:unusual|suspicious|strange) (?:login|sign ?in)",
-        r"(?:login|sign ?in) from (?:a |an )?(?:new|unknown) device"),
-        frozenset({PAY, DATA, INSTALL, LINK, REMOTE})),
+        r"(?:login|sign ?in) from (?:a |an )?(?:new|unknown) device",
+        r"dang nhap (?:\w+\s+){0,2}(?:tren|tu|o|bang) (?:mot )?thiet bi (?:la|moi)"),
+        # A bank's care is its hotline, never a mobile number or a Zalo account.
+        frozenset({PAY, DATA, INSTALL, LINK, REMOTE, CONTACT})),
 )
 TYPE_BY_ID: Mapping[str, ScamType] = {t.id: t for t in TYPES}
 
@@ -444,6 +523,8 @@ def demands_of(folded: str, rules: Iterable[str], strangers: bool, hosts: Iterab
     host_list = [h.lower() for h in hosts]
     if mobiles or _first(CONTACT_ASK, folded, neg):
         out.add(CONTACT)
+    elif has & {"MSG-URG-001", "MSG-URG-002"} and _first(CALL_BACK, folded, neg):
+        out.add(CONTACT)  # a call-back under a deadline or threat, landline or not
     if _first(SECRECY_ORDER, folded, neg):
         out.add(SECRECY)
     if GROUP_LINK.search(folded) or GROUP_WORDS.search(folded):
@@ -475,6 +556,9 @@ def classify(folded: str, demands: frozenset[str],
                 if m:
                     out.append(TypeMatch(t, m.group(), m.start(), m.end(), met))
             continue
+        if t.id == "evn_cutoff" and not demands & {LINK, INSTALL, DATA, REMOTE} and \
+                HOUSEHOLD.search(folded):
+            continue  # the room's power bill between landlord and tenant
         if t.id == "remote_control_app" and not demands & {PAY, DATA, LINK} and \
                 message_advice.workplace_remote(folded):
             continue  # the office IT on a work computer, asking for nothing else
