@@ -80,9 +80,9 @@ class UrlModel:
             self.meta: dict[str, Any] = dict(doc.get("meta", {}))
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise DataError(f"malformed link model: {e!r}") from e
-        self._domain_part = lru_cache(maxsize=65536)(
+        self._domain_part = lru_cache(maxsize=32768)(
             lambda domain, suffix: self._part(domain_features(domain, suffix)))
-        self._sub_part = lru_cache(maxsize=65536)(
+        self._sub_part = lru_cache(maxsize=32768)(
             lambda subdomain: self._part(sub_features(subdomain)))
 
     @classmethod
