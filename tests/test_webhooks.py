@@ -305,7 +305,8 @@ async def test_key_secret_is_shown_once_and_signs_its_scans(tmp_path: Path) -> N
             assert secret.startswith("whsec_") and len(secret) > 40
             listed = await client.get("/v1/keys", headers={"X-API-Key": admin})
             assert secret not in listed.text and "webhook_secret" not in listed.text
-            assert all(set(k) == {"id", "name", "role", "created", "revoked", "last_used"}
+            assert all(set(k) == {"id", "name", "role", "created", "revoked", "last_used",
+                                   "rate"}
                        for k in listed.json()["keys"])
             r = await upload(client, "not_zip.apk", rx.url(), key=key)
             assert r.status_code in (200, 202), r.text
