@@ -42,6 +42,8 @@ whole old or the whole new list, never a mix.
 lines only), ``csv`` (a ``url`` column) and ``json`` (a list of strings or of
 objects with ``host``, ``domain`` or ``url``). Every parse is bounded in bytes
 and lines; a feed with no valid entry is an error (the old generation stays).
+Entries on a whole shared platform, a gov.vn name or an official domain of the
+registry are dropped: a feed never makes the real bank or ministry dangerous.
 
 **APK entries** reach the APK scanner through a JSON file
 (:func:`write_apk_lists`, atomically replaced) that :func:`load_apk_lists`
@@ -72,6 +74,7 @@ from scanners.errors import InvalidURLError
 from scanners.fetch import GuardedFetcher, MalformedTarget, resolve_reference
 from scanners.identifiers import ListedEntry, phone_value
 from scanners.normalize import normalize
+from scanners.registry import registry
 
 Kind = Literal["host", "domain", "url", "apk_sha256", "package", "signer", "official_signer",
                "phone", "bank_account"]
@@ -358,6 +361,8 @@ class _Collector:
             return
         if never_host_match(h):
             return  # a whole platform is never listed as a host (as for the bundled lists)
+        if _official_host(h):
+            return
         (self.domains if (semantics or self.semantics) == "domain" else self.hosts).add(h)
 
     def url(self, raw: str) -> None:
@@ -368,7 +373,7 @@ class _Collector:
             return
         if p.path in ("", "/"):
             self.host(p.host)
-        else:
+        elif not _official_host(p.host):
             self.urls.add(p.url)
 
     def result(self, had_lines: int, max_entries: int) -> FeedData:
@@ -380,6 +385,20 @@ class _Collector:
             raise FeedError(f"the feed has {n} entries, more than the limit of {max_entries}")
         return FeedData(frozenset(self.domains), frozenset(self.hosts), frozenset(self.urls),
                         self.skipped)
+
+
+def _official_host(host: str) -> bool:
+    """Whether ``host`` is, or is under, a gov.vn name or an official domain of the
+    registry. A feed is a third party's list, fetched unattended: a careless or
+    hostile one must not make the real bank or government site dangerous (feed hits
+    are never suppressed by the allowlist), so such entries are dropped; an analyst
+    who means it can still add a block entry."""
+    h = host.lower().rstrip(".")
+    if h == "gov.vn" or h.endswith(".gov.vn"):
+        return True
+    official = registry().official
+    labels = h.split(".")
+    return any(".".join(labels[i:]) in official for i in range(len(labels) - 1))
 
 
 def _feed_host(raw: str) -> str | None:
