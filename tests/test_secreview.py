@@ -7,12 +7,23 @@ Real parts: the real app over its ASGI lifespan, feed and hostile API servers on
 
 from __future__ import annotations
 
+import json
+import re
+import threading
 from collections.abc import Iterator
+from contextlib import suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from api import cli_remote
+from tests.test_cli_server import cli
 from tests.test_lists import Api, FeedServer, keys_for, running, settings
+
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""What a terminal obeys rather than shows (newline and tab aside)."""
 
 pytestmark = pytest.mark.anyio
 __all__ = ["Api"]
@@ -58,3 +69,159 @@ async def test_a_feed_listing_official_domains_does_not_make_them_dangerous(
 def feeds() -> Iterator[FeedServer]:
     with FeedServer() as server:
         yield server
+
+
+# --- scamscan --server: a hostile server's answer ------------------------------------
+
+
+class HostileApi:
+    """A fake scamscan API on 127.0.0.1 that answers every POST with ``answer``:
+    ``(status, content type, body)``, or a body of ``size`` bytes of JSON padding."""
+
+    def __init__(self) -> None:
+        self.answer: tuple[int, str, bytes] = (200, "application/json", b"{}")
+        holder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _reply(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                status, ctype, body = holder.answer
+                self.send_response(status)
+                self.send_header("content-type", ctype)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                with suppress(OSError):
+                    self.wfile.write(body)
+
+            do_POST = do_GET = _reply
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileApi]:
+    server = HostileApi()
+    yield server
+    server.close()
+
+
+ESC = "\x1b]0;owned\x07\x1b[2J\x1b[31m\u202e"
+
+
+def _link_report(**over: Any) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "input": "a.example", "url": "https://a.example/" + ESC, "verdict": "dangerous",
+        "risk_score": 90, "reasons": ["r" + ESC], "incomplete": [
+            {"check": "fetch", "reason": "x" + ESC}],
+        "findings": [{"rule_id": "URL-BL-001", "points": 90, "title": "t" + ESC,
+                      "severity": "critical", "evidence": {"title": ESC}}]}
+    return {**report, **over}
+
+
+def test_cli_never_prints_a_servers_terminal_escapes(hostile: HostileApi) -> None:
+    hostile.answer = (403, "application/problem+json", json.dumps(
+        {"type": "about:blank", "title": "No" + ESC, "status": 403,
+         "detail": "d" + ESC}).encode())
+    r = cli("url", "--server", hostile.url, "a.example")
+    assert r.returncode == 1 and "the server answered 403" in r.stderr
+    assert not CONTROL.search(r.stderr + r.stdout), r.stderr
+    assert "\\x1b" in r.stderr  # shown, not obeyed
+
+    hostile.answer = (200, "application/json", json.dumps(
+        {"results": [_link_report()]}).encode())
+    r = cli("url", "--server", hostile.url, "a.example")
+    assert r.returncode == 0, r.stderr
+    assert "URL-BL-001" in r.stdout and not CONTROL.search(r.stdout), r.stdout
+
+
+@pytest.mark.parametrize("results", [
+    ["not a report"],
+    [{"verdict": "dangerous"}],
+    [_link_report(findings=[{"rule_id": "X"}])],
+    [_link_report(risk_score="lots", verdict="evil")],
+])
+def test_cli_a_malformed_server_answer_is_an_error_not_a_traceback(
+        hostile: HostileApi, results: list[Any]) -> None:
+    hostile.answer = (200, "application/json", json.dumps({"results": results}).encode())
+    r = cli("url", "--server", hostile.url, "a.example")
+    assert r.returncode == 1, (r.returncode, r.stdout)
+    assert "Traceback" not in r.stderr, r.stderr
+    assert "not what scamscan expects" in r.stderr, r.stderr
+
+
+def test_cli_a_huge_server_answer_is_refused_in_bounded_memory(hostile: HostileApi) -> None:
+    pad = b" " * (cli_remote.MAX_ANSWER_BYTES + 1)
+    hostile.answer = (200, "application/json", b'{"results": [' + pad + b"]}")
+    r = cli("url", "--server", hostile.url, "a.example")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "more than" in r.stderr, r.stderr
+
+
+def test_cli_help_recommends_the_key_in_the_environment() -> None:
+    r = cli("url", "--help")
+    assert r.returncode == 0
+    flat = " ".join(r.stdout.split())
+    assert "SCAMSCAN_KEY" in flat and "ps" in flat, flat
+
+
+def test_cli_a_hostile_message_check_answer_is_shown_safely(hostile: HostileApi) -> None:
+    hostile.answer = (200, "application/json", json.dumps({
+        **_link_report(), "reply": "reply" + ESC, "scam_type": ESC,
+        "items": [{"kind": "link", "input": ESC}, {"kind": ESC}, "junk"],
+        "script_signals": [{"text": ESC}]}).encode())
+    r = cli("message", "--server", hostile.url, "xin chào")
+    assert "Traceback" not in r.stderr, r.stderr
+    assert not CONTROL.search(r.stdout + r.stderr), r.stdout
+    assert r.returncode == 1 and "not what scamscan expects" in r.stderr  # "junk" item
+    hostile.answer = (200, "application/json", json.dumps({
+        **_link_report(), "reply": "reply" + ESC, "scam_type": ESC,
+        "items": [{"kind": "link", "input": ESC}, {"kind": ESC}],
+        "script_signals": [{"text": ESC}]}).encode())
+    r = cli("message", "--server", hostile.url, "xin chào")
+    assert r.returncode == 0 and "reply" in r.stdout, r.stderr
+    assert not CONTROL.search(r.stdout + r.stderr), r.stdout
+
+
+def test_cli_a_slow_drip_answer_is_cut_at_the_timeout() -> None:
+    """A server that sends one byte at a time, forever, never holds the CLI: each
+    byte comes well within the read timeout, the whole answer does not."""
+    stop = threading.Event()
+
+    class Drip(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            with suppress(OSError):
+                self.wfile.write(b'{"results": [')
+                while not stop.wait(0.05):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    remote = cli_remote.Remote(f"http://127.0.0.1:{httpd.server_address[1]}", None,
+                               timeout=1.0)
+    try:
+        with pytest.raises(cli_remote.RemoteError, match="took more than 1 s"):
+            list(remote.scan_urls(["a.example"], offline=True, lang="en"))
+    finally:
+        stop.set()
+        remote.close()
+        httpd.shutdown()
+        httpd.server_close()
