@@ -225,3 +225,37 @@ def test_cli_a_slow_drip_answer_is_cut_at_the_timeout() -> None:
         remote.close()
         httpd.shutdown()
         httpd.server_close()
+
+
+# --- share links: the link's origin never comes from an untrusted Host ---------------
+
+
+async def test_a_share_link_never_points_at_the_requests_host(
+        tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Without SCAMSCAN_PUBLIC_BASE_URL, a Host that is not this machine's (a poisoned
+    or proxied one, or an internal name) does not become the origin of a public link:
+    a clear problem names the setting, and no link is made. A loopback Host (local use)
+    still works, and the setting always wins."""
+    from tests.test_shares import _link_scan, api
+
+    async with api(tmp_path, "sqlite", request) as (app, c, h):
+        scan_id = await _link_scan(c, h["client"])
+        for host in ("evil.example", "attacker.example:8000", "10.0.0.5:8000",
+                     "a@evil.example"):
+            r = await c.post(f"/v1/scans/{scan_id}/share",
+                             headers={**h["client"], "host": host})
+            assert r.status_code == 503, (host, r.status_code, r.text)
+            assert r.headers["content-type"].startswith("application/problem+json")
+            assert "SCAMSCAN_PUBLIC_BASE_URL" in r.json()["detail"]
+            assert "evil" not in r.text
+        assert await app.state.services.shares.for_scan(scan_id) == []
+        r = await c.post(f"/v1/scans/{scan_id}/share", headers={**h["client"],
+                                                                "host": "localhost:8000"})
+        assert r.status_code == 201 and r.json()["url"].startswith("http://localhost:8000/s/")
+    async with api(tmp_path / "b", "sqlite", request,
+                   public_base_url="https://scamscan.example") as (_, c, h):
+        scan_id = await _link_scan(c, h["client"])
+        r = await c.post(f"/v1/scans/{scan_id}/share",
+                         headers={**h["client"], "host": "evil.example"})
+        assert r.status_code == 201 and r.json()["url"].startswith(
+            "https://scamscan.example/s/"), r.text
