@@ -171,7 +171,8 @@ def normalize_entry(kind: str, value: str, action: str = "block",
     and Unicode forms accepted, stored as the ASCII host); a URL is stored in
     its canonical form; hashes are lower-case hex; package names are checked.
     A ``block`` entry may not name a whole shared platform (``facebook.com``,
-    ``github.io`` …): use a ``url`` entry for one page of it.
+    ``github.io`` …) nor an official site (:func:`official_host`): use a ``url``
+    entry for one page of it.
     """
     if kind not in KINDS:
         raise EntryError(f"unknown kind {kind!r}; one of: {', '.join(KINDS)}")
@@ -196,6 +197,10 @@ def normalize_entry(kind: str, value: str, action: str = "block",
         if action == "block" and never_host_match(p.host):
             raise EntryError(f"{p.host!r} is a shared platform that can never be blocked as a "
                              "whole; block the page with a url entry")
+        if action == "block" and p.ip is None and official_host(p.host):
+            raise EntryError(f"{p.host!r} is an official site (gov.vn, or a bank or agency "
+                             "of the registry) that can never be blocked as a whole; block "
+                             "the page with a url entry")
         return p.host, ""
     if kind == "phone":
         got = phone_value(value.strip())
@@ -361,7 +366,7 @@ class _Collector:
             return
         if never_host_match(h):
             return  # a whole platform is never listed as a host (as for the bundled lists)
-        if _official_host(h):
+        if official_host(h):
             return
         (self.domains if (semantics or self.semantics) == "domain" else self.hosts).add(h)
 
@@ -373,7 +378,7 @@ class _Collector:
             return
         if p.path in ("", "/"):
             self.host(p.host)
-        elif not _official_host(p.host):
+        elif not official_host(p.host):
             self.urls.add(p.url)
 
     def result(self, had_lines: int, max_entries: int) -> FeedData:
@@ -387,12 +392,14 @@ class _Collector:
                         self.skipped)
 
 
-def _official_host(host: str) -> bool:
+def official_host(host: str) -> bool:
     """Whether ``host`` is, or is under, a gov.vn name or an official domain of the
     registry. A feed is a third party's list, fetched unattended: a careless or
     hostile one must not make the real bank or government site dangerous (feed hits
-    are never suppressed by the allowlist), so such entries are dropped; an analyst
-    who means it can still add a block entry."""
+    are never suppressed by the allowlist), so such entries are dropped. Nor may a
+    ``domain`` or ``host`` block entry name one (:func:`normalize_entry`): one click
+    on a hostile report or feedback must not flag the real site for everyone; a
+    ``url`` entry still lists one page of it."""
     h = host.lower().rstrip(".")
     if h == "gov.vn" or h.endswith(".gov.vn"):
         return True

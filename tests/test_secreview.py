@@ -259,3 +259,56 @@ async def test_a_share_link_never_points_at_the_requests_host(
                          headers={**h["client"], "host": "evil.example"})
         assert r.status_code == 201 and r.json()["url"].startswith(
             "https://scamscan.example/s/"), r.text
+
+
+# --- one click never blocks the real bank or ministry --------------------------------
+
+
+async def test_feedback_cannot_get_an_official_domain_blocked_in_one_click(
+        tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """A client reports the real bank's page as a scam; the analyst working through the
+    queue clicks Block. Only that page is listed (as for a shared platform), never the
+    bank's whole domain; a bare official host cannot be blocked at all (422)."""
+    from tests.test_feedback import api
+
+    async with api(tmp_path, "sqlite", request) as (app, c, h):
+        ids = []
+        for target in ("https://vietcombank.com.vn/khuyen-mai/qua-tang",
+                       "https://dichvucong.gov.vn/", "https://www.chinhphu.vn/x"):
+            r = await c.post("/v1/feedback", json={"kind": "scam", "target": target},
+                             headers=h["client"])
+            assert r.status_code == 202, r.text
+            ids.append(r.json()["id"])
+        r = await c.post(f"/v1/feedback/{ids[0]}/resolve", json={"action": "block"},
+                         headers=h["analyst"])
+        assert r.status_code == 200, r.text
+        assert [(e.kind, e.value) for e in app.state.services.lists.entries.values()] == [
+            ("url", "https://vietcombank.com.vn/khuyen-mai/qua-tang")]
+        r = await c.post(f"/v1/feedback/{ids[1]}/resolve", json={"action": "block"},
+                         headers=h["analyst"])
+        assert r.status_code == 422 and "official" in r.json()["detail"], r.text
+        r = await c.post(f"/v1/feedback/{ids[2]}/resolve", json={"action": "block"},
+                         headers=h["analyst"])
+        assert r.status_code == 200, r.text
+        for url in ("https://vietcombank.com.vn/", "https://dichvucong.gov.vn/",
+                    "https://chinhphu.vn/"):
+            r = await c.post("/v1/url-scans", json={"url": url}, headers=h["client"])
+            assert r.json()["verdict"] == "official", (url, r.json()["reasons"])
+        # the lists API refuses the whole domain or host too, and takes the page
+        for kind, value in (("domain", "vietcombank.com.vn"), ("host", "www.vietcombank.com.vn"),
+                            ("domain", "dichvucong.gov.vn"), ("host", "abc.xyz.gov.vn")):
+            r = await c.post("/v1/lists/entries", headers=h["analyst"], json={
+                "kind": kind, "value": value, "action": "block"})
+            assert r.status_code == 422 and "official" in r.json()["detail"], (value, r.text)
+        r = await c.post("/v1/lists/entries", headers=h["analyst"], json={
+            "kind": "host", "value": "vietcombank.com.vn", "action": "allow"})
+        assert r.status_code == 201, r.text
+
+
+def test_a_report_of_an_official_page_offers_only_that_page_to_block() -> None:
+    from api.console.actions import url_targets
+
+    report = {"registrable_domain": "vietcombank.com.vn", "host": "www.vietcombank.com.vn",
+              "url": "https://www.vietcombank.com.vn/khuyen-mai"}
+    assert [(t.kind, t.value) for t in url_targets(report, str)] == [
+        ("url", "https://www.vietcombank.com.vn/khuyen-mai")]
