@@ -312,3 +312,37 @@ def test_a_report_of_an_official_page_offers_only_that_page_to_block() -> None:
               "url": "https://www.vietcombank.com.vn/khuyen-mai"}
     assert [(t.kind, t.value) for t in url_targets(report, str)] == [
         ("url", "https://www.vietcombank.com.vn/khuyen-mai")]
+
+
+# --- share links: storage bounded per key -------------------------------------------
+
+
+@pytest.mark.parametrize("mode", [pytest.param("sqlite", id="sqlite"),
+                                  pytest.param("redis", id="redis", marks=pytest.mark.redis)])
+async def test_live_share_links_are_bounded_per_key(
+        tmp_path: Path, mode: str, request: pytest.FixtureRequest) -> None:
+    """Twenty links per scan times a new scan each minute, living 90 days, would fill
+    the store (Redis runs with noeviction: every write then fails); a key holds at most
+    SCAMSCAN_SHARE_MAX_PER_KEY live links, another key is not affected, and revoking
+    one frees its place."""
+    from tests.test_shares import _link_scan, _token, api
+
+    async with api(tmp_path, mode, request, share_max_per_key=3) as (_, c, h):
+        made = []
+        for i in range(3):
+            scan_id = await _link_scan(c, h["client"], f"https://a{i}.example/x")
+            r = await c.post(f"/v1/scans/{scan_id}/share", headers=h["client"])
+            assert r.status_code == 201, r.text
+            made.append(r.json())
+        scan_id = await _link_scan(c, h["client"], "https://a9.example/x")
+        r = await c.post(f"/v1/scans/{scan_id}/share", headers=h["client"])
+        assert r.status_code == 429, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert "SCAMSCAN_SHARE_MAX_PER_KEY" in r.json()["detail"]
+        other = await _link_scan(c, h["client2"])
+        assert (await c.post(f"/v1/scans/{other}/share",
+                             headers=h["client2"])).status_code == 201
+        r = await c.delete(f"/v1/shares/{_token(made[0]['url'])}", headers=h["client"])
+        assert r.status_code == 204
+        r = await c.post(f"/v1/scans/{scan_id}/share", headers=h["client"])
+        assert r.status_code == 201, r.text

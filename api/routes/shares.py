@@ -97,7 +97,8 @@ async def create_share(
 
     For scans the caller may read (a `client` key: its own). 404 for another's or
     an unknown scan, 409 for a scan without a report, 429 past
-    `SCAMSCAN_SHARE_MAX_PER_SCAN` live links, 503 when `SCAMSCAN_PUBLIC_BASE_URL` is
+    `SCAMSCAN_SHARE_MAX_PER_SCAN` live links of the scan or
+    `SCAMSCAN_SHARE_MAX_PER_KEY` of the key, 503 when `SCAMSCAN_PUBLIC_BASE_URL` is
     not set and the request's Host is not this machine (a link is never built on a
     Host a client sent)."""
     expires_in = body.expires_in if body is not None else None

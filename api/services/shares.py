@@ -97,8 +97,14 @@ async def create_share(services: Services, principal: Principal, scan_id: str,
                   created_by=principal.name if principal.key_id else "local",
                   created=_iso(now), expires=_iso(now + ttl), expires_at=now + ttl)
     try:
-        await services.shares.create(share, settings.share_max_per_scan)
-    except TooManyShares:
+        await services.shares.create(share, settings.share_max_per_scan,
+                                     settings.share_max_per_key)
+    except TooManyShares as e:
+        if e.per == "owner":
+            raise ProblemException(
+                429, f"This key has {settings.share_max_per_key} live share links already "
+                "(SCAMSCAN_SHARE_MAX_PER_KEY); revoke some or wait until they expire.",
+                type_=TYPE_TOO_MANY_SHARES, title="Too many share links") from None
         raise ProblemException(
             429, f"This scan has {settings.share_max_per_scan} live share links already "
             "(SCAMSCAN_SHARE_MAX_PER_SCAN); revoke one or wait until one expires.",
