@@ -346,3 +346,24 @@ async def test_live_share_links_are_bounded_per_key(
         assert r.status_code == 204
         r = await c.post(f"/v1/scans/{scan_id}/share", headers=h["client"])
         assert r.status_code == 201, r.text
+
+
+# --- pages: text from a report cannot reorder what is shown around it --------------
+
+
+def test_pages_show_bidi_controls_instead_of_obeying_them() -> None:
+    """An app label (or page title, or message) with a right-to-left override shows
+    ``Vietcombank‮kpa.exe`` as "Vietcombankexe.apk"; every page the console and the
+    public share page render shows the control as a visible mark instead."""
+    from markupsafe import Markup
+
+    from api.console.templating import templates
+
+    page = templates.env.from_string(
+        "<p>{{ label }}</p><p>{{ n }}</p><p>{{ none }}</p><p>{{ m }}</p>").render(
+        label="Vietcombank\u202ekpa.exe<b>", n=3, none=None,
+        m=Markup("<i>ok</i>\u2067x"))
+    assert not re.search("[\u202a-\u202e\u2066-\u2069]", page), repr(page)
+    assert "Vietcombank[U+202E]kpa.exe&lt;b&gt;" in page
+    assert "<p>3</p>" in page and "<p>None</p>" in page
+    assert "<i>ok</i>[U+2067]x" in page
