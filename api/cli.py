@@ -60,6 +60,7 @@ from api.cli_common import (
     EXIT_USAGE,
     MAX_LINE_BYTES,
     UsageError,
+    terminal_safe,
 )
 from api.cli_common import settings as _settings
 from api.cli_remote import RemoteError
@@ -172,7 +173,9 @@ def _server_options(p: argparse.ArgumentParser) -> None:
                         "http://127.0.0.1:8000) so that they appear in its history; "
                         "default: SCAMSCAN_SERVER, else scan here")
     p.add_argument("--key", metavar="KEY",
-                   help="API key for --server (X-API-Key); default: SCAMSCAN_KEY")
+                   help="API key for --server (X-API-Key); default: SCAMSCAN_KEY. Prefer "
+                        "SCAMSCAN_KEY: a --key value is visible to other users of this "
+                        "machine in the process list (ps)")
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
@@ -370,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"scamscan: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except RemoteError as e:
-        print(f"scamscan: {e}", file=sys.stderr)
+        print(terminal_safe(f"scamscan: {e}"), file=sys.stderr)
         return EXIT_SOME_INVALID
     except BrokenPipeError:
         # `scamscan url --file big.txt | head` is normal use, not a failure.

@@ -344,6 +344,9 @@ class Settings(BaseSettings):
     """Longest ``expires_in`` of a share link (90 days)."""
     share_max_per_scan: int = Field(default=20, ge=1, le=10_000)
     """Live share links per scan at most (a new one past it is a 429 problem)."""
+    share_max_per_key: int = Field(default=10_000, ge=1, le=10_000_000)
+    """Live share links per API key at most (keyless local use counts as one key); a
+    new one past it is a 429 problem. Links live for weeks: this bounds the store."""
     share_rate_limit: str = "30/minute"
     """Views of public share pages (``/s/<token>``) per client address."""
     public_base_url: str = ""

@@ -231,7 +231,7 @@ async def test_revoked_unknown_and_expired_tokens_look_alike(
         await app.state.services.shares.create(Share(
             id="sh_expired00000000", token_hash=hashlib.sha256(expired.encode()).hexdigest(),
             scan_id=scan_id, owner="", created_by="t", created="2026-01-01T00:00:00+00:00",
-            expires="2026-01-01T00:01:00+00:00", expires_at=now - 1), 20)
+            expires="2026-01-01T00:01:00+00:00", expires_at=now - 1), 20, 20)
         pages = [await c.get(f"/s/{t}") for t in
                  (token, other, expired, "never-existed-" + "x" * 30, "x" * 300)]
         assert {p.status_code for p in pages} == {404}

@@ -9,8 +9,11 @@ which an analyst revokes it without knowing the token.
 expired rows are deleted on every new share). Redis: under ``scamscan:share:``:
 ``tok:<token hash>`` (the share as JSON) and ``id:<id>`` (its token hash),
 both expiring with the share, and ``scan:<scan_id>`` (a sorted set of the
-scan's share ids by expiry). At most ``max_per_scan`` live shares per scan
-(:class:`TooManyShares`). Every method may raise
+scan's share ids by expiry), and ``owner:<key id>`` (the same, per creating
+key). At most ``max_per_scan`` live shares per scan and ``max_per_owner`` per
+key (:class:`TooManyShares`): links live for weeks, so without the second bound
+a key making new scans and links at its rate limit would fill the store (Redis
+runs with ``noeviction``: every write would then fail). Every method may raise
 :class:`~api.storage.errors.ShareStoreUnavailable`.
 """
 
@@ -37,7 +40,12 @@ SHARES_FILE = "shares.sqlite3"
 
 
 class TooManyShares(Exception):
-    """The scan has ``max_per_scan`` live shares already (the API answers 429)."""
+    """The scan (``per == "scan"``) or the key (``per == "owner"``) has as many live
+    shares as allowed already (the API answers 429)."""
+
+    def __init__(self, per: str = "scan") -> None:
+        super().__init__(per)
+        self.per = per
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,7 @@ class Share:
 class ShareStore(Protocol):
     """Where shares are kept."""
 
-    async def create(self, share: Share, max_per_scan: int) -> None: ...
+    async def create(self, share: Share, max_per_scan: int, max_per_owner: int) -> None: ...
 
     async def by_token_hash(self, token_hash: str) -> Share | None:
         """The live share of this token hash (None when unknown, revoked or expired)."""
@@ -101,6 +109,7 @@ _SCHEMA = (
         doc        TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS shares_by_scan ON shares (scan_id, expires_at)",
     "CREATE INDEX IF NOT EXISTS shares_by_expiry ON shares (expires_at)",
+    "CREATE INDEX IF NOT EXISTS shares_by_owner ON shares (json_extract(doc, '$.owner'))",
 )
 
 
@@ -111,14 +120,18 @@ class SqliteShareStore(SqliteFile):
     what = "share store"
     schema = _SCHEMA
 
-    async def create(self, share: Share, max_per_scan: int) -> None:
+    async def create(self, share: Share, max_per_scan: int, max_per_owner: int) -> None:
         def q(db: sqlite3.Connection) -> None:
             now = time.time()
             db.execute("DELETE FROM shares WHERE expires_at <= ?", (now,))
             live = db.execute("SELECT COUNT(*) FROM shares WHERE scan_id = ?",
                               (share.scan_id,)).fetchone()[0]
             if live >= max_per_scan:
-                raise TooManyShares()
+                raise TooManyShares("scan")
+            mine = db.execute("SELECT COUNT(*) FROM shares WHERE json_extract(doc, '$.owner') "
+                              "= ?", (share.owner,)).fetchone()[0]
+            if mine >= max_per_owner:
+                raise TooManyShares("owner")
             db.execute("INSERT INTO shares (id, token_hash, scan_id, expires_at, doc) "
                        "VALUES (?, ?, ?, ?, ?)", (share.id, share.token_hash, share.scan_id,
                                                   share.expires_at,
@@ -165,16 +178,21 @@ class SqliteShareStore(SqliteFile):
 
 # --- Redis ----------------------------------------------------------------------------
 
-# KEYS: tok:<hash>, id:<id>, scan:<scan_id>
-# ARGV: json, token hash, id, expires (unix ms), now (unix ms), max per scan
+# KEYS: tok:<hash>, id:<id>, scan:<scan_id>, owner:<key id>
+# ARGV: json, token hash, id, expires (unix ms), now (unix ms), max per scan, max per owner
+# Returns 1 (made), 0 (too many for the scan), -1 (too many for the key).
 _CREATE = """
 redis.call('zremrangebyscore', KEYS[3], '-inf', ARGV[5])
+redis.call('zremrangebyscore', KEYS[4], '-inf', ARGV[5])
 if redis.call('zcard', KEYS[3]) >= tonumber(ARGV[6]) then return 0 end
+if redis.call('zcard', KEYS[4]) >= tonumber(ARGV[7]) then return -1 end
 redis.call('set', KEYS[1], ARGV[1], 'PXAT', ARGV[4])
 redis.call('set', KEYS[2], ARGV[2], 'PXAT', ARGV[4])
-redis.call('zadd', KEYS[3], ARGV[4], ARGV[3])
-local last = redis.call('zrange', KEYS[3], -1, -1, 'WITHSCORES')
-redis.call('pexpireat', KEYS[3], last[2])
+for i = 3, 4 do
+  redis.call('zadd', KEYS[i], ARGV[4], ARGV[3])
+  local last = redis.call('zrange', KEYS[i], -1, -1, 'WITHSCORES')
+  redis.call('pexpireat', KEYS[i], last[2])
+end
 return 1
 """
 
@@ -202,15 +220,16 @@ class RedisShareStore:
         except (RedisError, OSError, TimeoutError) as e:
             raise ShareStoreUnavailable(f"the Redis share store failed ({what}): {e}") from e
 
-    async def create(self, share: Share, max_per_scan: int) -> None:
+    async def create(self, share: Share, max_per_scan: int, max_per_owner: int) -> None:
         with self._errors("create"):
             ok = await self._create(
                 keys=[f"{self.p}tok:{share.token_hash}", f"{self.p}id:{share.id}",
-                      f"{self.p}scan:{share.scan_id}"],
+                      f"{self.p}scan:{share.scan_id}", f"{self.p}owner:{share.owner}"],
                 args=[json.dumps(share.to_dict()), share.token_hash, share.id,
-                      int(share.expires_at * 1000), int(time.time() * 1000), max_per_scan])
-        if not ok:
-            raise TooManyShares()
+                      int(share.expires_at * 1000), int(time.time() * 1000), max_per_scan,
+                      max_per_owner])
+        if ok != 1:
+            raise TooManyShares("scan" if ok == 0 else "owner")
 
     async def by_token_hash(self, token_hash: str) -> Share | None:
         with self._errors("get"):
@@ -243,6 +262,7 @@ class RedisShareStore:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.delete(f"{self.p}tok:{token_hash}", f"{self.p}id:{share.id}")
                 pipe.zrem(f"{self.p}scan:{share.scan_id}", share.id)
+                pipe.zrem(f"{self.p}owner:{share.owner}", share.id)
                 await pipe.execute()
         return share
 
