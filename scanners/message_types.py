@@ -79,7 +79,8 @@ MONEY_ASK = _rx(
     r"(?:le )?phi (?:\w+\s+){0,2}(?:van chuyen|thong quan|luu kho|giao lai|ho tro|mo khoa|"
     r"bao hiem|ho so|xac minh|dich vu)",
     r"(?:chuyen|nop|dong|tra|thanh toan) (?:khoan |tien )?phi",
-    r"(?:pay|send|transfer|deposit|top up|lend)\w* (?:[\w.,%\-]+\s+){0,5}(?:fee|tax|fine|"
+    # (A "payroll" or "payslip" account is where a salary goes, not a payment.)
+    r"(?:pay(?!roll|slip)|send|transfer|deposit|top up|lend)\w* (?:[\w.,%\-]+\s+){0,5}(?:fee|tax|fine|"
     r"deposit|bond|bail|guarantee)",
     r"(?:first|initial|small|minimum) deposit", r"deposit (?:of \d|to (?:start|begin|unlock|join))",
     r"(?:send|transfer|lend) (?:me|us)? ?\d[\d.,]* ?(?:million|k|vnd|usd|usdt|dong)",
@@ -198,7 +199,12 @@ ADVANCE_FEE = _rx(r"(?:le )?phi (?:\w+\s+){0,2}(?:van chuyen|thong quan|luu kho|
 COMPUTER = _rx(r"may tinh", r"computer", r"laptop", r"windows", r"macbook", r"pc")
 GROUP_LINK = re.compile(r"(?:zalo\.me/g/|t\.me/|telegram\.me/|chat\.whatsapp\.com/)")
 GROUP_WORDS = _rx(r"nhom (?:zalo|telegram|kin|vip|ho tro)", r"(?:telegram|zalo) (?:support )?group",
-                  r"(?:join|tham gia) (?:\w+\s+){0,3}(?:nhom|group|kenh|channel)")
+                  r"(?:join|tham gia) (?:\w+\s+){0,3}(?:nhom|group|kenh|channel)",
+                  # Third round: a "support" group whose admin writes first ("our admin
+                  # will DM you"): a firm's support does not come looking for you in a chat.
+                  r"support (?:\w+\s+){0,2}group",
+                  r"(?:admin|quan tri vien|mod) (?:\w+\s+){0,2}(?:will |se )?(?:dm|inbox|ib|pm|"
+                  r"nhan tin|message|contact) (?:you|ban|cho ban)")
 FILE_HOSTS = frozenset({
     "mediafire.com", "drive.google.com", "docs.google.com", "dropbox.com", "dropboxusercontent.com",
     "t.me", "telegram.me", "telegra.ph", "onedrive.live.com", "1drv.ms", "mega.nz", "fshare.vn",
@@ -255,9 +261,17 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:nhom|group) (?:zalo |telegram )?(?:cham soc khach hang|cskh|"
         r"customer (?:care|service|support))",
         r"(?:su co|loi|van de) (?:khi )?rut tien", r"(?:khong|chua) (?:the )?rut (?:duoc )?tien",
-        r"(?:cannot|can't|unable to) withdraw"), frozenset({GROUP})),
+        r"(?:cannot|can't|unable to) withdraw",
+        # A "support" group in a platform's name, its admin writing first.
+        r"(?:official )?(?:\w+\s+)?support (?:\w+\s+){0,2}group",
+        r"(?:admin|quan tri vien) (?:\w+\s+){0,2}(?:will |se )?(?:dm|inbox|ib|pm|nhan tin) "
+        r"(?:you|ban|cho ban)"), frozenset({GROUP})),
     ScamType("recovery_scam", "MSG-TYPE-014", _rx(
         r"(?:lay lai|thu hoi|doi lai) (?:\w+\s+){0,3}(?:tien|tai san|von)",
+        # Third round: a fellow victim's word of mouth ("nhờ anh này lấy lại được hết").
+        r"(?:lay lai|thu hoi|doi lai) (?:duoc )?(?:het|du|toan bo|ca)(?![a-z0-9])",
+        r"nho (?:\w+\s+){0,3}(?:lay lai|thu hoi|doi lai)",
+        r"(?:got|get) (?:\w+\s+){0,2}(?:all|everything|it all) back",
         r"bi lua (?:\w+\s+){0,4}(?:hoan tien|lay lai|thu hoi)",
         r"(?:recover\w*|get (?:your|the) money back|fund recovery|money back from)",
         r"(?:get|receive) (?:\w+\s+)?money back", r"(?:victim )?compensation (?:program|fund)",
@@ -297,7 +311,13 @@ TYPES: tuple[ScamType, ...] = (
         # A gift said to hold gold, a watch or dollars, sent by someone abroad.
         r"qua (?:\w+\s+){0,5}(?:co|gom|chua) (?:\w+\s+){0,3}(?:vang|trang suc|dong ho|rolex|"
         r"kim cuong|do la|usd)",
-        r"(?:anh|a|em|e|minh) (?:dang )?(?:o|song|lam viec o) nuoc ngoai"),
+        r"(?:anh|a|em|e|minh) (?:dang )?(?:o|song|lam viec o) nuoc ngoai",
+        # Third round: a sweetheart's gift that only arrives once the reader pays a fee
+        # ("quà anh gửi … phải nộp phí bảo hiểm mới giao").
+        r"qua (?:cua )?(?:anh|a|em|e) (?:da )?gui(?:\s+[\w.,]+){0,14} (?:phi|le phi|tien) "
+        r"(?:\w+\s+){0,2}(?:bao hiem|van chuyen|thong quan|hai quan|giao hang|nhan hang|ship)",
+        r"(?:gift|parcel|package|box) i sent(?:\s+[\w.,]+){0,14} (?:insurance|shipping|customs|"
+        r"clearance|delivery) (?:fee|charge|cost)"),
         frozenset({PAY, DATA, LINK})),
     ScamType("relative_new_number", "MSG-TYPE-012", _rx(
         r"(?:con|em|chau|minh|anh|chi) (?:da |moi )?doi so", r"so (?:dien thoai )?moi",
@@ -381,7 +401,7 @@ TYPES: tuple[ScamType, ...] = (
         strong=_rx(r"giai ngan (?:trong )?\d+ phut", r"chi can (?:cccd|can cuoc|cmnd)",
                    # Loan-app extortion: shaming the borrower to the contact list.
                    r"(?:gui|dang|phat tan|boc phot|bia) (?:\w+\s+){0,4}(?:anh|hinh|thong tin) "
-                   r"(?:\w+\s+){0,5}(?:danh ba|nguoi than|dong nghiep|cong ty)",
+                   r"(?:\w+\s+){0,5}(?:danh ba|nguoi than|dong nghiep|(?<!may\s)cong ty)",
                    r"khung bo (?:\w+\s+)?(?:danh ba|dien thoai)",
                    r"(?:send|post|share) (?:\w+\s+){0,3}(?:photos?|pictures?) (?:\w+\s+){0,4}"
                    r"(?:contacts|family|employer|colleagues)",
@@ -560,7 +580,7 @@ def classify(folded: str, demands: frozenset[str],
                 HOUSEHOLD.search(folded):
             continue  # the room's power bill between landlord and tenant
         if t.id == "remote_control_app" and not demands & {PAY, DATA, LINK} and \
-                message_advice.workplace_remote(folded):
+                message_advice.everyday_remote(folded):
             continue  # the office IT on a work computer, asking for nothing else
         # The topic is searched only when one of its demands is there (the cheap test).
         m = _first(t.topic, folded, negated) if met else None
