@@ -37,9 +37,9 @@ Splits, reported apart:
   Only its aggregate figures are printed unless ``--show`` is given.
 
 The model (``scanners/message_model.py``) learns from every tuning split but heldout4
-and heldout5, and from ``eval/messages/training/`` (training-only messages, never reported here), so its
-figures on the tuning splits are training figures; its cross-validated figures are
-printed by ``eval/train_message_model.py``.
+and heldout5, and from ``eval/messages/training/`` (training-only messages, never
+reported here), so its figures on the tuning splits are training figures; its
+cross-validated figures are printed by ``eval/train_message_model.py``.
 
 One JSON object a line: ``id``, ``lang``, ``text``, optionally ``type`` (the
 scam family of ``scanners/message_types.py`` that the message is, or imitates

@@ -118,7 +118,7 @@ def mention_markers(folded: str) -> list[str]:
 # are the unambiguous first person ("em"/"anh" can be either side, so not them).
 _OWN_MACHINE = _rx(
     r"(?:tao|toi|to) (?:da |vua |moi |dang |se )?(?:cai|tai|mo|bat)(?: dat| ve)? (?:\w+\s+)?"
-    r"(?:anydesk|teamviewer|ultra ?viewer|rustdesk|team viewer|any desk) (?:\w+\s+){0,3}"
+    r"(?:anydesk|teamviewer|ultra ?viewer|rustdesk|team viewer|any desk) (?:\S+\s+){0,4}"
     r"(?:de|cho) (?:may|ban|cau|anh|chi|em|ong|ba|bac) (?:\w+\s+)?(?:sua|xem|giup|vao|ho tro|"
     r"kiem tra|cai|chinh)",
     r"i (?:have |just |'ve )?(?:installed|opened|started) (?:\w+\s+){0,2}(?:anydesk|teamviewer|"

@@ -80,8 +80,8 @@ MONEY_ASK = _rx(
     r"bao hiem|ho so|xac minh|dich vu)",
     r"(?:chuyen|nop|dong|tra|thanh toan) (?:khoan |tien )?phi",
     # (A "payroll" or "payslip" account is where a salary goes, not a payment.)
-    r"(?:pay(?!roll|slip)|send|transfer|deposit|top up|lend)\w* (?:[\w.,%\-]+\s+){0,5}(?:fee|tax|fine|"
-    r"deposit|bond|bail|guarantee)",
+    r"(?:pay(?!roll|slip)|send|transfer|deposit|top up|lend)\w* (?:[\w.,%\-]+\s+){0,5}"
+    r"(?:fee|tax|fine|deposit|bond|bail|guarantee)",
     r"(?:first|initial|small|minimum) deposit", r"deposit (?:of \d|to (?:start|begin|unlock|join))",
     r"(?:send|transfer|lend) (?:me|us)? ?\d[\d.,]* ?(?:million|k|vnd|usd|usdt|dong)",
     r"(?:service|clearance|shipping|redelivery|processing|insurance|small) (?:\w+\s+)?fee",
@@ -226,7 +226,8 @@ _POLICE = (
     r"court (?:of|summons|order|case)", r"procuracy", r"prosecutor\w*", r"investigator",
     r"ministry of public security", r"immigration (?:department|office|police)",
     r"(?:cuc|phong) (?:quan ly )?xuat nhap canh",
-    r"(?:cong an|canh sat|police)(?:\s+[\w.,:]+){0,15} (?:vu an|lenh bat|khoi to|trieu tap|"
+    # ("CÔNG AN QUẬN X: …", "District police: …": a heading's colon.)
+    r"(?:cong an|canh sat|police):?(?:\s+[\w.,:]+){0,15} (?:vu an|lenh bat|khoi to|trieu tap|"
     r"dieu tra|rua tien|ma tuy|phat nguoi|bat giam|tam giam|warrant|arrest\w*|summons|case)",
     r"(?:dai|thuong|trung|thieu) (?:uy|ta) (?:\w+\s+){0,3}(?:cong an|canh sat|phong|doi|cuc|"
     r"an ninh)", r"(?:phong|cuc|doi) an ninh(?: mang)?",
@@ -262,16 +263,20 @@ TYPES: tuple[ScamType, ...] = (
         r"customer (?:care|service|support))",
         r"(?:su co|loi|van de) (?:khi )?rut tien", r"(?:khong|chua) (?:the )?rut (?:duoc )?tien",
         r"(?:cannot|can't|unable to) withdraw",
-        # A "support" group in a platform's name, its admin writing first.
-        r"(?:official )?(?:\w+\s+)?support (?:\w+\s+){0,2}group",
-        r"(?:admin|quan tri vien) (?:\w+\s+){0,2}(?:will |se )?(?:dm|inbox|ib|pm|nhan tin) "
-        r"(?:you|ban|cho ban)"), frozenset({GROUP})),
+        # Third round: a "support" group whose admin writes to the member first ("an
+        # admin will DM you"): a firm's support answers at its hotline or in its app, a
+        # fake desk moves the member to a private chat.
+        r"(?:support|ho tro|cskh|cham soc khach hang|customer (?:care|service)|helpdesk)"
+        r"(?:\s+\S+){0,12} (?:admin|quan tri vien) (?:\w+\s+){0,2}(?:will |se )?"
+        r"(?:dm|inbox|ib|pm|nhan tin|message) (?:you|ban|cho ban)"), frozenset({GROUP})),
     ScamType("recovery_scam", "MSG-TYPE-014", _rx(
         r"(?:lay lai|thu hoi|doi lai) (?:\w+\s+){0,3}(?:tien|tai san|von)",
-        # Third round: a fellow victim's word of mouth ("nhờ anh này lấy lại được hết").
-        r"(?:lay lai|thu hoi|doi lai) (?:duoc )?(?:het|du|toan bo|ca)(?![a-z0-9])",
-        r"nho (?:\w+\s+){0,3}(?:lay lai|thu hoi|doi lai)",
-        r"(?:got|get) (?:\w+\s+){0,2}(?:all|everything|it all) back",
+        # Third round: a fellow victim's word of mouth, after a scam ("bị lừa … nhờ anh
+        # này lấy lại được hết"); a shop's refund "lấy lại được hết" is not one.
+        r"bi lua (?:\S+\s+){0,25}?(?:nho (?:\w+\s+){0,3})?(?:lay lai|thu hoi|doi lai) "
+        r"(?:duoc )?(?:het|du|toan bo|ca|tien)",
+        r"(?:lost|scam\w*) (?:\S+\s+){0,20}?(?:got|get) (?:\w+\s+){0,2}(?:all|everything|"
+        r"it all) back",
         r"bi lua (?:\w+\s+){0,4}(?:hoan tien|lay lai|thu hoi)",
         r"(?:recover\w*|get (?:your|the) money back|fund recovery|money back from)",
         r"(?:get|receive) (?:\w+\s+)?money back", r"(?:victim )?compensation (?:program|fund)",
@@ -314,10 +319,10 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:anh|a|em|e|minh) (?:dang )?(?:o|song|lam viec o) nuoc ngoai",
         # Third round: a sweetheart's gift that only arrives once the reader pays a fee
         # ("quà anh gửi … phải nộp phí bảo hiểm mới giao").
-        r"qua (?:cua )?(?:anh|a|em|e) (?:da )?gui(?:\s+[\w.,]+){0,14} (?:phi|le phi|tien) "
-        r"(?:\w+\s+){0,2}(?:bao hiem|van chuyen|thong quan|hai quan|giao hang|nhan hang|ship)",
-        r"(?:gift|parcel|package|box) i sent(?:\s+[\w.,]+){0,14} (?:insurance|shipping|customs|"
-        r"clearance|delivery) (?:fee|charge|cost)"),
+        r"qua (?:cua )?(?:anh|a|em|e) (?:da )?gui(?:\s+[\w.,]+){0,14} (?:phi|le phi) "
+        r"(?:\w+\s+){0,2}(?:bao hiem|thong quan|hai quan|kiem dinh|quoc te)",
+        r"(?:gift|parcel|package|box) i sent(?:\s+[\w.,]+){0,14} (?:insurance|customs|"
+        r"clearance) (?:fee|charge|cost)"),
         frozenset({PAY, DATA, LINK})),
     ScamType("relative_new_number", "MSG-TYPE-012", _rx(
         r"(?:con|em|chau|minh|anh|chi) (?:da |moi )?doi so", r"so (?:dien thoai )?moi",
@@ -410,7 +415,7 @@ TYPES: tuple[ScamType, ...] = (
         r"dau tu", r"loi nhuan", r"lai (?:suat )?(?:dam bao )?\d+ ?%", r"san (?:giao dich|forex)",
         r"tien ao", r"usdt", r"bitcoin", r"crypto\w*", r"forex", r"chung khoan", r"copy trad\w*",
         r"co phieu",
-        r"vang ky thuat so", r"invest\w*", r"returns", r"profit\w*", r"trading"),
+        r"vang ky thuat so", r"invest(?!igat)\w*", r"returns", r"profit\w*", r"trading"),
         frozenset({PAY, LINK, CONTACT, INSTALL}),
         strong=_rx(r"(?:cam ket|bao dam|dam bao) (?:\w+\s+){0,3}"
                    r"(?:loi nhuan|lai|khong lo|hoan von)",
