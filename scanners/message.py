@@ -182,6 +182,9 @@ def _negated(view: View, pos: int, window: int = _NEG_WINDOW) -> bool:
         # nothing past its comma.
         if _NO_NEED.match(before, m.end()) and "," in before[m.end():]:
             continue
+        # "To avoid arrest, pay…" names the threat; the order comes after the comma.
+        if m.group() == "avoid" and "," in before[m.end():]:
+            continue
         # "nếu không cài đặt…" (if you do not install) is a threat, not advice; so is
         # "không trả … thì …" (no "nếu" written).
         if not _IF_NOT.search(before[: m.start()]) and not _THEN.match(v, pos):

@@ -241,7 +241,10 @@ TYPES: tuple[ScamType, ...] = (
         r"quick ?support",
         # A "technician" taking the device over, whatever the tool's name.
         r"remote (?:support|access|control|desktop)", r"(?:dieu khien|truy cap) (?:\w+\s+)?tu xa",
-        r"(?:microsoft|windows|apple|google) (?:support|technician)", r"tech(?:nical)? support"),
+        r"(?:microsoft|windows|apple|google) (?:support|technician)", r"tech(?:nical)? support",
+        # Third round: a helper who will fix the device "remotely" through a tool he sends.
+        r"(?:so|then) (?:i|we) can (?:\w+\s+){1,3}remotely",
+        r"(?:de|roi) (?:em|anh|chi|toi|minh|ben em) (?:\w+\s+){1,5}tu xa"),
         frozenset({INSTALL, DATA, CONTACT, LINK, PAY}),
         # "cài (giúp cháu ứng dụng) TeamViewer", "install AnyDesk": installing it is the ask.
         # "Bố ơi con đã cài AnyDesk…", "I installed AnyDesk…" report a family's help.
@@ -263,6 +266,11 @@ TYPES: tuple[ScamType, ...] = (
         r"customer (?:care|service|support))",
         r"(?:su co|loi|van de) (?:khi )?rut tien", r"(?:khong|chua) (?:the )?rut (?:duoc )?tien",
         r"(?:cannot|can't|unable to) withdraw",
+        # Third round: a withdrawal "stuck" on an exchange, help to get it out; a customer
+        # support group in either word order.
+        r"rut tien (?:\w+\s+){0,2}bi (?:treo|khoa|chan|loi|giu)", r"ho tro rut tien",
+        r"(?:withdrawal|funds) (?:\w+\s+){0,2}(?:stuck|frozen|on hold)",
+        r"customer (?:care|service|support) group",
         # Third round: a "support" group whose admin writes to the member first ("an
         # admin will DM you"): a firm's support answers at its hotline or in its app, a
         # fake desk moves the member to a private chat.
@@ -283,7 +291,13 @@ TYPES: tuple[ScamType, ...] = (
         r"nhan lai (?:\w+\s+){0,3}(?:so )?tien",
         r"hoan lai (?:\w+\s+){0,2}(?:so )?tien (?:\w+\s+)?(?:da mat|bi lua|bi chiem doat|bi mat)",
         r"(?:phong toa|thu giu|bat duoc) (?:\w+\s+){0,5}"
-        r"(?:ke|doi tuong|nguoi) lua dao"),
+        r"(?:ke|doi tuong|nguoi) lua dao",
+        # Third round: the victim's money "traced" or "frozen" and released for a fee.
+        r"truy vet (?:\w+\s+){0,4}(?:vi|tai khoan|san|dong tien|tien)",
+        r"tien cua (?:ban|chi|anh|em|bac|co|chu) (?:\S+\s+){0,4}(?:dang )?(?:duoc )?"
+        r"(?:phong toa|tam giu|nam trong)",
+        r"giai phong (?:\w+\s+){0,2}(?:so )?(?:tien|\d[\d.,]* ?(?:trieu|tr|k))",
+        r"(?:traced|frozen|located) (?:\w+\s+){0,3}(?:your )?(?:funds|money|wallet)"),
         # Moving a victim to Telegram, Zalo or a mobile is how recovery services work.
         frozenset({PAY, DATA, LINK, CONTACT}),
         strong=_rx(r"(?:ho tro|dich vu|chung toi|chuyen) (?:\w+\s+){0,2}(?:lay lai|thu hoi) "

@@ -74,6 +74,13 @@ QUIET: list[tuple[str, str]] = [
     ("Welcome to the Python Hanoi study group, an admin will message you the meetup link.",
      "en"),
     ("Mẹ ơi con bị lừa mất 2 triệu rồi, mẹ gọi lại cho con trước 9h nhé.", "vi"),
+    # ... and of the family signals that make scripts with an ask dangerous.
+    ("To avoid late fees, pay your power bill in the EVN app before the 25th.", "en"),
+    ("Sàn chứng khoán thông báo: lệnh rút tiền bị treo do bảo trì hệ thống, quý khách vui "
+     "lòng thử lại sau 17h trên ứng dụng.", "vi"),
+    ("Our customer service group on Facebook answers questions about orders every weekday.",
+     "en"),
+    ("Ngân hàng đã truy vết tài khoản nhận tiền và đề nghị chị ra công an trình báo.", "vi"),
 ]
 
 
@@ -132,6 +139,25 @@ FIRE: list[tuple[str, str, str, bool]] = [
      "tin cho bạn để xác minh tài khoản.", "vi", False),
     ("support_group", "Welcome to the MetaMask Support Asia group. An admin will DM you "
      "shortly to solve your wallet issue.", "en", False),
+    # Scripts with a money ask or a link that no family named, so that they stayed
+    # "suspicious": the order after "To avoid arrest," is not negated by "avoid".
+    ("police_impersonation", "Hanoi police: your bank account was used to launder money. To "
+     "avoid arrest, pay a 30,000,000 VND bail to account 1900 2233 4455 today.", "en", True),
+    # A helper who will fix the device "remotely" through his link.
+    ("remote_control_app", "Microsoft 365 admin: your account storage is corrupted. Open "
+     "fixnow-office365.top and start the tool so I can repair it remotely.", "en", True),
+    ("remote_control_app", "Bác vào trang suachua-dienthoai.top tải công cụ về rồi em sửa "
+     "máy cho bác từ xa nhé.", "vi", True),
+    # A withdrawal "stuck" on an exchange, help in a chat group for a fee.
+    ("support_group", "Ai rút tiền bị khóa trên sàn thì vào nhóm tele t.me/giaicuu_rut_von "
+     "để được hỗ trợ, phí chỉ 300k.", "vi", True),
+    ("support_group", "Lazada Customer Support Group: join our WhatsApp group "
+     "https://chat.whatsapp.com/LzRefund777 and send your card details to the admin.", "en",
+     True),
+    # The victim's money "traced" or "frozen", released for a fee.
+    ("recovery_scam", "Bên mình đã truy vết được ví của sàn lừa đảo, tiền của chị 80 triệu "
+     "đang được phong tỏa. Chị nộp phí 4 triệu để giải phóng số tiền về tài khoản.", "vi",
+     True),
 ]
 
 
