@@ -15,7 +15,10 @@ the shipped model does not learn from it: with it, at the same benign budgets, t
 flagged two look-alike texts of the tests (a mobile number "để được hỗ trợ", a tax office
 with its official link), having learnt heldout4's support-group words ("hỗ trợ", "để
 được") more than the scripts. Its lessons are in the rules. The held-out split now is
-``heldout5`` (kept back from this project): refused.
+``heldout5`` was measured once the same way and read for the third round: tuning data
+for the rules, refused here all the same (the model stays a measure of scripts its
+writers did not read). The held-out split now is ``heldout6`` (kept back from this
+project): refused.
 
 The two probability thresholds are chosen by cross-validation on the training
 messages only: five stratified folds (fixed seed), each message scored by a model
@@ -58,8 +61,9 @@ DATA = HERE / "messages"
 TRAIN_SPLITS = ("dev", "dev2", "heldout2", "heldout3")
 """The splits the model learns from: every split the rules were tuned on but heldout4
 (see above)."""
-HELD_OUT = "heldout5"
-"""The split kept back from this work (measured by the lead): refused."""
+REFUSED = ("heldout5", "heldout6")
+"""Never learnt from: heldout5 (read for the rules in the third round, kept out of the
+model) and heldout6, the split kept back from this work (measured by the lead)."""
 EXTRA = DATA / "training"
 """Messages written for training only (never an evaluation split)."""
 MIN_COUNT = 2
@@ -242,8 +246,10 @@ def main(argv: list[str] | None = None) -> int:
                     default=HERE.parent / "blocklists" / "data" / MODEL_FILE)
     args = ap.parse_args(argv)
     splits = tuple(s for s in args.splits.split(",") if s)
-    if HELD_OUT in splits:
-        raise SystemExit(f"{HELD_OUT} is a held-out split: never train on it")
+    refused = [s for s in splits if s in REFUSED]
+    if refused:
+        raise SystemExit(f"{', '.join(refused)}: never trained on (heldout6 is held out; "
+                         "heldout5 is kept out of the model)")
     doc = train(splits, not args.no_extra, args.c)
     blob = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     args.out.write_bytes(gzip.compress(blob.encode("utf-8"), compresslevel=9, mtime=0))

@@ -182,6 +182,9 @@ def _negated(view: View, pos: int, window: int = _NEG_WINDOW) -> bool:
         # nothing past its comma.
         if _NO_NEED.match(before, m.end()) and "," in before[m.end():]:
             continue
+        # "To avoid arrest, pay…" names the threat; the order comes after the comma.
+        if m.group() == "avoid" and "," in before[m.end():]:
+            continue
         # "nếu không cài đặt…" (if you do not install) is a threat, not advice; so is
         # "không trả … thì …" (no "nếu" written).
         if not _IF_NOT.search(before[: m.start()]) and not _THEN.match(v, pos):
@@ -234,7 +237,7 @@ def find_signals(view: View) -> list[Signal]:
                                              _clause_around(v, m.start(), m.end())):
                 note = "login"  # counts only beside an unknown link (check)
             elif note is None and cat.name == "remote_control" and \
-                    message_advice.workplace_remote(v):
+                    message_advice.everyday_remote(v):
                 note = "workplace"  # counts only beside an unknown link (check)
             if cat.name in ("impersonation", "staff_impersonation") and _DESCRIBES.search(
                     _clause_before(v, m.start())):
@@ -421,6 +424,7 @@ def extract(text: str) -> Extraction:
     return Extraction(text, links, phones, apps, signals, dropped, warning, view)
 
 
+_PRESSURE = frozenset({"MSG-URG-001", "MSG-URG-002"})
 _ASKS = frozenset({"MSG-DATA-001", "MSG-DATA-002", "MSG-DATA-003", "MSG-APP-001",
                    "MSG-APP-003", "MSG-APP-004", "MSG-PAY-001"})
 
@@ -448,6 +452,11 @@ def _warning_markers(view: View, phones: Sequence[PhoneItem],
                        for m in message_types.CONTACT_ASK.finditer(v)))
 
     mobile = any(p.type == "mobile" for p in phones)
+    # A call-back under a deadline or threat ("gọi lại số … trước 16h, nếu không sẽ ra
+    # lệnh bắt") asks the reader to act, even at a landline.
+    if not advice and any(s.counted and s.rule_id in _PRESSURE for s in signals) and any(
+            not _negated(view, m.start()) for m in message_types.CALL_BACK.finditer(v)):
+        return []
     if advice:
         return advice if not ((mobile or message_advice.self_claim(v)) and asks()) else []
     # A mention of a scam ("… nhận tiền từ một vụ lừa đảo") by someone who introduces
