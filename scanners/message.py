@@ -209,11 +209,19 @@ def _not_a_gift(view: View, start: int, end: int) -> bool:
             and "quà" not in written)
 
 
-def _at_not_download(view: View, start: int) -> bool:
+# Looking something up comes before "tại ứng dụng" (in the app), not "tải" (download).
+_LOOK_UP = re.compile(r"(?<![a-z0-9])(?:xem|tra cuu|kiem tra|theo doi)(?:\s+\w+){0,3}\s+$")
+
+
+def _at_not_download(view: View, start: int, vstart: int) -> bool:
     """Folded, "tại ứng dụng" (in the app: "tra cứu tại ứng dụng eTax") is also "tải
-    ứng dụng" (download the app): with diacritics written, "tại" is a place."""
+    ứng dụng" (download the app): with diacritics written, "tại" is a place; without,
+    it is one after a verb of looking up ("xem chi tiết tai ung dung …")."""
     written = unicodedata.normalize("NFC", view.original[start:start + 4]).lower()
-    return written.startswith("tại") and not written.startswith("tải")
+    if written.startswith("tại"):
+        return True
+    v = view.text
+    return written.startswith("tai ") and bool(_LOOK_UP.search(v[max(0, vstart - 40):vstart]))
 
 
 def _clause_around(v: str, start: int, end: int, width: int = 90) -> str:
@@ -257,7 +265,7 @@ def find_signals(view: View) -> list[Signal]:
                 note = "describes"  # "đã chuyển khoản", "tiền được chuyển vào tài khoản"
             if note is None and cat.name == "bait" and _not_a_gift(view, start, end):
                 continue
-            if cat.name == "install" and _at_not_download(view, start):
+            if cat.name == "install" and _at_not_download(view, start, m.start()):
                 continue
             out.append(Signal(cat.name, cat.rule_id, view.original[start:end], start, end,
                               note))
