@@ -40,8 +40,8 @@ Splits, reported apart:
   this tree: ``--split all`` leaves it out then, ``--split heldout7`` says it is missing.
   Only its aggregate figures are printed unless ``--show`` is given.
 
-The model (``scanners/message_model.py``) learns from every tuning split but heldout4
-and heldout5, and from ``eval/messages/training/`` (training-only messages, never
+The model (``scanners/message_model.py``) learns from every tuning split but heldout4,
+heldout5 and heldout6, and from ``eval/messages/training/`` (training-only messages, never
 reported here), so its figures on the tuning splits are training figures; its
 cross-validated figures are printed by ``eval/train_message_model.py``.
 

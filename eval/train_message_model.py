@@ -18,7 +18,7 @@ with its official link), having learnt heldout4's support-group words ("há»— trá
 ``heldout5`` was measured once the same way and read for the third round, ``heldout6``
 for the fourth: tuning data for the rules, refused here all the same. In the fourth round
 a model learning from heldout4-6 was cross-validated (``--splits`` with them, the refusal
-lifted for the trial): out of fold it flagged 78-85% of their scams alone against 74-77%
+lifted for the trial): out of fold it flagged 78-85% of their scams alone against 75-77%
 for the shipped model on them, but its medium band fell to the 0.50 floor and it flagged
 a look-alike text of the tests (a tax office asking to file and pay before a date), the
 failure heldout4 showed in the second round; so the model still does not learn from them.
