@@ -253,6 +253,10 @@ _POLICE = (
     r"an ninh)", r"(?:phong|cuc|doi) an ninh(?: mang)?",
     r"police (?:\w+\s+){0,3}(?:unit|division|bureau|department|team)",
     r"(?:economic|cyber|financial) crimes? (?:unit|police|division|department)",
+    # Fourth round: a warrant threatened, whoever the caller says he is (customs, a bank's
+    # "legal department"): only the police and courts issue one.
+    r"warrant (?:\w+\s+){0,2}(?:will be|has been|is being|was) issued",
+    r"lenh bat (?:\w+\s+){0,2}(?:se duoc|da duoc|duoc) ban hanh",
 )
 
 TYPES: tuple[ScamType, ...] = (
@@ -512,6 +516,7 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:dang ky|tru|thu|khau tru|gia han) (?:\S+\s+){0,6}tren (?:the|tai khoan)"
         r"(?! cua (?:em|anh|chi|con|toi|minh))",
         r"(?:charged?|subscri\w+) (?:\S+\s+){0,6}(?:on|to) your (?:\w+\s+)?card",
+        r"(?:account|card|subscription) (?:\w+\s+){0,2}(?:was|has been) charged",
         r"the (?:chip|tu|atm|visa|master ?card|jcb|napas|ghi no|debit)",
         r"phi thuong nien", r"annual fee", r"sinh trac hoc", r"nang hang",
         r"(?:nang cap|doi|kich hoat) the", r"(?:nhan vien|ky thuat vien|bo phan \w+) ngan hang",

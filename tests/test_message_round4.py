@@ -44,7 +44,15 @@ FIRE: list[tuple[str, str, str]] = [
     ("bhxh_refund",
      "Social insurance office: your benefits were flagged for misuse. Call us back at 028 "
      "3930 5555 or your benefits will be suspended.", "en"),
+    # A warrant threatened by whoever calls (here "customs"): only police and courts
+    # issue one.
+    ("police_impersonation",
+     "Customs office: a parcel in your name contains illegal goods. Call 028 3844 5566 "
+     "immediately or a warrant will be issued.", "en"),
     # A charge said to be on the card, and a (masked) mobile to call or text to cancel it.
+    ("bank_card",
+     "Your streaming account was charged 899,000 VND. If this wasn't you, call 0908 xx4 112 "
+     "to get a refund.", "en"),
     ("bank_card",
      "Ngân hàng ACB: quý khách vừa đăng ký gói dịch vụ 1.200.000đ/năm trên thẻ. Nếu không "
      "phải quý khách, gọi 0987 xx3 1x5 để hủy gói.", "vi"),
@@ -116,6 +124,13 @@ QUIET: list[tuple[str, str]] = [
      "vào để nhận thông báo của trường.", "vi"),
     ("Hi neighbours! The residents' chat for Block C is here: t.me/blockc_residents, join "
      "for building notices.", "en"),
+    # A real card notice: the charge, and the number on the back of the card.
+    ("Your card ending 1234 was charged 899,000 VND at an online store. If you did not make "
+     "this payment, call the number on the back of your card.", "en"),
+    # A relative's new number given, nothing asked; a callback about an interview.
+    ("Mẹ ơi con đổi số rồi nhé, số mới là 0912 xx3 456, mẹ lưu lại giúp con.", "vi"),
+    ("Hi, this is Lan from HR. Please call me back on 028 3822 4455 about your interview "
+     "tomorrow.", "en"),
     # The reader's own number masked by the carrier is no number to call.
     ("MobiFone: thuê bao 090xxxx321 được tặng 5GB data dịp sinh nhật, tự động cộng, không "
      "cần đăng ký.", "vi"),
