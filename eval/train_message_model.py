@@ -14,11 +14,15 @@ were then read to tune the rules, so it is tuning data and ``--splits`` may name
 the shipped model does not learn from it: with it, at the same benign budgets, the model
 flagged two look-alike texts of the tests (a mobile number "để được hỗ trợ", a tax office
 with its official link), having learnt heldout4's support-group words ("hỗ trợ", "để
-được") more than the scripts. Its lessons are in the rules. The held-out split now is
-``heldout5`` was measured once the same way and read for the third round: tuning data
-for the rules, refused here all the same (the model stays a measure of scripts its
-writers did not read). The held-out split now is ``heldout6`` (kept back from this
-project): refused.
+được") more than the scripts. Its lessons are in the rules.
+``heldout5`` was measured once the same way and read for the third round, ``heldout6``
+for the fourth: tuning data for the rules, refused here all the same. In the fourth round
+a model learning from heldout4-6 was cross-validated (``--splits`` with them, the refusal
+lifted for the trial): out of fold it flagged 78-85% of their scams alone against 75-77%
+for the shipped model on them, but its medium band fell to the 0.50 floor and it flagged
+a look-alike text of the tests (a tax office asking to file and pay before a date), the
+failure heldout4 showed in the second round; so the model still does not learn from them.
+The held-out split now is ``heldout7`` (kept back from this project): refused.
 
 The two probability thresholds are chosen by cross-validation on the training
 messages only: five stratified folds (fixed seed), each message scored by a model
@@ -61,9 +65,10 @@ DATA = HERE / "messages"
 TRAIN_SPLITS = ("dev", "dev2", "heldout2", "heldout3")
 """The splits the model learns from: every split the rules were tuned on but heldout4
 (see above)."""
-REFUSED = ("heldout5", "heldout6")
-"""Never learnt from: heldout5 (read for the rules in the third round, kept out of the
-model) and heldout6, the split kept back from this work (measured by the lead)."""
+REFUSED = ("heldout5", "heldout6", "heldout7")
+"""Never learnt from: heldout5 and heldout6 (read for the rules in the third and fourth
+rounds, kept out of the model, see above) and heldout7, the split kept back from this
+work (measured by the lead)."""
 EXTRA = DATA / "training"
 """Messages written for training only (never an evaluation split)."""
 MIN_COUNT = 2
@@ -248,8 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     splits = tuple(s for s in args.splits.split(",") if s)
     refused = [s for s in splits if s in REFUSED]
     if refused:
-        raise SystemExit(f"{', '.join(refused)}: never trained on (heldout6 is held out; "
-                         "heldout5 is kept out of the model)")
+        raise SystemExit(f"{', '.join(refused)}: never trained on (heldout7 is held out; "
+                         "heldout5 and heldout6 are kept out of the model)")
     doc = train(splits, not args.no_extra, args.c)
     blob = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     args.out.write_bytes(gzip.compress(blob.encode("utf-8"), compresslevel=9, mtime=0))

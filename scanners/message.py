@@ -209,6 +209,21 @@ def _not_a_gift(view: View, start: int, end: int) -> bool:
             and "quà" not in written)
 
 
+# Looking something up comes before "tại ứng dụng" (in the app), not "tải" (download).
+_LOOK_UP = re.compile(r"(?<![a-z0-9])(?:xem|tra cuu|kiem tra|theo doi)(?:\s+\w+){0,3}\s+$")
+
+
+def _at_not_download(view: View, start: int, vstart: int) -> bool:
+    """Folded, "tại ứng dụng" (in the app: "tra cứu tại ứng dụng eTax") is also "tải
+    ứng dụng" (download the app): with diacritics written, "tại" is a place; without,
+    it is one after a verb of looking up ("xem chi tiết tai ung dung …")."""
+    written = unicodedata.normalize("NFC", view.original[start:start + 4]).lower()
+    if written.startswith("tại"):
+        return True
+    v = view.text
+    return written.startswith("tai ") and bool(_LOOK_UP.search(v[max(0, vstart - 40):vstart]))
+
+
 def _clause_around(v: str, start: int, end: int, width: int = 90) -> str:
     lo, hi = max(0, start - width), min(len(v), end + width)
     return v[lo:hi]
@@ -249,6 +264,8 @@ def find_signals(view: View) -> list[Signal]:
                     v[max(0, m.start() - 16):m.start()]):
                 note = "describes"  # "đã chuyển khoản", "tiền được chuyển vào tài khoản"
             if note is None and cat.name == "bait" and _not_a_gift(view, start, end):
+                continue
+            if cat.name == "install" and _at_not_download(view, start, m.start()):
                 continue
             out.append(Signal(cat.name, cat.rule_id, view.original[start:end], start, end,
                               note))
@@ -643,12 +660,24 @@ def _offers_action(ex: Extraction, ids: Sequence[identifiers.Identifier],
     The model's words alone ("nhân viên chăm sóc khách hàng", "nhóm hỗ trợ") are not
     enough to flag a message that asks nothing and carries nothing: a shop's care
     message or a study group named without a link reads like a script's opening
-    without being one."""
+    without being one.
+
+    Nor is a group link alone in the invitation of a community the reader belongs to
+    (the residents of a building, a class's parents: :func:`message_advice.community_group`)
+    when nothing else is asked: the model reads "nhóm" and "mời tham gia" as a support
+    group's (fourth round)."""
+    v = ex.view.text
+    group_only = bool(ex.links) and not (ex.apps or ex.phones) and all(
+        message_types.GROUP_LINK.search(link.input.lower()) for link in ex.links) and all(
+        i.type == "group" for i in ids)
+    if group_only and message_advice.community_group(v) and not (
+            any(f.points > 0 and f.rule_id in _ASKS for f in findings)
+            or message_types.MONEY_ASK.search(v)):
+        return False
     if ex.links or ex.apps or ex.phones or ids:
         return True
     if any(f.points > 0 and f.rule_id in _ASKS for f in findings):
         return True
-    v = ex.view.text
     # Money asked, or a move to a chat app ("nhắn Telegram để nhận việc"), is an ask;
     # chatting in a group one is in ("nhắn trong nhóm Zalo") is not.
     return bool(message_types.MONEY_ASK.search(v) or any(

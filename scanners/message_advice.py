@@ -91,10 +91,29 @@ _SELF_CLAIM = _rx(
 # A remote-control app on an office computer, for the company's IT or a colleague.
 _WORK_COMPUTER = _rx(
     r"(?:may tinh|may in|may|laptop|pc) (?:cua )?(?:cong ty|van phong|co quan|phong)",
-    r"(?:work|office|company) (?:laptop|computer|pc|machine)")
+    r"(?:work|office|company) (?:laptop|computer|pc|machine)",
+    # Fourth round: the company's own policy on the tool ("phần mềm AnyDesk do công ty cấp
+    # phép", "phiếu yêu cầu trên hệ thống nội bộ"), not a stranger's call.
+    r"do cong ty (?:cap phep|cung cap|cap|mua)", r"he thong noi bo", r"phieu (?:yeu cau|ho tro)",
+    r"company-?(?:issued|licensed|approved|provided)", r"internal (?:ticket|system|helpdesk)")
 _WORK_IT = _rx(r"(?:phong|ben|bo phan|team|anh|chi|em|ky thuat) it", r"it (?:cong ty|helpdesk|team|"
                r"support|department)", r"(?:office|company) it", r"helpdesk",
                r"phan mem ke toan", r"accounting software")
+
+
+# A community's own group (fourth round): the residents of a building or street, a class
+# and its parents, a club, neighbours; its members are invited by who runs it.
+_COMMUNITY = _rx(
+    r"cu dan", r"ban quan ly", r"bql", r"to dan pho", r"khu pho", r"phu huynh", r"hoi phu huynh",
+    r"(?:nhom|group) (?:zalo |telegram )?(?:lop|cau lac bo|clb|doi bong|hang xom|gia dinh|ho hang|"
+    r"cuu hoc sinh|dong huong)", r"residents?", r"neighbou?rs?", r"parents'? (?:group|chat)",
+    r"class (?:group|chat)", r"alumni", r"homeowners")
+
+
+def community_group(folded: str) -> bool:
+    """The message speaks of a community's own group: residents, parents, a class, a
+    club ("Nhóm Zalo cư dân chung cư…", "nhóm phụ huynh lớp 3A")."""
+    return bool(_COMMUNITY.search(folded))
 
 
 def advice_markers(folded: str) -> list[str]:

@@ -89,7 +89,14 @@ CATEGORIES: tuple[Category, ...] = (
         r"dinh danh (?:dien tu )?muc (?:2|hai)", r"muc do 2", r"chua (?:duoc )?cap nhat",
         r"chua (?:duoc )?(?:kich hoat|xac thuc|xac minh|dong bo|tich hop|chuan hoa)",
         r"(?:bi|se bi|da bi|co the bi) (?:tam )?(?:khoa|dong bang|vo hieu hoa|dinh chi|huy|"
-        r"phong toa|xu ly|phat|cat|ngung|thu hoi)",
+        r"phong toa|xu ly|phat|cat|ngung|thu hoi|bat(?! dau)|bat giam|tam giam|truy to)",
+        # Fourth round: the scares of call-back scripts (arrest, a cancelled card or
+        # insurance, a virus on the computer), in English too.
+        r"(?:bi|da bi) nhiem (?:virus|ma doc)", r"infected (?:with|by)",
+        r"(?:to )?avoid (?:being )?(?:arrest\w*|prosecut\w*|legal action|penalt\w*)",
+        r"(?:insurance|policy|benefits?|card|licen[cs]e|number|sim) (?:\w+\s+){0,2}will be "
+        r"(?:cancell?ed|terminated|revoked|suspended|blocked|locked)",
+        r"(?:you|u) (?:will|could|may) be (?:arrested|prosecuted|detained)",
         r"(?:tam )?ngung (?:hoat dong|giao dich|cung cap dich vu)",
         r"khan cap", r"lien quan (?:den|toi) (?:mot )?(?:vu an|duong day)",
         r"rua tien", r"lenh bat", r"truy na", r"khoi to", r"giay trieu tap", r"trieu tap",
@@ -109,10 +116,11 @@ CATEGORIES: tuple[Category, ...] = (
         r"level ?2 (?:e-?id|electronic id|identification|account)",
     ), negatable=False),
     Category("deadline", "MSG-URG-002", rx(
-        r"han chot", r"qua han", r"trong vong \d+ ?(?:h|gio|tieng|ngay)",
+        r"han chot", r"qua han", r"trong vong \d+ ?(?:h|gio|tieng|ngay)(?! lam viec)",
         r"trong (?:ngay )?hom nay", r"truoc \d+ ?(?:h|gio)(?: \d+)? (?:hom nay|ngay mai)",
-        r"het han (?:ngay mai|hom nay)", r"within \d+ ?(?:hours|h|days)", r"final notice",
-        r"by (?:today|tonight|tomorrow)", r"(?:today|tomorrow) (?:is the )?deadline",
+        r"het han (?:ngay mai|hom nay)", r"within \d+ ?(?:hours|h|days)(?! working| business)",
+        r"final notice", r"by (?:today|tonight|tomorrow)", r"within (?:today|the day|24 hours)",
+        r"(?:today|tomorrow) (?:is the )?deadline",
     ), negatable=False),
     Category("bait", "MSG-BAIT-001", rx(
         r"trung thuong", r"trung giai", r"nhan (?:qua|giai|thuong)",

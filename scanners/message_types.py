@@ -103,7 +103,8 @@ MONEY_ASK = _rx(
     r"do (?:\w+\s+){1,3}"
     r"(?:chi dinh|cung cap))",
     r"chuyen (?:het|toan bo) (?:\w+\s+){0,4}(?:tien|so du)",
-    r"thanh toan (?:ngay|phi|truoc|de)", r"(?:nop|dong) (?:tien )?(?:phat|bao lanh)",
+    # ("thanh toán ngày 15/12" is a due date, not "pay now".)
+    r"thanh toan (?:ngay(?! \d)|phi|truoc|de)", r"(?:nop|dong) (?:tien )?(?:phat|bao lanh)",
     # "send your CV to the HR office" asks for an application, not money.
     r"(?:pay|transfer|send) (?!(?:\w+\s+){0,2}(?:cv|resume|application|photos?|documents?|"
     r"files?|address|email|location)(?![a-z0-9]))(?:\w+\s+){0,3}(?:now|today|immediately|here|"
@@ -157,8 +158,12 @@ MONEY_ASK = _rx(
 # A contact the script moves to: a chat app (a mobile number counts apart). A landline
 # or hotline ("liên hệ trực ban số 028…", "gọi tổng đài 1900…") is what real bodies give.
 CONTACT_ASK = _rx(
-    r"(?:goi|lien he|lien lac|nhan tin|ket ban|kb|add|inbox|ib|nhan) "
+    r"(?:goi|lien he|lien lac|lh|nhan tin|ket ban|kb|add|inbox|ib|nhan) "
     r"(?:\w+\s+){0,4}(?:zalo|telegram|tele|facebook|fb|messenger|whatsapp)",
+    # Fourth round: a chat handle to write to ("inbox admin @…", "lh tele @…", "DM
+    # @…"): a private chat with a stranger, whichever app the handle is on.
+    r"(?:lien he|lien lac|lh|nhan tin|inbox|ib|ib cho|add|ket ban|kb|dm|pm|message|contact|"
+    r"text|tim) (?:\w+\s+){0,3}@[a-z0-9_.]{3,}",
     r"(?:zalo|telegram) (?:\w+\s+){0,2}(?:de|nhe|ngay|cua)",
     r"(?:on|via|our) (?:zalo|telegram|whatsapp)",
 )
@@ -167,7 +172,18 @@ CONTACT_ASK = _rx(
 # Calling back a number, any number, before a deadline or else ("gọi lại tổng đài … trước
 # 17h …, quá hạn sẽ bị hủy"): the pressure is the script's, counted with MSG-URG-*.
 CALL_BACK = _rx(r"(?:goi|lien he|lien lac) (?:lai |ngay )?(?:\w+\s+){0,2}(?:tong dai|so|hotline|"
-                r"sdt|dien thoai|duong day)", r"call (?:us )?(?:back|now|the number|this number)")
+                r"sdt|dien thoai|duong day)", r"call (?:us )?(?:back|now|the number|this number)",
+                # Fourth round: the number straight after the verb ("Gọi lại ngay 028…",
+                # "gọi ngay 1800…", "call 024…"), as scripts write it.
+                r"(?:goi|lien he|lien lac|lh) (?:lai |ngay |gap )*\d+",
+                r"call (?:us )?(?:on |at )?\d+")
+# A mobile number to call written with some digits hidden ("gọi 0945 xx7 231"), as people
+# do when they forward a message: still a mobile number given (counted with the mobiles).
+# Only after a call verb: a carrier or bank masks the *reader's* number too ("thuê bao
+# 098xxxxx12").
+MASKED_MOBILE = re.compile(r"(?<![a-z0-9])(?:goi|lien he|lien lac|lh|nhan tin|zalo|call|text|"
+                           r"whatsapp)(?:\s+\w+){0,3}\s+(0[35789][0-9x](?:[ .]?[0-9x]){7})"
+                           r"(?![a-z0-9])")
 # Household bills among people who know each other (rent, a landlord, room-mates): the
 # power or water of a room, not the power company.
 HOUSEHOLD = _rx(r"tien (?:nha|phong|tro)", r"chu (?:nha|tro)", r"(?:nha|phong) tro", r"landlord",
@@ -184,7 +200,11 @@ TRANSFER = _rx(r"chuyen khoan", r"chuyen tien", r"transfer\w*", r"stk", r"so tai
 # a bill, not a transfer to a stranger ("thanh toán qua ứng dụng EVNHCMC CSKH").
 OWN_CHANNEL = _rx(r"(?:qua|tren|tai|bang|o) (?:cac )?(?:ung dung|app|quay|chi nhanh|buu cuc|"
                   r"diem thu|diem giao dich|phong giao dich|vi dien tu|internet banking|"
-                  r"mobile banking|ngan hang)")
+                  r"mobile banking|ngan hang)",
+                  # Fourth round: the bank debits the reader's own account on the due date
+                  # ("vui lòng đảm bảo số dư tài khoản"): a reminder, not a transfer asked.
+                  r"(?:dam bao|bao dam|duy tri) (?:du )?so du", r"(?:ensure|maintain|keep) "
+                  r"(?:a )?(?:sufficient|enough) (?:\w+\s+)?balance")
 # ... unless the money goes to an account the message gives.
 TO_ACCOUNT = re.compile(r"(?<![a-z0-9])(?:stk|so tai khoan|(?:vao|toi|den|sang) (?:so )?"
                         r"(?:tai khoan|tk)(?! (?:cua quy khach|cua ban|ngan hang cua))|"
@@ -233,6 +253,10 @@ _POLICE = (
     r"an ninh)", r"(?:phong|cuc|doi) an ninh(?: mang)?",
     r"police (?:\w+\s+){0,3}(?:unit|division|bureau|department|team)",
     r"(?:economic|cyber|financial) crimes? (?:unit|police|division|department)",
+    # Fourth round: a warrant threatened, whoever the caller says he is (customs, a bank's
+    # "legal department"): only the police and courts issue one.
+    r"warrant (?:\w+\s+){0,2}(?:will be|has been|is being|was) issued",
+    r"lenh bat (?:\w+\s+){0,2}(?:se duoc|da duoc|duoc) ban hanh",
 )
 
 TYPES: tuple[ScamType, ...] = (
@@ -241,6 +265,8 @@ TYPES: tuple[ScamType, ...] = (
         r"quick ?support",
         # A "technician" taking the device over, whatever the tool's name.
         r"remote (?:support|access|control|desktop)", r"(?:dieu khien|truy cap) (?:\w+\s+)?tu xa",
+        # Fourth round: a "technician" who will "connect remotely" to fix a scare.
+        r"ket noi (?:\w+\s+){0,2}tu xa", r"connect (?:\w+\s+){0,2}remotely",
         r"(?:microsoft|windows|apple|google) (?:support|technician)", r"tech(?:nical)? support",
         # Third round: a helper who will fix the device "remotely" through a tool he sends.
         r"(?:so|then) (?:i|we) can (?:\w+\s+){1,3}remotely",
@@ -282,7 +308,7 @@ TYPES: tuple[ScamType, ...] = (
         # Third round: a fellow victim's word of mouth, after a scam ("bị lừa … nhờ anh
         # này lấy lại được hết"); a shop's refund "lấy lại được hết" is not one.
         r"bi lua (?:\S+\s+){0,25}?(?:nho (?:\w+\s+){0,3})?(?:lay lai|thu hoi|doi lai) "
-        r"(?:duoc )?(?:het|du|toan bo|ca|tien)",
+        r"(?:duoc )?(?:het|du|toan bo|ca|tien|nho)",
         r"(?:lost|scam\w*) (?:\S+\s+){0,20}?(?:got|get) (?:\w+\s+){0,2}(?:all|everything|"
         r"it all) back",
         r"bi lua (?:\w+\s+){0,4}(?:hoan tien|lay lai|thu hoi)",
@@ -298,8 +324,9 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:phong toa|tam giu|nam trong)",
         r"giai phong (?:\w+\s+){0,2}(?:so )?(?:tien|\d[\d.,]* ?(?:trieu|tr|k))",
         r"(?:traced|frozen|located) (?:\w+\s+){0,3}(?:your )?(?:funds|money|wallet)"),
-        # Moving a victim to Telegram, Zalo or a mobile is how recovery services work.
-        frozenset({PAY, DATA, LINK, CONTACT}),
+        # Moving a victim to Telegram, Zalo or a mobile is how recovery services work; so
+        # is bringing him into a chat group of "victims who got it back" (fourth round).
+        frozenset({PAY, DATA, LINK, CONTACT, GROUP}),
         strong=_rx(r"(?:ho tro|dich vu|chung toi|chuyen) (?:\w+\s+){0,2}(?:lay lai|thu hoi) "
                    r"(?:\w+\s+){0,2}tien", r"fund recovery", r"recover (?:\w+\s+){0,2}(?:lost )?"
                    r"(?:funds|money)", r"get your money back")),
@@ -307,6 +334,10 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:qua|thung qua|kien hang|buu kien|hop qua|gift|parcel|package|box)"
         r"(?:\s+[\w.,]+){0,12} (?:hai quan|thong quan|quoc te|customs|clearance)",
         r"(?:hai quan|customs) (?:\w+\s+){0,6}(?:giu|held|stuck|holding)",
+        # Fourth round: a sweetheart's parcel "stuck at customs" ("hàng anh gửi em bị kẹt ở
+        # hải quan"), the gift held for a fee.
+        r"(?:anh|em) gui (?:\w+\s+){0,3}(?:bi )?(?:ket|giu|tam giu) (?:o|tai) (?:hai quan|san bay)",
+        r"(?:ket|stuck|held) (?:o |tai |at )?(?:the )?(?:hai quan|customs)",
         r"kien hang tu (?:\w+\s+){0,3}(?:o|tu) (?:my|anh|uc|phap|duc|canada|nhat|han)",
         # A gift box said to hold cash or jewels.
         r"(?:box|parcel|package|gift|suitcase)\w* (?:\w+\s+){0,4}(?:with|containing|of) "
@@ -345,7 +376,8 @@ TYPES: tuple[ScamType, ...] = (
         r"new (?:phone )?number", r"(?:lost|broke) my phone", r"my phone (?:broke|is broken)",
         r"changed my (?:phone )?number", r"(?:thay|doi) (?:so|sim) (?:dien thoai|moi)",
         r"new (?:zalo|facebook|account|nick)",
-        r"(?:zalo|nick|facebook|fb|sim) moi", r"(?:zalo|nick|facebook|fb|sim|so) cu "
+        r"(?:zalo|nick|facebook|fb|sim|acc|account) moi",
+        r"(?:zalo|nick|facebook|fb|sim|so|acc) cu "
         r"(?:\w+\s+){0,3}(?:bi )?(?:mat|hack|khoa|hong)",
         r"(?:old|cu) (?:one|zalo|nick|account) "
         r"(?:\w+\s+){0,2}hack\w*",
@@ -367,7 +399,7 @@ TYPES: tuple[ScamType, ...] = (
     ScamType("bhxh_refund", "MSG-TYPE-004", _rx(
         r"bhxh", r"bao hiem xa hoi", r"vssid", r"so bao hiem", r"social insurance",
         r"(?:bao hiem|tro cap) that nghiep", r"luong huu", r"unemployment (?:benefit|insurance)",
-        r"pension"),
+        r"pension", r"vss", r"health insurance card"),
         frozenset({PAY, DATA, INSTALL, LINK, CONTACT})),
     ScamType("evn_cutoff", "MSG-TYPE-005", _rx(
         r"dien luc", r"evn\w*", r"tien dien", r"cat dien", r"ngung cap dien", r"cong to",
@@ -480,6 +512,11 @@ TYPES: tuple[ScamType, ...] = (
         frozenset({PAY, DATA, LINK, CONTACT})),
     ScamType("bank_card", "MSG-TYPE-006", _rx(
         r"the tin dung", r"han muc",
+        # Fourth round: a service or charge said to be on the reader's card, to cancel.
+        r"(?:dang ky|tru|thu|khau tru|gia han) (?:\S+\s+){0,6}tren (?:the|tai khoan)"
+        r"(?! cua (?:em|anh|chi|con|toi|minh))",
+        r"(?:charged?|subscri\w+) (?:\S+\s+){0,6}(?:on|to) your (?:\w+\s+)?card",
+        r"(?:account|card|subscription) (?:\w+\s+){0,2}(?:was|has been) charged",
         r"the (?:chip|tu|atm|visa|master ?card|jcb|napas|ghi no|debit)",
         r"phi thuong nien", r"annual fee", r"sinh trac hoc", r"nang hang",
         r"(?:nang cap|doi|kich hoat) the", r"(?:nhan vien|ky thuat vien|bo phan \w+) ngan hang",
@@ -560,7 +597,8 @@ def demands_of(folded: str, rules: Iterable[str], strangers: bool, hosts: Iterab
     if strangers:
         out.add(LINK)
     host_list = [h.lower() for h in hosts]
-    if mobiles or _first(CONTACT_ASK, folded, neg):
+    masked = any("x" in m.group(1) for m in MASKED_MOBILE.finditer(folded))
+    if mobiles or masked or _first(CONTACT_ASK, folded, neg):
         out.add(CONTACT)
     elif has & {"MSG-URG-001", "MSG-URG-002"} and _first(CALL_BACK, folded, neg):
         out.add(CONTACT)  # a call-back under a deadline or threat, landline or not
