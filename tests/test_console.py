@@ -8,8 +8,7 @@ the in-memory one with a fake clock and the Redis one against a throw-away
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from fastapi import FastAPI
 
 from api.console import views
 from api.console.routes import CSP, templates
-from api.main import create_app
 from api.problems import PROBLEM_JSON
 from api.settings import Settings
 from api.storage.sessions import (
@@ -29,6 +27,7 @@ from api.storage.sessions import (
     session_digest,
 )
 from scanners import rules
+from tests.asgi import console_app
 from tests.live_servers_age import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -41,20 +40,12 @@ def settings(tmp_path: Path, **kw: Any) -> Settings:
     return Settings(data_dir=tmp_path / "data", log_level="WARNING", apk_workers=1, **kw)
 
 
-@asynccontextmanager
-async def console(tmp_path: Path, *, base_url: str = "http://127.0.0.1", keys: bool = True,
-                  **kw: Any) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, dict[str, str]]]:
-    """The app with keys of each role (unless ``keys=False``), and a cookie-keeping client."""
-    app = create_app(settings(tmp_path, **kw))
-    async with app.router.lifespan_context(app):
-        made: dict[str, str] = {}
-        if keys:
-            for role in ("client", "analyst", "admin"):
-                _, made[role] = await app.state.services.auth.store.create(f"t-{role}", role)
-            app.state.services.auth.invalidate()
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=base_url, timeout=10) as c:
-            yield app, c, made
+def console(tmp_path: Path, *, base_url: str = "http://127.0.0.1", keys: bool = True,
+            **kw: Any) -> AbstractAsyncContextManager[tuple[FastAPI, httpx.AsyncClient,
+                                                            dict[str, str]]]:
+    """The app (in English) with keys of each role (unless ``keys=False``), and a
+    cookie-keeping client."""
+    return console_app(settings(tmp_path, **kw), keys=keys, base_url=base_url)
 
 
 def _token(html: str, name: str = "csrf_token") -> str:
