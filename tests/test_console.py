@@ -27,7 +27,7 @@ from api.storage.sessions import (
     session_digest,
 )
 from scanners import rules
-from tests.asgi import console_app
+from tests.asgi import CONSOLE_KEYS, keyed_app
 from tests.live_servers_age import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -45,7 +45,7 @@ def console(tmp_path: Path, *, base_url: str = "http://127.0.0.1", keys: bool = 
                                                             dict[str, str]]]:
     """The app (in English) with keys of each role (unless ``keys=False``), and a
     cookie-keeping client."""
-    return console_app(settings(tmp_path, **kw), keys=keys, base_url=base_url)
+    return keyed_app(settings(tmp_path, **kw), CONSOLE_KEYS if keys else (), base_url=base_url)
 
 
 def _token(html: str, name: str = "csrf_token") -> str:

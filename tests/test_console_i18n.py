@@ -26,7 +26,7 @@ from fastapi import FastAPI
 
 from api.console import i18n
 from api.settings import Settings
-from tests.asgi import console_app
+from tests.asgi import CONSOLE_KEYS, keyed_app
 from tests.test_console import _token, signed_in
 
 pytestmark = pytest.mark.anyio
@@ -162,8 +162,8 @@ def assert_english(html: str, where: str) -> None:
 def console(tmp_path: Path, *, keys: bool = True, **kw: Any
             ) -> AbstractAsyncContextManager[tuple[FastAPI, httpx.AsyncClient, dict[str, str]]]:
     """The app (SCAMSCAN_DEFAULT_LANG left to its default) and a cookie-keeping client."""
-    return console_app(Settings(data_dir=tmp_path / "data", log_level="WARNING",
-                                apk_workers=1, **kw), keys=keys, client_timeout=60)
+    return keyed_app(Settings(data_dir=tmp_path / "data", log_level="WARNING", apk_workers=1,
+                              **kw), CONSOLE_KEYS if keys else (), client_timeout=60)
 
 
 async def _scan_link(c: httpx.AsyncClient, csrf: str, url: str) -> str:
