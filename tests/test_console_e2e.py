@@ -75,6 +75,13 @@ def _scan_link(page: Page, url: str, *, lang: str | None = None) -> None:
     page.wait_for_url(re.compile(r".*/console/scans/[0-9a-f]{32}.*"))
 
 
+def _upload_apk(page: Page, name: str) -> None:
+    """Upload a fixture app from the submit page; back when its report's page opens."""
+    page.get_by_label("Choose a file").set_input_files(FIXTURES / name)
+    page.get_by_role("button", name="Upload and scan").click()
+    page.wait_for_url(re.compile(r".*/console/scans/[0-9a-f]+.*"), timeout=90_000)
+
+
 def _finding_row(page: Page, rule_id: str) -> Any:
     return page.locator(f'table.findings tr[data-rule="{rule_id}"]')
 
@@ -151,9 +158,7 @@ def test_empty_link_form_says_so(analyst: Page) -> None:
 
 def test_apk_upload_progress_and_report(analyst: Page, server: ConsoleServer) -> None:
     page = analyst
-    page.get_by_label("Choose a file").set_input_files(FIXTURES / "fake_dichvucong.apk")
-    page.get_by_role("button", name="Upload and scan").click()
-    page.wait_for_url(re.compile(r".*/console/scans/[0-9a-f]+.*"), timeout=90_000)
+    _upload_apk(page, "fake_dichvucong.apk")
     expect(page.locator("[data-verdict]")).to_have_attribute("data-verdict", "dangerous",
                                                              timeout=90_000)
     expect(page.get_by_test_id("package")).to_have_text("vn.gov.dichvucong.app")
@@ -499,9 +504,7 @@ def test_add_to_blocklist_and_rescan_a_link(analyst: Page, server: ConsoleServer
 
 def test_add_to_blocklist_and_rescan_an_app(analyst: Page, server: ConsoleServer) -> None:
     page = analyst
-    page.get_by_label("Choose a file").set_input_files(FIXTURES / "benign_notes.apk")
-    page.get_by_role("button", name="Upload and scan").click()
-    page.wait_for_url(re.compile(r".*/console/scans/[0-9a-f]+.*"), timeout=90_000)
+    _upload_apk(page, "benign_notes.apk")
     expect(page.locator("[data-verdict]")).not_to_have_attribute("data-verdict", "dangerous",
                                                                  timeout=90_000)
     first = page.url.split("?")[0]
