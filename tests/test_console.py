@@ -602,3 +602,32 @@ def test_colours_have_a_contrast_of_at_least_4_5() -> None:
              (var["bad"], "#fdecec"), ("#7a4b00", "#ffffff"), (var["muted"], "#fdecec")]
     for fg, bg in pairs:
         assert _contrast(fg, bg) >= 4.5, (fg, bg)
+
+
+# --- paging (history and feedback pages) ---------------------------------------------------
+
+
+def test_paging_gives_the_pager_its_pages_and_neighbours() -> None:
+    def url(n: int) -> str:
+        return f"/console/history?page={n}"
+
+    assert views.paging(2, 51, 25, url) == {
+        "page": 2, "pages": 3, "prev_url": url(1), "next_url": url(3)}
+    assert views.paging(1, 0, 25, url) == {
+        "page": 1, "pages": 1, "prev_url": None, "next_url": None}
+    assert views.paging(3, 75, 25, url)["next_url"] is None
+
+
+def test_the_pager_macro_links_both_neighbours_in_the_page_language() -> None:
+    source = ('{% from "_macros.html" import pager with context %}'
+              '{{ pager("Pages", page, pages, prev_url, next_url) }}')
+    for lang, label in (("en", "Page 2 of 3"), ("vi", "Trang 2/3")):
+        html = templates.env.from_string(source).render(
+            lang=lang, **views.paging(2, 60, 25, lambda n: f"/x?page={n}"))
+        assert '<nav class="pager" aria-label="Pages">' in html
+        assert '<a href="/x?page=1" rel="prev">' in html
+        assert '<a href="/x?page=3" rel="next">' in html
+        assert label in html
+    alone = templates.env.from_string(source).render(
+        lang="en", **views.paging(1, 3, 25, lambda n: f"/x?page={n}"))
+    assert "pager" not in alone
