@@ -753,16 +753,14 @@ async def history_page(request: Request, auth: AnalystPage) -> Response:
                       "host": views.defang_host(str(item["host"])) if item.get("host") else None,
                       "verdict_label": views.verdict_label(str(item["verdict"]), auth.lang)
                       if item.get("verdict") else None})
-    pages = max(1, -(-int(result["total"]) // HISTORY_PER_PAGE))
 
     def page_url(n: int) -> str:
         query = {k: v for k, v in (("q", q), ("kind", kind), ("verdict", verdict)) if v}
         return f"{PREFIX}/history?" + urlencode({**query, "page": n})
 
     return render(request, "history.html", auth, active="history", items=items, q=q,
-                  kind=kind, verdict=verdict, page=page, pages=pages, total=result["total"],
-                  prev_url=page_url(page - 1) if page > 1 else None,
-                  next_url=page_url(page + 1) if page < pages else None)
+                  kind=kind, verdict=verdict, total=result["total"],
+                  **views.paging(page, int(result["total"]), HISTORY_PER_PAGE, page_url))
 
 
 # --- lists -------------------------------------------------------------------------------

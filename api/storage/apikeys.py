@@ -44,8 +44,8 @@ import os
 import secrets
 import sqlite3
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,7 +57,7 @@ from redis.exceptions import RedisError
 
 from api.storage import prefixes
 from api.storage.errors import KeyStoreUnavailable
-from api.storage.redis import DEFAULT_TIMEOUT, async_client
+from api.storage.redis import DEFAULT_TIMEOUT, as_text, store_client, store_errors
 from api.storage.sqlite import SqliteFile
 
 Role = Literal["client", "analyst", "admin"]
@@ -315,11 +315,6 @@ class SqliteKeyStore(SqliteFile):
 # --- Redis ------------------------------------------------------------------
 
 
-def _s(v: bytes | str) -> str:
-    """redis-py declares ``bytes | str``; the client decodes, so this is str."""
-    return v.decode() if isinstance(v, bytes) else v
-
-
 class RedisKeyStore:
     """Keys on Redis: ``<prefix>key:<id>`` (a hash), ``<prefix>by-hash`` (key hash → id),
     ``<prefix>ids`` (every id) and ``<prefix>active`` (ids not revoked)."""
@@ -329,24 +324,18 @@ class RedisKeyStore:
         self.prefix = prefix
         self.marker = marker
         """Written by :meth:`create` (:func:`record_keys_made`), when set."""
-        try:
-            self._redis: aioredis.Redis = async_client(url, timeout, decode_responses=True)
-        except (ValueError, RedisError) as e:
-            raise KeyStoreUnavailable(f"invalid Redis URL: {e}") from e
+        self._redis: aioredis.Redis = store_client(url, timeout, KeyStoreUnavailable,
+                                                   decode_responses=True)
 
     def _k(self, key_id: str) -> str:
         return f"{self.prefix}key:{key_id}"
 
-    @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except (RedisError, OSError, TimeoutError) as e:
-            raise KeyStoreUnavailable(f"the Redis key store failed ({what}): {e}") from e
+    def _errors(self, what: str) -> AbstractContextManager[None]:
+        return store_errors(KeyStoreUnavailable, "key", what)
 
     @staticmethod
     def _record(key_id: str, raw: Mapping[bytes | str, bytes | str]) -> ApiKey:
-        h = {_s(k): _s(v) for k, v in raw.items()}
+        h = {as_text(k): as_text(v) for k, v in raw.items()}
         return ApiKey(key_id, h["name"], cast(Role, h["role"]),
                       datetime.fromisoformat(h["created"]), h.get("revoked") == "1",
                       datetime.fromisoformat(h["last_used"]) if h.get("last_used") else None,
@@ -382,12 +371,12 @@ class RedisKeyStore:
     async def lookup(self, key_hash: str) -> ApiKey | None:
         with self._errors("lookup"):
             key_id = await self._redis.hget(self.prefix + "by-hash", key_hash)
-            return await self._get(_s(key_id)) if key_id else None
+            return await self._get(as_text(key_id)) if key_id else None
 
     async def list(self) -> list[ApiKey]:
         with self._errors("list"):
             ids = await self._redis.smembers(self.prefix + "ids")
-            found = [await self._get(_s(i)) for i in ids]
+            found = [await self._get(as_text(i)) for i in ids]
         return sorted((k for k in found if k is not None), key=lambda k: (k.created, k.id))
 
     async def revoke(self, key_id: str) -> ApiKey | None:

@@ -23,8 +23,7 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -33,7 +32,7 @@ from redis.exceptions import RedisError
 
 from api.storage import prefixes
 from api.storage.errors import ShareStoreUnavailable
-from api.storage.redis import DEFAULT_TIMEOUT, async_client
+from api.storage.redis import DEFAULT_TIMEOUT, as_text, store_client, store_errors
 from api.storage.sqlite import SqliteFile
 
 SHARES_FILE = "shares.sqlite3"
@@ -197,28 +196,17 @@ return 1
 """
 
 
-def _text(v: bytes | str) -> str:
-    return v.decode("utf-8") if isinstance(v, bytes) else v
-
-
 class RedisShareStore:
     """Shares on Redis (see the module docstring for the keys)."""
 
     def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT,
                  prefix: str = prefixes.SHARES) -> None:
-        try:
-            self._redis: aioredis.Redis = async_client(url, timeout)
-        except (ValueError, RedisError) as e:
-            raise ShareStoreUnavailable(f"invalid Redis URL: {e}") from e
+        self._redis: aioredis.Redis = store_client(url, timeout, ShareStoreUnavailable)
         self.p = prefix
         self._create = self._redis.register_script(_CREATE)
 
-    @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except (RedisError, OSError, TimeoutError) as e:
-            raise ShareStoreUnavailable(f"the Redis share store failed ({what}): {e}") from e
+    def _errors(self, what: str) -> AbstractContextManager[None]:
+        return store_errors(ShareStoreUnavailable, "share", what)
 
     async def create(self, share: Share, max_per_scan: int, max_per_owner: int) -> None:
         with self._errors("create"):
@@ -241,9 +229,9 @@ class RedisShareStore:
         with self._errors("list"):
             ids = await self._redis.zrevrangebyscore(f"{self.p}scan:{scan_id}", "+inf",
                                                      int(time.time() * 1000))
-            hashes = [await self._redis.get(f"{self.p}id:{_text(i)}")
+            hashes = [await self._redis.get(f"{self.p}id:{as_text(i)}")
                       for i in ids if isinstance(i, bytes | str)]
-            raws = [await self._redis.get(f"{self.p}tok:{_text(h)}") for h in hashes if h]
+            raws = [await self._redis.get(f"{self.p}tok:{as_text(h)}") for h in hashes if h]
         shares = [Share.from_json(r) for r in raws if r is not None]
         return [s for s in shares if s.live()]
 
@@ -252,7 +240,7 @@ class RedisShareStore:
         with self._errors("revoke"):
             if token_hash is None and share_id is not None:
                 found = await self._redis.get(f"{self.p}id:{share_id}")
-                token_hash = None if found is None else _text(found)
+                token_hash = None if found is None else as_text(found)
             if token_hash is None:
                 return None
             raw = await self._redis.get(f"{self.p}tok:{token_hash}")

@@ -36,8 +36,8 @@ import secrets
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,7 +48,7 @@ from redis.exceptions import RedisError
 
 from api.storage import prefixes
 from api.storage.errors import WebhookStoreUnavailable
-from api.storage.redis import DEFAULT_TIMEOUT, async_client
+from api.storage.redis import DEFAULT_TIMEOUT, store_client, store_errors
 from api.storage.sqlite import SqliteFile
 
 State = Literal["pending", "delivered", "failed"]
@@ -286,22 +286,15 @@ class RedisWebhookStore:
         self.ttl = ttl
         self.due_key = prefix + "due"
         self.secrets_key = prefix + "secrets"
-        try:
-            self._redis: aioredis.Redis = async_client(url, timeout, decode_responses=True)
-        except (ValueError, RedisError) as e:
-            raise WebhookStoreUnavailable(f"invalid Redis URL: {e}") from e
+        self._redis: aioredis.Redis = store_client(url, timeout, WebhookStoreUnavailable,
+                                                   decode_responses=True)
         self._claim = self._redis.register_script(_CLAIM)
 
     def _k(self, scan_id: str) -> str:
         return f"{self.prefix}d:{scan_id}"
 
-    @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except (RedisError, OSError, TimeoutError) as e:
-            raise WebhookStoreUnavailable(f"the Redis webhook store failed ({what}): {e}") \
-                from e
+    def _errors(self, what: str) -> AbstractContextManager[None]:
+        return store_errors(WebhookStoreUnavailable, "webhook", what)
 
     def _record(self, scan_id: str, raw: Mapping[Any, Any]) -> Delivery:
         h = {str(_s(k)): str(_s(v)) for k, v in raw.items()}
