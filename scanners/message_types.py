@@ -74,8 +74,12 @@ MONEY_ASK = _rx(
     # "đóng trước 3 triệu thuế…": an amount paid up front.
     r"(?:dong|nop|tra|gui) (?:truoc|them|ngay|gap) \d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|usd|usdt)",
     # An amount (a unit or thousands separators), not the OTP of a tax payment.
-    r"(?:dong|nop) thue (?:\w+\s+){0,3}(?:\d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|d|dong|vnd)"
+    r"(?:dong|nop) thue (?:[\w%]+\s+){0,4}(?:\d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|d|dong|vnd)"
     r"(?![a-z0-9])|\d{1,3}(?:[.,]\d{3})+)",
+    # Fifth round: a fee to join ("phí tham gia chỉ 5 triệu") is the entry price of a
+    # "closed group" or a "VIP room".
+    r"phi (?:tham gia|vao nhom|vao phong|thanh vien|hoi vien|membership) (?:\w+\s+){0,2}"
+    r"\d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|usd|usdt)",
     r"(?:le )?phi (?:\w+\s+){0,2}(?:van chuyen|thong quan|luu kho|giao lai|ho tro|mo khoa|"
     r"bao hiem|ho so|xac minh|dich vu)",
     r"(?:chuyen|nop|dong|tra|thanh toan) (?:khoan |tien )?phi",
@@ -92,7 +96,8 @@ MONEY_ASK = _rx(
     r"thanh toan|nap|tra|gui)(?:\s+\w+){0,3}\s+(?:tien|phi|khoan|ngay|truoc|vao|cho|qua|tai)",
     # "(tiền) được chuyển vào tài khoản…", "đã chuyển cho…" describe; they ask nothing.
     r"(?<!duoc\s)(?<!da\s)chuyen (?:khoan |tien )?(?:ngay|gap|truoc|giup|ho|tam)",
-    r"(?<!duoc\s)(?<!da\s)chuyen (?:\w+\s+){0,4}(?:vao|cho|qua) "
+    # "chuyển 10% khoản vay vào tài khoản công ty": a share of the loan is an amount too.
+    r"(?<!duoc\s)(?<!da\s)chuyen (?:[\w%]+\s+){0,4}(?:vao|cho|qua) "
     r"(?:so tai khoan |tai khoan |so |tk |stk )?(?:em|anh|chi|minh|toi|chung toi|cong ty|ben|"
     r"co quan|can bo|ho|nay|con|chau|\d{6,})",
     r"nap (?:toi thieu |it nhat |ngay )?\d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|d|dong|vnd|usd|usdt)",
