@@ -97,8 +97,11 @@ _OFFER = _rx(r"(?:chung toi|ben (?:em|minh|toi)|doi ngu|van phong) (?:\w+\s+){0,
 _SELF_CLAIM = _rx(
     r"(?:toi|em|minh|chung\s+toi|anh|chau|day)\s+(?:la|ben|o|thuoc|tu)\s+(?:\w+\s+){0,2}"
     r"(?:can\s+bo|cong\s+an|canh\s+sat|chien\s+si|nhan\s+vien|dieu\s+tra|ngan\s+hang|"
-    r"dien\s+luc|co\s+quan|toa\s+an)",
+    r"dien\s+luc|co\s+quan|toa\s+an|luat\s+su|admin|quan\s+tri\s+vien)",
+    # (Fifth round: a "lawyer" or a warning group's "admin" who asks for money or papers
+    # speaks as one, whatever scam words he quotes.)
     r"(?:i\s+am|i'?m|this\s+is|we\s+are)\s+(?:\w+\s+){0,3}(?:officer|police|investigator|"
+    r"lawyer|attorney|admin|"
     r"from\s+(?:your|the)\s+(?:bank|police|tax|court))")
 
 # A remote-control app on an office computer, for the company's IT or a colleague.

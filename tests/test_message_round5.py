@@ -52,6 +52,11 @@ QUIET: list[tuple[str, str]] = [
     # A courier's own short name and site.
     ("UPS: Package 1Z88 4402 will be delivered tomorrow between 9 and 12. Track it on "
      "ups.com.", "en"),
+    # A meeting's shared screen; a group admin's own warning, asking nothing.
+    ("Cả nhóm vào Zoom lúc 9h nhé, Hà chia sẻ màn hình bản kế hoạch quý để mọi người góp "
+     "ý.", "vi"),
+    ("Mình là admin nhóm. Nhắc mọi người: ai nhắn riêng xưng admin đòi phí thì đừng chuyển "
+     "tiền, báo lại cho mình.", "vi"),
     # A colleague's remote help on the office computer, through the office's IT group.
     ("Chị ơi em mở UltraViewer trên máy tính văn phòng rồi, chị rảnh vào cài giúp em máy "
      "in nhé, ID em để trong nhóm IT.", "vi"),
@@ -95,6 +100,34 @@ def test_fifth_round_scripts_still_fire(scam_type: str | None, text: str, lang: 
         assert r["verdict"] in FLAGGED, (form, r["findings"])
         if scam_type is not None:
             assert r["scam_type"] == scam_type, (form, r["findings"])
+
+
+HELDOUT7_KINDS: list[tuple[str, str, str]] = [
+    # The screen shared in a video call while the bank app is open (no tool named).
+    ("remote_control_app",
+     "Nhân viên ngân hàng: chị bật chia sẻ màn hình qua Messenger giúp em, rồi mở ứng dụng "
+     "ngân hàng để em kiểm tra giao dịch lỗi nhé.", "vi"),
+    ("remote_control_app",
+     "Bank support here. Please share your screen on the video call, then open your banking "
+     "app so I can check the failed payment.", "en"),
+    # A "lawyer" or a warning group's "admin" asking money or papers, whatever scam words
+    # he quotes ("kẻ gian", "cảnh báo lừa đảo").
+    ("recovery_scam",
+     "Chào chị, em là luật sư bên văn phòng Hòa Bình. Bên em phong tỏa được tài khoản kẻ gian "
+     "và lấy lại tiền cho chị trong tuần, phí dịch vụ 2 triệu chuyển trước.", "vi"),
+    ("recovery_scam",
+     "Mình là admin nhóm Cảnh báo lừa đảo. Chị bị lừa bao nhiêu, gửi mình ảnh CCCD hai mặt "
+     "để mình chuyển hồ sơ cho bên điều tra.", "vi"),
+]
+
+
+@pytest.mark.parametrize(("scam_type", "text", "lang"), HELDOUT7_KINDS,
+                         ids=[f"kind-{i}-{t}" for i, (t, _, _) in enumerate(HELDOUT7_KINDS)])
+def test_heldout7_miss_kinds_fire(scam_type: str, text: str, lang: str) -> None:
+    for form in _forms(text, lang):
+        r = check(form, lang, use_model=False)
+        assert r["verdict"] in FLAGGED, (form, r["findings"])
+        assert r["scam_type"] == scam_type, (form, r["findings"])
 
 
 # --- the heldout7 misses, as kinds: an amount asked up front -------------------------------
