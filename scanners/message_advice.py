@@ -66,7 +66,10 @@ _ADVICE = _rx(
     # officials: "đừng tin ai gọi tới…", "nếu ai gọi xưng công an… thì cứ cúp máy" (never "đừng
     # cúp máy", "do not hang up": the scripts' own words), "không tham gia các nhóm… hô
     # hào", "đừng bấm link ai gửi", "we never DM members".
-    r"(?:dung|khong (?:nen|duoc)) (?:\w+\s+)?tin (?:ai|nguoi|bat ky|nhung|cac|loi)",
+    # (Whom not to trust is named by what he does, "ai gọi tới nói…": a script's "đừng tin
+    # ai, kể cả người nhà" keeps the victim alone and is no advice.)
+    r"(?:dung|khong (?:nen|duoc)) (?:\w+\s+)?tin (?:ai|nguoi|bat ky ai|nhung (?:ai|nguoi)|"
+    r"cac cuoc goi|loi) (?:\w+\s+){0,2}(?:goi|nhan|xung|tu xung|noi|bao|hua|mao|gia|moi)",
     r"(?:neu|he|khi) (?:co )?(?:ai|nguoi (?:la|nao)) (?:goi|nhan|lien he)(?:\s+\w+){0,3} "
     r"(?:xung|tu xung|tu nhan|noi la|mao|gia)",
     r"(?:cu|hay|thi) cup may", r"(?:just|simply|then) hang up", r"hang up and call",

@@ -204,5 +204,8 @@ CATEGORIES: tuple[Category, ...] = (
         r"(?:chuyen|gui|cho (?:con|em|minh) muon) (?:cho (?:con|em|minh) )?\d[\d.,]* ?"
         r"(?:trieu|tr|k|nghin|ngan)",
         r"(?:processing|installation|activation|unlock) fee",
+        # Fifth round (a probe): the police script's "safe account", in English.
+        r"(?:safe|safekeeping|holding|temporary custody) account",
+        r"transfer (?:all )?(?:of )?(?:your )?(?:savings|funds)",
     )),
 )

@@ -37,8 +37,8 @@ def _forms(text: str, lang: str) -> list[str]:
 QUIET: list[tuple[str, str]] = [
     # Advice that tells the reader what to refuse: "đừng tin ai…", "nếu ai gọi xưng… thì
     # cứ cúp máy", "không tham gia các nhóm…", "đừng bấm link…", "we never DM".
-    ("Bố ơi, ai gọi điện bảo bố chuyển tiền để xác minh tài khoản thì bố đừng tin ai cả, "
-     "cứ hỏi con trước nhé.", "vi"),
+    ("Bố ơi, bố đừng tin ai gọi điện bảo chuyển tiền để xác minh tài khoản, cứ hỏi con "
+     "trước nhé.", "vi"),
     ("Chú công an khu vực dặn: nếu có ai gọi tự xưng cán bộ điều tra đòi chuyển tiền thì cứ "
      "cúp máy rồi báo 113.", "vi"),
     ("If someone calls saying they are from the police and asks you to transfer money, just "
@@ -73,11 +73,18 @@ def test_fifth_round_look_alikes_stay_quiet(text: str, lang: str) -> None:
 # --- must fire: scripts that share those words --------------------------------------------
 
 FIRE: list[tuple[str | None, str, str]] = [
+    # A script's "đừng tin ai, kể cả người nhà" keeps the victim alone: no advice.
+    ("police_impersonation",
+     "Cơ quan điều tra yêu cầu ông giữ bí mật, đừng tin ai kể cả người nhà, chuyển ngay 200 "
+     "triệu vào tài khoản tạm giữ 1900 2233 4455 để chứng minh trong sạch.", "vi"),
     # The scripts' own "do not hang up" / "đừng cúp máy" is no advice.
     ("police_impersonation",
      "Đây là Cục Cảnh sát hình sự. Số căn cước của ông liên quan đường dây rửa tiền. Ông "
      "đừng cúp máy, chuyển ngay 80 triệu vào tài khoản tạm giữ 0011 2233 4455 để xác minh.",
      "vi"),
+    (None,  # flagged; "this is the police" alone names no family
+     "Do not trust anyone else, this is the police. Transfer your savings to the safe "
+     "account 0011 2233 4455 today.", "en"),
     ("police_impersonation",
      "This is the Ministry of Public Security. Your ID is linked to a drug case. Do not hang "
      "up. Transfer your savings to the safekeeping account 5566 7788 9900 today.", "en"),
