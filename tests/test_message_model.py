@@ -161,7 +161,7 @@ def test_training_is_deterministic_and_refuses_the_held_out_split(tmp_path: Path
     assert doc["meta"]["splits"] == ["dev2"] and doc["meta"]["messages"] == 109
     m = MessageModel(doc)
     assert 0.5 <= m.medium <= m.high < 1
-    for refused in ("heldout5", "heldout6", "heldout7"):
+    for refused in ("heldout5", "heldout6", "heldout7", "heldout8"):
         with pytest.raises(SystemExit, match=refused):
             train.main(["--splits", f"dev,{refused}", "--out", str(tmp_path / "c.json.gz")])
 
@@ -194,27 +194,29 @@ def _write_split(d: Path) -> None:
 
 def test_eval_names_a_missing_held_out_split(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    assert eval_messages.main(["--data", str(tmp_path), "--split", "heldout7"]) == 2
-    assert "heldout7" in capsys.readouterr().err
+    assert eval_messages.main(["--data", str(tmp_path), "--split", "heldout8"]) == 2
+    assert "heldout8" in capsys.readouterr().err
 
 
-def test_eval_reports_each_detector_and_includes_heldout7_when_present(
+def test_eval_reports_each_detector_and_includes_heldout8_when_present(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _write_split(tmp_path)  # the dev split is the data directory itself
     _write_split(tmp_path / "heldout4")
     _write_split(tmp_path / "heldout5")
     _write_split(tmp_path / "heldout6")
     _write_split(tmp_path / "heldout7")
+    _write_split(tmp_path / "heldout8")
     assert eval_messages.main(["--data", str(tmp_path), "--split", "all"]) == 0
     out = capsys.readouterr().out
     for mode in ("rules", "model", "combined"):
-        assert f"[heldout7: {mode}]" in out and f"[dev: {mode}]" in out
+        assert f"[heldout8: {mode}]" in out and f"[dev: {mode}]" in out
         assert f"[heldout4 (tuned): {mode}]" in out  # measured once, tuned on since
         assert f"[heldout5 (tuned): {mode}]" in out
         assert f"[heldout6 (tuned): {mode}]" in out  # read in the fourth round
+        assert f"[heldout7 (tuned): {mode}]" in out  # read in the fifth round
     assert "heldout2" not in out  # absent splits are left out of "all"
     # The held-out split's misses are not listed (only its aggregates).
-    assert "x-s1" not in out.split("[heldout7: rules]")[1]
+    assert "x-s1" not in out.split("[heldout8: rules]")[1]
 
 
 def test_the_model_adds_nothing_to_a_message_that_offers_nothing_to_act_on() -> None:
