@@ -8,17 +8,11 @@ describe each family the way police and bank warnings do. Offline, bundled data.
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import pytest
 
-from scanners.message import check_message
 from scanners.message_types import TYPE_BY_ID
 from scanners.registry import fold_vietnamese
-from scanners.url_offline import default_scanner
-
-FLAGGED = {"suspicious", "dangerous"}
+from tests.message_checks import FLAGGED, check
 
 # (scam_type, vi scam, en scam, vi look-alike, en look-alike)
 CASES: list[tuple[str, str, str, str, str]] = [
@@ -99,9 +93,6 @@ CASES: list[tuple[str, str, str, str, str]] = [
      "Your mortgage has been fully repaid; collect your documents at the branch."),
 ]
 
-
-def check(text: str, lang: str, use_model: bool = True) -> dict[str, Any]:
-    return asyncio.run(check_message(text, default_scanner(), lang=lang, use_model=use_model))
 
 
 def _forms(vi: str, en: str) -> list[tuple[str, str]]:

@@ -11,7 +11,6 @@ import asyncio
 import gzip
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -30,13 +29,10 @@ from scanners.message_model import (
 )
 from scanners.message_view import folded_view
 from scanners.url_offline import default_scanner
+from tests.message_checks import check
 
-FLAGGED = {"suspicious", "dangerous"}
 ORDER = {"no_known_risk": 0, "official": 0, "suspicious": 1, "dangerous": 2}
 
-
-def check(text: str, lang: str = "vi", use_model: bool = True) -> dict[str, Any]:
-    return asyncio.run(check_message(text, default_scanner(), lang=lang, use_model=use_model))
 
 
 def toy(weights: dict[str, float], intercept: float = -2.0, high: float = 0.9,
@@ -220,8 +216,7 @@ def test_eval_reports_each_detector_and_includes_heldout8_when_present(
 
 
 def test_the_model_adds_nothing_to_a_message_that_offers_nothing_to_act_on() -> None:
-    from scanners.message import check_message, offers_action
-    from scanners.url_offline import default_scanner
+    from scanners.message import offers_action
 
     group = "Nhóm hỗ trợ học viên lớp tiếng Anh: ai cần tài liệu cứ nhắn trong nhóm Zalo nhé."
     # A group named without a link: nothing to act on; with its link, something.

@@ -9,26 +9,11 @@ Offline, bundled data.
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import pytest
 
-from scanners.message import check_message
 from scanners.message_advice import advice_markers, everyday_remote
 from scanners.registry import fold_vietnamese
-from scanners.url_offline import default_scanner
-
-FLAGGED = {"suspicious", "dangerous"}
-
-
-def check(text: str, lang: str, use_model: bool = True) -> dict[str, Any]:
-    return asyncio.run(check_message(text, default_scanner(), lang=lang, use_model=use_model))
-
-
-def _forms(text: str, lang: str) -> list[str]:
-    return [text, fold_vietnamese(text)] if lang == "vi" else [text]
-
+from tests.message_checks import FLAGGED, check, forms
 
 # --- must not fire: the false positives' causes ------------------------------------------
 
@@ -86,7 +71,7 @@ QUIET: list[tuple[str, str]] = [
 
 @pytest.mark.parametrize(("text", "lang"), QUIET, ids=[f"quiet-{i}" for i in range(len(QUIET))])
 def test_third_round_look_alikes_stay_quiet(text: str, lang: str) -> None:
-    for form in _forms(text, lang):
+    for form in forms(text, lang):
         r = check(form, lang)
         assert r["scam_type"] is None and r["verdict"] not in FLAGGED, (form, r["findings"])
 
@@ -165,7 +150,7 @@ FIRE: list[tuple[str, str, str, bool]] = [
                          ids=[f"{t}-{i}" for i, (t, _, _, _) in enumerate(FIRE)])
 def test_third_round_signals_fire(scam_type: str, text: str, lang: str,
                                   dangerous: bool) -> None:
-    for form in _forms(text, lang):
+    for form in forms(text, lang):
         r = check(form, lang, use_model=False)
         assert r["scam_type"] == scam_type, (form, r["findings"])
         assert r["verdict"] in FLAGGED, (form, r["findings"])

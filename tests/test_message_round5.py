@@ -11,26 +11,11 @@ bundled data.
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import pytest
 
-from scanners.message import check_message
 from scanners.message_advice import advice_markers, workplace_remote
 from scanners.registry import fold_vietnamese
-from scanners.url_offline import default_scanner
-
-FLAGGED = {"suspicious", "dangerous"}
-
-
-def check(text: str, lang: str, use_model: bool = True) -> dict[str, Any]:
-    return asyncio.run(check_message(text, default_scanner(), lang=lang, use_model=use_model))
-
-
-def _forms(text: str, lang: str) -> list[str]:
-    return [text, fold_vietnamese(text)] if lang == "vi" else [text]
-
+from tests.message_checks import FLAGGED, check, forms
 
 # --- must not fire: the false positives' causes ------------------------------------------
 
@@ -65,7 +50,7 @@ QUIET: list[tuple[str, str]] = [
 
 @pytest.mark.parametrize(("text", "lang"), QUIET, ids=[f"quiet-{i}" for i in range(len(QUIET))])
 def test_fifth_round_look_alikes_stay_quiet(text: str, lang: str) -> None:
-    for form in _forms(text, lang):
+    for form in forms(text, lang):
         r = check(form, lang)
         assert r["verdict"] not in FLAGGED, (form, r["findings"])
 
@@ -102,7 +87,7 @@ FIRE: list[tuple[str | None, str, str]] = [
 @pytest.mark.parametrize(("scam_type", "text", "lang"), FIRE,
                          ids=[f"fire-{i}-{t}" for i, (t, _, _) in enumerate(FIRE)])
 def test_fifth_round_scripts_still_fire(scam_type: str | None, text: str, lang: str) -> None:
-    for form in _forms(text, lang):
+    for form in forms(text, lang):
         r = check(form, lang, use_model=False)
         assert r["verdict"] in FLAGGED, (form, r["findings"])
         if scam_type is not None:
@@ -131,7 +116,7 @@ HELDOUT7_KINDS: list[tuple[str, str, str]] = [
 @pytest.mark.parametrize(("scam_type", "text", "lang"), HELDOUT7_KINDS,
                          ids=[f"kind-{i}-{t}" for i, (t, _, _) in enumerate(HELDOUT7_KINDS)])
 def test_heldout7_miss_kinds_fire(scam_type: str, text: str, lang: str) -> None:
-    for form in _forms(text, lang):
+    for form in forms(text, lang):
         r = check(form, lang, use_model=False)
         assert r["verdict"] in FLAGGED, (form, r["findings"])
         assert r["scam_type"] == scam_type, (form, r["findings"])
@@ -158,7 +143,7 @@ MONEY: list[tuple[str, str]] = [
 @pytest.mark.parametrize(("scam_type", "text"), MONEY,
                          ids=[f"money-{t}" for t, _ in MONEY])
 def test_an_amount_asked_up_front_is_a_money_ask(scam_type: str, text: str) -> None:
-    for form in _forms(text, "vi"):
+    for form in forms(text, "vi"):
         r = check(form, "vi", use_model=False)
         assert r["verdict"] in FLAGGED, (form, r["findings"])
         assert r["scam_type"] == scam_type, (form, r["findings"])
