@@ -7,6 +7,10 @@ the intercept, one weight per feature and the probability thresholds of its
 two bands, chosen on a benign split held apart by registrable domain. No
 scikit-learn at run time: a score is a sum of dictionary look-ups.
 
+The file may hold a second weight set, ``host_model``, fitted on bare hosts
+alone (names without a path): a bare host is then scored by it, a link with a
+path by the main weights. Each kind keeps its own thresholds.
+
 Its findings are catalogue rules (``URL-ML-001`` high band, ``URL-ML-002``
 medium band) whose evidence names the features that drove the score, so
 that a model verdict always comes with a reason a person can read.
@@ -78,6 +82,9 @@ class UrlModel:
             self.thresholds = {kind: (float(th[kind]["high"]), float(th[kind]["medium"]))
                                for kind in ("host", "url")}
             self.meta: dict[str, Any] = dict(doc.get("meta", {}))
+            sub = doc.get("host_model")
+            self._host: UrlModel | None = (
+                None if sub is None else UrlModel({**sub, "thresholds": th}))
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise DataError(f"malformed link model: {e!r}") from e
         self._domain_part = lru_cache(maxsize=65536)(
@@ -95,8 +102,17 @@ class UrlModel:
             raise DataError(f"cannot read the link model {path}: {e}") from e
         return cls(doc)
 
+    def for_link(self, p: ParsedURL) -> UrlModel:
+        """The weights that judge ``p``: the host model for a bare host, if there is one."""
+        if self._host is not None and p.path in ("", "/"):
+            return self._host
+        return self
+
     def score(self, p: ParsedURL) -> Score:
         """The probability that ``p`` is malicious, with its drivers."""
+        m = self.for_link(p)
+        if m is not self:
+            return m.score(p)
         parts = [self._domain_part(p.domain, p.suffix), self._sub_part(p.subdomain)]
         if p.path not in ("", "/"):
             parts.append(self._part(path_features(p.path)))
@@ -113,6 +129,9 @@ class UrlModel:
     def probability(self, p: ParsedURL) -> float:
         """The model's probability for ``p``, summed per part: the registrable name and
         the subdomains are cached (traffic repeats them), the path is not."""
+        m = self.for_link(p)
+        if m is not self:
+            return m.probability(p)
         z = (self.intercept + self._domain_part(p.domain, p.suffix).z
              + self._sub_part(p.subdomain).z)
         if p.path not in ("", "/"):
