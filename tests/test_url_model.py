@@ -96,6 +96,9 @@ def test_shipped_model_is_small_and_well_formed() -> None:
     assert path.stat().st_size < 1_000_000
     doc = json.loads(gzip.decompress(path.read_bytes()))
     assert 1000 < len(doc["weights"]) < 200_000
+    # Bare hosts have weights of their own (eval/train_url_model.py TWO_MODELS).
+    assert 1000 < len(doc["host_model"]["weights"]) < 200_000
+    assert default_model().for_link(normalize("ghnn22.com")) is not default_model()
     m = default_model()
     for kind in ("host", "url"):
         high, medium = m.thresholds[kind]
@@ -237,3 +240,12 @@ def test_a_path_is_gated_by_the_main_weights_not_the_host_model() -> None:
     # chamsoc.com/verify: the host model would say 0.88, but a path is the main
     # weights' to judge (z = -2 - 1 + 1 = -2: calm), and so is its host gate.
     assert ml("https://chamsoc.com/verify", two_model()) == []
+
+
+def test_cache_clear_empties_the_host_model_too() -> None:
+    m = two_model()
+    host = m.for_link(normalize("chamsoc.com"))
+    m.probability(normalize("chamsoc.com"))
+    assert host._domain_part.cache_info().currsize == 1
+    m.cache_clear()
+    assert host._domain_part.cache_info().currsize == 0
