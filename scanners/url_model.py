@@ -43,6 +43,8 @@ from scanners.url_features import (
 )
 
 MODEL_FILE = "url_model.json.gz"
+CACHE_SIZE = 65536
+"""Registrable names and subdomains whose model part is kept (each, per model file)."""
 HOST_GATE = 0.5
 """A link with a path is judged only when its host alone has at least this probability."""
 _TOP = 5
@@ -73,7 +75,7 @@ class _Part:
 class UrlModel:
     """Weights and thresholds of the lexical model (immutable once loaded)."""
 
-    def __init__(self, doc: dict[str, Any]) -> None:
+    def __init__(self, doc: dict[str, Any], cache_size: int = CACHE_SIZE) -> None:
         try:
             self.intercept = float(doc["intercept"])
             self.weights: dict[str, float] = {str(k): float(v)
@@ -83,13 +85,18 @@ class UrlModel:
                                for kind in ("host", "url")}
             self.meta: dict[str, Any] = dict(doc.get("meta", {}))
             sub = doc.get("host_model")
+            # Two weight sets share the memory of one: bare hosts fill the host
+            # model's caches, links with a path the main ones (a long stream of
+            # new names keeps every cache full).
+            if sub is not None:
+                cache_size //= 2
             self._host: UrlModel | None = (
-                None if sub is None else UrlModel({**sub, "thresholds": th}))
+                None if sub is None else UrlModel({**sub, "thresholds": th}, cache_size))
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise DataError(f"malformed link model: {e!r}") from e
-        self._domain_part = lru_cache(maxsize=65536)(
+        self._domain_part = lru_cache(maxsize=cache_size)(
             lambda domain, suffix: self._part(domain_features(domain, suffix)))
-        self._sub_part = lru_cache(maxsize=65536)(
+        self._sub_part = lru_cache(maxsize=cache_size)(
             lambda subdomain: self._part(sub_features(subdomain)))
 
     @classmethod
