@@ -43,17 +43,28 @@ The startup logs a warning. As soon as a key exists keyless requests get
 :attr:`Authenticator.has_keys_ttl` seconds (and at once after a key is made
 or revoked through this process's API).
 
-**Rate limits** (the ``limits`` library, moving window): per key with the
-limit of its role (``SCAMSCAN_RATE_LIMIT_CLIENT`` …), per client address for
+**Rate limits** (the ``limits`` library, moving window): per key with its own
+limit (``rate``, set when the key is made) or else the limit of its role
+(``SCAMSCAN_RATE_LIMIT_CLIENT`` …), per client address for
 keyless requests, and for failed authentications (an unknown or revoked key):
 per tried key and address (``SCAMSCAN_RATE_LIMIT_AUTH_FAILURES``; that key is
-then not even looked up) and per address
+then not even looked up; a key the lookup cache holds as valid skips this check,
+which would cost a storage round trip on every request) and per address
 (``SCAMSCAN_RATE_LIMIT_AUTH_FAILURES_ADDRESS``; wrong keys get 429), neither
 ever refusing a correct key; counted in process memory when embedded, in Redis when
 ``SCAMSCAN_REDIS_URL`` is set (so every replica shares the count). Only
 authenticated routes are limited: ``/healthz``, ``/v1/rules``, ``/docs``, ``/redoc``
 (and their assets under ``/docs/static``) and ``/openapi.json`` are public and
-not limited. Past the limit: 429 problem with ``Retry-After``. When the limit
+not limited. Past the limit: 429 problem with ``Retry-After``.
+
+**RateLimit headers.** Every response to a request that was counted (a key, a
+console session or keyless local use, whatever its status: a 403, a 422 or a 429
+too) carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset``
+(draft-ietf-httpapi-ratelimit-headers-06: the three fields; Reset in seconds),
+filled from :meth:`limits.aio.strategies.MovingWindowRateLimiter.get_window_stats`
+after the hit (:class:`Quota`); with several limits (``10/second;600/minute``), of
+the one nearest to running out. A failed authentication (401, or a 429 for too many
+failures) has none: nothing was counted for a key. When the limit
 storage fails (Redis down) the limits **fail open**: the request is answered and
 a warning logged (at most every :data:`FAIL_OPEN_LOG_EVERY` seconds).
 
@@ -70,12 +81,13 @@ import hmac
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import Depends, Request, Security
@@ -84,6 +96,7 @@ from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from api.observability import add_response_headers
 from api.origin import (
     SAFE_METHODS,
     check_fetch_site,
@@ -143,6 +156,8 @@ class Principal:
     role: Role
     name: str
     client_addr: str
+    rate: str | None = None
+    """The key's own rate limit (``limits`` notation); None: its role's setting."""
 
     def at_least(self, role: Role) -> bool:
         return RANK[self.role] >= RANK[role]
@@ -162,9 +177,37 @@ FAILURE_PREFIX_CHARS = 16
 bits: a wrong key never shares a count with a good one, and no secret is stored)."""
 
 
+@dataclass(frozen=True)
+class Quota:
+    """What is left of a principal's rate limit after a request: the RateLimit fields."""
+
+    limit: int
+    """Requests allowed in the window (``RateLimit-Limit``)."""
+    remaining: int
+    """Requests still allowed now (``RateLimit-Remaining``, never below 0)."""
+    reset: int
+    """Seconds until the oldest request counted leaves the window, so that one more
+    is allowed (``RateLimit-Reset``; 0: nothing is counted)."""
+
+    def headers(self) -> dict[str, str]:
+        return {"ratelimit-limit": str(self.limit),
+                "ratelimit-remaining": str(self.remaining),
+                "ratelimit-reset": str(self.reset)}
+
+
+RATELIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+
+
+@lru_cache(maxsize=1024)
+def _parsed(rate: str) -> tuple[RateLimitItem, ...]:
+    """A key's own ``rate``, parsed once (keys are few; checked when made)."""
+    return tuple(parse_many(rate))
+
+
 class RateLimiter:
-    """Per-key (per-role limits) and per-address (keyless) moving-window limits, and
-    the limits of failed authentications (:meth:`locked`, :meth:`failed`)."""
+    """Per-key (the key's own limit, else its role's) and per-address (keyless)
+    moving-window limits, and the limits of failed authentications (:meth:`locked`,
+    :meth:`failed`)."""
 
     def __init__(self, settings: Settings) -> None:
         self.items: dict[str, list[RateLimitItem]] = {
@@ -232,26 +275,53 @@ class RateLimiter:
                         "from there get 429", client_addr, over[0])
         raise _too_many_failures(f"{over[0]} per address", over[1])
 
-    async def check(self, principal: Principal, cost: int = 1) -> None:
-        """Count one request (``cost`` requests: a live batch counts each of its
-        links); raise a 429 problem past the limit. Fails open."""
+    def limits_of(self, principal: Principal) -> Sequence[RateLimitItem]:
+        """The limits ``principal`` is counted against."""
         if principal.key_id is None:
-            items, ids = self.items["keyless"], ("addr", principal.client_addr)
+            return self.items["keyless"]
+        if principal.rate:
+            return _parsed(principal.rate)
+        return self.items[principal.role]
+
+    async def check(self, principal: Principal, cost: int = 1) -> Quota | None:
+        """Count one request (``cost`` requests: a live batch counts each of its
+        links) and answer what is left (None when the storage failed: the limits fail
+        open); raise a 429 problem past the limit, with ``Retry-After`` and the
+        RateLimit fields.
+
+        Two storage round trips per limit: the hit, then the window's stats (the
+        ``limits`` API has no call doing both)."""
+        if principal.key_id is None:
+            ids: tuple[str, ...] = ("addr", principal.client_addr)
         else:
-            items, ids = self.items[principal.role], ("key", principal.key_id)
+            ids = ("key", principal.key_id)
+        quota: Quota | None = None
         try:
-            for item in items:
-                if not await self.limiter.hit(item, *ids, cost=cost):
-                    retry = await self._retry_after(item, *ids)
+            for item in self.limits_of(principal):
+                allowed = await self.limiter.hit(item, *ids, cost=cost)
+                stats = await self.limiter.get_window_stats(item, *ids)
+                # Never more than the window (a clock read a little before the hit's).
+                reset = min(item.get_expiry(),
+                            max(0, math.ceil(stats.reset_time - time.time())))
+                this = Quota(item.amount, max(0, stats.remaining), reset)
+                if not allowed:
+                    retry = max(1, reset)
                     raise ProblemException(
                         429, f"Too many requests: the limit is {item} "
                         f"({'per address' if principal.key_id is None else 'per key'}); "
                         f"try again in {retry} s.", type_=TYPE_RATE_LIMITED,
-                        title="Too many requests", headers={"retry-after": str(retry)})
+                        title="Too many requests",
+                        headers={"retry-after": str(retry),
+                                 **Quota(item.amount, 0, retry).headers()})
+                if quota is None or (this.remaining, -this.reset) < (quota.remaining,
+                                                                     -quota.reset):
+                    quota = this
         except ProblemException:
             raise
         except Exception as e:  # storage down: answer anyway, say so in the log
             self._fail_open(e)
+            return None
+        return quota
 
     async def aclose(self) -> None:
         if self._pool is not None:
@@ -354,6 +424,12 @@ class Authenticator:
             f"it in the {HEADER} header.", type_=TYPE_UNAUTHORIZED, title="No active key",
             headers={"www-authenticate": f'ApiKey header="{HEADER}"'})
 
+    def _known_good(self, key_hash: str) -> bool:
+        """Whether the lookup cache holds this key, fresh and not revoked."""
+        cached = self._keys.get(key_hash)
+        return (cached is not None and not cached[0].revoked
+                and time.monotonic() - cached[1] < self.lookup_ttl)
+
     async def _lookup(self, key_hash: str) -> ApiKey | None:
         now = time.monotonic()
         cached = self._keys.get(key_hash)
@@ -397,14 +473,17 @@ class Authenticator:
                 return Principal(None, KEYLESS_ROLE, "keyless-local", client_addr)
             raise _unauthorized(f"This request needs an API key in the {HEADER} header "
                                 "(an administrator makes one with `scamscan keys create`).")
-        await self.limiter.locked(key_hash, client_addr)
+        if not self._known_good(key_hash):
+            # A key this process saw valid moments ago cannot have failed since: its
+            # failure count needs no storage round trip (each one is on every request).
+            await self.limiter.locked(key_hash, client_addr)
         record = await self._lookup(key_hash)
         if record is None or record.revoked:
             await self.limiter.failed(key_hash, client_addr)
             raise _unauthorized(f"The API key {where} "
                                 f"{'was revoked' if record else 'is not valid'}.")
         await self._touch(record.id)
-        return Principal(record.id, record.role, record.name, client_addr)
+        return Principal(record.id, record.role, record.name, client_addr, record.rate)
 
     async def _touch(self, key_id: str) -> None:
         now = time.monotonic()
@@ -579,7 +658,9 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
         check_request_origin(request, principal, cookie=found is not None)
         if found is not None and request.method not in SAFE_METHODS:
             await check_csrf(request, found[1])
-        await auth.limiter.check(principal)
+        quota = await auth.limiter.check(principal)
+        if quota is not None:  # on whatever this request answers, errors included
+            add_response_headers(request, quota.headers())
         if not principal.at_least(role):
             raise ProblemException(403, f"This needs the {role!r} role; the key "
                                    f"{principal.name!r} has the {principal.role!r} role.",
@@ -607,3 +688,47 @@ AdminAuth = Annotated[Principal, Depends(require("admin"))]
 
 AUTH_RESPONSES = problem_responses(401, 403, 421, 429, 503)
 """OpenAPI ``responses=`` entries for a protected route."""
+
+
+_NOT_COUNTED = frozenset({"401", "421", "503"})
+"""Answers given before the request is counted (or when nothing could be): no fields."""
+
+RATELIMIT_HEADER_DOCS: dict[str, dict[str, Any]] = {
+    "RateLimit-Limit": {
+        "description": "Requests allowed in the window of the rate limit that applies "
+        "(the key's own `rate`, else its role's; keyless: per address). With several "
+        "limits, the one nearest to running out (draft-ietf-httpapi-ratelimit-headers-06).",
+        "schema": {"type": "integer", "minimum": 1}},
+    "RateLimit-Remaining": {
+        "description": "Requests still allowed in the window, this one counted.",
+        "schema": {"type": "integer", "minimum": 0}},
+    "RateLimit-Reset": {
+        "description": "Seconds until the oldest request counted leaves the (moving) "
+        "window, so that at least one more request is allowed.",
+        "schema": {"type": "integer", "minimum": 0}},
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 1}},
+}
+"""The ``components.headers`` of the OpenAPI document (:func:`document_ratelimit_headers`)."""
+
+
+def document_ratelimit_headers(schema: dict[str, Any]) -> None:
+    """Describe the RateLimit fields in the OpenAPI ``schema``: shared
+    ``components.headers``, referenced by every response of an operation that needs
+    an API key (``security``) that is given after the request was counted (all but
+    401, 421 and 503), and ``Retry-After`` on its 429."""
+    components = schema.setdefault("components", {})
+    components.setdefault("headers", {}).update(RATELIMIT_HEADER_DOCS)
+    for path in schema.get("paths", {}).values():
+        for op in path.values():
+            if not isinstance(op, dict) or not any(
+                    api_key_header.scheme_name in req for req in op.get("security", ())):
+                continue
+            for status, response in op.get("responses", {}).items():
+                if status in _NOT_COUNTED:
+                    continue
+                names = [*RATELIMIT_HEADERS, *(("Retry-After",) if status == "429" else ())]
+                headers = response.setdefault("headers", {})
+                for name in names:
+                    headers.setdefault(name, {"$ref": f"#/components/headers/{name}"})

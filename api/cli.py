@@ -12,10 +12,11 @@
     scamscan rules [--json]
     scamscan serve [--host H] [--port P]
     scamscan worker [--processes N] [--threads M]   (APK jobs from SCAMSCAN_REDIS_URL)
-    scamscan keys create --role client|analyst|admin --name NAME [--json]
+    scamscan keys create --role client|analyst|admin --name NAME [--rate 600/minute] [--json]
     scamscan keys list [--json]
     scamscan keys revoke ID
     scamscan keys allow-keyless     (re-open keyless local use once no key is active)
+    scamscan webhooks secret [--key ID]   (the keyless signing secret, or a new one for a key)
 
 **The CLI and the server agree.** Every command reads the same settings and
 the same data directory (``SCAMSCAN_DATA_DIR``, whose default does not
@@ -59,12 +60,14 @@ from api.cli_common import (
     EXIT_USAGE,
     MAX_LINE_BYTES,
     UsageError,
+    terminal_safe,
 )
 from api.cli_common import settings as _settings
 from api.cli_remote import RemoteError
 from api.cli_scan import cmd_apk, cmd_message, cmd_url
 
 if TYPE_CHECKING:
+    from api.settings import Settings
     from api.storage.apikeys import KeyStore
 
 __all__ = ["EXIT_OK", "EXIT_SOME_INVALID", "EXIT_USAGE", "MAX_LINE_BYTES", "main"]
@@ -126,6 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     kc = ksub.add_parser("create", help="make a key; it is printed once, only its hash is kept")
     kc.add_argument("--role", required=True, choices=("client", "analyst", "admin"))
     kc.add_argument("--name", required=True, help="who or what uses the key")
+    kc.add_argument("--rate", default=None, metavar="LIMIT",
+                    help="the key's own rate limit, e.g. 600/minute or 10/second;1000/hour "
+                    "(default: the role's, SCAMSCAN_RATE_LIMIT_CLIENT …)")
     kc.add_argument("--json", action="store_true", help="print id, name, role and key as JSON")
     kl = ksub.add_parser("list", help="list keys (never the keys themselves)")
     kl.add_argument("--json", action="store_true", help="one JSON object per key")
@@ -133,6 +139,13 @@ def _parser() -> argparse.ArgumentParser:
     kr.add_argument("id", metavar="ID", help="the key's id (from `keys list`)")
     ksub.add_parser("allow-keyless", help="re-open keyless local use: remove the record "
                     "that keys were made (only when no key is active)")
+
+    wh = sub.add_parser("webhooks", help="webhook signing secrets (docs/webhooks.md)")
+    whsub = wh.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
+    ws = whsub.add_parser("secret", help="print the server-wide secret that signs the webhooks "
+                          "of keyless scans (made on first use), or with --key a new secret "
+                          "for that API key (replacing its old one; printed once)")
+    ws.add_argument("--key", metavar="ID", help="the API key's id (from `keys list`)")
 
     w = sub.add_parser("worker", help="run APK scan jobs from the Redis queue "
                        "(needs SCAMSCAN_REDIS_URL; samples under SCAMSCAN_DATA_DIR)")
@@ -160,7 +173,9 @@ def _server_options(p: argparse.ArgumentParser) -> None:
                         "http://127.0.0.1:8000) so that they appear in its history; "
                         "default: SCAMSCAN_SERVER, else scan here")
     p.add_argument("--key", metavar="KEY",
-                   help="API key for --server (X-API-Key); default: SCAMSCAN_KEY")
+                   help="API key for --server (X-API-Key); default: SCAMSCAN_KEY. Prefer "
+                        "SCAMSCAN_KEY: a --key value is visible to other users of this "
+                        "machine in the process list (ps)")
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
@@ -199,7 +214,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys(args: argparse.Namespace) -> int:
-    from api.storage.errors import KeyStoreUnavailable
+    from api.storage.errors import KeyStoreUnavailable, WebhookStoreUnavailable
     from api.storage.factory import open_key_store
 
     settings = _settings()
@@ -210,15 +225,21 @@ def _cmd_keys(args: argparse.Namespace) -> int:
         try:
             if args.keys_command == "create":
                 try:
-                    record, secret = await store.create(args.name, args.role)
+                    record, secret = await store.create(args.name, args.role,
+                                                        rate=args.rate)
                 except ValueError as e:
                     raise UsageError(str(e)) from None
+                webhook_secret = await _new_webhook_secret(settings, record.id)
                 if args.json:
-                    print(orjson.dumps({**record.public(), "key": secret}).decode())
+                    print(orjson.dumps({**record.public(), "key": secret,
+                                        "webhook_secret": webhook_secret}).decode())
                 else:
                     print(secret)
                     print(f"created {record.id} ({record.role}, {record.name!r}); the key "
                           "above is shown only now: keep it", file=sys.stderr)
+                    # stderr: stdout stays the key alone, for KEY=$(scamscan keys create …)
+                    print(f"webhook signing secret (shown only now): {webhook_secret}",
+                          file=sys.stderr)
                 return EXIT_OK
             if args.keys_command == "list":
                 keys = await store.list()
@@ -226,11 +247,12 @@ def _cmd_keys(args: argparse.Namespace) -> int:
                     for key in keys:
                         print(orjson.dumps(key.public()).decode())
                     return EXIT_OK
-                print(f"{'ID':<22} {'ROLE':<8} {'CREATED':<26} {'STATE':<8} NAME")
+                print(f"{'ID':<22} {'ROLE':<8} {'CREATED':<26} {'STATE':<8} "
+                      f"{'RATE':<14} NAME")
                 for key in keys:
                     state = "revoked" if key.revoked else "active"
                     print(f"{key.id:<22} {key.role:<8} {key.created.isoformat():<26} "
-                          f"{state:<8} {key.name}")
+                          f"{state:<8} {key.rate or 'role default':<14} {key.name}")
                 return EXIT_OK
             if args.keys_command == "allow-keyless":
                 return await _allow_keyless(store, settings.data_dir)
@@ -240,7 +262,7 @@ def _cmd_keys(args: argparse.Namespace) -> int:
                 return EXIT_SOME_INVALID
             print(f"revoked {revoked.id} ({revoked.role}, {revoked.name!r})", file=sys.stderr)
             return EXIT_OK
-        except KeyStoreUnavailable as e:
+        except (KeyStoreUnavailable, WebhookStoreUnavailable) as e:
             print(f"scamscan: {e}", file=sys.stderr)
             return EXIT_SOME_INVALID
         finally:
@@ -263,6 +285,55 @@ async def _allow_keyless(store: KeyStore, data_dir: Path) -> int:
           "accepts keyless requests from this machine again",
           file=sys.stderr)
     return EXIT_OK
+
+
+async def _new_webhook_secret(settings: Settings, key_id: str) -> str:
+    """A new webhook signing secret for ``key_id``, kept where the server reads it."""
+    from api.storage.factory import open_webhook_store
+    from api.storage.webhooks import new_secret
+
+    store = open_webhook_store(settings.data_dir, settings.redis_url,
+                               ttl=settings.apk_record_ttl, redis_timeout=settings.redis_timeout)
+    try:
+        secret = new_secret()
+        await store.set_key_secret(key_id, secret)
+        return secret
+    finally:
+        await store.close()
+
+
+def _cmd_webhooks(args: argparse.Namespace) -> int:
+    from api.storage.errors import StorageUnavailable
+    from api.storage.factory import open_key_store
+    from api.storage.webhooks import server_secret
+
+    settings = _settings()
+    try:
+        if args.key is None:
+            print(server_secret(settings.data_dir))
+            print("the secret above signs the webhooks of keyless scans; scans made with an "
+                  "API key are signed with that key's own secret", file=sys.stderr)
+            return EXIT_OK
+
+        async def for_key() -> int:
+            keys = open_key_store(settings.data_dir, settings.redis_url,
+                                  redis_timeout=settings.redis_timeout)
+            try:
+                known = {k.id for k in await keys.list()}
+            finally:
+                await keys.close()
+            if args.key not in known:
+                print(f"scamscan: no API key with the id {args.key!r}", file=sys.stderr)
+                return EXIT_SOME_INVALID
+            print(await _new_webhook_secret(settings, args.key))
+            print(f"new webhook signing secret of {args.key} (shown only now; the old one "
+                  "no longer signs)", file=sys.stderr)
+            return EXIT_OK
+
+        return asyncio.run(for_key())
+    except StorageUnavailable as e:
+        print(f"scamscan: {e}", file=sys.stderr)
+        return EXIT_SOME_INVALID
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
@@ -293,6 +364,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_keys(args)
         if args.command == "worker":
             return _cmd_worker(args)
+        if args.command == "webhooks":
+            return _cmd_webhooks(args)
         if args.command == "feeds":
             return cli_lists.cmd_feeds(args, _settings())
         return _cmd_serve(args)
@@ -300,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"scamscan: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except RemoteError as e:
-        print(f"scamscan: {e}", file=sys.stderr)
+        print(terminal_safe(f"scamscan: {e}"), file=sys.stderr)
         return EXIT_SOME_INVALID
     except BrokenPipeError:
         # `scamscan url --file big.txt | head` is normal use, not a failure.

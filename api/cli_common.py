@@ -4,6 +4,7 @@ the terminal form of a link report, and the ``--server`` client."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,19 @@ MAX_LINE_BYTES = 32 * 1024
 """Longer input lines are reported as errors without being held in memory."""
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e"
+                      "\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with the characters a terminal would obey rather than show (escape
+    sequences, carriage returns, bidi overrides) written as ``\\xNN``/``\\uNNNN``:
+    a report quotes hostile pages, messages and (with ``--server``) a server's
+    answer, which must not retitle, clear or rewrite the user's terminal. Newlines
+    and tabs stay."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 class UsageError(Exception):
     """A command-line mistake: message to stderr, exit 2."""
 
@@ -37,7 +51,7 @@ def human(report: dict[str, Any], lang: str) -> str:
     """A link report (or an input error) as the terminal shows it."""
     if "error" in report:
         label = "không đọc được" if lang == "vi" else "cannot parse"
-        return f"{report['input']}\n  {label}: {report['error']}\n"
+        return terminal_safe(f"{report['input']}\n  {label}: {report['error']}\n")
     out = [f"{report['input']}  ->  {verdict_word(report['verdict'], lang)} "
            f"({report['risk_score']}/100)  {report['url']}"]
     for f in report["findings"]:
@@ -46,7 +60,7 @@ def human(report: dict[str, Any], lang: str) -> str:
         out.append(f"  [{f['rule_id']} {sign}] {f['title']}" + (f"  ({ev})" if ev else ""))
     for i in report["incomplete"]:
         out.append(f"  ! {i['check']}: {i['reason']}")
-    return "\n".join(out) + "\n"
+    return terminal_safe("\n".join(out) + "\n")
 
 
 async def scan_downloaded_apk(data: bytes, url: str) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from api.cli_common import (
     UsageError,
     human,
     scan_downloaded_apk,
+    terminal_safe,
     verdict_word,
 )
 from api.cli_common import remote as remote_for
@@ -37,6 +38,8 @@ from api.cli_common import (
 
 if TYPE_CHECKING:
     from api.cli_remote import Remote
+
+_VERDICTS = ("official", "no_known_risk", "suspicious", "dangerous")
 
 
 def _lines(stream: IO[bytes]) -> Iterator[tuple[str, str | None]]:
@@ -260,7 +263,7 @@ def _url_file(args: argparse.Namespace, out: IO[bytes], remote: Remote | None) -
 def _human_apk(report: dict[str, Any], lang: str) -> str:
     if report.get("error"):
         label = "không quét được" if lang == "vi" else "cannot scan"
-        return f"{report['input']}\n  {label}: {report['error']}\n"
+        return terminal_safe(f"{report['input']}\n  {label}: {report['error']}\n")
     head = {**report, "url": f"{report.get('package')} \"{report.get('label')}\" "
                              f"sha256={report['sha256'][:16]}…"}
     return human(head, lang)
@@ -381,23 +384,28 @@ def cmd_message(args: argparse.Namespace) -> int:
     for f in report["findings"]:
         sign = f"+{f['points']}" if f["points"] else " 0"
         lines.append(f"  [{f['rule_id']} {sign}] {f['title']}")
+    # .get: with --server these come from another process (checked only in outline)
     for item in report["items"]:
-        if item["kind"] == "link":
-            desc = (f"{verdict_word(item['verdict'], args.lang)} ({item['risk_score']}/100) "
-                    f"{item['url']}")
-        elif item["kind"] == "phone":
-            desc = f"{item['number']} ({item['type']})"
-        elif item["kind"] == "bank_account":
-            desc = f"{item['number']} ({item.get('bank') or 'bank not named'})"
-        elif item["kind"] == "app":
-            desc = f"{item['name']} ({item['type']})"
+        kind = item.get("kind")
+        if kind == "link":
+            verdict = item.get("verdict")
+            word = (verdict_word(verdict, args.lang) if verdict in _VERDICTS
+                    else str(verdict))
+            desc = f"{word} ({item.get('risk_score')}/100) {item.get('url')}"
+        elif kind == "phone":
+            desc = f"{item.get('number')} ({item.get('type')})"
+        elif kind == "bank_account":
+            desc = f"{item.get('number')} ({item.get('bank') or 'bank not named'})"
+        elif kind == "app":
+            desc = f"{item.get('name')} ({item.get('type')})"
         else:  # zalo, telegram
             desc = f"{item.get('value')} ({item.get('type')})"
-        lines.append(f"  {item['kind']}: {item['input']!r} -> {desc}")
+        lines.append(f"  {kind}: {item.get('input')!r} -> {desc}")
     for sig in report["script_signals"]:
-        mark = "" if sig["counted"] else f" ({sig['note']})"
-        lines.append(f"  \"{sig['text']}\" [{sig['start']}:{sig['end']}] {sig['category']}{mark}")
+        mark = "" if sig.get("counted") else f" ({sig.get('note')})"
+        lines.append(f"  \"{sig.get('text')}\" [{sig.get('start')}:{sig.get('end')}] "
+                     f"{sig.get('category')}{mark}")
     for i in report["incomplete"]:
         lines.append(f"  ! {i['check']}: {i['reason']}")
-    out.write(("\n".join(lines) + "\n").encode("utf-8"))
+    out.write(terminal_safe("\n".join(lines) + "\n").encode("utf-8"))
     return EXIT_OK

@@ -47,6 +47,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import observability
+from api.auth import document_ratelimit_headers
 from api.problems import (
     EXCEPTION_HANDLERS,
     PROBLEM_JSON,
@@ -93,7 +94,8 @@ def _problem_only_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
     handlers of :mod:`api.problems` really answer. Every operation that takes a
     body also documents the 400 (a body FastAPI cannot decode), the 408 (a body
     too slow) and the 413 (:class:`~api.problems.BodySizeLimitMiddleware`) that
-    any such route may answer.
+    any such route may answer. The RateLimit fields are described on the responses of
+    the routes that need a key (:func:`api.auth.document_ratelimit_headers`).
     """
     original = app.openapi
 
@@ -117,6 +119,7 @@ def _problem_only_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                             content[PROBLEM_JSON] = problem_ref
                         if PROBLEM_JSON in content:
                             content.pop("application/json", None)
+            document_ratelimit_headers(schema)
             schemas = schema.get("components", {}).get("schemas", {})
             for unused in ("HTTPValidationError", "ValidationError"):
                 if f'"#/components/schemas/{unused}"' not in json.dumps(schema):

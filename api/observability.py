@@ -159,6 +159,25 @@ PROBE_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 TYPE_NOT_READY = "tag:scamscan,2025:problems/not-ready"
 _MAX_PROBLEM_BYTES = 1 << 20
 
+# --- headers added to whatever a request answers ------------------------------------
+
+EXTRA_HEADERS_STATE = "response_headers"
+"""The ``scope["state"]`` entry (``request.state.response_headers``) whose headers
+:class:`RequestContextMiddleware` adds to the response, whatever it is."""
+
+
+def add_response_headers(request: Request, headers: dict[str, str]) -> None:
+    """Have ``headers`` (lowercase names) sent with this request's response, whatever
+    answers it: the route, or an error handler (a 422, a problem raised later). A
+    header the response already has is kept (e.g. the fields of a 429 problem)."""
+    extra: dict[str, str] | None = request.scope.setdefault("state", {}).get(
+        EXTRA_HEADERS_STATE)
+    if extra is None:
+        request.scope["state"][EXTRA_HEADERS_STATE] = dict(headers)
+    else:
+        extra.update(headers)
+
+
 # --- request id -------------------------------------------------------------------
 
 
@@ -374,9 +393,16 @@ class Metrics:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def get_metrics(request: Request) -> Metrics:
+def metrics_of(request: Request) -> Metrics:
+    """The app's metrics (``app.state.metrics``)."""
     metrics: Metrics = request.app.state.metrics
     return metrics
+
+
+async def get_metrics(request: Request) -> Metrics:
+    """The dependency of :data:`MetricsDep`: a coroutine, because FastAPI runs a plain
+    ``def`` dependency in its thread pool, a thread hop on every request."""
+    return metrics_of(request)
 
 
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
@@ -447,7 +473,8 @@ class RequestContextMiddleware:
 
     Binds the request id (see :func:`sane_request_id`) to every log line of
     the request, returns it in ``X-Request-ID`` and adds it to problem+json
-    bodies as ``request_id``. An exception no handler took (a bug) is answered
+    bodies as ``request_id``. Adds the headers :func:`add_response_headers` asked
+    for (the RateLimit fields of :mod:`api.auth`). An exception no handler took (a bug) is answered
     here with the 500 problem of :func:`api.problems.unhandled_error_handler`,
     logged with its traceback and the request id. Logs method, route template,
     status and duration; never a body or a query string.
@@ -462,6 +489,8 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
+        # Shared by reference with every inner copy of the scope: add_response_headers.
+        scope.setdefault("state", {})
         supplied = None
         for name, value in scope.get("headers", ()):
             if name == b"x-request-id":
@@ -479,6 +508,11 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers[REQUEST_ID_HEADER] = request_id
+                extra = scope.get("state", {}).get(EXTRA_HEADERS_STATE)
+                if extra:
+                    for name, value in extra.items():
+                        if name not in headers:
+                            headers[name] = value
                 if headers.get("content-type", "").startswith("application/problem+json"):
                     held = message  # add request_id to the body once it is complete
                     return

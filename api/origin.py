@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -47,8 +48,11 @@ DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _AUTHORITY = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]{1,5}))?")
 
 
+@lru_cache(maxsize=1024)
 def is_loopback_host(host: str) -> bool:
-    """``localhost``, 127.0.0.0/8 or ::1 (brackets and a trailing dot allowed)."""
+    """``localhost``, 127.0.0.0/8 or ::1 (brackets and a trailing dot allowed).
+    Cached: asked for the client address of every keyless request (parsing an
+    address is a noticeable part of a request's cost; client addresses are few)."""
     h = host.strip().strip("[]").rstrip(".").lower()
     if h == "localhost" or h.endswith(".localhost"):
         return True

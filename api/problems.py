@@ -36,6 +36,7 @@ from api.storage.errors import (
     SessionStoreUnavailable,
     ShareStoreUnavailable,
     StorageUnavailable,
+    WebhookStoreUnavailable,
 )
 from scanners.errors import DataError, InputError, InvalidURLError, ScamscanError
 
@@ -270,6 +271,8 @@ _STORAGE_PROBLEMS: tuple[tuple[type[StorageUnavailable], str, str, str, str], ..
      "The feedback store is unavailable right now; try again shortly.", "10"),
     (ShareStoreUnavailable, TYPE_BUSY, "Share links unavailable",
      "The share link store is unavailable right now; try again shortly.", "10"),
+    (WebhookStoreUnavailable, TYPE_BUSY, "Webhooks unavailable",
+     "The webhook store is unavailable right now; try again shortly.", "10"),
     (StorageUnavailable, TYPE_BUSY, "Storage unavailable",
      "A store this service needs is unavailable right now; try again shortly.", "10"),
 )

@@ -36,6 +36,10 @@ log = logging.getLogger("scamscan.api")
 
 FIELD = "file"
 """Name of the multipart field that carries the APK."""
+TEXT_FIELDS = ("callback_url",)
+"""Small text fields kept from an upload's body (the others are ignored)."""
+MAX_TEXT_FIELD_BYTES = 4096
+"""Longest kept text field; a longer one is a 422 problem."""
 FLUSH_BYTES = 1024 * 1024
 """File data buffered in memory before it is written out (off the event loop)."""
 MULTIPART_OVERHEAD = 64 * 1024
@@ -55,6 +59,8 @@ class StoredSample:
     size: int
     path: Path
     filename: str
+    fields: dict[str, str] = field(default_factory=dict)
+    """The upload's :data:`TEXT_FIELDS` that were given (UTF-8 text)."""
 
 
 def display_name(raw: str | None) -> str:
@@ -68,10 +74,12 @@ def display_name(raw: str | None) -> str:
     return name[:MAX_NAME_CHARS] or DEFAULT_NAME
 
 
-def _bad_upload(status: int, detail: str, *, field_error: str | None = None) -> ProblemException:
+def _bad_upload(status: int, detail: str, *, field_error: str | None = None,
+                field_name: str = FIELD) -> ProblemException:
     errors = None
     if field_error is not None:
-        errors = [ProblemError(field=FIELD, location="body", message=detail, type=field_error)]
+        errors = [ProblemError(field=field_name, location="body", message=detail,
+                               type=field_error)]
     return ProblemException(status, detail, type_=TYPE_INVALID_UPLOAD, title="Invalid upload",
                             errors=errors)
 
@@ -113,6 +121,8 @@ class _Parts:
     header_value: bytearray = field(default_factory=bytearray)
     headers: dict[str, bytes] = field(default_factory=dict)
     in_file: bool = False
+    text_field: str | None = None
+    texts: dict[str, bytearray] = field(default_factory=dict)
     file_parts: int = 0
     file_size: int = 0
     filename: str | None = None
@@ -123,6 +133,7 @@ class _Parts:
     def on_part_begin(self) -> None:
         self.headers = {}
         self.in_file = False
+        self.text_field = None
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self.header_name += data[start:end]
@@ -139,6 +150,10 @@ class _Parts:
     def on_headers_finished(self) -> None:
         disposition, params = parse_options_header(self.headers.get("content-disposition"))
         name = params.get(b"name", b"").decode("utf-8", "replace")
+        if disposition == b"form-data" and name in TEXT_FIELDS:
+            self.text_field = name
+            self.texts[name] = bytearray()
+            return
         if disposition != b"form-data" or name != FIELD:
             return
         self.file_parts += 1
@@ -151,6 +166,16 @@ class _Parts:
         self.filename = raw.decode("utf-8", "replace") if raw is not None else None
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.text_field is not None:
+            text = self.texts[self.text_field]
+            text += data[start:end]
+            if len(text) > MAX_TEXT_FIELD_BYTES:
+                self.problem = _bad_upload(
+                    422, f"The '{self.text_field}' field is longer than "
+                    f"{MAX_TEXT_FIELD_BYTES} bytes.", field_error="too_long",
+                    field_name=self.text_field)
+                raise self.problem
+            return
         if not self.in_file:
             return  # other fields are ignored; the body limit bounds them
         self.file_size += end - start
@@ -160,6 +185,7 @@ class _Parts:
 
     def on_part_end(self) -> None:
         self.in_file = False
+        self.text_field = None
 
     def on_end(self) -> None:
         self.ended = True
@@ -270,7 +296,8 @@ class SampleStore:
         except BaseException:
             sink.discard()  # synchronous: it must also run when the request is cancelled
             raise
-        return StoredSample(sha256, sink.size, final, display_name(parts.filename))
+        texts = {name: bytes(raw).decode("utf-8", "replace") for name, raw in parts.texts.items()}
+        return StoredSample(sha256, sink.size, final, display_name(parts.filename), texts)
 
     @staticmethod
     async def _flush(sink: _Sink, parts: _Parts) -> None:

@@ -122,6 +122,19 @@ class Settings(BaseSettings):
     fetch_allowed_ports: str = "80,443"
     """Comma-separated ports the fetcher connects to on public addresses (and feed
     downloads too); addresses in ``fetch_allow_networks`` may use any port."""
+
+    # --- webhooks of APK scans (api/services/webhooks.py) ----------------------
+    webhook_allow_networks: str = ""
+    """Comma-separated CIDRs a webhook may be delivered to although private (tests,
+    labs), as ``fetch_allow_networks`` for the live fetch; empty: none."""
+    webhook_max_attempts: int = Field(default=5, ge=1, le=20)
+    """Delivery attempts of one webhook before it is recorded ``failed``."""
+    webhook_retry_delay: float = Field(default=10.0, gt=0, le=3600)
+    """Seconds before the second attempt; doubled for each next one (10, 20, 40, 80 s)."""
+    webhook_timeout: float = Field(default=10.0, gt=0, le=60)
+    """Seconds one delivery attempt may take in all (resolution, connection, answer)."""
+    webhook_poll_interval: float = Field(default=1.0, gt=0, le=60)
+    """Seconds between two looks of the delivery loop for ended scans and due retries."""
     batch_max_urls: int = Field(default=500, ge=1, le=5000)
     """Links one ``POST /v1/url-scans/batch`` may carry (413 problem above it)."""
     batch_max_body_bytes: int = Field(default=2_097_152, ge=1024)
@@ -176,7 +189,7 @@ class Settings(BaseSettings):
     """Delete samples, APK reports and scan records older than this many days
     (swept hourly by the API); 0: keep everything."""
 
-    @field_validator("fetch_allow_networks")
+    @field_validator("fetch_allow_networks", "webhook_allow_networks")
     @classmethod
     def _cidrs(cls, v: str) -> str:
         for part in v.split(","):
@@ -331,6 +344,9 @@ class Settings(BaseSettings):
     """Longest ``expires_in`` of a share link (90 days)."""
     share_max_per_scan: int = Field(default=20, ge=1, le=10_000)
     """Live share links per scan at most (a new one past it is a 429 problem)."""
+    share_max_per_key: int = Field(default=10_000, ge=1, le=10_000_000)
+    """Live share links per API key at most (keyless local use counts as one key); a
+    new one past it is a 429 problem. Links live for weeks: this bounds the store."""
     share_rate_limit: str = "30/minute"
     """Views of public share pages (``/s/<token>``) per client address."""
     public_base_url: str = ""

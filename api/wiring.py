@@ -43,14 +43,18 @@ def build_fetcher(
     hop_timeout: float | None = None,
     max_body: int | None = None,
     user_agent: str | None = None,
+    allow_networks: str | None = None,
 ) -> GuardedFetcher:
     """The guarded fetcher of ``settings``: allowed networks and ports, limits.
 
-    The live link checks and the feed downloads (:mod:`api.services.lists`) both use
-    it, so that one address and port policy covers every outgoing request.
+    The live link checks, the feed downloads (:mod:`api.services.lists`) and the
+    webhook deliveries (:mod:`api.services.webhooks`, with ``allow_networks`` from
+    ``SCAMSCAN_WEBHOOK_ALLOW_NETWORKS``) all use it, so that one address and port
+    policy covers every outgoing request.
     """
+    networks = settings.fetch_allow_networks if allow_networks is None else allow_networks
     return GuardedFetcher(
-        parse_networks(settings.fetch_allow_networks),
+        parse_networks(networks),
         resolver=resolver,
         hop_timeout=settings.fetch_hop_timeout if hop_timeout is None else hop_timeout,
         max_body=settings.fetch_max_body if max_body is None else max_body,

@@ -3,6 +3,7 @@
     .venv/bin/python bench/load_test.py [--requests 20000] [--concurrency 50]
                                         [--apks 200] [--apk-mode unique|cycled]
                                         [--max-seconds 1500] [--json FILE]
+                                        [--redis-url redis://127.0.0.1:6379/0]
 
 Starts two servers on 127.0.0.1, each a subprocess on a free port with
 uvicorn's defaults (one process, the ``h11`` HTTP parser, access logs on, to
@@ -16,6 +17,11 @@ a file in a temporary folder):
   ``admin`` role) and ``SCAMSCAN_RATE_LIMIT_KEYLESS=1000000/minute``: the
   default (60/minute per client address) would answer 429 to nearly all of
   the load; the limiter still runs and counts every request.
+
+With ``--redis-url`` the scamscan server runs in Redis mode
+(``SCAMSCAN_REDIS_URL``: keys, rate limits, history and APK jobs in that Redis;
+use a throw-away database, and ``--apks 0`` unless a ``scamscan worker`` serves
+it); without it, embedded (SQLite under the temporary data directory).
 
 Then ``--concurrency`` workers, each with its own ``httpx.AsyncClient`` of one
 keep-alive connection (see :func:`connections`), keep that many requests in
@@ -35,6 +41,10 @@ flight:
    comment, or trailing bytes for non-ZIP fixtures, tell the copies apart) so
    that every upload is a real scan; ``cycled`` sends the fixtures as they are
    (after the first round every upload is deduplicated and answered at once).
+
+Each phase also reports the server process's CPU time per request (user and
+system, from ``/proc/<pid>/stat``; Linux only, else absent): on a machine shared
+with other work, throughput and latency swing with what else runs, this much less.
 
 An error is a transport error, a time-out or an unexpected status (anything
 but 200 for the first three, 200/202 for uploads), and for APKs a scan that
@@ -108,6 +118,19 @@ def serve_ping(port: int) -> None:
     uvicorn.run(app, host=HOST, port=port, log_level="info")
 
 
+SERVER_PIDS: dict[str, int] = {}
+"""The process id of each running server, by base URL (for :func:`cpu_seconds`)."""
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User and system CPU seconds of process ``pid`` so far (None: not on Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def server(cmd: list[str], port: int, health: str, env: dict[str, str], log: Path,
            timeout: float = 60.0) -> Iterator[str]:
@@ -116,6 +139,7 @@ def server(cmd: list[str], port: int, health: str, env: dict[str, str], log: Pat
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL)
+        SERVER_PIDS[base] = proc.pid
         try:
             deadline = time.monotonic() + timeout
             while True:
@@ -150,6 +174,8 @@ class Stats:
     errors: Counter[str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
     wall: float = 0.0
+    server_cpu: float | None = None
+    """CPU seconds the server process spent during the phase (None: not measured)."""
 
     @property
     def error_count(self) -> int:
@@ -170,7 +196,10 @@ class Stats:
                 "error_kinds": dict(self.errors), "wall_s": round(self.wall, 2),
                 "req_per_s": round(self.rps, 1), "p50_ms": round(self.pct(0.50), 2),
                 "p90_ms": round(self.pct(0.90), 2), "p99_ms": round(self.pct(0.99), 2),
-                "max_ms": round(self.pct(1.0), 2)}
+                "max_ms": round(self.pct(1.0), 2),
+                "server_cpu_ms_per_req": (round(1000 * self.server_cpu / self.requests, 3)
+                                          if self.server_cpu is not None and self.requests
+                                          else None)}
 
 
 Call = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
@@ -192,8 +221,9 @@ async def connections(n: int) -> AsyncIterator[list[httpx.AsyncClient]]:
 
 async def load(name: str, clients: list[httpx.AsyncClient], n: int, call: Call,
                ok: Callable[[httpx.Response], bool], deadline: float,
-               keep: list[httpx.Response] | None = None) -> Stats:
-    """``n`` calls, one worker per client; stops (as errors) at ``deadline``."""
+               keep: list[httpx.Response] | None = None, server: str | None = None) -> Stats:
+    """``n`` calls, one worker per client; stops (as errors) at ``deadline``. ``server``:
+    the base URL whose process's CPU time is measured over the phase."""
     stats = Stats(name)
     counter = iter(range(n))
 
@@ -216,9 +246,14 @@ async def load(name: str, clients: list[httpx.AsyncClient], n: int, call: Call,
             elif keep is not None:
                 keep.append(r)
 
+    pid = SERVER_PIDS.get(server or "")
+    cpu0 = cpu_seconds(pid) if pid else None
     t0 = time.perf_counter()
     await asyncio.gather(*(worker(c) for c in clients))
     stats.wall = time.perf_counter() - t0
+    cpu1 = cpu_seconds(pid) if pid else None
+    if cpu0 is not None and cpu1 is not None:
+        stats.server_cpu = cpu1 - cpu0
     return stats
 
 
@@ -333,12 +368,15 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "SCAMSCAN_RATE_LIMIT_KEYLESS": "1000000/minute",
         "SCAMSCAN_LOG_LEVEL": "INFO",
     })
+    if args.redis_url:
+        env["SCAMSCAN_REDIS_URL"] = args.redis_url
     scamscan = shutil.which("scamscan", path=str(Path(sys.executable).parent)) or "scamscan"
     results: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, "
                    f"Python {platform.python_version()}",
-        "requests": args.requests, "concurrency": args.concurrency, "phases": []}
+        "requests": args.requests, "concurrency": args.concurrency,
+        "mode": "redis" if args.redis_url else "embedded", "phases": []}
     urls = url_inputs(args.requests)
 
     async with connections(args.concurrency) as clients:
@@ -347,7 +385,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                     port, "/ping", env, tmp / "ping.log") as base:
             ping = await load("baseline GET /ping", clients, args.requests,
                               lambda c, i: c.get(f"{base}/ping"),
-                              lambda r: r.status_code == 200, deadline)
+                              lambda r: r.status_code == 200, deadline, server=base)
             print(_line(ping), flush=True)
 
     async with connections(args.concurrency) as clients:
@@ -356,13 +394,13 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                     "/healthz", env, tmp / "scamscan.log", timeout=120) as base:
             health = await load("GET /healthz", clients, args.requests,
                                 lambda c, i: c.get(f"{base}/healthz"),
-                                lambda r: r.status_code == 200, deadline)
+                                lambda r: r.status_code == 200, deadline, server=base)
             print(_line(health), flush=True)
             scans = await load(
                 "POST /v1/url-scans (offline)", clients, args.requests,
                 lambda c, i: c.post(f"{base}/v1/url-scans",
                                     json={"url": urls[i], "offline": True}),
-                lambda r: r.status_code == 200, deadline)
+                lambda r: r.status_code == 200, deadline, server=base)
             print(_line(scans), flush=True)
             up, done, apk = await run_apks(clients, base, args.apks, args.apk_mode, deadline)
             print(_line(up), flush=True)
@@ -376,6 +414,9 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "url-scans/baseline p50": round(scans.pct(0.5) / ping.pct(0.5), 2),
         "url-scans/baseline p99": round(scans.pct(0.99) / ping.pct(0.99), 2),
     }
+    if scans.server_cpu and ping.server_cpu:
+        results["ratios"]["url-scans/baseline server CPU per request"] = round(
+            (scans.server_cpu / scans.requests) / (ping.server_cpu / ping.requests), 2)
     results["errors"] = sum(p["errors"] for p in results["phases"])
     return results
 
@@ -384,7 +425,9 @@ def _line(s: Stats) -> str:
     r = s.row()
     return (f"{r['phase']:<44} {r['requests']:>6} req  {r['req_per_s']:>8.1f} req/s  "
             f"p50 {r['p50_ms']:>7.1f} ms  p90 {r['p90_ms']:>7.1f} ms  "
-            f"p99 {r['p99_ms']:>7.1f} ms  errors {r['errors']} {r['error_kinds'] or ''}")
+            f"p99 {r['p99_ms']:>7.1f} ms  errors {r['errors']} {r['error_kinds'] or ''}"
+            + (f"  server CPU {r['server_cpu_ms_per_req']:.3f} ms/req"
+               if r["server_cpu_ms_per_req"] is not None else ""))
 
 
 def markdown(res: dict[str, Any]) -> str:
@@ -406,6 +449,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-seconds", type=float, default=1500.0,
                     help="bound of the whole run; what is left then counts as errors")
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--redis-url", help="run the scamscan server in Redis mode on this "
+                    "(throw-away) Redis database")
     ap.add_argument("--serve-ping", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve_ping:

@@ -1,7 +1,8 @@
 """Accuracy of the offline message check on the bundled message sets.
 
     python eval/messages.py [--data eval/messages]
-                            [--split dev|dev2|heldout2|heldout3|heldout4|all] [--show]
+                            [--split dev|dev2|heldout2|…|heldout6|heldout7|all]
+                            [--show]
                             [--markdown]
 
 Each split is reported three times: ``rules`` (the rules alone, ``use_model=False``),
@@ -20,15 +21,29 @@ Splits, reported apart:
   measured so (aggregates only) until their misses were read to write the family
   signals and train the message model: **tuning data since** (the directory names
   are kept so that the history in docs/evaluation.md reads);
-* ``heldout4`` (``eval/messages/heldout4/``): written by another engineer and kept
-  back from this work; measured after merging, never tuned on. Absent from this
-  tree: ``--split all`` leaves it out then, ``--split heldout4`` says it is missing.
+* ``heldout4 (tuned)`` (``eval/messages/heldout4/``): written blind by another
+  engineer and measured once, aggregates only, by the lead on 2026-12-05 (figures in
+  ``docs/evaluation.md``, "Second round"); then its misses and false positives were
+  read to fix the family signals (the model does not learn from it, see
+  ``eval/train_message_model.py``): **tuning data since**;
+* ``heldout5 (tuned)`` (``eval/messages/heldout5/``): written blind by another
+  engineer and measured once, aggregates only, by the lead on 2026-12-05 (figures in
+  ``docs/evaluation.md``, "Second round"); then its false positives and misses were
+  read to fix the family signals (third round; the model does not learn from it):
+  **tuning data since**;
+* ``heldout6 (tuned)`` (``eval/messages/heldout6/``): written blind by another engineer
+  and measured once, aggregates only, by the lead on 2026-12-05 (figures in
+  ``docs/evaluation.md``, "Third round"); then its misses and false positives were read
+  to fix the family signals (fourth round): **tuning data since**;
+* ``heldout7`` (``eval/messages/heldout7/``): written by another engineer and kept
+  back from this work; measured by the lead after merging, never tuned on. Absent from
+  this tree: ``--split all`` leaves it out then, ``--split heldout7`` says it is missing.
   Only its aggregate figures are printed unless ``--show`` is given.
 
-The model (``scanners/message_model.py``) learns from every tuning split and from
-``eval/messages/training/`` (training-only messages, never reported here), so its
-figures on the tuning splits are training figures; its cross-validated figures are
-printed by ``eval/train_message_model.py``.
+The model (``scanners/message_model.py``) learns from every tuning split but heldout4,
+heldout5 and heldout6, and from ``eval/messages/training/`` (training-only messages, never
+reported here), so its figures on the tuning splits are training figures; its
+cross-validated figures are printed by ``eval/train_message_model.py``.
 
 One JSON object a line: ``id``, ``lang``, ``text``, optionally ``type`` (the
 scam family of ``scanners/message_types.py`` that the message is, or imitates
@@ -108,6 +123,9 @@ def carries(text: str) -> bool:
                 or MONEY_ASK.search(folded_view(text).text))
 
 
+TYPE_ALIASES = {"remote_control": "remote_control_app"}
+"""Family names a set's writer used for the scanner's (heldout4 was written blind)."""
+
 MODES = ("rules", "model", "combined")
 """rules only (``use_model=False``), the model's findings alone (MSG-ML-*), and both."""
 
@@ -147,7 +165,7 @@ def _count(res: Result, row: dict[str, Any], report: dict[str, Any], scam: bool,
             res.not_dangerous.append((row["id"], report["risk_score"], report["verdict"]))
     if scam and typed and row.get("type"):
         res.typed += 1
-        if report["scam_type"] == row["type"]:
+        if report["scam_type"] == TYPE_ALIASES.get(row["type"], row["type"]):
             res.type_right += 1
         else:
             res.wrong_type.append((row["id"], row["type"], report["scam_type"]))
@@ -185,10 +203,11 @@ def report_split(label: str, det: Result, fp: Result, markdown: bool, show: bool
     return ok
 
 
-SPLITS = ("dev", "dev2", "heldout2", "heldout3", "heldout4")
-TUNED = ("heldout2", "heldout3")
+SPLITS = ("dev", "dev2", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
+          "heldout7")
+TUNED = ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6")
 """Held out once; tuned on since their misses were read (labelled so in the output)."""
-HELD_OUT = ("heldout4",)
+HELD_OUT = ("heldout7",)
 """Splits never tuned on: only their aggregates are printed unless ``--show``."""
 
 

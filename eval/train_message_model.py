@@ -9,7 +9,20 @@ character 3-4-grams, and the MSG rules that fired on the message (the rules-only
 check of :func:`scanners.message.check_message`). Fitted on the *tuning* splits of
 ``eval/messages/`` (:data:`TRAIN_SPLITS`) and the training-only messages of
 ``eval/messages/training/`` (written for the model, never an evaluation split).
-A held-out split (``heldout4``, kept back from this project) is never read.
+``heldout4`` was a held-out split until it was measured once (2026-12-05); its misses
+were then read to tune the rules, so it is tuning data and ``--splits`` may name it, but
+the shipped model does not learn from it: with it, at the same benign budgets, the model
+flagged two look-alike texts of the tests (a mobile number "để được hỗ trợ", a tax office
+with its official link), having learnt heldout4's support-group words ("hỗ trợ", "để
+được") more than the scripts. Its lessons are in the rules.
+``heldout5`` was measured once the same way and read for the third round, ``heldout6``
+for the fourth: tuning data for the rules, refused here all the same. In the fourth round
+a model learning from heldout4-6 was cross-validated (``--splits`` with them, the refusal
+lifted for the trial): out of fold it flagged 78-85% of their scams alone against 75-77%
+for the shipped model on them, but its medium band fell to the 0.50 floor and it flagged
+a look-alike text of the tests (a tax office asking to file and pay before a date), the
+failure heldout4 showed in the second round; so the model still does not learn from them.
+The held-out split now is ``heldout7`` (kept back from this project): refused.
 
 The two probability thresholds are chosen by cross-validation on the training
 messages only: five stratified folds (fixed seed), each message scored by a model
@@ -41,7 +54,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from scanners.catalogue.model import SUSPICIOUS_AT
-from scanners.message import check_message
+from scanners.message import check_message, offers_action
 from scanners.message_model import MODEL_FILE, WARNING_RULE, features
 from scanners.message_view import folded_view
 from scanners.rules import CATALOGUE
@@ -50,7 +63,12 @@ from scanners.url_offline import default_scanner
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "messages"
 TRAIN_SPLITS = ("dev", "dev2", "heldout2", "heldout3")
-"""The splits the model learns from: every split the rules were tuned on."""
+"""The splits the model learns from: every split the rules were tuned on but heldout4
+(see above)."""
+REFUSED = ("heldout5", "heldout6", "heldout7")
+"""Never learnt from: heldout5 and heldout6 (read for the rules in the third and fourth
+rounds, kept out of the model, see above) and heldout7, the split kept back from this
+work (measured by the lead)."""
 EXTRA = DATA / "training"
 """Messages written for training only (never an evaluation split)."""
 MIN_COUNT = 2
@@ -98,6 +116,8 @@ async def _rules(rows: list[dict[str, Any]]) -> None:
         # A warning (MSG-CTX-001) gets nothing from the model: as if its rules scored 0
         # and the model never reached a band (see MessageModel.findings).
         r["warning"] = any(f["rule_id"] == WARNING_RULE for f in rep["findings"])
+        # Nothing to act on (no link, number, app, group or ask): the model adds nothing.
+        r["acts"] = offers_action(r["text"])
         r["rules_score"] = rep["risk_score"]
         r["rule_ids"] = sorted({f["rule_id"] for f in rep["findings"]})
         r["feats"] = features(folded_view(r["text"]).text, r["rule_ids"])
@@ -127,9 +147,12 @@ def _fit(rows: list[dict[str, Any]], c: float) -> tuple[list[str], LogisticRegre
     return vocab, clf
 
 
-def _combined(row: dict[str, Any], p: float, high: float, medium: float) -> int:
+def _combined(row: dict[str, Any], p: float, high: float, medium: float,
+              gate: bool = True) -> int:
+    """The combined score as the scanner gives it; ``gate=False`` leaves out the gate of a
+    message offering nothing to act on (see :func:`thresholds`)."""
     rules_score: int = row["rules_score"]
-    if row["warning"]:
+    if row["warning"] or (gate and not row.get("acts", True)):
         return rules_score
     pts = {"MSG-ML-001": CATALOGUE["MSG-ML-001"].points,
            "MSG-ML-002": CATALOGUE["MSG-ML-002"].points}
@@ -141,7 +164,10 @@ def _combined(row: dict[str, Any], p: float, high: float, medium: float) -> int:
 def _benign_fp(rows: list[dict[str, Any]], oof: list[float], high: float,
                medium: float) -> float:
     benign = [(r, p) for r, p in zip(rows, oof, strict=True) if r["label"] == 0]
-    return sum(_combined(r, p, high, medium) >= SUSPICIOUS_AT
+    # Without the gate: it is a safeguard for look-alikes nobody wrote yet, not a budget
+    # to spend on lower thresholds (with it, both bands fell to 0.5 and flagged the
+    # look-alike texts of tests/test_message_advice.py).
+    return sum(_combined(r, p, high, medium, gate=False) >= SUSPICIOUS_AT
                for r, p in benign) / max(1, len(benign))
 
 
@@ -180,7 +206,7 @@ def report(rows: list[dict[str, Any]], oof: list[float], high: float, medium: fl
                 continue
             n = len(sel)
             ru = sum(r["rules_score"] >= SUSPICIOUS_AT for r, _ in sel)
-            mo = sum(p >= high and not r["warning"] for r, p in sel)
+            mo = sum(p >= high and not r["warning"] and r.get("acts", True) for r, p in sel)
             co = sum(_combined(r, p, high, medium) >= SUSPICIOUS_AT
                      for r, p in sel)
             print(f"  out of fold {split:9s} {name:15s} n={n:4d}  rules={ru / n:6.1%}  "
@@ -225,8 +251,10 @@ def main(argv: list[str] | None = None) -> int:
                     default=HERE.parent / "blocklists" / "data" / MODEL_FILE)
     args = ap.parse_args(argv)
     splits = tuple(s for s in args.splits.split(",") if s)
-    if "heldout4" in splits:
-        raise SystemExit("heldout4 is a held-out split: never train on it")
+    refused = [s for s in splits if s in REFUSED]
+    if refused:
+        raise SystemExit(f"{', '.join(refused)}: never trained on (heldout7 is held out; "
+                         "heldout5 and heldout6 are kept out of the model)")
     doc = train(splits, not args.no_extra, args.c)
     blob = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     args.out.write_bytes(gzip.compress(blob.encode("utf-8"), compresslevel=9, mtime=0))

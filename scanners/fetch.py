@@ -28,8 +28,9 @@ chain and calls back for each hop) under these guards:
   from the environment; no connection pool shared between hops, since a pooled
   TLS connection verified for one name must never carry a request for
   another; no cookie jar at all; no parsing of the ``Location`` header, which
-  a hostile server controls), a fixed honest User-Agent, no request body, no
-  credentials from the URL.
+  a hostile server controls), a fixed honest User-Agent, no credentials from
+  the URL, and no request body except the one a caller gives on purpose (the
+  signed webhook POST of :mod:`api.services.webhooks`, under the same guards).
 * **Limits.** A per-hop timeout around resolution, connection and body; the
   body is streamed and reading stops at ``max_body`` bytes (also after
   decompression: only ``identity`` is asked for, and gzip/deflate answers are
@@ -426,13 +427,16 @@ class GuardedFetcher:
 
     async def fetch(
         self, p: ParsedURL, *, time_left: float | None = None, max_body: int | None = None,
-        read_body: bool = True,
+        read_body: bool = True, method: str = "GET", content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> HopResult:
         """GET ``p`` once (no redirect followed) and return what happened.
 
         Never raises for network trouble: refusals, TLS failures, timeouts and
         errors are fields of the result. ``read_body=False`` skips the body
-        (the caller only wants the status and headers).
+        (the caller only wants the status and headers). ``method``, ``content``
+        and ``headers`` (added to, or replacing, the fixed ones except ``Host``)
+        make another request under the same guards: a webhook's signed POST.
         """
         limit = self.max_body if max_body is None else max_body
         budget = self.hop_timeout if time_left is None else min(time_left, self.hop_timeout)
@@ -440,14 +444,16 @@ class GuardedFetcher:
         state = _HopState(url=p.url, host=p.host)
         try:
             async with asyncio.timeout(max(budget, 0.0)):
-                await self._fetch(p, state, limit, budget, read_body)
+                await self._fetch(p, state, limit, budget, read_body,
+                                  _Request(method, content, headers or {}))
         except TimeoutError:
             state.timed_out = True
             state.error = f"timed out after {budget:g} s"
         return state.result(time.monotonic() - start)
 
     async def _fetch(
-        self, p: ParsedURL, st: _HopState, limit: int, budget: float, read_body: bool
+        self, p: ParsedURL, st: _HopState, limit: int, budget: float, read_body: bool,
+        req: _Request,
     ) -> None:
         try:
             addrs = await self.addresses(p)
@@ -478,12 +484,12 @@ class GuardedFetcher:
         # answer on a host without an IPv6 route, a dead server of a pool).
         for chosen in addrs[:_MAX_ADDRESSES]:
             st.error = None
-            if not await self._attempt(p, chosen, st, limit, budget, read_body):
+            if not await self._attempt(p, chosen, st, limit, budget, read_body, req):
                 return
 
     async def _attempt(
         self, p: ParsedURL, chosen: IPAddress, st: _HopState, limit: int, budget: float,
-        read_body: bool,
+        read_body: bool, req: _Request,
     ) -> bool:
         """One request to ``chosen``; True when no connection could be made at all."""
         st.ip = str(chosen)
@@ -507,6 +513,9 @@ class GuardedFetcher:
             "Accept-Language": "vi,en;q=0.8",
             "Connection": "close",
         }
+        # The caller's headers, but never another Host: the pinned address was
+        # checked for this name.
+        headers.update({k: v for k, v in req.headers.items() if k.lower() != "host"})
         extensions: dict[str, object] = {"timeout": httpx.Timeout(budget).as_dict()}
         if p.ip is None and p.scheme == "https":
             # TLS to the pinned IP, but SNI and certificate-name checks for
@@ -524,7 +533,8 @@ class GuardedFetcher:
         )
         try:
             async with transport:
-                request = httpx.Request("GET", pinned, headers=headers, extensions=extensions)
+                request = httpx.Request(req.method, pinned, headers=headers,
+                                        content=req.content, extensions=extensions)
                 response = await transport.handle_async_request(request)
                 response.request = request
                 try:
@@ -568,6 +578,15 @@ class GuardedFetcher:
                 # Stop reading: the rest is never received, let alone kept.
                 st.truncated = True
                 return
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """What to send: the method, a body and extra headers (a plain GET by default)."""
+
+    method: str = "GET"
+    content: bytes | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -42,6 +42,8 @@ whole old or the whole new list, never a mix.
 lines only), ``csv`` (a ``url`` column) and ``json`` (a list of strings or of
 objects with ``host``, ``domain`` or ``url``). Every parse is bounded in bytes
 and lines; a feed with no valid entry is an error (the old generation stays).
+Entries on a whole shared platform, a gov.vn name or an official domain of the
+registry are dropped: a feed never makes the real bank or ministry dangerous.
 
 **APK entries** reach the APK scanner through a JSON file
 (:func:`write_apk_lists`, atomically replaced) that :func:`load_apk_lists`
@@ -72,6 +74,7 @@ from scanners.errors import InvalidURLError
 from scanners.fetch import GuardedFetcher, MalformedTarget, resolve_reference
 from scanners.identifiers import ListedEntry, phone_value
 from scanners.normalize import normalize
+from scanners.registry import registry
 
 Kind = Literal["host", "domain", "url", "apk_sha256", "package", "signer", "official_signer",
                "phone", "bank_account"]
@@ -168,7 +171,8 @@ def normalize_entry(kind: str, value: str, action: str = "block",
     and Unicode forms accepted, stored as the ASCII host); a URL is stored in
     its canonical form; hashes are lower-case hex; package names are checked.
     A ``block`` entry may not name a whole shared platform (``facebook.com``,
-    ``github.io`` …): use a ``url`` entry for one page of it.
+    ``github.io`` …) nor an official site (:func:`official_host`): use a ``url``
+    entry for one page of it.
     """
     if kind not in KINDS:
         raise EntryError(f"unknown kind {kind!r}; one of: {', '.join(KINDS)}")
@@ -193,6 +197,10 @@ def normalize_entry(kind: str, value: str, action: str = "block",
         if action == "block" and never_host_match(p.host):
             raise EntryError(f"{p.host!r} is a shared platform that can never be blocked as a "
                              "whole; block the page with a url entry")
+        if action == "block" and p.ip is None and official_host(p.host):
+            raise EntryError(f"{p.host!r} is an official site (gov.vn, or a bank or agency "
+                             "of the registry) that can never be blocked as a whole; block "
+                             "the page with a url entry")
         return p.host, ""
     if kind == "phone":
         got = phone_value(value.strip())
@@ -358,6 +366,8 @@ class _Collector:
             return
         if never_host_match(h):
             return  # a whole platform is never listed as a host (as for the bundled lists)
+        if official_host(h):
+            return
         (self.domains if (semantics or self.semantics) == "domain" else self.hosts).add(h)
 
     def url(self, raw: str) -> None:
@@ -368,7 +378,7 @@ class _Collector:
             return
         if p.path in ("", "/"):
             self.host(p.host)
-        else:
+        elif not official_host(p.host):
             self.urls.add(p.url)
 
     def result(self, had_lines: int, max_entries: int) -> FeedData:
@@ -380,6 +390,22 @@ class _Collector:
             raise FeedError(f"the feed has {n} entries, more than the limit of {max_entries}")
         return FeedData(frozenset(self.domains), frozenset(self.hosts), frozenset(self.urls),
                         self.skipped)
+
+
+def official_host(host: str) -> bool:
+    """Whether ``host`` is, or is under, a gov.vn name or an official domain of the
+    registry. A feed is a third party's list, fetched unattended: a careless or
+    hostile one must not make the real bank or government site dangerous (feed hits
+    are never suppressed by the allowlist), so such entries are dropped. Nor may a
+    ``domain`` or ``host`` block entry name one (:func:`normalize_entry`): one click
+    on a hostile report or feedback must not flag the real site for everyone; a
+    ``url`` entry still lists one page of it."""
+    h = host.lower().rstrip(".")
+    if h == "gov.vn" or h.endswith(".gov.vn"):
+        return True
+    official = registry().official
+    labels = h.split(".")
+    return any(".".join(labels[i:]) in official for i in range(len(labels) - 1))
 
 
 def _feed_host(raw: str) -> str | None:

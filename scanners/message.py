@@ -106,7 +106,7 @@ def validate_text(text: str) -> str:
 # --- script signals (their phrases: scanners/message_signals.py) ------------------
 
 _NEGATION = re.compile(
-    r"(?<![a-z0-9])(?:khong|dung|chang|chua bao gio|never|do not|don't|dont|not|"
+    r"(?<![a-z0-9])(?:khong|ko|hok|dung|chang|chua bao gio|never|do not|don't|dont|not|"
     r"no (?:one|need|app|download|link|guarantee\w*|such)|there (?:are|is) no|nobody|avoid|"
     r"without)(?![a-z0-9])")
 # Folded, "đừng" (do not) is "dung" like "dụng" in "ứng dụng" (app) or "dùng" (use):
@@ -116,7 +116,10 @@ _DUNG_COMPOUND = re.compile(
 _SECRECY = re.compile(
     r"\s+(?:duoc\s+|nen\s+)?(?:noi|bao|tiet lo|ke|chia se)(?:\s+\w+){0,3}?\s+(?:ai|nguoi than|"
     r"nguoi nha|gia dinh|ngan hang)(?![a-z0-9])|\s+tell\s+(?:anyone|anybody|your family)")
+_NO_NEED = re.compile(r"\s+(?:can|need)(?![a-z0-9])")
 _IF_NOT = re.compile(r"(?:neu|if|unless)\s+(?:\w+\s+){0,2}$")
+# "không trả … thì tao gửi ảnh…" (pay, or else): "không … thì" is a condition, a threat.
+_THEN = re.compile(r"(?:[^.!?;\n]|\.(?=\d)){0,60}?(?<![a-z0-9])thi(?![a-z0-9])")
 _DESCRIBES = re.compile(
     r"(?:gia danh|mao danh|gia mao|gia lam|dong vai|tu xung|impersonat\w*|posing as|"
     r"pretend\w* to be|fake)\s*(?:la\s+|là\s+|as\s+)?(?:\w+\s+){0,2}$")
@@ -175,8 +178,16 @@ def _negated(view: View, pos: int, window: int = _NEG_WINDOW) -> bool:
         # "không được nói với ai, chuyển…" orders secrecy: it negates the telling only.
         if _SECRECY.match(before, m.end()):
             continue
-        # "nếu không cài đặt…" (if you do not install) is a threat, not advice.
-        if not _IF_NOT.search(before[: m.start()]):
+        # "không cần vốn, ib mình…" (no capital needed) is a selling point: it negates
+        # nothing past its comma.
+        if _NO_NEED.match(before, m.end()) and "," in before[m.end():]:
+            continue
+        # "To avoid arrest, pay…" names the threat; the order comes after the comma.
+        if m.group() == "avoid" and "," in before[m.end():]:
+            continue
+        # "nếu không cài đặt…" (if you do not install) is a threat, not advice; so is
+        # "không trả … thì …" (no "nếu" written).
+        if not _IF_NOT.search(before[: m.start()]) and not _THEN.match(v, pos):
             return True
     return False
 
@@ -196,6 +207,21 @@ def _not_a_gift(view: View, start: int, end: int) -> bool:
     written = unicodedata.normalize("NFC", view.original[start:end]).lower()
     return (bool(re.fullmatch(r"nh\S*[\s_\-]*qu\S*", written)) and not written.isascii()
             and "quà" not in written)
+
+
+# Looking something up comes before "tại ứng dụng" (in the app), not "tải" (download).
+_LOOK_UP = re.compile(r"(?<![a-z0-9])(?:xem|tra cuu|kiem tra|theo doi)(?:\s+\w+){0,3}\s+$")
+
+
+def _at_not_download(view: View, start: int, vstart: int) -> bool:
+    """Folded, "tại ứng dụng" (in the app: "tra cứu tại ứng dụng eTax") is also "tải
+    ứng dụng" (download the app): with diacritics written, "tại" is a place; without,
+    it is one after a verb of looking up ("xem chi tiết tai ung dung …")."""
+    written = unicodedata.normalize("NFC", view.original[start:start + 4]).lower()
+    if written.startswith("tại"):
+        return True
+    v = view.text
+    return written.startswith("tai ") and bool(_LOOK_UP.search(v[max(0, vstart - 40):vstart]))
 
 
 def _clause_around(v: str, start: int, end: int, width: int = 90) -> str:
@@ -226,7 +252,7 @@ def find_signals(view: View) -> list[Signal]:
                                              _clause_around(v, m.start(), m.end())):
                 note = "login"  # counts only beside an unknown link (check)
             elif note is None and cat.name == "remote_control" and \
-                    message_advice.workplace_remote(v):
+                    message_advice.everyday_remote(v):
                 note = "workplace"  # counts only beside an unknown link (check)
             if cat.name in ("impersonation", "staff_impersonation") and _DESCRIBES.search(
                     _clause_before(v, m.start())):
@@ -238,6 +264,8 @@ def find_signals(view: View) -> list[Signal]:
                     v[max(0, m.start() - 16):m.start()]):
                 note = "describes"  # "đã chuyển khoản", "tiền được chuyển vào tài khoản"
             if note is None and cat.name == "bait" and _not_a_gift(view, start, end):
+                continue
+            if cat.name == "install" and _at_not_download(view, start, m.start()):
                 continue
             out.append(Signal(cat.name, cat.rule_id, view.original[start:end], start, end,
                               note))
@@ -413,6 +441,7 @@ def extract(text: str) -> Extraction:
     return Extraction(text, links, phones, apps, signals, dropped, warning, view)
 
 
+_PRESSURE = frozenset({"MSG-URG-001", "MSG-URG-002"})
 _ASKS = frozenset({"MSG-DATA-001", "MSG-DATA-002", "MSG-DATA-003", "MSG-APP-001",
                    "MSG-APP-003", "MSG-APP-004", "MSG-PAY-001"})
 
@@ -440,6 +469,11 @@ def _warning_markers(view: View, phones: Sequence[PhoneItem],
                        for m in message_types.CONTACT_ASK.finditer(v)))
 
     mobile = any(p.type == "mobile" for p in phones)
+    # A call-back under a deadline or threat ("gọi lại số … trước 16h, nếu không sẽ ra
+    # lệnh bắt") asks the reader to act, even at a landline.
+    if not advice and any(s.counted and s.rule_id in _PRESSURE for s in signals) and any(
+            not _negated(view, m.start()) for m in message_types.CALL_BACK.finditer(v)):
+        return []
     if advice:
         return advice if not ((mobile or message_advice.self_claim(v)) and asks()) else []
     # A mention of a scam ("… nhận tiền từ một vụ lừa đảo") by someone who introduces
@@ -617,6 +651,51 @@ def _typology(ex: Extraction, has: set[str], reports: Sequence[dict[str, Any]],
     return out
 
 
+def _offers_action(ex: Extraction, ids: Sequence[identifiers.Identifier],
+                   findings: Iterable[Finding]) -> bool:
+    """Whether the message gives the reader something to act on: a link (a group's
+    too), an app, a number, an account or handle, or an ask (money, a code, an
+    install).
+
+    The model's words alone ("nhân viên chăm sóc khách hàng", "nhóm hỗ trợ") are not
+    enough to flag a message that asks nothing and carries nothing: a shop's care
+    message or a study group named without a link reads like a script's opening
+    without being one.
+
+    Nor is a group link alone in the invitation of a community the reader belongs to
+    (the residents of a building, a class's parents: :func:`message_advice.community_group`)
+    when nothing else is asked: the model reads "nhóm" and "mời tham gia" as a support
+    group's (fourth round)."""
+    v = ex.view.text
+    group_only = bool(ex.links) and not (ex.apps or ex.phones) and all(
+        message_types.GROUP_LINK.search(link.input.lower()) for link in ex.links) and all(
+        i.type == "group" for i in ids)
+    if group_only and message_advice.community_group(v) and not (
+            any(f.points > 0 and f.rule_id in _ASKS for f in findings)
+            or message_types.MONEY_ASK.search(v)):
+        return False
+    if ex.links or ex.apps or ex.phones or ids:
+        return True
+    if any(f.points > 0 and f.rule_id in _ASKS for f in findings):
+        return True
+    # Money asked, or a move to a chat app ("nhắn Telegram để nhận việc"), is an ask;
+    # chatting in a group one is in ("nhắn trong nhóm Zalo") is not.
+    return bool(message_types.MONEY_ASK.search(v) or any(
+        not _IN_GROUP.search(m.group()) for m in message_types.CONTACT_ASK.finditer(v)))
+
+
+_IN_GROUP = re.compile(r"(?<![a-z0-9])(?:nhom|group)(?![a-z0-9])")
+
+
+def offers_action(text: str) -> bool:
+    """:func:`_offers_action` of a validated text with the rules' findings (training and
+    evaluation: whether the model may add points to it)."""
+    ex = extract(text)
+    ids = identifiers.extract(text)
+    found = MessageScanner().check(Message(ex, ()))
+    return _offers_action(ex, ids, found)
+
+
 # --- the reply ---------------------------------------------------------------------------
 
 
@@ -716,7 +795,7 @@ async def check_message(
     id_hits = identifiers.listed(ids, identifier_lists)
     findings += identifiers.findings(ids, id_hits)
     # --- end identifiers
-    if use_model:
+    if use_model and _offers_action(ex, ids, findings):
         # Last, over what the rules found: the model only adds points (MSG-ML-*).
         findings += message_model.default_model().findings(
             ex.view.text, [f.rule_id for f in findings], any(f.points > 0 for f in findings))

@@ -25,6 +25,9 @@ training), so that a long message is not guilty by its length alone.
 The findings only add points (``MSG-ML-001`` high band, ``MSG-ML-002`` medium
 band): the model can make a message more severe, never calmer than its rules. Their
 evidence names the words and rules that drove the score.
+:func:`scanners.message.check_message` asks the model only about a message that gives
+something to act on (a link, number, app, account, or an ask of money or a move to a
+chat app): its words alone do not flag a shop's or a study group's message.
 """
 
 from __future__ import annotations

@@ -89,7 +89,14 @@ CATEGORIES: tuple[Category, ...] = (
         r"dinh danh (?:dien tu )?muc (?:2|hai)", r"muc do 2", r"chua (?:duoc )?cap nhat",
         r"chua (?:duoc )?(?:kich hoat|xac thuc|xac minh|dong bo|tich hop|chuan hoa)",
         r"(?:bi|se bi|da bi|co the bi) (?:tam )?(?:khoa|dong bang|vo hieu hoa|dinh chi|huy|"
-        r"phong toa|xu ly|phat|cat|ngung|thu hoi)",
+        r"phong toa|xu ly|phat|cat|ngung|thu hoi|bat(?! dau)|bat giam|tam giam|truy to)",
+        # Fourth round: the scares of call-back scripts (arrest, a cancelled card or
+        # insurance, a virus on the computer), in English too.
+        r"(?:bi|da bi) nhiem (?:virus|ma doc)", r"infected (?:with|by)",
+        r"(?:to )?avoid (?:being )?(?:arrest\w*|prosecut\w*|legal action|penalt\w*)",
+        r"(?:insurance|policy|benefits?|card|licen[cs]e|number|sim) (?:\w+\s+){0,2}will be "
+        r"(?:cancell?ed|terminated|revoked|suspended|blocked|locked)",
+        r"(?:you|u) (?:will|could|may) be (?:arrested|prosecuted|detained)",
         r"(?:tam )?ngung (?:hoat dong|giao dich|cung cap dich vu)",
         r"khan cap", r"lien quan (?:den|toi) (?:mot )?(?:vu an|duong day)",
         r"rua tien", r"lenh bat", r"truy na", r"khoi to", r"giay trieu tap", r"trieu tap",
@@ -109,10 +116,11 @@ CATEGORIES: tuple[Category, ...] = (
         r"level ?2 (?:e-?id|electronic id|identification|account)",
     ), negatable=False),
     Category("deadline", "MSG-URG-002", rx(
-        r"han chot", r"qua han", r"trong vong \d+ ?(?:h|gio|tieng|ngay)",
+        r"han chot", r"qua han", r"trong vong \d+ ?(?:h|gio|tieng|ngay)(?! lam viec)",
         r"trong (?:ngay )?hom nay", r"truoc \d+ ?(?:h|gio)(?: \d+)? (?:hom nay|ngay mai)",
-        r"het han (?:ngay mai|hom nay)", r"within \d+ ?(?:hours|h|days)", r"final notice",
-        r"by (?:today|tonight|tomorrow)", r"(?:today|tomorrow) (?:is the )?deadline",
+        r"het han (?:ngay mai|hom nay)", r"within \d+ ?(?:hours|h|days)(?! working| business)",
+        r"final notice", r"by (?:today|tonight|tomorrow)", r"within (?:today|the day|24 hours)",
+        r"(?:today|tomorrow) (?:is the )?deadline",
     ), negatable=False),
     Category("bait", "MSG-BAIT-001", rx(
         r"trung thuong", r"trung giai", r"nhan (?:qua|giai|thuong)",
@@ -146,7 +154,9 @@ CATEGORIES: tuple[Category, ...] = (
     Category("secret_request", "MSG-DATA-001", re.compile(tokens(
         r"(?<![a-z0-9])(?:"
         # "điện thoại … hết pin" is a phone's battery, not a PIN given.
+        # "trả lời tin nhắn này kèm mã OTP": a reply carrying the code hands it over.
         r"(?P<v>cung cap|gui|doc|nhap|dien(?!\s*thoai)|bao|xin|nhan lai|chia se|dua|send|give|"
+        r"tra loi|reply|kem|"
         r"tell|provide|share|enter|read|ask(?:s|ing)? for|request|with your|using your)"
         r"(?![a-z0-9])"
         r".{0,30}?(?<![a-z0-9])(?:otp|mat khau|ma pin|(?<!het\s)(?<!sac\s)(?<!cuc\s)pin|"
@@ -181,8 +191,11 @@ CATEGORIES: tuple[Category, ...] = (
     Category("payment", "MSG-PAY-001", rx(
         r"phi (?:cai dat|kich hoat|xac minh|ho so|bao hiem|giai ngan|dang ky|xu ly|"
         r"mo khoa|bao lanh|thu tuc)",
-        r"(?:nop|dong|thanh toan) (?:phi|tien|khoan)", r"chuyen khoan",
-        r"chuyen (?:tra )?(?:lai )?(?:tien|vao (?:so )?tai khoan|so tien)", r"nap (?:tien|them)",
+        r"(?:nop|dong|thanh toan) (?:phi|tien|khoan)",
+        # "giao dịch chuyển tiền trên 10 triệu…" names a kind of transaction, asks nothing.
+        r"(?<!giao\sdich\s)(?<!lenh\s)chuyen khoan",
+        r"(?<!giao\sdich\s)(?<!lenh\s)chuyen (?:tra )?(?:lai )?(?:tien|vao (?:so )?tai khoan|"
+        r"so tien)", r"nap (?:tien|them)",
         r"tai khoan (?:tam giu|an toan|tam thoi|cua co quan|chuyen dung)",
         r"(?:pay|transfer|wire|send) (?:a |the |an? )?(?:\w+ )?(?:fee|money|deposit|payment)",
         r"(?:send|transfer|lend) (?:me |us )?\d[\d.,]* ?(?:million|k|m|vnd|dong)",

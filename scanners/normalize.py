@@ -206,7 +206,7 @@ def _split_authority(rest: str) -> tuple[str, str]:
     return rest, ""
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=32768)
 def _host_forms(raw: str) -> tuple[str, str, str | None]:
     """(ascii host, unicode host, ip) for a raw host; raises InvalidURLError."""
     h = raw.rstrip(".").lower() if raw != "." else ""
@@ -271,7 +271,7 @@ def _suffix_trie_paths() -> frozenset[str]:
     return frozenset(out)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=32768)
 def _suffix_parts(host: str) -> tuple[str, str, str]:
     """(subdomain, domain, suffix) of an ASCII host, exactly as tldextract splits it."""
     dot = host.find(".")

@@ -81,8 +81,8 @@ class Segmenter:
             self._auto.add_word(w, len(self._table))
             self._table.append((len(w), text, kind, cost))
         self._auto.make_automaton()
-        self.chunk = lru_cache(maxsize=131072)(self._chunk)
-        self.label = lru_cache(maxsize=65536)(self._label)  # type: ignore[method-assign]
+        self.chunk = lru_cache(maxsize=65536)(self._chunk)
+        self.label = lru_cache(maxsize=32768)(self._label)  # type: ignore[method-assign]
 
     def label(self, label: str) -> tuple[Token, ...]:
         """The words of one (lower-case, ASCII) host label, left to right (cached)."""

@@ -50,8 +50,8 @@ class CompoundRules:
         # doubled-letter trick (fecabookk, travelokaaaa, shoppeemall).
         self._collapsed = {_collapse(b): b for b in url_words.GLOBAL_BRANDS
                            if len(_collapse(b)) >= 5}
-        self.near = lru_cache(maxsize=65536)(self._near)
-        self._interesting = lru_cache(maxsize=65536)(self._interesting_uncached)
+        self.near = lru_cache(maxsize=32768)(self._near)
+        self._interesting = lru_cache(maxsize=32768)(self._interesting_uncached)
 
     def findings(self, labels: list[str], registrable: str, suffix: str,
                  gov_suffix: bool) -> list[Finding]:

@@ -59,7 +59,7 @@ def platform_names() -> frozenset[str]:
     return pl.free_subdomain_hosts | pl.self_service_platforms | pl.free_file_hosts
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=32768)
 def domain_features(domain: str, suffix: str) -> tuple[str, ...]:
     """Features of the registrable name and its suffix (cached: traffic repeats them)."""
     seg = default_segmenter()
@@ -89,7 +89,7 @@ def domain_features(domain: str, suffix: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=32768)
 def sub_features(subdomain: str) -> tuple[str, ...]:
     """Features of the labels left of the registrable name (cached)."""
     seg = default_segmenter()

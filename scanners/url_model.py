@@ -43,8 +43,9 @@ from scanners.url_features import (
 )
 
 MODEL_FILE = "url_model.json.gz"
-CACHE_SIZE = 65536
-"""Registrable names and subdomains whose model part is kept (each, per model file)."""
+CACHE_SIZE = 32768
+"""Registrable names and subdomains whose model part is kept (each, per model file;
+the bound of a long stream's memory, tests/test_cli.py)."""
 HOST_GATE = 0.5
 """A link with a path is judged only when its host alone has at least this probability."""
 _TOP = 5

@@ -158,8 +158,8 @@ class OfflineURLScanner:
         for key in self._typo_choices:
             for d in _deletions(key):
                 self._typo_deletes.setdefault(d, []).append(key)
-        self._typo = lru_cache(maxsize=65536)(self._typo_uncached)
-        self._label_typos = lru_cache(maxsize=65536)(self._label_typos_uncached)
+        self._typo = lru_cache(maxsize=32768)(self._typo_uncached)
+        self._label_typos = lru_cache(maxsize=32768)(self._label_typos_uncached)
         self._suspicious_tld = lru_cache(maxsize=4096)(self.platforms.suspicious_tld)
         pl = self.platforms
         self._platform_tails = frozenset(
@@ -234,7 +234,7 @@ class OfflineURLScanner:
         return []
 
     # -- everything that depends on the host name only (cached) ---------------
-    @lru_cache(maxsize=65536)  # noqa: B019 - one scanner per process; bounded
+    @lru_cache(maxsize=32768)  # noqa: B019 - one scanner per process; bounded
     def _host_findings(
         self, host: str, host_unicode: str, subdomain: str, domain: str, suffix: str,
         registrable: str,

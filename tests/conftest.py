@@ -22,12 +22,16 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import redis
 
 from api import observability
 from tests.live_servers_age import RedisServer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 _REDIS_FIXTURES = frozenset({"redis_server", "rdb", "own_redis_server"})
 _SLOW = frozenset({
@@ -216,3 +220,13 @@ def json_log() -> Iterator[io.StringIO]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old_level)
+
+
+@pytest.fixture(scope="module")
+def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
+    """Debian's Chromium for a module's browser tests (``tests/console_server.py``)."""
+    # Imported here: Playwright is loaded only by the tests that drive a browser.
+    from tests.console_server import chromium_browser
+
+    with chromium_browser(request.config) as b:
+        yield b

@@ -6,6 +6,8 @@
 * :func:`launch_chromium`: Playwright's Chromium driver on ``/usr/bin/chromium``
   (Debian's ``chromium`` package; never a downloaded browser), headless.
   A missing browser fails the tests (``make system-deps`` installs it).
+* :func:`browser_context`: a fresh browser context with the tests' time-out; the
+  module-scoped ``browser`` fixture (``tests/conftest.py``) gives the browser.
 * :func:`register_failure_screenshots`: a failed test with a ``page`` leaves
   ``test-artifacts/<test>.png``.
 * :func:`screenshot`: with ``SCAMSCAN_SCREENSHOTS=DIR`` (``make screenshots``),
@@ -28,7 +30,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from api.main import create_app
 from api.settings import Settings
@@ -146,6 +148,24 @@ def chromium_browser(config: pytest.Config) -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+TIMEOUT_MS = 30_000
+"""How long a browser test waits for a page, a locator or an expectation."""
+
+
+@contextmanager
+def browser_context(browser: Browser, **options: Any) -> Iterator[BrowserContext]:
+    """A fresh context (no cookies; 1280×900 unless ``viewport`` is given; other
+    Playwright ``new_context`` options as given) waiting up to :data:`TIMEOUT_MS`;
+    closed at the end."""
+    options.setdefault("viewport", {"width": 1280, "height": 900})
+    ctx = browser.new_context(**options)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -8,8 +8,7 @@ the in-memory one with a fake clock and the Redis one against a throw-away
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from fastapi import FastAPI
 
 from api.console import views
 from api.console.routes import CSP, templates
-from api.main import create_app
 from api.problems import PROBLEM_JSON
 from api.settings import Settings
 from api.storage.sessions import (
@@ -29,6 +27,7 @@ from api.storage.sessions import (
     session_digest,
 )
 from scanners import rules
+from tests.asgi import CONSOLE_KEYS, keyed_app
 from tests.live_servers_age import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -41,20 +40,12 @@ def settings(tmp_path: Path, **kw: Any) -> Settings:
     return Settings(data_dir=tmp_path / "data", log_level="WARNING", apk_workers=1, **kw)
 
 
-@asynccontextmanager
-async def console(tmp_path: Path, *, base_url: str = "http://127.0.0.1", keys: bool = True,
-                  **kw: Any) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, dict[str, str]]]:
-    """The app with keys of each role (unless ``keys=False``), and a cookie-keeping client."""
-    app = create_app(settings(tmp_path, **kw))
-    async with app.router.lifespan_context(app):
-        made: dict[str, str] = {}
-        if keys:
-            for role in ("client", "analyst", "admin"):
-                _, made[role] = await app.state.services.auth.store.create(f"t-{role}", role)
-            app.state.services.auth.invalidate()
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=base_url, timeout=10) as c:
-            yield app, c, made
+def console(tmp_path: Path, *, base_url: str = "http://127.0.0.1", keys: bool = True,
+            **kw: Any) -> AbstractAsyncContextManager[tuple[FastAPI, httpx.AsyncClient,
+                                                            dict[str, str]]]:
+    """The app (in English) with keys of each role (unless ``keys=False``), and a
+    cookie-keeping client."""
+    return keyed_app(settings(tmp_path, **kw), CONSOLE_KEYS if keys else (), base_url=base_url)
 
 
 def _token(html: str, name: str = "csrf_token") -> str:
@@ -611,3 +602,32 @@ def test_colours_have_a_contrast_of_at_least_4_5() -> None:
              (var["bad"], "#fdecec"), ("#7a4b00", "#ffffff"), (var["muted"], "#fdecec")]
     for fg, bg in pairs:
         assert _contrast(fg, bg) >= 4.5, (fg, bg)
+
+
+# --- paging (history and feedback pages) ---------------------------------------------------
+
+
+def test_paging_gives_the_pager_its_pages_and_neighbours() -> None:
+    def url(n: int) -> str:
+        return f"/console/history?page={n}"
+
+    assert views.paging(2, 51, 25, url) == {
+        "page": 2, "pages": 3, "prev_url": url(1), "next_url": url(3)}
+    assert views.paging(1, 0, 25, url) == {
+        "page": 1, "pages": 1, "prev_url": None, "next_url": None}
+    assert views.paging(3, 75, 25, url)["next_url"] is None
+
+
+def test_the_pager_macro_links_both_neighbours_in_the_page_language() -> None:
+    source = ('{% from "_macros.html" import pager with context %}'
+              '{{ pager("Pages", page, pages, prev_url, next_url) }}')
+    for lang, label in (("en", "Page 2 of 3"), ("vi", "Trang 2/3")):
+        html = templates.env.from_string(source).render(
+            lang=lang, **views.paging(2, 60, 25, lambda n: f"/x?page={n}"))
+        assert '<nav class="pager" aria-label="Pages">' in html
+        assert '<a href="/x?page=1" rel="prev">' in html
+        assert '<a href="/x?page=3" rel="next">' in html
+        assert label in html
+    alone = templates.env.from_string(source).render(
+        lang="en", **views.paging(1, 3, 25, lambda n: f"/x?page={n}"))
+    assert "pager" not in alone

@@ -30,7 +30,7 @@ from playwright.sync_api import (
 from scanners import rules
 from tests.console_server import (
     ConsoleServer,
-    chromium_browser,
+    browser_context,
     screenshot,
     sign_in,
 )
@@ -40,7 +40,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 FIXTURES = Path(__file__).parent / "fixtures" / "apk"
 MAX_APK_BYTES = 64 * 1024
 """Small, so that an oversized upload is cheap; the fixture apps are 5-20 KB."""
-TIMEOUT_MS = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -52,20 +51,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
         yield s
 
 
-@pytest.fixture(scope="module")
-def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
-    with chromium_browser(request.config) as b:
-        yield b
-
-
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    ctx.set_default_timeout(TIMEOUT_MS)
-    try:
+    with browser_context(browser, accept_downloads=True) as ctx:
         yield ctx
-    finally:
-        ctx.close()
 
 
 @pytest.fixture
@@ -84,6 +73,13 @@ def _scan_link(page: Page, url: str, *, lang: str | None = None) -> None:
     page.get_by_label("Link or host").fill(url)
     page.get_by_role("button", name="Scan link").click()
     page.wait_for_url(re.compile(r".*/console/scans/[0-9a-f]{32}.*"))
+
+
+def _upload_apk(page: Page, name: str) -> None:
+    """Upload a fixture app from the submit page; back when its report's page opens."""
+    page.get_by_label("Choose a file").set_input_files(FIXTURES / name)
+    page.get_by_role("button", name="Upload and scan").click()
+    page.wait_for_url(re.compile(r".*/console/scans/[0-9a-f]+.*"), timeout=90_000)
 
 
 def _finding_row(page: Page, rule_id: str) -> Any:
@@ -162,9 +158,7 @@ def test_empty_link_form_says_so(analyst: Page) -> None:
 
 def test_apk_upload_progress_and_report(analyst: Page, server: ConsoleServer) -> None:
     page = analyst
-    page.get_by_label("Choose a file").set_input_files(FIXTURES / "fake_dichvucong.apk")
-    page.get_by_role("button", name="Upload and scan").click()
-    page.wait_for_url(re.compile(r".*/console/scans/[0-9a-f]+.*"), timeout=90_000)
+    _upload_apk(page, "fake_dichvucong.apk")
     expect(page.locator("[data-verdict]")).to_have_attribute("data-verdict", "dangerous",
                                                              timeout=90_000)
     expect(page.get_by_test_id("package")).to_have_text("vn.gov.dichvucong.app")
@@ -354,34 +348,28 @@ def test_csrf_token_is_required_for_writes(analyst: Page, server: ConsoleServer)
 
 def test_expired_session_returns_to_sign_in_and_keeps_nothing(
         browser: Browser, tmp_path: Path) -> None:
-    with ConsoleServer(tmp_path / "short", session_idle=1.0, default_lang="en") as short:
-        ctx = browser.new_context()
-        ctx.set_default_timeout(TIMEOUT_MS)
+    with (ConsoleServer(tmp_path / "short", session_idle=1.0, default_lang="en") as short,
+          browser_context(browser, viewport={"width": 1280, "height": 720}) as ctx):
         page = ctx.new_page()
-        try:
-            sign_in(page, short.url, short.keys["analyst"])
-            page.goto(f"{short.url}/console/lists")
-            page.get_by_label("Value").fill("half-done-e2e.top")
-            time.sleep(1.3)  # idle for longer than SCAMSCAN_SESSION_IDLE
-            page.get_by_role("button", name="Add entry").click()
-            expect(page).to_have_url(re.compile(r".*/console/sign-in\?.*expired=1"))
-            expect(page.get_by_role("status")).to_contain_text("Your session has expired")
-            sign_in(page, short.url, short.keys["analyst"])
-            page.goto(f"{short.url}/console/lists?q=half-done")
-            expect(page.locator("table.entries")).to_contain_text("No analyst entry matches")
-        finally:
-            ctx.close()
+        sign_in(page, short.url, short.keys["analyst"])
+        page.goto(f"{short.url}/console/lists")
+        page.get_by_label("Value").fill("half-done-e2e.top")
+        time.sleep(1.3)  # idle for longer than SCAMSCAN_SESSION_IDLE
+        page.get_by_role("button", name="Add entry").click()
+        expect(page).to_have_url(re.compile(r".*/console/sign-in\?.*expired=1"))
+        expect(page.get_by_role("status")).to_contain_text("Your session has expired")
+        sign_in(page, short.url, short.keys["analyst"])
+        page.goto(f"{short.url}/console/lists?q=half-done")
+        expect(page.locator("table.entries")).to_contain_text("No analyst entry matches")
 
 
 # --- phone --------------------------------------------------------------------------------------
 
 
 def test_phone_width_report_is_readable(browser: Browser, server: ConsoleServer) -> None:
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                              device_scale_factor=2, has_touch=True)
-    ctx.set_default_timeout(TIMEOUT_MS)
-    page = ctx.new_page()
-    try:
+    with browser_context(browser, viewport={"width": 390, "height": 844}, is_mobile=True,
+                         device_scale_factor=2, has_touch=True) as ctx:
+        page = ctx.new_page()
         sign_in(page, server.url, server.keys["analyst"])
         _scan_link(page, "https://dichvucong.hgov.cc/dang-nhap")
         expect(page.locator("[data-verdict]")).to_be_visible()
@@ -389,8 +377,6 @@ def test_phone_width_report_is_readable(browser: Browser, server: ConsoleServer)
         width: int = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, width
         screenshot(page, "phone-link-report")
-    finally:
-        ctx.close()
 
 
 def test_keyboard_only_sign_in_and_scan(page: Page, server: ConsoleServer) -> None:
@@ -458,10 +444,9 @@ def test_vietnamese_pages_and_times_in_the_viewers_zone(browser: Browser,
                                                         server: ConsoleServer) -> None:
     """A browser in Hà Nội's time zone: the pages in Vietnamese (labels, the upload
     script's messages), times shown in GMT+7 with the zone named."""
-    ctx = browser.new_context(timezone_id="Asia/Ho_Chi_Minh", locale="vi-VN")
-    ctx.set_default_timeout(TIMEOUT_MS)
-    page = ctx.new_page()
-    try:
+    with browser_context(browser, viewport={"width": 1280, "height": 720},
+                         timezone_id="Asia/Ho_Chi_Minh", locale="vi-VN") as ctx:
+        page = ctx.new_page()
         page.goto(f"{server.url}/console/sign-in?lang=vi")
         expect(page.locator("html")).to_have_attribute("lang", "vi")
         page.get_by_label("Khóa API").fill(server.keys["analyst"])
@@ -492,8 +477,6 @@ def test_vietnamese_pages_and_times_in_the_viewers_zone(browser: Browser,
         page.get_by_role("link", name="English").click()
         expect(page.locator("html")).to_have_attribute("lang", "en")
         expect(page.locator("table.history time").first).to_contain_text("GMT+7")
-    finally:
-        ctx.close()
 
 
 def test_add_to_blocklist_and_rescan_a_link(analyst: Page, server: ConsoleServer) -> None:
@@ -521,9 +504,7 @@ def test_add_to_blocklist_and_rescan_a_link(analyst: Page, server: ConsoleServer
 
 def test_add_to_blocklist_and_rescan_an_app(analyst: Page, server: ConsoleServer) -> None:
     page = analyst
-    page.get_by_label("Choose a file").set_input_files(FIXTURES / "benign_notes.apk")
-    page.get_by_role("button", name="Upload and scan").click()
-    page.wait_for_url(re.compile(r".*/console/scans/[0-9a-f]+.*"), timeout=90_000)
+    _upload_apk(page, "benign_notes.apk")
     expect(page.locator("[data-verdict]")).not_to_have_attribute("data-verdict", "dangerous",
                                                                  timeout=90_000)
     first = page.url.split("?")[0]

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,9 @@ import pytest
 from fastapi import FastAPI
 
 from api.console import i18n
-from api.main import create_app
 from api.settings import Settings
+from tests.asgi import CONSOLE_KEYS, keyed_app
+from tests.test_console import _token, signed_in
 
 pytestmark = pytest.mark.anyio
 # Each test with the app takes from about a second (a link) to eight (every page of
@@ -159,43 +159,11 @@ def assert_english(html: str, where: str) -> None:
     assert page.script_strings == i18n.script_catalogue("en"), where
 
 
-def settings(tmp_path: Path, **kw: Any) -> Settings:
-    return Settings(data_dir=tmp_path / "data", log_level="WARNING", apk_workers=1, **kw)
-
-
-@asynccontextmanager
-async def console(tmp_path: Path, *, keys: bool = True, **kw: Any
-                  ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, dict[str, str]]]:
+def console(tmp_path: Path, *, keys: bool = True, **kw: Any
+            ) -> AbstractAsyncContextManager[tuple[FastAPI, httpx.AsyncClient, dict[str, str]]]:
     """The app (SCAMSCAN_DEFAULT_LANG left to its default) and a cookie-keeping client."""
-    app = create_app(settings(tmp_path, **kw))
-    async with app.router.lifespan_context(app):
-        made: dict[str, str] = {}
-        if keys:
-            for role in ("client", "analyst", "admin"):
-                _, made[role] = await app.state.services.auth.store.create(f"t-{role}", role)
-            app.state.services.auth.invalidate()
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1",
-                                     timeout=60) as c:
-            yield app, c, made
-
-
-def _token(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF token in the page"
-    return m.group(1)
-
-
-async def sign_in(c: httpx.AsyncClient, key: str | None) -> str:
-    """Sign in (``None``: keyless); the session's CSRF token."""
-    form = await c.get("/console/sign-in")
-    data = {"csrf_token": _token(form.text), "next": "/console/"}
-    data.update({"mode": "keyless"} if key is None else {"mode": "key", "api_key": key})
-    r = await c.post("/console/sign-in", data=data)
-    assert r.status_code == 303, r.text
-    m = re.search(r'<meta name="csrf-token" content="([^"]+)">', (await c.get("/console/")).text)
-    assert m
-    return m.group(1)
+    return keyed_app(Settings(data_dir=tmp_path / "data", log_level="WARNING", apk_workers=1,
+                              **kw), CONSOLE_KEYS if keys else (), client_timeout=60)
 
 
 async def _scan_link(c: httpx.AsyncClient, csrf: str, url: str) -> str:
@@ -277,7 +245,7 @@ async def test_every_page_of_every_role_is_in_vietnamese_by_default(tmp_path: Pa
         assert_vietnamese(r.text, "sign-in, forged form")
         for role in ("analyst", "admin"):
             c.cookies.clear()
-            csrf = await sign_in(c, keys[role])
+            csrf = await signed_in(c, keys[role])
             pages = await _pages(c, csrf)
             for where, page in pages.items():
                 assert page.headers["content-type"].startswith("text/html"), where
@@ -297,7 +265,7 @@ async def test_keyless_local_use_is_admin_and_vietnamese(tmp_path: Path) -> None
         r = await c.get("/console/sign-in")
         assert_vietnamese(r.text, "keyless sign-in")
         assert "Tiếp tục không cần khóa" in r.text
-        csrf = await sign_in(c, None)
+        csrf = await signed_in(c, None)
         pages = await _pages(c, csrf)
         for where, page in pages.items():
             assert_vietnamese(page.text, f"keyless {where}")
@@ -309,7 +277,7 @@ async def test_keyless_local_use_is_admin_and_vietnamese(tmp_path: Path) -> None
 @slow
 async def test_english_follows_the_query_the_cookie_and_the_setting(tmp_path: Path) -> None:
     async with console(tmp_path) as (_, c, keys):
-        csrf = await sign_in(c, keys["analyst"])
+        csrf = await signed_in(c, keys["analyst"])
         r = await c.get("/console/history?lang=en")
         assert_english(r.text, "history ?lang=en")
         assert "scamscan_lang=en" in r.headers["set-cookie"]
@@ -326,7 +294,7 @@ async def test_english_follows_the_query_the_cookie_and_the_setting(tmp_path: Pa
 @slow
 async def test_times_are_utc_time_elements(tmp_path: Path) -> None:
     async with console(tmp_path) as (_, c, keys):
-        csrf = await sign_in(c, keys["analyst"])
+        csrf = await signed_in(c, keys["analyst"])
         link = await _scan_link(c, csrf, "dichvucong.hgov.cc")
         for path in (link, "/console/history"):
             html = (await c.get(path)).text
@@ -348,7 +316,7 @@ def _blocked_ids(location: str) -> list[str]:
 @slow
 async def test_block_a_link_and_rescan_it(tmp_path: Path) -> None:
     async with console(tmp_path) as (app, c, keys):
-        csrf = await sign_in(c, keys["analyst"])
+        csrf = await signed_in(c, keys["analyst"])
         link = await _scan_link(c, csrf, "https://shop.hoa-tuoi-xinh.vn/dat-hang")
         page = (await c.get(link)).text
         assert 'id="add-to-blocklist"' in page and 'value="domain"' in page
@@ -407,7 +375,7 @@ async def test_block_a_link_and_rescan_it(tmp_path: Path) -> None:
 @slow
 async def test_a_shared_platform_offers_only_its_host_or_page(tmp_path: Path) -> None:
     async with console(tmp_path) as (_, c, keys):
-        csrf = await sign_in(c, keys["analyst"])
+        csrf = await signed_in(c, keys["analyst"])
         link = await _scan_link(c, csrf, "https://sites.google.com/view/vneid-capnhat")
         page = (await c.get(link)).text
         assert 'value="domain"' not in page  # google.com may not be blocked whole
@@ -417,7 +385,7 @@ async def test_a_shared_platform_offers_only_its_host_or_page(tmp_path: Path) ->
 @slow
 async def test_block_an_app_and_rescan_it_from_its_sample(tmp_path: Path) -> None:
     async with console(tmp_path) as (app, c, keys):
-        csrf = await sign_in(c, keys["analyst"])
+        csrf = await signed_in(c, keys["analyst"])
         data = (FIXTURES / "benign_notes.apk").read_bytes()
         job = await _upload(c, csrf, "notes.apk", data)
         report = f"/console/scans/{job['scan_id']}"
@@ -447,7 +415,7 @@ async def test_block_an_app_and_rescan_it_from_its_sample(tmp_path: Path) -> Non
 @slow
 async def test_block_the_links_a_message_carries(tmp_path: Path) -> None:
     async with console(tmp_path) as (app, c, keys):
-        csrf = await sign_in(c, keys["analyst"])
+        csrf = await signed_in(c, keys["analyst"])
         r = await c.post("/v1/message-checks", json={"text": MESSAGE},
                          headers={"X-CSRF-Token": csrf})
         check = f"/console/scans/{r.json()['check_id']}"

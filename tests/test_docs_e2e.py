@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect
 
-from tests.console_server import ConsoleServer, chromium_browser
+from tests.console_server import ConsoleServer, browser_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-TIMEOUT_MS = 30_000
 REDOCLY_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 """ReDoc's "API docs by Redocly" image, hard-coded in its bundle: the page's policy refuses
 it (so it is never requested) and ReDoc then hides the image."""
@@ -39,12 +38,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
         yield s
 
 
-@pytest.fixture(scope="module")
-def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
-    with chromium_browser(request.config) as b:
-        yield b
-
-
 @pytest.fixture
 def offline() -> Offline:
     return Offline()
@@ -52,30 +45,26 @@ def offline() -> Offline:
 
 @pytest.fixture
 def page(browser: Browser, server: ConsoleServer, offline: Offline) -> Iterator[Page]:
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(TIMEOUT_MS)
+    with browser_context(browser) as ctx:
 
-    def only_the_app(route: Route) -> None:
-        url = route.request.url
-        if url.startswith(server.url + "/") or url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            offline.blocked.append(url)
-            route.abort()
+        def only_the_app(route: Route) -> None:
+            url = route.request.url
+            if url.startswith(server.url + "/") or url.startswith(("data:", "blob:")):
+                route.continue_()
+            else:
+                offline.blocked.append(url)
+                route.abort()
 
-    ctx.route("**/*", only_the_app)
-    page = ctx.new_page()
+        ctx.route("**/*", only_the_app)
+        page = ctx.new_page()
 
-    def on_console(msg: ConsoleMessage) -> None:
-        if msg.type == "error" and ".map" not in msg.text:
-            offline.errors.append(msg.text)
+        def on_console(msg: ConsoleMessage) -> None:
+            if msg.type == "error" and ".map" not in msg.text:
+                offline.errors.append(msg.text)
 
-    page.on("console", on_console)
-    page.on("pageerror", lambda e: offline.errors.append(str(e)))
-    try:
+        page.on("console", on_console)
+        page.on("pageerror", lambda e: offline.errors.append(str(e)))
         yield page
-    finally:
-        ctx.close()
 
 
 def test_swagger_ui_renders_the_operations_offline(page: Page, server: ConsoleServer,

@@ -7,14 +7,11 @@ The stores are also driven directly (folding, bounds, pruning). No mocks.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from api.main import create_app
 from api.problems import PROBLEM_JSON
@@ -26,6 +23,7 @@ from api.storage.feedback import (
     SqliteFeedbackStore,
     TooManyPending,
 )
+from tests.asgi import api_in_mode
 from tests.live_servers_age import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -37,27 +35,9 @@ MODES = [pytest.param("sqlite", id="sqlite"),
          pytest.param("redis", id="redis", marks=pytest.mark.redis)]
 
 
-@asynccontextmanager
-async def api(tmp_path: Path, mode: str, request: pytest.FixtureRequest, **kw: Any
-              ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, dict[str, dict[str, str]]]]:
-    """The app (embedded or on the run's redis-server) with keys of each role and a
-    second client key; headers by role."""
-    if mode == "redis":
-        server: RedisServer = request.getfixturevalue("redis_server")
-        kw["redis_url"] = server.url
-    app = create_app(Settings(data_dir=tmp_path / "data", log_level="WARNING",
-                              apk_workers=1, **kw))
-    async with app.router.lifespan_context(app):
-        heads: dict[str, dict[str, str]] = {}
-        for name, role in (("client", "client"), ("client2", "client"),
-                           ("analyst", "analyst"), ("admin", "admin")):
-            _, secret = await app.state.services.auth.store.create(f"t-{name}", role)
-            heads[name] = {"X-API-Key": secret}
-        app.state.services.auth.invalidate()
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1",
-                                     timeout=30) as c:
-            yield app, c, heads
+api = api_in_mode
+"""The app (embedded or on the run's redis-server) with keys of each role and a second
+client key; headers by name."""
 
 
 async def _scan(c: httpx.AsyncClient, head: dict[str, str], url: str = BENIGN

@@ -15,11 +15,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 
-from tests.console_server import ConsoleServer, chromium_browser, screenshot, sign_in
+from tests.console_server import ConsoleServer, browser_context, screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-TIMEOUT_MS = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -30,20 +28,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
         yield s
 
 
-@pytest.fixture(scope="module")
-def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
-    with chromium_browser(request.config) as b:
-        yield b
-
-
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(TIMEOUT_MS)
-    try:
+    with browser_context(browser) as ctx:
         yield ctx
-    finally:
-        ctx.close()
 
 
 @pytest.fixture

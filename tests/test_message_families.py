@@ -205,3 +205,135 @@ def test_unaccented_and_english_asks_of_the_fourth_batch(text: str, lang: str,
 def test_money_already_paid_and_shared_drives_are_not_asks(text: str, lang: str) -> None:
     r = check(text, lang)
     assert r["scam_type"] is None and r["verdict"] not in FLAGGED, r["findings"]
+
+
+# --- second round: the signals written after heldout4 was read (issue 13) ----------------
+# Fresh texts, written for these tests: each family's cause of a miss or a false positive,
+# not the heldout4 wording. Vietnamese ones run with and without diacritics.
+
+ROUND2_FIRE: list[tuple[str, str, str, bool]] = [
+    # (scam_type, text, lang, dangerous): chat shorthand "ck … vào stk" is a transfer asked.
+    ("evn_cutoff", "EVN báo nhà mình nợ tiền điện, tối nay cắt. Ck gấp 2tr vào stk 0071 0000 "
+     "5523 để giữ điện nha.", "vi", True),
+    # Loan-app extortion: "không trả … thì …" is a threat, not a negation.
+    ("online_loan", "Khoản vay app Vay Vui của mày quá hạn rồi. Không trả 3.200.000đ vào STK "
+     "1020 0000 7781 trong hôm nay thì tao gửi hình mày cho cả danh bạ.", "vi", True),
+    ("online_loan", "Your loan from the Cash Now app is overdue. Pay today or we send your "
+     "photos to all your contacts and your employer.", "en", False),
+    # A card's annual fee "cancelled" through a mobile number or Zalo.
+    ("bank_card", "Chị ơi thẻ Visa của chị sắp bị trừ phí thường niên 990k, muốn hủy thì chị "
+     "kb Zalo 0912 000 447 bên em hủy giúp ạ.", "vi", False),
+    ("bank_card", "Your Mastercard will be charged a 1,200,000 VND annual fee. To cancel it, "
+     "add our Zalo 0987 000 321.", "en", False),
+    # A prize to claim by calling back before a deadline, or at a lucky-spin link.
+    ("prize_fee", "Chúc mừng quý khách đã trúng xe máy Honda trong chương trình tri ân. Gọi "
+     "lại tổng đài 0283 000 1122 trước 18h hôm nay, quá hạn giải thưởng sẽ bị hủy.", "vi",
+     False),
+    ("prize_fee", "Bạn vừa trúng iPhone 15 ở mini game sinh nhật shop, vào đây nhận quà: "
+     "tinyurl.com/nhanqua-shop88", "vi", True),
+    # Guaranteed gains in speech ("lời … chắc chắn").
+    ("investment", "Em theo nhóm thầy Minh đầu tư vàng, lời 25%/tháng chắc chắn, anh muốn vào "
+     "em gửi link cho.", "vi", False),
+    # Someone abroad sends gold or a watch and the reader pays the fee.
+    ("romance_parcel", "Anh đang làm việc ở nước ngoài, anh gửi quà có dây chuyền vàng với "
+     "đồng hồ cho e rồi, hải quan gọi thì e đóng giúp a phí 7tr nha.", "vi", True),
+    # Withdrawal trouble "solved" in a chat group.
+    ("support_group", "Tài khoản của bạn gặp sự cố khi rút tiền, vui lòng vào nhóm Telegram "
+     "CSKH để được xử lý: t.me/cskh_rut_tien_vip", "vi", True),
+    ("support_group", "Unable to withdraw your earnings? Join our Telegram customer support "
+     "group to fix it: t.me/withdraw_help_desk", "en", True),
+    # A recovery service moving the victim to Telegram, with a fee up front.
+    ("recovery_scam", "Chị ơi bên em chuyên thu hồi tiền bị lừa qua mạng, đã làm cho nhiều "
+     "người. Chị nhắn em qua Telegram, phí ban đầu chỉ 1,5 triệu thôi ạ.", "vi", True),
+    # Phone cards bought for a relative "in hospital".
+    ("relative_new_number", "Con ơi bố đang nằm viện, con mua giúp bố 4 thẻ cào Mobifone "
+     "loại 500k rồi chụp mã gửi bố ngay nhé.", "vi", True),
+    # A refund offered once the reader moves to a chat app.
+    ("delivery_fee", "Dạ chị ơi em bên giao hàng, đơn của chị bị lỗi, chị ib Zalo 0877 000 "
+     "214 để em hoàn tiền cho chị nha.", "vi", False),
+    # Paid by the day to watch videos; "ko cần vốn, ib …" is a selling point, not advice.
+    ("job_task", "e oi ben minh tuyen nguoi xem clip youtube tra luong theo ngay 150-400k, ko "
+     "can von, ib minh qua tele @viec_xem_clip", "vi", False),
+    ("job_task", "We pay you daily to like videos on TikTok, no experience needed, message "
+     "our Telegram @daily_likes_job", "en", False),
+    # The late stage of a task script: combo orders before any withdrawal.
+    ("job_task", "Chị đang ở đơn combo 2, làm thêm 3 đơn nữa là rút được hết gốc và hoa hồng "
+     "nha chị.", "vi", False),
+    ("job_task", "You are on the last set: complete 2 more tasks to withdraw your commission "
+     "and principal.", "en", False),
+    # A foreign persona's parcel of valuables with customs duty to pay.
+    ("romance_parcel", "Hi dear, I'm Mark, a nurse in Canada. I sent you a box with a laptop, "
+     "perfume and 3,000 USD; the courier says you must pay the customs duty first.", "en",
+     True),
+    # A year-end draw that asks for the card number.
+    ("prize_fee", "Congratulations, your phone number was drawn in our year-end lucky draw. "
+     "Reply with your bank card number to receive 15,000,000 VND.", "en", True),
+    # A code asked in a reply after a "login from a strange device".
+    ("vneid", "Tài khoản VNeID của bác vừa đăng nhập trên một thiết bị lạ. Nếu không phải "
+     "bác, trả lời tin nhắn này kèm mã OTP để khóa lại.", "vi", True),
+]
+
+
+def _round2_forms(text: str, lang: str) -> list[str]:
+    return [text, fold_vietnamese(text)] if lang == "vi" else [text]
+
+
+@pytest.mark.parametrize(("scam_type", "text", "lang", "dangerous"), ROUND2_FIRE,
+                         ids=[f"{t}-{i}" for i, (t, _, _, _) in enumerate(ROUND2_FIRE)])
+def test_second_round_signals_fire(scam_type: str, text: str, lang: str,
+                                   dangerous: bool) -> None:
+    for form in _round2_forms(text, lang):
+        r = check(form, lang, use_model=False)
+        assert r["scam_type"] == scam_type, (form, r["findings"])
+        assert r["verdict"] in FLAGGED, (form, r["findings"])
+        if dangerous:
+            assert r["verdict"] == "dangerous", (form, r["risk_score"], r["findings"])
+
+
+ROUND2_QUIET: list[tuple[str, str]] = [
+    # A tax payment's OTP is a code, not an amount to pay.
+    ("Mã xác thực giao dịch nộp thuế điện tử của bạn là 308214, hiệu lực 3 phút. Tuyệt đối "
+     "không cung cấp mã cho người khác.", "vi"),
+    # The room's power bill between landlord and tenants.
+    ("Chủ nhà báo tiền điện tháng này của phòng mình là 540.000đ, mọi người chuyển khoản cùng "
+     "tiền phòng như mọi tháng nhé.", "vi"),
+    ("Hi, it's your landlord: this month's electricity for the room is 480,000 VND, please "
+     "transfer it together with the rent.", "en"),
+    # "giao dịch chuyển tiền" names a transaction; the bank's disclaimer is advice.
+    ("Vietcombank thông báo: giao dịch chuyển tiền từ 10 triệu phải xác thực khuôn mặt trên "
+     "ứng dụng VCB Digibank. Vietcombank không gửi đường link yêu cầu khách hàng cài ứng "
+     "dụng.", "vi"),
+    # Someone posing as a courier, described in a warning.
+    ("Mọi người ơi, dạo này có kẻ giả nhân viên giao hàng gọi báo có đơn rồi bắt chuyển khoản "
+     "tiền ship trước. Cứ nhận hàng rồi mới trả tiền nhé.", "vi"),
+    # A help group among learners or colleagues.
+    ("Nhóm hỗ trợ học viên lớp tiếng Anh: ai cần tài liệu cứ nhắn trong nhóm Zalo nhé.", "vi"),
+    # Videos among friends, and paid work by the hour at a real shop.
+    ("Em xem video này chưa, clip con mèo nhà bác Tư buồn cười lắm.", "vi"),
+    ("Mẹ xem video làm bánh này nè https://www.youtube.com/watch?v=abcdEFGhijk cuối tuần "
+     "mình làm thử.", "vi"),
+    ("Quán cà phê cần tuyển phục vụ, trả lương theo giờ 25k, làm tại quán, không thu phí.",
+     "vi"),
+    ("Our customs broker will clear the machine parts; the import duty is on the invoice we "
+     "sent to your company.", "en"),
+    # A shop's combo deal, and money withdrawn at an ATM.
+    ("Quán mình có combo 2 người 199k, đặt bàn trước qua fanpage nhé.", "vi"),
+    ("Mẹ rút tiền ở cây ATM gần chợ rồi, con khỏi chuyển nhé.", "vi"),
+    # Phone cards already bought for a parent.
+    ("Bố ơi con mua thẻ cào cho bố rồi, mã con nhắn qua tin nhắn, bố nạp vào máy nhé.", "vi"),
+    # A transfer already made in shorthand; "ko" negates as "không" does.
+    ("Con ck cho mẹ 2tr rồi nha, mẹ kiểm tra giúp con.", "vi"),
+    ("Ngân hàng ko bao giờ gọi xin mã OTP, mọi người ko đọc mã cho ai nhé.", "vi"),
+    # A real prize result with no call under pressure, and a call-back among friends.
+    ("Điện máy Xanh: kết quả quay thưởng tháng 11 đã đăng trên website, khách trúng giải sẽ "
+     "được cửa hàng liên hệ trực tiếp.", "vi"),
+    ("Anh gọi lại số này giúp em khi rảnh nhé, em hỏi chuyện đi chơi cuối tuần.", "vi"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang"), ROUND2_QUIET,
+                         ids=[f"quiet-{i}" for i in range(len(ROUND2_QUIET))])
+def test_second_round_look_alikes_stay_quiet(text: str, lang: str) -> None:
+    for form in _round2_forms(text, lang):
+        r = check(form, lang)
+        assert r["scam_type"] is None and r["verdict"] not in FLAGGED, (form, r["findings"])

@@ -12,8 +12,7 @@ import hashlib
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,9 @@ import pytest
 import redis
 from fastapi import FastAPI
 
-from api.main import create_app
 from api.problems import PROBLEM_JSON
-from api.settings import Settings
 from api.storage.shares import Share
+from tests.asgi import API_KEYS, api_in_mode
 from tests.live_servers_age import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -41,25 +39,12 @@ MESSAGE = ("Cán bộ công an thông báo tài khoản định danh của bạn
            "dichvucong-gov[.]com, mã bí mật QUYTDX77")
 
 
-@asynccontextmanager
-async def api(tmp_path: Path, mode: str, request: pytest.FixtureRequest, **kw: Any
-              ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, dict[str, dict[str, str]]]]:
-    if mode == "redis":
-        server: RedisServer = request.getfixturevalue("redis_server")
-        kw["redis_url"] = server.url
-    kw.setdefault("log_level", "WARNING")
-    app = create_app(Settings(data_dir=tmp_path / "data", apk_workers=1, **kw))
-    async with app.router.lifespan_context(app):
-        heads: dict[str, dict[str, str]] = {}
-        for name, role in (("client", "client"), ("client2", "client"),
-                           ("analyst", "analyst")):
-            _, secret = await app.state.services.auth.store.create(f"t-{name}", role)
-            heads[name] = {"X-API-Key": secret}
-        app.state.services.auth.invalidate()
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1",
-                                     timeout=60) as c:
-            yield app, c, heads
+def api(tmp_path: Path, mode: str, request: pytest.FixtureRequest, **kw: Any
+        ) -> AbstractAsyncContextManager[tuple[FastAPI, httpx.AsyncClient,
+                                               dict[str, dict[str, str]]]]:
+    """The app (embedded or on the run's redis-server) with two client keys and an
+    analyst's; headers by name."""
+    return api_in_mode(tmp_path, mode, request, keys=API_KEYS[:3], client_timeout=60, **kw)
 
 
 async def _link_scan(c: httpx.AsyncClient, head: dict[str, str], url: str = SCAM) -> str:
@@ -231,7 +216,7 @@ async def test_revoked_unknown_and_expired_tokens_look_alike(
         await app.state.services.shares.create(Share(
             id="sh_expired00000000", token_hash=hashlib.sha256(expired.encode()).hexdigest(),
             scan_id=scan_id, owner="", created_by="t", created="2026-01-01T00:00:00+00:00",
-            expires="2026-01-01T00:01:00+00:00", expires_at=now - 1), 20)
+            expires="2026-01-01T00:01:00+00:00", expires_at=now - 1), 20, 20)
         pages = [await c.get(f"/s/{t}") for t in
                  (token, other, expired, "never-existed-" + "x" * 30, "x" * 300)]
         assert {p.status_code for p in pages} == {404}

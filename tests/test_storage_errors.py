@@ -38,6 +38,8 @@ EXPECTED = [
      "Feedback unavailable", "The feedback store is unavailable right now", "10"),
     (errors.ShareStoreUnavailable, "tag:scamscan,2025:problems/busy",
      "Share links unavailable", "The share link store is unavailable right now", "10"),
+    (errors.WebhookStoreUnavailable, "tag:scamscan,2025:problems/busy",
+     "Webhooks unavailable", "The webhook store is unavailable right now", "10"),
     (errors.StorageUnavailable, "tag:scamscan,2025:problems/busy",
      "Storage unavailable", "A store this service needs is unavailable", "10"),
 ]

@@ -58,18 +58,16 @@ async def feedback_page(request: Request, auth: AnalystPage) -> Response:
         items.append({**item, "target_text": _target_text(item),
                       "scan_label": views.verdict_label(str(scan["verdict"]), auth.lang)
                       if scan and scan.get("verdict") else None})
-    pages = max(1, -(-int(result["total"]) // PER_PAGE))
 
     def page_url(n: int) -> str:
         return f"{PREFIX}/feedback?" + urlencode({"status": status, "page": n})
 
     done = request.query_params.get("done", "")
     return render(request, "feedback.html", auth, active="feedback", items=items,
-                  status=status, total=result["total"], page=page, pages=pages,
+                  status=status, total=result["total"],
                   notice=i18n.text(f"feedback.done_{done}", auth.lang)
                   if done in ACTIONS else None,
-                  prev_url=page_url(page - 1) if page > 1 else None,
-                  next_url=page_url(page + 1) if page < pages else None)
+                  **views.paging(page, int(result["total"]), PER_PAGE, page_url))
 
 
 async def resolve_form(request: Request, feedback_id: str, auth: AnalystPage) -> Response:

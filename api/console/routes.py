@@ -520,7 +520,7 @@ async def scan_url_form(request: Request, auth: AnalystPage) -> Response:
     try:
         body = UrlScanRequest(url=url, offline=not live, lang=auth.lang)
         report = await scans.create_url_scan(_services(request),
-                                             observability.get_metrics(request), body.url,
+                                             observability.metrics_of(request), body.url,
                                              offline=body.offline,
                                              lang=body.lang or auth.lang)
     except ValidationError as e:
@@ -717,7 +717,7 @@ async def rescan(request: Request, scan_id: str, auth: AnalystPage) -> Response:
     if report is None:
         raise ConsoleError(410, _say(request, "actions.rescan_not_kept"))
     live = bool(views.url_report_view(report, auth.lang)["live"])
-    answer = await scans.create_url_scan(services, observability.get_metrics(request),
+    answer = await scans.create_url_scan(services, observability.metrics_of(request),
                                          str(report.get("input") or report.get("url")),
                                          offline=not live, lang=auth.lang)
     return RedirectResponse(f"{PREFIX}/scans/{quote(str(answer['scan_id']))}", 303)
@@ -753,16 +753,14 @@ async def history_page(request: Request, auth: AnalystPage) -> Response:
                       "host": views.defang_host(str(item["host"])) if item.get("host") else None,
                       "verdict_label": views.verdict_label(str(item["verdict"]), auth.lang)
                       if item.get("verdict") else None})
-    pages = max(1, -(-int(result["total"]) // HISTORY_PER_PAGE))
 
     def page_url(n: int) -> str:
         query = {k: v for k, v in (("q", q), ("kind", kind), ("verdict", verdict)) if v}
         return f"{PREFIX}/history?" + urlencode({**query, "page": n})
 
     return render(request, "history.html", auth, active="history", items=items, q=q,
-                  kind=kind, verdict=verdict, page=page, pages=pages, total=result["total"],
-                  prev_url=page_url(page - 1) if page > 1 else None,
-                  next_url=page_url(page + 1) if page < pages else None)
+                  kind=kind, verdict=verdict, total=result["total"],
+                  **views.paging(page, int(result["total"]), HISTORY_PER_PAGE, page_url))
 
 
 # --- lists -------------------------------------------------------------------------------

@@ -1,6 +1,11 @@
 """The console's Jinja2 environment: autoescaping, the catalogue's ``t()`` and the
 filters the templates use (defanging, file sizes, times in UTC).
 
+Every value a template prints goes through :func:`visible_bidi` first: a
+right-to-left override in an app label, a page title or a message
+(``Vietcombank\u202ekpa.exe`` reads "Vietcombankexe.apk") is shown as
+``[U+202E]`` instead of reordering the text around it.
+
 Times are rendered as ``<time datetime="...Z">`` with a UTC text
 (:func:`utc_text`, labelled "UTC" by the template); ``console.js`` rewrites them in
 the reader's time zone, named, in the page's language.
@@ -8,6 +13,7 @@ the reader's time zone, named, in the page's language.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +24,18 @@ from fastapi.templating import Jinja2Templates
 from api.console import i18n, views
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+"""Embeddings, overrides and isolates: invisible, and they reorder what follows."""
+
+
+def visible_bidi(value: Any) -> Any:
+    """``value`` with each bidi control shown as ``[U+202E]`` (strings and markup;
+    anything else as it is). Jinja calls it on every printed expression."""
+    if isinstance(value, str):
+        # str.replace keeps the type: markup stays markup (the marks hold no HTML).
+        for ch in set(_BIDI.findall(value)):
+            value = value.replace(ch, f"[U+{ord(ch):04X}]")
+    return value
 
 
 def environment() -> jinja2.Environment:
@@ -29,6 +47,7 @@ def environment() -> jinja2.Environment:
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=visible_bidi,
     )
     env.filters["defang"] = views.defang
     env.filters["filesize"] = _filesize

@@ -19,7 +19,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from api.console.i18n import Lang
@@ -369,3 +369,13 @@ def message_report_view(report: Mapping[str, Any], lang: Lang) -> dict[str, Any]
                      "note": s.get("note")}
                     for s in report.get("script_signals", []) if isinstance(s, Mapping)],
     }
+
+
+def paging(page: int, total: int, per_page: int, page_url: Callable[[int], str]
+           ) -> dict[str, Any]:
+    """What the ``pager`` macro of a paged table needs: ``page``, ``pages`` (at least
+    one) and the previous and next pages' addresses (None at either end)."""
+    pages = max(1, -(-total // per_page))
+    return {"page": page, "pages": pages,
+            "prev_url": page_url(page - 1) if page > 1 else None,
+            "next_url": page_url(page + 1) if page < pages else None}

@@ -46,7 +46,9 @@ class EntryCreate(BaseModel):
     value: str = Field(min_length=1, max_length=2048, description="A host, domain, URL, "
                        "APK SHA-256, package name, signer SHA-256, Vietnamese phone number "
                        "(stored as `+84…`) or bank account number (6-19 digits), by kind; "
-                       "normalised.")
+                       "normalised. A `domain` or `host` block entry may not name a whole "
+                       "shared platform (`github.io`) nor an official site (a gov.vn name, "
+                       "`vietcombank.com.vn`…): 422, use a `url` entry for one page.")
     action: Action | None = Field(default=None, description="`block` (default) or `allow`; "
                                   "an `allow` entry overrides feeds and bundled lists. "
                                   "`official_signer` entries are `allow`.")

@@ -230,6 +230,7 @@ async def create_message_check(
     # (api.services.history).
     text = clean_text(body.text)
     stored = identifiers.stored_report(answer, text, identifiers.extract(text))
+    await services.history.room()  # backpressure when the history writer is far behind
     services.history.record_message(stored, owner=current_owner.get(), lang=lang)
     return answer
 

@@ -46,7 +46,9 @@ class ShareOut(BaseModel):
     id: str = Field(description="`sh_` and 16 hex digits: names the link in the console "
                     "(revocation) without revealing it.")
     url: str = Field(description="The public page: `<origin>/s/<token>` (origin: "
-                     "`SCAMSCAN_PUBLIC_BASE_URL`, else this request's). No key is needed "
+                     "`SCAMSCAN_PUBLIC_BASE_URL`, else this request's when its Host is "
+                     "this machine: without the setting, another Host is a 503 "
+                     "problem). No key is needed "
                      "to open it; anyone with it can read the verdict, score, reasons and "
                      "defanged links of this scan until it expires.")
     scan_id: str
@@ -95,7 +97,10 @@ async def create_share(
 
     For scans the caller may read (a `client` key: its own). 404 for another's or
     an unknown scan, 409 for a scan without a report, 429 past
-    `SCAMSCAN_SHARE_MAX_PER_SCAN` live links."""
+    `SCAMSCAN_SHARE_MAX_PER_SCAN` live links of the scan or
+    `SCAMSCAN_SHARE_MAX_PER_KEY` of the key, 503 when `SCAMSCAN_PUBLIC_BASE_URL` is
+    not set and the request's Host is not this machine (a link is never built on a
+    Host a client sent)."""
     expires_in = body.expires_in if body is not None else None
     if expires_in is not None and expires_in > settings.share_max_ttl:
         raise ProblemException(422, f"expires_in is at most {settings.share_max_ttl} seconds "
@@ -139,7 +144,8 @@ def build(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["sharing"])
     router.add_api_route("/v1/scans/{scan_id}/share", create_share, methods=["POST"],
                          status_code=201, response_model=ShareOut,
-                         responses={**problem_responses(404, 409, 422), **AUTH_RESPONSES},
+                         responses={**problem_responses(404, 409, 422, 503),
+                                    **AUTH_RESPONSES},
                          summary="Make a share link of a report")
     router.add_api_route("/v1/shares/{token}", revoke_share, methods=["DELETE"],
                          status_code=204, response_class=Response,

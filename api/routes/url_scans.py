@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import AUTH_RESPONSES, ClientAuth, require
@@ -17,9 +17,10 @@ from api.deps import (
     ScannerDep,
     ServicesDep,
     SettingsDep,
+    json_response,
     require_json,
 )
-from api.observability import MetricsDep
+from api.observability import MetricsDep, add_response_headers, metrics_of
 from api.problems import TYPE_BODY_TOO_LARGE, ProblemException, problem_responses
 from api.services import scans
 from api.settings import Settings
@@ -80,13 +81,17 @@ class UrlReport(BaseModel):
 
 
 async def create_url_scan(
-    body: UrlScanRequest, scanner: ScannerDep, live: LiveDep, settings: SettingsDep,
-    metrics: MetricsDep, services: ServicesDep,
-) -> dict[str, Any]:
+    request: Request, body: UrlScanRequest, scanner: ScannerDep, live: LiveDep,
+    services: ServicesDep,
+) -> Response:
     """Scan one link and explain the risk score (offline, or with the live checks)."""
-    return await scans.create_url_scan(services, metrics, body.url, offline=body.offline,
-                                       lang=body.lang or settings.default_lang,
-                                       scanner=scanner, live=live)
+    # The settings and the metrics are read here rather than as dependencies: profiled,
+    # FastAPI's solving of this route's dependencies took about three times as long as
+    # the offline scan itself, and this is the busiest route (docs/evaluation.md,
+    # "Service load").
+    return json_response(await scans.create_url_scan(
+        services, metrics_of(request), body.url, offline=body.offline,
+        lang=body.lang or services.settings.default_lang, scanner=scanner, live=live))
 
 
 class UrlBatchRequest(BaseModel):
@@ -143,8 +148,8 @@ class UrlBatchReport(BaseModel):
 
 
 async def create_url_scan_batch(
-    body: UrlBatchRequest, principal: ClientAuth, scanner: ScannerDep, live: LiveDep,
-    settings: SettingsDep, metrics: MetricsDep, services: ServicesDep,
+    request: Request, body: UrlBatchRequest, principal: ClientAuth, scanner: ScannerDep,
+    live: LiveDep, settings: SettingsDep, metrics: MetricsDep, services: ServicesDep,
 ) -> dict[str, Any]:
     """Scan up to `SCAMSCAN_BATCH_MAX_URLS` links in one request; each result is the
     report a single scan answers. An offline batch counts as one request against the
@@ -157,7 +162,9 @@ async def create_url_scan_batch(
             title="Too many links")
     if not body.offline and n > 1:
         # The dependency counted one request; each further live link counts too.
-        await services.auth.limiter.check(principal, cost=n - 1)
+        quota = await services.auth.limiter.check(principal, cost=n - 1)
+        if quota is not None:  # the RateLimit fields after the whole batch
+            add_response_headers(request, quota.headers())
     results = await scans.create_url_scan_batch(
         services, metrics, body.urls, offline=body.offline,
         lang=body.lang or settings.default_lang, scanner=scanner, live=live)

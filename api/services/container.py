@@ -21,16 +21,19 @@ from api.services.feeds import FeedRefresher
 from api.services.history import ScanHistory, open_history
 from api.services.lists import ListService, open_lists
 from api.services.scans import apk_handoff
+from api.services.webhooks import USER_AGENT as WEBHOOK_USER_AGENT
+from api.services.webhooks import WebhookService
 from api.settings import Settings, legacy_data_dir_warning
-from api.storage.factory import open_storage
+from api.storage.factory import open_storage, open_webhook_store
 from api.storage.feedback import FeedbackStore
 from api.storage.sessions import SessionStore
 from api.storage.shares import ShareStore
-from api.wiring import LiveScanners, build_live
+from api.wiring import LiveScanners, build_fetcher, build_live
 from blocklists import BlocklistIndex
 from scanners.apk_facts import ApkLimits
 from scanners.fetch import Resolver
 from scanners.lists import apk_lists_path
+from scanners.normalize import normalize
 from scanners.url_offline import NoLists, OfflineURLScanner, default_scanner
 
 log = logging.getLogger("scamscan.api")
@@ -59,9 +62,12 @@ class Services:
     """Feedback on verdicts and its review queue (:mod:`api.services.feedback`)."""
     shares: ShareStore
     """Share links of reports (:mod:`api.services.shares`)."""
+    webhooks: WebhookService
+    """Callbacks of APK scans and their delivery loop (api.services.webhooks)."""
 
     async def aclose(self) -> None:
         """Close everything, in the reverse order of opening. Never stops half-way."""
+        await self.webhooks.aclose()  # never raises nor waits for a receiver
         await self.retention.aclose()  # never raises
         await self.feeds.aclose()  # never raises
         await self.history.aclose()  # never raises; writes what is queued
@@ -127,6 +133,10 @@ def open_jobs(settings: Settings) -> tuple[SampleStore, JobBackend]:
     return samples, jobs
 
 
+def _warm_up(scanner: OfflineURLScanner) -> None:
+    scanner.check(normalize("https://warm-up.example.com.vn/dang-nhap"))
+
+
 async def open_services(settings: Settings, *, resolver: Resolver | None = None) -> Services:
     """Open every store and service of ``settings`` (the app's lifespan).
 
@@ -146,6 +156,9 @@ async def open_services(settings: Settings, *, resolver: Resolver | None = None)
     feeds = FeedRefresher(lists)
     feeds.start()
     scanner = await anyio.to_thread.run_sync(url_scanner, lists, settings.blocklists == "on")
+    # One scan now builds what the first scans would build on the event loop (the public
+    # suffix trie, about half a second): no first request waits for it.
+    await anyio.to_thread.run_sync(_warm_up, scanner)
     sources = await anyio.to_thread.run_sync(bundled_lists)
     samples, jobs = await anyio.to_thread.run_sync(open_jobs, settings)
     # The scan history (api.services.history): SQLite in the data dir, or Redis.
@@ -155,7 +168,23 @@ async def open_services(settings: Settings, *, resolver: Resolver | None = None)
     retention.start()
     live = build_live(settings, scanner, resolver=resolver,
                       apk_handler=apk_handoff(samples, jobs, history))
+    webhooks = open_webhooks(settings, jobs, resolver=resolver)
+    webhooks.start()
     return Services(settings=settings, auth=auth, lists=lists, feeds=feeds, scanner=scanner,
                     bundled_lists=sources, samples=samples, jobs=jobs, history=history,
                     live=live, sessions=storage.sessions, retention=retention,
-                    feedback=storage.feedback, shares=storage.shares)
+                    feedback=storage.feedback, shares=storage.shares,
+                    webhooks=webhooks)
+
+
+def open_webhooks(settings: Settings, jobs: JobBackend, *,
+                  resolver: Resolver | None = None) -> WebhookService:
+    """The webhook service: its store (SQLite or Redis, as the other stores) and a guarded
+    fetcher with the live fetch's address and port policy, but the webhook allowance
+    (``SCAMSCAN_WEBHOOK_ALLOW_NETWORKS``), time limit and no body read."""
+    store = open_webhook_store(settings.data_dir, settings.redis_url,
+                               ttl=settings.apk_record_ttl, redis_timeout=settings.redis_timeout)
+    fetcher = build_fetcher(settings, resolver=resolver, hop_timeout=settings.webhook_timeout,
+                            max_body=1024, user_agent=WEBHOOK_USER_AGENT,
+                            allow_networks=settings.webhook_allow_networks)
+    return WebhookService(settings, store, jobs, fetcher)

@@ -38,7 +38,7 @@ from api.storage.lists import DuplicateEntry, TooManyEntries
 from blocklists import never_host_match
 from scanners.errors import InvalidURLError
 from scanners.identifiers import phone_value
-from scanners.lists import EntryError
+from scanners.lists import EntryError, official_host
 from scanners.normalize import ParsedURL, normalize
 
 if TYPE_CHECKING:  # the container imports the services
@@ -201,7 +201,8 @@ async def list_target(services: Services, entry: Feedback, action: Resolution
     """``(list kind, value)`` an entry becomes with ``action`` (``block``/``allow``).
 
     A link: ``block`` lists its registrable domain (a ``url`` entry for one page of
-    a shared platform, which can never be blocked whole), ``allow`` its host; an
+    a shared platform or an official site, which can never be blocked whole),
+    ``allow`` its host; an
     app: its SHA-256; a phone number: itself; a scan: the link or app it scanned.
     A message check has no single target: 422 (dismiss it, or list its numbers
     from the lists page)."""
@@ -229,6 +230,14 @@ async def list_target(services: Services, entry: Feedback, action: Resolution
     if action == "allow":
         return "host", p.host
     domain = p.registrable_domain or p.host
+    if p.ip is None and official_host(p.host):
+        # A client's report must never get the real bank or ministry blocked in one
+        # click: only the page it names, if any (as for a shared platform).
+        if p.path in ("", "/"):
+            raise _invalid(f"{p.host!r} is an official site (gov.vn, or a bank or agency "
+                           "of the registry) that cannot be blocked as a whole, and the "
+                           "link names no page of it; dismiss it.")
+        return "url", p.url
     if p.ip is None and never_host_match(domain):
         if p.path in ("", "/"):
             raise _invalid(f"{p.host!r} is on a shared platform that cannot be blocked as "

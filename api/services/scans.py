@@ -50,7 +50,9 @@ async def create_url_scan(services: Services, metrics: observability.Metrics, ur
     report = await scan_url(url, observability.timed(scanners, metrics), lang, incomplete)
     metrics.record_scan("url", report["verdict"])
     answer = {"scan_id": uuid.uuid4().hex, **report}
-    # Queued, never awaited: a history failure must not fail the scan (api.services.history).
+    # Queued, never awaited: a history failure must not fail the scan (api.services.history);
+    # only a writer far behind holds the request (backpressure, ScanHistory.room).
+    await services.history.room()
     services.history.record_url(answer, owner=current_owner.get(), lang=lang)
     return answer
 
@@ -183,7 +185,7 @@ async def scan_view(services: Services, scan_id: str, principal: Principal, lang
         await jobs.wait(job, wait)
         body = await job_view(job, jobs, lang)
         history.observe_apk(body)
-        return body
+        return await services.webhooks.attach(body)
     record = await history.get(scan_id)
     if (record is None or record["kind"] not in ("url", "message")
             or not principal.can_see(record["owner"])):

@@ -6,7 +6,9 @@ and the public page (:mod:`api.console.public`) call these functions.
 * :func:`create_share`: for a finished scan the caller may read, a token of
   :data:`TOKEN_BYTES` random bytes (``secrets.token_urlsafe``) is made; the store
   keeps only its SHA-256 (:mod:`api.storage.shares`), so a storage read does not
-  reveal live links. The link is ``<origin>/s/<token>``.
+  reveal live links. The link is ``<origin>/s/<token>``, the origin being
+  ``SCAMSCAN_PUBLIC_BASE_URL``, or without it the request's own only when its
+  ``Host`` is this machine (:func:`link_origin`).
 * :func:`shared_scan`: the share of a token and the scan's view, for the public
   page; None for an unknown, revoked or expired token, whichever it is.
 * :func:`revoke_by_token` (the creator, or an analyst) and :func:`revoke_by_id`
@@ -22,8 +24,10 @@ import time
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from api.auth import Principal
+from api.origin import is_loopback_host, parse_authority
 from api.problems import TYPE_NOT_FOUND, ProblemException
 from api.services.scans import scan_view
 from api.storage.shares import Share, TooManyShares
@@ -37,6 +41,7 @@ MAX_TOKEN_CHARS = 128
 PUBLIC_PREFIX = "/s/"
 TYPE_NOT_FINISHED = "tag:scamscan,2025:problems/not-finished"
 TYPE_TOO_MANY_SHARES = "tag:scamscan,2025:problems/too-many-shares"
+TYPE_NO_PUBLIC_URL = "tag:scamscan,2025:problems/no-public-base-url"
 
 SHARE_PRINCIPAL_NAME = "share-link"
 """The name of the reader a public page reads its scan as (the link's creator could
@@ -53,6 +58,25 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
 
 
+def link_origin(public_base_url: str, request_origin: str) -> str:
+    """The origin of a new share link: ``SCAMSCAN_PUBLIC_BASE_URL`` when set; else the
+    request's own (``scheme://Host``) only when its ``Host`` names this machine (local
+    use). Any other ``Host`` is whatever the client, a proxy or an attacker's request
+    said it was: a link built on it could send the token to another site, or publish
+    an internal name, so a 503 problem asks for the setting instead."""
+    if public_base_url:
+        return public_base_url.rstrip("/")
+    parts = urlsplit(request_origin)
+    authority = parse_authority(parts.netloc, parts.scheme)
+    if authority is not None and is_loopback_host(authority[0]):
+        return f"{parts.scheme}://{parts.netloc}"
+    raise ProblemException(
+        503, "Share links need SCAMSCAN_PUBLIC_BASE_URL (the public origin of this "
+        "service, e.g. https://scamscan.example): this request's Host does not name this "
+        "machine, and a link is never built on a Host a client sent.",
+        type_=TYPE_NO_PUBLIC_URL, title="No public address configured")
+
+
 async def create_share(services: Services, principal: Principal, scan_id: str,
                        expires_in: int | None, origin: str) -> dict[str, Any]:
     """A new share link of ``scan_id`` for ``expires_in`` seconds (the default when
@@ -60,6 +84,7 @@ async def create_share(services: Services, principal: Principal, scan_id: str,
     caller may not read, 409 for one that has no report, 429 past the per-scan bound."""
     settings = services.settings
     view = await scan_view(services, scan_id, principal, settings.default_lang)
+    base = link_origin(settings.public_base_url, origin)
     if view.get("status") != "done" or not view.get("report"):
         raise ProblemException(409, "This scan has no report to share yet (it is "
                                f"{view.get('status')}); share it once it is done.",
@@ -72,13 +97,18 @@ async def create_share(services: Services, principal: Principal, scan_id: str,
                   created_by=principal.name if principal.key_id else "local",
                   created=_iso(now), expires=_iso(now + ttl), expires_at=now + ttl)
     try:
-        await services.shares.create(share, settings.share_max_per_scan)
-    except TooManyShares:
+        await services.shares.create(share, settings.share_max_per_scan,
+                                     settings.share_max_per_key)
+    except TooManyShares as e:
+        if e.per == "owner":
+            raise ProblemException(
+                429, f"This key has {settings.share_max_per_key} live share links already "
+                "(SCAMSCAN_SHARE_MAX_PER_KEY); revoke some or wait until they expire.",
+                type_=TYPE_TOO_MANY_SHARES, title="Too many share links") from None
         raise ProblemException(
             429, f"This scan has {settings.share_max_per_scan} live share links already "
             "(SCAMSCAN_SHARE_MAX_PER_SCAN); revoke one or wait until one expires.",
             type_=TYPE_TOO_MANY_SHARES, title="Too many share links") from None
-    base = settings.public_base_url or origin.rstrip("/")
     return {"id": share.id, "url": f"{base}{PUBLIC_PREFIX}{token}", "scan_id": scan_id,
             "created": share.created, "expires_at": share.expires}
 

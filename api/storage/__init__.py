@@ -19,5 +19,6 @@ and ``Retry-After``)::
      ├── HistoryUnavailable         api.storage.history
      ├── FeedbackStoreUnavailable   api.storage.feedback
      ├── ShareStoreUnavailable      api.storage.shares
-     └── QueueUnavailable           api.queue (the Redis job queue)
+     ├── QueueUnavailable           api.queue (the Redis job queue)
+     └── WebhookStoreUnavailable    api.storage.webhooks
 """

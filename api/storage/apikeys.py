@@ -2,7 +2,10 @@
 
 A key is ``ss_`` followed by 32 random bytes (URL-safe base64). It is shown
 once, when it is made; the store keeps only its SHA-256 with an id, a name,
-a role, the creation time, a revoked flag and (roughly) when it was last used.
+a role, the creation time, a revoked flag, (roughly) when it was last used and
+its own rate limit (``rate``, ``limits`` notation such as ``600/minute``; None:
+the role's setting, ``SCAMSCAN_RATE_LIMIT_CLIENT`` …, which is also what keys
+stored before this field existed get).
 
 * :class:`SqliteKeyStore`: the embedded default, one file
   (``<data_dir>/keys.sqlite3``), so keys survive a restart; stdlib
@@ -41,19 +44,20 @@ import os
 import secrets
 import sqlite3
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar, cast, get_args
 
 import redis.asyncio as aioredis
+from limits import parse_many
 from redis.exceptions import RedisError
 
 from api.storage import prefixes
 from api.storage.errors import KeyStoreUnavailable
-from api.storage.redis import DEFAULT_TIMEOUT, async_client
+from api.storage.redis import DEFAULT_TIMEOUT, as_text, store_client, store_errors
 from api.storage.sqlite import SqliteFile
 
 Role = Literal["client", "analyst", "admin"]
@@ -129,11 +133,31 @@ class ApiKey:
     created: datetime
     revoked: bool = False
     last_used: datetime | None = None
+    rate: str | None = None
+    """This key's rate limit (``limits`` notation); None: its role's setting."""
 
     def public(self) -> dict[str, object]:
         return {"id": self.id, "name": self.name, "role": self.role,
                 "created": self.created.isoformat(), "revoked": self.revoked,
-                "last_used": self.last_used.isoformat() if self.last_used else None}
+                "last_used": self.last_used.isoformat() if self.last_used else None,
+                "rate": self.rate}
+
+
+MAX_RATE_CHARS = 100
+
+
+def check_rate(rate: str) -> str:
+    """``rate`` stripped, when the ``limits`` library reads it as one or more limits of
+    at least one request (``600/minute``, ``10/second;1000/hour``); else ValueError."""
+    text = rate.strip()
+    try:
+        items = parse_many(text) if 0 < len(text) <= MAX_RATE_CHARS else []
+    except ValueError:
+        items = []
+    if not items or any(i.amount < 1 for i in items):
+        raise ValueError(f"not a rate limit: {rate!r} (e.g. '600/minute', "
+                         "'10/second;1000/hour')")
+    return text
 
 
 def _check(name: str, role: str) -> Role:
@@ -147,8 +171,10 @@ def _check(name: str, role: str) -> Role:
 class KeyStore(Protocol):
     """Where the API keys are kept."""
 
-    async def create(self, name: str, role: str) -> tuple[ApiKey, str]:
-        """A new key: its record and the secret, which is not kept."""
+    async def create(self, name: str, role: str, *,
+                     rate: str | None = None) -> tuple[ApiKey, str]:
+        """A new key: its record and the secret, which is not kept. ``rate``: its own
+        rate limit (:func:`check_rate`), None for its role's setting."""
         ...
 
     async def lookup(self, key_hash: str) -> ApiKey | None:
@@ -185,18 +211,20 @@ CREATE TABLE IF NOT EXISTS api_keys (
     role      TEXT NOT NULL CHECK (role IN ('client', 'analyst', 'admin')),
     created   TEXT NOT NULL,
     revoked   INTEGER NOT NULL DEFAULT 0,
-    last_used TEXT
+    last_used TEXT,
+    rate      TEXT
 )
 """
 
 
-def _row(row: tuple[str, str, str, str, int, str | None]) -> ApiKey:
-    key_id, name, role, created, revoked, last_used = row
+def _row(row: tuple[str, str, str, str, int, str | None, str | None]) -> ApiKey:
+    key_id, name, role, created, revoked, last_used, rate = row
     return ApiKey(key_id, name, cast(Role, role), datetime.fromisoformat(created),
-                  bool(revoked), datetime.fromisoformat(last_used) if last_used else None)
+                  bool(revoked), datetime.fromisoformat(last_used) if last_used else None,
+                  rate or None)
 
 
-_SELECT = "SELECT id, name, role, created, revoked, last_used FROM api_keys"
+_SELECT = "SELECT id, name, role, created, revoked, last_used, rate FROM api_keys"
 
 
 class SqliteKeyStore(SqliteFile):
@@ -214,16 +242,28 @@ class SqliteKeyStore(SqliteFile):
         self.marker = marker
         """Written by :meth:`create` (:func:`record_keys_made`), when set."""
 
-    async def create(self, name: str, role: str) -> tuple[ApiKey, str]:
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        super()._migrate(db)
+        # Files made before keys had their own rate: add the column (NULL: the role's
+        # setting). Checked by name, not by schema version, so that other columns can
+        # be added the same way independently.
+        columns = {row[1] for row in db.execute("PRAGMA table_info(api_keys)")}
+        if "rate" not in columns:
+            with db:
+                db.execute("ALTER TABLE api_keys ADD COLUMN rate TEXT")
+
+    async def create(self, name: str, role: str, *,
+                     rate: str | None = None) -> tuple[ApiKey, str]:
         checked = _check(name, role)
         secret = new_key()
-        record = ApiKey(_new_id(), name.strip(), checked, _now())
+        record = ApiKey(_new_id(), name.strip(), checked, _now(),
+                        rate=None if rate is None else check_rate(rate))
 
         def insert(db: sqlite3.Connection) -> None:
-            db.execute("INSERT INTO api_keys (id, key_hash, name, role, created) "
-                       "VALUES (?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO api_keys (id, key_hash, name, role, created, rate) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
                        (record.id, hash_key(secret), record.name, record.role,
-                        record.created.isoformat()))
+                        record.created.isoformat(), record.rate))
 
         await self._run(insert)
         if self.marker is not None:
@@ -275,11 +315,6 @@ class SqliteKeyStore(SqliteFile):
 # --- Redis ------------------------------------------------------------------
 
 
-def _s(v: bytes | str) -> str:
-    """redis-py declares ``bytes | str``; the client decodes, so this is str."""
-    return v.decode() if isinstance(v, bytes) else v
-
-
 class RedisKeyStore:
     """Keys on Redis: ``<prefix>key:<id>`` (a hash), ``<prefix>by-hash`` (key hash → id),
     ``<prefix>ids`` (every id) and ``<prefix>active`` (ids not revoked)."""
@@ -289,39 +324,38 @@ class RedisKeyStore:
         self.prefix = prefix
         self.marker = marker
         """Written by :meth:`create` (:func:`record_keys_made`), when set."""
-        try:
-            self._redis: aioredis.Redis = async_client(url, timeout, decode_responses=True)
-        except (ValueError, RedisError) as e:
-            raise KeyStoreUnavailable(f"invalid Redis URL: {e}") from e
+        self._redis: aioredis.Redis = store_client(url, timeout, KeyStoreUnavailable,
+                                                   decode_responses=True)
 
     def _k(self, key_id: str) -> str:
         return f"{self.prefix}key:{key_id}"
 
-    @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except (RedisError, OSError, TimeoutError) as e:
-            raise KeyStoreUnavailable(f"the Redis key store failed ({what}): {e}") from e
+    def _errors(self, what: str) -> AbstractContextManager[None]:
+        return store_errors(KeyStoreUnavailable, "key", what)
 
     @staticmethod
     def _record(key_id: str, raw: Mapping[bytes | str, bytes | str]) -> ApiKey:
-        h = {_s(k): _s(v) for k, v in raw.items()}
+        h = {as_text(k): as_text(v) for k, v in raw.items()}
         return ApiKey(key_id, h["name"], cast(Role, h["role"]),
                       datetime.fromisoformat(h["created"]), h.get("revoked") == "1",
-                      datetime.fromisoformat(h["last_used"]) if h.get("last_used") else None)
+                      datetime.fromisoformat(h["last_used"]) if h.get("last_used") else None,
+                      h.get("rate") or None)
 
-    async def create(self, name: str, role: str) -> tuple[ApiKey, str]:
+    async def create(self, name: str, role: str, *,
+                     rate: str | None = None) -> tuple[ApiKey, str]:
         checked = _check(name, role)
         secret = new_key()
-        record = ApiKey(_new_id(), name.strip(), checked, _now())
+        record = ApiKey(_new_id(), name.strip(), checked, _now(),
+                        rate=None if rate is None else check_rate(rate))
         key_hash = hash_key(secret)
         with self._errors("create"):
             async with self._redis.pipeline(transaction=True) as p:
                 p.hset(self._k(record.id), mapping={
                     "name": record.name, "role": record.role,
                     "created": record.created.isoformat(), "revoked": "0",
-                    "key_hash": key_hash})
+                    "key_hash": key_hash,
+                    # absent: the role's setting (as for keys made before rates)
+                    **({"rate": record.rate} if record.rate is not None else {})})
                 p.hset(self.prefix + "by-hash", key_hash, record.id)
                 p.sadd(self.prefix + "ids", record.id)
                 p.sadd(self.prefix + "active", record.id)
@@ -337,12 +371,12 @@ class RedisKeyStore:
     async def lookup(self, key_hash: str) -> ApiKey | None:
         with self._errors("lookup"):
             key_id = await self._redis.hget(self.prefix + "by-hash", key_hash)
-            return await self._get(_s(key_id)) if key_id else None
+            return await self._get(as_text(key_id)) if key_id else None
 
     async def list(self) -> list[ApiKey]:
         with self._errors("list"):
             ids = await self._redis.smembers(self.prefix + "ids")
-            found = [await self._get(_s(i)) for i in ids]
+            found = [await self._get(as_text(i)) for i in ids]
         return sorted((k for k in found if k is not None), key=lambda k: (k.created, k.id))
 
     async def revoke(self, key_id: str) -> ApiKey | None:

@@ -45,3 +45,5 @@ class FeedbackStoreUnavailable(StorageUnavailable):
 
 class ShareStoreUnavailable(StorageUnavailable):
     """The share store (:mod:`api.storage.shares`) failed."""
+class WebhookStoreUnavailable(StorageUnavailable):
+    """The webhook store (:mod:`api.storage.webhooks`: deliveries, signing secrets) failed."""

@@ -44,6 +44,12 @@ from api.storage.lists import LISTS_FILE, ListStore, RedisListStore, SqliteListS
 from api.storage.redis import DEFAULT_TIMEOUT, async_client, async_pool
 from api.storage.sessions import MemorySessionStore, RedisSessionStore, SessionStore
 from api.storage.shares import SHARES_FILE, RedisShareStore, ShareStore, SqliteShareStore
+from api.storage.webhooks import (
+    WEBHOOKS_FILE,
+    RedisWebhookStore,
+    SqliteWebhookStore,
+    WebhookStore,
+)
 from scanners.store import Store, open_store
 
 
@@ -68,6 +74,16 @@ def open_key_store(data_dir: Path, redis_url: str | None, *,
     if redis_url:
         return RedisKeyStore(redis_url, timeout=redis_timeout, marker=marker)
     return SqliteKeyStore(Path(data_dir) / KEYS_FILE, marker=marker)
+
+
+def open_webhook_store(data_dir: Path, redis_url: str | None, *, ttl: int,
+                       redis_timeout: float = DEFAULT_TIMEOUT) -> WebhookStore:
+    """Webhook deliveries and the keys' signing secrets: Redis when ``redis_url`` is set,
+    else the SQLite file in ``data_dir``; ended deliveries are kept ``ttl`` seconds.
+    (The API's webhook service and the CLI's ``keys create`` open it.)"""
+    if redis_url:
+        return RedisWebhookStore(redis_url, ttl=ttl, timeout=redis_timeout)
+    return SqliteWebhookStore(Path(data_dir) / WEBHOOKS_FILE, keep_seconds=ttl)
 
 
 def open_list_store(data_dir: Path, redis_url: str | None, *,

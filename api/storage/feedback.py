@@ -29,8 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -40,7 +39,7 @@ from redis.exceptions import RedisError
 
 from api.storage import prefixes
 from api.storage.errors import FeedbackStoreUnavailable
-from api.storage.redis import DEFAULT_TIMEOUT, async_client
+from api.storage.redis import DEFAULT_TIMEOUT, as_text, store_client, store_errors
 from api.storage.sqlite import SqliteFile
 
 FEEDBACK_FILE = "feedback.sqlite3"
@@ -310,30 +309,18 @@ return {'2', raw}
 """
 
 
-def _text(v: bytes | str) -> str:
-    return v.decode("utf-8") if isinstance(v, bytes) else v
-
-
 class RedisFeedbackStore:
     """Feedback on Redis (see the module docstring for the keys)."""
 
     def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT,
                  prefix: str = prefixes.FEEDBACK) -> None:
-        try:
-            self._redis: aioredis.Redis = async_client(url, timeout)
-        except (ValueError, RedisError) as e:
-            raise FeedbackStoreUnavailable(f"invalid Redis URL: {e}") from e
+        self._redis: aioredis.Redis = store_client(url, timeout, FeedbackStoreUnavailable)
         self._keys = [prefix + k for k in ("recs", "pending", "resolved", "fold", "owners")]
         self._submit = self._redis.register_script(_SUBMIT)
         self._resolve = self._redis.register_script(_RESOLVE)
 
-    @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except (RedisError, OSError, TimeoutError) as e:
-            raise FeedbackStoreUnavailable(
-                f"the Redis feedback store failed ({what}): {e}") from e
+    def _errors(self, what: str) -> AbstractContextManager[None]:
+        return store_errors(FeedbackStoreUnavailable, "feedback", what)
 
     async def submit(self, entry: Feedback, max_pending: int, max_records: int
                      ) -> tuple[Feedback, bool]:
@@ -341,9 +328,9 @@ class RedisFeedbackStore:
             code, raw = await self._submit(keys=self._keys, args=[
                 entry.fold_key, entry.id, entry.to_json(), entry.owner, micros(entry.updated),
                 max_pending, max_records, entry.note, entry.updated, entry.scan_id or ""])
-        if _text(code) == "2":
+        if as_text(code) == "2":
             raise TooManyPending()
-        return Feedback.from_json(raw), _text(code) == "1"
+        return Feedback.from_json(raw), as_text(code) == "1"
 
     async def get(self, entry_id: str) -> Feedback | None:
         with self._errors("get"):
@@ -366,7 +353,7 @@ class RedisFeedbackStore:
         with self._errors("resolve"):
             code, raw = await self._resolve(keys=self._keys, args=[
                 entry_id, resolution, by, at, list_entry_id or "", micros(at)])
-        code = _text(code)
+        code = as_text(code)
         if code == "0":
             return None, False
         return Feedback.from_json(raw), code == "2"

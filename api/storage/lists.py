@@ -19,8 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -31,7 +30,7 @@ from redis.exceptions import RedisError
 
 from api.storage import prefixes
 from api.storage.errors import ListStoreUnavailable
-from api.storage.redis import DEFAULT_TIMEOUT, async_client
+from api.storage.redis import DEFAULT_TIMEOUT, store_client, store_errors
 from api.storage.sqlite import SqliteFile
 from scanners.lists import FeedConfig, FeedData, ListEntry
 
@@ -323,10 +322,7 @@ class RedisListStore:
     def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.p = prefixes.LISTS
         self.feed_prefix = prefixes.LIST_FEED
-        try:
-            self._redis: aioredis.Redis = async_client(url, timeout)
-        except (ValueError, RedisError) as e:
-            raise ListStoreUnavailable(f"invalid Redis URL: {e}") from e
+        self._redis: aioredis.Redis = store_client(url, timeout, ListStoreUnavailable)
         self._add = self._redis.register_script(_ADD_ENTRY)
         self._del = self._redis.register_script(_DEL_ENTRY)
         self._release = self._redis.register_script(_RELEASE)
@@ -334,12 +330,8 @@ class RedisListStore:
     def _f(self, name: str, what: str) -> str:
         return f"{self.feed_prefix}{name}:{what}"
 
-    @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except (RedisError, OSError, TimeoutError) as e:
-            raise ListStoreUnavailable(f"the Redis list store failed ({what}): {e}") from e
+    def _errors(self, what: str) -> AbstractContextManager[None]:
+        return store_errors(ListStoreUnavailable, "list", what)
 
     async def version(self) -> int:
         with self._errors("version"):

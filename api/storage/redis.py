@@ -30,6 +30,8 @@ worker serves no requests, and its threads each recover on their own.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import redis
@@ -43,8 +45,11 @@ from redis.asyncio.connection import (
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
+
+from api.storage.errors import StorageUnavailable
 
 DEFAULT_TIMEOUT = 2.0
 """Seconds, when no setting is at hand (``Settings.redis_timeout`` has the same default)."""
@@ -162,3 +167,30 @@ def async_client(url: str, timeout: float = DEFAULT_TIMEOUT, **options: Any) -> 
 def sync_client(url: str, timeout: float = DEFAULT_TIMEOUT, **options: Any) -> redis.Redis:
     """A blocking client of ``url`` (the worker, dramatiq, health checks), same bounds."""
     return redis.Redis.from_url(url, **_options(timeout, asynchronous=False), **options)
+
+
+def store_client(url: str, timeout: float, unavailable: type[StorageUnavailable],
+                 **options: Any) -> aioredis.Redis:
+    """:func:`async_client` for a store: an invalid URL is the store's own failure
+    (``unavailable``), as any other Redis trouble of that store is."""
+    try:
+        return async_client(url, timeout, **options)
+    except (ValueError, RedisError) as e:
+        raise unavailable(f"invalid Redis URL: {e}") from e
+
+
+@contextmanager
+def store_errors(unavailable: type[StorageUnavailable], store: str, what: str
+                 ) -> Iterator[None]:
+    """Raise a Redis failure (an error, a lost connection, a time-out) inside the block
+    as the store's own ``unavailable``, saying which store and what it was doing: callers
+    catch one exception per store, never redis-py's."""
+    try:
+        yield
+    except (RedisError, OSError, TimeoutError) as e:
+        raise unavailable(f"the Redis {store} store failed ({what}): {e}") from e
+
+
+def as_text(value: bytes | str) -> str:
+    """A reply as text: redis-py declares ``bytes | str`` whether or not it decodes."""
+    return value.decode("utf-8") if isinstance(value, bytes) else value

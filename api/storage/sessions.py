@@ -42,7 +42,7 @@ from redis.exceptions import RedisError
 
 from api.storage import prefixes
 from api.storage.errors import SessionStoreUnavailable
-from api.storage.redis import DEFAULT_TIMEOUT, async_client
+from api.storage.redis import DEFAULT_TIMEOUT, store_client
 
 log = logging.getLogger("scamscan.console")
 
@@ -188,10 +188,7 @@ class RedisSessionStore(_Expiry):
                  timeout: float = DEFAULT_TIMEOUT, clock: Clock = time.time) -> None:
         super().__init__(idle, max_age, clock)
         self.prefix = prefix
-        try:
-            self._redis: aioredis.Redis = async_client(url, timeout)
-        except (ValueError, RedisError) as e:
-            raise SessionStoreUnavailable(f"invalid Redis URL: {e}") from e
+        self._redis: aioredis.Redis = store_client(url, timeout, SessionStoreUnavailable)
 
     def _key(self, session_id: str) -> str:
         return self.prefix + session_digest(session_id)

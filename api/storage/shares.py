@@ -9,8 +9,11 @@ which an analyst revokes it without knowing the token.
 expired rows are deleted on every new share). Redis: under ``scamscan:share:``:
 ``tok:<token hash>`` (the share as JSON) and ``id:<id>`` (its token hash),
 both expiring with the share, and ``scan:<scan_id>`` (a sorted set of the
-scan's share ids by expiry). At most ``max_per_scan`` live shares per scan
-(:class:`TooManyShares`). Every method may raise
+scan's share ids by expiry), and ``owner:<key id>`` (the same, per creating
+key). At most ``max_per_scan`` live shares per scan and ``max_per_owner`` per
+key (:class:`TooManyShares`): links live for weeks, so without the second bound
+a key making new scans and links at its rate limit would fill the store (Redis
+runs with ``noeviction``: every write would then fail). Every method may raise
 :class:`~api.storage.errors.ShareStoreUnavailable`.
 """
 
@@ -20,8 +23,7 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -30,14 +32,19 @@ from redis.exceptions import RedisError
 
 from api.storage import prefixes
 from api.storage.errors import ShareStoreUnavailable
-from api.storage.redis import DEFAULT_TIMEOUT, async_client
+from api.storage.redis import DEFAULT_TIMEOUT, as_text, store_client, store_errors
 from api.storage.sqlite import SqliteFile
 
 SHARES_FILE = "shares.sqlite3"
 
 
 class TooManyShares(Exception):
-    """The scan has ``max_per_scan`` live shares already (the API answers 429)."""
+    """The scan (``per == "scan"``) or the key (``per == "owner"``) has as many live
+    shares as allowed already (the API answers 429)."""
+
+    def __init__(self, per: str = "scan") -> None:
+        super().__init__(per)
+        self.per = per
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,7 @@ class Share:
 class ShareStore(Protocol):
     """Where shares are kept."""
 
-    async def create(self, share: Share, max_per_scan: int) -> None: ...
+    async def create(self, share: Share, max_per_scan: int, max_per_owner: int) -> None: ...
 
     async def by_token_hash(self, token_hash: str) -> Share | None:
         """The live share of this token hash (None when unknown, revoked or expired)."""
@@ -101,6 +108,7 @@ _SCHEMA = (
         doc        TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS shares_by_scan ON shares (scan_id, expires_at)",
     "CREATE INDEX IF NOT EXISTS shares_by_expiry ON shares (expires_at)",
+    "CREATE INDEX IF NOT EXISTS shares_by_owner ON shares (json_extract(doc, '$.owner'))",
 )
 
 
@@ -111,14 +119,18 @@ class SqliteShareStore(SqliteFile):
     what = "share store"
     schema = _SCHEMA
 
-    async def create(self, share: Share, max_per_scan: int) -> None:
+    async def create(self, share: Share, max_per_scan: int, max_per_owner: int) -> None:
         def q(db: sqlite3.Connection) -> None:
             now = time.time()
             db.execute("DELETE FROM shares WHERE expires_at <= ?", (now,))
             live = db.execute("SELECT COUNT(*) FROM shares WHERE scan_id = ?",
                               (share.scan_id,)).fetchone()[0]
             if live >= max_per_scan:
-                raise TooManyShares()
+                raise TooManyShares("scan")
+            mine = db.execute("SELECT COUNT(*) FROM shares WHERE json_extract(doc, '$.owner') "
+                              "= ?", (share.owner,)).fetchone()[0]
+            if mine >= max_per_owner:
+                raise TooManyShares("owner")
             db.execute("INSERT INTO shares (id, token_hash, scan_id, expires_at, doc) "
                        "VALUES (?, ?, ?, ?, ?)", (share.id, share.token_hash, share.scan_id,
                                                   share.expires_at,
@@ -165,22 +177,23 @@ class SqliteShareStore(SqliteFile):
 
 # --- Redis ----------------------------------------------------------------------------
 
-# KEYS: tok:<hash>, id:<id>, scan:<scan_id>
-# ARGV: json, token hash, id, expires (unix ms), now (unix ms), max per scan
+# KEYS: tok:<hash>, id:<id>, scan:<scan_id>, owner:<key id>
+# ARGV: json, token hash, id, expires (unix ms), now (unix ms), max per scan, max per owner
+# Returns 1 (made), 0 (too many for the scan), -1 (too many for the key).
 _CREATE = """
 redis.call('zremrangebyscore', KEYS[3], '-inf', ARGV[5])
+redis.call('zremrangebyscore', KEYS[4], '-inf', ARGV[5])
 if redis.call('zcard', KEYS[3]) >= tonumber(ARGV[6]) then return 0 end
+if redis.call('zcard', KEYS[4]) >= tonumber(ARGV[7]) then return -1 end
 redis.call('set', KEYS[1], ARGV[1], 'PXAT', ARGV[4])
 redis.call('set', KEYS[2], ARGV[2], 'PXAT', ARGV[4])
-redis.call('zadd', KEYS[3], ARGV[4], ARGV[3])
-local last = redis.call('zrange', KEYS[3], -1, -1, 'WITHSCORES')
-redis.call('pexpireat', KEYS[3], last[2])
+for i = 3, 4 do
+  redis.call('zadd', KEYS[i], ARGV[4], ARGV[3])
+  local last = redis.call('zrange', KEYS[i], -1, -1, 'WITHSCORES')
+  redis.call('pexpireat', KEYS[i], last[2])
+end
 return 1
 """
-
-
-def _text(v: bytes | str) -> str:
-    return v.decode("utf-8") if isinstance(v, bytes) else v
 
 
 class RedisShareStore:
@@ -188,29 +201,23 @@ class RedisShareStore:
 
     def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT,
                  prefix: str = prefixes.SHARES) -> None:
-        try:
-            self._redis: aioredis.Redis = async_client(url, timeout)
-        except (ValueError, RedisError) as e:
-            raise ShareStoreUnavailable(f"invalid Redis URL: {e}") from e
+        self._redis: aioredis.Redis = store_client(url, timeout, ShareStoreUnavailable)
         self.p = prefix
         self._create = self._redis.register_script(_CREATE)
 
-    @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except (RedisError, OSError, TimeoutError) as e:
-            raise ShareStoreUnavailable(f"the Redis share store failed ({what}): {e}") from e
+    def _errors(self, what: str) -> AbstractContextManager[None]:
+        return store_errors(ShareStoreUnavailable, "share", what)
 
-    async def create(self, share: Share, max_per_scan: int) -> None:
+    async def create(self, share: Share, max_per_scan: int, max_per_owner: int) -> None:
         with self._errors("create"):
             ok = await self._create(
                 keys=[f"{self.p}tok:{share.token_hash}", f"{self.p}id:{share.id}",
-                      f"{self.p}scan:{share.scan_id}"],
+                      f"{self.p}scan:{share.scan_id}", f"{self.p}owner:{share.owner}"],
                 args=[json.dumps(share.to_dict()), share.token_hash, share.id,
-                      int(share.expires_at * 1000), int(time.time() * 1000), max_per_scan])
-        if not ok:
-            raise TooManyShares()
+                      int(share.expires_at * 1000), int(time.time() * 1000), max_per_scan,
+                      max_per_owner])
+        if ok != 1:
+            raise TooManyShares("scan" if ok == 0 else "owner")
 
     async def by_token_hash(self, token_hash: str) -> Share | None:
         with self._errors("get"):
@@ -222,9 +229,9 @@ class RedisShareStore:
         with self._errors("list"):
             ids = await self._redis.zrevrangebyscore(f"{self.p}scan:{scan_id}", "+inf",
                                                      int(time.time() * 1000))
-            hashes = [await self._redis.get(f"{self.p}id:{_text(i)}")
+            hashes = [await self._redis.get(f"{self.p}id:{as_text(i)}")
                       for i in ids if isinstance(i, bytes | str)]
-            raws = [await self._redis.get(f"{self.p}tok:{_text(h)}") for h in hashes if h]
+            raws = [await self._redis.get(f"{self.p}tok:{as_text(h)}") for h in hashes if h]
         shares = [Share.from_json(r) for r in raws if r is not None]
         return [s for s in shares if s.live()]
 
@@ -233,7 +240,7 @@ class RedisShareStore:
         with self._errors("revoke"):
             if token_hash is None and share_id is not None:
                 found = await self._redis.get(f"{self.p}id:{share_id}")
-                token_hash = None if found is None else _text(found)
+                token_hash = None if found is None else as_text(found)
             if token_hash is None:
                 return None
             raw = await self._redis.get(f"{self.p}tok:{token_hash}")
@@ -243,6 +250,7 @@ class RedisShareStore:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.delete(f"{self.p}tok:{token_hash}", f"{self.p}id:{share.id}")
                 pipe.zrem(f"{self.p}scan:{share.scan_id}", share.id)
+                pipe.zrem(f"{self.p}owner:{share.owner}", share.id)
                 await pipe.execute()
         return share
 

@@ -27,6 +27,10 @@ class SqliteFile:
     what: ClassVar[str] = "database"
     schema: ClassVar[tuple[str, ...]] = ()
     schema_version: ClassVar[int] = 1
+    synchronous: ClassVar[str] = "FULL"
+    """``PRAGMA synchronous`` of every connection: ``FULL`` (SQLite's default, an fsync
+    per commit) unless a subclass can afford ``NORMAL`` (in WAL mode: a commit
+    survives the process crashing, not always a power loss)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -38,6 +42,8 @@ class SqliteFile:
             if not self._ready:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             with closing(sqlite3.connect(self.path, timeout=5.0)) as db:
+                if self.synchronous != "FULL":
+                    db.execute(f"PRAGMA synchronous = {self.synchronous}")
                 if not self._ready:
                     self._migrate(db)
                     self._ready = True

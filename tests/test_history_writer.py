@@ -1,0 +1,137 @@
+"""The history's writer off the request path (api.services.history): writes gathered
+into few transactions, read-your-writes, backpressure when the writer is far behind,
+and what is queued written on shutdown.
+
+A real SQLite history in tmp_path (and a real ``redis-server`` for Redis mode). The
+"slow backend" is the real SqliteHistory whose ``write`` first waits for a gate the
+test opens: the one edge no local server can stand in for (a disk that stalls).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.services import history as history_module
+from api.services.history import ScanHistory
+from api.storage.history import Op, RedisHistory, SqliteHistory
+from tests.live_servers_age import RedisServer
+
+pytestmark = pytest.mark.anyio
+
+
+class CountingHistory(SqliteHistory):
+    """The SQLite history, counting its write calls, each held until ``gate`` opens."""
+
+    def __init__(self, path: Path, max_records: int = 1000) -> None:
+        super().__init__(path, max_records)
+        self.calls: list[int] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def write(self, ops: Sequence[Op]) -> None:
+        await self.gate.wait()
+        self.calls.append(len(ops))
+        await super().write(ops)
+
+
+def report(i: int) -> dict[str, Any]:
+    host = f"shop{i}.example.vn"
+    return {"scan_id": f"{i:032x}", "input": host, "url": f"http://{host}/", "host": host,
+            "host_unicode": host, "registrable_domain": "example.vn", "risk_score": 10,
+            "verdict": "no_known_risk", "reasons": [], "findings": [], "incomplete": []}
+
+
+async def test_writes_are_gathered_into_one_transaction(tmp_path: Path) -> None:
+    backend = CountingHistory(tmp_path / "h.sqlite3")
+    history = ScanHistory(backend, write_delay=30.0)  # nothing but a reader wakes it
+    history.start()
+    try:
+        # The start's pruning of expired message checks reads (and so flushes) first.
+        await asyncio.sleep(0.3)
+        await history.flush()
+        for i in range(40):
+            await history.room()
+            history.record_url(report(i), owner=None, lang="en")
+        await asyncio.sleep(0.05)
+        assert backend.calls == []  # still gathering
+        # A read has the writer write at once, and finds the scan just recorded.
+        record = await history.get(report(39)["scan_id"])
+        assert record is not None and record["input"] == "shop39.example.vn"
+        assert backend.calls == [40]
+    finally:
+        await history.aclose()
+
+
+async def test_shutdown_writes_what_is_queued(tmp_path: Path) -> None:
+    history = ScanHistory(SqliteHistory(tmp_path / "h.sqlite3", 1000), write_delay=30.0)
+    history.start()
+    history.record_url(report(1), owner=None, lang="vi")
+    await history.aclose()
+    again = ScanHistory(SqliteHistory(tmp_path / "h.sqlite3", 1000))
+    again.start()
+    try:
+        record = await again.get(report(1)["scan_id"])
+        assert record is not None and record["lang"] == "vi"
+    finally:
+        await again.aclose()
+
+
+async def test_a_full_queue_holds_the_caller_instead_of_dropping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history_module, "MAX_QUEUED", 5)
+    backend = CountingHistory(tmp_path / "h.sqlite3")
+    backend.gate.clear()  # the disk stalls
+    history = ScanHistory(backend, write_delay=0.0)
+    history.start()
+    try:
+        recorded = 0
+
+        async def scans(n: int) -> None:
+            nonlocal recorded
+            for i in range(n):
+                await history.room()
+                history.record_url(report(i), owner=None, lang="en")
+                recorded += 1
+
+        task = asyncio.ensure_future(scans(20))
+        for _ in range(50):
+            await asyncio.sleep(0)
+        # The writer is stuck on a batch and the queue filled up: the caller is held,
+        # nothing is dropped.
+        assert not task.done()
+        assert 1 <= recorded <= 6 and history.dropped == 0
+        assert backend.calls == []
+        backend.gate.set()
+        await asyncio.wait_for(task, 30)
+        await history.flush()
+        assert history.dropped == 0 and sum(backend.calls) == 20
+        page = await history.backend.search(owner=None, everyone=True, q="", kind="",
+                                            verdict="", offset=0, limit=100)
+        assert page[1] == 20
+    finally:
+        backend.gate.set()
+        await history.aclose()
+
+
+async def test_redis_mode_gathers_and_reads_its_writes(redis_server: RedisServer) -> None:
+    history = ScanHistory(RedisHistory(redis_server.url, 1000), write_delay=30.0)
+    history.start()
+    try:
+        for i in range(10):
+            await history.room()
+            history.record_url(report(100 + i), owner="key_x", lang="en")
+        record = await history.get(report(105)["scan_id"])
+        assert record is not None and record["owner"] == "key_x"
+    finally:
+        await history.aclose()
+
+
+def test_sqlite_history_cuts_to_max_records_with_slack(tmp_path: Path) -> None:
+    assert SqliteHistory(tmp_path / "a.sqlite3", 50_000).prune_slack == 500
+    assert SqliteHistory(tmp_path / "b.sqlite3", 100).prune_slack == 1

@@ -1,0 +1,269 @@
+"""Per-key quotas and the RateLimit fields (api.auth, api.storage.apikeys, /v1/keys).
+
+Real SQLite files in tmp_path, a real ``redis-server`` for the Redis mode, the real
+CLI in a subprocess; no mocks.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.main import create_app
+from api.storage.apikeys import check_rate
+from api.storage.factory import open_key_store
+from tests.live_servers_age import RedisServer
+from tests.test_auth import (
+    SCANS,
+    assert_problem,
+    auth_settings,
+    client,
+    get,
+    make_key,
+    run_cli,
+    running,
+    scan,
+)
+
+pytestmark = pytest.mark.anyio
+
+FIELDS = ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
+
+
+def quota(r: httpx.Response) -> tuple[int, int, int]:
+    """(limit, remaining, reset) of a response, which must carry the three fields."""
+    missing = [f for f in FIELDS if f not in r.headers]
+    assert not missing, (r.status_code, dict(r.headers))
+    limit, remaining, reset = (int(r.headers[f]) for f in FIELDS)
+    return limit, remaining, reset
+
+
+def no_quota(r: httpx.Response) -> None:
+    assert not [f for f in FIELDS if f in r.headers], dict(r.headers)
+
+
+async def create_key(app: Any, admin: str, **body: Any) -> httpx.Response:
+    async with client(app, admin) as c:
+        return await c.post("/v1/keys", json={"name": "bot", "role": "client", **body})
+
+
+# --- the fields ---------------------------------------------------------------------
+
+
+async def test_fields_count_down_with_the_role_default(tmp_path: Path) -> None:
+    s = auth_settings(tmp_path, rate_limit_client="5/minute")
+    _, key = await make_key(s, "client")
+    async with running(create_app(s)) as app:
+        seen = [quota(await scan(app, key)) for _ in range(5)]
+        assert [q[1] for q in seen] == [4, 3, 2, 1, 0]
+        assert all(q[0] == 5 and 1 <= q[2] <= 60 for q in seen), seen
+        r = await scan(app, key)
+        assert_problem(r, 429, "5 per 1 minute")
+        assert quota(r)[:2] == (5, 0)
+        assert 1 <= int(r.headers["retry-after"]) <= 60
+        assert int(r.headers["retry-after"]) == quota(r)[2]
+
+
+async def test_a_keys_own_rate_is_honoured(tmp_path: Path) -> None:
+    s = auth_settings(tmp_path, rate_limit_client="100/minute")
+    _, admin = await make_key(s, "admin", "ops")
+    async with running(create_app(s)) as app:
+        made = await create_key(app, admin, rate="3/minute")
+        assert made.status_code == 201, made.text
+        assert made.json()["rate"] == "3/minute"
+        limited = made.json()["key"]
+        default = (await create_key(app, admin, name="other")).json()
+        assert default["rate"] is None
+        for left in (2, 1, 0):
+            r = await scan(app, limited)
+            assert r.status_code == 200 and quota(r)[:2] == (3, left)
+        r = await scan(app, limited)
+        assert_problem(r, 429, "3 per 1 minute", "per key")
+        assert r.headers["ratelimit-remaining"] == "0"
+        assert r.headers["ratelimit-limit"] == "3"
+        assert int(r.headers["retry-after"]) >= 1
+        # The other client key has its role's limit, untouched by the first one's.
+        assert quota(await scan(app, default["key"]))[:2] == (100, 99)
+        # Listed with the key (never the secret).
+        async with client(app, admin) as c:
+            keys = {k["name"]: k for k in (await c.get("/v1/keys")).json()["keys"]}
+        assert keys["bot"]["rate"] == "3/minute" and keys["other"]["rate"] is None
+        assert "key" not in keys["bot"]
+
+
+async def test_fields_on_errors_after_authentication(tmp_path: Path) -> None:
+    s = auth_settings(tmp_path, rate_limit_client="10/minute")
+    _, key = await make_key(s, "client")
+    async with running(create_app(s)) as app, client(app, key) as c:
+        invalid = await c.post(SCANS, json={"url": ""})  # 422 problem
+        assert_problem(invalid, 422)
+        assert quota(invalid)[:2] == (10, 9)
+        unknown = await c.get("/v1/scans/" + "0" * 32)  # 404 problem
+        assert_problem(unknown, 404)
+        assert quota(unknown)[:2] == (10, 8)
+        forbidden = await c.get("/v1/keys")  # 403: a client is not an admin
+        assert_problem(forbidden, 403)
+        assert quota(forbidden)[:2] == (10, 7)
+        # Public routes are neither counted nor given the fields.
+        no_quota(await c.get("/healthz"))
+        assert quota(await c.post(SCANS, json={"url": "a.vn"}))[:2] == (10, 6)
+    # A failed authentication counts nothing for a key: no fields.
+    async with running(create_app(s)) as app:
+        wrong = await scan(app, "ss_not-a-key")
+        assert_problem(wrong, 401)
+        no_quota(wrong)
+
+
+async def test_keyless_local_use_gets_the_fields_of_its_address_limit(tmp_path: Path) -> None:
+    s = auth_settings(tmp_path, rate_limit_keyless="4/minute")
+    async with running(create_app(s)) as app:
+        assert quota(await scan(app))[:2] == (4, 3)
+        assert quota(await scan(app, addr=("127.0.0.2", 9)))[:2] == (4, 3)  # per address
+        assert quota(await scan(app))[:2] == (4, 2)
+
+
+async def test_a_wrong_key_is_401_while_no_key_exists(tmp_path: Path) -> None:
+    s = auth_settings(tmp_path)
+    async with running(create_app(s)) as app:
+        assert (await scan(app)).status_code == 200  # keyless local use is open
+        r = await scan(app, "ss_wrong")
+        assert_problem(r, 401, "not valid")
+        no_quota(r)
+
+
+async def test_several_limits_report_the_nearest_to_running_out(tmp_path: Path) -> None:
+    s = auth_settings(tmp_path)
+    _, admin = await make_key(s, "admin", "ops")
+    async with running(create_app(s)) as app:
+        key = (await create_key(app, admin, rate="100/minute;2/hour")).json()["key"]
+        assert quota(await scan(app, key))[:2] == (2, 1)
+        r = await scan(app, key)
+        assert quota(r)[:2] == (2, 0)
+        assert 3500 <= quota(r)[2] <= 3600
+        assert_problem(await scan(app, key), 429, "2 per 1 hour")
+
+
+# --- validation ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rate", ["", "fast", "0/minute", "60/fortnight", "-1/second",
+                                  "6" * 101 + "/minute"])
+def test_check_rate_refuses_what_limits_cannot_read(rate: str) -> None:
+    with pytest.raises(ValueError, match="not a rate limit"):
+        check_rate(rate)
+
+
+def test_check_rate_accepts_limits_notation() -> None:
+    assert check_rate(" 600/minute ") == "600/minute"
+    assert check_rate("10/second;1000/hour") == "10/second;1000/hour"
+
+
+async def test_invalid_rate_is_a_422_problem(tmp_path: Path) -> None:
+    s = auth_settings(tmp_path)
+    _, admin = await make_key(s, "admin", "ops")
+    async with running(create_app(s)) as app:
+        for rate in ("lots", "0/minute", 600):
+            r = await create_key(app, admin, rate=rate)
+            body = assert_problem(r, 422)
+            assert body["errors"][0]["field"] == "rate", body
+        async with client(app, admin) as c:
+            listed = (await c.get("/v1/keys")).json()["keys"]
+        assert [k["name"] for k in listed] == ["ops"]  # nothing was made
+
+
+@pytest.mark.slow
+def test_cli_rate(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    bad = run_cli("create", "--role", "client", "--name", "bot", "--rate", "often",
+                  data_dir=data)
+    assert bad.returncode == 2 and "not a rate limit" in bad.stderr, bad.stderr
+    made = run_cli("create", "--role", "client", "--name", "bot", "--rate", "600/minute",
+                   "--json", data_dir=data)
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["rate"] == "600/minute"
+    run_cli("create", "--role", "analyst", "--name", "desk", data_dir=data)
+    rows = {r["name"]: r for r in map(json.loads, run_cli(
+        "list", "--json", data_dir=data).stdout.splitlines())}
+    assert rows["bot"]["rate"] == "600/minute" and rows["desk"]["rate"] is None
+    text = run_cli("list", data_dir=data).stdout
+    assert "RATE" in text and "600/minute" in text and "role default" in text
+
+
+# --- stores ----------------------------------------------------------------------------
+
+
+async def test_a_key_file_from_before_rates_keeps_working(tmp_path: Path) -> None:
+    """A keys.sqlite3 made by the previous schema (no ``rate`` column): its keys get
+    their role's limit, and new keys with a rate can be added to it."""
+    s = auth_settings(tmp_path, rate_limit_client="7/minute")
+    _, secret = await make_key(s, "client", "old")
+    with sqlite3.connect(tmp_path / "keys.sqlite3") as db:  # back to the old table
+        db.execute("ALTER TABLE api_keys DROP COLUMN rate")
+    async with running(create_app(s)) as app:
+        assert quota(await scan(app, secret))[:2] == (7, 6)
+        store = open_key_store(s.data_dir, None)
+        record, newer = await store.create("new", "client", rate="2/minute")
+        assert record.rate == "2/minute"
+        assert {k.name: k.rate for k in await store.list()} == {"old": None,
+                                                                  "new": "2/minute"}
+        assert quota(await scan(app, newer))[:2] == (2, 1)
+
+
+async def test_redis_mode(redis_server: RedisServer, tmp_path: Path) -> None:
+    s = auth_settings(tmp_path / "data", redis_url=redis_server.url,
+                      rate_limit_client="50/minute")
+    made = run_cli("create", "--role", "admin", "--name", "ops", data_dir=s.data_dir,
+                   redis_url=redis_server.url)
+    assert made.returncode == 0, made.stderr
+    admin = made.stdout.strip()
+    async with running(create_app(s)) as a, running(create_app(s)) as b:
+        key = (await create_key(a, admin, rate="3/minute")).json()
+        old = (await create_key(a, admin, name="old")).json()
+        # Both replicas count the same window, and say so.
+        assert quota(await scan(a, key["key"]))[:2] == (3, 2)
+        assert quota(await scan(b, key["key"]))[:2] == (3, 1)
+        assert quota(await scan(a, key["key"]))[:2] == (3, 0)
+        r = await scan(b, key["key"])
+        assert_problem(r, 429)
+        assert r.headers["ratelimit-remaining"] == "0" and int(r.headers["retry-after"]) >= 1
+        # A key stored without a rate (as before rates existed) has its role's limit.
+        redis = a.state.services.auth.store._redis
+        assert await redis.hget(f"{a.state.services.auth.store.prefix}key:{old['id']}",
+                                "rate") is None
+        assert quota(await scan(b, old["key"]))[:2] == (50, 49)
+        listed = {k["name"]: k["rate"] for k in (await _list(b, admin))}
+        assert listed == {"ops": None, "bot": "3/minute", "old": None}
+
+
+async def _list(app: Any, key: str) -> list[dict[str, Any]]:
+    r = await get(app, "/v1/keys", key)
+    assert r.status_code == 200, r.text
+    assert quota(r)[0] == 600  # the admin role's default
+    keys: list[dict[str, Any]] = r.json()["keys"]
+    return keys
+
+
+# --- OpenAPI ---------------------------------------------------------------------------
+
+
+async def test_openapi_describes_the_fields_and_the_rate(tmp_path: Path) -> None:
+    async with running(create_app(auth_settings(tmp_path))) as app:
+        doc = (await get(app, "/openapi.json")).json()
+    headers = doc["components"]["headers"]
+    assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+            "Retry-After"} <= set(headers)
+    responses = doc["paths"][SCANS]["post"]["responses"]
+    for status in ("200", "422", "429", "403"):
+        refs = {h["$ref"] for h in responses[status]["headers"].values()}
+        assert "#/components/headers/RateLimit-Remaining" in refs, status
+    assert "Retry-After" in responses["429"]["headers"]
+    assert "headers" not in responses["401"]
+    assert "headers" not in doc["paths"]["/healthz"]["get"]["responses"]["200"]
+    rate = doc["components"]["schemas"]["KeyCreate"]["properties"]["rate"]
+    assert "limits" in rate["description"]
+    assert "rate" in doc["components"]["schemas"]["KeyOut"]["properties"]
