@@ -124,9 +124,7 @@ def _cold() -> None:
     seg.label.cache_clear()  # type: ignore[attr-defined]
     domain_features.cache_clear()
     sub_features.cache_clear()
-    model = default_model()
-    model._domain_part.cache_clear()
-    model._sub_part.cache_clear()
+    default_model().cache_clear()
 
 
 def in_process(hosts: list[str], use_model: bool) -> float:

@@ -7,6 +7,10 @@ the intercept, one weight per feature and the probability thresholds of its
 two bands, chosen on a benign split held apart by registrable domain. No
 scikit-learn at run time: a score is a sum of dictionary look-ups.
 
+The file may hold a second weight set, ``host_model``, fitted on bare hosts
+alone (names without a path): a bare host is then scored by it, a link with a
+path by the main weights. Each kind keeps its own thresholds.
+
 Its findings are catalogue rules (``URL-ML-001`` high band, ``URL-ML-002``
 medium band) whose evidence names the features that drove the score, so
 that a model verdict always comes with a reason a person can read.
@@ -39,6 +43,9 @@ from scanners.url_features import (
 )
 
 MODEL_FILE = "url_model.json.gz"
+CACHE_SIZE = 32768
+"""Registrable names and subdomains whose model part is kept (each, per model file;
+the bound of a long stream's memory, tests/test_cli.py)."""
 HOST_GATE = 0.5
 """A link with a path is judged only when its host alone has at least this probability."""
 _TOP = 5
@@ -69,7 +76,7 @@ class _Part:
 class UrlModel:
     """Weights and thresholds of the lexical model (immutable once loaded)."""
 
-    def __init__(self, doc: dict[str, Any]) -> None:
+    def __init__(self, doc: dict[str, Any], cache_size: int = CACHE_SIZE) -> None:
         try:
             self.intercept = float(doc["intercept"])
             self.weights: dict[str, float] = {str(k): float(v)
@@ -78,11 +85,19 @@ class UrlModel:
             self.thresholds = {kind: (float(th[kind]["high"]), float(th[kind]["medium"]))
                                for kind in ("host", "url")}
             self.meta: dict[str, Any] = dict(doc.get("meta", {}))
+            sub = doc.get("host_model")
+            # Two weight sets share the memory of one: bare hosts fill the host
+            # model's caches, links with a path the main ones (a long stream of
+            # new names keeps every cache full).
+            if sub is not None:
+                cache_size //= 2
+            self._host: UrlModel | None = (
+                None if sub is None else UrlModel({**sub, "thresholds": th}, cache_size))
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise DataError(f"malformed link model: {e!r}") from e
-        self._domain_part = lru_cache(maxsize=32768)(
+        self._domain_part = lru_cache(maxsize=cache_size)(
             lambda domain, suffix: self._part(domain_features(domain, suffix)))
-        self._sub_part = lru_cache(maxsize=32768)(
+        self._sub_part = lru_cache(maxsize=cache_size)(
             lambda subdomain: self._part(sub_features(subdomain)))
 
     @classmethod
@@ -95,8 +110,24 @@ class UrlModel:
             raise DataError(f"cannot read the link model {path}: {e}") from e
         return cls(doc)
 
+    def cache_clear(self) -> None:
+        """Empty the per-name caches (of the host model too): benchmarks start cold."""
+        self._domain_part.cache_clear()
+        self._sub_part.cache_clear()
+        if self._host is not None:
+            self._host.cache_clear()
+
+    def for_link(self, p: ParsedURL) -> UrlModel:
+        """The weights that judge ``p``: the host model for a bare host, if there is one."""
+        if self._host is not None and p.path in ("", "/"):
+            return self._host
+        return self
+
     def score(self, p: ParsedURL) -> Score:
         """The probability that ``p`` is malicious, with its drivers."""
+        m = self.for_link(p)
+        if m is not self:
+            return m.score(p)
         parts = [self._domain_part(p.domain, p.suffix), self._sub_part(p.subdomain)]
         if p.path not in ("", "/"):
             parts.append(self._part(path_features(p.path)))
@@ -113,6 +144,9 @@ class UrlModel:
     def probability(self, p: ParsedURL) -> float:
         """The model's probability for ``p``, summed per part: the registrable name and
         the subdomains are cached (traffic repeats them), the path is not."""
+        m = self.for_link(p)
+        if m is not self:
+            return m.probability(p)
         z = (self.intercept + self._domain_part(p.domain, p.suffix).z
              + self._sub_part(p.subdomain).z)
         if p.path not in ("", "/"):

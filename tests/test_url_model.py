@@ -96,6 +96,9 @@ def test_shipped_model_is_small_and_well_formed() -> None:
     assert path.stat().st_size < 1_000_000
     doc = json.loads(gzip.decompress(path.read_bytes()))
     assert 1000 < len(doc["weights"]) < 200_000
+    # Bare hosts have weights of their own (eval/train_url_model.py TWO_MODELS).
+    assert 1000 < len(doc["host_model"]["weights"]) < 200_000
+    assert default_model().for_link(normalize("ghnn22.com")) is not default_model()
     m = default_model()
     for kind in ("host", "url"):
         high, medium = m.thresholds[kind]
@@ -195,8 +198,8 @@ def test_drivers_are_the_heaviest_readable_features(url: str) -> None:
     # feature of the link at once gives.
     from scanners.url_features import explains, features
 
-    model = default_model()
     p = normalize(url)
+    model = default_model().for_link(p)
     feats = features(p.domain, p.subdomain, p.suffix, p.path)
     w = model.weights
     pos = [(v, f) for f in feats if (v := w.get(f, 0.0)) > 0 and explains(f)] or [
@@ -206,3 +209,43 @@ def test_drivers_are_the_heaviest_readable_features(url: str) -> None:
     assert s.drivers == tuple((f, v) for v, f in pos[:5])
     z = model.intercept + sum(w.get(f, 0.0) for f in feats)
     assert s.probability == pytest.approx(1 / (1 + math.exp(-z)), rel=1e-9)
+
+
+def two_model() -> UrlModel:
+    """Main weights fear the path word; the host model (bare hosts) fears "cham soc"."""
+    return UrlModel({
+        "intercept": -2.0, "weights": {"tld:top": 2.5, "p:verify": 1.0, "w:cham soc": -1.0},
+        "host_model": {"intercept": -3.0, "weights": {"w:cham soc": 5.0}},
+        "thresholds": {"host": {"high": 0.8, "medium": 0.6},
+                       "url": {"high": 0.9, "medium": 0.8}},
+    })
+
+
+def test_bare_hosts_are_judged_by_the_host_model() -> None:
+    m = two_model()
+    bare, with_path = normalize("chamsoc.com"), normalize("https://example.top/verify")
+    assert m.for_link(bare) is not m and m.for_link(with_path) is m
+    # Host model: z = -3 + 5 = 2, p = 0.88 (the main weights would say 0.05).
+    found = ml("chamsoc.com", m)
+    assert [r for r, _ in found] == ["URL-ML-001"]
+    assert found[0][1]["drivers"] == ["cham soc"]
+    assert m.probability(bare) == pytest.approx(0.881, abs=1e-3)
+    # Main weights for a link with a path: z = -2 + 2.5 + 1 = 1.5, p = 0.82, medium.
+    assert [r for r, _ in ml("https://example.top/verify", m)] == ["URL-ML-002"]
+    # The host model does not fear .top: the bare host stays calm.
+    assert ml("example.top", m) == []
+
+
+def test_a_path_is_gated_by_the_main_weights_not_the_host_model() -> None:
+    # chamsoc.com/verify: the host model would say 0.88, but a path is the main
+    # weights' to judge (z = -2 - 1 + 1 = -2: calm), and so is its host gate.
+    assert ml("https://chamsoc.com/verify", two_model()) == []
+
+
+def test_cache_clear_empties_the_host_model_too() -> None:
+    m = two_model()
+    host = m.for_link(normalize("chamsoc.com"))
+    m.probability(normalize("chamsoc.com"))
+    assert host._domain_part.cache_info().currsize == 1
+    m.cache_clear()
+    assert host._domain_part.cache_info().currsize == 0

@@ -230,16 +230,18 @@ RULES: tuple[Rule, ...] = (
        "Learned model: the link reads much like known scam links",
        "A logistic regression over the link's words, character n-grams, suffix, "
        "structure and path words (trained by eval/train_url_model.py on lists first "
-       "seen before the time split) gives a probability in its high band, chosen on a "
-       "held-apart tuning set so that, together with the rules, at most 0.1% of benign "
-       "hosts (0.5% of benign links with a path) are flagged. The evidence names the "
+       "seen before the time split; a bare host is read by weights fitted on bare "
+       "hosts alone) gives a probability in its high band, chosen on a held-apart "
+       "tuning set so that, together with the rules, at most 0.1% of benign hosts "
+       "(0.8% of benign links with a path) are flagged. The evidence names the "
        "tokens that drove the score."),
     _r("URL-ML-002", 20, S.MEDIUM,
        "Mô hình học máy: liên kết khá giống các liên kết lừa đảo",
        "Learned model: the link somewhat reads like scam links",
-       "The same model in its medium band (at most 0.5% of benign hosts, 2% of benign "
-       "links with a path of the tuning set reach it): adds weight to other signals, "
-       "rarely decides alone."),
+       "The same model in its medium band (the lowest band for which the whole "
+       "scanner still flags at most 0.1% of the tuning set's benign hosts and 1% of "
+       "its benign links with a path): adds weight to other signals, rarely decides "
+       "alone."),
     # --- live: domain age (RDAP / WHOIS) -----------------------------------
     _r("URL-AGE-001", 45, S.HIGH,
        "Tên miền mới đăng ký dưới 7 ngày",
