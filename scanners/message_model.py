@@ -32,9 +32,7 @@ chat app): its words alone do not flag a shop's or a study group's message.
 
 from __future__ import annotations
 
-import gzip
 import heapq
-import json
 import math
 import re
 from collections.abc import Iterable
@@ -49,7 +47,7 @@ from scanners.errors import DataError
 from scanners.findings import Finding
 
 # The same logistic link as the link model's: one definition of the score's scale.
-from scanners.url_model import _sigmoid
+from scanners.linear_model import linear_weights, read_doc, sigmoid
 
 MODEL_FILE = "message_model.json.gz"
 _TOP = 5
@@ -116,14 +114,12 @@ class MessageModel:
     """Weights and thresholds of the message model (immutable once loaded)."""
 
     def __init__(self, doc: dict[str, Any]) -> None:
+        base = linear_weights(doc, "message model")
+        self.intercept, self.weights, self.meta = base.intercept, base.weights, base.meta
         try:
-            self.intercept = float(doc["intercept"])
-            self.weights: dict[str, float] = {str(k): float(v)
-                                              for k, v in doc["weights"].items()}
             th = doc["thresholds"]
             self.high = float(th["high"])
             self.medium = float(th["medium"])
-            self.meta: dict[str, Any] = dict(doc.get("meta", {}))
             self._logit_medium = math.log(self.medium / (1 - self.medium))
             # The features that may be named as drivers, decided once.
             self._drivers = frozenset(f for f, v in self.weights.items()
@@ -134,12 +130,7 @@ class MessageModel:
     @classmethod
     def load(cls, path: Path | None = None) -> MessageModel:
         """The model in ``path`` (default: the bundled one)."""
-        path = path or blocklists.data_dir() / MODEL_FILE
-        try:
-            doc = json.loads(gzip.decompress(path.read_bytes()))
-        except (OSError, ValueError) as e:
-            raise DataError(f"cannot read the message model {path}: {e}") from e
-        return cls(doc)
+        return cls(read_doc(path or blocklists.data_dir() / MODEL_FILE, "message model"))
 
     def _known(self, feats: Iterable[str]) -> list[tuple[str, float]]:
         get = self.weights.get
@@ -148,7 +139,7 @@ class MessageModel:
     def probability(self, folded: str, rule_ids: Iterable[str]) -> float:
         """The probability that the message is a scam."""
         known = self._known(features(folded, rule_ids))
-        return _sigmoid(self._z(known))
+        return sigmoid(self._z(known))
 
     def _z(self, known: list[tuple[str, float]]) -> float:
         if not known:
@@ -160,11 +151,11 @@ class MessageModel:
         known = self._known(features(folded, rule_ids))
         z = self._z(known)
         if z < self._logit_medium:
-            return Score(_sigmoid(z), ())  # the common case: no drivers to collect
+            return Score(sigmoid(z), ())  # the common case: no drivers to collect
         # The few heaviest only: a full sort of every known feature costs more.
         shown = self._drivers
         top = heapq.nsmallest(_TOP, ((-v, f) for f, v in known if f in shown))
-        return Score(_sigmoid(z), tuple((f, -nv) for nv, f in top))
+        return Score(sigmoid(z), tuple((f, -nv) for nv, f in top))
 
     def findings(self, folded: str, rule_ids: Iterable[str], rules_found: bool) -> list[Finding]:
         """``MSG-ML-001`` / ``MSG-ML-002`` for the message, or nothing below the

@@ -18,9 +18,6 @@ that a model verdict always comes with a reason a person can read.
 
 from __future__ import annotations
 
-import gzip
-import json
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -31,6 +28,7 @@ from typing import Any
 import blocklists
 from scanners.errors import DataError
 from scanners.findings import Finding
+from scanners.linear_model import linear_weights, read_doc, sigmoid
 from scanners.normalize import ParsedURL
 from scanners.segment import default_segmenter
 from scanners.url_features import (
@@ -77,14 +75,12 @@ class UrlModel:
     """Weights and thresholds of the lexical model (immutable once loaded)."""
 
     def __init__(self, doc: dict[str, Any], cache_size: int = CACHE_SIZE) -> None:
+        base = linear_weights(doc, "link model")
+        self.intercept, self.weights, self.meta = base.intercept, base.weights, base.meta
         try:
-            self.intercept = float(doc["intercept"])
-            self.weights: dict[str, float] = {str(k): float(v)
-                                              for k, v in doc["weights"].items()}
             th = doc["thresholds"]
             self.thresholds = {kind: (float(th[kind]["high"]), float(th[kind]["medium"]))
                                for kind in ("host", "url")}
-            self.meta: dict[str, Any] = dict(doc.get("meta", {}))
             sub = doc.get("host_model")
             # Two weight sets share the memory of one: bare hosts fill the host
             # model's caches, links with a path the main ones (a long stream of
@@ -103,12 +99,7 @@ class UrlModel:
     @classmethod
     def load(cls, path: Path | None = None) -> UrlModel:
         """The model in ``path`` (default: the bundled one)."""
-        path = path or blocklists.data_dir() / MODEL_FILE
-        try:
-            doc = json.loads(gzip.decompress(path.read_bytes()))
-        except (OSError, ValueError) as e:
-            raise DataError(f"cannot read the link model {path}: {e}") from e
-        return cls(doc)
+        return cls(read_doc(path or blocklists.data_dir() / MODEL_FILE, "link model"))
 
     def cache_clear(self) -> None:
         """Empty the per-name caches (of the host model too): benchmarks start cold."""
@@ -151,11 +142,11 @@ class UrlModel:
              + self._sub_part(p.subdomain).z)
         if p.path not in ("", "/"):
             z += self._sum(path_features(p.path))
-        return _sigmoid(z)
+        return sigmoid(z)
 
     def host_probability(self, p: ParsedURL) -> float:
         """The probability of ``p``'s host alone, as if it had no path."""
-        return _sigmoid(self.intercept + self._domain_part(p.domain, p.suffix).z
+        return sigmoid(self.intercept + self._domain_part(p.domain, p.suffix).z
                         + self._sub_part(p.subdomain).z)
 
     def _sum(self, feats: Iterable[str]) -> float:
@@ -200,10 +191,6 @@ class UrlModel:
         if host_p is not None:
             ev["host_probability"] = round(host_p, 3)
         return [Finding("URL-ML-001" if s.probability >= high else "URL-ML-002", ev)]
-
-
-def _sigmoid(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
 
 @cache
