@@ -9,11 +9,15 @@ findings with the same documented model.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import inspect
+import json
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 from fastapi import Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.auth import Authenticator
 from api.jobs import JobBackend
@@ -26,6 +30,8 @@ from api.settings import Settings
 from api.wiring import LiveScanners
 from scanners.rules import Severity
 from scanners.url_offline import OfflineURLScanner
+
+M = TypeVar("M", bound=BaseModel)
 
 Lang = Literal["vi", "en"]
 LangQuery = Annotated[
@@ -144,3 +150,40 @@ async def require_json(request: Request) -> None:
         raise HTTPException(
             415, f"The request body must be JSON (Content-Type: application/json), got {shown}."
         )
+
+
+async def overridable(request: Request, dependency: Callable[..., Any], value: Any) -> Any:
+    """``value``, or what the app's ``dependency_overrides`` give for ``dependency`` (a
+    callable of no arguments, plain or async): for a route that reads a part of the
+    services without FastAPI's dependency solving, so that a test can still replace it."""
+    overrides: dict[Any, Any] = getattr(request.app, "dependency_overrides", None) or {}
+    override = overrides.get(dependency)
+    if override is None:
+        return value
+    result = override()
+    return await result if inspect.isawaitable(result) else result
+
+
+def parse_json_body(body: bytes, model: type[M]) -> M:
+    """``body`` decoded and validated as ``model``, with the errors FastAPI raises for a
+    body parameter (a :class:`~fastapi.exceptions.RequestValidationError` whose
+    locations start with ``body``; ``json_invalid`` with the character's position),
+    so that :func:`api.problems.validation_error_handler` answers the same 400 and 422
+    problems. Decoded with the standard library's ``json``, as FastAPI does, so that
+    what the body may contain is unchanged; the content type is checked before
+    (:func:`require_json`)."""
+    if not body:
+        raise RequestValidationError([{"type": "missing", "loc": ("body",),
+                                       "msg": "Field required", "input": None}])
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as e:
+        raise RequestValidationError([{
+            "type": "json_invalid", "loc": ("body", e.pos), "msg": "JSON decode error",
+            "input": {}, "ctx": {"error": e.msg}}], body=e.doc) from e
+    try:
+        return model.model_validate(data, from_attributes=True)
+    except ValidationError as e:
+        raise RequestValidationError(
+            [{**err, "loc": ("body", *err.get("loc", ()))}
+             for err in e.errors(include_url=False)], body=data) from None
