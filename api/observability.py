@@ -145,6 +145,7 @@ READY_TIMEOUT = 1.0
 """Seconds ``/readyz`` gives Redis (PING and the heartbeat read) before failing."""
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_RAW = REQUEST_ID_HEADER.encode()
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 KINDS = ("url", "apk", "message")
@@ -542,18 +543,35 @@ class RequestContextMiddleware:
         held: Message | None = None
         chunks: list[bytes] = []
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status, held
+            nonlocal status, held, started
             if message["type"] == "http.response.start":
+                started = True
                 status = message["status"]
-                headers = MutableHeaders(scope=message)
-                headers[REQUEST_ID_HEADER] = request_id
+                # The raw header list is read once and rebuilt, rather than through
+                # MutableHeaders, which scans it again for each name (on every request).
+                headers: list[tuple[bytes, bytes]] = []
+                present: set[bytes] = set()
+                ctype = b""
+                for name, value in message.get("headers", ()):
+                    lname = name.lower()
+                    if lname == _REQUEST_ID_RAW:
+                        continue  # replaced by ours
+                    if lname == b"content-type":
+                        ctype = value
+                    present.add(lname)
+                    headers.append((name, value))
+                headers.append((_REQUEST_ID_RAW, request_id.encode("latin-1")))
                 extra = scope.get("state", {}).get(EXTRA_HEADERS_STATE)
                 if extra:
                     for name, value in extra.items():
-                        if name not in headers:
-                            headers[name] = value
-                if headers.get("content-type", "").startswith("application/problem+json"):
+                        raw_name = name.encode("latin-1")
+                        if raw_name not in present:
+                            headers.append((raw_name, value.encode("latin-1")))
+                message["headers"] = headers
+                if ctype.startswith(b"application/problem+json"):
                     held = message  # add request_id to the body once it is complete
                     return
             elif message["type"] == "http.response.body" and held is not None:
@@ -574,16 +592,8 @@ class RequestContextMiddleware:
                 return
             await send(message)
 
-        started = False
-
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send_with_id(message)
-
         try:
-            await self.app(scope, receive, tracked_send)
+            await self.app(scope, receive, send_with_id)
         except Exception as exc:
             # A bug. Answered here, inside the request's context, so that the 500
             # problem carries X-Request-ID and the error line its request_id
@@ -593,7 +603,7 @@ class RequestContextMiddleware:
                           _method(scope), route_template(scope), exc_info=exc)
                 raise
             response = await unhandled_error_handler(Request(scope), exc)
-            await response(scope, receive, tracked_send)
+            await response(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - start
             route = route_template(scope)
