@@ -80,10 +80,15 @@ def json_response(content: Any, status_code: int = 200) -> Response:
                     media_type="application/json")
 
 
-async def get_services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     """The app's services, built by its lifespan (:func:`api.services.container.open_services`)."""
     services: Services = request.app.state.services
     return services
+
+
+async def get_services(request: Request) -> Services:
+    """The app's services (:func:`services_of`), as a dependency."""
+    return services_of(request)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
@@ -152,16 +157,26 @@ async def require_json(request: Request) -> None:
         )
 
 
-async def overridable(request: Request, dependency: Callable[..., Any], value: Any) -> Any:
+async def _overridable(request: Request, dependency: Callable[..., Any], value: Any) -> Any:
     """``value``, or what the app's ``dependency_overrides`` give for ``dependency`` (a
-    callable of no arguments, plain or async): for a route that reads a part of the
-    services without FastAPI's dependency solving, so that a test can still replace it."""
+    callable of no arguments, plain or async)."""
     overrides: dict[Any, Any] = getattr(request.app, "dependency_overrides", None) or {}
     override = overrides.get(dependency)
     if override is None:
         return value
     result = override()
     return await result if inspect.isawaitable(result) else result
+
+
+async def scan_parts(request: Request) -> tuple[Services, OfflineURLScanner, LiveScanners]:
+    """The services, the offline scanner and the live checks, as :data:`ServicesDep`,
+    :data:`ScannerDep` and :data:`LiveDep` give them (``dependency_overrides`` of
+    :func:`get_scanner` and :func:`get_live` included, for tests), for a route that
+    skips FastAPI's dependency solving (``POST /v1/url-scans``)."""
+    services = services_of(request)
+    scanner = await _overridable(request, get_scanner, services.scanner)
+    live = await _overridable(request, get_live, services.live)
+    return services, scanner, live
 
 
 def parse_json_body(body: bytes, model: type[M]) -> M:

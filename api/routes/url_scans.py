@@ -19,17 +19,14 @@ from api.deps import (
     ScannerDep,
     ServicesDep,
     SettingsDep,
-    get_live,
-    get_scanner,
     json_response,
-    overridable,
     parse_json_body,
     require_json,
+    scan_parts,
 )
 from api.observability import MetricsDep, add_response_headers, metrics_of
 from api.problems import TYPE_BODY_TOO_LARGE, ProblemException, problem_responses
 from api.services import scans
-from api.services.container import Services
 from api.settings import Settings
 from scanners.findings import Verdict
 from scanners.normalize import MAX_INPUT_CHARS
@@ -115,9 +112,7 @@ class _UrlScanRoute(APIRoute):
             await authenticate(request, None)
             await require_json(request)
             body = parse_json_body(await request.body(), UrlScanRequest)
-            services: Services = request.app.state.services
-            scanner = await overridable(request, get_scanner, services.scanner)
-            live = await overridable(request, get_live, services.live)
+            services, scanner, live = await scan_parts(request)
             return json_response(await scans.create_url_scan(
                 services, metrics_of(request), body.url, offline=body.offline,
                 lang=body.lang or services.settings.default_lang, scanner=scanner,
