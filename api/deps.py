@@ -18,6 +18,7 @@ import orjson
 from fastapi import Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import Authenticator
 from api.jobs import JobBackend
@@ -146,11 +147,8 @@ WebhooksDep = Annotated[WebhookService, Depends(get_webhooks)]
 async def require_json(request: Request) -> None:
     """415 unless the body is declared as JSON (``application/json`` or ``*+json``).
     A coroutine, not a ``def``: see :func:`get_services`'s note on the thread pool."""
-    ctype = request.headers.get("content-type", "")
-    media = ctype.split(";", 1)[0].strip().lower()
-    if media != "application/json" and not (
-        media.startswith("application/") and media.endswith("+json")
-    ):
+    if not _declares_json(request):
+        media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         shown = f"{media!r}" if media else "no content type"
         raise HTTPException(
             415, f"The request body must be JSON (Content-Type: application/json), got {shown}."
@@ -179,23 +177,52 @@ async def scan_parts(request: Request) -> tuple[Services, OfflineURLScanner, Liv
     return services, scanner, live
 
 
-def parse_json_body(body: bytes, model: type[M]) -> M:
-    """``body`` decoded and validated as ``model``, with the errors FastAPI raises for a
-    body parameter (a :class:`~fastapi.exceptions.RequestValidationError` whose
-    locations start with ``body``; ``json_invalid`` with the character's position),
-    so that :func:`api.problems.validation_error_handler` answers the same 400 and 422
-    problems. Decoded with the standard library's ``json``, as FastAPI does, so that
-    what the body may contain is unchanged; the content type is checked before
-    (:func:`require_json`)."""
-    if not body:
-        raise RequestValidationError([{"type": "missing", "loc": ("body",),
-                                       "msg": "Field required", "input": None}])
+NO_BODY: Any = object()
+"""What :func:`read_json_body` answers for an empty body."""
+
+
+def _declares_json(request: Request) -> bool:
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json"))
+
+
+async def read_json_body(request: Request) -> Any:
+    """The request's body, decoded when it is declared as JSON (else its bytes;
+    :data:`NO_BODY` when empty), with the errors FastAPI gives while reading a body
+    parameter, before any dependency runs: the 413 and 408 of the body limits as they
+    are, a :class:`~fastapi.exceptions.RequestValidationError` of type
+    ``json_invalid`` (with the character's position) for malformed JSON, and a 400
+    for a body that cannot be read or decoded at all (not UTF-8...), so that
+    :mod:`api.problems` answers the same problems. Decoded with the standard
+    library's ``json``, as FastAPI does, so what a body may contain is unchanged."""
     try:
-        data = json.loads(body)
+        raw = await request.body()
+    except StarletteHTTPException:
+        raise
+    except Exception as e:
+        raise HTTPException(400, "There was an error parsing the body") from e
+    if not raw:
+        return NO_BODY
+    if not _declares_json(request):
+        return raw
+    try:
+        return json.loads(raw)
     except json.JSONDecodeError as e:
         raise RequestValidationError([{
             "type": "json_invalid", "loc": ("body", e.pos), "msg": "JSON decode error",
             "input": {}, "ctx": {"error": e.msg}}], body=e.doc) from e
+    except Exception as e:
+        raise HTTPException(400, "There was an error parsing the body") from e
+
+
+def validate_body(data: Any, model: type[M]) -> M:
+    """``data`` (from :func:`read_json_body`) validated as ``model``, with the
+    :class:`~fastapi.exceptions.RequestValidationError` FastAPI raises for a body
+    parameter (locations starting with ``body``), answered as the same 422 problem."""
+    if data is NO_BODY:
+        raise RequestValidationError([{"type": "missing", "loc": ("body",),
+                                       "msg": "Field required", "input": None}])
     try:
         return model.model_validate(data, from_attributes=True)
     except ValidationError as e:
