@@ -9,11 +9,16 @@ findings with the same documented model.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import inspect
+import json
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 from fastapi import Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import Authenticator
 from api.jobs import JobBackend
@@ -26,6 +31,8 @@ from api.settings import Settings
 from api.wiring import LiveScanners
 from scanners.rules import Severity
 from scanners.url_offline import OfflineURLScanner
+
+M = TypeVar("M", bound=BaseModel)
 
 Lang = Literal["vi", "en"]
 LangQuery = Annotated[
@@ -74,10 +81,15 @@ def json_response(content: Any, status_code: int = 200) -> Response:
                     media_type="application/json")
 
 
-async def get_services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     """The app's services, built by its lifespan (:func:`api.services.container.open_services`)."""
     services: Services = request.app.state.services
     return services
+
+
+async def get_services(request: Request) -> Services:
+    """The app's services (:func:`services_of`), as a dependency."""
+    return services_of(request)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
@@ -135,12 +147,85 @@ WebhooksDep = Annotated[WebhookService, Depends(get_webhooks)]
 async def require_json(request: Request) -> None:
     """415 unless the body is declared as JSON (``application/json`` or ``*+json``).
     A coroutine, not a ``def``: see :func:`get_services`'s note on the thread pool."""
-    ctype = request.headers.get("content-type", "")
-    media = ctype.split(";", 1)[0].strip().lower()
-    if media != "application/json" and not (
-        media.startswith("application/") and media.endswith("+json")
-    ):
+    if not _declares_json(request):
+        media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         shown = f"{media!r}" if media else "no content type"
         raise HTTPException(
             415, f"The request body must be JSON (Content-Type: application/json), got {shown}."
         )
+
+
+async def _overridable(request: Request, dependency: Callable[..., Any], value: Any) -> Any:
+    """``value``, or what the app's ``dependency_overrides`` give for ``dependency`` (a
+    callable of no arguments, plain or async)."""
+    overrides: dict[Any, Any] = getattr(request.app, "dependency_overrides", None) or {}
+    override = overrides.get(dependency)
+    if override is None:
+        return value
+    result = override()
+    return await result if inspect.isawaitable(result) else result
+
+
+async def scan_parts(request: Request) -> tuple[Services, OfflineURLScanner, LiveScanners]:
+    """The services, the offline scanner and the live checks, as :data:`ServicesDep`,
+    :data:`ScannerDep` and :data:`LiveDep` give them (``dependency_overrides`` of
+    :func:`get_scanner` and :func:`get_live` included, for tests), for a route that
+    skips FastAPI's dependency solving (``POST /v1/url-scans``)."""
+    services = services_of(request)
+    scanner = await _overridable(request, get_scanner, services.scanner)
+    live = await _overridable(request, get_live, services.live)
+    return services, scanner, live
+
+
+NO_BODY: Any = object()
+"""What :func:`read_json_body` answers for an empty body."""
+
+
+def _declares_json(request: Request) -> bool:
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json"))
+
+
+async def read_json_body(request: Request) -> Any:
+    """The request's body, decoded when it is declared as JSON (else its bytes;
+    :data:`NO_BODY` when empty), with the errors FastAPI gives while reading a body
+    parameter, before any dependency runs: the 413 and 408 of the body limits as they
+    are, a :class:`~fastapi.exceptions.RequestValidationError` of type
+    ``json_invalid`` (with the character's position) for malformed JSON, and a 400
+    for a body that cannot be read or decoded at all (not UTF-8...), so that
+    :mod:`api.problems` answers the same problems. Decoded with the standard
+    library's ``json``, as FastAPI does, so what a body may contain is unchanged."""
+    try:
+        raw = await request.body()
+    except StarletteHTTPException:
+        raise
+    except Exception as e:
+        raise HTTPException(400, "There was an error parsing the body") from e
+    if not raw:
+        return NO_BODY
+    if not _declares_json(request):
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise RequestValidationError([{
+            "type": "json_invalid", "loc": ("body", e.pos), "msg": "JSON decode error",
+            "input": {}, "ctx": {"error": e.msg}}], body=e.doc) from e
+    except Exception as e:
+        raise HTTPException(400, "There was an error parsing the body") from e
+
+
+def validate_body(data: Any, model: type[M]) -> M:
+    """``data`` (from :func:`read_json_body`) validated as ``model``, with the
+    :class:`~fastapi.exceptions.RequestValidationError` FastAPI raises for a body
+    parameter (locations starting with ``body``), answered as the same 422 problem."""
+    if data is NO_BODY:
+        raise RequestValidationError([{"type": "missing", "loc": ("body",),
+                                       "msg": "Field required", "input": None}])
+    try:
+        return model.model_validate(data, from_attributes=True)
+    except ValidationError as e:
+        raise RequestValidationError(
+            [{**err, "loc": ("body", *err.get("loc", ()))}
+             for err in e.errors(include_url=False)], body=data) from None

@@ -38,7 +38,7 @@ Logs
 
 ``SCAMSCAN_LOG_FORMAT=json`` (the default) renders every line of the
 ``scamscan`` loggers, and uvicorn's, as one JSON object through stdlib
-logging and structlog's ``ProcessorFormatter``: ``timestamp``, ``level``,
+logging and :class:`JsonFormatter`: ``timestamp``, ``level``,
 ``logger``, ``message``, ``request_id`` (inside a request) and whatever was
 passed as ``extra=``. Log with the standard library
 (``logging.getLogger("scamscan.…")``); the request id is added for you.
@@ -101,10 +101,12 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar, cast
 
 import anyio.to_thread
+import orjson
 import redis.asyncio as aioredis
 import structlog
 from fastapi import Depends
@@ -118,7 +120,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from structlog.typing import EventDict
 
 from api.problems import unhandled_error_handler
 from api.storage import prefixes
@@ -144,6 +145,7 @@ READY_TIMEOUT = 1.0
 """Seconds ``/readyz`` gives Redis (PING and the heartbeat read) before failing."""
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_RAW = REQUEST_ID_HEADER.encode()
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 KINDS = ("url", "apk", "message")
@@ -200,29 +202,47 @@ _HANDLER_MARK = "_scamscan_handler"
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def _drop_uvicorn_color(_logger: Any, _name: str, event: EventDict) -> EventDict:
-    event.pop("color_message", None)
-    return event
+_RECORD_KEYS = frozenset(logging.LogRecord("n", 0, "p", 0, "m", (), None).__dict__) | {
+    "message", "asctime", "color_message"}
+"""Attributes of every log record: what is not one of these was passed as ``extra=``
+(uvicorn's ``color_message`` is dropped: the same message with terminal colours)."""
+
+
+class JsonFormatter(logging.Formatter):
+    """Each stdlib record as one JSON object: ``timestamp`` (ISO 8601, UTC, ``Z``),
+    ``level``, ``logger``, the bound context (``request_id``), the ``extra=`` fields,
+    ``message``, and ``exception`` (the traceback) when there is one.
+
+    The fields structlog's ``ProcessorFormatter`` gave before, written directly: it
+    ran a chain of processors over each record, and the access line of every request
+    made it a visible part of a link scan's CPU (docs/evaluation.md, "Service load")."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        event: dict[str, Any] = {
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat()
+            .replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
+        for key, value in structlog.contextvars.get_contextvars().items():
+            event.setdefault(key, value)
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_KEYS:
+                event[key] = value
+        event["message"] = record.getMessage()
+        if record.exc_info:
+            event["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            event["exception"] = record.exc_text
+        try:
+            return orjson.dumps(event, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:  # what orjson refuses (an integer beyond 64 bits...)
+            return json.dumps(event, default=str, ensure_ascii=False)
 
 
 def json_formatter() -> logging.Formatter:
     """A formatter rendering each stdlib record as one JSON object (see the module doc)."""
-    return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.stdlib.add_log_level,
-            structlog.stdlib.add_logger_name,
-            structlog.contextvars.merge_contextvars,
-            structlog.stdlib.ExtraAdder(),
-            _drop_uvicorn_color,
-        ],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            structlog.processors.EventRenamer("message"),
-            structlog.processors.JSONRenderer(default=str),
-        ],
-    )
+    return JsonFormatter()
 
 
 def configure_logging(level: str, fmt: Literal["json", "text"] = "json") -> None:
@@ -310,18 +330,39 @@ class Metrics:
         self.cache_sources: dict[str, CacheCounts] = {}
         r.register(_CacheCollector(self.cache_sources))
         self._tasks: set[asyncio.Task[None]] = set()
+        # Labelled children by their labels, and Timed wrappers by scanner: looked up
+        # once, not on every request (prometheus_client's labels() validates and
+        # locks each time). Every label here has a bounded set of values.
+        self._children: dict[tuple[Any, ...], Any] = {}
+        self._timed: dict[int, Timed[Any]] = {}
 
     # --- recording ---------------------------------------------------------------
 
+    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     def record_scan(self, kind: str, verdict: str) -> None:
-        self.scans.labels(kind, verdict).inc()
+        self._child(self.scans, kind, verdict).inc()
 
     def observe_scanner(self, scanner: str, seconds: float) -> None:
-        self.scanner_duration.labels(scanner).observe(max(0.0, seconds))
+        self._child(self.scanner_duration, scanner).observe(max(0.0, seconds))
 
     def observe_http(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.http_requests.labels(route, method, str(status)).inc()
-        self.http_duration.labels(route, method).observe(seconds)
+        self._child(self.http_requests, route, method, str(status)).inc()
+        self._child(self.http_duration, route, method).observe(seconds)
+
+    def timed(self, scanner: Any) -> Timed[Any]:
+        """``scanner`` wrapped in :class:`Timed`, the same wrapper for the same scanner."""
+        wrapper = self._timed.get(id(scanner))
+        if wrapper is None or wrapper.scanner is not scanner:
+            if len(self._timed) > 64:  # scanners made per request (tests' stand-ins)
+                self._timed.clear()
+            wrapper = self._timed[id(scanner)] = Timed[Any](scanner, self.scanner_duration)
+        return wrapper
 
     def add_cache(self, cache: str, counts: CacheCounts) -> None:
         """Report ``counts() -> (hits, misses)`` as ``scamscan_cache_requests_total``."""
@@ -432,8 +473,8 @@ class Timed(Generic[T_contra]):
 
 
 def timed(scanners: Sequence[Any], metrics: Metrics) -> list[Any]:
-    """Each of ``scanners`` wrapped in :class:`Timed`."""
-    return [Timed[Any](s, metrics.scanner_duration) for s in scanners]
+    """Each of ``scanners`` wrapped in :class:`Timed` (:meth:`Metrics.timed`)."""
+    return [metrics.timed(s) for s in scanners]
 
 
 # --- the request middleware ----------------------------------------------------------
@@ -502,18 +543,35 @@ class RequestContextMiddleware:
         held: Message | None = None
         chunks: list[bytes] = []
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status, held
+            nonlocal status, held, started
             if message["type"] == "http.response.start":
+                started = True
                 status = message["status"]
-                headers = MutableHeaders(scope=message)
-                headers[REQUEST_ID_HEADER] = request_id
+                # The raw header list is read once and rebuilt, rather than through
+                # MutableHeaders, which scans it again for each name (on every request).
+                headers: list[tuple[bytes, bytes]] = []
+                present: set[bytes] = set()
+                ctype = b""
+                for name, value in message.get("headers", ()):
+                    lname = name.lower()
+                    if lname == _REQUEST_ID_RAW:
+                        continue  # replaced by ours
+                    if lname == b"content-type":
+                        ctype = value
+                    present.add(lname)
+                    headers.append((name, value))
+                headers.append((_REQUEST_ID_RAW, request_id.encode("latin-1")))
                 extra = scope.get("state", {}).get(EXTRA_HEADERS_STATE)
                 if extra:
                     for name, value in extra.items():
-                        if name not in headers:
-                            headers[name] = value
-                if headers.get("content-type", "").startswith("application/problem+json"):
+                        raw_name = name.encode("latin-1")
+                        if raw_name not in present:
+                            headers.append((raw_name, value.encode("latin-1")))
+                message["headers"] = headers
+                if ctype.startswith(b"application/problem+json"):
                     held = message  # add request_id to the body once it is complete
                     return
             elif message["type"] == "http.response.body" and held is not None:
@@ -534,16 +592,8 @@ class RequestContextMiddleware:
                 return
             await send(message)
 
-        started = False
-
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send_with_id(message)
-
         try:
-            await self.app(scope, receive, tracked_send)
+            await self.app(scope, receive, send_with_id)
         except Exception as exc:
             # A bug. Answered here, inside the request's context, so that the 500
             # problem carries X-Request-ID and the error line its request_id
@@ -553,7 +603,7 @@ class RequestContextMiddleware:
                           _method(scope), route_template(scope), exc_info=exc)
                 raise
             response = await unhandled_error_handler(Request(scope), exc)
-            await response(scope, receive, tracked_send)
+            await response(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - start
             route = route_template(scope)

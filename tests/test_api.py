@@ -405,3 +405,53 @@ async def test_blocklists_off_setting_keeps_allowlists() -> None:
     assert "URL-BL-001" not in {f["rule_id"] for f in off["findings"]}
     assert official["verdict"] == "official"
     assert fake["verdict"] == "dangerous"
+
+
+# --- the url-scans route's own handler (no dependency solving) ----------------------
+
+_RL = "ratelimit-remaining"
+
+
+async def _chunks() -> AsyncIterator[bytes]:
+    for _ in range(10):
+        yield b"x" * 500
+
+
+@pytest.mark.parametrize(("case", "kwargs", "status", "counted"), [
+    # Read and decoded before the key is checked, as FastAPI does: not counted.
+    ("chunked over the limit", {"content": _chunks,
+                                "headers": {"content-type": "application/json"}}, 413, False),
+    ("malformed JSON", {"content": b'{"url": ',
+                        "headers": {"content-type": "application/json"}}, 400, False),
+    ("not UTF-8", {"content": b'{"url":"\xff"}',
+                   "headers": {"content-type": "application/json"}}, 400, False),
+    ("wrong key", {"json": {"url": "a.vn"}, "headers": {"x-api-key": "nope"}}, 401, False),
+    ("cross-site", {"json": {"url": "a.vn"},
+                    "headers": {"origin": "http://evil.example"}}, 403, False),
+    # Then the content type and the body's fields, once counted.
+    ("text body", {"content": b'{"url":"a.vn"}',
+                   "headers": {"content-type": "text/plain"}}, 415, True),
+    ("no body", {"content": b"", "headers": {"content-type": "application/json"}}, 422, True),
+    ("an array", {"json": [1]}, 422, True),
+    ("an extra field", {"json": {"url": "a.vn", "x": 1}}, 422, True),
+    ("NaN", {"content": b'{"url":"a.vn","offline":NaN}',
+             "headers": {"content-type": "application/json"}}, 422, True),
+    ("a scan", {"json": {"url": "a.vn", "lang": "en"}}, 200, True),
+])
+async def test_url_scan_answers_in_fastapis_order(
+        case: str, kwargs: dict[str, Any], status: int, counted: bool) -> None:
+    """The route's handler checks what FastAPI's dependencies did, in FastAPI's order
+    (tests the answers the tree before it gave, 2026-12-05), never a 500."""
+    app = create_app(api_settings(max_body_bytes=1000))
+    if callable(kwargs.get("content")):
+        kwargs = {**kwargs, "content": kwargs["content"]()}
+    async with running(app) as c:
+        r = await c.post(SCANS, **kwargs)
+    assert r.status_code == status, (case, r.text)
+    assert (_RL in r.headers) is counted, (case, dict(r.headers))
+    assert "x-request-id" in r.headers
+    if status != 200:
+        assert r.headers["content-type"].startswith(PROBLEM_JSON)
+        assert r.json()["status"] == status
+    else:
+        assert r.json()["host"] == "a.vn"

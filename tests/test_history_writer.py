@@ -135,3 +135,35 @@ async def test_redis_mode_gathers_and_reads_its_writes(redis_server: RedisServer
 def test_sqlite_history_cuts_to_max_records_with_slack(tmp_path: Path) -> None:
     assert SqliteHistory(tmp_path / "a.sqlite3", 50_000).prune_slack == 500
     assert SqliteHistory(tmp_path / "b.sqlite3", 100).prune_slack == 1
+
+
+async def test_sqlite_writes_keep_one_connection_and_reopen_after_an_error(
+        tmp_path: Path) -> None:
+    import sqlite3
+
+    from api.storage.errors import HistoryUnavailable
+    from api.storage.history import Put
+
+    backend = SqliteHistory(tmp_path / "h.sqlite3", 1000)
+
+    def put(scan_id: str) -> Put:
+        return Put(scan_id=scan_id, created_us=1, pending=False,
+                   fields={"kind": "url", "status": "done", "input": scan_id})
+
+    await backend.write([put("a")])
+    kept = backend._kept
+    assert kept is not None
+    await backend.write([put("b")])
+    assert backend._kept is kept  # one connection for every batch
+    assert await backend.get("b") is not None  # a reader's own connection sees it
+
+    def broken(db: sqlite3.Connection) -> None:
+        db.execute("SELECT * FROM no_such_table")
+
+    with pytest.raises(HistoryUnavailable):
+        await backend._run_kept(broken)
+    assert backend._kept is None  # dropped after the error...
+    await backend.write([put("c")])  # ...and the next write opens another
+    assert await backend.get("c") is not None
+    await backend.aclose()
+    assert backend._kept is None

@@ -6,6 +6,7 @@ CLI in a subprocess; no mocks.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from limits.aio.storage import MemoryStorage
 
 from api.main import create_app
 from api.storage.apikeys import check_rate
@@ -267,3 +269,33 @@ async def test_openapi_describes_the_fields_and_the_rate(tmp_path: Path) -> None
     rate = doc["components"]["schemas"]["KeyCreate"]["properties"]["rate"]
     assert "limits" in rate["description"]
     assert "rate" in doc["components"]["schemas"]["KeyOut"]["properties"]
+
+
+# --- the embedded storage's spaced clean-up -------------------------------------------
+
+
+async def test_spaced_memory_storage_counts_the_same_and_still_cleans_up() -> None:
+    from limits import parse
+    from limits.aio.strategies import MovingWindowRateLimiter
+
+    from api.storage.limits_memory import SpacedMemoryStorage
+
+    # The hook it overrides must exist: a new ``limits`` that renames it fails here.
+    assert hasattr(MemoryStorage, "_MemoryStorage__schedule_expiry")
+    spaced = SpacedMemoryStorage(interval=3600.0)
+    limiter = MovingWindowRateLimiter(spaced)
+    three = parse("3/minute")
+    assert [await limiter.hit(three, "k") for _ in range(4)] == [True, True, True, False]
+    first = spaced.timer
+    assert first is not None  # the first hit started one clean-up...
+    await first
+    await limiter.hit(three, "other")
+    assert spaced.timer is first  # ...and no other within the interval
+    # With no interval, each hit may clean up: expired hits leave the memory.
+    eager = SpacedMemoryStorage(interval=0.0)
+    assert await eager.acquire_entry("e", 5, expiry=0)
+    await asyncio.sleep(0.01)
+    assert await eager.acquire_entry("f", 5, expiry=60)
+    assert eager.timer is not None
+    await eager.timer
+    assert "e" not in eager.events and "f" in eager.events

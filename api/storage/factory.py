@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.storage import RedisStorage
 from limits.aio.storage import Storage as LimitStorage
 
 from api.settings import Settings
@@ -40,6 +40,7 @@ from api.storage.feedback import (
     SqliteFeedbackStore,
 )
 from api.storage.history import HISTORY_FILE, HistoryBackend, RedisHistory, SqliteHistory
+from api.storage.limits_memory import SpacedMemoryStorage
 from api.storage.lists import LISTS_FILE, ListStore, RedisListStore, SqliteListStore
 from api.storage.redis import DEFAULT_TIMEOUT, async_client, async_pool
 from api.storage.sessions import MemorySessionStore, RedisSessionStore, SessionStore
@@ -115,7 +116,7 @@ def open_limit_storage(settings: Settings) -> tuple[LimitStorage, Any]:
     """The ``limits`` storage of the rate limits (memory, or Redis through redis-py)
     and the connection pool to close (None in memory)."""
     if not settings.redis_url:
-        return MemoryStorage(), None
+        return SpacedMemoryStorage(), None
     pool = async_pool(settings.redis_url, settings.redis_timeout)
     uri = settings.redis_url
     if uri.startswith("unix://"):

@@ -39,6 +39,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+import anyio.to_thread
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
@@ -269,7 +270,8 @@ class SqliteHistory(SqliteFile):
                                "(SELECT scan_id FROM scans WHERE created_us < ?)", row)
                     db.execute("DELETE FROM scans WHERE created_us < ?", row)
 
-        await self._run(run)
+        # The batched writes of every scan: over the kept connection (api.storage.sqlite).
+        await self._run_kept(run)
 
     async def search(self, *, owner: str | None, everyone: bool, q: str, kind: str,
                      verdict: str, offset: int, limit: int
@@ -337,7 +339,7 @@ class SqliteHistory(SqliteFile):
         return pruned
 
     async def aclose(self) -> None:
-        return None
+        await anyio.to_thread.run_sync(self.close_kept)
 
 
 # --- Redis ------------------------------------------------------------------------
