@@ -426,10 +426,12 @@ return out
 """
 
 
-# KEYS: index, lines, pending, messages. ARGV: created before (microseconds), record key
-# prefix, at most how many. Drops expired message checks; returns how many.
+# KEYS: index, lines, pending, messages, and the index walked (messages: expired message
+# checks; index: every record past the retention). ARGV: created before (microseconds,
+# exclusive), record key prefix, at most how many. Drops those records from every index;
+# returns how many.
 _PRUNE = """
-local ids = redis.call('zrangebyscore', KEYS[4], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[3])
+local ids = redis.call('zrangebyscore', KEYS[5], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[3])
 for _, id in ipairs(ids) do
   redis.call('del', ARGV[2] .. id)
   redis.call('hdel', KEYS[2], id)
@@ -441,20 +443,6 @@ return #ids
 """
 PRUNE_BATCH = 1000
 """Expired message checks one Redis prune script call drops at most."""
-
-# KEYS: index, lines, pending, messages. ARGV: created_us bound (exclusive), record key prefix,
-# at most this many. Returns how many records were deleted.
-_PRUNE_ALL = """
-local old = redis.call('zrangebyscore', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[3])
-for _, o in ipairs(old) do
-  redis.call('del', ARGV[2] .. o)
-  redis.call('hdel', KEYS[2], o)
-  redis.call('zrem', KEYS[3], o)
-  redis.call('zrem', KEYS[1], o)
-  redis.call('zrem', KEYS[4], o)
-end
-return #old
-"""
 
 
 def _text(value: Any) -> str:
@@ -478,7 +466,6 @@ class RedisHistory:
         self._update = self._redis.register_script(_UPDATE)
         self._search = self._redis.register_script(_SEARCH)
         self._prune = self._redis.register_script(_PRUNE)
-        self._prune_all = self._redis.register_script(_PRUNE_ALL)
 
     def rec(self, scan_id: str) -> str:
         return f"{self.prefix}rec:{scan_id}"
@@ -592,28 +579,24 @@ class RedisHistory:
                 zip(ids, statuses, strict=True)]
 
     async def prune_messages(self, before_us: int) -> int:
-        total = 0
-        with self._errors("prune"):
-            while True:
-                n = int(await self._prune(
-                    keys=[self.index, self.lines, self.pending_key, self.messages],
-                    args=[before_us, self.prefix + "rec:", PRUNE_BATCH]))
-                total += n
-                if n < PRUNE_BATCH:
-                    return total
+        return await self._prune_walking(self.messages, before_us, PRUNE_BATCH)
 
     async def prune(self, before_us: int) -> int:
         """Delete the records created before ``before_us``, :data:`REDIS_CHUNK` per
         script call (Redis is never blocked for long); how many there were."""
+        return await self._prune_walking(self.index, before_us, REDIS_CHUNK)
+
+    async def _prune_walking(self, walk: str, before_us: int, batch: int) -> int:
+        """Delete the records of index ``walk`` created before ``before_us``, ``batch``
+        per script call; how many there were."""
         total = 0
         with self._errors("prune"):
             while True:
-                n = int(await self._prune_all(keys=[self.index, self.lines, self.pending_key,
-                                                    self.messages],
-                                              args=[before_us, self.prefix + "rec:",
-                                                    REDIS_CHUNK]))
+                n = int(await self._prune(
+                    keys=[self.index, self.lines, self.pending_key, self.messages, walk],
+                    args=[before_us, self.prefix + "rec:", batch]))
                 total += n
-                if n < REDIS_CHUNK:
+                if n < batch:
                     return total
 
     async def aclose(self) -> None:
