@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gzip
 import json
 import math
 import sys
@@ -55,6 +54,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from scanners.catalogue.model import SUSPICIOUS_AT
+from scanners.linear_model import write_doc
 from scanners.message import check_message, offers_action
 from scanners.message_model import MODEL_FILE, WARNING_RULE, features
 from scanners.message_view import folded_view
@@ -257,8 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{', '.join(refused)}: never trained on (heldout8 is held out; "
                          "heldout5-7 are kept out of the model)")
     doc = train(splits, not args.no_extra, args.c)
-    blob = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    args.out.write_bytes(gzip.compress(blob.encode("utf-8"), compresslevel=9, mtime=0))
+    write_doc(args.out, doc)
     print(f"{args.out}: {len(doc['weights'])} weights from {doc['meta']['messages']} "
           f"messages ({doc['meta']['scams']} scams); thresholds {doc['thresholds']}; "
           f"{args.out.stat().st_size} bytes", file=sys.stderr)

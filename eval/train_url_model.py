@@ -31,8 +31,6 @@ words, structure), never a list entry.
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import math
 import sys
 from collections import Counter
@@ -45,6 +43,7 @@ from sklearn.linear_model import LogisticRegression
 
 from eval.url_split import HOSTSVN_CUT, OPENPHISH_CUT, VALIDATION_CUTS, Split, load
 from scanners.findings import aggregate
+from scanners.linear_model import write_doc
 from scanners.normalize import ParsedURL
 from scanners.url_features import features
 from scanners.url_model import MODEL_FILE, UrlModel
@@ -216,8 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         validate(args.data, args.c, args.host_weight, two_models=not args.one_model)
         return 0
     doc = fit(load(args.data))
-    blob = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    args.out.write_bytes(gzip.compress(blob.encode("utf-8"), compresslevel=9, mtime=0))
+    write_doc(args.out, doc)
     print(f"{args.out}: {len(doc['weights'])} weights from {doc['meta']['links']} links "
           f"({doc['meta']['malicious']} malicious); thresholds {doc['thresholds']}; "
           f"{args.out.stat().st_size} bytes", file=sys.stderr)

@@ -49,3 +49,10 @@ def linear_weights(doc: dict[str, Any], what: str) -> LinearWeights:
 def sigmoid(z: float) -> float:
     """The logistic function, clamped so that ``exp`` never overflows."""
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+def write_doc(path: Path, doc: dict[str, Any]) -> None:
+    """Write a model file the way every training script does: sorted keys, no
+    whitespace, gzip without a time stamp, so a rebuild is byte-for-byte the same."""
+    blob = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    path.write_bytes(gzip.compress(blob.encode("utf-8"), compresslevel=9, mtime=0))
