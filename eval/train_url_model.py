@@ -2,7 +2,7 @@
 
     python eval/train_url_model.py --data ../shared/data/urls   (make model-url)
     python eval/train_url_model.py --data ../shared/data/urls --validate [--c C] [--host-weight W]
-        [--one-model] [--url-budget B]
+        [--one-model] [--url-budget B] [--half-life DAYS] [--recency-cut DATE]
 
 ``--validate`` is how the settings below were chosen: it trains before the
 validation cuts (``url_split.VALIDATION_CUTS``, inside the training period),
@@ -34,6 +34,7 @@ import argparse
 import math
 import sys
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,31 @@ TWO_MODELS = True
 """Fit a second weight set on bare hosts alone for names without a path."""
 HOST_MIN_COUNT = 5
 """:data:`MIN_COUNT` of the host model (fewer weights; no worse on the validation window)."""
+HALF_LIFE: float | None = None
+"""Days after which a malicious bare host's weight halves in the host model, by its
+first-listed date before the hostsVN cut (``None``: every row weighs the same; tried on
+the validation window, fifth round)."""
+
+
+def recency_weights(seen: list[str], labels: np.ndarray, ref: str,
+                    half_life: float | None) -> np.ndarray:
+    """Sample weights that halve every ``half_life`` days of a malicious row's age at
+    ``ref`` (rows listed later count as new), scaled so that the malicious rows keep
+    a mean weight of 1 (the classes keep their balance); benign rows weigh 1."""
+    w = np.ones(len(seen), dtype=np.float64)
+    if half_life is None:
+        return w
+    end = date.fromisoformat(ref)
+    for i, (day, y) in enumerate(zip(seen, labels, strict=True)):
+        try:
+            listed = date.fromisoformat(day) if y == 1 and day else None
+        except ValueError:
+            listed = None  # a year alone (2021): undated, full weight
+        if listed is not None:
+            w[i] = 0.5 ** (max(0, (end - listed).days) / half_life)
+    mal = labels == 1
+    w[mal] *= mal.sum() / w[mal].sum()
+    return w
 
 
 def _feats(p: ParsedURL) -> list[str]:
@@ -107,8 +133,12 @@ def _lr(rows: list[list[str]], labels: np.ndarray, sw: np.ndarray, c: float,
 
 
 def fit(sp: Split, c: float = C, host_weight: float = HOST_WEIGHT,
-        two_models: bool = TWO_MODELS) -> dict[str, Any]:
-    """Fit on ``sp.train`` and choose the thresholds on ``sp.tune_*``: the model document."""
+        two_models: bool = TWO_MODELS, half_life: float | None = HALF_LIFE,
+        ref: str = HOSTSVN_CUT) -> dict[str, Any]:
+    """Fit on ``sp.train`` and choose the thresholds on ``sp.tune_*``: the model document.
+
+    ``half_life`` (days) weighs the host model's malicious rows by their age at ``ref``
+    (the hostsVN cut of the split), :func:`recency_weights`."""
     rows = [_feats(p) for p, _ in sp.train]
     labels = np.array([y for _, y in sp.train], dtype=np.int8)
     # Bare malicious hosts (the Vietnamese lists) are outnumbered by phishing URLs
@@ -134,8 +164,9 @@ def fit(sp: Split, c: float = C, host_weight: float = HOST_WEIGHT,
     if two_models:
         # Names alone, judged against names alone: the bare hosts of both labels.
         bare = [i for i, (p, _) in enumerate(sp.train) if p.path in ("", "/")]
-        h_int, h_w = _lr([rows[i] for i in bare], labels[bare], sw[bare], c,
-                         HOST_MIN_COUNT)
+        h_sw = sw[bare] * recency_weights([sp.train_seen[i] for i in bare], labels[bare],
+                                          ref, half_life)
+        h_int, h_w = _lr([rows[i] for i in bare], labels[bare], h_sw, c, HOST_MIN_COUNT)
         doc["host_model"] = {"intercept": h_int, "weights": h_w}
         doc["meta"]["host_model_links"] = len(bare)
         doc["meta"]["host_model_features"] = len(h_w)
@@ -175,17 +206,25 @@ def _flagged(scanner: OfflineURLScanner, links: list[ParsedURL]) -> float:
                for p in links) / max(1, len(links))
 
 
-def validate(data: Path, c: float, host_weight: float, two_models: bool = TWO_MODELS) -> None:
+def validate(data: Path, c: float, host_weight: float, two_models: bool = TWO_MODELS,
+             half_life: float | None = HALF_LIFE, recency_cut: str | None = None) -> None:
     """Train before :data:`VALIDATION_CUTS` and print recall on the window up to the
     real cuts, with the false positives on the benign tune side (never the later or
-    test side): how the settings of this file were chosen."""
-    sp = load(data, *VALIDATION_CUTS, hostsvn_end=HOSTSVN_CUT, openphish_end=OPENPHISH_CUT)
-    doc = fit(sp, c, host_weight, two_models)
+    test side): how the settings of this file were chosen.
+
+    ``recency_cut`` (before the validation cut): train on hostsVN rows before it only,
+    and measure on the same window (what the months between add)."""
+    hv_cut, op_cut = VALIDATION_CUTS
+    sp = load(data, recency_cut or hv_cut, op_cut, hostsvn_end=HOSTSVN_CUT,
+              openphish_end=OPENPHISH_CUT, hostsvn_window=hv_cut if recency_cut else None)
+    doc = fit(sp, c, host_weight, two_models, half_life, recency_cut or hv_cut)
     model = UrlModel(doc)
     only = OfflineURLScanner(index=NoLists(), model=model)
     rules = OfflineURLScanner(index=NoLists(), use_model=False)
-    print(f"validation C={c} host_weight={host_weight} thresholds={doc['thresholds']} "
-          f"features={len(doc['weights'])}")
+    print(f"validation C={c} host_weight={host_weight} half_life={half_life} "
+          f"recency_cut={recency_cut} thresholds={doc['thresholds']} "
+          f"features={len(doc['weights'])} host features="
+          f"{len(doc.get('host_model', {}).get('weights', {}))}")
     for name, rows in [*sp.later.items(), ("benign tune hosts (FP)", sp.tune_hosts),
                        ("benign tune URLs (FP)", sp.tune_urls)]:
         ml = sum(aggregate([f for f in only.check(p) if f.rule_id.startswith(
@@ -209,10 +248,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="no separate bare-host model (--validate)")
     ap.add_argument("--url-budget", type=float, default=HIGH_BUDGET["url"],
                     help="false-positive budget of the URL high band, tune URLs (--validate)")
+    ap.add_argument("--half-life", type=float, default=HALF_LIFE,
+                    help="days after which a malicious row's weight halves (--validate)")
+    ap.add_argument("--recency-cut", default=None,
+                    help="train on hostsVN before this date, still measure the validation "
+                         "window (--validate)")
     args = ap.parse_args(argv)
     if args.validate:
         HIGH_BUDGET["url"] = args.url_budget
-        validate(args.data, args.c, args.host_weight, two_models=not args.one_model)
+        validate(args.data, args.c, args.host_weight, two_models=not args.one_model,
+                 half_life=args.half_life, recency_cut=args.recency_cut)
         return 0
     doc = fit(load(args.data))
     write_doc(args.out, doc)

@@ -33,6 +33,8 @@ HOSTSVN_CUT = "2023-10-01"
 """hostsVN (and gov-impersonation) rows first seen from this date are "later"."""
 OPENPHISH_CUT = "2025-01-06"
 """OpenPhish rows first seen from this date are "later"."""
+CHONGLUADAO_V2_DATE = "2023-09-01"
+"""The ChongLuaDao v2 list's content froze in 2023-09 (its rows carry no date)."""
 CHONGLUADAO_V1 = True
 """Train on the ChongLuaDao v1 blacklist too (undated, BSD-3-Clause; whole platforms on it
 are dropped like every malicious bare host that is a benign name)."""
@@ -52,6 +54,9 @@ class Split:
 
     train: list[tuple[ParsedURL, int]] = field(default_factory=list)
     """(link, 1 malicious / 0 benign) for fitting."""
+    train_seen: list[str] = field(default_factory=list)
+    """The date (``YYYY-MM-DD``) each :attr:`train` row was first listed, or ``""`` (benign
+    rows, undated lists): for recency weights (``train_url_model.py --half-life``)."""
     tune_hosts: list[ParsedURL] = field(default_factory=list)
     """Benign registrable domains (one per registrable), tune side."""
     tune_urls: list[ParsedURL] = field(default_factory=list)
@@ -97,12 +102,20 @@ to :data:`HOSTSVN_CUT` / :data:`OPENPHISH_CUT` (``train_url_model.py --validate`
 
 
 def load(data: Path, hostsvn_cut: str = HOSTSVN_CUT, openphish_cut: str = OPENPHISH_CUT,
-         hostsvn_end: str | None = None, openphish_end: str | None = None) -> Split:
+         hostsvn_end: str | None = None, openphish_end: str | None = None,
+         hostsvn_window: str | None = None) -> Split:
     """Read ``data`` (``../shared/data/urls``) into the split described above.
 
     With ``hostsvn_end`` / ``openphish_end`` the rows first seen on or after those
     dates are not read at all, and the "later" side is the window from the cut to
     the end: the validation split of :data:`VALIDATION_CUTS`.
+
+    With ``hostsvn_window`` (a date after ``hostsvn_cut``) the hostsVN and
+    government rows first seen between the cut and that date are a gap: neither
+    trained on nor measured, though their hosts are still removed from the later
+    side, so that the measured window is the same as with the cut at
+    ``hostsvn_window`` (how much do the months before a window add?
+    ``train_url_model.py --validate --recency-cut``).
     """
     sp = Split()
 
@@ -110,45 +123,60 @@ def load(data: Path, hostsvn_cut: str = HOSTSVN_CUT, openphish_cut: str = OPENPH
         return end is None or first_seen < end
 
     mal_train: list[ParsedURL] = []
+    mal_seen: list[str] = []
+    gap: list[ParsedURL] = []
+    window = hostsvn_window or hostsvn_cut
     later_raw: dict[str, list[ParsedURL]] = {
         "new Vietnamese scam hosts (hostsVN)": [], "government-service fakes": [],
         "international phishing URLs (OpenPhish)": []}
 
-    def add(bucket: list[ParsedURL], text: str) -> None:
+    def add(bucket: list[ParsedURL], text: str, seen_on: str = "") -> None:
         p = _parse(text)
         if p is not None and p.host:
             bucket.append(p)
+            if bucket is mal_train:
+                mal_seen.append(seen_on[:10])
+
+    def later_or_gap(name: str, first_seen: str) -> list[ParsedURL]:
+        return later_raw[name] if first_seen >= window else gap
 
     for r in _csv(data / "vn_scam_hosts_dev.csv"):
         if not keep(r["first_seen"], hostsvn_end):
             continue
-        add(mal_train if r["first_seen"] < hostsvn_cut else
-            later_raw["new Vietnamese scam hosts (hostsVN)"], r["host"])
+        if r["first_seen"] < hostsvn_cut:
+            add(mal_train, r["host"], r["first_seen"])
+        else:
+            add(later_or_gap("new Vietnamese scam hosts (hostsVN)", r["first_seen"]), r["host"])
     for r in _csv(data / "gov_impersonation_dev.csv"):
         if (r["label"] == "malicious" and r["first_seen_in_list"] >= hostsvn_cut
                 and keep(r["first_seen_in_list"], hostsvn_end)):
-            add(later_raw["government-service fakes"], r["host"])
+            add(later_or_gap("government-service fakes", r["first_seen_in_list"]), r["host"])
+    # Undated lists get the date their content stands for, for recency weights
+    # only: ChongLuaDao v2 froze in 2023-09, the typed set is of 2021-02/04,
+    # ISCX of 2016; the v1 blacklist (URL-based, 2020-2022 API) reads as 2021-06.
     for h in _lines(data / "chongluadao_hosts.txt"):
-        add(mal_train, h)
+        add(mal_train, h, CHONGLUADAO_V2_DATE)
     if CHONGLUADAO_V1:
         for h in _lines(data / "chongluadao_v1_hosts.txt"):
-            add(mal_train, h)
+            add(mal_train, h, "2021-06-01")
     typed = json.loads((data / "chongluadao_typed_2021.json").read_text(encoding="utf-8"))
     for item in typed["blacklist"]:
-        add(mal_train, str(item.get("url", "")))
+        add(mal_train, str(item.get("url", "")), "2021-03-01")
     for r in _csv(data / "phishtank_2021.csv"):
-        add(mal_train, r["url"])
+        add(mal_train, r["url"], r["submission_time"])
     for i, r in enumerate(_csv(data / "phishtank_2018_2019.csv")):
         if i % PHISHTANK_2018_EVERY == 0:
-            add(mal_train, r["url"])
+            add(mal_train, r["url"], r["submission_time"])
     for u in _lines(data / "iscx2016_phishing.txt"):
-        add(mal_train, u)
+        add(mal_train, u, "2016-01-01")
     for line in _lines(data / "openphish_dev.jsonl"):
         row = json.loads(line)
         if not keep(row["first_seen"], openphish_end):
             continue
-        add(mal_train if row["first_seen"] < openphish_cut else
-            later_raw["international phishing URLs (OpenPhish)"], row["url"])
+        if row["first_seen"] < openphish_cut:
+            add(mal_train, row["url"], row["first_seen"])
+        else:
+            add(later_raw["international phishing URLs (OpenPhish)"], row["url"])
 
     benign: list[ParsedURL] = []
     with (data / "tranco_top10k.csv").open(encoding="utf-8") as f:
@@ -169,13 +197,17 @@ def load(data: Path, hostsvn_cut: str = HOSTSVN_CUT, openphish_cut: str = OPENPH
     train_hosts: set[str] = set()
     train_regs: set[str] = set()
     seen: set[str] = set()
-    for p in mal_train:
+    for p, day in zip(mal_train, mal_seen, strict=True):
         # A malicious row that is a whole benign site (facebook.com on a list
         # because of one page) teaches nothing true about that name.
         if (p.path in ("", "/") and p.host in benign_names) or p.url in seen:
             continue
         seen.add(p.url)
         sp.train.append((p, 1))
+        sp.train_seen.append(day)
+        train_hosts.add(p.host)
+        train_regs.add(p.registrable_domain or p.host)
+    for p in gap:
         train_hosts.add(p.host)
         train_regs.add(p.registrable_domain or p.host)
     seen.clear()
@@ -188,6 +220,7 @@ def load(data: Path, hostsvn_cut: str = HOSTSVN_CUT, openphish_cut: str = OPENPH
         has_path = p.path not in ("", "/")
         if s == "train":
             sp.train.append((p, 0))
+            sp.train_seen.append("")
             train_hosts.add(p.host)
             train_regs.add(p.registrable_domain or p.host)
         elif has_path:

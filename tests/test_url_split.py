@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from eval import train_url_model, url_split
@@ -111,3 +112,30 @@ def test_training_writes_the_same_bytes_twice(data: Path, tmp_path: Path) -> Non
     for kind in ("host", "url"):
         th = doc["thresholds"][kind]
         assert 0.0 < th["medium"] <= th["high"] < 1.0
+
+
+def test_a_gap_before_the_window_is_neither_trained_nor_measured(data: Path) -> None:
+    # Cut moved back to 2023-02-01: the row of 2023-02-10 falls in the gap up to the
+    # validation cut; the window measured is the same as with the normal cut.
+    sp = url_split.load(data, "2023-02-01", url_split.VALIDATION_CUTS[1],
+                        hostsvn_end=url_split.HOSTSVN_CUT, openphish_end=url_split.OPENPHISH_CUT,
+                        hostsvn_window=url_split.VALIDATION_CUTS[0])
+    mal = hosts([p for p, y in sp.train if y == 1])
+    assert "ghnn11.com" in mal and "tmko22.com" not in mal
+    assert hosts(sp.later["new Vietnamese scam hosts (hostsVN)"]) == {"vxqq33.com"}
+    assert len(sp.train_seen) == len(sp.train)
+    dated = dict(zip([p.host for p, _ in sp.train], sp.train_seen, strict=True))
+    assert dated["ghnn11.com"] == "2023-01-10" and dated["op-train.com"] == "2025-01-01"
+    assert dated["shop0.com"] == ""
+
+
+def test_recency_weights_favour_recent_rows_and_keep_the_class_mean() -> None:
+    labels = np.array([1, 1, 1, 0], dtype=np.int8)
+    seen = ["2023-06-01", "2022-06-01", "2021", ""]
+    w = train_url_model.recency_weights(seen, labels, "2023-07-01", 365.0)
+    assert w[0] > w[1]
+    assert w[2] > w[0]  # a year alone reads as undated: the weight of a row of today
+    assert w[3] == 1.0
+    assert w[:3].mean() == pytest.approx(1.0)
+    flat = train_url_model.recency_weights(seen, labels, "2023-07-01", None)
+    assert list(flat) == [1.0, 1.0, 1.0, 1.0]
