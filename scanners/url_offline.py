@@ -5,6 +5,7 @@ No network: the host's form, the official-brand registry
 (:mod:`blocklists`). Rules it can emit: URL-OFF-*, URL-BL-*, URL-GOV-*,
 URL-BANK-*, URL-IMP-*, URL-LEX-*, URL-INP-*; with the host read as words
 (:mod:`scanners.segment`), URL-SEG-* and URL-IMP-006 (:mod:`scanners.url_compound`);
+kinds of scam names, URL-SEG-005, URL-LEX-012, URL-IMP-007 (:mod:`scanners.url_names`);
 from the path, URL-PATH-* (:mod:`scanners.url_path`); and the learned lexical
 model's URL-ML-* (:mod:`scanners.url_model`).
 
@@ -39,6 +40,7 @@ from scanners.registry import (
 from scanners.segment import Segmenter, default_segmenter
 from scanners.url_compound import CompoundRules
 from scanners.url_model import UrlModel, default_model
+from scanners.url_names import NameRules
 from scanners.url_path import path_findings
 from scanners.url_words import SERVICE_WORDS
 
@@ -134,6 +136,7 @@ class OfflineURLScanner:
         self.model: UrlModel | None = (model or default_model()) if use_model else None
         self.seg = segmenter or default_segmenter()
         self.compound = CompoundRules(self.reg, self.seg)
+        self.names = NameRules()
         self.index: ListLookup = index if index is not None else blocklists.BlocklistIndex.bundled()
         self.platforms = platforms or blocklists.platforms()
         words = vocab if vocab is not None else blocklists.scam_vocab()
@@ -360,6 +363,7 @@ class OfflineURLScanner:
                                                    "imitates": dom}))
 
         out.extend(self.compound.findings(labels, registrable, suffix, gov_suffix))
+        out.extend(self.names.findings(labels, domain))
 
         if self._has_vocab:
             # Hyphens split words in scam names (tin-dung-ca-nhan): match across them.

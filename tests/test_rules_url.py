@@ -79,6 +79,14 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
                     ["amazon.de", "example.com", "www.amazon.com"]),
     "URL-IMP-006": (["wvwpaypal.com", "m-fecabook.com", "fecabookk.com", "travelokaaaa.com"],
                     ["paypal.com", "vnexpress.net", "bookings.com", "tiktokv.us", "maple.com"]),
+    # --- kinds of scam names (scanners/url_names.py) ---
+    "URL-SEG-005": (["clmm-vip.top", "chanlemomo24.net", "game.taixiu-online.xyz", "cltx79.site"],
+                    ["example.com", "chanel.com", "taxi-online.com", "clm.example.com"]),
+    "URL-LEX-012": (["qwer55.com", "zxcv11.net"],
+                    ["qwer5.com", "qwe55.com", "qwert55.com", "qwer56.com", "qw55er.com"]),
+    "URL-IMP-007": (["shopexyz.com", "lazdaabc.net", "tikki-sale.com", "www.shpoee-deal.top"],
+                    ["shopee.vn", "shopify.com", "shopee-sale.top", "example.com", "shope.com",
+                     "shopping.com", "tiki.vn"]),
     # --- the path and query (scanners/url_path.py) ---
     "URL-PATH-001": (["https://evil.top/login/verify.php", "https://x.com/a?next=signin"],
                      ["https://example.com/", "https://example.com/blog/2024/news"]),

@@ -203,6 +203,25 @@ RULES: tuple[Rule, ...] = (
        "(paypal, facebook, amazon, microsoft, shopee…), spells it with doubled letters "
        "(fecabookk, travelokaaaa), or is that name with www, wvw or m glued to it "
        "(wvwpaypal, m-fecabook)."),
+    # --- kinds of scam names (scanners/url_names.py) ----------------------------
+    _r("URL-SEG-005", 40, S.HIGH,
+       "Tên miền kiểu trò chơi \"chẵn lẻ MoMo\", \"tài xỉu\"",
+       "A \"chẵn lẻ MoMo\" / \"tài xỉu\" betting-scam name",
+       "A label holds clmm, cltx, chanle or taixiu (chẵn lẻ MoMo, chẵn lẻ tài xỉu): the "
+       "names of betting games that take deposits through e-wallets and never pay out, "
+       "as police warnings describe them."),
+    _r("URL-LEX-012", 40, S.MEDIUM,
+       "Tên miền kiểu \"làm nhiệm vụ\": 4 chữ cái và một số lặp lại",
+       "A \"task scam\" name: four letters and a repeated digit",
+       "The name is four letters followed by one digit written twice (abcd22.com), the "
+       "form of whole campaigns of sites that promise pay for online \"tasks\" and then "
+       "ask for deposits."),
+    _r("URL-IMP-007", 40, S.HIGH,
+       "Tên miền bắt đầu bằng tên sàn mua sắm/giao hàng viết sai",
+       "Starts with a misspelt shop or delivery brand",
+       "A label starts with a Vietnamese shopping or delivery brand misspelt by one slip "
+       "(a letter dropped, doubled or swapped: shopexyz, lazdaabc) and goes on with other "
+       "letters, so that it is neither the brand nor one edit from it."),
     # --- path and query (scanners/url_path.py) ----------------------------------
     _r("URL-PATH-001", 15, S.MEDIUM,
        "Đường dẫn có từ đăng nhập/xác minh tài khoản",
