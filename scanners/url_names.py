@@ -65,9 +65,9 @@ class NameRules:
         """Findings for a host's labels (below the public suffix) and its registrable name."""
         out: list[Finding] = []
         for lab in labels:
-            m = _GAMBLING.search(lab.replace("-", "") if "-" in lab else lab)
-            if m is not None:
-                out.append(Finding("URL-SEG-005", {"word": m.group(), "label": lab}))
+            bet = _GAMBLING.search(lab.replace("-", "") if "-" in lab else lab)
+            if bet is not None:
+                out.append(Finding("URL-SEG-005", {"word": bet.group(), "label": lab}))
                 break
         if len(domain) == 6 and _TASK_NAME.fullmatch(domain):
             out.append(Finding("URL-LEX-012", {"name": domain}))
