@@ -64,11 +64,14 @@ class NameRules:
     def findings(self, labels: list[str], domain: str) -> list[Finding]:
         """Findings for a host's labels (below the public suffix) and its registrable name."""
         out: list[Finding] = []
-        for lab in labels:
-            bet = _GAMBLING.search(lab.replace("-", "") if "-" in lab else lab)
-            if bet is not None:
-                out.append(Finding("URL-SEG-005", {"word": bet.group(), "label": lab}))
-                break
+        # One search over the whole name (dots stop a word as a label's end does);
+        # the label is looked for only on a hit.
+        name = ".".join(labels)
+        bet = _GAMBLING.search(name.replace("-", "") if "-" in name else name)
+        if bet is not None:
+            word = bet.group()
+            lab = next((x for x in labels if word in x.replace("-", "")), name)
+            out.append(Finding("URL-SEG-005", {"word": word, "label": lab}))
         if len(domain) == 6 and _TASK_NAME.fullmatch(domain):
             out.append(Finding("URL-LEX-012", {"name": domain}))
         heads = self._heads
