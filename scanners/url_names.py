@@ -2,9 +2,11 @@
 
 * ``URL-SEG-005``: names of the "chẵn lẻ MoMo" / "tài xỉu" betting scams
   (``clmm``, ``cltx``, ``chanle``, ``taixiu`` in any label).
-* ``URL-LEX-012``: the "task scam" name: four letters and one digit written
-  twice (``abcd22.com``), the form of whole campaigns of sites that promise
-  pay for "tasks" (liking, ordering) and then ask for deposits.
+* ``URL-LEX-012``: the "task scam" and betting-site name: four letters and one
+  digit written twice (``abcd22.com``), or two or three letters and a number
+  of four digits or more on .com (``xy12345.com``), the forms of whole
+  campaigns of sites that promise pay for "tasks" (liking, ordering) or
+  winnings and then ask for deposits.
 * ``URL-IMP-007``: a Vietnamese shop or delivery brand misspelt at the start of
   a longer label (a letter dropped, doubled or swapped: ``shopexyz``,
   ``lazdaabc``), so that the name is neither the brand nor one edit from it.
@@ -28,6 +30,9 @@ _GAMBLING = re.compile("|".join(GAMBLING_WORDS))
 _TASK_NAME = re.compile(r"[a-z]{4}([0-9])\1")
 """Four letters and a digit twice. Three or five letters flag benign names too (bef77,
 and the like: 0.04% of benign train+tune registrables against 0.02%)."""
+_NUMBER_NAME = re.compile(r"[a-z]{2,3}[0-9]{4,}")
+"""Two or three letters and a number of four digits or more, on .com only (under other
+suffixes benign names have it too)."""
 SHOP_BRANDS = ("shopee", "lazada", "tiki", "sendo", "viettelpost", "vnpost", "jtexpress",
                "ninjavan", "bestexpress", "bachhoaxanh", "dienmayxanh", "thegioididong",
                "fptshop")
@@ -61,8 +66,9 @@ class NameRules:
         self._heads = frozenset(v[:2] for v in self._variants)
         self.misspelt = lru_cache(maxsize=32768)(self._misspelt)
 
-    def findings(self, labels: list[str], domain: str) -> list[Finding]:
-        """Findings for a host's labels (below the public suffix) and its registrable name."""
+    def findings(self, labels: list[str], domain: str, suffix: str) -> list[Finding]:
+        """Findings for a host's labels (below the public suffix), its registrable name
+        and its public suffix."""
         out: list[Finding] = []
         # One search over the whole name (dots stop a word as a label's end does);
         # the label is looked for only on a hit.
@@ -73,7 +79,11 @@ class NameRules:
             lab = next((x for x in labels if word in x.replace("-", "")), name)
             out.append(Finding("URL-SEG-005", {"word": word, "label": lab}))
         if len(domain) == 6 and _TASK_NAME.fullmatch(domain):
-            out.append(Finding("URL-LEX-012", {"name": domain}))
+            out.append(Finding("URL-LEX-012", {"name": domain,
+                                               "form": "4 letters + a digit twice"}))
+        elif suffix == "com" and _NUMBER_NAME.fullmatch(domain):
+            out.append(Finding("URL-LEX-012", {"name": domain,
+                                               "form": "2-3 letters + 4 digits or more"}))
         heads = self._heads
         for lab in labels:
             if lab[:2] not in heads:

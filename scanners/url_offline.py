@@ -363,7 +363,7 @@ class OfflineURLScanner:
                                                    "imitates": dom}))
 
         out.extend(self.compound.findings(labels, registrable, suffix, gov_suffix))
-        out.extend(self.names.findings(labels, domain))
+        out.extend(self.names.findings(labels, domain, suffix))
 
         if self._has_vocab:
             # Hyphens split words in scam names (tin-dung-ca-nhan): match across them.

@@ -82,8 +82,9 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     # --- kinds of scam names (scanners/url_names.py) ---
     "URL-SEG-005": (["clmm-vip.top", "chanlemomo24.net", "game.taixiu-online.xyz", "cltx79.site"],
                     ["example.com", "chanel.com", "taxi-online.com", "clm.example.com"]),
-    "URL-LEX-012": (["qwer55.com", "zxcv11.net"],
-                    ["qwer5.com", "qwe55.com", "qwert55.com", "qwer56.com", "qw55er.com"]),
+    "URL-LEX-012": (["qwer55.com", "zxcv11.net", "xy12345.com", "qwe2024.com"],
+                    ["qwer5.com", "qwe55.com", "qwert55.com", "qwer56.com", "qw55er.com",
+                     "xy12345.net", "xy123.com", "wxyz12345.com", "x1234567.com"]),
     "URL-IMP-007": (["shopexyz.com", "lazdaabc.net", "tikki-sale.com", "www.shpoee-deal.top"],
                     ["shopee.vn", "shopify.com", "shopee-sale.top", "example.com", "shope.com",
                      "shopping.com", "tiki.vn"]),

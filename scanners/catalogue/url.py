@@ -211,11 +211,12 @@ RULES: tuple[Rule, ...] = (
        "names of betting games that take deposits through e-wallets and never pay out, "
        "as police warnings describe them."),
     _r("URL-LEX-012", 40, S.MEDIUM,
-       "Tên miền kiểu \"làm nhiệm vụ\": 4 chữ cái và một số lặp lại",
-       "A \"task scam\" name: four letters and a repeated digit",
-       "The name is four letters followed by one digit written twice (abcd22.com), the "
-       "form of whole campaigns of sites that promise pay for online \"tasks\" and then "
-       "ask for deposits."),
+       "Tên miền kiểu \"làm nhiệm vụ\", cờ bạc: vài chữ cái ghép với dãy số",
+       "A \"task scam\" or betting-site name: a few letters and a number",
+       "The name is four letters followed by one digit written twice (abcd22.com), or "
+       "two or three letters followed by four digits or more on .com (xy12345.com): the "
+       "forms of whole campaigns of sites that promise pay for online \"tasks\" or "
+       "winnings and then ask for deposits."),
     _r("URL-IMP-007", 40, S.HIGH,
        "Tên miền bắt đầu bằng tên sàn mua sắm/giao hàng viết sai",
        "Starts with a misspelt shop or delivery brand",
