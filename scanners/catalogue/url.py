@@ -200,7 +200,8 @@ RULES: tuple[Rule, ...] = (
        "Tên miền gần giống một thương hiệu toàn cầu (sai hai ký tự, dính www/m)",
        "Close to a global brand (two edits, or www/m glued on)",
        "A label is one or two edits from a global or shopping brand often phished "
-       "(paypal, facebook, amazon, microsoft, shopee…), spells it with doubled letters "
+       "(paypal, facebook, amazon, microsoft, shopee…; two neighbouring letters swapped "
+       "count as one edit: teleqrma), spells it with doubled letters "
        "(fecabookk, travelokaaaa), or is that name with www, wvw or m glued to it "
        "(wvwpaypal, m-fecabook)."),
     # --- path and query (scanners/url_path.py) ----------------------------------
@@ -212,8 +213,10 @@ RULES: tuple[Rule, ...] = (
     _r("URL-PATH-002", 25, S.MEDIUM,
        "Tên thương hiệu lớn nằm trong đường dẫn của trang khác",
        "A well-known brand's name in the path of another site",
-       "The path or query names a global brand (paypal, microsoft, apple, netflix…) that "
-       "the host's name does not: a page dressed as the brand on someone else's site."),
+       "A whole segment of the path or query names a global brand (paypal, microsoft, "
+       "apple, netflix…) or a bank, post, telecom or wallet that phishing kits abroad "
+       "dress up as (chase, dbs, correos, itau…), which the host's name does not: a page "
+       "dressed as the brand on someone else's site (/chase/login.php)."),
     _r("URL-PATH-003", 30, S.MEDIUM,
        "Trang lưu trên IPFS (khó gỡ bỏ)",
        "Page served from IPFS",
