@@ -81,6 +81,11 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
                      "teleqrma.example", "telargam.example"],
                     ["paypal.com", "vnexpress.net", "bookings.com", "tiktokv.us", "maple.com",
                      "telegram.org", "elegant.example"]),
+    # --- international lures in the host (scanners/url_lures.py) ---
+    "URL-LURE-001": (["fedexnotice.com", "usps-redelivery.top", "www.colis-laposte.info",
+                      "dhl-parcel-track.xyz", "track.evri-package.example"],
+                     ["fedex.com", "informeddelivery.usps.com", "groups-delivery.com",
+                      "dhlparcel.nl", "fedex-careers.example", "example.com"]),
     # --- the path and query (scanners/url_path.py) ---
     "URL-PATH-001": (["https://evil.top/login/verify.php", "https://x.com/a?next=signin"],
                      ["https://example.com/", "https://example.com/blog/2024/news"]),

@@ -204,6 +204,15 @@ RULES: tuple[Rule, ...] = (
        "count as one edit: teleqrma), spells it with doubled letters "
        "(fecabookk, travelokaaaa), or is that name with www, wvw or m glued to it "
        "(wvwpaypal, m-fecabook)."),
+    # --- international lures in the host (scanners/url_lures.py) --------------
+    _r("URL-LURE-001", 30, S.HIGH,
+       "Tên hãng chuyển phát ghép với từ về bưu kiện trên tên miền không phải của hãng",
+       "A parcel carrier's name with parcel words, on a host that is not the carrier's",
+       "The host joins a parcel carrier's name (fedex, usps, royalmail, laposte, correos, "
+       "postnl, evri, dhl, ups…) to words of a parcel notice (package, parcel, tracking, "
+       "delivery, notice, colis, paquete, pakket…), glued or not, but the registrable "
+       "domain is not the carrier's own (fedexnotice.com, usps-redelivery.top): the fake "
+       "\"your parcel is held, pay the fee\" notice."),
     # --- path and query (scanners/url_path.py) ----------------------------------
     _r("URL-PATH-001", 15, S.MEDIUM,
        "Đường dẫn có từ đăng nhập/xác minh tài khoản",
