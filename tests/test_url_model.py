@@ -184,6 +184,25 @@ def test_name_pattern_features_read_as_letters_and_digits() -> None:
     assert readable("sshape:a5d3") == "subdomain pattern 5 letters + 3 digits"
 
 
+def test_kit_page_features_read_the_file_folder_and_query_keys() -> None:
+    from scanners.url_features import explains, path_features, readable
+
+    feats = path_features("/wp-content/x/login.php?email=a@b.example&token="
+                          "9f8e7d6c5b4a39281726354abcdef012")
+    assert {"x:ext:php", "x:kitdir", "q:email", "q:token", "x:hex"} <= set(feats)
+    assert "x:rootext:php" not in feats  # deep in the tree, not the root
+    assert "x:rootext:html" in path_features("/index.html")
+    assert "x:ext:php" in path_features("/netsol.php/")
+    # Values are not keys, and a page without a file type has none.
+    assert not [f for f in path_features("/news/2024/story?a=b=c") if f.startswith("x:ext")]
+    assert [f for f in path_features("/a?x=1&bb=2") if f.startswith("q:")] == ["q:x", "q:bb"]
+    assert "x:hex" not in path_features("/a/9f8e7d6c5b4a3928")
+    assert readable("x:ext:php") == ".php page" and explains("x:ext:php")
+    assert readable("x:rootext:html") == ".html page at the root"
+    assert readable("q:email") == "query key email=" and explains("q:email")
+    assert readable("x:kitdir").startswith("a folder of a web site's software")
+
+
 def test_name_pattern_drives_a_finding_with_a_readable_reason() -> None:
     model = UrlModel({
         "intercept": -2.0, "weights": {"shape:a4d2.com": 4.0},
