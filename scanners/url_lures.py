@@ -31,12 +31,15 @@ PARCEL_WORDS = (
 )
 """Words of a parcel notice, in the languages of the carriers above (read glued)."""
 _PARTS = re.compile(r"[.\-_]+")
+# One search tells whether any carrier's letters are in the host at all (most
+# hosts: none), before the host is split and read.
+_ANY_CARRIER = re.compile("|".join(sorted(CARRIERS | SHORT_CARRIERS, key=lambda c: (-len(c), c))))
 
 
 def lure_findings(name: str, domain: str) -> list[Finding]:
     """Findings for ``name`` (the host below its public suffix); ``domain`` is the
     registrable label (a carrier's own site, ``usps.com``, is never a lure)."""
-    if domain in CARRIERS or domain in SHORT_CARRIERS:
+    if _ANY_CARRIER.search(name) is None or domain in CARRIERS or domain in SHORT_CARRIERS:
         return []
     parts = [x for x in _PARTS.split(name) if x]
     flat = "".join(parts)
