@@ -69,17 +69,16 @@ def test_urls_with_a_path_use_their_own_thresholds() -> None:
 def test_a_path_never_indicts_a_host_read_as_benign() -> None:
     # /signin alone lifts example.com to p = 0.95, but its host reads benign
     # (p = 0.12 < HOST_GATE): no model finding.
-    assert HOST_GATE == 0.3
+    assert HOST_GATE == 0.5
     assert ml("https://example.com/signin", path_model()) == []
     assert [r for r, _ in ml("https://example.top/signin", path_model())] == ["URL-ML-001"]
 
 
-def test_a_path_counts_on_a_doubtful_host() -> None:
-    # example.xyz alone: z = -0.3, p = 0.43, doubtful but above HOST_GATE (hacked or
-    # cheap hosts of phishing kits read so); /signin lifts it to p = 0.991.
-    found = ml("https://example.xyz/signin", path_model())
-    assert [r for r, _ in found] == ["URL-ML-001"]
-    assert found[0][1]["host_probability"] == pytest.approx(0.426, abs=1e-3)
+def test_a_path_never_counts_on_a_host_below_the_gate() -> None:
+    # example.xyz alone: z = -0.3, p = 0.43 < HOST_GATE; /signin would lift it to
+    # p = 0.991, but big sites missing from the benign training side (youtube.com)
+    # read this way too, so the path does not count.
+    assert ml("https://example.xyz/signin", path_model()) == []
 
 
 @pytest.mark.parametrize("host", ["vietcombank.com.vn", "dichvucong.gov.vn", "https://momo.vn/",
