@@ -4,7 +4,8 @@ Each feature is a readable string, so that the model's weights stay
 explainable: ``w:cham soc`` (a segmented word of the registrable name),
 ``sw:paypal`` (a word of a subdomain), ``r3:^vi`` (a character 3-gram of the
 registrable name), ``tld:cc``, ``p:verify`` (a word of the path or query),
-``x:...`` (structure: digits, hyphens, depth, random-looking tokens).
+``q:email`` (a key of the query), ``x:...`` (structure: digits, hyphens, depth,
+random-looking tokens, the page's file type ``x:ext:php``).
 Training (``eval/train_url_model.py``) and scoring (:mod:`scanners.url_model`)
 call the same :func:`features`, so they cannot drift apart.
 """
@@ -25,6 +26,10 @@ _MAX_PATH_WORDS = 64
 _LONG_TOKEN = 24
 """A path part this long with letters and digits mixed reads as a random token."""
 _IPFS = re.compile(r"\b(?:ipfs|ipns)\b|\bbafy[a-z0-9]{20,}|\bqm[1-9a-z]{40,}", re.I)
+_FILE = re.compile(r"\.(php|html?|aspx?|jsp|cgi|pdf|js)/*$")
+_KIT_DIR = re.compile(r"/(?:wp-content|wp-includes|wp-admin|\.well-known|cgi-bin)/")
+_QUERY_KEY = re.compile(r"(?:^|[&;])([a-z_][a-z0-9_]{0,19})=")
+_HEX = re.compile(r"[0-9a-f]{32}")
 
 
 def _bucket(n: int, edges: tuple[int, ...]) -> str:
@@ -142,6 +147,21 @@ def path_features(path: str) -> list[str]:
         out.append("x:ipfs")
     if "%" in path:
         out.append("x:pct")
+    # The page a kit serves: its file type (login.php, index.html at the root of a
+    # random host), the folders of a hacked CMS it hides in, the query's keys
+    # (email=, token=) without their values, and per-victim hex ids.
+    m = _FILE.search(low.split("?", 1)[0].split("#", 1)[0])
+    if m is not None:
+        out.append(f"x:ext:{m.group(1)}")
+        if depth <= 1:
+            out.append(f"x:rootext:{m.group(1)}")
+    if _KIT_DIR.search(low):
+        out.append("x:kitdir")
+    if "?" in path:
+        for key in _QUERY_KEY.findall(path.split("?", 1)[1].lower())[:8]:
+            out.append(f"q:{key}")
+    if _HEX.search(low):
+        out.append("x:hex")
     out.append(f"x:plen{_bucket(len(path), (8, 16, 32, 64, 128))}")
     return list(dict.fromkeys(out))
 
@@ -152,6 +172,8 @@ def features(domain: str, subdomain: str, suffix: str, path: str) -> list[str]:
 
 
 _NAMED = {"x:randtok": "random-looking token in the path", "x:ipfs": "IPFS gateway",
+          "x:kitdir": "a folder of a web site's software (wp-content, .well-known…)",
+          "x:hex": "a long hexadecimal id in the path",
           "x:at": "@ in the path", "x:url-in-path": "a URL inside the path",
           "x:query": "query string", "x:dslash": "// inside the path",
           "x:pct": "percent-encoded path"}
@@ -173,8 +195,10 @@ def _shape_words(value: str) -> str:
 
 
 def explains(feature: str) -> bool:
-    """Whether a feature means something to a reader (words, n-grams, suffix, named tricks)."""
-    return not feature.startswith("x:") or feature in _NAMED
+    """Whether a feature means something to a reader (words, n-grams, suffix, named tricks,
+    the page's file type)."""
+    return (not feature.startswith("x:") or feature in _NAMED
+            or feature.startswith(("x:ext:", "x:rootext:")))
 
 
 def readable(feature: str) -> str:
@@ -188,6 +212,12 @@ def readable(feature: str) -> str:
         return f"name pattern {_shape_words(value)}"
     if kind == "plat":
         return f"free hosting platform {value}"
+    if kind == "q":
+        return f"query key {value}="
+    if feature.startswith("x:ext:"):
+        return f".{feature[6:]} page"
+    if feature.startswith("x:rootext:"):
+        return f".{feature[10:]} page at the root"
     if kind in ("tld", "sfx"):
         return f".{value}"
     if kind[:1] in ("r", "s") and kind[1:].isdigit():

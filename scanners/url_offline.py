@@ -6,6 +6,7 @@ No network: the host's form, the official-brand registry
 URL-BANK-*, URL-IMP-*, URL-LEX-*, URL-INP-*; with the host read as words
 (:mod:`scanners.segment`), URL-SEG-* and URL-IMP-006 (:mod:`scanners.url_compound`);
 kinds of scam names, URL-SEG-005, URL-LEX-012, URL-IMP-007 (:mod:`scanners.url_names`);
+parcel-notice lures, URL-LURE-* (:mod:`scanners.url_lures`);
 from the path, URL-PATH-* (:mod:`scanners.url_path`); and the learned lexical
 model's URL-ML-* (:mod:`scanners.url_model`).
 
@@ -39,6 +40,7 @@ from scanners.registry import (
 )
 from scanners.segment import Segmenter, default_segmenter
 from scanners.url_compound import CompoundRules
+from scanners.url_lures import lure_findings
 from scanners.url_model import UrlModel, default_model
 from scanners.url_names import NameRules
 from scanners.url_path import path_findings
@@ -364,6 +366,7 @@ class OfflineURLScanner:
 
         out.extend(self.compound.findings(labels, registrable, suffix, gov_suffix))
         out.extend(self.names.findings(labels, domain, suffix))
+        out.extend(lure_findings(name_ascii, domain))
 
         if self._has_vocab:
             # Hyphens split words in scam names (tin-dung-ca-nhan): match across them.

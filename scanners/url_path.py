@@ -1,7 +1,8 @@
 """Signals in a link's path and query (URL-PATH-*), where international phishing shows.
 
 * ``URL-PATH-001``: account words (login, verify, update, signin…).
-* ``URL-PATH-002``: a global brand's name in the path of another site.
+* ``URL-PATH-002``: a global brand's name in the path of another site (the global
+  brands of :mod:`scanners.url_words` and :data:`PATH_BRANDS`, whole path segments only).
 * ``URL-PATH-003``: an IPFS gateway or content id.
 * ``URL-PATH-004``: a long random-looking token (tracking or per-victim ids).
 
@@ -28,6 +29,25 @@ ACCOUNT_WORDS = frozenset({
 })
 _LONG = 24
 
+# Banks, posts, telecoms and wallets that international phishing kits dress up
+# as, in a folder or file name of a hacked site (/chase/login.php, /correos/,
+# /dbs/...): read in the path only, as a whole segment, so that short or common
+# names (ing, ups, nab) never match inside words or host names. Chosen from
+# public knowledge of the brands most phished abroad, not from any list of links.
+PATH_BRANDS = frozenset({
+    "chase", "bankofamerica", "citibank", "hsbc", "santander", "barclays", "natwest",
+    "lloyds", "halifax", "rabobank", "abnamro", "ing", "bbva", "bnpparibas",
+    "creditagricole", "societegenerale", "sparkasse", "postbank", "commerzbank",
+    "deutschebank", "unicredit", "intesa", "bancolombia", "banorte", "itau", "bradesco",
+    "caixa", "nubank", "dbs", "ocbc", "uob", "maybank", "cimb", "anz", "westpac",
+    "commbank", "nab", "scotiabank", "rbc", "interac", "desjardins", "kakao", "naver",
+    "rakuten", "docomo", "postnl", "dpd", "royalmail", "laposte", "correos", "auspost",
+    "canadapost", "evri", "swisspost", "postfinance", "sbb", "bpost", "poste",
+    "posteitaliane", "inpost", "ups", "gls", "att", "verizon", "allegro", "mercadolibre",
+    "mercadopago", "ameli", "impots", "kraken", "okx", "bybit", "exodus", "uniswap",
+    "opensea", "trustwallet", "roundcube", "zimbra", "owa", "disney",
+}) | url_words.GLOBAL_BRANDS
+
 
 _SEGMENTS = re.compile(r"[/?&=#.]+")
 
@@ -36,7 +56,7 @@ def _brand_in(low: str, host: str) -> str | None:
     # A whole path segment (/paypal/, /microsoft.html), not a word of an
     # article's slug (/video/...-apple-devices).
     segs = set(_SEGMENTS.split(low))
-    for w in sorted(segs & url_words.GLOBAL_BRANDS):
+    for w in sorted(segs & PATH_BRANDS):
         if w not in host:
             return w
     return None

@@ -200,7 +200,8 @@ RULES: tuple[Rule, ...] = (
        "Tên miền gần giống một thương hiệu toàn cầu (sai hai ký tự, dính www/m)",
        "Close to a global brand (two edits, or www/m glued on)",
        "A label is one or two edits from a global or shopping brand often phished "
-       "(paypal, facebook, amazon, microsoft, shopee…), spells it with doubled letters "
+       "(paypal, facebook, amazon, microsoft, shopee…; two neighbouring letters swapped "
+       "count as one edit: teleqrma), spells it with doubled letters "
        "(fecabookk, travelokaaaa), or is that name with www, wvw or m glued to it "
        "(wvwpaypal, m-fecabook)."),
     # --- kinds of scam names (scanners/url_names.py) ----------------------------
@@ -223,6 +224,15 @@ RULES: tuple[Rule, ...] = (
        "A label starts with a Vietnamese shopping or delivery brand misspelt by one slip "
        "(a letter dropped, doubled or swapped: shopexyz, lazdaabc) and goes on with other "
        "letters, so that it is neither the brand nor one edit from it."),
+    # --- international lures in the host (scanners/url_lures.py) --------------
+    _r("URL-LURE-001", 30, S.HIGH,
+       "Tên hãng chuyển phát ghép với từ về bưu kiện trên tên miền không phải của hãng",
+       "A parcel carrier's name with parcel words, on a host that is not the carrier's",
+       "The host joins a parcel carrier's name (fedex, usps, royalmail, laposte, correos, "
+       "postnl, evri, dhl, ups…) to words of a parcel notice (package, parcel, tracking, "
+       "delivery, notice, colis, paquete, pakket…), glued or not, but the registrable "
+       "domain is not the carrier's own (fedexnotice.com, usps-redelivery.top): the fake "
+       "\"your parcel is held, pay the fee\" notice."),
     # --- path and query (scanners/url_path.py) ----------------------------------
     _r("URL-PATH-001", 15, S.MEDIUM,
        "Đường dẫn có từ đăng nhập/xác minh tài khoản",
@@ -232,8 +242,10 @@ RULES: tuple[Rule, ...] = (
     _r("URL-PATH-002", 25, S.MEDIUM,
        "Tên thương hiệu lớn nằm trong đường dẫn của trang khác",
        "A well-known brand's name in the path of another site",
-       "The path or query names a global brand (paypal, microsoft, apple, netflix…) that "
-       "the host's name does not: a page dressed as the brand on someone else's site."),
+       "A whole segment of the path or query names a global brand (paypal, microsoft, "
+       "apple, netflix…) or a bank, post, telecom or wallet that phishing kits abroad "
+       "dress up as (chase, dbs, correos, itau…), which the host's name does not: a page "
+       "dressed as the brand on someone else's site (/chase/login.php)."),
     _r("URL-PATH-003", 30, S.MEDIUM,
        "Trang lưu trên IPFS (khó gỡ bỏ)",
        "Page served from IPFS",
