@@ -3,6 +3,7 @@
 Usage::
 
     python -m blocklists.build --data /work/shared/data [--cutoff 2024-01-01]
+                                [--vocab-cutoff 2023-10-01]
 
 Writes ``blocklists/data/*`` (except ``official.json``, maintained elsewhere),
 ``blocklists/ATTRIBUTION.md`` and ``blocklists/licenses/*``. The output is
@@ -187,6 +188,12 @@ def write_list(name: str, src: Src, what: str, entries: Iterable[str],
 
 
 # --------------------------------------------------------------------------- lists
+
+VOCAB_CUTOFF = "2023-10-01"
+"""hostsVN rows the scam vocabulary may learn from: first listed before this date, the
+link evaluation's cut (``eval/url_split.HOSTSVN_CUT``; ``tests/test_blocklists.py``
+checks that they agree)."""
+
 
 def build_hostsvn(data: pathlib.Path, cutoff: str) -> list[str]:
     out = []
@@ -463,7 +470,23 @@ def build_vocab(scam_hosts: Iterable[str], benign_hosts: Iterable[str],
 
 # --------------------------------------------------------------------------- attribution
 
-def attribution(rows: list[tuple[str, int, Src, str]], cutoff: str) -> str:
+KEPT_SECTIONS = "\n### "
+"""Sections of ``ATTRIBUTION.md`` written by hand (the lexicon, the learned models, the
+default feeds: not built here) sit between the generated table and "## Thanks"; a
+rebuild keeps them as they are."""
+
+
+def _kept_sections(old: str) -> list[str]:
+    """The hand-written ``### `` sections of the current ``ATTRIBUTION.md`` (see
+    :data:`KEPT_SECTIONS`), as lines; none when there is no such file."""
+    start = old.find(KEPT_SECTIONS)
+    end = old.find("\n## Thanks")
+    if start < 0 or end < start:
+        return []
+    return ["", *old[start + 1:end].rstrip("\n").split("\n")]
+
+
+def attribution(rows: list[tuple[str, int, Src, str]], cutoff: str, old: str = "") -> str:
     lines = [
         "# Attribution of bundled data",
         "",
@@ -482,6 +505,7 @@ def attribution(rows: list[tuple[str, int, Src, str]], cutoff: str) -> str:
         lic = src.licence + ("".join(f" · [`{f}`](licenses/{f})" for f in src.licence_files))
         lines.append(f"| `data/{name}` | {n} | {what} | [{src.repo}]({src.homepage}) · "
                      f"`{src.path}` · `{src.commit}` | {lic} |")
+    lines += _kept_sections(old)
     lines += [
         "",
         "## Thanks",
@@ -539,10 +563,15 @@ def main(argv: list[str] | None = None) -> int:
                     help="shared data folder (with urls/ and licenses/)")
     ap.add_argument("--cutoff", default="2024-01-01",
                     help="keep hostsVN hosts first listed before this date (YYYY-MM-DD)")
+    ap.add_argument("--vocab-cutoff", default=VOCAB_CUTOFF,
+                    help="learn the scam vocabulary from hostsVN hosts first listed before "
+                    "this date (YYYY-MM-DD; default: the link evaluation's cut)")
     ap.add_argument("--top", type=int, default=40, help="vocabulary tokens to print")
     args = ap.parse_args(argv)
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.cutoff):
         ap.error("--cutoff must be YYYY-MM-DD")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.vocab_cutoff):
+        ap.error("--vocab-cutoff must be YYYY-MM-DD")
     data: pathlib.Path = args.data
     cutoff: str = args.cutoff
     urls = data / "urls"
@@ -624,7 +653,12 @@ def main(argv: list[str] | None = None) -> int:
         x.lower() for f in SUBLIME_FILES if f != "suspicious_tlds.txt"
         for x in (urls / "sublime" / f).read_text(encoding="utf-8").split()
     )
-    scam_hosts = [*hv, *v2, *(e for e in v1 if "/" not in e), *(e for e in c21 if "/" not in e)]
+    # The vocabulary feeds rules that run with the blocklists off (URL-LEX-009/011), so
+    # it must not learn from hosts the link evaluation counts as later: hostsVN before
+    # the evaluation's cut only, not before the bundled list's cut-off.
+    hv_vocab = build_hostsvn(data, args.vocab_cutoff)
+    scam_hosts = [*hv_vocab, *v2, *(e for e in v1 if "/" not in e),
+                  *(e for e in c21 if "/" not in e)]
     benign_hosts = [r[0] for r in kg] + white
     bank_brands = [b[3].split(".")[0].replace("-", "") for b in bk]
     bank_brands += [c.lower() for b in bk for c in re.split(r"[^A-Za-z]+", b[0]) if len(c) >= 3]
@@ -639,7 +673,7 @@ def main(argv: list[str] | None = None) -> int:
          "min-syllable DP); 2-3 syllable n-grams >= 5 chars",
          "counts: distinct registrables (platform user hosts count alone); "
          "kept: scam >= 8, benign <= 1, log-odds > 0; brands and English words removed",
-         f"scam hosts: bundled lists, hostsVN before {cutoff}",
+         f"scam hosts: bundled lists, hostsVN before {args.vocab_cutoff}",
          "columns: token<TAB>scam_count<TAB>benign_count<TAB>logodds (+0.5 smoothing)"])
         + "".join(f"{t}\t{s}\t{b}\t{lo:.3f}\n" for t, s, b, lo in vocab))
     rows.append(("scam_vocab.txt", len(vocab),
@@ -663,7 +697,9 @@ def main(argv: list[str] | None = None) -> int:
     for lic in sorted((data / "licenses").iterdir()):
         if lic.is_file():
             shutil.copyfile(lic, OUT_LICENSES / lic.name)
-    (PKG_DIR / "ATTRIBUTION.md").write_text(attribution(rows, cutoff), encoding="utf-8")
+    att = PKG_DIR / "ATTRIBUTION.md"
+    old = att.read_text(encoding="utf-8") if att.exists() else ""
+    att.write_text(attribution(rows, cutoff, old), encoding="utf-8")
     for name, n, _, _ in rows:
         print(f"{name:52} {n:6d}", file=sys.stderr)
     return 0

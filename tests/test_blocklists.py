@@ -210,3 +210,24 @@ def test_missing_file_raises_list_data_error(monkeypatch: pytest.MonkeyPatch) ->
         bl._read_lines("hostsvn_threat_vn.txt")
     with pytest.raises(bl.BlocklistError):
         bl.rdap_bootstrap_path()
+
+
+def test_scam_vocab_learns_nothing_the_link_evaluation_counts_as_later() -> None:
+    """URL-LEX-009/011 read the vocabulary with the blocklists off, so it must be learned
+    from hostsVN rows before the evaluation's cut, and say so in its header."""
+    from blocklists.build import VOCAB_CUTOFF
+    from eval.url_split import HOSTSVN_CUT
+
+    assert VOCAB_CUTOFF == HOSTSVN_CUT
+    header = (bl.data_dir() / "scam_vocab.txt").read_text(encoding="utf-8").split("\n")[:10]
+    assert f"# scam hosts: bundled lists, hostsVN before {HOSTSVN_CUT}" in header
+
+
+def test_a_rebuild_keeps_the_hand_written_attribution_sections() -> None:
+    from blocklists.build import Src, attribution
+
+    src = Src("x", "o/r", "p", "c", "MIT", (), "https://example.org")
+    old = "# Attribution\n| t |\n\n### Not built here\n\n| file |\n|---|\n\n## Thanks\n* x\n"
+    text = attribution([("a.txt", 1, src, "what")], "2024-01-01", old)
+    assert "### Not built here\n\n| file |\n|---|\n\n## Thanks" in text
+    assert "### Not built here" not in attribution([("a.txt", 1, src, "what")], "2024-01-01")
