@@ -289,8 +289,8 @@ class RateLimiter:
         open); raise a 429 problem past the limit, with ``Retry-After`` and the
         RateLimit fields.
 
-        Two storage round trips per limit: the hit, then the window's stats (the
-        ``limits`` API has no call doing both)."""
+        One storage round trip per limit: the hit and the window's state after it
+        (:meth:`~api.storage.limits_redis.WindowStorage.acquire_with_window`)."""
         if principal.key_id is None:
             ids: tuple[str, ...] = ("addr", principal.client_addr)
         else:
@@ -298,12 +298,12 @@ class RateLimiter:
         quota: Quota | None = None
         try:
             for item in self.limits_of(principal):
-                allowed = await self.limiter.hit(item, *ids, cost=cost)
-                stats = await self.limiter.get_window_stats(item, *ids)
+                expiry = item.get_expiry()
+                allowed, start, count = await self.storage.acquire_with_window(
+                    item.key_for(*ids), item.amount, expiry, cost)
                 # Never more than the window (a clock read a little before the hit's).
-                reset = min(item.get_expiry(),
-                            max(0, math.ceil(stats.reset_time - time.time())))
-                this = Quota(item.amount, max(0, stats.remaining), reset)
+                reset = min(expiry, max(0, math.ceil(start + expiry - time.time())))
+                this = Quota(item.amount, max(0, item.amount - count), reset)
                 if not allowed:
                     retry = max(1, reset)
                     raise ProblemException(
