@@ -367,6 +367,8 @@ class Authenticator:
         """The :func:`~api.storage.apikeys.keys_made_marker`: once it exists, an empty key
         store never re-opens keyless use."""
         self._marked = False
+        self._made = False
+        self._made_read = -math.inf
         self._warned_empty = -math.inf
         self._has_keys: tuple[bool, float] | None = None
         self._keys: dict[str, tuple[ApiKey, float]] = {}
@@ -375,6 +377,7 @@ class Authenticator:
     def invalidate(self) -> None:
         """Forget the cached key records and the "keys exist" flag."""
         self._has_keys = None
+        self._made_read = -math.inf
         self._keys.clear()
 
     async def has_keys(self) -> bool:
@@ -396,8 +399,17 @@ class Authenticator:
         return value
 
     def keys_were_made(self) -> bool:
-        """Whether keys were ever made here (the marker file exists)."""
-        return self.marker is not None and self.marker.exists()
+        """Whether keys were ever made here (the marker file exists). Once seen, for
+        good (the marker is never removed); until then re-read at most every
+        :attr:`has_keys_ttl` seconds, like the store's "keys exist": it was a file
+        system call on every keyless request."""
+        if self._made or self.marker is None:
+            return self._made
+        now = time.monotonic()
+        if now - self._made_read >= self.has_keys_ttl:
+            self._made_read = now
+            self._made = self.marker.exists()
+        return self._made
 
     async def keyless_allowed(self, client_addr: str) -> bool:
         """Whether a request without a key from ``client_addr`` is a keyless local
