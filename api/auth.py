@@ -289,8 +289,8 @@ class RateLimiter:
         open); raise a 429 problem past the limit, with ``Retry-After`` and the
         RateLimit fields.
 
-        Two storage round trips per limit: the hit, then the window's stats (the
-        ``limits`` API has no call doing both)."""
+        One storage round trip per limit: the hit and the window's state after it
+        (:meth:`~api.storage.limits_redis.WindowStorage.acquire_with_window`)."""
         if principal.key_id is None:
             ids: tuple[str, ...] = ("addr", principal.client_addr)
         else:
@@ -298,12 +298,12 @@ class RateLimiter:
         quota: Quota | None = None
         try:
             for item in self.limits_of(principal):
-                allowed = await self.limiter.hit(item, *ids, cost=cost)
-                stats = await self.limiter.get_window_stats(item, *ids)
+                expiry = item.get_expiry()
+                allowed, start, count = await self.storage.acquire_with_window(
+                    item.key_for(*ids), item.amount, expiry, cost)
                 # Never more than the window (a clock read a little before the hit's).
-                reset = min(item.get_expiry(),
-                            max(0, math.ceil(stats.reset_time - time.time())))
-                this = Quota(item.amount, max(0, stats.remaining), reset)
+                reset = min(expiry, max(0, math.ceil(start + expiry - time.time())))
+                this = Quota(item.amount, max(0, item.amount - count), reset)
                 if not allowed:
                     retry = max(1, reset)
                     raise ProblemException(
@@ -367,6 +367,8 @@ class Authenticator:
         """The :func:`~api.storage.apikeys.keys_made_marker`: once it exists, an empty key
         store never re-opens keyless use."""
         self._marked = False
+        self._made = False
+        self._made_read = -math.inf
         self._warned_empty = -math.inf
         self._has_keys: tuple[bool, float] | None = None
         self._keys: dict[str, tuple[ApiKey, float]] = {}
@@ -375,6 +377,7 @@ class Authenticator:
     def invalidate(self) -> None:
         """Forget the cached key records and the "keys exist" flag."""
         self._has_keys = None
+        self._made_read = -math.inf
         self._keys.clear()
 
     async def has_keys(self) -> bool:
@@ -396,8 +399,17 @@ class Authenticator:
         return value
 
     def keys_were_made(self) -> bool:
-        """Whether keys were ever made here (the marker file exists)."""
-        return self.marker is not None and self.marker.exists()
+        """Whether keys were ever made here (the marker file exists). Once seen, for
+        good (the marker is never removed); until then re-read at most every
+        :attr:`has_keys_ttl` seconds, like the store's "keys exist": it was a file
+        system call on every keyless request."""
+        if self._made or self.marker is None:
+            return self._made
+        now = time.monotonic()
+        if now - self._made_read >= self.has_keys_ttl:
+            self._made_read = now
+            self._made = self.marker.exists()
+        return self._made
 
     async def keyless_allowed(self, client_addr: str) -> bool:
         """Whether a request without a key from ``client_addr`` is a keyless local

@@ -78,7 +78,9 @@ def parse_authority(value: str, scheme: str) -> tuple[str, int] | None:
 
 def request_authority(request: Request) -> tuple[str, int] | None:
     """The request's ``Host`` as ``(host, port)``, or None when absent or malformed."""
-    return parse_authority(request.headers.get("host", ""), request.url.scheme)
+    # The scope's scheme, which ``request.url`` is built from: building that URL
+    # (on every keyless request) cost more than the check itself.
+    return parse_authority(request.headers.get("host", ""), request.scope.get("scheme", "http"))
 
 
 def check_loopback_host(request: Request) -> None:

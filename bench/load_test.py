@@ -4,10 +4,12 @@
                                         [--apks 200] [--apk-mode unique|cycled]
                                         [--max-seconds 1500] [--json FILE]
                                         [--redis-url redis://127.0.0.1:6379/0]
+                                        [--client aiohttp|httpx]
 
 Starts two servers on 127.0.0.1, each a subprocess on a free port with
-uvicorn's defaults (one process, the ``h11`` HTTP parser, access logs on, to
-a file in a temporary folder):
+uvicorn's defaults (one process; the ``httptools`` parser and the ``uvloop``
+event loop, which scamscan depends on and uvicorn picks when installed; access
+logs on, to a file in a temporary folder):
 
 * **baseline**: a trivial FastAPI app with one route, ``GET /ping`` (a small
   JSON object), served by ``uvicorn.run`` exactly as ``scamscan serve`` serves
@@ -23,9 +25,9 @@ With ``--redis-url`` the scamscan server runs in Redis mode
 use a throw-away database, and ``--apks 0`` unless a ``scamscan worker`` serves
 it); without it, embedded (SQLite under the temporary data directory).
 
-Then ``--concurrency`` workers, each with its own ``httpx.AsyncClient`` of one
-keep-alive connection (see :func:`connections`), keep that many requests in
-flight:
+Then ``--concurrency`` workers, each with its own client of one keep-alive
+connection (see :class:`Client`: aiohttp on uvloop by default, or httpx on
+asyncio's loop as before 2026-12-06), keep that many requests in flight:
 
 1. ``GET /ping`` on the baseline, ``--requests`` times;
 2. ``GET /healthz`` on scamscan, ``--requests`` times (the app's middleware
@@ -202,32 +204,113 @@ class Stats:
                                           else None)}
 
 
-Call = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+@dataclass
+class Reply:
+    """What a phase keeps of a response: its status and body."""
+
+    status_code: int
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class ClientError(Exception):
+    """A transport error or a time-out, whichever client library raised it."""
+
+
+class Client:
+    """One keep-alive connection to the server, through ``--client``'s library.
+
+    ``aiohttp`` (the default) costs the load generator about a tenth of the CPU per
+    request that ``httpx`` does (0.09 against 0.86 ms on the 2-core machine of
+    docs/evaluation.md): with ``httpx`` the client, which shares the cores with the
+    server, was the bottleneck, and a trivial endpoint's p99 at concurrency 50 was
+    mostly the client's own queueing. ``httpx`` stays available to compare runs with
+    the figures measured before.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._aio: Any = None
+        self._httpx: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Client:
+        if self.kind == "aiohttp":
+            import aiohttp
+            self._aio = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=1),
+                timeout=aiohttp.ClientTimeout(total=30.0))
+        else:
+            limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+            self._httpx = httpx.AsyncClient(limits=limits, timeout=30.0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._aio is not None:
+            await self._aio.close()
+        if self._httpx is not None:
+            await self._httpx.aclose()
+
+    async def request(self, method: str, url: str, *, params: dict[str, Any] | None = None,
+                      json_body: Any = None, file: tuple[str, bytes, str] | None = None,
+                      seconds: float = 30.0) -> Reply:
+        """``method`` on ``url`` with a JSON body or one multipart ``file`` field, within
+        ``seconds``."""
+        if self._aio is not None:
+            import aiohttp
+            data = None
+            if file is not None:
+                data = aiohttp.FormData()
+                data.add_field("file", file[1], filename=file[0], content_type=file[2])
+            try:
+                async with self._aio.request(
+                        method, url, params=params, json=json_body, data=data,
+                        timeout=aiohttp.ClientTimeout(total=seconds)) as r:
+                    return Reply(r.status, await r.read())
+            except (aiohttp.ClientError, TimeoutError) as e:
+                raise ClientError(type(e).__name__) from e
+        if self._httpx is None:
+            raise RuntimeError("Client used outside its `async with`")
+        try:
+            r = await self._httpx.request(
+                method, url, params=params, json=json_body, timeout=seconds,
+                files={"file": file} if file is not None else None)
+        except httpx.HTTPError as e:
+            raise ClientError(type(e).__name__) from e
+        return Reply(r.status_code, r.content)
+
+    async def get(self, url: str, **kw: Any) -> Reply:
+        return await self.request("GET", url, **kw)
+
+    async def post(self, url: str, **kw: Any) -> Reply:
+        return await self.request("POST", url, **kw)
+
+
+Call = Callable[[Client, int], Awaitable[Reply]]
 
 
 @asynccontextmanager
-async def connections(n: int) -> AsyncIterator[list[httpx.AsyncClient]]:
+async def connections(n: int, kind: str) -> AsyncIterator[list[Client]]:
     """``n`` clients of one keep-alive connection each: one per worker.
 
     Not one client with a pool of ``n``: httpx's pool costs grow with its size
     (on this machine one pool of 50 drove a trivial route at ~190 req/s, 50
     clients of one connection at ~580 req/s), which would measure the client.
     """
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     async with AsyncExitStack() as stack:
-        yield [await stack.enter_async_context(httpx.AsyncClient(limits=limits, timeout=30.0))
-               for _ in range(n)]
+        yield [await stack.enter_async_context(Client(kind)) for _ in range(n)]
 
 
-async def load(name: str, clients: list[httpx.AsyncClient], n: int, call: Call,
-               ok: Callable[[httpx.Response], bool], deadline: float,
-               keep: list[httpx.Response] | None = None, server: str | None = None) -> Stats:
+async def load(name: str, clients: list[Client], n: int, call: Call,
+               ok: Callable[[Reply], bool], deadline: float,
+               keep: list[Reply] | None = None, server: str | None = None) -> Stats:
     """``n`` calls, one worker per client; stops (as errors) at ``deadline``. ``server``:
     the base URL whose process's CPU time is measured over the phase."""
     stats = Stats(name)
     counter = iter(range(n))
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker(client: Client) -> None:
         for i in counter:
             if time.monotonic() > deadline:
                 stats.errors["run deadline"] += 1
@@ -235,8 +318,8 @@ async def load(name: str, clients: list[httpx.AsyncClient], n: int, call: Call,
             t0 = time.perf_counter()
             try:
                 r = await call(client, i)
-            except httpx.HTTPError as e:
-                stats.errors[type(e).__name__] += 1
+            except ClientError as e:
+                stats.errors[str(e)] += 1
                 continue
             finally:
                 stats.requests += 1
@@ -306,7 +389,7 @@ def unique_copy(data: bytes, tag: int) -> bytes:
 # --- the run ---------------------------------------------------------------------------
 
 
-async def run_apks(clients: list[httpx.AsyncClient], base: str, n: int, mode: str,
+async def run_apks(clients: list[Client], base: str, n: int, mode: str,
                    deadline: float) -> tuple[Stats, Stats, dict[str, Any]]:
     files = [(p.name, p.read_bytes()) for p in apk_fixtures()]
 
@@ -314,12 +397,12 @@ async def run_apks(clients: list[httpx.AsyncClient], base: str, n: int, mode: st
         name, data = files[i % len(files)]
         return name, (unique_copy(data, i) if mode == "unique" else data)
 
-    async def upload(c: httpx.AsyncClient, i: int) -> httpx.Response:
+    async def upload(c: Client, i: int) -> Reply:
         name, data = body(i)
         return await c.post(f"{base}/v1/apk-scans", params={"wait": 0},
-                            files={"file": (name, data, APK_TYPE)})
+                            file=(name, data, APK_TYPE))
 
-    accepted: list[httpx.Response] = []
+    accepted: list[Reply] = []
     t0 = time.perf_counter()
     up = await load("POST /v1/apk-scans (upload)", clients, n, upload,
                     lambda r: r.status_code in (200, 202), deadline, accepted)
@@ -328,16 +411,16 @@ async def run_apks(clients: list[httpx.AsyncClient], base: str, n: int, mode: st
     by_fixture: dict[str, Counter[str]] = {}
     polls = Counter[str]()
 
-    async def finish(c: httpx.AsyncClient, i: int) -> httpx.Response:
+    async def finish(c: Client, i: int) -> Reply:
         while True:
             polls["polls"] += 1
-            r = await c.get(f"{base}/v1/scans/{ids[i]}", params={"wait": 60}, timeout=90)
+            r = await c.get(f"{base}/v1/scans/{ids[i]}", params={"wait": 60}, seconds=90)
             if r.status_code != 200 or r.json()["status"] in ("done", "failed"):
                 return r
             if time.monotonic() > deadline:
                 return r
 
-    def ended(r: httpx.Response) -> bool:
+    def ended(r: Reply) -> bool:
         if r.status_code != 200:
             return False
         job = r.json()
@@ -375,11 +458,11 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, "
                    f"Python {platform.python_version()}",
-        "requests": args.requests, "concurrency": args.concurrency,
+        "requests": args.requests, "concurrency": args.concurrency, "client": args.client,
         "mode": "redis" if args.redis_url else "embedded", "phases": []}
     urls = url_inputs(args.requests)
 
-    async with connections(args.concurrency) as clients:
+    async with connections(args.concurrency, args.client) as clients:
         port = free_port()
         with server([sys.executable, str(SELF), "--serve-ping", str(port)],
                     port, "/ping", env, tmp / "ping.log") as base:
@@ -388,7 +471,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                               lambda r: r.status_code == 200, deadline, server=base)
             print(_line(ping), flush=True)
 
-    async with connections(args.concurrency) as clients:
+    async with connections(args.concurrency, args.client) as clients:
         port = free_port()
         with server([scamscan, "serve", "--host", HOST, "--port", str(port)], port,
                     "/healthz", env, tmp / "scamscan.log", timeout=120) as base:
@@ -399,7 +482,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             scans = await load(
                 "POST /v1/url-scans (offline)", clients, args.requests,
                 lambda c, i: c.post(f"{base}/v1/url-scans",
-                                    json={"url": urls[i], "offline": True}),
+                                    json_body={"url": urls[i], "offline": True}),
                 lambda r: r.status_code == 200, deadline, server=base)
             print(_line(scans), flush=True)
             up, done, apk = await run_apks(clients, base, args.apks, args.apk_mode, deadline)
@@ -451,6 +534,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="also write the results here")
     ap.add_argument("--redis-url", help="run the scamscan server in Redis mode on this "
                     "(throw-away) Redis database")
+    ap.add_argument("--client", choices=("aiohttp", "httpx"), default="aiohttp",
+                    help="the load generator's HTTP client (aiohttp on uvloop; httpx on "
+                    "asyncio's loop, as the figures before 2026-12-06 were measured)")
     ap.add_argument("--serve-ping", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve_ping:
@@ -458,7 +544,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     tmp = Path(tempfile.mkdtemp(prefix="scamscan-load-"))
     try:
-        res = asyncio.run(run(args, tmp))
+        if args.client == "aiohttp":
+            import uvloop
+            res = uvloop.run(run(args, tmp))
+        else:
+            res = asyncio.run(run(args, tmp))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -299,3 +300,55 @@ async def test_spaced_memory_storage_counts_the_same_and_still_cleans_up() -> No
     assert eager.timer is not None
     await eager.timer
     assert "e" not in eager.events and "f" in eager.events
+
+
+# --- one round trip for the hit and its window -------------------------------------------
+
+
+def _evalsha_calls(url: str) -> int:
+    import redis as redis_sync
+
+    r = redis_sync.Redis.from_url(url)
+    try:
+        stats = r.info("commandstats").get("cmdstat_evalsha", {})
+    finally:
+        r.close()
+    return int(stats.get("calls", 0)) if isinstance(stats, dict) else 0
+
+
+async def test_acquire_with_window_matches_limits_own_calls(redis_server: RedisServer) -> None:
+    """The combined script answers what ``limits``' hit then get_window_stats answer, on
+    the same keys (so ``test`` and the failure limits read the same windows), in one
+    EVALSHA; the memory storage's version answers the same."""
+    from limits import parse
+    from limits.aio.storage import RedisStorage
+    from limits.aio.strategies import MovingWindowRateLimiter
+
+    from api.storage.limits_memory import SpacedMemoryStorage
+    from api.storage.limits_redis import WindowedRedisStorage
+
+    uri = "async+" + redis_server.url
+    windowed = WindowedRedisStorage(uri, implementation="redispy", key_prefix="t")
+    plain = MovingWindowRateLimiter(RedisStorage(uri, implementation="redispy",
+                                                 key_prefix="t"))
+    memory = SpacedMemoryStorage()
+    four = parse("4/minute")
+    key = four.key_for("key", "k1")
+    seen: list[tuple[bool, int]] = []
+    for i, cost in enumerate((1, 2, 1, 1, 5)):
+        before = _evalsha_calls(redis_server.url)
+        acquired, start, count = await windowed.acquire_with_window(key, 4, 60, cost)
+        if i:  # (the first call also loads the script: NOSCRIPT, SCRIPT LOAD, EVALSHA)
+            assert _evalsha_calls(redis_server.url) == before + 1
+        stats = await plain.get_window_stats(four, "key", "k1")
+        assert stats.remaining == 4 - count
+        assert abs(stats.reset_time - (start + 60)) < 0.01
+        m_acquired, _, m_count = await memory.acquire_with_window(key, 4, 60, cost)
+        assert (m_acquired, m_count) == (acquired, count)
+        seen.append((acquired, count))
+    # 1 + 2 + 1 fill the window; the next single hit and a cost over the limit are refused.
+    assert seen == [(True, 1), (True, 3), (True, 4), (False, 4), (False, 4)]
+    assert not await plain.test(four, "key", "k1")
+    # A window nobody hit: not acquired past the limit, starts now, empty.
+    acquired, start, count = await windowed.acquire_with_window("empty", 2, 60, 3)
+    assert (acquired, count) == (False, 0) and abs(start - time.time()) < 5

@@ -7,6 +7,7 @@ The routes read it through one dependency (:func:`api.deps.get_services`,
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -170,6 +171,12 @@ async def open_services(settings: Settings, *, resolver: Resolver | None = None)
                       apk_handler=apk_handoff(samples, jobs, history))
     webhooks = open_webhooks(settings, jobs, resolver=resolver)
     webhooks.start()
+    # Everything built so far lives as long as the process (lists, model weights,
+    # routes, schemas): moved out of the collector's generations, a full collection
+    # no longer walks it, which under load was a pause of ~10 ms for every request
+    # in flight (a p99 cost; docs/evaluation.md, "Service load").
+    gc.collect()
+    gc.freeze()
     return Services(settings=settings, auth=auth, lists=lists, feeds=feeds, scanner=scanner,
                     bundled_lists=sources, samples=samples, jobs=jobs, history=history,
                     live=live, sessions=storage.sessions, retention=retention,

@@ -21,9 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from limits.aio.storage import RedisStorage
-from limits.aio.storage import Storage as LimitStorage
-
 from api.settings import Settings
 from api.storage import prefixes
 from api.storage.apikeys import (
@@ -41,6 +38,7 @@ from api.storage.feedback import (
 )
 from api.storage.history import HISTORY_FILE, HistoryBackend, RedisHistory, SqliteHistory
 from api.storage.limits_memory import SpacedMemoryStorage
+from api.storage.limits_redis import WindowedRedisStorage
 from api.storage.lists import LISTS_FILE, ListStore, RedisListStore, SqliteListStore
 from api.storage.redis import DEFAULT_TIMEOUT, async_client, async_pool
 from api.storage.sessions import MemorySessionStore, RedisSessionStore, SessionStore
@@ -112,9 +110,11 @@ def open_cache_store(settings: Settings) -> Store:
     return open_store(settings.redis_url, client=client)
 
 
-def open_limit_storage(settings: Settings) -> tuple[LimitStorage, Any]:
-    """The ``limits`` storage of the rate limits (memory, or Redis through redis-py)
-    and the connection pool to close (None in memory)."""
+def open_limit_storage(
+        settings: Settings) -> tuple[SpacedMemoryStorage | WindowedRedisStorage, Any]:
+    """The ``limits`` storage of the rate limits (memory, or Redis through redis-py; both
+    a :class:`~api.storage.limits_redis.WindowStorage`) and the connection pool to
+    close (None in memory)."""
     if not settings.redis_url:
         return SpacedMemoryStorage(), None
     pool = async_pool(settings.redis_url, settings.redis_timeout)
@@ -122,7 +122,7 @@ def open_limit_storage(settings: Settings) -> tuple[LimitStorage, Any]:
     if uri.startswith("unix://"):
         uri = "redis+unix://" + uri.removeprefix("unix://")
     options: dict[str, Any] = {"connection_pool": pool}
-    storage = RedisStorage("async+" + uri, wrap_exceptions=True, implementation="redispy",
+    storage = WindowedRedisStorage("async+" + uri, wrap_exceptions=True, implementation="redispy",
                            key_prefix=prefixes.RATELIMIT, **options)
     return storage, pool
 

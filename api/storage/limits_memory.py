@@ -39,3 +39,11 @@ class SpacedMemoryStorage(MemoryStorage):
             return
         self._last_cleanup = now
         await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
+
+    async def acquire_with_window(self, key: str, limit: int, expiry: int,
+                                  amount: int = 1) -> tuple[bool, float, int]:
+        """The hit, then the window's state (see
+        :class:`api.storage.limits_redis.WindowStorage`); two calls in memory."""
+        acquired = await self.acquire_entry(key, limit, expiry, amount)
+        start, count = await self.get_moving_window(key, limit, expiry)
+        return acquired, start, count
