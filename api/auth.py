@@ -77,6 +77,7 @@ When the key store fails (Redis down), a key seen valid within
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import math
@@ -371,6 +372,8 @@ class Authenticator:
         self._made_read = -math.inf
         self._warned_empty = -math.inf
         self._has_keys: tuple[bool, float] | None = None
+        self._reads: dict[str, asyncio.Future[Any]] = {}
+        """Store reads under way, by what they read (:meth:`_once`)."""
         self._keys: dict[str, tuple[ApiKey, float]] = {}
         self._touched: dict[str, float] = {}
 
@@ -379,12 +382,35 @@ class Authenticator:
         self._has_keys = None
         self._made_read = -math.inf
         self._keys.clear()
+        # A read started before the change may answer from before it: later callers
+        # start their own (the ones already waiting keep theirs).
+        self._reads.clear()
+
+    async def _once(self, name: str, read: Callable[[], Awaitable[Any]]) -> Any:
+        """``read()``, one at a time per ``name``: a caller arriving while it runs waits
+        for the same answer (or error). When a cached answer expires under load, every
+        request in flight would otherwise read the store at once (with SQLite, one worker
+        thread each: a stall of the whole load every second; docs/evaluation.md,
+        "Service load")."""
+        task = self._reads.get(name)
+        if task is None:
+            task = asyncio.ensure_future(read())
+            self._reads[name] = task
+            task.add_done_callback(lambda done: self._reads.pop(name, None)
+                                   if self._reads.get(name) is done else None)
+        # Shielded: a waiter's cancellation (a client gone) must not cancel the others'.
+        return await asyncio.shield(task)
 
     async def has_keys(self) -> bool:
+        cached = self._has_keys
+        if cached is not None and time.monotonic() - cached[1] < self.has_keys_ttl:
+            return cached[0]
+        value: bool = await self._once("has_keys", self._read_has_keys)
+        return value
+
+    async def _read_has_keys(self) -> bool:
         now = time.monotonic()
         cached = self._has_keys
-        if cached is not None and now - cached[1] < self.has_keys_ttl:
-            return cached[0]
         try:
             value = await self.store.has_active()
         except KeyStoreUnavailable as e:
@@ -443,10 +469,16 @@ class Authenticator:
                 and time.monotonic() - cached[1] < self.lookup_ttl)
 
     async def _lookup(self, key_hash: str) -> ApiKey | None:
+        cached = self._keys.get(key_hash)
+        if cached is not None and time.monotonic() - cached[1] < self.lookup_ttl:
+            return cached[0]
+        record: ApiKey | None = await self._once("key:" + key_hash,
+                                                 lambda: self._read_key(key_hash))
+        return record
+
+    async def _read_key(self, key_hash: str) -> ApiKey | None:
         now = time.monotonic()
         cached = self._keys.get(key_hash)
-        if cached is not None and now - cached[1] < self.lookup_ttl:
-            return cached[0]
         try:
             record = await self.store.lookup(key_hash)
         except KeyStoreUnavailable as e:

@@ -325,6 +325,9 @@ class Settings(BaseSettings):
     history_sync_interval: float = Field(default=5.0, gt=0, le=3600)
     """Seconds between two reads of the job state of unfinished APK records (their
     verdicts are also read before every search)."""
+    gc_freeze_interval: float = Field(default=1.0, ge=0, le=3600)
+    """Seconds between two freezes of what survives a young garbage collection, so that
+    full collections stay short under load (api.heap); 0: off."""
     message_retention_days: float = Field(default=30.0, gt=0, le=3650)
     """Days a message check is kept in the history (masked); older ones are deleted.
     Only message checks: link and APK scans are bounded by ``history_max_records``."""

@@ -352,3 +352,50 @@ async def test_acquire_with_window_matches_limits_own_calls(redis_server: RedisS
     # A window nobody hit: not acquired past the limit, starts now, empty.
     acquired, start, count = await windowed.acquire_with_window("empty", 2, 60, 3)
     assert (acquired, count) == (False, 0) and abs(start - time.time()) < 5
+
+
+# --- one store read for every request in flight ------------------------------------------
+
+
+async def test_requests_in_flight_share_one_store_read(tmp_path: Path) -> None:
+    """When the cached "keys exist" or a key's record expires, the requests in flight
+    wait for one read of the (real, SQLite) store, not one each; a change made through
+    this process (invalidate) is not answered by a read started before it."""
+    from api.auth import Authenticator, RateLimiter
+    from api.settings import Settings
+
+    settings = Settings(data_dir=tmp_path)
+    store = open_key_store(tmp_path, None)
+    reads: list[str] = []
+    has_active, lookup = store.has_active, store.lookup
+
+    async def counted_has_active() -> bool:
+        reads.append("has_active")
+        value = await has_active()
+        await asyncio.sleep(0.05)  # a slow store: the others arrive meanwhile
+        return value
+
+    async def counted_lookup(key_hash: str) -> Any:
+        reads.append("lookup")
+        await asyncio.sleep(0.05)
+        return await lookup(key_hash)
+
+    store.has_active = counted_has_active  # type: ignore[method-assign]
+    store.lookup = counted_lookup  # type: ignore[method-assign]
+    auth = Authenticator(store, RateLimiter(settings), keyless_possible=True)
+    assert await asyncio.gather(*(auth.has_keys() for _ in range(50))) == [False] * 50
+    assert reads == ["has_active"]
+    from api.storage.apikeys import hash_key
+
+    auth._has_keys = None  # expired
+    first = asyncio.ensure_future(auth.has_keys())  # a read under way, before the key...
+    await asyncio.sleep(0.01)
+    _, secret = await store.create("bot", "client")
+    auth.invalidate()  # ...made through this process
+    assert await auth.has_keys() is True  # a read of its own, not the one under way
+    assert await first is False and reads == ["has_active"] * 3
+    reads.clear()
+    principals = await asyncio.gather(*(auth.authenticate(secret, "127.0.0.1")
+                                        for _ in range(20)))
+    assert {p.name for p in principals} == {"bot"} and reads.count("lookup") == 1
+    assert auth._known_good(hash_key(secret))

@@ -15,6 +15,7 @@ from typing import Any
 import anyio.to_thread
 
 from api.auth import Authenticator, open_auth
+from api.heap import HeapKeeper
 from api.jobs import JobBackend, JobManager
 from api.retention import Retention
 from api.samples import SampleStore
@@ -65,9 +66,12 @@ class Services:
     """Share links of reports (:mod:`api.services.shares`)."""
     webhooks: WebhookService
     """Callbacks of APK scans and their delivery loop (api.services.webhooks)."""
+    heap: HeapKeeper
+    """Keeps the collector's full collections short under load (api.heap)."""
 
     async def aclose(self) -> None:
         """Close everything, in the reverse order of opening. Never stops half-way."""
+        await self.heap.aclose()  # never raises
         await self.webhooks.aclose()  # never raises nor waits for a receiver
         await self.retention.aclose()  # never raises
         await self.feeds.aclose()  # never raises
@@ -174,14 +178,17 @@ async def open_services(settings: Settings, *, resolver: Resolver | None = None)
     # Everything built so far lives as long as the process (lists, model weights,
     # routes, schemas): moved out of the collector's generations, a full collection
     # no longer walks it, which under load was a pause of ~10 ms for every request
-    # in flight (a p99 cost; docs/evaluation.md, "Service load").
+    # in flight (a p99 cost; docs/evaluation.md, "Service load"). Then what the
+    # requests leave behind (the caches) is frozen as it comes (api.heap).
     gc.collect()
     gc.freeze()
+    heap = HeapKeeper(settings.gc_freeze_interval)
+    heap.start()
     return Services(settings=settings, auth=auth, lists=lists, feeds=feeds, scanner=scanner,
                     bundled_lists=sources, samples=samples, jobs=jobs, history=history,
                     live=live, sessions=storage.sessions, retention=retention,
                     feedback=storage.feedback, shares=storage.shares,
-                    webhooks=webhooks)
+                    webhooks=webhooks, heap=heap)
 
 
 def open_webhooks(settings: Settings, jobs: JobBackend, *,
