@@ -73,9 +73,13 @@ class HeapKeeper:
                 return
 
     async def aclose(self) -> None:
-        """Stop the rounds. Never raises."""
+        """Stop the rounds and unfreeze (also what the start-up froze), so that what
+        this app leaves behind can be collected: a process that opens apps one after
+        another (the tests, an embedding) would otherwise keep every closed one, a web
+        of reference cycles, frozen for good. Never raises."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
+        gc.unfreeze()

@@ -75,7 +75,14 @@ async def test_started_and_stopped_with_the_app(tmp_path: Path) -> None:
         await asyncio.sleep(0.3)
         assert gc.get_freeze_count() >= frozen and ref() is None and kept.other is None
         task = keeper._task
+        assert gc.get_freeze_count() > 0
     assert keeper._task is None and task.done()
+    # Closed: nothing stays frozen, so the closed app (reference cycles) can be freed.
+    assert gc.get_freeze_count() == 0
+    app_ref = weakref.ref(app)
+    del app, keeper
+    gc.collect()
+    assert app_ref() is None
 
 
 @pytest.mark.anyio
