@@ -15,7 +15,7 @@ import pytest
 
 from scanners.message_advice import advice_markers, workplace_remote
 from scanners.registry import fold_vietnamese
-from tests.message_checks import FLAGGED, check, forms
+from tests.message_checks import assert_fires, assert_quiet
 
 # --- must not fire: the false positives' causes ------------------------------------------
 
@@ -50,9 +50,7 @@ QUIET: list[tuple[str, str]] = [
 
 @pytest.mark.parametrize(("text", "lang"), QUIET, ids=[f"quiet-{i}" for i in range(len(QUIET))])
 def test_fifth_round_look_alikes_stay_quiet(text: str, lang: str) -> None:
-    for form in forms(text, lang):
-        r = check(form, lang)
-        assert r["verdict"] not in FLAGGED, (form, r["findings"])
+    assert_quiet(text, lang)
 
 
 # --- must fire: scripts that share those words --------------------------------------------
@@ -87,11 +85,7 @@ FIRE: list[tuple[str | None, str, str]] = [
 @pytest.mark.parametrize(("scam_type", "text", "lang"), FIRE,
                          ids=[f"fire-{i}-{t}" for i, (t, _, _) in enumerate(FIRE)])
 def test_fifth_round_scripts_still_fire(scam_type: str | None, text: str, lang: str) -> None:
-    for form in forms(text, lang):
-        r = check(form, lang, use_model=False)
-        assert r["verdict"] in FLAGGED, (form, r["findings"])
-        if scam_type is not None:
-            assert r["scam_type"] == scam_type, (form, r["findings"])
+    assert_fires(text, lang, scam_type)
 
 
 HELDOUT7_KINDS: list[tuple[str, str, str]] = [
@@ -116,10 +110,7 @@ HELDOUT7_KINDS: list[tuple[str, str, str]] = [
 @pytest.mark.parametrize(("scam_type", "text", "lang"), HELDOUT7_KINDS,
                          ids=[f"kind-{i}-{t}" for i, (t, _, _) in enumerate(HELDOUT7_KINDS)])
 def test_heldout7_miss_kinds_fire(scam_type: str, text: str, lang: str) -> None:
-    for form in forms(text, lang):
-        r = check(form, lang, use_model=False)
-        assert r["verdict"] in FLAGGED, (form, r["findings"])
-        assert r["scam_type"] == scam_type, (form, r["findings"])
+    assert_fires(text, lang, scam_type)
 
 
 # --- the heldout7 misses, as kinds: an amount asked up front -------------------------------
@@ -143,10 +134,7 @@ MONEY: list[tuple[str, str]] = [
 @pytest.mark.parametrize(("scam_type", "text"), MONEY,
                          ids=[f"money-{t}" for t, _ in MONEY])
 def test_an_amount_asked_up_front_is_a_money_ask(scam_type: str, text: str) -> None:
-    for form in forms(text, "vi"):
-        r = check(form, "vi", use_model=False)
-        assert r["verdict"] in FLAGGED, (form, r["findings"])
-        assert r["scam_type"] == scam_type, (form, r["findings"])
+    assert_fires(text, "vi", scam_type)
 
 
 def test_advice_markers_and_their_negations() -> None:
