@@ -90,3 +90,4 @@ async def test_interval_zero_is_off(tmp_path: Path) -> None:
     app = create_app(Settings(data_dir=tmp_path, gc_freeze_interval=0))
     async with app.router.lifespan_context(app):
         assert app.state.services.heap._task is None
+        assert gc.get_freeze_count() > 0  # the start-up heap is frozen all the same

@@ -7,7 +7,6 @@ The routes read it through one dependency (:func:`api.deps.get_services`,
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -175,13 +174,7 @@ async def open_services(settings: Settings, *, resolver: Resolver | None = None)
                       apk_handler=apk_handoff(samples, jobs, history))
     webhooks = open_webhooks(settings, jobs, resolver=resolver)
     webhooks.start()
-    # Everything built so far lives as long as the process (lists, model weights,
-    # routes, schemas): moved out of the collector's generations, a full collection
-    # no longer walks it, which under load was a pause of ~10 ms for every request
-    # in flight (a p99 cost; docs/evaluation.md, "Service load"). Then what the
-    # requests leave behind (the caches) is frozen as it comes (api.heap).
-    gc.collect()
-    gc.freeze()
+    # Freezes the heap built so far, then what the requests leave behind (api.heap).
     heap = HeapKeeper(settings.gc_freeze_interval)
     heap.start()
     return Services(settings=settings, auth=auth, lists=lists, feeds=feeds, scanner=scanner,
