@@ -118,8 +118,9 @@ deploy-test: $(RUN_STAMP)
 model-message: $(STAMP)
 	$(BIN)/python eval/train_message_model.py
 
-# The lexical link model (blocklists/data/url_model.json.gz) from urls/ (time split:
-# eval/url_split.py).
+# The lexical link models from urls/: the shipped one (blocklists/data/url_model.json.gz,
+# every row) and the evaluation's (eval/models/url_model_cut.json.gz, the training side
+# of the time split in eval/url_split.py; make eval measures this one).
 model-url: $(STAMP)
 	$(BIN)/python eval/train_url_model.py --data $(URL_DATA)
 

@@ -103,7 +103,7 @@ to :data:`HOSTSVN_CUT` / :data:`OPENPHISH_CUT` (``train_url_model.py --validate`
 
 def load(data: Path, hostsvn_cut: str = HOSTSVN_CUT, openphish_cut: str = OPENPHISH_CUT,
          hostsvn_end: str | None = None, openphish_end: str | None = None,
-         hostsvn_window: str | None = None) -> Split:
+         hostsvn_window: str | None = None, openphish_window: str | None = None) -> Split:
     """Read ``data`` (``../shared/data/urls``) into the split described above.
 
     With ``hostsvn_end`` / ``openphish_end`` the rows first seen on or after those
@@ -115,7 +115,8 @@ def load(data: Path, hostsvn_cut: str = HOSTSVN_CUT, openphish_cut: str = OPENPH
     trained on nor measured, though their hosts are still removed from the later
     side, so that the measured window is the same as with the cut at
     ``hostsvn_window`` (how much do the months before a window add?
-    ``train_url_model.py --validate --recency-cut``).
+    ``train_url_model.py --validate --recency-cut``). ``openphish_window`` does
+    the same for OpenPhish (``--recency-cut-openphish``).
     """
     sp = Split()
 
@@ -175,6 +176,8 @@ def load(data: Path, hostsvn_cut: str = HOSTSVN_CUT, openphish_cut: str = OPENPH
             continue
         if row["first_seen"] < openphish_cut:
             add(mal_train, row["url"], row["first_seen"])
+        elif row["first_seen"] < (openphish_window or openphish_cut):
+            add(gap, row["url"])
         else:
             add(later_raw["international phishing URLs (OpenPhish)"], row["url"])
 

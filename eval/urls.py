@@ -11,6 +11,11 @@ the training side removed) and false positives on the benign ``test`` side
 * ``model only``: the learned model's findings (URL-ML-*) and the allowlists;
 * ``combined``: rules and model, blocklists off (``SCAMSCAN_BLOCKLISTS=off``).
 
+The model measured is the **evaluation's** (``eval/models/url_model_cut.json.gz``,
+trained before the cuts by ``make model-url``), not the shipped one, which is
+refitted on every row, the later side included (``eval/train_url_model.py``).
+``--model shipped`` measures the shipped file instead: a check, not an evaluation.
+
 ``--dev-sets`` adds the older whole-set table below.
 
 "Flagged" means a verdict of ``suspicious`` or ``dangerous``. Each set is run in
@@ -41,7 +46,11 @@ from scanners.errors import InvalidURLError
 from scanners.findings import aggregate
 from scanners.normalize import ParsedURL, normalize
 from scanners.registry import Registry, registry
+from scanners.url_model import UrlModel
 from scanners.url_offline import NoLists, OfflineURLScanner
+
+CUT_MODEL = Path(__file__).resolve().parent / "models" / "url_model_cut.json.gz"
+"""The model trained before the time-split cuts (``eval/train_url_model.py``)."""
 
 FLAGGED = {"suspicious", "dangerous"}
 
@@ -133,11 +142,11 @@ def _model_only(scanner: OfflineURLScanner, p: ParsedURL) -> str:
     return aggregate(found).verdict.value
 
 
-def time_split(data: Path, markdown: bool, show: int) -> None:
-    """Print the time-split table (see the module docstring)."""
+def time_split(data: Path, markdown: bool, show: int, model: UrlModel) -> None:
+    """Print the time-split table (see the module docstring) for ``model``."""
     sp = url_split.load(data)
     rules = OfflineURLScanner(index=NoLists(), use_model=False)
-    combined = OfflineURLScanner(index=NoLists())
+    combined = OfflineURLScanner(index=NoLists(), model=model)
     sets: list[tuple[str, str, list[ParsedURL]]] = [
         (f"{name} (later side)", "recall", rows) for name, rows in sp.later.items()]
     sets += [("benign registrable domains (test side)", "fpr", sp.test_hosts),
@@ -148,6 +157,7 @@ def time_split(data: Path, markdown: bool, show: int) -> None:
         ("model only", lambda p: _model_only(combined, p)),
         ("combined", lambda p: aggregate(combined.check(p)).verdict.value),
     ]
+    print(f"model: {str(model.meta.get('training_side', '')).split(', ChongLuaDao')[0]}")
     print(f"time split: hostsVN/gov cut {url_split.HOSTSVN_CUT}, OpenPhish cut "
           f"{url_split.OPENPHISH_CUT}; later rows removed because their host or "
           f"registrable is on the training side: {sp.removed}")
@@ -186,11 +196,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     ap.add_argument("--dev-sets", action="store_true",
                     help="also print the whole-set table (product and rules-only modes)")
+    ap.add_argument("--model", choices=("cut", "shipped"), default="cut",
+                    help="cut: the model trained before the cuts (the evaluation); shipped: "
+                         "the product's, which trained on the later side too (a check)")
     args = ap.parse_args(argv)
     if not (args.data / "tranco_top10k.csv").exists():
         print(f"eval: {args.data} does not hold the URL sets", file=sys.stderr)
         return 2
-    time_split(args.data, args.markdown, args.show_fp)
+    model = UrlModel.load(CUT_MODEL if args.model == "cut" else None)
+    time_split(args.data, args.markdown, args.show_fp, model)
     if not args.dev_sets:
         return 0
     print()

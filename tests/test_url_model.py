@@ -113,6 +113,25 @@ def test_shipped_model_is_small_and_well_formed() -> None:
         assert 0.5 <= medium <= high < 1.0
     # Trained on the dev lists only: the meta says what and how.
     assert "train_url_model.py" in doc["meta"]["trained_by"]
+    assert doc["meta"]["training_side"].startswith("every hostsVN and OpenPhish row")
+
+
+def test_the_evaluation_measures_a_model_trained_before_its_cuts() -> None:
+    """eval/urls.py scores the later side with the committed cut model, never with the
+    shipped one (which trained on the later side too): same features, fewer rows."""
+    from eval import urls
+    from eval.url_split import HOSTSVN_CUT, OPENPHISH_CUT
+
+    cut = json.loads(gzip.decompress(urls.CUT_MODEL.read_bytes()))
+    shipped = json.loads(gzip.decompress((blocklists.data_dir() / MODEL_FILE).read_bytes()))
+    assert cut["meta"]["training_side"].startswith(
+        f"hostsVN before {HOSTSVN_CUT}, OpenPhish before {OPENPHISH_CUT},")
+    assert cut["meta"]["malicious"] < shipped["meta"]["malicious"]
+    assert {k: v for k, v in cut["meta"].items() if k not in (
+        "training_side", "links", "malicious", "features", "host_model_links",
+        "host_model_features")} == {k: v for k, v in shipped["meta"].items() if k not in (
+            "training_side", "links", "malicious", "features", "host_model_links",
+            "host_model_features")}
 
 
 def test_shipped_model_separates_obvious_cases() -> None:

@@ -103,15 +103,38 @@ def test_benign_registrables_sit_on_one_side_only(data: Path) -> None:
 
 def test_training_writes_the_same_bytes_twice(data: Path, tmp_path: Path) -> None:
     a, b = tmp_path / "a.json.gz", tmp_path / "b.json.gz"
-    assert train_url_model.main(["--data", str(data), "--out", str(a)]) == 0
-    assert train_url_model.main(["--data", str(data), "--out", str(b)]) == 0
+    ca, cb = tmp_path / "cut-a.json.gz", tmp_path / "cut-b.json.gz"
+    assert train_url_model.main(["--data", str(data), "--out", str(a), "--cut-out", str(ca)]) == 0
+    assert train_url_model.main(["--data", str(data), "--out", str(b), "--cut-out", str(cb)]) == 0
     assert a.read_bytes() == b.read_bytes()
+    assert ca.read_bytes() == cb.read_bytes()
     doc = json.loads(gzip.decompress(a.read_bytes()))
+    cut = json.loads(gzip.decompress(ca.read_bytes()))
     assert doc["meta"]["malicious"] >= 8
     assert any(f.startswith("shape:") for f in doc["weights"])
-    for kind in ("host", "url"):
-        th = doc["thresholds"][kind]
-        assert 0.0 < th["medium"] <= th["high"] < 1.0
+    for d in (doc, cut):
+        for kind in ("host", "url"):
+            th = d["thresholds"][kind]
+            assert 0.0 < th["medium"] <= th["high"] < 1.0
+    # The shipped model learned the later rows too (later44.com, op-later.com); the
+    # evaluation's did not, and each says which rows it read.
+    assert doc["meta"]["malicious"] == cut["meta"]["malicious"] + 2
+    assert cut["meta"]["training_side"].startswith(
+        f"hostsVN before {url_split.HOSTSVN_CUT}, OpenPhish before {url_split.OPENPHISH_CUT}")
+    assert doc["meta"]["training_side"].startswith("every hostsVN and OpenPhish row")
+
+
+def test_the_shipped_models_split_trains_on_every_row_and_measures_none(data: Path) -> None:
+    sp = url_split.load(data, train_url_model.END, train_url_model.END)
+    mal = hosts([p for p, y in sp.train if y == 1])
+    assert {"ghnn11.com", "later44.com", "op-later.com", "op-valid.com"} <= mal
+    # Government fakes are only ever measured, never trained on.
+    assert not mal & {"vneid-gov.top", "dichvucong-gov.top"}
+    assert not any(sp.later.values())
+    # The benign sides are the evaluation's: same tune side, test side never trained.
+    assert hosts(sp.tune_hosts) == hosts(url_split.load(data).tune_hosts)
+    test_regs = {p.registrable_domain for p in url_split.load(data).test_hosts}
+    assert not test_regs & {p.registrable_domain for p, y in sp.train if y == 0}
 
 
 def test_a_gap_before_the_window_is_neither_trained_nor_measured(data: Path) -> None:
