@@ -592,3 +592,74 @@ def test_every_setting_is_documented_in_deployment_md() -> None:
     doc = (Path(__file__).resolve().parent.parent / "docs" / "deployment.md").read_text()
     missing = [f for f in Settings.model_fields if f"`SCAMSCAN_{f.upper()}`" not in doc]
     assert missing == []
+
+
+# --- the request path's cheaper parts answer as what they replace --------------------
+
+
+def test_iso_timestamp_writes_what_datetime_writes() -> None:
+    """The log's timestamp, its date and time of day written once a second, is
+    ``datetime``'s text: microseconds rounded half to even and carried, none when 0."""
+    import random
+    from datetime import UTC, datetime
+
+    rng = random.Random(16)  # noqa: S311 - test inputs, not secrets
+    now = time.time()
+    cases = [now + rng.uniform(-1e7, 1e7) for _ in range(20_000)]
+    cases += [0.0, 1.0, 1.5, 86399.9999999, 1796518096.0000005, 1796518096.9999995,
+              1796518096.9999996, 1796518096.0000015]
+    cases += [1_700_000_000 + j / 1e6 + 5e-7 for j in range(0, 1_000_000, 499)]
+    for created in cases:
+        want = datetime.fromtimestamp(created, UTC).isoformat().replace("+00:00", "Z")
+        assert observability.iso_timestamp(created) == want, created
+
+
+def test_uuid4_hex_ids_are_uuid4s() -> None:
+    import uuid
+
+    from api.ids import uuid4_hex
+
+    seen = {uuid4_hex() for _ in range(2000)}
+    assert len(seen) == 2000
+    for value in seen:
+        parsed = uuid.UUID(hex=value)
+        assert parsed.hex == value and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+async def test_within_answers_as_a_timeout_would() -> None:
+    """``api.problems.within``: a coroutine that answers at once arms no timer; one
+    that waits is awaited under the time-out, answered, timed out or cancelled as
+    ``asyncio.timeout`` would."""
+    from api.problems import within
+
+    ready = asyncio.Event()
+    ready.set()
+
+    async def wait_for(event: asyncio.Event, value: str) -> str:
+        await event.wait()
+        return value
+
+    assert await within(wait_for(ready, "now"), 0.0) == "now"  # no wait: no time-out
+    later = asyncio.Event()
+    asyncio.get_running_loop().call_later(0.02, later.set)
+    assert await within(wait_for(later, "later"), 5.0) == "later"
+    with pytest.raises(TimeoutError):
+        await within(wait_for(asyncio.Event(), "never"), 0.02)
+    seen: list[str] = []
+
+    async def cancelled() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            seen.append("cancelled inside")
+            raise
+
+    task = asyncio.ensure_future(within(cancelled(), 5.0))
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen == ["cancelled inside"]
+    future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    future.set_result("a future")
+    assert await within(future, 1.0) == "a future"  # not a coroutine: awaited as is

@@ -9,12 +9,12 @@ the same way.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from api import observability
 from api.auth import Principal, current_owner
+from api.ids import uuid4_hex
 from api.jobs import Job, JobBackend, QueueFull
 from api.problems import TYPE_INVALID_URL, TYPE_NOT_FOUND, ProblemException, storage_problem
 from api.samples import SampleStore
@@ -49,7 +49,7 @@ async def create_url_scan(services: Services, metrics: observability.Metrics, ur
         scanners += (live or services.live).scanners
     report = await scan_url(url, observability.timed(scanners, metrics), lang, incomplete)
     metrics.record_scan("url", report["verdict"])
-    answer = {"scan_id": uuid.uuid4().hex, **report}
+    answer = {"scan_id": uuid4_hex(), **report}
     # Queued, never awaited: a history failure must not fail the scan (api.services.history);
     # only a writer far behind holds the request (backpressure, ScanHistory.room).
     await services.history.room()
