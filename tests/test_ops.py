@@ -14,6 +14,7 @@ import asyncio
 import io
 import json
 import logging
+import os
 import re
 import time
 from contextlib import AbstractAsyncContextManager
@@ -619,11 +620,22 @@ def test_uuid4_hex_ids_are_uuid4s() -> None:
 
     from api.ids import uuid4_hex
 
-    seen = {uuid4_hex() for _ in range(2000)}
+    seen = {uuid4_hex() for _ in range(2000)}  # several reads of the random source
     assert len(seen) == 2000
     for value in seen:
         parsed = uuid.UUID(hex=value)
         assert parsed.hex == value and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    # A child after fork does not repeat the ids its parent has not used yet.
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(write, uuid4_hex().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.close(write)
+    assert child not in seen and child != uuid4_hex()
 
 
 async def test_within_answers_as_a_timeout_would() -> None:
