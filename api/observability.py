@@ -49,7 +49,9 @@ problem+json bodies. uvicorn's own access log is silenced in JSON mode (it
 would log query strings): :class:`RequestContextMiddleware` writes one line per
 request with ``method``, ``route``, ``status`` and ``duration_ms``, never a
 body or a query string; probe routes (``/healthz``, ``/readyz``,
-``/metrics``) are logged at DEBUG.
+``/metrics``) are logged at DEBUG. The handler :func:`configure_logging` adds
+(:class:`RoundBatchedStreamHandler`) writes the lines logged during one round of the
+event loop together, at its end: the same lines in the same order, one system call.
 
 Readiness and the worker heartbeat contract
 -------------------------------------------
@@ -269,6 +271,68 @@ def json_formatter() -> logging.Formatter:
     return JsonFormatter()
 
 
+class RoundBatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A :class:`logging.StreamHandler` whose lines logged on an event loop's thread are
+    written together at the end of the loop's current round: one write (and one system
+    call) for the access lines of all the requests answered in that round, instead of
+    one per line. Under load a round answers several requests; a system call per line
+    was a measurable part of each request's CPU on the service's machines
+    (docs/evaluation.md, "Service load").
+
+    Lines are the same and in the same order: a line logged from a thread without a
+    running loop (a worker thread) is written at once, after the lines still waiting,
+    and :meth:`flush` (also at exit, ``logging.shutdown``) writes whatever waits. A
+    line waits at most until the loop's next round (microseconds; a process killed
+    in between loses the lines of that round)."""
+
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(stream)
+        self._pending: list[str] = []
+        self._scheduled = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Called under self.lock (Handler.handle).
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:
+            self.handleError(record)
+            return
+        self._pending.append(line)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            try:
+                self.flush()
+            except Exception:
+                self.handleError(record)
+            return
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._end_of_round)
+
+    def _end_of_round(self) -> None:
+        self._scheduled = False
+        try:
+            self.flush()
+        except Exception:
+            self.handleError(logging.makeLogRecord({"msg": "(log lines of a loop round)"}))
+
+    def flush(self) -> None:
+        """Write the lines waiting, then flush the stream."""
+        self.acquire()
+        try:
+            if self._pending:
+                text = "".join(self._pending)
+                self._pending.clear()
+                if self.stream is not None:
+                    self.stream.write(text)
+            super().flush()
+        finally:
+            self.release()
+
+
 def configure_logging(level: str, fmt: Literal["json", "text"] = "json") -> None:
     """Level and format of the ``scamscan`` loggers (and uvicorn's, in JSON mode).
 
@@ -283,7 +347,7 @@ def configure_logging(level: str, fmt: Literal["json", "text"] = "json") -> None
     for h in ours:
         h.setFormatter(formatter)
     if not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = RoundBatchedStreamHandler(sys.stderr)
         setattr(handler, _HANDLER_MARK, True)
         handler.setFormatter(formatter)
         logger.addHandler(handler)

@@ -675,3 +675,43 @@ async def test_within_answers_as_a_timeout_would() -> None:
     future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     future.set_result("a future")
     assert await within(future, 1.0) == "a future"  # not a coroutine: awaited as is
+
+
+async def test_log_lines_of_a_loop_round_are_written_together() -> None:
+    """The service's own handler writes the lines logged on the loop at the end of the
+    round, in one write, and keeps their order with lines from other threads."""
+    import threading
+
+    writes: list[str] = []
+
+    class Stream(io.StringIO):
+        def write(self, text: str) -> int:
+            writes.append(text)
+            return super().write(text)
+
+    stream = Stream()
+    handler = observability.RoundBatchedStreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("scamscan.test-batched")
+    logger.propagate = False
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        logger.info("one")
+        logger.info("two")
+        assert stream.getvalue() == ""  # not yet: at the end of this round
+        await asyncio.sleep(0)
+        assert writes == ["one\ntwo\n"]  # both in one write
+        logger.info("three")
+        worker = threading.Thread(target=logger.info, args=("from a thread",))
+        worker.start()
+        worker.join()  # no loop there: written at once, after what was waiting
+        assert stream.getvalue() == "one\ntwo\nthree\nfrom a thread\n"
+        logger.info("four")
+        handler.flush()  # as logging.shutdown does at exit
+        assert stream.getvalue().endswith("from a thread\nfour\n")
+        await asyncio.sleep(0)
+        assert stream.getvalue().count("four") == 1
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
