@@ -101,6 +101,7 @@ import re
 import socket
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
@@ -289,6 +290,25 @@ class RoundBatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg
         super().__init__(stream)
         self._pending: list[str] = []
         self._scheduled = False
+        self._loops: dict[int, asyncio.AbstractEventLoop] = {}
+        """The loop last seen running on each thread (:meth:`_running_loop`)."""
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop | None:
+        """The loop running on this thread, if any. The loop this thread last ran is
+        asked first: on CPython 3.11 ``asyncio.get_running_loop`` makes a ``getpid``
+        system call each time (its check for a fork)."""
+        thread = threading.get_ident()
+        loop = self._loops.get(thread)
+        if loop is not None and loop.is_running():
+            return loop  # a loop runs on one thread: this one, so we are inside it
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        if len(self._loops) > 64:
+            self._loops.clear()
+        self._loops[thread] = loop
+        return loop
 
     def emit(self, record: logging.LogRecord) -> None:
         # Called under self.lock (Handler.handle).
@@ -298,10 +318,7 @@ class RoundBatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg
             self.handleError(record)
             return
         self._pending.append(line)
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
+        loop = self._running_loop()
         if loop is None:
             try:
                 self.flush()
