@@ -31,6 +31,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api import observability
 from api.deps import get_live
+from api.log_output import RoundBatchedStreamHandler, iso_timestamp
 from api.main import create_app
 from api.observability import HEARTBEAT_KEY, Metrics, Timed, check_worker, configure_logging
 from api.settings import Settings
@@ -612,7 +613,7 @@ def test_iso_timestamp_writes_what_datetime_writes() -> None:
     cases += [1_700_000_000 + j / 1e6 + 5e-7 for j in range(0, 1_000_000, 499)]
     for created in cases:
         want = datetime.fromtimestamp(created, UTC).isoformat().replace("+00:00", "Z")
-        assert observability.iso_timestamp(created) == want, created
+        assert iso_timestamp(created) == want, created
 
 
 def test_uuid4_hex_ids_are_uuid4s() -> None:
@@ -690,7 +691,7 @@ async def test_log_lines_of_a_loop_round_are_written_together() -> None:
             return super().write(text)
 
     stream = Stream()
-    handler = observability.RoundBatchedStreamHandler(stream)
+    handler = RoundBatchedStreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("scamscan.test-batched")
     logger.propagate = False
