@@ -716,3 +716,46 @@ async def test_log_lines_of_a_loop_round_are_written_together() -> None:
     finally:
         logger.removeHandler(handler)
         logger.propagate = True
+
+
+async def test_routers_pass_over_only_paths_none_of_their_routes_match(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every router of the app is an ``api.routing.Router``; its expression finds every
+    path one of its routes matches, and the app answers every request (route, 404, 405,
+    slash redirect, console catch-all) exactly as with FastAPI's matching alone."""
+    import re
+
+    from fastapi import APIRouter
+
+    from api.routing import Router, paths_expression
+
+    app = create_app(ops_settings(tmp_path))
+    included = [r.original_router for r in app.router.routes
+                if hasattr(r, "original_router")]
+    assert included and all(isinstance(r, Router) for r in included)
+    for router in included:
+        expression = paths_expression(router.routes)
+        assert expression is not None
+        for route in router.routes:
+            concrete = re.sub(r"\{[^}]+\}", "x1", route.path)
+            assert expression.search(concrete), (route.path, concrete)
+    requests = [("GET", p) for p in (
+        "/healthz", "/v1/rules", "/docs", "/redoc", "/openapi.json", "/nope", "/healthz/",
+        "/v1/scans", "/v1/scans/", "/v1/scans/abc", "/v1/scans/abc/export", "/console",
+        "/console/", "/console/anything/deeper", "/s/-/share.css", "/s/tok",
+        "/v1/lists/sources", "/v1/feedback", "/v1/keys", "/readyz", "/metrics",
+        "/docs/static/nope.js", "/console/static/nope.css")]
+    requests += [("DELETE", "/healthz"), ("POST", "/v1/rules"), ("PUT", "/v1/url-scans")]
+
+    async def answers() -> list[tuple[int, str | None]]:
+        async with running(app) as c:
+            out = []
+            for method, path in requests:
+                r = await c.request(method, path, follow_redirects=False)
+                out.append((r.status_code, r.headers.get("location")))
+            return out
+
+    with_prefilter = await answers()
+    monkeypatch.setattr(Router, "matches", APIRouter.matches)
+    assert await answers() == with_prefilter
+    assert {s for s, _ in with_prefilter} >= {200, 404, 405}
