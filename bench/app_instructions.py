@@ -40,9 +40,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from load_test import url_inputs
+from bench.load_test import url_inputs
 
 ASGI = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
@@ -118,6 +118,7 @@ def fixed_scans() -> None:
 
 async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as data:
+        lifespan: contextlib.AbstractAsyncContextManager[Any]
         if args.route == "ping":
             app, lifespan = ping_app(), contextlib.nullcontext()
         else:

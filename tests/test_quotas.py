@@ -343,7 +343,7 @@ async def test_oldest_first_memory_storage_answers_as_limits_own(
     now[0] += 0.5
     await ours.acquire_entry("x", 10, 60)
     now[0] += 1
-    await ours._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+    await ours._MemoryStorage__expire_events()
     assert [e.expiry - e.atime for e in ours.events["x"]] == [60]
 
 
