@@ -103,6 +103,7 @@ from api.origin import (
     check_fetch_site,
     check_loopback_host,
     check_same_origin,
+    header,
     is_loopback_host,
 )
 from api.problems import (
@@ -136,6 +137,7 @@ from api.storage.sessions import (
 log = logging.getLogger("scamscan.api")
 
 HEADER = "X-API-Key"
+_HEADER_RAW = HEADER.lower().encode("latin-1")
 RANK: dict[str, int] = {r: i for i, r in enumerate(ROLES)}
 KEYLESS_ROLE: Role = "admin"
 """The role of a keyless local request: everything the local console needs."""
@@ -223,6 +225,18 @@ class RateLimiter:
         self.limiter = MovingWindowRateLimiter(self.storage)
         self._warned_at = -math.inf
         self._warned_failures = -math.inf
+        self._keys: dict[tuple[RateLimitItem, tuple[str, ...]], str] = {}
+        """Storage keys by limit and identifiers (:meth:`_key`)."""
+
+    def _key(self, item: RateLimitItem, ids: tuple[str, ...]) -> str:
+        """``item.key_for(*ids)``, remembered: built on every request otherwise (the
+        identifiers are an address or a key id, few; the memory is bounded)."""
+        key = self._keys.get((item, ids))
+        if key is None:
+            if len(self._keys) >= MAX_CACHED_KEYS:
+                self._keys.clear()
+            key = self._keys[(item, ids)] = item.key_for(*ids)
+        return key
 
     async def _retry_after(self, item: RateLimitItem, *ids: str) -> int:
         stats = await self.limiter.get_window_stats(item, *ids)
@@ -301,7 +315,7 @@ class RateLimiter:
             for item in self.limits_of(principal):
                 expiry = item.get_expiry()
                 allowed, start, count = await self.storage.acquire_with_window(
-                    item.key_for(*ids), item.amount, expiry, cost)
+                    self._key(item, ids), item.amount, expiry, cost)
                 # Never more than the window (a clock read a little before the hit's).
                 reset = min(expiry, max(0, math.ceil(start + expiry - time.time())))
                 this = Quota(item.amount, max(0, item.amount - count), reset)
@@ -376,6 +390,8 @@ class Authenticator:
         """Store reads under way, by what they read (:meth:`_once`)."""
         self._keys: dict[str, tuple[ApiKey, float]] = {}
         self._touched: dict[str, float] = {}
+        self._keyless: dict[str, Principal] = {}
+        """The keyless principal of each client address (immutable, made once)."""
 
     def invalidate(self) -> None:
         """Forget the cached key records and the "keys exist" flag."""
@@ -514,7 +530,13 @@ class Authenticator:
                     and not await self.has_keys()):
                 if self.keys_were_made():
                     raise self._emptied()
-                return Principal(None, KEYLESS_ROLE, "keyless-local", client_addr)
+                principal = self._keyless.get(client_addr)
+                if principal is None:
+                    if len(self._keyless) >= MAX_CACHED_KEYS:
+                        self._keyless.clear()
+                    principal = self._keyless[client_addr] = Principal(
+                        None, KEYLESS_ROLE, "keyless-local", client_addr)
+                return principal
             raise _unauthorized(f"This request needs an API key in the {HEADER} header "
                                 "(an administrator makes one with `scamscan keys create`).")
         if not self._known_good(key_hash):
@@ -582,7 +604,9 @@ api_key_header = APIKeyHeader(
 
 
 def _client_addr(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    # The scope's pair, as ``request.client`` gives it, without building an Address.
+    client = request.scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 class SessionExpired(ProblemException):
@@ -615,9 +639,13 @@ async def session_of(request: Request) -> tuple[str, Session] | None:
     """The console session the request's cookie names: None without a cookie (or
     without a console), :class:`SessionExpired` for a dead one, 503 when the store
     fails."""
+    if header(request, b"cookie") is None:  # no cookie at all: the common case, cheaply
+        return None
     session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        return None
     sessions: SessionStore | None = _sessions(request)
-    if not session_id or sessions is None:
+    if sessions is None:
         return None
     try:
         session = await sessions.get(session_id)
@@ -682,9 +710,9 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
         # header (which this API does not read), is a 401, not keyless use. (With a
         # console cookie, Authorization is left alone: a proxy's Basic auth sends it.)
         del api_key
-        sent = request.headers.get(HEADER)
+        sent = header(request, _HEADER_RAW)
         found = None if sent is not None else await session_of(request)
-        if sent is None and found is None and "authorization" in request.headers:
+        if sent is None and found is None and header(request, b"authorization") is not None:
             raise _unauthorized(f"This API reads its key from the {HEADER} header, not "
                                 "from Authorization.")
         request.state.session = found

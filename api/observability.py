@@ -49,7 +49,9 @@ problem+json bodies. uvicorn's own access log is silenced in JSON mode (it
 would log query strings): :class:`RequestContextMiddleware` writes one line per
 request with ``method``, ``route``, ``status`` and ``duration_ms``, never a
 body or a query string; probe routes (``/healthz``, ``/readyz``,
-``/metrics``) are logged at DEBUG.
+``/metrics``) are logged at DEBUG. The handler :func:`configure_logging` adds
+(:class:`RoundBatchedStreamHandler`) writes the lines logged during one round of the
+event loop together, at its end: the same lines in the same order, one system call.
 
 Readiness and the worker heartbeat contract
 -------------------------------------------
@@ -99,9 +101,7 @@ import socket
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar, cast
 
@@ -121,6 +121,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.ids import uuid4_hex
+from api.log_output import RoundBatchedStreamHandler, iso_timestamp
 from api.problems import unhandled_error_handler
 from api.storage import prefixes
 from api.storage.redis import async_client, sync_client
@@ -187,7 +189,7 @@ def sane_request_id(value: str | None) -> str:
     """``value`` when it is a safe token to echo and log, else a new uuid4 hex."""
     if value is not None and _SANE_REQUEST_ID.fullmatch(value):
         return value
-    return uuid.uuid4().hex
+    return uuid4_hex()
 
 
 def current_request_id() -> str | None:
@@ -219,8 +221,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         event: dict[str, Any] = {
-            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat()
-            .replace("+00:00", "Z"),
+            "timestamp": iso_timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
         }
@@ -259,7 +260,7 @@ def configure_logging(level: str, fmt: Literal["json", "text"] = "json") -> None
     for h in ours:
         h.setFormatter(formatter)
     if not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = RoundBatchedStreamHandler(sys.stderr)
         setattr(handler, _HANDLER_MARK, True)
         handler.setFormatter(formatter)
         logger.addHandler(handler)

@@ -48,6 +48,17 @@ DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _AUTHORITY = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]{1,5}))?")
 
 
+def header(request: Request, name: bytes) -> str | None:
+    """The first value of the header ``name`` (lower case, as ASGI servers give names),
+    or None: what ``request.headers.get`` answers, without the exception Starlette's
+    mapping raises inside ``get`` for a missing header (several per request, on every
+    request: a measurable part of the request path, docs/evaluation.md)."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
 @lru_cache(maxsize=1024)
 def is_loopback_host(host: str) -> bool:
     """``localhost``, 127.0.0.0/8 or ::1 (brackets and a trailing dot allowed).
@@ -62,10 +73,12 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+@lru_cache(maxsize=1024)
 def parse_authority(value: str, scheme: str) -> tuple[str, int] | None:
     """``(host, port)`` of a ``Host`` value (lower case, without brackets or a
     trailing dot; the scheme's default port when none is given), or None when it
-    is not a plain ``host[:port]``."""
+    is not a plain ``host[:port]``. Cached, like :func:`is_loopback_host`: parsed for
+    every keyless request, from a handful of values."""
     m = _AUTHORITY.fullmatch(value.strip())
     if m is None:
         return None
@@ -80,7 +93,7 @@ def request_authority(request: Request) -> tuple[str, int] | None:
     """The request's ``Host`` as ``(host, port)``, or None when absent or malformed."""
     # The scope's scheme, which ``request.url`` is built from: building that URL
     # (on every keyless request) cost more than the check itself.
-    return parse_authority(request.headers.get("host", ""), request.scope.get("scheme", "http"))
+    return parse_authority(header(request, b"host") or "", request.scope.get("scheme", "http"))
 
 
 def check_loopback_host(request: Request) -> None:
@@ -105,7 +118,7 @@ def check_fetch_site(request: Request) -> None:
     cross-site`` or ``same-site``."""
     if request.method in SAFE_METHODS:
         return
-    site = request.headers.get("sec-fetch-site", "").strip().lower()
+    site = (header(request, b"sec-fetch-site") or "").strip().lower()
     if site in REFUSED_FETCH_SITES:
         raise _cross_site(f"This write came from another site (Sec-Fetch-Site: {site}); "
                           "cross-site writes are refused. Use the service's own pages, or "
@@ -119,7 +132,7 @@ def check_same_origin(request: Request) -> None:
     if request.method in SAFE_METHODS:
         return
     check_fetch_site(request)
-    origin = request.headers.get("origin")
+    origin = header(request, b"origin")
     if origin is None:
         return  # not a browser, or an old one: Sec-Fetch-Site and the Host check remain
     own = request_authority(request)

@@ -167,3 +167,35 @@ async def test_sqlite_writes_keep_one_connection_and_reopen_after_an_error(
     assert await backend.get("c") is not None
     await backend.aclose()
     assert backend._kept is None
+
+
+async def test_sqlite_batch_keeps_the_order_of_puts_and_updates(tmp_path: Path) -> None:
+    """A batch mixing puts of different columns, with and without a report, and updates
+    (grouped into one statement per run of like puts) ends as the same writes one by
+    one would: the last put of an id wins, an update applies to the put before it."""
+    from api.storage.history import Put, Update
+
+    backend = SqliteHistory(tmp_path / "h.sqlite3", max_records=1000)
+    url = {"kind": "url", "owner": None, "status": "done", "input": "a.vn", "host": "a.vn",
+           "verdict": "safe", "risk_score": 0, "lang": "vi", "report": '{"n": 1}', "hay": "a"}
+    apk = {"kind": "apk", "owner": "k1", "status": "queued", "input": "x.apk",
+           "sha256": "ab" * 32, "hay": "x"}
+    try:
+        await backend.write([
+            Put("u1", 1, url, pending=False),
+            Put("u2", 2, {**url, "report": '{"n": 2}'}, pending=False),
+            Put("p1", 3, apk, pending=True),
+            Update("p1", {"status": "done", "verdict": "dangerous"}, None, True),
+            Put("u1", 4, {**url, "report": None, "verdict": "suspicious"}, pending=False),
+            Put("u3", 5, url, pending=False),
+            Update("u3", {"verdict": "dangerous"}, None, False),
+            Put("p1", 6, apk, pending=True),  # put again after its update: put wins
+        ])
+        u1, u2, u3, p1 = [await backend.get(i) for i in ("u1", "u2", "u3", "p1")]
+        assert u1 is not None and u1["verdict"] == "suspicious" and u1["report"] is None
+        assert u2 is not None and u2["report"] == {"n": 2}
+        assert u3 is not None and u3["verdict"] == "dangerous" and u3["report"] == {"n": 1}
+        assert p1 is not None and p1["status"] == "queued" and p1["verdict"] is None
+        assert [i for i, _ in await backend.pending(10)] == ["p1"]
+    finally:
+        await backend.aclose()

@@ -14,6 +14,7 @@ import asyncio
 import io
 import json
 import logging
+import os
 import re
 import time
 from contextlib import AbstractAsyncContextManager
@@ -30,6 +31,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api import observability
 from api.deps import get_live
+from api.log_output import RoundBatchedStreamHandler, iso_timestamp
 from api.main import create_app
 from api.observability import HEARTBEAT_KEY, Metrics, Timed, check_worker, configure_logging
 from api.settings import Settings
@@ -592,3 +594,168 @@ def test_every_setting_is_documented_in_deployment_md() -> None:
     doc = (Path(__file__).resolve().parent.parent / "docs" / "deployment.md").read_text()
     missing = [f for f in Settings.model_fields if f"`SCAMSCAN_{f.upper()}`" not in doc]
     assert missing == []
+
+
+# --- the request path's cheaper parts answer as what they replace --------------------
+
+
+def test_iso_timestamp_writes_what_datetime_writes() -> None:
+    """The log's timestamp, its date and time of day written once a second, is
+    ``datetime``'s text: microseconds rounded half to even and carried, none when 0."""
+    import random
+    from datetime import UTC, datetime
+
+    rng = random.Random(16)  # noqa: S311 - test inputs, not secrets
+    now = time.time()
+    cases = [now + rng.uniform(-1e7, 1e7) for _ in range(20_000)]
+    cases += [0.0, 1.0, 1.5, 86399.9999999, 1796518096.0000005, 1796518096.9999995,
+              1796518096.9999996, 1796518096.0000015]
+    cases += [1_700_000_000 + j / 1e6 + 5e-7 for j in range(0, 1_000_000, 499)]
+    for created in cases:
+        want = datetime.fromtimestamp(created, UTC).isoformat().replace("+00:00", "Z")
+        assert iso_timestamp(created) == want, created
+
+
+def test_uuid4_hex_ids_are_uuid4s() -> None:
+    import uuid
+
+    from api.ids import uuid4_hex
+
+    seen = {uuid4_hex() for _ in range(2000)}  # several reads of the random source
+    assert len(seen) == 2000
+    for value in seen:
+        parsed = uuid.UUID(hex=value)
+        assert parsed.hex == value and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    # A child after fork does not repeat the ids its parent has not used yet.
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(write, uuid4_hex().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.close(write)
+    assert child not in seen and child != uuid4_hex()
+
+
+async def test_within_answers_as_a_timeout_would() -> None:
+    """``api.problems.within``: a coroutine that answers at once arms no timer; one
+    that waits is awaited under the time-out, answered, timed out or cancelled as
+    ``asyncio.timeout`` would."""
+    from api.problems import within
+
+    ready = asyncio.Event()
+    ready.set()
+
+    async def wait_for(event: asyncio.Event, value: str) -> str:
+        await event.wait()
+        return value
+
+    assert await within(wait_for(ready, "now"), 0.0) == "now"  # no wait: no time-out
+    later = asyncio.Event()
+    asyncio.get_running_loop().call_later(0.02, later.set)
+    assert await within(wait_for(later, "later"), 5.0) == "later"
+    with pytest.raises(TimeoutError):
+        await within(wait_for(asyncio.Event(), "never"), 0.02)
+    seen: list[str] = []
+
+    async def cancelled() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            seen.append("cancelled inside")
+            raise
+
+    task = asyncio.ensure_future(within(cancelled(), 5.0))
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen == ["cancelled inside"]
+    future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    future.set_result("a future")
+    assert await within(future, 1.0) == "a future"  # not a coroutine: awaited as is
+
+
+async def test_log_lines_of_a_loop_round_are_written_together() -> None:
+    """The service's own handler writes the lines logged on the loop at the end of the
+    round, in one write, and keeps their order with lines from other threads."""
+    import threading
+
+    writes: list[str] = []
+
+    class Stream(io.StringIO):
+        def write(self, text: str) -> int:
+            writes.append(text)
+            return super().write(text)
+
+    stream = Stream()
+    handler = RoundBatchedStreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("scamscan.test-batched")
+    logger.propagate = False
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        logger.info("one")
+        logger.info("two")
+        assert stream.getvalue() == ""  # not yet: at the end of this round
+        await asyncio.sleep(0)
+        assert writes == ["one\ntwo\n"]  # both in one write
+        logger.info("three")
+        worker = threading.Thread(target=logger.info, args=("from a thread",))
+        worker.start()
+        worker.join()  # no loop there: written at once, after what was waiting
+        assert stream.getvalue() == "one\ntwo\nthree\nfrom a thread\n"
+        logger.info("four")
+        handler.flush()  # as logging.shutdown does at exit
+        assert stream.getvalue().endswith("from a thread\nfour\n")
+        await asyncio.sleep(0)
+        assert stream.getvalue().count("four") == 1
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+
+
+async def test_routers_pass_over_only_paths_none_of_their_routes_match(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every router of the app is an ``api.routing.Router``; its expression finds every
+    path one of its routes matches, and the app answers every request (route, 404, 405,
+    slash redirect, console catch-all) exactly as with FastAPI's matching alone."""
+    import re
+
+    from fastapi import APIRouter
+
+    from api.routing import Router, paths_expression
+
+    app = create_app(ops_settings(tmp_path))
+    included = [r.original_router for r in app.router.routes
+                if hasattr(r, "original_router")]
+    assert included and all(isinstance(r, Router) for r in included)
+    for router in included:
+        expression = paths_expression(router.routes)
+        assert expression is not None
+        for route in router.routes:
+            concrete = re.sub(r"\{[^}]+\}", "x1", route.path)
+            assert expression.search(concrete), (route.path, concrete)
+    requests = [("GET", p) for p in (
+        "/healthz", "/v1/rules", "/docs", "/redoc", "/openapi.json", "/nope", "/healthz/",
+        "/v1/scans", "/v1/scans/", "/v1/scans/abc", "/v1/scans/abc/export", "/console",
+        "/console/", "/console/anything/deeper", "/s/-/share.css", "/s/tok",
+        "/v1/lists/sources", "/v1/feedback", "/v1/keys", "/readyz", "/metrics",
+        "/docs/static/nope.js", "/console/static/nope.css")]
+    requests += [("DELETE", "/healthz"), ("POST", "/v1/rules"), ("PUT", "/v1/url-scans")]
+
+    async def answers() -> list[tuple[int, str | None]]:
+        async with running(app) as c:
+            out = []
+            for method, path in requests:
+                r = await c.request(method, path, follow_redirects=False)
+                out.append((r.status_code, r.headers.get("location")))
+            return out
+
+    with_prefilter = await answers()
+    monkeypatch.setattr(Router, "matches", APIRouter.matches)
+    assert await answers() == with_prefilter
+    assert {s for s, _ in with_prefilter} >= {200, 404, 405}

@@ -302,6 +302,51 @@ async def test_spaced_memory_storage_counts_the_same_and_still_cleans_up() -> No
     assert "e" not in eager.events and "f" in eager.events
 
 
+async def test_oldest_first_memory_storage_answers_as_limits_own(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedded storage keeps hits oldest first (an append per hit); every read
+    answers what ``limits``' own MemoryStorage (newest first) answers for the same hits
+    at the same times (a stepped clock), through the strategies (hit, test, window
+    stats) and the combined call, as hits leave the window."""
+    from limits import parse
+    from limits.aio.strategies import MovingWindowRateLimiter
+
+    from api.storage.limits_memory import SpacedMemoryStorage
+
+    now = [1_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    ours, theirs = SpacedMemoryStorage(interval=3600.0), MemoryStorage()
+    mine, plain = MovingWindowRateLimiter(ours), MovingWindowRateLimiter(theirs)
+    three = parse("3/second")
+    key = three.key_for("k")
+    seen: set[bool] = set()
+    for step in range(16):
+        cost = 1 + step % 2
+        answers = []
+        for limiter, storage in ((mine, ours), (plain, theirs)):
+            hit = await limiter.hit(three, "k", cost=cost)
+            stats = await limiter.get_window_stats(three, "k")
+            answers.append((hit, await limiter.test(three, "k"), stats.remaining,
+                            stats.reset_time, await storage.get_moving_window(key, 3, 1)))
+        assert answers[0] == answers[1], step
+        seen.add(answers[0][0])
+        now[0] += 0.15 if step % 4 else 0.6
+    assert seen == {True, False}  # both allowed and refused hits were compared
+    # The combined call: the same hit and window as acquire_entry then get_moving_window.
+    for cost in (1, 2, 5, 1, 3):
+        combined = await ours.acquire_with_window(key, 3, 1, cost)
+        acquired = await theirs.acquire_entry(key, 3, 1, cost)
+        assert combined == (acquired, *await theirs.get_moving_window(key, 3, 1))
+        now[0] += 0.3
+    # The clean-up drops exactly the expired head.
+    await ours.acquire_entry("x", 10, 1)
+    now[0] += 0.5
+    await ours.acquire_entry("x", 10, 60)
+    now[0] += 1
+    await ours._MemoryStorage__expire_events()
+    assert [e.expiry - e.atime for e in ours.events["x"]] == [60]
+
+
 # --- one round trip for the hit and its window -------------------------------------------
 
 

@@ -28,6 +28,7 @@ from fastapi.responses import RedirectResponse
 from api.console import i18n, views
 from api.console.routes import PREFIX, AnalystPage, ConsoleRoute, _form, _services, render
 from api.problems import ProblemException
+from api.routing import Router
 from api.services import feedback as feedback_service
 from api.services import shares as share_service
 from api.storage.feedback import Status
@@ -118,7 +119,7 @@ async def revoke_form(request: Request, share_id: str, auth: AnalystPage) -> Res
 
 def feedback_console_router() -> APIRouter:
     """The feedback and share pages of the console (HTML errors, console headers)."""
-    router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+    router = Router(route_class=ConsoleRoute, include_in_schema=False)
     router.add_api_route(PREFIX + "/feedback", feedback_page, methods=["GET"])
     router.add_api_route(PREFIX + "/feedback/{feedback_id}/resolve", resolve_form,
                          methods=["POST"])

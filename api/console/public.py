@@ -36,6 +36,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from api.console import i18n, views
 from api.console.routes import STATIC_DIR
 from api.console.templating import templates
+from api.routing import Router
 from api.services.container import Services
 from api.services.shares import shared_scan
 from api.storage.errors import StorageUnavailable
@@ -163,7 +164,7 @@ async def stylesheet() -> Response:
 
 def public_router() -> APIRouter:
     """``/s/<token>`` and its stylesheet (the app includes it; not in the OpenAPI)."""
-    router = APIRouter(include_in_schema=False)
+    router = Router(include_in_schema=False)
     router.add_api_route(STYLESHEET, stylesheet, methods=["GET"])
     router.add_api_route("/s/{token}", share_page, methods=["GET"])
     return router

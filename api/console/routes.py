@@ -76,6 +76,7 @@ from api.jobs import QueueFull
 from api.problems import ProblemException, storage_problem
 from api.routes import lists as list_routes
 from api.routes.url_scans import UrlScanRequest
+from api.routing import Router
 from api.samples import StoredSample
 from api.services import scans
 from api.services.container import Services
@@ -860,7 +861,7 @@ async def not_found(request: Request, rest: str, auth: AnalystPage) -> Response:
 def console_router() -> APIRouter:
     """The console's pages; the app also mounts :func:`console_static` at
     ``/console/static`` (before this router: the catch-all 404 page is last here)."""
-    router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+    router = Router(route_class=ConsoleRoute, include_in_schema=False)
     router.add_api_route("/", root, methods=["GET"])
     router.add_api_route(SIGN_IN, sign_in_page, methods=["GET"])
     router.add_api_route(SIGN_IN, sign_in, methods=["POST"])

@@ -1,4 +1,6 @@
-"""The API's routers: one module per resource, each with ``build(settings) -> APIRouter``.
+"""The API's routers: one module per resource, each with ``build(settings) -> APIRouter``
+(an :class:`api.routing.Router`, which a request for another resource's path passes over
+at once).
 
 :func:`api.main.create_app` includes :data:`API_ROUTERS` in this order (the
 order of the OpenAPI document), then the console, then :data:`LAST_ROUTERS`.

@@ -36,6 +36,7 @@ from api.problems import (
     ProblemException,
     problem_responses,
 )
+from api.routing import Router
 from api.samples import FIELD
 from api.services.scans import job_view
 from api.services.webhooks import (
@@ -243,8 +244,8 @@ async def apk_scan_ended(
 
 def build(settings: Settings) -> APIRouter:
     """The router of ``/v1/apk-scans`` (its documented file limit is ``settings``')."""
-    router = APIRouter()
-    webhook = APIRouter()
+    router = Router()
+    webhook = Router()
     webhook.add_api_route("{$request.query.callback_url}", apk_scan_ended, methods=["POST"],
                           summary="The end of an APK scan (webhook)", status_code=200,
                           responses={

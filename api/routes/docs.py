@@ -29,6 +29,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from api.routing import Router
 from api.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "docs"
@@ -114,7 +115,7 @@ def build(settings: Settings) -> APIRouter:  # every router takes the settings
         redoc_favicon_url=f"{STATIC_PREFIX}/favicon-32x32.png",
         with_google_fonts=False,
     ))
-    router = APIRouter(include_in_schema=False)
+    router = Router(include_in_schema=False)
 
     async def swagger_ui() -> HTMLResponse:
         return HTMLResponse(swagger.body, headers=dict(swagger.headers))

@@ -18,6 +18,7 @@ from api.auth import AUTH_RESPONSES, AnalystAuth, ClientAuth
 from api.deps import ServicesDep, require_json
 from api.problems import problem_responses
 from api.routes.lists import EntryOut
+from api.routing import Router
 from api.services import feedback as service
 from api.settings import Settings
 from scanners.findings import Verdict
@@ -181,7 +182,7 @@ async def resolve_feedback(feedback_id: FeedbackIdPath, body: ResolveRequest,
 
 def build(settings: Settings) -> APIRouter:
     """The router of ``/v1/feedback``."""
-    router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
+    router = Router(prefix="/v1/feedback", tags=["feedback"])
     router.add_api_route("", create_feedback, methods=["POST"], status_code=202,
                          response_model=FeedbackAccepted,
                          dependencies=[Depends(require_json)],

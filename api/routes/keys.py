@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from api.auth import AUTH_RESPONSES, AdminAuth
 from api.deps import AuthDep, WebhooksDep
 from api.problems import TYPE_NOT_FOUND, ProblemException, problem_responses
+from api.routing import Router
 from api.settings import Settings
 from api.storage.apikeys import MAX_RATE_CHARS, ApiKey, Role, check_rate
 
@@ -102,7 +103,7 @@ async def revoke_key(
 
 def build(settings: Settings) -> APIRouter:
     """``/v1/keys``: list, create and revoke API keys (admin)."""
-    router = APIRouter(prefix="/v1/keys", tags=["keys"])
+    router = Router(prefix="/v1/keys", tags=["keys"])
     router.add_api_route("", list_keys, methods=["GET"], response_model=KeyList,
                          responses=AUTH_RESPONSES, summary="List API keys")
     router.add_api_route("", create_key, methods=["POST"], status_code=201,

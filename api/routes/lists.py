@@ -21,6 +21,7 @@ from api.problems import (
     ProblemException,
     problem_responses,
 )
+from api.routing import Router
 from api.settings import Settings
 from api.storage.lists import DuplicateEntry, DuplicateFeed, TooManyEntries
 from scanners.lists import Action, EntryError, FeedFormat, Kind, ListEntry, Semantics
@@ -252,7 +253,7 @@ async def refresh_feeds(
 
 def build(settings: Settings) -> APIRouter:
     """``/v1/lists``: sources, analyst entries, feeds and refreshes."""
-    router = APIRouter(prefix="/v1/lists", tags=["lists"])
+    router = Router(prefix="/v1/lists", tags=["lists"])
     errors = {**AUTH_RESPONSES}
     router.add_api_route("/sources", list_sources, methods=["GET"], response_model=SourcesOut,
                          responses=errors, summary="List sources and their sizes")

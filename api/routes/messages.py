@@ -43,6 +43,7 @@ from api.deps import (
 )
 from api.observability import MetricsDep
 from api.problems import problem_responses
+from api.routing import Router
 from api.settings import Settings
 from scanners import identifiers
 from scanners.findings import Verdict
@@ -237,7 +238,7 @@ async def create_message_check(
 
 def build(settings: Settings) -> APIRouter:
     """The router of ``/v1/message-checks``."""
-    router = APIRouter()
+    router = Router()
     router.add_api_route(
         "/v1/message-checks",
         create_message_check,

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.deps import ServicesDep
+from api.routing import Router
 from api.settings import Settings
 from api.version import VERSION
 from scanners import rules
@@ -87,7 +88,7 @@ async def healthz(services: ServicesDep) -> dict[str, Any]:
 
 def build(settings: Settings) -> APIRouter:
     """The router of ``/v1/rules`` and ``/healthz``."""
-    router = APIRouter()
+    router = Router()
     router.add_api_route("/v1/rules", list_rules, methods=["GET"], response_model=RulesOut,
                          tags=["rules"], summary="The rule catalogue")
     router.add_api_route("/healthz", healthz, methods=["GET"], response_model=Health,

@@ -17,6 +17,7 @@ from api.problems import TYPE_INVALID_INPUT, ProblemException, problem_responses
 from api.routes.apk_scans import ScanJobOut
 from api.routes.messages import MessageScanOut
 from api.routes.url_scans import UrlReport
+from api.routing import Router
 from api.services import scans
 from api.services.history import MAX_PAGE, MAX_PER_PAGE
 from api.settings import Settings
@@ -173,7 +174,7 @@ async def export_scan(
 
 def build(settings: Settings) -> APIRouter:
     """The router of ``/v1/scans``, ``/v1/scans/{scan_id}`` and its export."""
-    router = APIRouter()
+    router = Router()
     router.add_api_route(
         "/v1/scans",
         list_scans,

@@ -24,6 +24,7 @@ from api.problems import (
     ProblemException,
     problem_responses,
 )
+from api.routing import Router
 from api.services import shares as service
 from api.settings import Settings
 
@@ -141,7 +142,7 @@ async def revoke_share_by_id(
 
 def build(settings: Settings) -> APIRouter:
     """The router of share links."""
-    router = APIRouter(tags=["sharing"])
+    router = Router(tags=["sharing"])
     router.add_api_route("/v1/scans/{scan_id}/share", create_share, methods=["POST"],
                          status_code=201, response_model=ShareOut,
                          responses={**problem_responses(404, 409, 422, 503),

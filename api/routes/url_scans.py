@@ -27,6 +27,7 @@ from api.deps import (
 )
 from api.observability import MetricsDep, add_response_headers, metrics_of
 from api.problems import TYPE_BODY_TOO_LARGE, ProblemException, problem_responses
+from api.routing import Router
 from api.services import scans
 from api.settings import Settings
 from scanners.findings import Verdict
@@ -204,7 +205,7 @@ async def create_url_scan_batch(
 
 def build(settings: Settings) -> APIRouter:
     """The router of ``/v1/url-scans``."""
-    router = APIRouter()
+    router = Router()
     router.add_api_route(
         "/v1/url-scans",
         create_url_scan,

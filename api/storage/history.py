@@ -194,6 +194,31 @@ _ITEM_COLUMNS = ("scan_id", "created_us", "kind", "status", "input", "host",
 _ALL_COLUMNS = ("scan_id", "created_us", *(c for c in _STORED if c != "report"))
 
 
+def _put_groups(ops: Sequence[Op]
+                ) -> Iterator[Update | tuple[tuple[str, ...], bool, list[Put]]]:
+    """``ops`` in order, each run of :class:`Put` with the same stored columns (and a
+    report or none) as one group ``(columns, with_report, puts)``; updates one by one.
+    A batch of link scans is one group: two statements for all of them."""
+    group: tuple[tuple[str, ...], bool, list[Put]] | None = None
+    for op in ops:
+        if isinstance(op, Update):
+            if group is not None:
+                yield group
+                group = None
+            yield op
+            continue
+        cols = tuple(k for k in op.fields if k != "report")
+        with_report = op.fields.get("report") is not None
+        if group is not None and group[0] == cols and group[1] == with_report:
+            group[2].append(op)
+        else:
+            if group is not None:
+                yield group
+            group = (cols, with_report, [op])
+    if group is not None:
+        yield group
+
+
 class SqliteHistory(SqliteFile):
     """The history in ``<data_dir>/history.sqlite3`` (the embedded default)."""
 
@@ -234,21 +259,9 @@ class SqliteHistory(SqliteFile):
     async def write(self, ops: Sequence[Op]) -> None:
         def run(db: sqlite3.Connection) -> None:
             added = 0
-            for op in ops:
-                if isinstance(op, Put):
-                    fields = {k: v for k, v in op.fields.items() if k != "report"}
-                    cols = ["scan_id", "created_us", "pending", *fields]
-                    db.execute(
-                        f"INSERT OR REPLACE INTO scans ({', '.join(cols)}) "  # noqa: S608
-                        f"VALUES ({', '.join('?' * len(cols))})",
-                        (op.scan_id, op.created_us, int(op.pending), *fields.values()))
-                    if op.fields.get("report") is not None:
-                        db.execute("INSERT OR REPLACE INTO reports (scan_id, report) "
-                                   "VALUES (?, ?)", (op.scan_id, op.fields["report"]))
-                    else:
-                        db.execute("DELETE FROM reports WHERE scan_id = ?", (op.scan_id,))
-                    added += 1
-                else:
+            for group in _put_groups(ops):
+                if isinstance(group, Update):
+                    op = group
                     sets = [f"{k} = ?" for k in op.fields]
                     values = list(op.fields.values())
                     if op.hay_app is not None:
@@ -259,6 +272,24 @@ class SqliteHistory(SqliteFile):
                     if sets:
                         db.execute(f"UPDATE scans SET {', '.join(sets)} "  # noqa: S608
                                    "WHERE scan_id = ?", (*values, op.scan_id))
+                    continue
+                # Puts in a row with the same columns: one statement each, many rows
+                # (executemany), in their order; a scan's two tables are independent.
+                cols, with_report, puts = group
+                names = ["scan_id", "created_us", "pending", *cols]
+                db.executemany(
+                    f"INSERT OR REPLACE INTO scans ({', '.join(names)}) "  # noqa: S608
+                    f"VALUES ({', '.join('?' * len(names))})",
+                    [(op.scan_id, op.created_us, int(op.pending),
+                      *(op.fields[c] for c in cols)) for op in puts])
+                if with_report:
+                    db.executemany("INSERT OR REPLACE INTO reports (scan_id, report) "
+                                   "VALUES (?, ?)",
+                                   [(op.scan_id, op.fields["report"]) for op in puts])
+                else:
+                    db.executemany("DELETE FROM reports WHERE scan_id = ?",
+                                   [(op.scan_id,) for op in puts])
+                added += len(puts)
             self._added += added
             if added and self._added >= self.prune_slack:
                 self._added = 0
