@@ -136,22 +136,50 @@ def _reports_remote(inputs: Iterator[tuple[str, str | None]], remote: Remote, *,
     yield from flush(chunk)
 
 
+OUT_CHUNK = 64 * 1024
+"""Bytes of reports written at a time for a file's links (:func:`_emit`)."""
+
+
 async def _emit(reports: Iterator[Any], out: IO[bytes], *, as_json: bool, lang: str,
-                progress: Any, summary: Summary | None) -> int:
-    """Write each report (awaiting the live ones) in input order; the exit status."""
+                progress: Any, summary: Summary | None, chunk: int = 0) -> int:
+    """Write each report (awaiting the live ones) in input order; the exit status.
+
+    With ``chunk`` (a file's links) reports are written ``chunk`` bytes at a time, and
+    before each live scan is awaited: a write per link was a system call per link
+    whenever stdout is unbuffered (``PYTHONUNBUFFERED``, set in the image), about a
+    tenth of an offline link's cost (docs/evaluation.md, "Link throughput"). Without
+    it (links given as arguments or on stdin) each report is written as soon as it
+    is made, for a reader that waits for it."""
     invalid = 0
-    for item in reports:
-        report = item if isinstance(item, dict) else await item
-        if "error" in report:
-            invalid += 1
-        if summary is not None:
-            summary.add(report)
-        if progress is not None:
-            progress.update(1)
-        if as_json:
-            out.write(orjson.dumps(report) + b"\n")
-        else:
-            out.write(human(report, lang).encode("utf-8"))
+    pending: list[bytes] = []
+    size = 0
+    try:
+        for item in reports:
+            if not isinstance(item, dict) and pending:
+                out.write(b"".join(pending))
+                pending.clear()
+                size = 0
+            report = item if isinstance(item, dict) else await item
+            if "error" in report:
+                invalid += 1
+            if summary is not None:
+                summary.add(report)
+            if progress is not None:
+                progress.update(1)
+            text = (orjson.dumps(report) + b"\n" if as_json
+                    else human(report, lang).encode("utf-8"))
+            if not chunk:
+                out.write(text)
+                continue
+            pending.append(text)
+            size += len(text)
+            if size >= chunk:
+                out.write(b"".join(pending))
+                pending.clear()
+                size = 0
+    finally:
+        if pending:
+            out.write(b"".join(pending))
     return EXIT_SOME_INVALID if invalid else EXIT_OK
 
 
@@ -166,9 +194,10 @@ async def _scan_stream(
     blocklists: bool = True,
     remote: Remote | None = None,
     summary: Summary | None = None,
+    chunk: int = 0,
 ) -> int:
     emit = {"out": out, "as_json": as_json, "lang": lang, "progress": progress,
-            "summary": summary}
+            "summary": summary, "chunk": chunk}
     if remote is not None:  # the server scans, with its own lists
         return await _emit(_reports_remote(inputs, remote, live=live, lang=lang), **emit)
     # Imported here so that `scamscan --help` and usage errors stay instant.
@@ -248,7 +277,8 @@ def _url_file(args: argparse.Namespace, out: IO[bytes], remote: Remote | None) -
         status = asyncio.run(_scan_stream(_lines(stream), out, as_json=args.json,
                                           lang=args.lang, live=args.live, progress=progress,
                                           blocklists=not args.no_blocklists, remote=remote,
-                                          summary=summary))
+                                          summary=summary,
+                                          chunk=0 if stream is sys.stdin.buffer else OUT_CHUNK))
     finally:
         if progress is not None:
             progress.close()

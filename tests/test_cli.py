@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -484,3 +485,49 @@ def test_a_scan_with_the_servers_lists_does_not_load_the_web_framework(tmp_path:
     assert p.returncode == EXIT_OK, p.stderr
     assert json_lines(p.stdout)[0]["host"] == "vietcombank-uudai.com"
     assert p.stderr.decode().strip().splitlines()[-1] == "False"
+
+
+class _Recorder(io.BytesIO):
+    """An output that keeps every write apart."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+
+    def write(self, data: Any) -> int:
+        self.writes.append(bytes(data))
+        return super().write(data)
+
+
+def test_a_files_reports_are_written_a_chunk_at_a_time_all_in_order() -> None:
+    import asyncio
+
+    from api.cli_scan import OUT_CHUNK, _emit
+
+    reports: list[Any] = [{"input": f"host{i}.example", "verdict": "no_known_risk",
+                           "pad": "x" * 200} for i in range(2000)]
+    seen_before_live: list[int] = []
+
+    async def live() -> dict[str, Any]:
+        # Everything made before a live scan is out before it is awaited.
+        seen_before_live.append(b"".join(out.writes).count(b"\n"))
+        return {"input": "live.example", "verdict": "dangerous"}
+
+    items: list[Any] = [*reports[:700], live(), *reports[700:]]
+    out = _Recorder()
+    status = asyncio.run(_emit(iter(items), out, as_json=True, lang="en", progress=None,
+                               summary=None, chunk=OUT_CHUNK))
+    assert status == EXIT_OK
+    lines = b"".join(out.writes).splitlines()
+    assert [json.loads(x)["input"] for x in lines] == (
+        [r["input"] for r in reports[:700]] + ["live.example"]
+        + [r["input"] for r in reports[700:]])
+    assert seen_before_live == [700]
+    assert 3 < len(out.writes) < 20  # ~450 KB in 64 KiB writes, not 2,001 writes
+    assert all(len(w) < OUT_CHUNK + 1024 for w in out.writes)
+
+    # Links given one by one (arguments, stdin): each report is written when made.
+    out = _Recorder()
+    asyncio.run(_emit(iter(reports[:5]), out, as_json=True, lang="en", progress=None,
+                      summary=None))
+    assert len(out.writes) == 5
