@@ -397,9 +397,17 @@ async def test_readyz_embedded(tmp_path: Path) -> None:
         assert list(data.glob(".readyz-*")) == []  # the probe file is removed
         # The data directory becomes unusable (here: a file where it should be). Moved
         # away in one rename, not emptied: the history's background tasks may be writing
-        # in it at that moment.
-        data.rename(tmp_path / "moved-away")
-        data.write_text("not a directory")
+        # in it at that moment, and a store opened for the first time just then makes
+        # the folder again (SqliteFile._connect), so it is moved away until the file
+        # takes its place (a few tries at most; bounded).
+        for attempt in range(100):
+            data.rename(tmp_path / f"moved-away-{attempt}")
+            try:
+                data.write_text("not a directory")
+                break
+            except IsADirectoryError:
+                await asyncio.sleep(0.01)
+        assert data.is_file()
         assert_not_ready(await c.get("/readyz"), "data_dir", "not writable")
 
 
