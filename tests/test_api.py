@@ -457,22 +457,30 @@ async def test_url_scan_answers_in_fastapis_order(
         assert r.json()["host"] == "a.vn"
 
 
-async def test_an_offline_scan_alone_reports_as_scan_url() -> None:
-    """The API runs a lone (offline) scanner without ``asyncio.gather``; the report is
-    scan_url's, for findings, a scanner that could not finish, and one that fails."""
-    from api.services.scans import _scan_alone
+async def test_a_lone_scanner_reports_as_gathered_scanners_do() -> None:
+    """run_scanners awaits a lone (offline) scanner without ``asyncio.gather``; the report
+    is the gathered one's, for findings, a scanner that could not finish, and one that
+    fails."""
     from scanners.base import CheckIncomplete
     from scanners.errors import ScanIncomplete
     from scanners.report import scan_url
     from scanners.url_offline import OfflineURLScanner
+
+    class Nothing:
+        """A second scanner with no finding: the list goes through ``gather``."""
+
+        name = "nothing"
+
+        async def scan(self, target: ParsedURL) -> list[Any]:
+            return []
 
     offline = OfflineURLScanner()
     earlier = [CheckIncomplete("live", "not asked")]
     for url in ("dichvucong.hgov.cc", "https://vietcombank.com.vn/x?y=1", "xn--vcb-ula.vn",
                 "shop123nhac.com.vn"):
         for lang in ("vi", "en"):
-            assert await _scan_alone(url, offline, lang, earlier) == await scan_url(
-                url, [offline], lang, earlier)
+            assert await scan_url(url, [offline], lang, earlier) == await scan_url(
+                url, [offline, Nothing()], lang, earlier)
 
     class Partial:
         name = "partial"
@@ -487,9 +495,9 @@ async def test_an_offline_scan_alone_reports_as_scan_url() -> None:
         async def scan(self, target: ParsedURL) -> list[Any]:
             raise RuntimeError("a bug")
 
-    partial = await _scan_alone("dichvucong.hgov.cc", Partial(), "en", ())
-    assert partial == await scan_url("dichvucong.hgov.cc", [Partial()], "en")
+    partial = await scan_url("dichvucong.hgov.cc", [Partial()], "en")
+    assert partial == await scan_url("dichvucong.hgov.cc", [Partial(), Nothing()], "en")
     assert partial["incomplete"] == [{"check": "domain_age", "reason": "timed out"}]
     assert partial["findings"]
     with pytest.raises(RuntimeError, match="a bug"):
-        await _scan_alone("a.vn", Broken(), "vi", ())
+        await scan_url("a.vn", [Broken()], "vi")

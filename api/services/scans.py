@@ -23,11 +23,11 @@ from api.storage.errors import QueueUnavailable
 from api.storage.history import status_url
 from api.wiring import LiveScanners
 from scanners.base import CheckIncomplete, Scanner
-from scanners.errors import InvalidURLError, ScanIncomplete
+from scanners.errors import InvalidURLError
 from scanners.findings import relabel
 from scanners.live import ApkHandler
-from scanners.normalize import ParsedURL, normalize
-from scanners.report import scan_url, url_report
+from scanners.normalize import ParsedURL
+from scanners.report import scan_url
 from scanners.url_offline import OfflineURLScanner
 
 if TYPE_CHECKING:  # the container imports this module
@@ -47,9 +47,7 @@ async def create_url_scan(services: Services, metrics: observability.Metrics, ur
     scanners: list[Scanner[ParsedURL]] = [scanner or services.scanner]
     if not offline:
         scanners += (live or services.live).scanners
-    timed = observability.timed(scanners, metrics)
-    report = (await scan_url(url, timed, lang, incomplete) if len(timed) > 1
-              else await _scan_alone(url, timed[0], lang, incomplete))
+    report = await scan_url(url, observability.timed(scanners, metrics), lang, incomplete)
     metrics.record_scan("url", report["verdict"])
     answer = {"scan_id": uuid4_hex(), **report}
     # Queued, never awaited: a history failure must not fail the scan (api.services.history);
@@ -57,24 +55,6 @@ async def create_url_scan(services: Services, metrics: observability.Metrics, ur
     await services.history.room()
     services.history.record_url(answer, owner=current_owner.get(), lang=lang)
     return answer
-
-
-async def _scan_alone(url: str, scanner: Scanner[ParsedURL], lang: str,
-                      incomplete: Sequence[CheckIncomplete]) -> dict[str, Any]:
-    """:func:`scanners.report.scan_url` with one scanner (an offline scan), the same
-    report, without ``asyncio.gather``: gathering one coroutine makes it a task of its
-    own and takes another round of the event loop, a measurable part of an offline
-    link scan's CPU through the API (docs/evaluation.md, "Service load"). As there, a
-    :class:`~scanners.errors.ScanIncomplete` gives its partial findings and an
-    ``incomplete`` entry, and any other exception propagates."""
-    parsed = normalize(url)
-    missing: list[CheckIncomplete] = []
-    try:
-        findings = await scanner.scan(parsed)
-    except ScanIncomplete as e:
-        findings = list(e.findings)
-        missing.append(CheckIncomplete(e.check, e.reason))
-    return url_report(parsed, findings, lang, [*incomplete, *missing])
 
 
 def batch_item_error(index: int, url: str, reason: str) -> dict[str, Any]:
