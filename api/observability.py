@@ -123,6 +123,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.ids import uuid4_hex
 from api.log_output import RoundBatchedStreamHandler, iso_timestamp
+from api.origin import scope_header
 from api.problems import unhandled_error_handler
 from api.storage import prefixes
 from api.storage.redis import async_client, sync_client
@@ -533,12 +534,7 @@ class RequestContextMiddleware:
         start = time.perf_counter()
         # Shared by reference with every inner copy of the scope: add_response_headers.
         scope.setdefault("state", {})
-        supplied = None
-        for name, value in scope.get("headers", ()):
-            if name == b"x-request-id":
-                supplied = value.decode("latin-1")
-                break
-        request_id = sane_request_id(supplied)
+        request_id = sane_request_id(scope_header(scope, b"x-request-id"))
         tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         status = 500
         held: Message | None = None

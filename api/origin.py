@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -48,15 +50,21 @@ DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _AUTHORITY = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]{1,5}))?")
 
 
-def header(request: Request, name: bytes) -> str | None:
-    """The first value of the header ``name`` (lower case, as ASGI servers give names),
-    or None: what ``request.headers.get`` answers, without the exception Starlette's
-    mapping raises inside ``get`` for a missing header (several per request, on every
-    request: a measurable part of the request path, docs/evaluation.md)."""
-    for key, value in request.scope["headers"]:
+def scope_header(scope: Mapping[str, Any], name: bytes) -> str | None:
+    """The first value of the header ``name`` (lower case, as ASGI servers give names)
+    in an ASGI ``scope``, or None: what ``request.headers.get`` answers, without the
+    exception Starlette's mapping raises inside ``get`` for a missing header (several
+    per request, on every request: a measurable part of the request path,
+    docs/evaluation.md)."""
+    for key, value in scope.get("headers", ()):
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+def header(request: Request, name: bytes) -> str | None:
+    """:func:`scope_header` of the request's scope."""
+    return scope_header(request.scope, name)
 
 
 @lru_cache(maxsize=1024)
