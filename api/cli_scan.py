@@ -151,14 +151,12 @@ async def _emit(reports: Iterator[Any], out: IO[bytes], *, as_json: bool, lang: 
     it (links given as arguments or on stdin) each report is written as soon as it
     is made, for a reader that waits for it."""
     invalid = 0
-    pending: list[bytes] = []
-    size = 0
+    pending = bytearray()  # reports made and not yet written (at most ``chunk`` bytes)
     try:
         for item in reports:
             if not isinstance(item, dict) and pending:
-                out.write(b"".join(pending))
+                out.write(bytes(pending))
                 pending.clear()
-                size = 0
             report = item if isinstance(item, dict) else await item
             if "error" in report:
                 invalid += 1
@@ -166,20 +164,14 @@ async def _emit(reports: Iterator[Any], out: IO[bytes], *, as_json: bool, lang: 
                 summary.add(report)
             if progress is not None:
                 progress.update(1)
-            text = (orjson.dumps(report) + b"\n" if as_json
-                    else human(report, lang).encode("utf-8"))
-            if not chunk:
-                out.write(text)
-                continue
-            pending.append(text)
-            size += len(text)
-            if size >= chunk:
-                out.write(b"".join(pending))
+            pending += (orjson.dumps(report) + b"\n" if as_json
+                        else human(report, lang).encode("utf-8"))
+            if len(pending) >= chunk:  # always, without a chunk: a write per report
+                out.write(bytes(pending))
                 pending.clear()
-                size = 0
     finally:
         if pending:
-            out.write(b"".join(pending))
+            out.write(bytes(pending))
     return EXIT_SOME_INVALID if invalid else EXIT_OK
 
 
