@@ -209,7 +209,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     proxies = settings.trusted_proxies
     uvicorn.run("api.main:app", host=host, port=args.port or settings.port,
                 log_level=settings.log_level.lower(), proxy_headers=bool(proxies),
-                forwarded_allow_ips=proxies)
+                forwarded_allow_ips=proxies, loop=settings.event_loop)
     return EXIT_OK
 
 

@@ -38,6 +38,7 @@ over the :class:`~api.services.container.Services` that :func:`lifespan` opens
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -70,6 +71,12 @@ log = logging.getLogger("scamscan.api")
 __all__ = ["STIX_MEDIA_TYPE", "VERSION", "app", "create_app", "lifespan"]
 
 
+def _loop_name() -> str:
+    """``asyncio`` or ``uvloop``: the package of the running loop's class (the start-up
+    line names it, since ``SCAMSCAN_EVENT_LOOP`` changes how a busy server queues)."""
+    return type(asyncio.get_running_loop()).__module__.split(".", 1)[0]
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the app's :class:`~api.services.container.Services` (``app.state.services``)
@@ -77,8 +84,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     services: Services = await open_services(settings, resolver=app.state.resolver)
     app.state.services = services
-    log.info("scamscan %s ready: %d rules, %d lists", VERSION, len(rules.CATALOGUE),
-             len(services.bundled_lists))
+    log.info("scamscan %s ready: %d rules, %d lists, %s event loop", VERSION,
+             len(rules.CATALOGUE), len(services.bundled_lists), _loop_name())
     try:
         yield
     finally:

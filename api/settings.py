@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     default_lang: Literal["vi", "en"] = "vi"
     """Language of titles and reasons when a request names none."""
     log_level: str = "INFO"
+    event_loop: Literal["asyncio", "uvloop"] = "asyncio"
+    """The event loop of ``scamscan serve``. ``asyncio`` (the default): a saturated
+    server answers its connections in turn. ``uvloop`` costs a few percent less CPU a
+    request, but under saturation it keeps some connections waiting two loop rounds
+    for every answer, request after request: at concurrency 50, link scans had a p99
+    of 49–51 ms on uvloop against 30–32 ms on asyncio, at the same throughput
+    (docs/evaluation.md, "Service load")."""
     redis_url: str | None = None
     """Redis for the cache (domain ages); unset: the in-process store."""
     redis_timeout: float = Field(default=2.0, gt=0, le=60)

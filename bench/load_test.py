@@ -5,10 +5,12 @@
                                         [--max-seconds 1500] [--json FILE]
                                         [--redis-url redis://127.0.0.1:6379/0]
                                         [--client aiohttp|httpx]
+                                        [--event-loop asyncio|uvloop]
 
-Starts two servers on 127.0.0.1, each a subprocess on a free port with
-uvicorn's defaults (one process; the ``httptools`` parser and the ``uvloop``
-event loop, which scamscan depends on and uvicorn picks when installed; access
+Starts two servers on 127.0.0.1, each a subprocess on a free port, both with
+the same event loop (``--event-loop``, default ``scamscan serve``'s own:
+``SCAMSCAN_EVENT_LOOP``'s default, ``asyncio``; before 2026-12-06 ``uvloop``)
+and otherwise uvicorn's defaults (one process; the ``httptools`` parser; access
 logs on, to a file in a temporary folder):
 
 * **baseline**: a trivial FastAPI app with one route, ``GET /ping`` (a small
@@ -86,6 +88,7 @@ from typing import Any
 import httpx
 
 import blocklists
+from api.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "apk"
@@ -106,8 +109,9 @@ def free_port() -> int:
         return port
 
 
-def serve_ping(port: int) -> None:
-    """The baseline server: a trivial FastAPI app, served as ``scamscan serve`` serves."""
+def serve_ping(port: int, loop: str) -> None:
+    """The baseline server: a trivial FastAPI app, served as ``scamscan serve`` serves
+    (``loop``: its event loop)."""
     import uvicorn
     from fastapi import FastAPI
 
@@ -117,7 +121,7 @@ def serve_ping(port: int) -> None:
     async def ping() -> dict[str, str]:
         return {"status": "ok"}
 
-    uvicorn.run(app, host=HOST, port=port, log_level="info")
+    uvicorn.run(app, host=HOST, port=port, log_level="info", loop=loop)
 
 
 SERVER_PIDS: dict[str, int] = {}
@@ -450,6 +454,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "SCAMSCAN_DATA_DIR": str(tmp / "data"),
         "SCAMSCAN_RATE_LIMIT_KEYLESS": "1000000/minute",
         "SCAMSCAN_LOG_LEVEL": "INFO",
+        "SCAMSCAN_EVENT_LOOP": args.event_loop,
     })
     if args.redis_url:
         env["SCAMSCAN_REDIS_URL"] = args.redis_url
@@ -459,12 +464,14 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "machine": f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, "
                    f"Python {platform.python_version()}",
         "requests": args.requests, "concurrency": args.concurrency, "client": args.client,
-        "mode": "redis" if args.redis_url else "embedded", "phases": []}
+        "mode": "redis" if args.redis_url else "embedded", "event_loop": args.event_loop,
+        "phases": []}
     urls = url_inputs(args.requests)
 
     async with connections(args.concurrency, args.client) as clients:
         port = free_port()
-        with server([sys.executable, str(SELF), "--serve-ping", str(port)],
+        with server([sys.executable, str(SELF), "--serve-ping", str(port),
+                     "--event-loop", args.event_loop],
                     port, "/ping", env, tmp / "ping.log") as base:
             ping = await load("baseline GET /ping", clients, args.requests,
                               lambda c, i: c.get(f"{base}/ping"),
@@ -537,10 +544,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--client", choices=("aiohttp", "httpx"), default="aiohttp",
                     help="the load generator's HTTP client (aiohttp on uvloop; httpx on "
                     "asyncio's loop, as the figures before 2026-12-06 were measured)")
+    ap.add_argument("--event-loop", choices=("asyncio", "uvloop"),
+                    default=Settings.model_fields["event_loop"].default,
+                    help="the event loop of both servers (SCAMSCAN_EVENT_LOOP; default: "
+                    "scamscan serve's)")
     ap.add_argument("--serve-ping", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve_ping:
-        serve_ping(args.serve_ping)
+        serve_ping(args.serve_ping, args.event_loop)
         return 0
     tmp = Path(tempfile.mkdtemp(prefix="scamscan-load-"))
     try:
