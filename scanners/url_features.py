@@ -201,8 +201,10 @@ def explains(feature: str) -> bool:
             or feature.startswith(("x:ext:", "x:rootext:")))
 
 
+@lru_cache(maxsize=8192)
 def readable(feature: str) -> str:
-    """A feature as a person reads it in evidence (``w:cham soc`` → ``cham soc``)."""
+    """A feature as a person reads it in evidence (``w:cham soc`` → ``cham soc``; cached:
+    the drivers of flagged links are a few thousand of the model's features)."""
     kind, _, value = feature.partition(":")
     if kind in ("w", "sw", "p", "sl"):
         return value

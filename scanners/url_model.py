@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -61,18 +61,6 @@ class Score:
     (size buckets such as ``x:len24`` count in the score but explain nothing)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Part:
-    """One part of a link (registrable name, subdomains, path) as the model reads it."""
-
-    z: float
-    """The sum of its features' weights."""
-    explained: tuple[tuple[float, str], ...]
-    """Its heaviest positive readable features, as (-weight, feature), heaviest first."""
-    positive: tuple[tuple[float, str], ...]
-    """Its heaviest positive features of any kind, the same way."""
-
-
 class UrlModel:
     """Weights and thresholds of the lexical model (immutable once loaded)."""
 
@@ -93,10 +81,12 @@ class UrlModel:
                 None if sub is None else UrlModel({**sub, "thresholds": th}, cache_size))
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise DataError(f"malformed link model: {e!r}") from e
-        self._domain_part = lru_cache(maxsize=cache_size)(
-            lambda domain, suffix: self._part(domain_features(domain, suffix)))
-        self._sub_part = lru_cache(maxsize=cache_size)(
-            lambda subdomain: self._part(sub_features(subdomain)))
+        # Only the sums are kept: what drove a score is read again, from the
+        # features' own caches, for the few links that reach the medium band.
+        self._domain_z = lru_cache(maxsize=cache_size)(
+            lambda domain, suffix: self._sum(domain_features(domain, suffix)))
+        self._sub_z = lru_cache(maxsize=cache_size)(
+            lambda subdomain: self._sum(sub_features(subdomain)))
 
     @classmethod
     def load(cls, path: Path | None = None) -> UrlModel:
@@ -105,10 +95,23 @@ class UrlModel:
 
     def cache_clear(self) -> None:
         """Empty the per-name caches (of the host model too): benchmarks start cold."""
-        self._domain_part.cache_clear()
-        self._sub_part.cache_clear()
+        self._domain_z.cache_clear()
+        self._sub_z.cache_clear()
         if self._host is not None:
             self._host.cache_clear()
+
+    @cached_property
+    def _explains(self) -> frozenset[str]:
+        """The positive features a reader understands, decided once per feature (at
+        the first score with drivers: 13 ms that start-up need not pay)."""
+        return frozenset(f for f, v in self.weights.items() if v > 0 and explains(f))
+
+    def warm(self) -> None:
+        """Build now what the first link with drivers would build, for both weight sets
+        (a server's start-up, so that no request waits for it)."""
+        _ = self._explains
+        if self._host is not None:
+            self._host.warm()
 
     def for_link(self, p: ParsedURL) -> UrlModel:
         """The weights that judge ``p``: the host model for a bare host, if there is one."""
@@ -116,23 +119,25 @@ class UrlModel:
             return self._host
         return self
 
-    def score(self, p: ParsedURL) -> Score:
-        """The probability that ``p`` is malicious, with its drivers."""
+    def score(self, p: ParsedURL, probability: float | None = None) -> Score:
+        """The probability that ``p`` is malicious, with its drivers (``probability``:
+        :meth:`probability` of ``p``, when the caller has it already)."""
         m = self.for_link(p)
         if m is not self:
-            return m.score(p)
-        parts = [self._domain_part(p.domain, p.suffix), self._sub_part(p.subdomain)]
+            return m.score(p, probability)
+        feats = [*domain_features(p.domain, p.suffix), *sub_features(p.subdomain)]
         if p.path not in ("", "/"):
-            parts.append(self._part(path_features(p.path)))
-        # Each part holds its heaviest positive features, as (-weight, feature) so
-        # that plain tuple order is the drivers' order; the heaviest of all are
-        # among the heaviest of each part. The names of features never repeat
-        # across parts (their prefixes differ), so the order is total.
-        pos = sorted(t for part in parts for t in part.explained)
-        if not pos:
-            # Never a score without a reason: then the size and shape features speak.
-            pos = sorted(t for part in parts for t in part.positive)
-        return Score(self.probability(p), tuple((f, -v) for v, f in pos[:_TOP]))
+            feats += path_features(p.path)
+        # Positive features as (-weight, feature), so that plain tuple order is the
+        # drivers' order; the names of features never repeat across parts (their
+        # prefixes differ), so the order is total.
+        w = self.weights
+        pos = sorted((-v, f) for f in feats if (v := w.get(f, 0.0)) > 0)
+        # Never a score without a reason: with no readable driver, the size and
+        # shape features speak.
+        shown = [t for t in pos if t[1] in self._explains][:_TOP] or pos[:_TOP]
+        return Score(self.probability(p) if probability is None else probability,
+                     tuple((f, -v) for v, f in shown))
 
     def probability(self, p: ParsedURL) -> float:
         """The model's probability for ``p``, summed per part: the registrable name and
@@ -140,25 +145,18 @@ class UrlModel:
         m = self.for_link(p)
         if m is not self:
             return m.probability(p)
-        z = (self.intercept + self._domain_part(p.domain, p.suffix).z
-             + self._sub_part(p.subdomain).z)
+        z = self.intercept + self._domain_z(p.domain, p.suffix) + self._sub_z(p.subdomain)
         if p.path not in ("", "/"):
             z += self._sum(path_features(p.path))
         return sigmoid(z)
 
     def host_probability(self, p: ParsedURL) -> float:
         """The probability of ``p``'s host alone, as if it had no path."""
-        return sigmoid(self.intercept + self._domain_part(p.domain, p.suffix).z
-                        + self._sub_part(p.subdomain).z)
+        return sigmoid(self.intercept + self._domain_z(p.domain, p.suffix)
+                       + self._sub_z(p.subdomain))
 
     def _sum(self, feats: Iterable[str]) -> float:
         return sum(map(self.weights.get, feats, repeat(0.0)))
-
-    def _part(self, feats: tuple[str, ...] | list[str]) -> _Part:
-        w = self.weights
-        pos = sorted((-v, f) for f in feats if (v := w.get(f, 0.0)) > 0)
-        return _Part(self._sum(feats), tuple(t for t in pos if explains(t[1]))[:_TOP],
-                     tuple(pos[:_TOP]))
 
     def findings(self, p: ParsedURL) -> list[Finding]:
         """``URL-ML-001`` / ``URL-ML-002`` for ``p``, or nothing below the medium band."""
@@ -171,7 +169,8 @@ class UrlModel:
             return []
         kind = "url" if p.path not in ("", "/") else "host"
         high, medium = self.thresholds[kind]
-        if self.probability(p) < medium:
+        prob = self.probability(p)
+        if prob < medium:
             return []  # the common case: no drivers to collect
         host_p = self.host_probability(p) if kind == "url" else None
         if host_p is not None and host_p < HOST_GATE:
@@ -179,7 +178,7 @@ class UrlModel:
             # reads as benign: the benign links with a path it learned from are
             # few, so paths alone (github.com/login) would make it jumpy.
             return []
-        s = self.score(p)
+        s = self.score(p, prob)
         seg = default_segmenter()
         words = [t.text for lab in p.host.split(".")[: -1 - p.suffix.count(".")]
                  for t in seg.label(lab)]

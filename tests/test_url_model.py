@@ -292,6 +292,30 @@ def test_cache_clear_empties_the_host_model_too() -> None:
     m = two_model()
     host = m.for_link(normalize("chamsoc.com"))
     m.probability(normalize("chamsoc.com"))
-    assert host._domain_part.cache_info().currsize == 1
+    assert host._domain_z.cache_info().currsize == 1
     m.cache_clear()
-    assert host._domain_part.cache_info().currsize == 0
+    assert host._domain_z.cache_info().currsize == 0
+
+
+def test_warm_builds_the_readable_drivers_of_both_weight_sets() -> None:
+    m = two_model()
+    host = m.for_link(normalize("chamsoc.com"))
+    assert "_explains" not in vars(m) and "_explains" not in vars(host)
+    m.warm()
+    # Only positive readable features can be drivers.
+    from scanners.url_features import explains
+
+    assert host._explains == {"w:cham soc"}
+    assert m._explains == {"tld:top", "p:verify"}  # not w:cham soc: a negative weight
+    shipped = default_model()
+    shipped.warm()
+    assert shipped._explains == {f for f, v in shipped.weights.items()
+                                 if v > 0 and explains(f)}
+
+
+def test_a_given_probability_is_the_scores_own() -> None:
+    m = two_model()
+    p = normalize("chamsoc.com")
+    assert m.score(p).probability == m.probability(p)
+    assert m.score(p, 0.5).probability == 0.5
+    assert m.score(p, 0.5).drivers == m.score(p).drivers

@@ -139,6 +139,8 @@ def open_jobs(settings: Settings) -> tuple[SampleStore, JobBackend]:
 
 def _warm_up(scanner: OfflineURLScanner) -> None:
     scanner.check(normalize("https://warm-up.example.com.vn/dang-nhap"))
+    if scanner.model is not None:
+        scanner.model.warm()
 
 
 async def open_services(settings: Settings, *, resolver: Resolver | None = None) -> Services:
