@@ -3,6 +3,7 @@ directly, no HTTP server, no load generator.
 
     .venv/bin/python bench/app_instructions.py [--route url-scans|healthz|ping]
         [--requests 300] [--warm 300] [--no-scan] [--redis-url URL]
+        [--event-loop asyncio|uvloop]
     valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/cg.out \\
         .venv/bin/python bench/app_instructions.py --callgrind [...]
 
@@ -42,6 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from api.settings import Settings
 from bench.load_test import url_inputs
 
 ASGI = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
@@ -187,12 +189,16 @@ def main() -> None:
     parser.add_argument("--callgrind", action="store_true")
     parser.add_argument("--redis-url", default=None,
                         help="Redis mode (a throw-away database: it is written to)")
+    parser.add_argument("--event-loop", choices=("asyncio", "uvloop"),
+                        default=Settings.model_fields["event_loop"].default,
+                        help="the loop the app runs on (default: scamscan serve's; uvloop "
+                        "before 2026-12-06)")
     args = parser.parse_args()
     os.environ.setdefault("SCAMSCAN_GC_FREEZE_INTERVAL", "0")
-    try:
+    if args.event_loop == "uvloop":
         import uvloop
         uvloop.run(run(args))
-    except ImportError:
+    else:
         asyncio.run(run(args))
 
 
