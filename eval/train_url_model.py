@@ -95,6 +95,11 @@ END = "9999-12-31"
 """A cut after every row: the shipped model's split has everything on its training side."""
 _DATED_CUT = f"hostsVN before {HOSTSVN_CUT}, OpenPhish before {OPENPHISH_CUT}"
 _DATED_ALL = "every hostsVN and OpenPhish row of the data (all of it before the data's split date)"
+SCALE = {"url": "none", "host": "none"}
+"""``sqrt``: each training row (a link's features) is scaled to unit length, and the
+scorer divides a link's summed weights by the square root of its feature count
+(``scale`` in the model file); ``none``: binary rows, plain sums. Per weight set: the
+main one (links with a path) and the host model."""
 HALF_LIFE: float | None = None
 """Days after which a malicious bare host's weight halves in the host model, by its
 first-listed date before the hostsVN cut (``None``: every row weighs the same; tried on
@@ -138,7 +143,7 @@ def _threshold(scores: list[float], budget: float) -> float:
 
 
 def _lr(rows: list[list[str]], labels: np.ndarray, sw: np.ndarray, c: float,
-        min_count: int = MIN_COUNT) -> tuple[float, dict[str, float]]:
+        min_count: int = MIN_COUNT, scale: str = "none") -> tuple[float, dict[str, float]]:
     """Fit the logistic regression: (intercept, weights of the kept features)."""
     counts = Counter(f for r in rows for f in set(r))
     vocab = sorted(f for f, n in counts.items() if n >= min_count)
@@ -148,8 +153,14 @@ def _lr(rows: list[list[str]], labels: np.ndarray, sw: np.ndarray, c: float,
     for r in rows:
         cols.extend(sorted({index[f] for f in r if f in index}))
         indptr.append(len(cols))
-    x = csr_matrix((np.ones(len(cols), dtype=np.float64), np.array(cols), np.array(indptr)),
-                   shape=(len(rows), len(vocab)))
+    vals = np.ones(len(cols), dtype=np.float64)
+    if scale == "sqrt":
+        # Every feature of the row counts in its length, kept or not: the scorer
+        # divides by the square root of the link's feature count, which it knows
+        # without the vocabulary (url_model.UrlModel._z).
+        for i, r in enumerate(rows):
+            vals[indptr[i]:indptr[i + 1]] = 1.0 / math.sqrt(len(r)) if r else 0.0
+    x = csr_matrix((vals, np.array(cols), np.array(indptr)), shape=(len(rows), len(vocab)))
     clf = LogisticRegression(solver="liblinear", C=c, class_weight="balanced",
                              random_state=0, max_iter=1000)
     clf.fit(x, labels, sample_weight=sw)
@@ -172,7 +183,7 @@ def fit(sp: Split, c: float = C, host_weight: float = HOST_WEIGHT,
     # with paths; without a weight the host features learn mostly from PhishTank.
     sw = np.array([host_weight if y == 1 and p.path in ("", "/") else 1.0
                    for p, y in sp.train], dtype=np.float64)
-    intercept, weights = _lr(rows, labels, sw, c)
+    intercept, weights = _lr(rows, labels, sw, c, scale=SCALE["url"])
     doc: dict[str, Any] = {
         "meta": {
             "what": "logistic regression over scanners/url_features.py features",
@@ -188,13 +199,18 @@ def fit(sp: Split, c: float = C, host_weight: float = HOST_WEIGHT,
         "weights": weights,
         "thresholds": {"host": {"high": 0.5, "medium": 0.5}, "url": {"high": 0.5, "medium": 0.5}},
     }
+    if SCALE["url"] != "none":
+        doc["scale"] = SCALE["url"]
     if two_models:
         # Names alone, judged against names alone: the bare hosts of both labels.
         bare = [i for i, (p, _) in enumerate(sp.train) if p.path in ("", "/")]
         h_sw = sw[bare] * recency_weights([sp.train_seen[i] for i in bare], labels[bare],
                                           ref, half_life)
-        h_int, h_w = _lr([rows[i] for i in bare], labels[bare], h_sw, c, HOST_MIN_COUNT)
+        h_int, h_w = _lr([rows[i] for i in bare], labels[bare], h_sw, c, HOST_MIN_COUNT,
+                         SCALE["host"])
         doc["host_model"] = {"intercept": h_int, "weights": h_w}
+        if SCALE["host"] != "none":
+            doc["host_model"]["scale"] = SCALE["host"]
         doc["meta"]["host_model_links"] = len(bare)
         doc["meta"]["host_model_features"] = len(h_w)
     model = UrlModel(doc)
@@ -252,7 +268,7 @@ def validate(data: Path, c: float, host_weight: float, two_models: bool = TWO_MO
     model = UrlModel(doc)
     only = OfflineURLScanner(index=NoLists(), model=model)
     rules = OfflineURLScanner(index=NoLists(), use_model=False)
-    print(f"validation C={c} host_weight={host_weight} half_life={half_life} "
+    print(f"validation C={c} host_weight={host_weight} scale={SCALE} half_life={half_life} "
           f"recency_cut={recency_cut}/{recency_cut_openphish} thresholds={doc['thresholds']} "
           f"features={len(doc['weights'])} host features="
           f"{len(doc.get('host_model', {}).get('weights', {}))}")
@@ -282,6 +298,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="no separate bare-host model (--validate)")
     ap.add_argument("--url-budget", type=float, default=HIGH_BUDGET["url"],
                     help="false-positive budget of the URL high band, tune URLs (--validate)")
+    ap.add_argument("--scale", choices=("none", "sqrt"), default=SCALE["url"],
+                    help="rows of the main weight set scaled to unit length (--validate)")
+    ap.add_argument("--host-scale", choices=("none", "sqrt"), default=SCALE["host"],
+                    help="the same for the host model (--validate)")
     ap.add_argument("--half-life", type=float, default=HALF_LIFE,
                     help="days after which a malicious row's weight halves (--validate)")
     ap.add_argument("--recency-cut", default=None,
@@ -293,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.validate:
         HIGH_BUDGET["url"] = args.url_budget
+        SCALE.update(url=args.scale, host=args.host_scale)
         validate(args.data, args.c, args.host_weight, two_models=not args.one_model,
                  half_life=args.half_life, recency_cut=args.recency_cut,
                  recency_cut_openphish=args.recency_cut_openphish)

@@ -18,7 +18,7 @@ that a model verdict always comes with a reason a person can read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from itertools import repeat
@@ -68,6 +68,13 @@ class UrlModel:
         base = linear_weights(doc, "link model")
         self.intercept, self.weights, self.meta = base.intercept, base.weights, base.meta
         try:
+            # "sqrt": a link's summed weights are divided by the square root of its
+            # feature count, as its row was scaled to unit length in training (so
+            # that a long name or path does not add up evidence by length alone).
+            scale = doc.get("scale", "none")
+            if scale not in ("none", "sqrt"):
+                raise ValueError(f"unknown scale {scale!r}")
+            self.scaled = scale == "sqrt"
             th = doc["thresholds"]
             self.thresholds = {kind: (float(th[kind]["high"]), float(th[kind]["medium"]))
                                for kind in ("host", "url")}
@@ -81,12 +88,12 @@ class UrlModel:
                 None if sub is None else UrlModel({**sub, "thresholds": th}, cache_size))
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise DataError(f"malformed link model: {e!r}") from e
-        # Only the sums are kept: what drove a score is read again, from the
-        # features' own caches, for the few links that reach the medium band.
+        # Only the sums (and feature counts) are kept: what drove a score is read
+        # again, from the features' own caches, for the few links in a band.
         self._domain_z = lru_cache(maxsize=cache_size)(
-            lambda domain, suffix: self._sum(domain_features(domain, suffix)))
+            lambda domain, suffix: self._part(domain_features(domain, suffix)))
         self._sub_z = lru_cache(maxsize=cache_size)(
-            lambda subdomain: self._sum(sub_features(subdomain)))
+            lambda subdomain: self._part(sub_features(subdomain)))
 
     @classmethod
     def load(cls, path: Path | None = None) -> UrlModel:
@@ -145,18 +152,25 @@ class UrlModel:
         m = self.for_link(p)
         if m is not self:
             return m.probability(p)
-        z = self.intercept + self._domain_z(p.domain, p.suffix) + self._sub_z(p.subdomain)
+        parts = [self._domain_z(p.domain, p.suffix), self._sub_z(p.subdomain)]
         if p.path not in ("", "/"):
-            z += self._sum(path_features(p.path))
-        return sigmoid(z)
+            parts.append(self._part(path_features(p.path)))
+        return sigmoid(self._z(parts))
 
     def host_probability(self, p: ParsedURL) -> float:
         """The probability of ``p``'s host alone, as if it had no path."""
-        return sigmoid(self.intercept + self._domain_z(p.domain, p.suffix)
-                       + self._sub_z(p.subdomain))
+        return sigmoid(self._z([self._domain_z(p.domain, p.suffix), self._sub_z(p.subdomain)]))
 
-    def _sum(self, feats: Iterable[str]) -> float:
-        return sum(map(self.weights.get, feats, repeat(0.0)))
+    def _z(self, parts: list[tuple[float, int]]) -> float:
+        total = sum(s for s, _ in parts)
+        if self.scaled:
+            n = sum(k for _, k in parts)
+            total = total / math.sqrt(n) if n else 0.0
+        return self.intercept + total
+
+    def _part(self, feats: tuple[str, ...] | list[str]) -> tuple[float, int]:
+        """The summed weights of one part's features, and how many features it has."""
+        return sum(map(self.weights.get, feats, repeat(0.0))), len(feats)
 
     def findings(self, p: ParsedURL) -> list[Finding]:
         """``URL-ML-001`` / ``URL-ML-002`` for ``p``, or nothing below the medium band."""

@@ -319,3 +319,32 @@ def test_a_given_probability_is_the_scores_own() -> None:
     assert m.score(p).probability == m.probability(p)
     assert m.score(p, 0.5).probability == 0.5
     assert m.score(p, 0.5).drivers == m.score(p).drivers
+
+
+def test_a_scaled_model_divides_the_sum_by_the_root_of_the_feature_count() -> None:
+    from scanners.url_features import features
+
+    doc = {"intercept": -1.0, "weights": {"tld:top": 2.0, "p:verify": 1.5},
+           "thresholds": {"host": {"high": 0.9, "medium": 0.8},
+                          "url": {"high": 0.9, "medium": 0.8}}}
+    plain, scaled = UrlModel(doc), UrlModel({**doc, "scale": "sqrt"})
+    assert not plain.scaled and scaled.scaled
+    p = normalize("https://example.top/verify")
+    n = len(features(p.domain, p.subdomain, p.suffix, p.path))
+    assert n > 4
+    assert plain.probability(p) == pytest.approx(1 / (1 + math.exp(-(-1.0 + 3.5))))
+    assert scaled.probability(p) == pytest.approx(
+        1 / (1 + math.exp(-(-1.0 + 3.5 / math.sqrt(n)))))
+    # The host alone: its own features only.
+    nh = len(features(p.domain, p.subdomain, p.suffix, ""))
+    assert scaled.host_probability(p) == pytest.approx(
+        1 / (1 + math.exp(-(-1.0 + 2.0 / math.sqrt(nh)))))
+    # The drivers do not change: one factor scales every weight of a link.
+    assert scaled.score(p).drivers == plain.score(p).drivers
+
+
+def test_an_unknown_scale_is_a_malformed_model() -> None:
+    with pytest.raises(DataError, match="unknown scale"):
+        UrlModel({"intercept": 0.0, "weights": {}, "scale": "log",
+                  "thresholds": {"host": {"high": 0.9, "medium": 0.8},
+                                 "url": {"high": 0.9, "medium": 0.8}}})

@@ -162,3 +162,22 @@ def test_recency_weights_favour_recent_rows_and_keep_the_class_mean() -> None:
     assert w[:3].mean() == pytest.approx(1.0)
     flat = train_url_model.recency_weights(seen, labels, "2023-07-01", None)
     assert list(flat) == [1.0, 1.0, 1.0, 1.0]
+
+
+def test_a_scaled_training_run_writes_a_scaled_model(data: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(train_url_model.SCALE, "url", "sqrt")
+    out, cut = tmp_path / "a.json.gz", tmp_path / "cut.json.gz"
+    assert train_url_model.main(["--data", str(data), "--out", str(out),
+                                 "--cut-out", str(cut)]) == 0
+    doc = json.loads(gzip.decompress(out.read_bytes()))
+    assert doc["scale"] == "sqrt" and "scale" not in doc["host_model"]
+    # Training scales a row by its whole feature list; the scorer counts the same
+    # features part by part (registrable, subdomains, path).
+    from scanners.normalize import normalize
+    from scanners.url_features import domain_features, path_features, sub_features
+
+    p = normalize("https://login.paypa1-verify.top/account/verify?email=x")
+    assert len(train_url_model._feats(p)) == (len(domain_features(p.domain, p.suffix))
+                                              + len(sub_features(p.subdomain))
+                                              + len(path_features(p.path)))
