@@ -90,9 +90,9 @@ class UrlModel:
             raise DataError(f"malformed link model: {e!r}") from e
         # Only the sums (and feature counts) are kept: what drove a score is read
         # again, from the features' own caches, for the few links in a band.
-        self._domain_z = lru_cache(maxsize=cache_size)(
+        self._domain_part = lru_cache(maxsize=cache_size)(
             lambda domain, suffix: self._part(domain_features(domain, suffix)))
-        self._sub_z = lru_cache(maxsize=cache_size)(
+        self._sub_part = lru_cache(maxsize=cache_size)(
             lambda subdomain: self._part(sub_features(subdomain)))
 
     @classmethod
@@ -102,8 +102,8 @@ class UrlModel:
 
     def cache_clear(self) -> None:
         """Empty the per-name caches (of the host model too): benchmarks start cold."""
-        self._domain_z.cache_clear()
-        self._sub_z.cache_clear()
+        self._domain_part.cache_clear()
+        self._sub_part.cache_clear()
         if self._host is not None:
             self._host.cache_clear()
 
@@ -152,19 +152,23 @@ class UrlModel:
         m = self.for_link(p)
         if m is not self:
             return m.probability(p)
-        parts = [self._domain_z(p.domain, p.suffix), self._sub_z(p.subdomain)]
+        parts = [self._domain_part(p.domain, p.suffix), self._sub_part(p.subdomain)]
         if p.path not in ("", "/"):
             parts.append(self._part(path_features(p.path)))
         return sigmoid(self._z(parts))
 
     def host_probability(self, p: ParsedURL) -> float:
         """The probability of ``p``'s host alone, as if it had no path."""
-        return sigmoid(self._z([self._domain_z(p.domain, p.suffix), self._sub_z(p.subdomain)]))
+        return sigmoid(self._z([self._domain_part(p.domain, p.suffix),
+                                self._sub_part(p.subdomain)]))
 
     def _z(self, parts: list[tuple[float, int]]) -> float:
-        total = sum(s for s, _ in parts)
+        """The logit of a link from its parts' (sum, feature count)."""
+        total, n = 0.0, 0
+        for s, k in parts:  # a plain loop: the hot path of every scan
+            total += s
+            n += k
         if self.scaled:
-            n = sum(k for _, k in parts)
             total = total / math.sqrt(n) if n else 0.0
         return self.intercept + total
 

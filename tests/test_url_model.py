@@ -292,9 +292,9 @@ def test_cache_clear_empties_the_host_model_too() -> None:
     m = two_model()
     host = m.for_link(normalize("chamsoc.com"))
     m.probability(normalize("chamsoc.com"))
-    assert host._domain_z.cache_info().currsize == 1
+    assert host._domain_part.cache_info().currsize == 1
     m.cache_clear()
-    assert host._domain_z.cache_info().currsize == 0
+    assert host._domain_part.cache_info().currsize == 0
 
 
 def test_warm_builds_the_readable_drivers_of_both_weight_sets() -> None:
