@@ -125,7 +125,6 @@ async def run(args: argparse.Namespace) -> None:
             app, lifespan = ping_app(), contextlib.nullcontext()
         else:
             from api.main import create_app
-            from api.settings import Settings
 
             app = create_app(Settings(data_dir=Path(data), log_level="INFO",
                                       rate_limit_keyless="1000000/minute",
