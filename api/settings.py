@@ -24,6 +24,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from scanners.fetch_options import parse_networks, parse_ports
+
 LEGACY_DATA_DIR = Path(".scamscan-data")
 """The default data directory before issue 16, relative to the current directory."""
 SERVICE_DATA_DIR = Path("/var/lib/scamscan")
@@ -159,8 +161,6 @@ class Settings(BaseSettings):
     @field_validator("fetch_allowed_ports")
     @classmethod
     def _ports(cls, v: str) -> str:
-        from scanners.fetch import parse_ports  # here: importing the settings stays light
-
         parse_ports(v)
         return v
 
@@ -199,12 +199,9 @@ class Settings(BaseSettings):
     @field_validator("fetch_allow_networks", "webhook_allow_networks")
     @classmethod
     def _cidrs(cls, v: str) -> str:
-        for part in v.split(","):
-            if part.strip():
-                try:
-                    ipaddress.ip_network(part.strip(), strict=False)
-                except ValueError as e:
-                    raise ValueError(f"not a CIDR network: {part.strip()!r} ({e})") from None
+        # As strict as the fetcher that reads it (host bits zero): a value the fetcher
+        # refuses must fail here, as a configuration error, not at the server's start.
+        parse_networks(v)
         return v
 
     @field_validator("trusted_proxies")

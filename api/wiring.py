@@ -14,7 +14,8 @@ from api.storage.factory import open_cache_store
 from scanners import domain_age, live
 from scanners.base import Contained, Scanner
 from scanners.domain_age import DomainAgeScanner
-from scanners.fetch import USER_AGENT, GuardedFetcher, Resolver, parse_networks, parse_ports
+from scanners.fetch import USER_AGENT, GuardedFetcher, Resolver
+from scanners.fetch_options import parse_networks, parse_ports
 from scanners.live import ApkHandler, LiveFetchScanner
 from scanners.normalize import ParsedURL
 from scanners.store import Store

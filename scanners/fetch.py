@@ -58,10 +58,10 @@ import httpx
 from ada_url import join_url
 
 from scanners.errors import InvalidURLError
+from scanners.fetch_options import IPNetwork
 from scanners.normalize import ParsedURL, normalize
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 USER_AGENT = "scamscan/0.1 (+link safety checker; does not execute content)"
 """Sent on every request: honest about what we are, and that nothing is executed."""
@@ -127,28 +127,6 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
 
 
-def parse_networks(text: str) -> tuple[IPNetwork, ...]:
-    """Parse a comma-separated list of CIDRs (``SCAMSCAN_FETCH_ALLOW_NETWORKS``).
-
-    Empty items are ignored, so ``""`` gives no network. A bad item raises
-    :class:`ValueError` naming it; host bits must be zero (``127.0.0.1/32``,
-    not ``127.0.0.1/8``), because a typo here widens what may be fetched.
-    """
-    out: list[IPNetwork] = []
-    for raw in text.split(","):
-        item = raw.strip()
-        if not item:
-            continue
-        try:
-            out.append(ipaddress.ip_network(item, strict=True))
-        except ValueError as e:
-            raise ValueError(
-                f"allowed networks: {item!r} is not a network in CIDR form "
-                f"(like 127.0.0.1/32 or fd00::/8): {e}"
-            ) from None
-    return tuple(out)
-
-
 _TAB_NEWLINE = re.compile(r"[\t\n\r]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -163,22 +141,6 @@ def request_path(path: str) -> str:
     path = _TAB_NEWLINE.sub("", path.split("#", 1)[0])
     path = _CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", path)
     return path if path.startswith("/") else "/" + path
-
-
-def parse_ports(text: str) -> tuple[int, ...]:
-    """Parse a comma-separated list of ports (``SCAMSCAN_FETCH_ALLOWED_PORTS``).
-
-    Raises :class:`ValueError` naming the bad item; at least one port is needed.
-    """
-    out: list[int] = []
-    for raw in text.split(","):
-        item = raw.strip()
-        if not item.isascii() or not item.isdigit() or not 1 <= int(item) <= 65535:
-            raise ValueError(f"allowed ports: {item!r} is not a port number (1-65535); "
-                             "give a comma-separated list such as 80,443")
-        if int(item) not in out:
-            out.append(int(item))
-    return tuple(out)
 
 
 class MalformedTarget(Exception):

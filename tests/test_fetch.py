@@ -20,8 +20,8 @@ from scanners.fetch import (
     AddressPolicy,
     GuardedFetcher,
     SystemResolver,
-    parse_networks,
 )
+from scanners.fetch_options import parse_networks
 from scanners.normalize import normalize
 from tests.live_servers import PLAIN_PAGE, DictResolver, ScamSite, gzip_bomb
 

@@ -17,7 +17,8 @@ import pytest
 import trustme
 
 from scanners.errors import ScanIncomplete
-from scanners.fetch import GuardedFetcher, Resolver, parse_networks
+from scanners.fetch import GuardedFetcher, Resolver
+from scanners.fetch_options import parse_networks
 from scanners.findings import Finding, aggregate
 from scanners.live import CHECK, LiveFetchScanner, field_kinds, fold, page_findings, parse_page
 from scanners.normalize import normalize

@@ -26,7 +26,8 @@ from fastapi import FastAPI
 
 from api.main import create_app
 from api.settings import Settings
-from scanners.fetch import AddressPolicy, GuardedFetcher, IPAddress, parse_networks, parse_ports
+from scanners.fetch import AddressPolicy, GuardedFetcher, IPAddress
+from scanners.fetch_options import parse_networks, parse_ports
 from scanners.findings import Finding
 from scanners.live import CHECK, LiveFetchScanner
 from scanners.normalize import normalize

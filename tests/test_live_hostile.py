@@ -30,7 +30,8 @@ from api.main import create_app
 from api.settings import Settings
 from scanners.base import Contained
 from scanners.errors import ScanIncomplete
-from scanners.fetch import GuardedFetcher, parse_networks
+from scanners.fetch import GuardedFetcher
+from scanners.fetch_options import parse_networks
 from scanners.findings import Finding
 from scanners.live import CHECK, LiveFetchScanner
 from scanners.normalize import ParsedURL, normalize
