@@ -59,15 +59,18 @@ async def open_cli_lists(settings: Settings, *, seed: bool = False
     ``seed``: add the configured feeds to the store first, as the server does at
     start (``scamscan feeds``); a scan only reads.
     """
-    from api.services.lists import ListService
-    from api.storage.errors import ListStoreUnavailable
-    from api.storage.factory import open_list_store
-    from api.storage.lists import LISTS_FILE
+    from api.storage.files import LISTS_FILE
 
     if not settings.redis_url and not seed and not (Path(settings.data_dir)
                                                      / LISTS_FILE).is_file():
+        # No store was ever written: the stores (and Redis's client) stay unimported,
+        # which is most of a first scan's start-up.
         yield None
         return
+    from api.services.lists import ListService
+    from api.storage.errors import ListStoreUnavailable
+    from api.storage.factory import open_list_store
+
     try:
         store = open_list_store(settings.data_dir, settings.redis_url,
                                 redis_timeout=settings.redis_timeout)

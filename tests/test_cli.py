@@ -474,7 +474,7 @@ def test_a_scan_with_the_servers_lists_does_not_load_the_web_framework(tmp_path:
     # (start-up time of every `scamscan url`; bench/url_throughput.py).
     env = (f"SCAMSCAN_DATA_DIR={tmp_path}",)
     assert run("feeds", "status", env=env).returncode in (0, 1)
-    from api.storage.lists import LISTS_FILE
+    from api.storage.files import LISTS_FILE
     assert (tmp_path / LISTS_FILE).is_file()
     probe = ("import sys\nfrom api.cli import main\n"
              "code = main(['url', '--json', 'vietcombank-uudai.com'])\n"

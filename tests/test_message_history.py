@@ -20,7 +20,8 @@ import redis
 
 from api.auth import Principal
 from api.services.history import ScanHistory
-from api.storage.history import HISTORY_FILE, PREFIX, RedisHistory, SqliteHistory
+from api.storage.files import HISTORY_FILE
+from api.storage.history import PREFIX, RedisHistory, SqliteHistory
 from scanners import identifiers
 from tests.live_servers_age import RedisServer
 from tests.test_api_apk import assert_problem

@@ -57,6 +57,7 @@ from redis.exceptions import RedisError
 
 from api.storage import prefixes
 from api.storage.errors import KeyStoreUnavailable
+from api.storage.files import KEYS_MADE_FILE
 from api.storage.redis import DEFAULT_TIMEOUT, as_text, store_client, store_errors
 from api.storage.sqlite import SqliteFile
 
@@ -66,9 +67,6 @@ ROLES: tuple[Role, ...] = get_args(Role)
 
 KEY_PREFIX = "ss_"
 SCHEMA_VERSION = 1
-KEYS_FILE = "keys.sqlite3"
-KEYS_MADE_FILE = "keys-made"
-"""The marker, in the data directory, that API keys were made here once."""
 
 log = logging.getLogger("scamscan.api")
 

@@ -24,27 +24,32 @@ from typing import Any
 from api.settings import Settings
 from api.storage import prefixes
 from api.storage.apikeys import (
-    KEYS_FILE,
     KeyStore,
     RedisKeyStore,
     SqliteKeyStore,
     keys_made_marker,
 )
 from api.storage.feedback import (
-    FEEDBACK_FILE,
     FeedbackStore,
     RedisFeedbackStore,
     SqliteFeedbackStore,
 )
-from api.storage.history import HISTORY_FILE, HistoryBackend, RedisHistory, SqliteHistory
+from api.storage.files import (
+    FEEDBACK_FILE,
+    HISTORY_FILE,
+    KEYS_FILE,
+    LISTS_FILE,
+    SHARES_FILE,
+    WEBHOOKS_FILE,
+)
+from api.storage.history import HistoryBackend, RedisHistory, SqliteHistory
 from api.storage.limits_memory import SpacedMemoryStorage
 from api.storage.limits_redis import WindowedRedisStorage
-from api.storage.lists import LISTS_FILE, ListStore, RedisListStore, SqliteListStore
+from api.storage.lists import ListStore, RedisListStore, SqliteListStore
 from api.storage.redis import DEFAULT_TIMEOUT, async_client, async_pool
 from api.storage.sessions import MemorySessionStore, RedisSessionStore, SessionStore
-from api.storage.shares import SHARES_FILE, RedisShareStore, ShareStore, SqliteShareStore
+from api.storage.shares import RedisShareStore, ShareStore, SqliteShareStore
 from api.storage.webhooks import (
-    WEBHOOKS_FILE,
     RedisWebhookStore,
     SqliteWebhookStore,
     WebhookStore,

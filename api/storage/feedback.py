@@ -42,8 +42,6 @@ from api.storage.errors import FeedbackStoreUnavailable
 from api.storage.redis import DEFAULT_TIMEOUT, as_text, store_client, store_errors
 from api.storage.sqlite import SqliteFile
 
-FEEDBACK_FILE = "feedback.sqlite3"
-
 FeedbackKind = Literal["scam", "false_positive"]
 TargetType = Literal["url", "apk_sha256", "phone", "scan"]
 Resolution = Literal["block", "allow", "dismiss"]

@@ -48,7 +48,6 @@ from api.storage.errors import HistoryUnavailable
 from api.storage.redis import DEFAULT_TIMEOUT, async_client
 from api.storage.sqlite import SqliteFile
 
-HISTORY_FILE = "history.sqlite3"
 PREFIX = prefixes.HISTORY
 REDIS_CHUNK = 1000
 """Ids one Redis search script call looks at."""

@@ -34,7 +34,6 @@ from api.storage.redis import DEFAULT_TIMEOUT, store_client, store_errors
 from api.storage.sqlite import SqliteFile
 from scanners.lists import FeedConfig, FeedData, ListEntry
 
-LISTS_FILE = "lists.sqlite3"
 SCHEMA_VERSION = 1
 
 

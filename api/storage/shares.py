@@ -35,8 +35,6 @@ from api.storage.errors import ShareStoreUnavailable
 from api.storage.redis import DEFAULT_TIMEOUT, as_text, store_client, store_errors
 from api.storage.sqlite import SqliteFile
 
-SHARES_FILE = "shares.sqlite3"
-
 
 class TooManyShares(Exception):
     """The scan (``per == "scan"``) or the key (``per == "owner"``) has as many live

@@ -48,12 +48,11 @@ from redis.exceptions import RedisError
 
 from api.storage import prefixes
 from api.storage.errors import WebhookStoreUnavailable
+from api.storage.files import SERVER_SECRET_FILE
 from api.storage.redis import DEFAULT_TIMEOUT, store_client, store_errors
 from api.storage.sqlite import SqliteFile
 
 State = Literal["pending", "delivered", "failed"]
-WEBHOOKS_FILE = "webhooks.sqlite3"
-SERVER_SECRET_FILE = "webhook-secret"  # noqa: S105 - a file name, not a secret
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of generated secrets
 
 
