@@ -36,6 +36,23 @@ def terminal_safe(text: str) -> str:
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
+def from_argv(arg: str) -> tuple[str, bool]:
+    """``arg`` as a report can show it, and whether it was valid UTF-8.
+
+    Linux hands a program its arguments as bytes, and Python turns the bytes that are
+    not UTF-8 into lone surrogates (PEP 383). No UTF-8 output can carry those, so a
+    report that quoted one failed as it was written; they are shown as U+FFFD."""
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            raw = arg.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a surrogate that no byte became (not from argv)
+            raw = arg.encode("utf-8", "surrogatepass")
+        return raw.decode("utf-8", "replace"), False
+    return arg, True
+
+
 class UsageError(Exception):
     """A command-line mistake: message to stderr, exit 2."""
 

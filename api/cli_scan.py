@@ -26,6 +26,7 @@ from api.cli_common import (
     EXIT_SOME_INVALID,
     MAX_LINE_BYTES,
     UsageError,
+    from_argv,
     human,
     scan_downloaded_apk,
     terminal_safe,
@@ -239,7 +240,9 @@ def cmd_url(args: argparse.Namespace) -> int:
     remote = remote_for(args)
     try:
         if args.file is None:
-            inputs: Iterator[tuple[str, str | None]] = ((u, None) for u in args.urls)
+            inputs: Iterator[tuple[str, str | None]] = (
+                (text, None if ok else "the argument is not valid UTF-8")
+                for text, ok in map(from_argv, args.urls))
             return asyncio.run(_scan_stream(inputs, out, as_json=args.json, lang=args.lang,
                                             live=args.live, remote=remote,
                                             blocklists=not args.no_blocklists))
@@ -315,8 +318,9 @@ def cmd_apk(args: argparse.Namespace) -> int:
     failed = 0
     out = sys.stdout.buffer
     try:
-        for name in args.files:
-            path = Path(name)
+        for arg in args.files:
+            path = Path(arg)  # the bytes the shell gave, whatever their encoding
+            name, _ = from_argv(arg)
             if not path.is_file():
                 report: dict[str, Any] = {"input": name, "error": "no such file"}
             elif remote is not None:

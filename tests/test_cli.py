@@ -531,3 +531,31 @@ def test_a_files_reports_are_written_a_chunk_at_a_time_all_in_order() -> None:
     asyncio.run(_emit(iter(reports[:5]), out, as_json=True, lang="en", progress=None,
                       summary=None))
     assert len(out.writes) == 5
+
+
+def test_arguments_that_are_not_utf8_are_reported_not_a_traceback(tmp_path: Path) -> None:
+    # A shell passes bytes; Python turns the ones that are not UTF-8 into lone
+    # surrogates, which no UTF-8 output can carry. Each such link is an input error,
+    # and the others are scanned.
+    p = run("url", "--offline", "--json", "http://a.com/\udcff", "vietcombank-uudai.com")
+    assert p.returncode == EXIT_SOME_INVALID, p.stderr
+    first, second = json_lines(p.stdout)
+    assert first == {"input": "http://a.com/\ufffd", "error": "the argument is not valid UTF-8"}
+    assert second["verdict"] in ("suspicious", "dangerous")
+    human_out = run("url", "--offline", "vietcombank\udcff.com")
+    assert human_out.returncode == EXIT_SOME_INVALID
+    assert "not valid UTF-8" in human_out.stdout.decode() and not human_out.stderr
+
+
+def test_an_apk_whose_file_name_is_not_utf8_is_scanned(tmp_path: Path) -> None:
+    # Latin-1 file names are legal on Linux: the file is read by its bytes and its
+    # name shown with U+FFFD.
+    apk = tmp_path / "caf\udce9.apk"
+    apk.write_bytes((ROOT / "tests/fixtures/apk/benign_notes.apk").read_bytes())
+    for args in (("apk", "--json", str(apk)), ("apk", str(apk))):
+        p = run(*args)
+        assert p.returncode == EXIT_OK, p.stderr
+        assert not p.stderr
+    report = json_lines(run("apk", "--json", str(apk)).stdout)[0]
+    assert report["input"] == str(tmp_path / "caf\ufffd.apk")
+    assert report["package"] == "org.scamscan.fixture.notes"
