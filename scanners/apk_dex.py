@@ -72,9 +72,25 @@ class CodeTimeout(Exception):
 
 
 
+def _unicode(s: str) -> str:
+    """``s`` with each lone UTF-16 surrogate as U+FFFD (valid pairs joined).
+
+    DEX strings are MUTF-8, which encodes a lone surrogate, and androguard keeps it.
+    No UTF-8 output can carry one: a single such string made the parse child fail
+    as it sent its facts, and the whole code analysis was lost (an evasion)."""
+    if s.isascii():
+        return s
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return s
+
+
 def _classify_string(s: str, acc: dict[str, dict[str, None]]) -> None:
     if len(s) > 65536:
         s = s[:65536]
+    s = _unicode(s)
     low = s.lower()
     if "://" in s:
         for m in URL_RE.finditer(s):

@@ -265,6 +265,21 @@ async def test_hostile_files_end_failed_with_a_reason(
     assert (g["status"], g["reason"]) == ("failed", body["reason"])
 
 
+async def test_code_strings_that_are_not_unicode_do_not_blind_the_code_analysis(
+        api: Api) -> None:
+    # MUTF-8 encodes lone UTF-16 surrogates; one such string made the parse child fail
+    # as it sent its facts, and every code finding was lost behind an `incomplete`.
+    body = (await api.upload("odd_strings.apk", wait=60, lang="en")).json()
+    assert body["status"] == "done", body
+    report = body["report"]
+    assert report["incomplete"] == []
+    assert {"APK-URL-002", "APK-URL-003"} <= set(rule_ids(body))
+    urls = report["app"]["urls"]
+    assert "https://login-verify.example/account\ufffd/update" in urls
+    assert "https://example.org/ok\U0001f600" in urls  # a valid pair stays as it is
+    assert all("\ud800" not in u and "\udc00" not in u for u in urls)
+
+
 async def test_traversal_entry_is_flagged(api: Api) -> None:
     body = (await api.upload("traversal.apk", wait=60, filename="../../x/../evil.apk")).json()
     assert body["status"] == "done", body

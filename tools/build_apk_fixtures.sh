@@ -145,6 +145,7 @@ app premium_sms example_notes
 app dropper_bank example_notes
 app overlay_banker scam_unknown
 app rat_stage scam_aaa
+app odd_strings example_notes
 
 log "unsigned.apk (aligned, not signed)"
 compile "$APPS/unsigned" "$BUILD/unsigned.unaligned.apk"
@@ -186,7 +187,7 @@ FIXTURES=(
     debug_signed.apk unsigned.apk bad_dex.apk bundle.xapk bundle.apks
     truncated.apk not_zip.apk windows.apk no_manifest.apk traversal.apk
     zip_bomb.apk many_entries.apk premium_sms.apk dropper_bank.apk overlay_banker.apk
-    rat_stage.apk
+    rat_stage.apk odd_strings.apk
 )
 (cd "$OUT" && sha256sum "${FIXTURES[@]}") >"$OUT/SHA256SUMS"
 
