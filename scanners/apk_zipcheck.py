@@ -107,7 +107,8 @@ def _plain_central_directory(fp: Any, end: _EndRecord,
 
     ``lenient``: extra fields are skipped by their declared length without being
     decoded, as Android's parser does, so a corrupt one (an anti-analysis trick
-    that makes zipfile refuse the whole archive) does not stop the read.
+    that makes zipfile refuse the whole archive) does not stop the read; a name
+    flagged UTF-8 that is not (the same trick) is read with U+FFFD.
     """
     cd_size, cd_offset = end.cd_size, end.cd_offset
     if end.zip64 or cd_offset + cd_size != end.at:  # data prepended, or a lying directory
@@ -142,8 +143,12 @@ def _plain_central_directory(fp: Any, end: _EndRecord,
         raw = cd[name_at : name_at + n_len]
         if raw.isascii():  # the common case; both encodings agree on it
             name = raw.decode("ascii")
+        elif flags & 0x800:
+            # Android takes a name as bytes: one that is not UTF-8 although flagged so
+            # makes zipfile refuse the whole archive, a trick read leniently here.
+            name = raw.decode("utf-8", "replace" if lenient else "strict")
         else:
-            name = raw.decode("utf-8") if flags & 0x800 else raw.decode("cp437")
+            name = raw.decode("cp437")
         nul = name.find("\x00")
         if nul >= 0:  # zipfile cuts the name there
             name = name[:nul]
@@ -223,8 +228,12 @@ def inspect_zip(path: Path, limits: ApkLimits = _DEFAULT_LIMITS) -> ZipFacts:
                     raise NotAnApkError(
                         f"the ZIP file is truncated or corrupt ({exc})", "truncated"
                     ) from exc
-                anomalies.append(f"{exc}: strict ZIP readers refuse the archive; "
-                                 "Android's parser skips the field")
+                anomalies.append(
+                    f"an entry name flagged UTF-8 is not UTF-8 ({exc}): strict ZIP readers "
+                    "refuse the archive; Android's parser takes the name as bytes"
+                    if isinstance(exc, UnicodeDecodeError) else
+                    f"{exc}: strict ZIP readers refuse the archive; "
+                    "Android's parser skips the field")
 
     if len(infos) > limits.max_entries:
         raise ZipBombError(

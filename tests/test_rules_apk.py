@@ -680,6 +680,41 @@ def test_malformed_archive_is_read_like_android_and_flagged(
     assert anti and anti[0]["evidence"]["repairs"]
 
 
+def test_an_entry_name_flagged_utf8_that_is_not_is_read_like_android_and_flagged(
+        tmp_path: Path) -> None:
+    # Android takes entry names as bytes; zipfile refuses the whole archive when a
+    # name flagged UTF-8 is not UTF-8, so the app used to be refused as corrupt.
+    import struct
+
+    buf = bytearray((FIXTURES / "benign_notes.apk").read_bytes())
+    old, new = b"res/drawable/icon.png", b"res/drawable/ic\xc3(.png"  # same length
+    end = bytes(buf).rfind(b"PK\x05\x06")
+    _, _, _, count, _, offset, _ = struct.unpack_from("<HHHHIIH", buf, end + 4)
+    pos = offset
+    for _ in range(count):
+        nlen, xlen, clen = struct.unpack_from("<HHH", buf, pos + 28)
+        (loc,) = struct.unpack_from("<I", buf, pos + 42)
+        if bytes(buf[pos + 46:pos + 46 + nlen]) == old:
+            for at in (pos + 46, loc + 30):  # the central and the local header
+                buf[at:at + nlen] = new
+            (flag,) = struct.unpack_from("<H", buf, pos + 8)
+            struct.pack_into("<H", buf, pos + 8, flag | 0x800)
+            struct.pack_into("<H", buf, loc + 6, flag | 0x800)
+        pos += 46 + nlen + xlen + clen
+    assert bytes(buf).count(new) == 2
+    bad = tmp_path / "odd_name.apk"
+    bad.write_bytes(bytes(buf))
+    with pytest.raises(UnicodeDecodeError):
+        zipfile.ZipFile(bad)  # what strict tools see
+    result = scan_apk_path(bad)
+    report = result.report("en")
+    assert result.ok, result.error
+    assert report["package"] == "org.scamscan.fixture.notes" and report["label"] == "Notes"
+    assert report["verdict"] in ("suspicious", "dangerous")
+    anti = [f for f in report["findings"] if f["rule_id"] == "APK-ANTI-003"]
+    assert anti and "not UTF-8" in anti[0]["evidence"]["repairs"][0]
+
+
 def test_sound_archive_needs_no_repair() -> None:
     report = scan_apk_path(FIXTURES / "fake_vneid.apk").report("en")
     assert "APK-ANTI-003" not in {f["rule_id"] for f in report["findings"]}
