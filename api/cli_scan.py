@@ -289,8 +289,10 @@ def _human_apk(report: dict[str, Any], lang: str) -> str:
     if report.get("error"):
         label = "không quét được" if lang == "vi" else "cannot scan"
         return terminal_safe(f"{report['input']}\n  {label}: {report['error']}\n")
-    head = {**report, "url": f"{report.get('package')} \"{report.get('label')}\" "
-                             f"sha256={report['sha256'][:16]}…"}
+    # An app whose manifest could not be read has no package or label to show.
+    who = " ".join(x for x in (report.get("package"),
+                               f"\"{report['label']}\"" if report.get("label") else None) if x)
+    head = {**report, "url": f"{who + ' ' if who else ''}sha256={report['sha256'][:16]}…"}
     return human(head, lang)
 
 

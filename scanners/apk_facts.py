@@ -210,7 +210,15 @@ def sha256_file(path: Path) -> str:
 def _extract_bundle(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFacts:
     errors: list[str] = []
     inner: list[ApkFacts] = []
-    with zipfile.ZipFile(path) as zf:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        # inspect_zip read the directory leniently (a name flagged UTF-8 that is
+        # not); zipfile refuses the archive: the anti-analysis answer, as for an
+        # APK that androguard cannot read (apk_report.scan_apk_path).
+        raise ApkError(f"the bundle's archive defeats zipfile ({type(exc).__name__}: "
+                       f"{exc})"[:300], "corrupt") from exc
+    with zf:
         names = [
             i
             for i in zf.infolist()

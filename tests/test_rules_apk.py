@@ -680,14 +680,13 @@ def test_malformed_archive_is_read_like_android_and_flagged(
     assert anti and anti[0]["evidence"]["repairs"]
 
 
-def test_an_entry_name_flagged_utf8_that_is_not_is_read_like_android_and_flagged(
-        tmp_path: Path) -> None:
-    # Android takes entry names as bytes; zipfile refuses the whole archive when a
-    # name flagged UTF-8 is not UTF-8, so the app used to be refused as corrupt.
+def _name_not_utf8(src: Path, out: Path, old: bytes, new: bytes) -> Path:
+    """A copy of ``src`` whose entry ``old`` is named ``new`` (same length, not UTF-8)
+    in its central and local headers, both flagged UTF-8."""
     import struct
 
-    buf = bytearray((FIXTURES / "benign_notes.apk").read_bytes())
-    old, new = b"res/drawable/icon.png", b"res/drawable/ic\xc3(.png"  # same length
+    assert len(old) == len(new)
+    buf = bytearray(src.read_bytes())
     end = bytes(buf).rfind(b"PK\x05\x06")
     _, _, _, count, _, offset, _ = struct.unpack_from("<HHHHIIH", buf, end + 4)
     pos = offset
@@ -702,8 +701,16 @@ def test_an_entry_name_flagged_utf8_that_is_not_is_read_like_android_and_flagged
             struct.pack_into("<H", buf, loc + 6, flag | 0x800)
         pos += 46 + nlen + xlen + clen
     assert bytes(buf).count(new) == 2
-    bad = tmp_path / "odd_name.apk"
-    bad.write_bytes(bytes(buf))
+    out.write_bytes(bytes(buf))
+    return out
+
+
+def test_an_entry_name_flagged_utf8_that_is_not_is_read_like_android_and_flagged(
+        tmp_path: Path) -> None:
+    # Android takes entry names as bytes; zipfile refuses the whole archive when a
+    # name flagged UTF-8 is not UTF-8, so the app used to be refused as corrupt.
+    bad = _name_not_utf8(FIXTURES / "benign_notes.apk", tmp_path / "odd_name.apk",
+                         b"res/drawable/icon.png", b"res/drawable/ic\xc3(.png")
     with pytest.raises(UnicodeDecodeError):
         zipfile.ZipFile(bad)  # what strict tools see
     result = scan_apk_path(bad)
@@ -713,6 +720,20 @@ def test_an_entry_name_flagged_utf8_that_is_not_is_read_like_android_and_flagged
     assert report["verdict"] in ("suspicious", "dangerous")
     anti = [f for f in report["findings"] if f["rule_id"] == "APK-ANTI-003"]
     assert anti and "not UTF-8" in anti[0]["evidence"]["repairs"][0]
+
+
+def test_a_bundle_whose_entry_name_is_not_utf8_is_flagged_not_a_crash(
+        tmp_path: Path) -> None:
+    # The bundle reader opens the archive with zipfile, which refuses it: the
+    # anti-analysis answer with an incomplete entry, never an exception.
+    bad = _name_not_utf8(FIXTURES / "bundle.xapk", tmp_path / "odd_name.xapk",
+                         b"manifest.json", b"manife\xc3(.json")
+    result = scan_apk_path(bad)
+    report = result.report("en")
+    assert result.ok, result.error
+    assert report["verdict"] in ("suspicious", "dangerous")
+    assert "APK-ANTI-003" in {f["rule_id"] for f in report["findings"]}
+    assert [i["check"] for i in report["incomplete"]] == ["apk_parse"]
 
 
 def test_sound_archive_needs_no_repair() -> None:
