@@ -299,6 +299,13 @@ def normalize(text: str) -> ParsedURL:
         raise InvalidURLError(f"the input is longer than {MAX_INPUT_CHARS} characters")
     if "\x00" in text:
         raise InvalidURLError("the input contains a NUL character")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone UTF-16 surrogate (from a JSON escape, a DEX string or bytes
+            # that were not UTF-8): no link has one, and no report could quote it.
+            raise InvalidURLError("the input is not valid Unicode (a lone surrogate)") from None
     if _SIMPLE_HOST.match(text):
         # Fast path for the common case of a bare lower-case host (lists, logs):
         # nothing to decode, no scheme, no port, no path.

@@ -529,6 +529,31 @@ def test_idempotent_on_anything_accepted(text: str) -> None:
 
 
 @PROPS
+@given(st.text(alphabet=st.characters(blacklist_categories=()), max_size=120))
+@example("http://a.com/\ud800")
+@example("a\udcffb.com")
+@example("https://example.org/ok\ud83d\ude00")
+@pytest.mark.slow
+def test_anything_accepted_can_be_reported(text: str) -> None:
+    # Lone UTF-16 surrogates included (a JSON escape, a DEX string, a shell argument
+    # that is not UTF-8), which st.text() leaves out: what normalize accepts gives a
+    # report that every output (orjson, the terminal) can write.
+    import orjson
+
+    from scanners.report import url_report
+    from scanners.url_offline import default_scanner
+
+    try:
+        p = normalize(text)
+    except InvalidURLError as e:
+        assert e.reason
+        return
+    report = url_report(p, default_scanner().check(p), "vi")
+    orjson.dumps(report)
+    str(report).encode("utf-8")
+
+
+@PROPS
 @given(_decorated())
 @pytest.mark.slow
 def test_keeps_the_host(case: tuple[str, str]) -> None:
