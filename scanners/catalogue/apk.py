@@ -306,7 +306,8 @@ RULES: tuple[Rule, ...] = (
        "Archive built to break analysis tools",
        "The ZIP headers carry values that Android's own parser overlooks but analysis tools "
        "refuse (entries flagged as encrypted, unknown compression methods, broken local "
-       "headers, wrong CRC-32), a known trick of banking trojans. The app was read the way "
+       "headers, wrong CRC-32, entry names flagged UTF-8 that are not), a known trick of "
+       "banking trojans. The app was read the way "
        "Android reads it; when even that fails, the report says what could not be checked. "
        "Enough on its own to make the app suspicious."),
     _r("APK-ZIP-001", 15, S.MEDIUM,
