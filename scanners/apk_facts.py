@@ -76,6 +76,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import zipfile
+import zlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -212,7 +213,7 @@ def _extract_bundle(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFa
     inner: list[ApkFacts] = []
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
         # inspect_zip read the directory leniently (a name flagged UTF-8 that is
         # not); zipfile refuses the archive: the anti-analysis answer, as for an
         # APK that androguard cannot read (apk_report.scan_apk_path).
@@ -242,7 +243,11 @@ def _extract_bundle(path: Path, zip_facts: ZipFacts, limits: ApkLimits) -> ApkFa
                         facts = exc.facts
                     else:
                         continue
-                except (ApkError, zipfile.BadZipFile, OSError, EOFError) as exc:
+                except (ApkError, zipfile.BadZipFile, OSError, EOFError, ValueError,
+                        NotImplementedError, RuntimeError, zlib.error) as exc:
+                    # zipfile's refusals of one entry (an unknown compression method or
+                    # version, an encrypted entry, corrupt deflate data): that inner APK
+                    # is not read; the others are.
                     errors.append(f"{info.filename}: {exc}")
                     continue
                 inner.append(replace(facts, file_name=info.filename))

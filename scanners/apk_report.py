@@ -164,6 +164,11 @@ def scan_apk_path(
     code = facts.code
     if code is not None and code.skipped_reason:
         incomplete.append(CheckIncomplete("apk_code", code.skipped_reason))
+    if facts.is_bundle:
+        # An inner APK the bundle reader could not read (or read only in part) was not
+        # checked: the verdict stands for the others only, and says so.
+        incomplete.extend(CheckIncomplete("apk_bundle", f"{e}; not checked")
+                          for e in facts.errors)
     return ApkResult(
         input=label, sha256=facts.sha256 or digest, size=facts.size or size,
         facts=json.loads(facts.to_json()),  # plain JSON types, as after a round trip

@@ -130,6 +130,8 @@ def _plain_central_directory(fp: Any, end: _EndRecord,
             h[14], h[18]
         if 0xFFFFFFFF in (csize, usize, offset):
             return None  # ZIP64 sizes live in the extra field
+        if h[3] > zipfile.MAX_EXTRACT_VERSION and not lenient:
+            return None  # zipfile refuses the archive ("zip file version"): let it say
         name_at = at + 46
         at = name_at + n_len + x_len + c_len
         if at > cd_size:
@@ -219,7 +221,8 @@ def inspect_zip(path: Path, limits: ApkLimits = _DEFAULT_LIMITS) -> ZipFacts:
             try:
                 with zipfile.ZipFile(fp) as zf:
                     infos = zf.infolist()
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as exc:
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error,
+                    NotImplementedError) as exc:  # "zip file version": Android ignores it
                 try:
                     infos = _plain_central_directory(fp, end, lenient=True)
                 except (UnicodeDecodeError, struct.error, OSError):

@@ -722,6 +722,33 @@ def test_an_entry_name_flagged_utf8_that_is_not_is_read_like_android_and_flagged
     assert anti and "not UTF-8" in anti[0]["evidence"]["repairs"][0]
 
 
+def test_a_version_needed_above_any_readers_is_read_like_android_and_flagged(
+        tmp_path: Path) -> None:
+    # zipfile refuses an archive whose "version needed to extract" is above 6.3
+    # (NotImplementedError, which once escaped the scan); Android ignores the field.
+    import struct
+
+    buf = bytearray((FIXTURES / "benign_notes.apk").read_bytes())
+    end = bytes(buf).rfind(b"PK\x05\x06")
+    _, _, _, count, _, offset, _ = struct.unpack_from("<HHHHIIH", buf, end + 4)
+    pos = offset
+    for _ in range(count):
+        nlen, xlen, clen = struct.unpack_from("<HHH", buf, pos + 28)
+        if bytes(buf[pos + 46:pos + 46 + nlen]) == b"AndroidManifest.xml":
+            struct.pack_into("<B", buf, pos + 6, 0xFF)  # version needed: 25.5
+        pos += 46 + nlen + xlen + clen
+    bad = tmp_path / "version.apk"
+    bad.write_bytes(bytes(buf))
+    with pytest.raises(NotImplementedError):
+        zipfile.ZipFile(bad)  # what strict tools see
+    result = scan_apk_path(bad)
+    report = result.report("en")
+    assert result.ok, result.error
+    assert report["label"] == "Notes" and report["incomplete"] == []
+    anti = [f for f in report["findings"] if f["rule_id"] == "APK-ANTI-003"]
+    assert anti and "zip file version" in anti[0]["evidence"]["repairs"][0]
+
+
 def test_a_bundle_whose_entry_name_is_not_utf8_is_flagged_not_a_crash(
         tmp_path: Path) -> None:
     # The bundle reader opens the archive with zipfile, which refuses it: the
@@ -734,6 +761,25 @@ def test_a_bundle_whose_entry_name_is_not_utf8_is_flagged_not_a_crash(
     assert report["verdict"] in ("suspicious", "dangerous")
     assert "APK-ANTI-003" in {f["rule_id"] for f in report["findings"]}
     assert [i["check"] for i in report["incomplete"]] == ["apk_parse"]
+
+
+def test_a_bundle_says_which_inner_apk_it_could_not_read(tmp_path: Path) -> None:
+    # zipfile refuses to open an entry with an unknown compression method
+    # (NotImplementedError, which once escaped the bundle reader); the other APK is
+    # read, and the report names the one that was not checked.
+    bad = _patch_central(FIXTURES / "bundle.xapk", tmp_path / "odd_method.xapk",
+                         "config.arm64_v8a.apk", method=0x63)
+    result = scan_apk_path(bad)
+    report = result.report("en")
+    assert result.ok, result.error
+    assert [i["package"] for i in report["app"]["inner"]] == ["org.scamscan.fixture.bundle"]
+    assert [i["check"] for i in report["incomplete"]] == ["apk_bundle"]
+    assert report["incomplete"][0]["reason"].startswith("config.arm64_v8a.apk: ")
+
+
+def test_a_sound_bundle_is_complete() -> None:
+    report = scan_apk_path(FIXTURES / "bundle.xapk").report("en")
+    assert report["incomplete"] == [] and len(report["app"]["inner"]) == 2
 
 
 def test_sound_archive_needs_no_repair() -> None:
