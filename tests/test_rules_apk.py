@@ -964,3 +964,21 @@ def test_builder_rules_stay_quiet_on_other_fixtures(name: str) -> None:
     facts = extract_facts(FIXTURES / name)
     got = {f.rule_id for f in ApkScanner(now=lambda: NOW).check(facts)}
     assert not got & {"APK-PKG-003", "APK-PKG-004", "APK-PKG-005"}, got
+
+
+@pytest.mark.slow
+def test_mutated_fixtures_never_raise() -> None:
+    # A short fixed-seed pass of tools/mutate_apks.py (random bytes changed in and
+    # around the ZIP headers, files cut short or grown): every variant must end in a
+    # report, an incomplete entry or a refusal, never an exception.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "mutate_apks", Path(__file__).resolve().parent.parent / "tools" / "mutate_apks.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    outcomes, escaped = mod.run(count=150, seed=11)
+    assert escaped == []
+    assert sum(outcomes.values()) == 150
+    assert outcomes["scanned"] and len(outcomes) >= 3  # the mutations reach every outcome
