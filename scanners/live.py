@@ -38,7 +38,6 @@ entry, never as an error of the API. Points come from :mod:`scanners.rules` only
 from __future__ import annotations
 
 import asyncio
-import codecs
 import hashlib
 import logging
 import re
@@ -47,6 +46,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
+
+import webencodings
 
 import blocklists
 from scanners.errors import ScamscanError, ScanIncomplete
@@ -268,24 +269,23 @@ def parse_page(html: str) -> Page:
 
 
 def decode_body(body: bytes, content_type: str) -> str:
-    """The body as text: the header's charset, else a ``<meta charset>``, else UTF-8."""
+    """The body as text, as a browser decodes it: a byte-order mark, else the header's
+    charset, else a ``<meta charset>``, else UTF-8.
+
+    Charset labels are the WHATWG Encoding Standard's (``webencodings``), the only
+    ones browsers know. A page that names another codec is read as if it named none:
+    Python's ``utf-7`` and ``unicode_escape`` decode ``+2AA-`` and ``\\ud800`` to lone
+    UTF-16 surrogates, which no report can carry (a hostile page made the API answer
+    500), and ``hex`` or ``zlib`` are not text at all."""
     m = _CHARSET_HEADER.search(content_type)
-    charset = m.group(1) if m else None
-    if charset is None:
+    enc = webencodings.lookup(m.group(1)) if m else None
+    if enc is None:
         mb = _CHARSET_META.search(body[:4096])
-        charset = mb.group(1).decode("ascii", "replace") if mb else None
-    try:
-        info = codecs.lookup(charset or "utf-8")
-    except LookupError:
-        info = codecs.lookup("utf-8")
-    # The page names its charset: refuse codecs that are not text encodings
-    # ("hex", "zlib"…), which would raise instead of decoding.
-    if not getattr(info, "_is_text_encoding", True):
-        info = codecs.lookup("utf-8")
-    try:
-        return body.decode(info.name, "replace")
-    except (LookupError, ValueError):
-        return body.decode("utf-8", "replace")
+        enc = webencodings.lookup(mb.group(1).decode("ascii", "replace")) if mb else None
+        if enc is not None and enc.name in ("utf-16le", "utf-16be"):
+            enc = webencodings.UTF8  # a <meta> cannot name UTF-16 (the HTML standard)
+    text, _ = webencodings.decode(body, enc or webencodings.UTF8, errors="replace")
+    return str(text)
 
 
 def field_kinds(inp: _Input) -> set[str]:

@@ -20,7 +20,15 @@ from scanners.errors import ScanIncomplete
 from scanners.fetch import GuardedFetcher, Resolver
 from scanners.fetch_options import parse_networks
 from scanners.findings import Finding, aggregate
-from scanners.live import CHECK, LiveFetchScanner, field_kinds, fold, page_findings, parse_page
+from scanners.live import (
+    CHECK,
+    LiveFetchScanner,
+    decode_body,
+    field_kinds,
+    fold,
+    page_findings,
+    parse_page,
+)
 from scanners.normalize import normalize
 from tests.live_servers import APK, DictResolver, ScamSite
 
@@ -313,3 +321,28 @@ async def test_default_limits_finish_within_budget(site: ScamSite) -> None:
     e = await scan_incomplete(scanner(total_timeout=budget), site.url("/drip"))
     assert time.monotonic() - start < budget + 1.5  # the endpoint itself takes 3 s
     assert "timed out" in e.reason
+
+
+# --- charsets, as browsers read them ---------------------------------------------------
+
+@pytest.mark.parametrize(("body", "ctype", "text"), [
+    # the header's label, then a <meta>, then UTF-8
+    ("Đăng ơ ư".encode("cp1258"), "text/html; charset=windows-1258", "Đăng ơ ư"),
+    (b'<meta charset="windows-1252">caf\xe9', "text/html", '<meta charset="windows-1252">café'),
+    ("Đăng nhập".encode(), "text/html", "Đăng nhập"),
+    # latin1 is windows-1252 for a browser (0x80 is the euro sign)
+    (b"\x80", "text/html; charset=latin1", "\u20ac"),
+    # a byte-order mark wins over every label
+    (b"\xef\xbb\xbfcaf\xc3\xa9", "text/html; charset=windows-1252", "café"),
+    # a label no browser knows is no label: the <meta> (here none), then UTF-8
+    (b"a+2AA-b", "text/html; charset=utf-7", "a+2AA-b"),
+    (b"a\\ud800b", "text/html; charset=unicode_escape", "a\\ud800b"),
+    (b"616263", "text/html; charset=hex", "616263"),
+    (b'<meta charset="utf-8">\xc3\xa9', "text/html; charset=bogus", '<meta charset="utf-8">é'),
+    # a <meta> cannot name UTF-16
+    (b'<meta charset="utf-16">\xc3\xa9', "text/html", '<meta charset="utf-16">é'),
+])
+def test_decode_body_reads_charsets_as_browsers_do(body: bytes, ctype: str, text: str) -> None:
+    got = decode_body(body, ctype)
+    assert got == text
+    got.encode("utf-8")  # never a lone surrogate

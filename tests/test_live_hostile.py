@@ -291,3 +291,33 @@ def test_cli_reports_a_malformed_redirect(site: ScamSite) -> None:
     report = json.loads(r.stdout)
     assert "URL-NET-002" in {f["rule_id"] for f in report["findings"]}
     assert [i["check"] for i in report["incomplete"]] == [CHECK]
+
+
+# --- pages that name a codec no browser has ----------------------------------------------
+
+# "+2AA-" in UTF-7 and "\ud800" in unicode_escape decode to a lone UTF-16 surrogate,
+# which no report can carry; browsers read such pages as UTF-8 (WHATWG labels only).
+_ODD_CHARSETS = [
+    ("text/html; charset=utf-7", b"<title>Vietcombank +2AA- </title>"),
+    ("text/html; charset=unicode_escape", b"<title>Vietcombank \\ud800 </title>"),
+    ("text/html", b'<meta charset="utf-7"><title>Vietcombank +2AA- </title>'),
+    ("text/html; charset=utf-7",
+     b'<meta http-equiv="refresh" content="0; url=/pl+2AA-ain">'),
+    ("text/html; charset=utf-7",
+     b'<script>location.href="/pl+2AA-ain";</script>'),
+]
+
+
+@pytest.mark.parametrize(("ctype", "head"), _ODD_CHARSETS)
+async def test_a_page_naming_a_codec_no_browser_has_is_read_as_utf8(
+        site: ScamSite, tmp_path: Path, ctype: str, head: bytes) -> None:
+    body = (b"<!doctype html><html><head>" + head + b"</head><body><form>"
+            b'<input name="user" placeholder="CCCD +2AA-"><input type="password" name="pw">'
+            b'</form><p>T+2AA-i VNeID</p><a href="/app+2AA-.apk">T+2AA-i</a></body></html>')
+    site.routes["/odd-charset"] = lambda h, q: h.send(200, ctype, body)
+    async with api(tmp_path) as c:
+        r = await c.post("/v1/url-scans", json={"url": site.url("/odd-charset"),
+                                                "offline": False})
+    assert r.status_code == 200, r.text[:300]
+    assert "URL-NET-000" in {f["rule_id"] for f in r.json()["findings"]}, r.json()
+    assert "\\ud800" not in r.text
