@@ -559,3 +559,13 @@ def test_an_apk_whose_file_name_is_not_utf8_is_scanned(tmp_path: Path) -> None:
     report = json_lines(run("apk", "--json", str(apk)).stdout)[0]
     assert report["input"] == str(tmp_path / "caf\ufffd.apk")
     assert report["package"] == "org.scamscan.fixture.notes"
+
+
+def test_from_argv_shows_every_lone_surrogate_as_replacement_characters() -> None:
+    from api.cli_common import from_argv
+
+    assert from_argv("vietcombank.com") == ("vietcombank.com", True)
+    assert from_argv("caf\udce9") == ("caf\ufffd", False)  # the byte 0xE9, as argv gives it
+    text, ok = from_argv("a\ud800b")  # a surrogate no byte became (not from argv)
+    assert not ok and text.startswith("a\ufffd") and text.endswith("b")
+    text.encode("utf-8")
