@@ -634,8 +634,11 @@ def test_brand_list_records_a_source_for_every_brand() -> None:
 # --- archives that Android installs and strict parsers refuse (issue 12, item 5) --
 
 def _patch_central(src: Path, out: Path, name: str, flag_or: int = 0,
-                   method: int | None = None, crc_xor: int = 0) -> Path:
-    """A copy of ``src`` whose central-directory (and local) header of ``name`` is altered."""
+                   method: int | None = None, crc_xor: int = 0,
+                   version: int | None = None, rename: bytes | None = None) -> Path:
+    """A copy of ``src`` whose central-directory (and local) header of ``name`` is altered:
+    flag bits or'ed in, a compression method, a CRC xor, a "version needed to extract"
+    (central only, the field zipfile reads), or a new name of the same length."""
     import struct
 
     buf = bytearray(src.read_bytes())
@@ -645,7 +648,7 @@ def _patch_central(src: Path, out: Path, name: str, flag_or: int = 0,
     for _ in range(count):
         nlen, xlen, clen = struct.unpack_from("<HHH", buf, pos + 28)
         (loc,) = struct.unpack_from("<I", buf, pos + 42)
-        if bytes(buf[pos + 46:pos + 46 + nlen]).decode() == name:
+        if bytes(buf[pos + 46:pos + 46 + nlen]).decode("utf-8", "replace") == name:
             (flag,) = struct.unpack_from("<H", buf, pos + 8)
             struct.pack_into("<H", buf, pos + 8, flag | flag_or)
             struct.pack_into("<H", buf, loc + 6, flag | flag_or)
@@ -654,6 +657,12 @@ def _patch_central(src: Path, out: Path, name: str, flag_or: int = 0,
                 struct.pack_into("<H", buf, loc + 8, method)
             (crc,) = struct.unpack_from("<I", buf, pos + 16)
             struct.pack_into("<I", buf, pos + 16, crc ^ crc_xor)
+            if version is not None:
+                struct.pack_into("<B", buf, pos + 6, version)
+            if rename is not None:
+                assert len(rename) == nlen
+                buf[pos + 46:pos + 46 + nlen] = rename
+                buf[loc + 30:loc + 30 + nlen] = rename
         pos += 46 + nlen + xlen + clen
     out.write_bytes(bytes(buf))
     return out
@@ -664,7 +673,7 @@ def _patch_central(src: Path, out: Path, name: str, flag_or: int = 0,
     ("odd_method.apk", {"method": 0x7A}),
 ])
 def test_malformed_archive_is_read_like_android_and_flagged(
-        tmp_path: Path, name: str, kw: dict[str, int]) -> None:
+        tmp_path: Path, name: str, kw: dict[str, Any]) -> None:
     import zipfile as zf
 
     src = FIXTURES / "fake_vneid.apk"
@@ -680,37 +689,13 @@ def test_malformed_archive_is_read_like_android_and_flagged(
     assert anti and anti[0]["evidence"]["repairs"]
 
 
-def _name_not_utf8(src: Path, out: Path, old: bytes, new: bytes) -> Path:
-    """A copy of ``src`` whose entry ``old`` is named ``new`` (same length, not UTF-8)
-    in its central and local headers, both flagged UTF-8."""
-    import struct
-
-    assert len(old) == len(new)
-    buf = bytearray(src.read_bytes())
-    end = bytes(buf).rfind(b"PK\x05\x06")
-    _, _, _, count, _, offset, _ = struct.unpack_from("<HHHHIIH", buf, end + 4)
-    pos = offset
-    for _ in range(count):
-        nlen, xlen, clen = struct.unpack_from("<HHH", buf, pos + 28)
-        (loc,) = struct.unpack_from("<I", buf, pos + 42)
-        if bytes(buf[pos + 46:pos + 46 + nlen]) == old:
-            for at in (pos + 46, loc + 30):  # the central and the local header
-                buf[at:at + nlen] = new
-            (flag,) = struct.unpack_from("<H", buf, pos + 8)
-            struct.pack_into("<H", buf, pos + 8, flag | 0x800)
-            struct.pack_into("<H", buf, loc + 6, flag | 0x800)
-        pos += 46 + nlen + xlen + clen
-    assert bytes(buf).count(new) == 2
-    out.write_bytes(bytes(buf))
-    return out
-
-
 def test_an_entry_name_flagged_utf8_that_is_not_is_read_like_android_and_flagged(
         tmp_path: Path) -> None:
     # Android takes entry names as bytes; zipfile refuses the whole archive when a
     # name flagged UTF-8 is not UTF-8, so the app used to be refused as corrupt.
-    bad = _name_not_utf8(FIXTURES / "benign_notes.apk", tmp_path / "odd_name.apk",
-                         b"res/drawable/icon.png", b"res/drawable/ic\xc3(.png")
+    bad = _patch_central(FIXTURES / "benign_notes.apk", tmp_path / "odd_name.apk",
+                         "res/drawable/icon.png", flag_or=0x800,
+                         rename=b"res/drawable/ic\xc3(.png")
     with pytest.raises(UnicodeDecodeError):
         zipfile.ZipFile(bad)  # what strict tools see
     result = scan_apk_path(bad)
@@ -726,19 +711,8 @@ def test_a_version_needed_above_any_readers_is_read_like_android_and_flagged(
         tmp_path: Path) -> None:
     # zipfile refuses an archive whose "version needed to extract" is above 6.3
     # (NotImplementedError, which once escaped the scan); Android ignores the field.
-    import struct
-
-    buf = bytearray((FIXTURES / "benign_notes.apk").read_bytes())
-    end = bytes(buf).rfind(b"PK\x05\x06")
-    _, _, _, count, _, offset, _ = struct.unpack_from("<HHHHIIH", buf, end + 4)
-    pos = offset
-    for _ in range(count):
-        nlen, xlen, clen = struct.unpack_from("<HHH", buf, pos + 28)
-        if bytes(buf[pos + 46:pos + 46 + nlen]) == b"AndroidManifest.xml":
-            struct.pack_into("<B", buf, pos + 6, 0xFF)  # version needed: 25.5
-        pos += 46 + nlen + xlen + clen
-    bad = tmp_path / "version.apk"
-    bad.write_bytes(bytes(buf))
+    bad = _patch_central(FIXTURES / "benign_notes.apk", tmp_path / "version.apk",
+                         "AndroidManifest.xml", version=0xFF)  # version needed: 25.5
     with pytest.raises(NotImplementedError):
         zipfile.ZipFile(bad)  # what strict tools see
     result = scan_apk_path(bad)
@@ -753,8 +727,10 @@ def test_a_bundle_whose_entry_name_is_not_utf8_is_flagged_not_a_crash(
         tmp_path: Path) -> None:
     # The bundle reader opens the archive with zipfile, which refuses it: the
     # anti-analysis answer with an incomplete entry, never an exception.
-    bad = _name_not_utf8(FIXTURES / "bundle.xapk", tmp_path / "odd_name.xapk",
-                         b"manifest.json", b"manife\xc3(.json")
+    bad = _patch_central(FIXTURES / "bundle.xapk", tmp_path / "odd_name.xapk",
+                         "manifest.json", flag_or=0x800, rename=b"manife\xc3(.json")
+    with pytest.raises(UnicodeDecodeError):
+        zipfile.ZipFile(bad)  # what strict tools see
     result = scan_apk_path(bad)
     report = result.report("en")
     assert result.ok, result.error
