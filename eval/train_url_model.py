@@ -273,7 +273,8 @@ def validate(data: Path, c: float, host_weight: float, two_models: bool = TWO_MO
           f"features={len(doc['weights'])} host features="
           f"{len(doc.get('host_model', {}).get('weights', {}))}")
     for name, rows in [*sp.later.items(), ("benign tune hosts (FP)", sp.tune_hosts),
-                       ("benign tune URLs (FP)", sp.tune_urls)]:
+                       ("benign tune URLs (FP)", sp.tune_urls),
+                       ("benign tune platform sites (FP)", sp.tune_platform)]:
         ml = sum(aggregate([f for f in only.check(p) if f.rule_id.startswith(
             ("URL-ML-", "URL-OFF-"))]).verdict.value in ("suspicious", "dangerous")
             for p in rows)

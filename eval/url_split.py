@@ -15,6 +15,17 @@ Used by ``eval/train_url_model.py`` (``make model-url``) and ``eval/urls.py``.
   SHA-256 of the registrable domain puts it in ``train`` (60%), ``tune``
   (20%: thresholds are chosen here) or ``test`` (20%: reported). No
   registrable is on two sides.
+* **Sites on shared platforms, a later set of their own.** A later OpenPhish
+  link whose registrable is on the training side only because it is a shared
+  platform (``github.io``, ``webflow.io``, ``pages.dev``: the bundled platform
+  lists, :meth:`blocklists.PlatformLists.platform_of`) is a new site all the
+  same, as the private section of the Public Suffix List says: its host is the
+  site. Such links, when their host is not on the training side, are measured
+  apart as :data:`PLATFORM_SET`, not mixed into the OpenPhish row, whose
+  figures stay comparable with earlier rounds. Their benign counterpart is
+  :data:`DEBIAN_HOMEPAGES` (sites on shared platforms that Debian's packages
+  name as their home pages), split into train, tune and test by host with
+  :func:`side`: without them the model met platform sites only as phishing.
 """
 
 from __future__ import annotations
@@ -26,9 +37,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import blocklists
 from scanners.errors import InvalidURLError
 from scanners.normalize import ParsedURL, normalize
 
+PLATFORM_SET = "phishing sites on shared platforms (OpenPhish)"
+"""The later set of new sites on shared platforms (see the module's docstring)."""
+DEBIAN_HOMEPAGES = Path(__file__).resolve().parent / "links" / "debian_platform_homepages.txt"
+"""Benign sites on shared platforms (``eval/debian_homepages.py``), in the repository."""
 HOSTSVN_CUT = "2023-10-01"
 """hostsVN (and gov-impersonation) rows first seen from this date are "later"."""
 OPENPHISH_CUT = "2025-01-06"
@@ -69,6 +85,10 @@ class Split:
     """Every benign host with a subdomain on the test side (mostly Umbrella's CDN and
     service hosts, many per registrable)."""
     test_urls: list[ParsedURL] = field(default_factory=list)
+    tune_platform: list[ParsedURL] = field(default_factory=list)
+    """Benign sites on shared platforms (Debian's home pages), tune side."""
+    test_platform: list[ParsedURL] = field(default_factory=list)
+    """The same, test side (reported)."""
     removed: dict[str, int] = field(default_factory=dict)
     """Later rows dropped because their host or registrable is on the training side."""
 
@@ -81,6 +101,14 @@ def _parse(text: str) -> ParsedURL | None:
         return normalize(text)
     except InvalidURLError:
         return None
+
+
+def _parse_all(path: Path) -> Iterator[ParsedURL]:
+    """The links of a file of one link a line (``#`` lines skipped) that normalise."""
+    for line in _lines(path):
+        p = _parse(line)
+        if p is not None:
+            yield p
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -238,6 +266,8 @@ def load(data: Path, hostsvn_cut: str = HOSTSVN_CUT, openphish_cut: str = OPENPH
             if reg_p is not None and reg_p.url not in seen_regs:
                 seen_regs.add(reg_p.url)
                 (sp.tune_hosts if s == "tune" else sp.test_hosts).append(reg_p)
+    platforms = blocklists.platforms()
+    on_platform: list[ParsedURL] = []
     for name, rows in later_raw.items():
         kept: list[ParsedURL] = []
         done: set[str] = set()
@@ -247,7 +277,26 @@ def load(data: Path, hostsvn_cut: str = HOSTSVN_CUT, openphish_cut: str = OPENPH
             done.add(p.url)
             if p.host in train_hosts or (p.registrable_domain or p.host) in train_regs:
                 sp.removed[name] = sp.removed.get(name, 0) + 1
+                if (name == "international phishing URLs (OpenPhish)"
+                        and p.host not in train_hosts
+                        and platforms.platform_of(p.host) is not None):
+                    on_platform.append(p)
                 continue
             kept.append(p)
         sp.later[name] = kept
+    sp.later[PLATFORM_SET] = on_platform
+    seen_sites: set[str] = set()
+    for p in _parse_all(DEBIAN_HOMEPAGES):
+        # The site (the host) is the unit: a platform's sites have many owners.
+        s = side(p.host)
+        if s == "train":
+            # The site's name only: the paths of project pages (/libfoo/) must not
+            # teach the path features that short paths are benign.
+            site = _parse(p.host)
+            if site is not None and site.url not in seen_sites:
+                seen_sites.add(site.url)
+                sp.train.append((site, 0))
+                sp.train_seen.append("")
+        else:
+            (sp.tune_platform if s == "tune" else sp.test_platform).append(p)
     return sp

@@ -151,7 +151,9 @@ def time_split(data: Path, markdown: bool, show: int, model: UrlModel) -> None:
         (f"{name} (later side)", "recall", rows) for name, rows in sp.later.items()]
     sets += [("benign registrable domains (test side)", "fpr", sp.test_hosts),
              ("benign URLs with paths (test side)", "fpr", sp.test_urls),
-             ("benign service hosts with subdomains (test side)", "fpr", sp.test_infra)]
+             ("benign service hosts with subdomains (test side)", "fpr", sp.test_infra),
+             ("benign sites on shared platforms (Debian home pages, test side)", "fpr",
+              sp.test_platform)]
     modes: list[tuple[str, Callable[[ParsedURL], str]]] = [
         ("rules only", lambda p: aggregate(rules.check(p)).verdict.value),
         ("model only", lambda p: _model_only(combined, p)),

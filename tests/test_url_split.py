@@ -48,7 +48,10 @@ def write_data(d: Path) -> Path:
         json.dumps({"url": u, "first_seen": day, "host": ""}) + "\n" for u, day in [
             ("https://op-train.com/login", "2025-01-01"),
             ("https://op-valid.com/", "2025-01-04"),
-            ("https://op-later.com/", "2025-01-07")]), encoding="utf-8")
+            ("https://op-later.com/", "2025-01-07"),
+            # Sites on a shared platform: one trained on, one new after the cut.
+            ("https://kit-one.webflow.io/", "2025-01-01"),
+            ("https://kit-two.webflow.io/", "2025-01-07")]), encoding="utf-8")
     (d / "tranco_top10k.csv").write_text(
         "".join(f"{i},{h}\n" for i, h in enumerate(BENIGN[:20])), encoding="utf-8")
     (d / "benign_umbrella_top100k.txt").write_text("\n".join(BENIGN[20:]) + "\n",
@@ -92,6 +95,25 @@ def test_validation_split_measures_the_window_and_never_reads_after_it(data: Pat
     assert hosts(sp.later["international phishing URLs (OpenPhish)"]) == {"op-valid.com"}
 
 
+def test_a_new_site_on_a_shared_platform_is_measured_apart(data: Path) -> None:
+    sp = url_split.load(data)
+    # webflow.io is on the training side (kit-one), but kit-two is a new site.
+    assert hosts(sp.later[url_split.PLATFORM_SET]) == {"kit-two.webflow.io"}
+    assert "kit-two.webflow.io" not in hosts(sp.later["international phishing URLs (OpenPhish)"])
+    assert sp.removed["international phishing URLs (OpenPhish)"] == 1
+
+
+def test_debians_platform_sites_split_by_site_and_train_on_names_only(data: Path) -> None:
+    sp = url_split.load(data)
+    deb = {p.host for p in url_split._parse_all(url_split.DEBIAN_HOMEPAGES)}
+    train = {p.host for p, y in sp.train if y == 0 and p.host in deb}
+    assert all(p.path == "/" for p, y in sp.train if y == 0 and p.host in deb)
+    tune, test = hosts(sp.tune_platform), hosts(sp.test_platform)
+    assert len(train) > 100 and len(tune) > 50 and len(test) > 50
+    assert not (train & tune or train & test or tune & test)
+    assert train | tune | test == deb
+
+
 def test_benign_registrables_sit_on_one_side_only(data: Path) -> None:
     sp = url_split.load(data)
     train = {p.registrable_domain for p, y in sp.train if y == 0}
@@ -116,9 +138,9 @@ def test_training_writes_the_same_bytes_twice(data: Path, tmp_path: Path) -> Non
         for kind in ("host", "url"):
             th = d["thresholds"][kind]
             assert 0.0 < th["medium"] <= th["high"] < 1.0
-    # The shipped model learned the later rows too (later44.com, op-later.com); the
-    # evaluation's did not, and each says which rows it read.
-    assert doc["meta"]["malicious"] == cut["meta"]["malicious"] + 2
+    # The shipped model learned the later rows too (later44.com, op-later.com,
+    # kit-two.webflow.io); the evaluation's did not, and each says which rows it read.
+    assert doc["meta"]["malicious"] == cut["meta"]["malicious"] + 3
     assert cut["meta"]["training_side"].startswith(
         f"hostsVN before {url_split.HOSTSVN_CUT}, OpenPhish before {url_split.OPENPHISH_CUT}")
     assert doc["meta"]["training_side"].startswith("every hostsVN and OpenPhish row")
