@@ -44,6 +44,7 @@ from scanners.url_lures import lure_findings
 from scanners.url_model import UrlModel, default_model
 from scanners.url_names import NameRules
 from scanners.url_path import path_findings
+from scanners.url_platform import PlatformSiteRules
 from scanners.url_words import SERVICE_WORDS
 
 # A label part that imitates a government "gov" name: hgov, tgovn, vietgov22,
@@ -119,6 +120,15 @@ _FAKE_TLD = re.compile(
     r"(?:^|\.)((?:com|c0m|corn|net|org)(?=\.|$)|c[o0]m-[^.]*|(?:www|https?)-[^.]*)")
 
 
+_IMPERSONATION = frozenset({"URL-IMP-001", "URL-IMP-002", "URL-IMP-003", "URL-IMP-006",
+                            "URL-BANK-001", "URL-BANK-002", "URL-BRAND-001"})
+"""Rules that already count a brand in the name (URL-PLAT-002 does not add to them)."""
+_BRAND_NAME_RULES = frozenset({"URL-BRAND-001", "URL-BANK-001", "URL-IMP-003", "URL-SEG-002",
+                               "URL-SEG-004"})
+"""Rules that read a brand's name in a host, which a brand's own account on a developer
+platform carries by right."""
+
+
 class OfflineURLScanner:
     """Scores a link with no network access; see the module docstring."""
 
@@ -139,6 +149,7 @@ class OfflineURLScanner:
         self.seg = segmenter or default_segmenter()
         self.compound = CompoundRules(self.reg, self.seg)
         self.names = NameRules()
+        self.sites = PlatformSiteRules()
         self.index: ListLookup = index if index is not None else blocklists.BlocklistIndex.bundled()
         self.platforms = platforms or blocklists.platforms()
         words = vocab if vocab is not None else blocklists.scam_vocab()
@@ -367,6 +378,8 @@ class OfflineURLScanner:
         out.extend(self.compound.findings(labels, registrable, suffix, gov_suffix))
         out.extend(self.names.findings(labels, domain, suffix))
         out.extend(lure_findings(name_ascii, domain))
+        if platform is not None:
+            out = self._with_site_findings(out, host, platform[1])
 
         if self._has_vocab:
             # Hyphens split words in scam names (tin-dung-ca-nhan): match across them.
@@ -376,6 +389,26 @@ class OfflineURLScanner:
             if len(words) >= 2:
                 out.append(Finding("URL-LEX-011", {"words": words[:5]}))
         return tuple(out)
+
+    def _with_site_findings(self, out: list[Finding], host: str,
+                            platform: str) -> list[Finding]:
+        """``out`` with the URL-PLAT-* findings of a site on ``platform``.
+
+        A brand already counted as an impersonation (URL-IMP-*) is not counted
+        again; URL-PLAT-002 says what URL-SEG-004 says of a platform site, and
+        more, so it replaces it."""
+        if self.sites.own_account(host, platform):
+            # facebook.github.io is Facebook's own account there, not a fake of it.
+            return [f for f in out if f.rule_id not in _BRAND_NAME_RULES]
+        site = self.sites.findings(host, platform)
+        if not site:
+            return out
+        ids = {f.rule_id for f in out}
+        if ids & _IMPERSONATION:
+            site = [f for f in site if f.rule_id != "URL-PLAT-002"]
+        if any(f.rule_id == "URL-PLAT-002" for f in site):
+            out = [f for f in out if f.rule_id != "URL-SEG-004"]
+        return [*out, *site]
 
     def _label_typos_uncached(self, lab: str) -> tuple[tuple[str, tuple[str, str]], ...]:
         """(part, (brand name, its domain)) for each part of ``lab`` one edit from a brand

@@ -27,6 +27,8 @@ ACCOUNT_WORDS = frozenset({
     "authenticate", "auth", "wallet", "billing", "password", "dangnhap", "xacthuc",
     "xacminh", "otp", "kyc", "restore",
 })
+_IPFS_CID = re.compile(r"bafy[a-z2-7]{40,}\.|qm[1-9a-z]{40,}\.")
+"""A content id as a host's first label (subdomain gateways lowercase it)."""
 _LONG = 24
 
 # Banks, posts, telecoms and wallets that international phishing kits dress up
@@ -65,6 +67,9 @@ def _brand_in(low: str, host: str) -> str | None:
 def path_findings(host: str, path: str) -> list[Finding]:
     """Findings about ``path`` (path, query and fragment) of a link to ``host``."""
     if not path or path == "/":
+        # A subdomain gateway (<cid>.ipfs.dweb.link) serves the page at its root.
+        if ".ipfs." in host and _IPFS_CID.match(host):
+            return [Finding("URL-PATH-003", {"match": host[:60]})]
         return []
     path = path[:MAX_PATH]
     low = path.lower()

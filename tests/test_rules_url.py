@@ -108,8 +108,27 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
                       "https://news.example/2024/purchase-ideas/page.html",
                       "https://example.com/things/missing/"]),
     "URL-PATH-003": (["https://gw.example.net/ipfs/bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylq"
-                      "abf3oclgtqy55fbzdi", "https://ipfs.io/ipns/site.example"],
-                     ["https://example.com/about", "https://example.com/ipfsguide"]),
+                      "abf3oclgtqy55fbzdi", "https://ipfs.io/ipns/site.example",
+                      # A subdomain gateway serves the page at its root.
+                      "https://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
+                      ".ipfs.dweb.link/"],
+                     ["https://example.com/about", "https://example.com/ipfsguide",
+                      "https://ipfs.io/", "https://docs.ipfs.tech/"]),
+    "URL-PLAT-001": (["https://gimenilogin.webflow.io/", "https://sso-crypto-cdn-w-auth.webflow.io/",
+                      "http://mettamisk_signin.godaddysites.com/",
+                      "https://x.my-wallet-sync.pages.dev/"],
+                     ["https://streamlink.github.io/", "https://bakery-swap.pages.dev/",
+                      # Sign-in words outside a platform site are other rules' business.
+                      "https://login.example.com/", "https://author-tools.github.io/",
+                      "https://webflow.io/"]),
+    "URL-PLAT-002": (["https://mentamskextensoin.webflow.io/", "http://start-m-trezorsd.webflow.io/",
+                      "http://shaw-106648.weeblysite.com/", "https://kra-ken-usa.godaddysites.com/",
+                      "https://paypal.weebly.com/", "https://s--start--l-edger-oauth.webflow.io/"],
+                     ["https://facebook.github.io/react/", "https://shopify.github.io/",
+                      "https://alarm-clock-applet.github.io/", "https://lloyd.github.io/",
+                      "https://trezor.io/", "https://metamask.example.com/",
+                      # Short brands count only alone: "att" and "bt" are in words.
+                      "https://att-lab-notes.github.io/", "https://bt-tracker.vercel.app/"]),
     "URL-PATH-004": (["https://evil.top/a/9f8e7d6c5b4a39281726354abcdef",
                       "https://x.top/?t=Zm9vYmFy1234567890abcdefXYZ"],
                      ["https://example.com/news/the-longest-article-title-ever-written",
@@ -203,3 +222,28 @@ def test_findings_come_in_the_same_order_in_every_process() -> None:
                            check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
             for seed in ("1", "2", "3")}
     assert outs == {"['movgovvn', 'movgov']\n"}
+
+
+def test_a_brands_own_account_on_a_developer_platform_is_calm() -> None:
+    # facebook.github.io is Facebook's own GitHub account: no brand rule reads it,
+    # while the same name on a builder anyone can take, or with a sign-in word, counts.
+    assert rule_ids("https://facebook.github.io/react/") == {"URL-LEX-003"}
+    fs = asyncio.run(_RULES_ONLY.scan(normalize("https://facebook.weebly.com/")))
+    assert aggregate(fs).verdict is not Verdict.NO_KNOWN_RISK
+    fs = asyncio.run(_RULES_ONLY.scan(normalize("https://facebook-login.github.io/")))
+    assert aggregate(fs).verdict is Verdict.DANGEROUS
+
+
+def test_platform_findings_name_the_site_and_what_it_read() -> None:
+    fs = asyncio.run(_RULES_ONLY.scan(normalize("http://start-m-trezorsd.webflow.io/")))
+    plat = next(f for f in fs if f.rule_id == "URL-PLAT-002")
+    assert plat.evidence == {"brand": "trezor", "site": "start-m-trezorsd",
+                             "platform": "webflow.io"}
+    # URL-PLAT-002 replaces URL-SEG-004's weaker reading of the same brand.
+    assert "URL-SEG-004" not in {f.rule_id for f in fs}
+    assert aggregate(fs).verdict is Verdict.SUSPICIOUS
+    fs = asyncio.run(_RULES_ONLY.scan(normalize("https://mentamskextensoin.webflow.io/")))
+    assert next(f for f in fs if f.rule_id == "URL-PLAT-002").evidence["spelt"] == (
+        "mentamskextensoin")
+    fs = asyncio.run(_RULES_ONLY.scan(normalize("https://sso-crypto-cdn-w-auth.webflow.io/")))
+    assert next(f for f in fs if f.rule_id == "URL-PLAT-001").evidence["words"] == ["auth", "sso"]

@@ -256,6 +256,22 @@ RULES: tuple[Rule, ...] = (
        "Long random-looking token in the path",
        "A path or query part of 24 or more letters and digits mixed, such as the "
        "per-victim tokens of phishing kits."),
+    # --- sites on shared platforms (scanners/url_platform.py) ------------------
+    _r("URL-PLAT-001", 30, S.HIGH,
+       "Trang trên nền tảng tạo web miễn phí đặt tên kiểu trang đăng nhập/ví (login, sso, wallet…)",
+       "A site on a free platform named like a sign-in or wallet page (login, sso, wallet…)",
+       "The host is a site on a platform where anyone gets a subdomain (webflow.io, "
+       "weebly.com, pages.dev, github.io…), and its name holds sign-in or wallet words "
+       "(login, signin, sso, auth, wallet, webmail, verify…). Real services do not sign "
+       "people in on a free site of a stranger's."),
+    _r("URL-PLAT-002", 30, S.HIGH,
+       "Trang trên nền tảng tạo web miễn phí mang tên (hoặc tên viết sai) của thương hiệu lớn",
+       "A site on a free platform named after a well-known brand, or a misspelling of it",
+       "The host is a site on a platform where anyone gets a subdomain, and its name "
+       "holds a brand often phished (wallets such as MetaMask or Trezor, mail and "
+       "internet providers, global brands), or spells one a slip or two off "
+       "(metmask, trezzr, l-edger). A brand's own account on a developer platform "
+       "(facebook.github.io) does not count."),
     # --- learned lexical model (scanners/url_model.py) --------------------------
     _r("URL-ML-001", 45, S.HIGH,
        "Mô hình học máy: liên kết rất giống các liên kết lừa đảo đã biết",

@@ -1,0 +1,130 @@
+"""Rules on the name of a site on a shared platform (URL-PLAT-*).
+
+On ``webflow.io``, ``weebly.com``, ``pages.dev``, ``github.io`` and the other
+platforms of :meth:`blocklists.PlatformLists.platform_of`, anyone names a site
+in a minute, so the registrable domain says nothing and the site's own name is
+what a reader sees. Phishing kits there name the site after what they fake:
+
+* ``URL-PLAT-001``: sign-in or wallet words (``login``, ``signin``, ``sso``,
+  ``auth``, ``wallet``, ``webmail``, ``verify``…) in the site's name.
+* ``URL-PLAT-002``: a brand often phished (the global brands of
+  :mod:`scanners.url_words`, the path brands of :mod:`scanners.url_path`, and
+  the crypto wallets, mail and internet providers of :data:`SITE_BRANDS`) in
+  the site's name, or spelt one slip off (``metmask``, ``trezzr``, ``l-edger``).
+  A developer platform's site named exactly after a brand (``facebook.github.io``)
+  is that brand's own account there, and does not count.
+
+The word lists are written by hand from public knowledge of what kits fake,
+never copied from links; the rules were chosen on the validation window of the
+link data and the benign home pages of Debian's packages (docs/evaluation.md,
+"Sites on shared platforms").
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import ahocorasick
+from rapidfuzz.distance import OSA
+
+from scanners import url_words
+from scanners.findings import Finding
+from scanners.url_path import PATH_BRANDS
+
+SIGN_IN_WORDS = ("login", "signin", "logon", "verify", "verification", "secure", "account",
+                 "wallet", "recover", "unlock", "validate", "suspend", "confirm", "webmail",
+                 "helpdesk", "billing", "authoriz", "authenticat", "airdrop", "password")
+"""Read anywhere in the site's letters (``gimenilogin``, ``mettamisk_signin``)."""
+SIGN_IN_PARTS = frozenset({"sso", "auth", "oauth", "dapp", "otp", "kyc"})
+"""Too short to read inside words: whole parts only (``sso-crypto-auth``)."""
+SITE_BRANDS = frozenset({
+    # Crypto wallets and exchanges whose "connect your wallet" pages are faked.
+    "uphold", "kraken", "exodus", "phantom", "trustwallet", "bitget", "kucoin", "robinhood",
+    "coinbase", "metamask", "trezor", "ledger", "blockchain", "binance",
+    # Mail and internet providers whose webmail log-ins are faked.
+    "telstra", "bigpond", "optus", "xfinity", "comcast", "centurylink", "shaw", "eastlink",
+    "juno", "webde", "gmx", "aol", "yahoo", "att", "bt", "sbcglobal", "roadrunner",
+    "earthlink", "netzero", "verizon", "sympatico", "wanadoo", "libero", "telus",
+})
+"""Brands of the kits on shared platforms, besides the global and path brands."""
+_DEV_PLATFORMS = frozenset({"github.io", "gitlab.io", "bitbucket.io"})
+"""Where a site's name is an account's: a brand's own name there is the brand's."""
+_LETTERS = re.compile(r"[a-z]+")
+_FUZZY_MIN = 6
+"""Brands shorter than this match only exactly: one slip from a five-letter brand is
+often a word (lloyd, apply)."""
+
+
+def _edits_allowed(brand: str) -> int:
+    # Two slips keep a long name readable (mettamisk), but not a short one.
+    return 1 if len(brand) < 8 else 2
+
+
+class PlatformSiteRules:
+    """The two rules above (thread-safe; cached per site name)."""
+
+    def __init__(self) -> None:
+        brands = url_words.GLOBAL_BRANDS | PATH_BRANDS | SITE_BRANDS
+        self._brands = brands
+        self._long = ahocorasick.Automaton()
+        for b in sorted(b for b in brands if len(b) >= _FUZZY_MIN):
+            self._long.add_word(b, b)
+        self._long.make_automaton()
+        self._by_first: dict[str, list[str]] = {}
+        for b in sorted(b for b in brands if len(b) >= _FUZZY_MIN):
+            self._by_first.setdefault(b[0], []).append(b)
+        self.site = lru_cache(maxsize=32768)(self._site)
+
+    def findings(self, host: str, platform: str) -> list[Finding]:
+        """Findings about ``host``, a site on ``platform`` (a strict subdomain of it)."""
+        name = host[: -len(platform) - 1]
+        return list(self.site(name, platform))
+
+    def own_account(self, host: str, platform: str) -> bool:
+        """Whether ``host`` is a developer platform's site named exactly after a brand
+        (``facebook.github.io``): the name is an account's, which the brand holds."""
+        return (platform in _DEV_PLATFORMS
+                and host[: -len(platform) - 1] in self._brands)
+
+    def _site(self, name: str, platform: str) -> tuple[Finding, ...]:
+        parts = _LETTERS.findall(name)
+        if not parts:
+            return ()
+        letters = "".join(parts)
+        out: list[Finding] = []
+        words = [w for w in SIGN_IN_WORDS if w in letters]
+        words += sorted(SIGN_IN_PARTS.intersection(parts))
+        if words:
+            out.append(Finding("URL-PLAT-001", {"words": words[:4], "site": name,
+                                                "platform": platform}))
+        brand = self._brand(name, parts, letters, platform, bool(words))
+        if brand is not None:
+            ev = {"brand": brand[0], "site": name, "platform": platform}
+            if brand[1]:
+                ev["spelt"] = brand[1]
+            out.append(Finding("URL-PLAT-002", ev))
+        return tuple(out)
+
+    def _brand(self, name: str, parts: list[str], letters: str, platform: str,
+               sign_in: bool) -> tuple[str, str] | None:
+        """(brand, the part that misspells it, or "") for the site's name."""
+        for _, b in self._long.iter(letters):
+            return str(b), ""
+        for x in parts:
+            # Short brands (att, bt, shaw, apple) only as a whole part, beside
+            # nothing but numbers or sign-in words (shaw-106648, bt-login): as
+            # parts of longer names they are everyday words.
+            if x in self._brands and len(x) < _FUZZY_MIN and (
+                    sign_in or len(parts) == 1):
+                return x, ""
+        for x in parts:
+            if len(x) < _FUZZY_MIN:
+                continue
+            for b in self._by_first.get(x[0], ()):
+                k = _edits_allowed(b)
+                # The brand may be glued to more letters (trezorsd, metmaskapp).
+                for cand in {x, x[: len(b) - 1], x[: len(b)], x[: len(b) + 1]}:
+                    if len(cand) >= _FUZZY_MIN and 0 < OSA.distance(cand, b, score_cutoff=k) <= k:
+                        return b, x
+        return None
