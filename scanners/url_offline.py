@@ -379,7 +379,7 @@ class OfflineURLScanner:
         out.extend(self.names.findings(labels, domain, suffix))
         out.extend(lure_findings(name_ascii, domain))
         if platform is not None:
-            out = self._with_site_findings(out, host, platform[1])
+            out = self._with_site_findings(out, host, platform)
 
         if self._has_vocab:
             # Hyphens split words in scam names (tin-dung-ca-nhan): match across them.
@@ -391,16 +391,17 @@ class OfflineURLScanner:
         return tuple(out)
 
     def _with_site_findings(self, out: list[Finding], host: str,
-                            platform: str) -> list[Finding]:
+                            platform_of: tuple[str, str]) -> list[Finding]:
         """``out`` with the URL-PLAT-* findings of a site on ``platform``.
 
         A brand already counted as an impersonation (URL-IMP-*) is not counted
         again; URL-PLAT-002 says what URL-SEG-004 says of a platform site, and
         more, so it replaces it."""
+        kind, platform = platform_of
         if self.sites.own_account(host, platform):
             # facebook.github.io is Facebook's own account there, not a fake of it.
             return [f for f in out if f.rule_id not in _BRAND_NAME_RULES]
-        site = self.sites.findings(host, platform)
+        site = self.sites.findings(host, platform, kind)
         if not site:
             return out
         ids = {f.rule_id for f in out}

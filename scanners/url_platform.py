@@ -14,6 +14,11 @@ what a reader sees. Phishing kits there name the site after what they fake:
   A developer platform's site named exactly after a brand (``facebook.github.io``)
   is that brand's own account there, and does not count.
 
+Both read only the platforms whose subdomains are users' sites (:data:`SITE_LISTS`),
+and neither reads a name that is one bare brand or sign-in word (``oauth.telegram.org``,
+``login.wix.com``): platforms keep such names for their own services, and kits glue
+more to them (``gimenilogin``, ``login-metmask``).
+
 The word lists are written by hand from public knowledge of what kits fake,
 never copied from links; the rules were chosen on the validation window of the
 link data and the benign home pages of Debian's packages (docs/evaluation.md,
@@ -48,6 +53,11 @@ SITE_BRANDS = frozenset({
     "earthlink", "netzero", "verizon", "sympatico", "wanadoo", "libero", "telus",
 })
 """Brands of the kits on shared platforms, besides the global and path brands."""
+_ALL_SIGN_IN = frozenset(SIGN_IN_WORDS) | SIGN_IN_PARTS | {"signon", "accounts"}
+SITE_LISTS = frozenset({"free_subdomain_hosts", "user_site_platforms"})
+"""Platform lists whose subdomains are users' sites. On the file hosts and form
+builders of the other lists (telegram.org, wetransfer.com, surveymonkey.com) the
+subdomains are mostly the operator's own services (auth.wetransfer.com)."""
 _DEV_PLATFORMS = frozenset({"github.io", "gitlab.io", "bitbucket.io"})
 """Where a site's name is an account's: a brand's own name there is the brand's."""
 _LETTERS = re.compile(r"[a-z]+")
@@ -76,8 +86,11 @@ class PlatformSiteRules:
             self._by_first.setdefault(b[0], []).append(b)
         self.site = lru_cache(maxsize=32768)(self._site)
 
-    def findings(self, host: str, platform: str) -> list[Finding]:
-        """Findings about ``host``, a site on ``platform`` (a strict subdomain of it)."""
+    def findings(self, host: str, platform: str, kind: str) -> list[Finding]:
+        """Findings about ``host``, a site on ``platform`` (a strict subdomain of it) of
+        the platform list ``kind`` (:meth:`blocklists.PlatformLists.platform_of`)."""
+        if kind not in SITE_LISTS:
+            return []
         name = host[: -len(platform) - 1]
         return list(self.site(name, platform))
 
@@ -92,6 +105,10 @@ class PlatformSiteRules:
         if not parts:
             return ()
         letters = "".join(parts)
+        if name == letters and (name in self._brands or name in _ALL_SIGN_IN):
+            # One bare word (oauth.telegram.org, login.wix.com, paypal.weebly.com):
+            # a name the platform keeps for itself or the brand's own; kits glue more.
+            return ()
         out: list[Finding] = []
         words = [w for w in SIGN_IN_WORDS if w in letters]
         words += sorted(SIGN_IN_PARTS.intersection(parts))

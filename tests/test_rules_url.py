@@ -120,15 +120,24 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
                      ["https://streamlink.github.io/", "https://bakery-swap.pages.dev/",
                       # Sign-in words outside a platform site are other rules' business.
                       "https://login.example.com/", "https://author-tools.github.io/",
-                      "https://webflow.io/"]),
+                      "https://webflow.io/",
+                      # The platforms' own service hosts (one bare word, or a file
+                      # host's or form builder's subdomain).
+                      "https://oauth.telegram.org/", "https://login.wix.com/",
+                      "https://auth.wetransfer.com/", "https://secure.surveymonkey.com/",
+                      "https://sso.behance.net/"]),
     "URL-PLAT-002": (["https://mentamskextensoin.webflow.io/", "http://start-m-trezorsd.webflow.io/",
                       "http://shaw-106648.weeblysite.com/", "https://kra-ken-usa.godaddysites.com/",
-                      "https://paypal.weebly.com/", "https://s--start--l-edger-oauth.webflow.io/"],
+                      "https://paypal-verify.weebly.com/",
+                      "https://s--start--l-edger-oauth.webflow.io/"],
                      ["https://facebook.github.io/react/", "https://shopify.github.io/",
                       "https://alarm-clock-applet.github.io/", "https://lloyd.github.io/",
                       "https://trezor.io/", "https://metamask.example.com/",
                       # Short brands count only alone: "att" and "bt" are in words.
-                      "https://att-lab-notes.github.io/", "https://bt-tracker.vercel.app/"]),
+                      "https://att-lab-notes.github.io/", "https://bt-tracker.vercel.app/",
+                      # One bare brand: the brand's or the platform's own name; and the
+                      # subdomains of a form builder are its own services.
+                      "https://paypal.weebly.com/", "https://onedrive.monday.com/"]),
     "URL-PATH-004": (["https://evil.top/a/9f8e7d6c5b4a39281726354abcdef",
                       "https://x.top/?t=Zm9vYmFy1234567890abcdefXYZ"],
                      ["https://example.com/news/the-longest-article-title-ever-written",
@@ -228,7 +237,7 @@ def test_a_brands_own_account_on_a_developer_platform_is_calm() -> None:
     # facebook.github.io is Facebook's own GitHub account: no brand rule reads it,
     # while the same name on a builder anyone can take, or with a sign-in word, counts.
     assert rule_ids("https://facebook.github.io/react/") == {"URL-LEX-003"}
-    fs = asyncio.run(_RULES_ONLY.scan(normalize("https://facebook.weebly.com/")))
+    fs = asyncio.run(_RULES_ONLY.scan(normalize("https://facebook-help.weebly.com/")))
     assert aggregate(fs).verdict is not Verdict.NO_KNOWN_RISK
     fs = asyncio.run(_RULES_ONLY.scan(normalize("https://facebook-login.github.io/")))
     assert aggregate(fs).verdict is Verdict.DANGEROUS
