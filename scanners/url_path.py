@@ -27,8 +27,9 @@ ACCOUNT_WORDS = frozenset({
     "authenticate", "auth", "wallet", "billing", "password", "dangnhap", "xacthuc",
     "xacminh", "otp", "kyc", "restore",
 })
-_IPFS_CID = re.compile(r"bafy[a-z2-7]{40,}\.|qm[1-9a-z]{40,}\.")
-"""A content id as a host's first label (subdomain gateways lowercase it)."""
+_IPFS_CID = re.compile(r"baf[a-z2-7]{40,}\.")
+"""A CIDv1 in base32 as a host's first label, the form subdomain gateways take (a
+CIDv0, Qm…, is case-sensitive base58 and cannot be a host label)."""
 _LONG = 24
 
 # Banks, posts, telecoms and wallets that international phishing kits dress up

@@ -66,6 +66,10 @@ _FUZZY_MIN = 6
 often a word (lloyd, apply)."""
 
 
+def _is_sign_in(part: str) -> bool:
+    return part in SIGN_IN_PARTS or any(w in part for w in SIGN_IN_WORDS)
+
+
 def _edits_allowed(brand: str) -> int:
     # Two slips keep a long name readable (mettamisk), but not a short one.
     return 1 if len(brand) < 8 else 2
@@ -115,7 +119,7 @@ class PlatformSiteRules:
         if words:
             out.append(Finding("URL-PLAT-001", {"words": words[:4], "site": name,
                                                 "platform": platform}))
-        brand = self._brand(name, parts, letters, platform, bool(words))
+        brand = self._brand(parts, letters)
         if brand is not None:
             ev = {"brand": brand[0], "site": name, "platform": platform}
             if brand[1]:
@@ -123,17 +127,17 @@ class PlatformSiteRules:
             out.append(Finding("URL-PLAT-002", ev))
         return tuple(out)
 
-    def _brand(self, name: str, parts: list[str], letters: str, platform: str,
-               sign_in: bool) -> tuple[str, str] | None:
-        """(brand, the part that misspells it, or "") for the site's name."""
+    def _brand(self, parts: list[str], letters: str) -> tuple[str, str] | None:
+        """(brand, the part that misspells it, or "") for a site's name, read as its
+        runs of letters (``parts``) and those runs joined (``letters``)."""
         for _, b in self._long.iter(letters):
             return str(b), ""
         for x in parts:
             # Short brands (att, bt, shaw, apple) only as a whole part, beside
             # nothing but numbers or sign-in words (shaw-106648, bt-login): as
             # parts of longer names they are everyday words.
-            if x in self._brands and len(x) < _FUZZY_MIN and (
-                    sign_in or len(parts) == 1):
+            if x in self._brands and len(x) < _FUZZY_MIN and all(
+                    y == x or _is_sign_in(y) for y in parts):
                 return x, ""
         for x in parts:
             if len(x) < _FUZZY_MIN:

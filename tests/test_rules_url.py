@@ -128,6 +128,7 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
                       "https://sso.behance.net/"]),
     "URL-PLAT-002": (["https://mentamskextensoin.webflow.io/", "http://start-m-trezorsd.webflow.io/",
                       "http://shaw-106648.weeblysite.com/", "https://kra-ken-usa.godaddysites.com/",
+                      "https://att-login.weebly.com/",
                       "https://paypal-verify.weebly.com/",
                       "https://s--start--l-edger-oauth.webflow.io/"],
                      ["https://facebook.github.io/react/", "https://shopify.github.io/",
@@ -135,6 +136,7 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
                       "https://trezor.io/", "https://metamask.example.com/",
                       # Short brands count only alone: "att" and "bt" are in words.
                       "https://att-lab-notes.github.io/", "https://bt-tracker.vercel.app/",
+                      "https://att-lab-login.github.io/",
                       # One bare brand: the brand's or the platform's own name; and the
                       # subdomains of a form builder are its own services.
                       "https://paypal.weebly.com/", "https://onedrive.monday.com/"]),
