@@ -198,8 +198,14 @@ class UrlModel:
             return []
         s = self.score(p, prob)
         seg = default_segmenter()
-        words = [t.text for lab in p.host.split(".")[: -1 - p.suffix.count(".")]
-                 for t in seg.label(lab)]
+        if p.registrable_domain in platform_names():
+            # The model reads a platform as one name (url_features: plat:github.io),
+            # not as syllables ("gi · thu · b"): so do its tokens.
+            words = [t.text for lab in p.subdomain.split(".") if lab for t in seg.label(lab)]
+            words.append(p.registrable_domain)
+        else:
+            words = [t.text for lab in p.host.split(".")[: -1 - p.suffix.count(".")]
+                     for t in seg.label(lab)]
         ev = {
             "probability": round(s.probability, 3),
             "band": "high" if s.probability >= high else "medium",

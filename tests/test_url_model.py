@@ -42,6 +42,17 @@ def test_high_band_fires_with_readable_drivers() -> None:
     assert ev["tokens"] == "cham soc"
 
 
+def test_a_platform_is_one_token_as_the_model_reads_it() -> None:
+    model = UrlModel({
+        "intercept": -2.0, "weights": {"plat:github.io": 2.0, "sw:cham soc": 2.0},
+        "thresholds": {"host": {"high": 0.8, "medium": 0.5},
+                       "url": {"high": 0.9, "medium": 0.6}},
+    })
+    found = ml("https://chamsoc.github.io/", model)
+    assert [r for r, _ in found] == ["URL-ML-001"]
+    assert found[0][1]["tokens"] == "cham soc · github.io"  # not "gi · thu · b"
+
+
 def test_medium_band_and_nothing_below() -> None:
     assert [r for r, _ in ml("chamsoc.com", small_model())] == ["URL-ML-002"]  # p = 0.73
     assert ml("example.com", small_model()) == []
