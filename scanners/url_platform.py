@@ -12,7 +12,9 @@ what a reader sees. Phishing kits there name the site after what they fake:
   the crypto wallets, mail and internet providers of :data:`SITE_BRANDS`) in
   the site's name, or spelt one slip off (``metmask``, ``trezzr``, ``l-edger``).
   A developer platform's site named exactly after a brand (``facebook.github.io``)
-  is that brand's own account there, and does not count.
+  is that brand's own account there, and does not count; nor, there, does a brand
+  spelt right beside other words with no sign-in word (``facebookresearch``,
+  ``googlecloudplatform``: the brand's organisations).
 
 Both read only the platforms whose subdomains are users' sites (:data:`SITE_LISTS`),
 and neither reads a name that is one bare brand or sign-in word (``oauth.telegram.org``,
@@ -120,6 +122,11 @@ class PlatformSiteRules:
             out.append(Finding("URL-PLAT-001", {"words": words[:4], "site": name,
                                                 "platform": platform}))
         brand = self._brand(parts, letters)
+        if brand is not None and not brand[1] and not words and platform in _DEV_PLATFORMS:
+            # A brand's organisations there put more words to its name
+            # (facebookresearch, googlecloudplatform, microsoftdocs): spelt right and
+            # with no sign-in word, the name is more likely theirs than a kit's.
+            brand = None
         if brand is not None:
             ev = {"brand": brand[0], "site": name, "platform": platform}
             if brand[1]:

@@ -129,6 +129,8 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "URL-PLAT-002": (["https://mentamskextensoin.webflow.io/", "http://start-m-trezorsd.webflow.io/",
                       "http://shaw-106648.weeblysite.com/", "https://kra-ken-usa.godaddysites.com/",
                       "https://att-login.weebly.com/",
+                      # There, a misspelt brand or one beside sign-in words still counts.
+                      "https://live-io-tresor.github.io/", "https://instagram-login.github.io/",
                       "https://paypal-verify.weebly.com/",
                       "https://s--start--l-edger-oauth.webflow.io/"],
                      ["https://facebook.github.io/react/", "https://shopify.github.io/",
@@ -139,7 +141,10 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
                       "https://att-lab-login.github.io/",
                       # One bare brand: the brand's or the platform's own name; and the
                       # subdomains of a form builder are its own services.
-                      "https://paypal.weebly.com/", "https://onedrive.monday.com/"]),
+                      "https://paypal.weebly.com/", "https://onedrive.monday.com/",
+                      # A brand's organisations on a developer platform.
+                      "https://facebookresearch.github.io/detectron2/",
+                      "https://googlecloudplatform.github.io/", "https://microsoftdocs.github.io/"]),
     "URL-PATH-004": (["https://evil.top/a/9f8e7d6c5b4a39281726354abcdef",
                       "https://x.top/?t=Zm9vYmFy1234567890abcdefXYZ"],
                      ["https://example.com/news/the-longest-article-title-ever-written",
