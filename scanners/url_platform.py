@@ -63,6 +63,9 @@ subdomains are mostly the operator's own services (auth.wetransfer.com)."""
 _DEV_PLATFORMS = frozenset({"github.io", "gitlab.io", "bitbucket.io"})
 """Where a site's name is an account's: a brand's own name there is the brand's."""
 _LETTERS = re.compile(r"[a-z]+")
+_GLUED_MIN = 8
+"""On a developer platform, brands this long or longer are also read misspelt at the
+start of a longer part."""
 _FUZZY_MIN = 6
 """Brands shorter than this match only exactly: one slip from a five-letter brand is
 often a word (lloyd, apply)."""
@@ -121,7 +124,7 @@ class PlatformSiteRules:
         if words:
             out.append(Finding("URL-PLAT-001", {"words": words[:4], "site": name,
                                                 "platform": platform}))
-        brand = self._brand(parts, letters)
+        brand = self._brand(parts, letters, platform in _DEV_PLATFORMS)
         if brand is not None and not brand[1] and not words and platform in _DEV_PLATFORMS:
             # A brand's organisations there put more words to its name
             # (facebookresearch, googlecloudplatform, microsoftdocs): spelt right and
@@ -134,9 +137,10 @@ class PlatformSiteRules:
             out.append(Finding("URL-PLAT-002", ev))
         return tuple(out)
 
-    def _brand(self, parts: list[str], letters: str) -> tuple[str, str] | None:
+    def _brand(self, parts: list[str], letters: str, dev: bool) -> tuple[str, str] | None:
         """(brand, the part that misspells it, or "") for a site's name, read as its
-        runs of letters (``parts``) and those runs joined (``letters``)."""
+        runs of letters (``parts``) and those runs joined (``letters``), on a developer
+        platform or not (``dev``)."""
         for _, b in self._long.iter(letters):
             return str(b), ""
         for x in parts:
@@ -151,8 +155,13 @@ class PlatformSiteRules:
                 continue
             for b in self._by_first.get(x[0], ()):
                 k = _edits_allowed(b)
-                # The brand may be glued to more letters (trezorsd, metmaskapp).
-                for cand in {x, x[: len(b) - 1], x[: len(b)], x[: len(b) + 1]}:
+                # The brand may be glued to more letters (metmaskapp, ledgurlive).
+                # On a developer platform, where sites are named after software,
+                # a short brand misspelt at a word's start is too often another
+                # word (libproxy is not libero): there it must be the whole part.
+                cands = (x,) if dev and len(b) < _GLUED_MIN else (
+                    x, x[: len(b) - 1], x[: len(b)], x[: len(b) + 1])
+                for cand in cands:
                     if len(cand) >= _FUZZY_MIN and 0 < OSA.distance(cand, b, score_cutoff=k) <= k:
                         return b, x
         return None

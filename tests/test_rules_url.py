@@ -128,7 +128,7 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
                       "https://sso.behance.net/"]),
     "URL-PLAT-002": (["https://mentamskextensoin.webflow.io/", "http://start-m-trezorsd.webflow.io/",
                       "http://shaw-106648.weeblysite.com/", "https://kra-ken-usa.godaddysites.com/",
-                      "https://att-login.weebly.com/",
+                      "https://att-login.weebly.com/", "https://app-ledgurlive.webflow.io/",
                       # There, a misspelt brand or one beside sign-in words still counts.
                       "https://live-io-tresor.github.io/", "https://instagram-login.github.io/",
                       "https://paypal-verify.weebly.com/",
@@ -144,7 +144,10 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
                       "https://paypal.weebly.com/", "https://onedrive.monday.com/",
                       # A brand's organisations on a developer platform.
                       "https://facebookresearch.github.io/detectron2/",
-                      "https://googlecloudplatform.github.io/", "https://microsoftdocs.github.io/"]),
+                      "https://googlecloudplatform.github.io/", "https://microsoftdocs.github.io/",
+                      # On a developer platform a short brand misspelt at the start
+                      # of a word is another word.
+                      "https://libproxy.github.io/"]),
     "URL-PATH-004": (["https://evil.top/a/9f8e7d6c5b4a39281726354abcdef",
                       "https://x.top/?t=Zm9vYmFy1234567890abcdefXYZ"],
                      ["https://example.com/news/the-longest-article-title-ever-written",
