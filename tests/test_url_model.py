@@ -110,6 +110,18 @@ def test_shipped_model_never_flags_official_domains(host: str) -> None:
     assert agg.verdict is Verdict.OFFICIAL, agg
 
 
+@pytest.mark.parametrize("url", ["http://chriscool.github.io/sharness/",
+                                 "https://rometools.github.io/rome/",
+                                 "http://khibino.github.io/haskell-relational-record/",
+                                 "http://jancoding.wordpress.com/auralquiz/"])
+def test_shipped_model_does_not_flag_a_project_site_for_its_platform(url: str) -> None:
+    # Home pages of Debian packages: the model once flagged them by "github.io" and
+    # the letters of the account alone, having met platform sites only as phishing.
+    found = OfflineURLScanner(index=NoLists()).check(normalize(url))
+    assert not [f for f in found if f.rule_id == "URL-ML-001"], found
+    assert aggregate(found).verdict is Verdict.NO_KNOWN_RISK
+
+
 def test_shipped_model_is_small_and_well_formed() -> None:
     path = blocklists.data_dir() / MODEL_FILE
     assert path.stat().st_size < 1_000_000
