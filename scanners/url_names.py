@@ -10,6 +10,11 @@
 * ``URL-IMP-007``: a Vietnamese shop or delivery brand misspelt at the start of
   a longer label (a letter dropped, doubled or swapped: ``shopexyz``,
   ``lazdaabc``), so that the name is neither the brand nor one edit from it.
+* ``URL-SEG-006``: a brand with a number, ``vip``, ``vn`` or ``pro`` after it and
+  nothing else (``lazada218``, ``shopee52``, ``sendovip``, ``facebookvni``): the
+  names of fake shop "task" and prize sites, many at a time. Chosen on the training
+  side (sixth round, docs/evaluation.md): 347 malicious registrables of it, 298 of them
+  calm before, against none of the 10,122 benign train and tune registrables.
 
 Each kind was read off the validation window's misses (hostsVN 2023-07 … 09,
 dev data) and kept only if it flags at most 0.02% of the benign registrables of
@@ -20,6 +25,7 @@ word lists are written here by hand from those kinds, never copied hosts.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from scanners.findings import Finding
@@ -38,6 +44,10 @@ SHOP_BRANDS = ("shopee", "lazada", "tiki", "sendo", "viettelpost", "vnpost", "jt
                "fptshop")
 """Vietnamese shopping and delivery brands whose misspelt names lead fake shop sites."""
 _MIN_VARIANT = 5
+GENERIC_BRANDS = frozenset({"office", "steam", "booking", "grab", "apple"})
+"""Brand names that are everyday words too (office24, steam360): URL-SEG-006 skips them."""
+_BRAND_TAIL = r"-?(?:[0-9]{2,}|vip|vni|vn|pro)[0-9]*"
+"""What URL-SEG-006 reads after a brand: a number, or vip/vn/pro and maybe a number."""
 
 
 def _variants(brand: str) -> set[str]:
@@ -52,9 +62,16 @@ def _variants(brand: str) -> set[str]:
 
 
 class NameRules:
-    """The three rules above, over fixed word lists (thread-safe, cached per label)."""
+    """The four rules above, over fixed word lists (thread-safe, cached per label)."""
 
-    def __init__(self) -> None:
+    def __init__(self, brands: Iterable[str] = ()) -> None:
+        """``brands``: the names URL-SEG-006 reads (four letters or more; the
+        :data:`GENERIC_BRANDS` are left out)."""
+        names = sorted({b for b in brands if len(b) >= 4 and b.isalnum()} - GENERIC_BRANDS,
+                       key=lambda b: (-len(b), b))
+        self._brand_names = frozenset(names)
+        self._brand_tail = (re.compile(f"({'|'.join(map(re.escape, names))}){_BRAND_TAIL}")
+                            if names else None)
         self._variants: dict[str, str] = {}
         for b in SHOP_BRANDS:
             for v in sorted(_variants(b)):
@@ -84,6 +101,12 @@ class NameRules:
         elif suffix == "com" and _NUMBER_NAME.fullmatch(domain):
             out.append(Finding("URL-LEX-012", {"name": domain,
                                                "form": "2-3 letters + 4 digits or more"}))
+        if self._brand_tail is not None and domain not in self._brand_names:
+            tail = self._brand_tail.fullmatch(domain)
+            if tail is not None:
+                out.append(Finding("URL-SEG-006", {
+                    "brand": tail.group(1), "name": domain,
+                    "after": domain[tail.end(1):].lstrip("-")}))
         heads = self._heads
         for lab in labels:
             if lab[:2] not in heads:

@@ -45,7 +45,7 @@ from scanners.url_model import UrlModel, default_model
 from scanners.url_names import NameRules
 from scanners.url_path import path_findings
 from scanners.url_platform import PlatformSiteRules
-from scanners.url_words import SERVICE_WORDS
+from scanners.url_words import GLOBAL_BRANDS, SERVICE_WORDS
 
 # A label part that imitates a government "gov" name: hgov, tgovn, vietgov22,
 # gdtgov, gov-vn, vngovfeed, govt. Digits are stripped before matching.
@@ -129,6 +129,13 @@ _BRAND_NAME_RULES = frozenset({"URL-BRAND-001", "URL-BANK-001", "URL-IMP-003", "
 platform carries by right."""
 
 
+def _seg006_brands(reg: Registry) -> set[str]:
+    """The brands URL-SEG-006 reads: the registry's shops, banks and wallets, and the
+    global brands."""
+    return {t for t, tok in reg.by_token.items()
+            if tok.brand.kind in ("brand", "bank", "wallet", "finance")} | set(GLOBAL_BRANDS)
+
+
 class OfflineURLScanner:
     """Scores a link with no network access; see the module docstring."""
 
@@ -148,7 +155,7 @@ class OfflineURLScanner:
         self.model: UrlModel | None = (model or default_model()) if use_model else None
         self.seg = segmenter or default_segmenter()
         self.compound = CompoundRules(self.reg, self.seg)
-        self.names = NameRules()
+        self.names = NameRules(brands=_seg006_brands(self.reg))
         self.sites = PlatformSiteRules()
         self.index: ListLookup = index if index is not None else blocklists.BlocklistIndex.bundled()
         self.platforms = platforms or blocklists.platforms()

@@ -78,6 +78,12 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "URL-SEG-004": (["amazonsg.shop", "app.amazon-line.com"],
                     ["amazon.de", "example.com", "www.amazon.com"]),
     # --- kinds of scam names (scanners/url_names.py) ---
+    "URL-SEG-006": (["lazada218.com", "shopee52.vip", "sendovip.com", "facebookvni.com",
+                     "vietcombank-vn.top", "tiki588.com", "https://www.viettelpost24.com/"],
+                    ["lazada.vn", "shopee.vn", "shopeefood.vn", "office365.com", "steam250.com",
+                     "amazon.com", "lazada218.example.com", "shopee-52-sale.com",
+                     # The brand's own name, or a name that only starts like one.
+                     "momo.vn", "tikiservice24.com"]),
     "URL-SEG-005": (["clmm-vip.top", "chanlemomo24.net", "game.taixiu-online.xyz", "cltx79.site"],
                     ["example.com", "chanel.com", "taxi-online.com", "clm.example.com"]),
     "URL-LEX-012": (["qwer55.com", "zxcv11.net", "xy12345.com", "qwe2024.com"],

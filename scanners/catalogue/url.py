@@ -218,6 +218,14 @@ RULES: tuple[Rule, ...] = (
        "two or three letters followed by four digits or more on .com (xy12345.com): the "
        "forms of whole campaigns of sites that promise pay for online \"tasks\" or "
        "winnings and then ask for deposits."),
+    _r("URL-SEG-006", 40, S.HIGH,
+       "Tên miền kiểu trang \"làm nhiệm vụ\" giả sàn: tên thương hiệu kèm số, vip, vn",
+       "A fake shop \"task\" site name: a brand with a number, vip or vn after it",
+       "The registrable name is a shop, bank, wallet or global brand followed by a "
+       "number, vip, vn or pro and nothing else (lazada218, shopee52, sendovip, "
+       "facebookvni), on a domain that is not the brand's: the names of fake shop sites "
+       "that pay for \"tasks\" or prizes and then ask for deposits, registered many at "
+       "a time with only the number changed."),
     _r("URL-IMP-007", 40, S.HIGH,
        "Tên miền bắt đầu bằng tên sàn mua sắm/giao hàng viết sai",
        "Starts with a misspelt shop or delivery brand",
