@@ -46,7 +46,7 @@ SHOP_BRANDS = ("shopee", "lazada", "tiki", "sendo", "viettelpost", "vnpost", "jt
 _MIN_VARIANT = 5
 GENERIC_BRANDS = frozenset({"office", "steam", "booking", "grab", "apple"})
 """Brand names that are everyday words too (office24, steam360): URL-SEG-006 skips them."""
-_BRAND_TAIL = r"-?(?:[0-9]{2,}|vip|vni|vn|pro)[0-9]*"
+_BRAND_TAIL = r"-?(?:[0-9]{2,}|(?:vip|vni|vn|pro)[0-9]*)"
 """What URL-SEG-006 reads after a brand: a number, or vip/vn/pro and maybe a number."""
 
 
