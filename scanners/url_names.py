@@ -13,8 +13,8 @@
 * ``URL-SEG-006``: a brand with a number, ``vip``, ``vn`` or ``pro`` after it and
   nothing else (``lazada218``, ``shopee52``, ``sendovip``, ``facebookvni``): the
   names of fake shop "task" and prize sites, many at a time. Chosen on the training
-  side (sixth round, docs/evaluation.md): 347 malicious registrables of it, 298 of them
-  calm before, against none of the 10,122 benign train and tune registrables.
+  side (docs/evaluation.md, "URL-SEG-006"): 347 malicious registrables of it, 298 of
+  them calm before, against none of the 10,122 benign train and tune registrables.
 
 Each kind was read off the validation window's misses (hostsVN 2023-07 … 09,
 dev data) and kept only if it flags at most 0.02% of the benign registrables of
