@@ -61,7 +61,9 @@ SITE_LISTS = frozenset({"free_subdomain_hosts", "user_site_platforms"})
 builders of the other lists (telegram.org, wetransfer.com, surveymonkey.com) the
 subdomains are mostly the operator's own services (auth.wetransfer.com)."""
 _DEV_PLATFORMS = frozenset({"github.io", "gitlab.io", "bitbucket.io"})
-"""Where a site's name is an account's: a brand's own name there is the brand's."""
+"""Where a site's name is an account's, and accounts are named after software: a
+brand's own name there is the brand's, its organisations add words to it, and a
+project's name often starts like a short brand."""
 _LETTERS = re.compile(r"[a-z]+")
 _GLUED_MIN = 8
 """On a developer platform, brands this long or longer are also read misspelt at the
