@@ -25,7 +25,8 @@ from scanners.findings import Finding
 from scanners.registry import Registry
 from scanners.segment import Segmenter
 
-_BRAND_KINDS = frozenset({"bank", "wallet", "brand", "finance"})
+BRAND_KINDS = frozenset({"bank", "wallet", "brand", "finance"})
+"""Registry kinds that are brands people are phished in the name of (not agencies)."""
 _WORDS = url_words.SERVICE_WORDS | url_words.GOV_STRONG | url_words.GOV_WEAK
 _GLUED_PREFIXES = ("www", "wvw", "vvww", "ww", "m")
 _NEAR_MIN = 6
@@ -84,7 +85,7 @@ class CompoundRules:
                                                        "tokens": shown}))
                     break
                 continue
-            if tok.brand.kind in _BRAND_KINDS and service and official_here is None \
+            if tok.brand.kind in BRAND_KINDS and service and official_here is None \
                     and registrable not in tok.brand.domains:
                 out.append(Finding("URL-SEG-001", {"brand": b, "service": service[:3],
                                                    "tokens": shown,

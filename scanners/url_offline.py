@@ -39,7 +39,7 @@ from scanners.registry import (
     skeleton,
 )
 from scanners.segment import Segmenter, default_segmenter
-from scanners.url_compound import CompoundRules
+from scanners.url_compound import BRAND_KINDS, CompoundRules
 from scanners.url_lures import lure_findings
 from scanners.url_model import UrlModel, default_model
 from scanners.url_names import NameRules
@@ -133,7 +133,7 @@ def _seg006_brands(reg: Registry) -> set[str]:
     """The brands URL-SEG-006 reads: the registry's shops, banks and wallets, and the
     global brands."""
     return {t for t, tok in reg.by_token.items()
-            if tok.brand.kind in ("brand", "bank", "wallet", "finance")} | set(GLOBAL_BRANDS)
+            if tok.brand.kind in BRAND_KINDS} | set(GLOBAL_BRANDS)
 
 
 class OfflineURLScanner:
@@ -405,10 +405,11 @@ class OfflineURLScanner:
         again; URL-PLAT-002 says what URL-SEG-004 says of a platform site, and
         more, so it replaces it."""
         kind, platform = platform_of
-        if self.sites.own_account(host, platform):
+        name = host[: -len(platform) - 1]
+        if self.sites.own_account(name, platform):
             # facebook.github.io is Facebook's own account there, not a fake of it.
             return [f for f in out if f.rule_id not in _BRAND_NAME_RULES]
-        site = self.sites.findings(host, platform, kind)
+        site = self.sites.findings(name, platform, kind)
         if not site:
             return out
         ids = {f.rule_id for f in out}

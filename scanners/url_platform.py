@@ -89,27 +89,25 @@ class PlatformSiteRules:
         brands = url_words.GLOBAL_BRANDS | PATH_BRANDS | SITE_BRANDS
         self._brands = brands
         self._long = ahocorasick.Automaton()
-        for b in sorted(b for b in brands if len(b) >= _FUZZY_MIN):
-            self._long.add_word(b, b)
-        self._long.make_automaton()
         self._by_first: dict[str, list[str]] = {}
         for b in sorted(b for b in brands if len(b) >= _FUZZY_MIN):
+            self._long.add_word(b, b)
             self._by_first.setdefault(b[0], []).append(b)
+        self._long.make_automaton()
         self.site = lru_cache(maxsize=32768)(self._site)
 
-    def findings(self, host: str, platform: str, kind: str) -> list[Finding]:
-        """Findings about ``host``, a site on ``platform`` (a strict subdomain of it) of
-        the platform list ``kind`` (:meth:`blocklists.PlatformLists.platform_of`)."""
+    def findings(self, name: str, platform: str, kind: str) -> list[Finding]:
+        """Findings about the site ``name`` (its host without ``.<platform>``) on
+        ``platform`` of the platform list ``kind``
+        (:meth:`blocklists.PlatformLists.platform_of`)."""
         if kind not in SITE_LISTS:
             return []
-        name = host[: -len(platform) - 1]
         return list(self.site(name, platform))
 
-    def own_account(self, host: str, platform: str) -> bool:
-        """Whether ``host`` is a developer platform's site named exactly after a brand
-        (``facebook.github.io``): the name is an account's, which the brand holds."""
-        return (platform in _DEV_PLATFORMS
-                and host[: -len(platform) - 1] in self._brands)
+    def own_account(self, name: str, platform: str) -> bool:
+        """Whether the site ``name`` is a developer platform's account named exactly
+        after a brand (``facebook`` on github.io): the brand holds that account."""
+        return platform in _DEV_PLATFORMS and name in self._brands
 
     def _site(self, name: str, platform: str) -> tuple[Finding, ...]:
         parts = _LETTERS.findall(name)
