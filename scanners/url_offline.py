@@ -5,7 +5,10 @@ No network: the host's form, the official-brand registry
 (:mod:`blocklists`). Rules it can emit: URL-OFF-*, URL-BL-*, URL-GOV-*,
 URL-BANK-*, URL-IMP-*, URL-LEX-*, URL-INP-*; with the host read as words
 (:mod:`scanners.segment`), URL-SEG-* and URL-IMP-006 (:mod:`scanners.url_compound`);
-kinds of scam names, URL-SEG-005, URL-LEX-012, URL-IMP-007 (:mod:`scanners.url_names`);
+kinds of scam names, URL-SEG-005, URL-LEX-012, URL-LEX-013, URL-IMP-007
+(:mod:`scanners.url_names`); digits for a brand's letters, URL-IMP-008
+(:mod:`scanners.url_leet`); a name of random letters, URL-LEX-014
+(:mod:`scanners.url_random`);
 parcel-notice lures, URL-LURE-* (:mod:`scanners.url_lures`);
 from the path, URL-PATH-* (:mod:`scanners.url_path`); and the learned lexical
 model's URL-ML-* (:mod:`scanners.url_model`).
@@ -40,11 +43,13 @@ from scanners.registry import (
 )
 from scanners.segment import Segmenter, default_segmenter
 from scanners.url_compound import BRAND_KINDS, CompoundRules
+from scanners.url_leet import LeetBrandRule
 from scanners.url_lures import lure_findings
 from scanners.url_model import UrlModel, default_model
 from scanners.url_names import NameRules
 from scanners.url_path import path_findings
 from scanners.url_platform import PlatformSiteRules
+from scanners.url_random import RandomNameRule
 from scanners.url_words import GLOBAL_BRANDS, SERVICE_WORDS
 
 # A label part that imitates a government "gov" name: hgov, tgovn, vietgov22,
@@ -121,6 +126,7 @@ _FAKE_TLD = re.compile(
 
 
 _IMPERSONATION = frozenset({"URL-IMP-001", "URL-IMP-002", "URL-IMP-003", "URL-IMP-006",
+                            "URL-IMP-008",
                             "URL-BANK-001", "URL-BANK-002", "URL-BRAND-001"})
 """Rules that already count a brand in the name (URL-PLAT-002 does not add to them)."""
 _BRAND_NAME_RULES = frozenset({"URL-BRAND-001", "URL-BANK-001", "URL-IMP-003", "URL-SEG-002",
@@ -157,6 +163,8 @@ class OfflineURLScanner:
         self.compound = CompoundRules(self.reg, self.seg)
         self.names = NameRules(brands=_seg006_brands(self.reg))
         self.sites = PlatformSiteRules()
+        self.leet = LeetBrandRule()
+        self.random_name = RandomNameRule(self.seg)
         self.index: ListLookup = index if index is not None else blocklists.BlocklistIndex.bundled()
         self.platforms = platforms or blocklists.platforms()
         words = vocab if vocab is not None else blocklists.scam_vocab()
@@ -384,6 +392,16 @@ class OfflineURLScanner:
 
         out.extend(self.compound.findings(labels, registrable, suffix, gov_suffix))
         out.extend(self.names.findings(labels, domain, suffix))
+        out.extend(self.random_name.findings(domain))
+        if not any(f.rule_id == "URL-IMP-001" for f in out):
+            # URL-IMP-001 has read the digits already, for a registry name.
+            leet = self.leet.findings(labels)
+            if leet:
+                # One trick, one finding: app1e is one edit from apple too.
+                brand = leet[0].evidence["reads_as"]
+                out = [f for f in out if not (f.rule_id == "URL-IMP-006"
+                                              and f.evidence.get("resembles") == brand)]
+                out.extend(leet)
         out.extend(lure_findings(name_ascii, domain))
         if platform is not None:
             out = self._with_site_findings(out, host, platform)

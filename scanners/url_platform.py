@@ -10,7 +10,9 @@ what a reader sees. Phishing kits there name the site after what they fake:
 * ``URL-PLAT-002``: a brand often phished (the global brands of
   :mod:`scanners.url_words`, the path brands of :mod:`scanners.url_path`, and
   the crypto wallets, mail and internet providers of :data:`SITE_BRANDS`) in
-  the site's name, or spelt one slip off (``metmask``, ``trezzr``, ``l-edger``).
+  the site's name, or spelt one slip off (``metmask``, ``trezzr``, ``l-edger``;
+  off a developer platform, also a six-letter brand with a letter dropped, as a
+  part of its own: ``trzor``, ``ledgr``, unless that is a word: ``ledge``).
   A developer platform's site named exactly after a brand (``facebook.github.io``)
   is that brand's own account there, and does not count; nor, there, does a brand
   spelt right beside other words with no sign-in word (``facebookresearch``,
@@ -37,6 +39,7 @@ from rapidfuzz.distance import OSA
 
 from scanners import url_words
 from scanners.findings import Finding
+from scanners.segment import default_segmenter
 from scanners.url_path import PATH_BRANDS
 
 SIGN_IN_WORDS = ("login", "signin", "logon", "verify", "verification", "secure", "account",
@@ -73,6 +76,11 @@ _FUZZY_MIN = 6
 often a word (lloyd, apply)."""
 
 
+_SLIP_NAMES = frozenset({"lloyd", "libro", "liber", "leger"})
+"""Names and foreign words that a dropped letter makes of a six-letter brand (lloyds,
+libero) and that the lexicon of :mod:`scanners.segment` does not hold."""
+
+
 def _is_sign_in(part: str) -> bool:
     return part in SIGN_IN_PARTS or any(w in part for w in SIGN_IN_WORDS)
 
@@ -94,6 +102,17 @@ class PlatformSiteRules:
             self._long.add_word(b, b)
             self._by_first.setdefault(b[0], []).append(b)
         self._long.make_automaton()
+        # A six-letter brand with one letter dropped (not the first), read as a
+        # whole part off developer platforms: wallet kits write trzor, trezr, ledgr.
+        seg = default_segmenter()
+        self._dropped: dict[str, str] = {}
+        for b in sorted(b for b in brands if len(b) == _FUZZY_MIN):
+            for i in range(1, len(b)):
+                v = b[:i] + b[i + 1 :]
+                toks = seg.label(v)
+                is_word = len(toks) == 1 and toks[0].kind in ("en", "vi")
+                if v not in brands and v not in _SLIP_NAMES and not is_word:
+                    self._dropped.setdefault(v, b)
         self.site = lru_cache(maxsize=32768)(self._site)
 
     def findings(self, name: str, platform: str, kind: str) -> list[Finding]:
@@ -164,4 +183,9 @@ class PlatformSiteRules:
                 for cand in cands:
                     if len(cand) >= _FUZZY_MIN and 0 < OSA.distance(cand, b, score_cutoff=k) <= k:
                         return b, x
+        if not dev:
+            for x in parts:
+                b = self._dropped.get(x)
+                if b is not None:
+                    return b, x
         return None

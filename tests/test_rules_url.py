@@ -89,6 +89,13 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "URL-LEX-012": (["qwer55.com", "zxcv11.net", "xy12345.com", "qwe2024.com"],
                     ["qwer5.com", "qwe55.com", "qwert55.com", "qwer56.com", "qw55er.com",
                      "xy12345.net", "xy123.com", "wxyz12345.com", "x1234567.com"]),
+    "URL-LEX-013": (["551008g.cc", "8836511.vip", "57365pp.cc", "www.478563.cc", "10086.cn"],
+                    ["163.com", "4399.com", "bet365.com", "abc12345xyz.com", "a1b2c3d4e5.com",
+                     "12345.example.com"]),
+    "URL-LEX-014": (["tbhzmpqcxkgyv.ink", "http://fqtwplhzqm.top/", "www.gvslqxmktyncz.club"],
+                    ["crwdcntrl.net", "mrktmtrcs.net", "chamsockhachhang.com",
+                     "strengthsfinder.com", "rhythmsnbltz.com", "x1bhzmpqcxkgyv.ink",
+                     "tbhzmpqcxkgyv.example.com", "example.com"]),
     "URL-IMP-007": (["shopexyz.com", "lazdaabc.net", "tikki-sale.com", "www.shpoee-deal.top"],
                     ["shopee.vn", "shopify.com", "shopee-sale.top", "example.com", "shope.com",
                      "shopping.com", "tiki.vn"]),
@@ -96,6 +103,13 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
                      "teleqrma.example", "telargam.example"],
                     ["paypal.com", "vnexpress.net", "bookings.com", "tiktokv.us", "maple.com",
                      "telegram.org", "elegant.example"]),
+    "URL-IMP-008": (["paypa1.com", "amaz0n-login.com", "faceb00k-mobile.com",
+                     "www.m1cros0ft-servercenter.example", "we11sfargo-online.com",
+                     "1edger-live.com", "login.c0inbase.example", "app1e-id.com"],
+                    ["paypal.com", "office365.com", "shop3322.com", "tiki77.vn", "microsoft.com",
+                     "amazon.de", "example.com",
+                     # A registry name spelt with digits is URL-IMP-001's.
+                     "vietc0mbank.top"]),
     # --- international lures in the host (scanners/url_lures.py) ---
     "URL-LURE-001": (["fedexnotice.com", "usps-redelivery.top", "www.colis-laposte.info",
                       "dhl-parcel-track.xyz", "track.evri-package.example"],
@@ -138,7 +152,9 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
                       # There, a misspelt brand or one beside sign-in words still counts.
                       "https://live-io-tresor.github.io/", "https://instagram-login.github.io/",
                       "https://paypal-verify.weebly.com/",
-                      "https://s--start--l-edger-oauth.webflow.io/"],
+                      "https://s--start--l-edger-oauth.webflow.io/",
+                      # Off a developer platform, a six-letter brand with a letter dropped.
+                      "http://help-us-trzor--hdware.webflow.io/", "https://ledgr-support.webflow.io/"],
                      ["https://facebook.github.io/react/", "https://shopify.github.io/",
                       "https://alarm-clock-applet.github.io/", "https://lloyd.github.io/",
                       "https://trezor.io/", "https://metamask.example.com/",
@@ -153,7 +169,11 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
                       "https://googlecloudplatform.github.io/", "https://microsoftdocs.github.io/",
                       # On a developer platform a short brand misspelt at the start
                       # of a word is another word.
-                      "https://libproxy.github.io/"]),
+                      "https://libproxy.github.io/",
+                      # A dropped letter that leaves a word or a name, or on a developer
+                      # platform, where short project names are common.
+                      "https://ledge-coffee.webflow.io/", "https://lloyd-photos.weebly.com/",
+                      "https://trzor.github.io/"]),
     "URL-PATH-004": (["https://evil.top/a/9f8e7d6c5b4a39281726354abcdef",
                       "https://x.top/?t=Zm9vYmFy1234567890abcdefXYZ"],
                      ["https://example.com/news/the-longest-article-title-ever-written",

@@ -218,6 +218,22 @@ RULES: tuple[Rule, ...] = (
        "two or three letters followed by four digits or more on .com (xy12345.com): the "
        "forms of whole campaigns of sites that promise pay for online \"tasks\" or "
        "winnings and then ask for deposits."),
+    _r("URL-LEX-013", 15, S.LOW,
+       "Tên miền gần như chỉ là một dãy số (kiểu trang cờ bạc, xổ số)",
+       "The name is mostly a number (the form of betting and lottery sites)",
+       "The registrable name has five digits or more, and digits make three fifths of "
+       "it or more (551008g.cc, 8836511.vip, 57365pp.cc): the form of betting and "
+       "lottery sites registered by the hundred with only the number changed. Weak "
+       "alone, because some benign names are numbers too (10086.cn): it adds to other "
+       "signals."),
+    _r("URL-LEX-014", 30, S.MEDIUM,
+       "Tên miền là một chuỗi chữ cái ngẫu nhiên, không thành từ",
+       "The name is random letters that spell no word",
+       "The registrable name has ten letters or more, no digit, and read as words "
+       "(scanners/segment.py: Vietnamese syllables, English words, brands) four fifths "
+       "of its letters or more spell nothing (tbhzmpqcxkgyv.ink, fqtwplhzqm.top): the "
+       "names that programs make by the hundred for throw-away scam sites. The "
+       "evidence shows how the name was read."),
     _r("URL-SEG-006", 40, S.HIGH,
        "Tên miền kiểu trang \"làm nhiệm vụ\" giả sàn: tên thương hiệu kèm số, vip, vn",
        "A fake shop \"task\" site name: a brand with a number, vip or vn after it",
@@ -232,6 +248,14 @@ RULES: tuple[Rule, ...] = (
        "A label starts with a Vietnamese shopping or delivery brand misspelt by one slip "
        "(a letter dropped, doubled or swapped: shopexyz, lazdaabc) and goes on with other "
        "letters, so that it is neither the brand nor one edit from it."),
+    _r("URL-IMP-008", 40, S.HIGH,
+       "Tên thương hiệu lớn viết bằng chữ số thay cho chữ cái (paypa1, faceb00k)",
+       "A well-known brand spelt with digits for letters (paypa1, faceb00k)",
+       "Read with 0 as o, 1 as l or i, 3 as e, 4 as a, 5 as s and 7 as t, a label spells "
+       "a global brand often phished (paypal, amazon, microsoft, facebook, wellsfargo, "
+       "trezor…) that it does not spell in letters: paypa1, amaz0n-login, "
+       "m1cros0ft-servercenter. Real brands do not write their names so; kits do, so "
+       "that the name reads right at a glance."),
     # --- international lures in the host (scanners/url_lures.py) --------------
     _r("URL-LURE-001", 30, S.HIGH,
        "Tên hãng chuyển phát ghép với từ về bưu kiện trên tên miền không phải của hãng",
