@@ -424,6 +424,11 @@ class OfflineURLScanner:
         more, so it replaces it."""
         kind, platform = platform_of
         name = host[: -len(platform) - 1]
+        # The platform's own name is its operator's (amazon in s3.amazonaws.com): a
+        # brand there is no one's imitation; the site's name speaks.
+        out = [f for f in out if not (f.rule_id == "URL-SEG-004"
+                                      and f.evidence.get("brand", "") in platform
+                                      and f.evidence.get("brand", "") not in name)]
         if self.sites.own_account(name, platform):
             # facebook.github.io is Facebook's own account there, not a fake of it.
             return [f for f in out if f.rule_id not in _BRAND_NAME_RULES]

@@ -76,7 +76,9 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "URL-SEG-003": (["thongtincutru.com", "dancu-thongtin.net", "capnhatcongdan.top"],
                     ["thongtin.com", "dancu.gov.vn", "example.com", "cutru.gov.vn"]),
     "URL-SEG-004": (["amazonsg.shop", "app.amazon-line.com"],
-                    ["amazon.de", "example.com", "www.amazon.com"]),
+                    ["amazon.de", "example.com", "www.amazon.com",
+                     # The brand is in the platform's own name, not the site's.
+                     "https://jets3t.s3.amazonaws.com/index.html"]),
     # --- kinds of scam names (scanners/url_names.py) ---
     "URL-SEG-006": (["lazada218.com", "shopee52.vip", "sendovip.com", "facebookvni.com",
                      "vietcombank-vn.top", "tiki588.com", "https://www.viettelpost24.com/"],
