@@ -55,6 +55,7 @@ import math
 import sys
 from collections import Counter
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ from eval.url_split import HOSTSVN_CUT, OPENPHISH_CUT, VALIDATION_CUTS, Split, l
 from scanners.findings import aggregate
 from scanners.linear_model import write_doc
 from scanners.normalize import ParsedURL
-from scanners.url_features import features
+from scanners.url_features import RuleFeatures, features, rule_features
 from scanners.url_model import MODEL_FILE, UrlModel
 from scanners.url_offline import NoLists, OfflineURLScanner
 
@@ -127,8 +128,23 @@ def recency_weights(seen: list[str], labels: np.ndarray, ref: str,
     return w
 
 
+@cache
+def _rules_only() -> OfflineURLScanner:
+    return OfflineURLScanner(index=NoLists(), use_model=False)
+
+
+def _rules(p: ParsedURL) -> RuleFeatures:
+    """The rules that fire on ``p`` without lists or model, as the model reads them (the
+    scanner passes the same, :meth:`OfflineURLScanner.check`)."""
+    return rule_features(f.rule_id for f in _rules_only().check(p))
+
+
 def _feats(p: ParsedURL) -> list[str]:
-    return features(p.domain, p.subdomain, p.suffix, p.path)
+    host, path = _rules(p)
+    out = [*features(p.domain, p.subdomain, p.suffix, p.path), *host]
+    if p.path not in ("", "/"):
+        out += path
+    return out
 
 
 def _threshold(scores: list[float], budget: float) -> float:
@@ -186,7 +202,8 @@ def fit(sp: Split, c: float = C, host_weight: float = HOST_WEIGHT,
     intercept, weights = _lr(rows, labels, sw, c, scale=SCALE["url"])
     doc: dict[str, Any] = {
         "meta": {
-            "what": "logistic regression over scanners/url_features.py features",
+            "what": "logistic regression over scanners/url_features.py features and "
+                    "the rules that fired (rule_features)",
             "trained_by": "eval/train_url_model.py (make model-url)",
             "training_side": f"{dated or _DATED_CUT}, ChongLuaDao v1 + v2 + 2021, "
                              "PhishTank 2018-2021, ISCX-2016 phishing; benign: Tranco top "
@@ -216,7 +233,7 @@ def fit(sp: Split, c: float = C, host_weight: float = HOST_WEIGHT,
     model = UrlModel(doc)
     th: dict[str, dict[str, float]] = {}
     tune = {"host": sp.tune_hosts, "url": sp.tune_urls}
-    scores = {kind: [model.score(p).probability for p in benign]
+    scores = {kind: [model.probability(p, _rules(p)) for p in benign]
               for kind, benign in tune.items()}
     rules = OfflineURLScanner(index=NoLists(), use_model=False)
     for kind, benign in tune.items():

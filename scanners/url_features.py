@@ -5,7 +5,8 @@ explainable: ``w:cham soc`` (a segmented word of the registrable name),
 ``sw:paypal`` (a word of a subdomain), ``r3:^vi`` (a character 3-gram of the
 registrable name), ``tld:cc``, ``p:verify`` (a word of the path or query),
 ``q:email`` (a key of the query), ``x:...`` (structure: digits, hyphens, depth,
-random-looking tokens, the page's file type ``x:ext:php``).
+random-looking tokens, the page's file type ``x:ext:php``), ``rule:URL-LEX-014`` (a
+rule of the catalogue that fired on the link, :func:`rule_features`).
 Training (``eval/train_url_model.py``) and scoring (:mod:`scanners.url_model`)
 call the same :func:`features`, so they cannot drift apart.
 """
@@ -13,6 +14,7 @@ call the same :func:`features`, so they cannot drift apart.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache, lru_cache
 
 import blocklists
@@ -167,8 +169,38 @@ def path_features(path: str) -> list[str]:
 
 
 def features(domain: str, subdomain: str, suffix: str, path: str) -> list[str]:
-    """Every feature of a link: :func:`host_features` then :func:`path_features`."""
+    """Every lexical feature of a link: :func:`host_features` then :func:`path_features`
+    (the rules' features, :func:`rule_features`, come from the scanner's findings)."""
     return [*host_features(domain, subdomain, suffix), *path_features(path)]
+
+
+RULE_SKIP = ("URL-ML-", "URL-BL-", "URL-OFF-", "URL-LEX-008", "URL-INP-")
+"""Rules the model does not read: its own, the lists (an evaluation scores without
+them, and a listed link needs no model), the allowlists (they zero the model's
+finding anyway), and two that say how the link was written, not what it is: plain
+http (the lists write a bare host's scheme as they please) and decoded obfuscation."""
+
+
+RuleFeatures = tuple[tuple[str, ...], tuple[str, ...]]
+"""The rules' features of a link: (the host's, the path's)."""
+
+
+def rule_features(rule_ids: Iterable[str]) -> RuleFeatures:
+    """The rules that fired on a link as features: (``rule:<id>`` of the host's rules,
+    of the path's ``URL-PATH-*``), sorted, without the :data:`RULE_SKIP` ones.
+
+    The model learns how much each rule says beside the words it reads (a name of
+    random letters on a cheap suffix; a misspelt brand and a sign-in word), so that
+    signals too weak for the catalogue's points alone add up where they go together.
+    The scanner (:meth:`scanners.url_offline.OfflineURLScanner.check`) and the training
+    both take the ids from the rules-only findings of the link."""
+    host: set[str] = set()
+    path: set[str] = set()
+    for r in rule_ids:
+        if r.startswith(RULE_SKIP):
+            continue
+        (path if r.startswith("URL-PATH-") else host).add(f"rule:{r}")
+    return tuple(sorted(host)), tuple(sorted(path))
 
 
 _NAMED = {"x:randtok": "random-looking token in the path", "x:ipfs": "IPFS gateway",
@@ -214,6 +246,8 @@ def readable(feature: str) -> str:
         return f"name pattern {_shape_words(value)}"
     if kind == "plat":
         return f"free hosting platform {value}"
+    if kind == "rule":
+        return f"rule {value}"
     if kind == "q":
         return f"query key {value}="
     if feature.startswith("x:ext:"):

@@ -11,6 +11,11 @@ The file may hold a second weight set, ``host_model``, fitted on bare hosts
 alone (names without a path): a bare host is then scored by it, a link with a
 path by the main weights. Each kind keeps its own thresholds.
 
+Besides the words of the link it reads which catalogue rules fired on it
+(``rule:URL-LEX-014``, :func:`scanners.url_features.rule_features`): the scanner
+passes them in, so a model score is the link's words and the rules' signals
+weighed together.
+
 Its findings are catalogue rules (``URL-ML-001`` high band, ``URL-ML-002``
 medium band) whose evidence names the features that drove the score, so
 that a model verdict always comes with a reason a person can read.
@@ -32,6 +37,7 @@ from scanners.linear_model import linear_weights, read_doc, sigmoid
 from scanners.normalize import ParsedURL
 from scanners.segment import default_segmenter
 from scanners.url_features import (
+    RuleFeatures,
     domain_features,
     explains,
     path_features,
@@ -49,6 +55,8 @@ HOST_GATE = 0.5
 (0.3 was tried in the fifth round and dropped: big sites that the benign training side
 lacks, youtube.com among them, read 0.3-0.5; docs/evaluation.md)."""
 _TOP = 5
+NO_RULES: RuleFeatures = ((), ())
+"""No rule fired (or the caller did not run the rules)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,15 +134,18 @@ class UrlModel:
             return self._host
         return self
 
-    def score(self, p: ParsedURL, probability: float | None = None) -> Score:
+    def score(self, p: ParsedURL, probability: float | None = None,
+              rules: RuleFeatures = NO_RULES) -> Score:
         """The probability that ``p`` is malicious, with its drivers (``probability``:
-        :meth:`probability` of ``p``, when the caller has it already)."""
+        :meth:`probability` of ``p``, when the caller has it already; ``rules``: the
+        rules that fired on ``p``, :func:`scanners.url_features.rule_features`)."""
         m = self.for_link(p)
         if m is not self:
-            return m.score(p, probability)
-        feats = [*domain_features(p.domain, p.suffix), *sub_features(p.subdomain)]
+            return m.score(p, probability, rules)
+        feats = [*domain_features(p.domain, p.suffix), *sub_features(p.subdomain), *rules[0]]
         if p.path not in ("", "/"):
             feats += path_features(p.path)
+            feats += rules[1]
         # Positive features as (-weight, feature), so that plain tuple order is the
         # drivers' order; the names of features never repeat across parts (their
         # prefixes differ), so the order is total.
@@ -143,24 +154,31 @@ class UrlModel:
         # Never a score without a reason: with no readable driver, the size and
         # shape features speak.
         shown = [t for t in pos if t[1] in self._explains][:_TOP] or pos[:_TOP]
-        return Score(self.probability(p) if probability is None else probability,
+        return Score(self.probability(p, rules) if probability is None else probability,
                      tuple((f, -v) for v, f in shown))
 
-    def probability(self, p: ParsedURL) -> float:
+    def probability(self, p: ParsedURL, rules: RuleFeatures = NO_RULES) -> float:
         """The model's probability for ``p``, summed per part: the registrable name and
-        the subdomains are cached (traffic repeats them), the path is not."""
+        the subdomains are cached (traffic repeats them), the path and the rules are not."""
         m = self.for_link(p)
         if m is not self:
-            return m.probability(p)
+            return m.probability(p, rules)
         parts = [self._domain_part(p.domain, p.suffix), self._sub_part(p.subdomain)]
+        if rules[0]:
+            parts.append(self._part(rules[0]))
         if p.path not in ("", "/"):
             parts.append(self._part(path_features(p.path)))
+            if rules[1]:
+                parts.append(self._part(rules[1]))
         return sigmoid(self._z(parts))
 
-    def host_probability(self, p: ParsedURL) -> float:
-        """The probability of ``p``'s host alone, as if it had no path."""
-        return sigmoid(self._z([self._domain_part(p.domain, p.suffix),
-                                self._sub_part(p.subdomain)]))
+    def host_probability(self, p: ParsedURL, rules: RuleFeatures = NO_RULES) -> float:
+        """The probability of ``p``'s host alone, as if it had no path (the host's
+        rules count, the path's do not)."""
+        parts = [self._domain_part(p.domain, p.suffix), self._sub_part(p.subdomain)]
+        if rules[0]:
+            parts.append(self._part(rules[0]))
+        return sigmoid(self._z(parts))
 
     def _z(self, parts: list[tuple[float, int]]) -> float:
         """The logit of a link from its parts' (sum, feature count)."""
@@ -176,8 +194,9 @@ class UrlModel:
         """The summed weights of one part's features, and how many features it has."""
         return sum(map(self.weights.get, feats, repeat(0.0))), len(feats)
 
-    def findings(self, p: ParsedURL) -> list[Finding]:
-        """``URL-ML-001`` / ``URL-ML-002`` for ``p``, or nothing below the medium band."""
+    def findings(self, p: ParsedURL, rules: RuleFeatures = NO_RULES) -> list[Finding]:
+        """``URL-ML-001`` / ``URL-ML-002`` for ``p``, or nothing below the medium band
+        (``rules``: the rules that fired on ``p``, as :meth:`probability` takes them)."""
         if p.ip is not None or not p.host:
             return []
         if p.subdomain in ("", "www", "m") and p.registrable_domain in platform_names():
@@ -187,16 +206,16 @@ class UrlModel:
             return []
         kind = "url" if p.path not in ("", "/") else "host"
         high, medium = self.thresholds[kind]
-        prob = self.probability(p)
+        prob = self.probability(p, rules)
         if prob < medium:
             return []  # the common case: no drivers to collect
-        host_p = self.host_probability(p) if kind == "url" else None
+        host_p = self.host_probability(p, rules) if kind == "url" else None
         if host_p is not None and host_p < HOST_GATE:
             # A path can raise a doubtful host, never indict a host the model
             # reads as benign: the benign links with a path it learned from are
             # few, so paths alone (github.com/login) would make it jumpy.
             return []
-        s = self.score(p, prob)
+        s = self.score(p, prob, rules)
         seg = default_segmenter()
         if p.registrable_domain in platform_names():
             # The model reads a platform as one name (url_features: plat:github.io),

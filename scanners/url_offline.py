@@ -43,6 +43,7 @@ from scanners.registry import (
 )
 from scanners.segment import Segmenter, default_segmenter
 from scanners.url_compound import BRAND_KINDS, CompoundRules
+from scanners.url_features import rule_features
 from scanners.url_leet import LeetBrandRule
 from scanners.url_lures import lure_findings
 from scanners.url_model import UrlModel, default_model
@@ -227,7 +228,8 @@ class OfflineURLScanner:
                                        p.registrable_domain))
         out.extend(path_findings(p.host, p.path))
         if self.model is not None:
-            out.extend(self.model.findings(p))
+            # The model weighs the rules' signals with the link's words.
+            out.extend(self.model.findings(p, rule_features(f.rule_id for f in out)))
         return out
 
     # -- allowlist -----------------------------------------------------------

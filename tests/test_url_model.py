@@ -371,3 +371,32 @@ def test_an_unknown_scale_is_a_malformed_model() -> None:
         UrlModel({"intercept": 0.0, "weights": {}, "scale": "log",
                   "thresholds": {"host": {"high": 0.9, "medium": 0.8},
                                  "url": {"high": 0.9, "medium": 0.8}}})
+
+
+def test_the_rules_that_fired_are_features_of_the_model() -> None:
+    from scanners.url_features import rule_features
+
+    # Its own, the lists', the allowlists', plain http and decoded obfuscation are
+    # not read; a path rule goes with the path.
+    assert rule_features(["URL-LEX-014", "URL-ML-001", "URL-BL-001", "URL-OFF-002",
+                          "URL-LEX-008", "URL-INP-001", "URL-PATH-001", "URL-LEX-001"]) == (
+        ("rule:URL-LEX-001", "rule:URL-LEX-014"), ("rule:URL-PATH-001",))
+    model = UrlModel({
+        "intercept": -2.0, "weights": {"rule:URL-LEX-014": 3.0, "rule:URL-PATH-001": 2.0},
+        "thresholds": {"host": {"high": 0.8, "medium": 0.5},
+                       "url": {"high": 0.9, "medium": 0.6}},
+    })
+    host = normalize("tbhzmpqcxkgyv.ink")
+    assert model.probability(host) == pytest.approx(0.119, abs=1e-3)  # no rules passed
+    # The scanner passes what its rules found (random letters): z = 1, p = 0.73.
+    found = ml("tbhzmpqcxkgyv.ink", model)
+    assert [r for r, _ in found] == ["URL-ML-002"]
+    assert found[0][1]["probability"] == pytest.approx(0.731, abs=1e-3)
+    assert found[0][1]["drivers"] == ["rule URL-LEX-014"]
+    # With a sign-in path the path's rule adds (z = 3, p = 0.95), and the host's
+    # rules count for the host's gate.
+    found = ml("https://tbhzmpqcxkgyv.ink/login", model)
+    assert [r for r, _ in found] == ["URL-ML-001"]
+    assert found[0][1]["drivers"] == ["rule URL-LEX-014", "rule URL-PATH-001"]
+    assert found[0][1]["host_probability"] == pytest.approx(0.731, abs=1e-3)
+    assert ml("https://example.com/login", model) == []
