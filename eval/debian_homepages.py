@@ -1,8 +1,10 @@
-"""Benign sites on shared platforms, from the ``Homepage:`` fields of Debian's packages.
+"""Benign links from the ``Homepage:`` fields of Debian's packages.
 
     python eval/debian_homepages.py --release "$(grep ^Date: <InRelease>)" \\
         /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4 \\
         > eval/links/debian_platform_homepages.txt
+    python eval/debian_homepages.py --others --release "…" <the same index> \\
+        > eval/links/debian_homepages.txt
 
 (``<InRelease>``: the same folder's ``…_dists_bookworm_InRelease``.)
 
@@ -15,6 +17,12 @@ host is a strict subdomain of a bundled platform (:meth:`blocklists.PlatformList
 is written, sorted, after a header naming the index and its date, so that the false
 positives of the platform rules can be measured (``eval/urls.py``).
 
+With ``--others`` it writes the rest instead: the home pages that are not on a
+shared platform, at most :data:`PER_REGISTRABLE` per registrable domain (chosen by
+the SHA-256 of the link, so that ``github.com``'s 12,754 do not drown the rest):
+pages of small and large sites, most with a path, which the benign links of the
+link data (the ISCX-2016 URLs of 310 big sites) lack.
+
 The index is read with ``/usr/lib/apt/apt-helper cat-file``, which undoes apt's
 compression (lz4 here); the output is committed, so the evaluation needs no apt.
 """
@@ -22,6 +30,7 @@ compression (lz4 here); the output is committed, so the evaluation needs no apt.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -39,22 +48,43 @@ def homepages(index: Path) -> list[str]:
                    if line.startswith("Homepage:")})
 
 
+PER_REGISTRABLE = 10
+"""``--others``: links kept per registrable domain."""
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("index", type=Path, help="a Debian Packages index (apt's lists)")
     ap.add_argument("--release", default="", help="the index's Release date, for the header")
+    ap.add_argument("--others", action="store_true",
+                    help="the home pages not on a shared platform, at most "
+                         f"{PER_REGISTRABLE} per registrable domain")
     args = ap.parse_args(argv)
     pl = blocklists.platforms()
     out: set[str] = set()
+    others: dict[str, set[str]] = {}
     for url in homepages(args.index):
         try:
             p = normalize(url)
         except InvalidURLError:
             continue
-        if p.host and pl.platform_of(p.host) is not None:
+        if not p.host:
+            continue
+        if pl.platform_of(p.host) is not None:
             out.add(p.url)
-    print(f"# Homepage fields of {args.index.name} (Release {args.release}) whose host is "
-          "a site on a shared platform; written by eval/debian_homepages.py")
+        elif p.ip is None:
+            others.setdefault(p.registrable_domain or p.host, set()).add(p.url)
+    if args.others:
+        out = set()
+        for links in others.values():
+            out.update(sorted(links, key=lambda u: hashlib.sha256(u.encode()).digest())
+                       [:PER_REGISTRABLE])
+        what = (f"whose host is on no shared platform, at most {PER_REGISTRABLE} per "
+                "registrable domain")
+    else:
+        what = "whose host is a site on a shared platform"
+    print(f"# Homepage fields of {args.index.name} (Release {args.release}) {what}; "
+          "written by eval/debian_homepages.py")
     for u in sorted(out):
         print(u)
     return 0

@@ -291,7 +291,8 @@ def validate(data: Path, c: float, host_weight: float, two_models: bool = TWO_MO
           f"{len(doc.get('host_model', {}).get('weights', {}))}")
     for name, rows in [*sp.later.items(), ("benign tune hosts (FP)", sp.tune_hosts),
                        ("benign tune URLs (FP)", sp.tune_urls),
-                       ("benign tune platform sites (FP)", sp.tune_platform)]:
+                       ("benign tune platform sites (FP)", sp.tune_platform),
+                       ("benign tune project home pages (FP)", sp.tune_projects)]:
         ml = sum(aggregate([f for f in only.check(p) if f.rule_id.startswith(
             ("URL-ML-", "URL-OFF-"))]).verdict.value in ("suspicious", "dangerous")
             for p in rows)

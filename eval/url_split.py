@@ -26,6 +26,13 @@ Used by ``eval/train_url_model.py`` (``make model-url``) and ``eval/urls.py``.
   :data:`DEBIAN_HOMEPAGES` (sites on shared platforms that Debian's packages
   name as their home pages), split into train, tune and test by host with
   :func:`side`: without them the model met platform sites only as phishing.
+* **Project home pages, benign links with a path.** The benign links with a path
+  of the data are the ISCX-2016 URLs of 310 big sites, so the model met pages of
+  small sites only as phishing (it flagged 4% of Debian's home pages). The other
+  home pages of Debian's packages (:data:`DEBIAN_OTHERS`, at most 10 per
+  registrable) are split by registrable with :func:`side`: train rows, a tune row
+  and a test row. Their names are not added to the training side's names, so that
+  the later sets stay those of earlier rounds.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ PLATFORM_SET = "phishing sites on shared platforms (OpenPhish)"
 """The later set of new sites on shared platforms (see the module's docstring)."""
 DEBIAN_HOMEPAGES = Path(__file__).resolve().parent / "links" / "debian_platform_homepages.txt"
 """Benign sites on shared platforms (``eval/debian_homepages.py``), in the repository."""
+DEBIAN_OTHERS = Path(__file__).resolve().parent / "links" / "debian_homepages.txt"
+"""The other home pages of Debian's packages (``eval/debian_homepages.py --others``)."""
 HOSTSVN_CUT = "2023-10-01"
 """hostsVN (and gov-impersonation) rows first seen from this date are "later"."""
 OPENPHISH_CUT = "2025-01-06"
@@ -88,6 +97,10 @@ class Split:
     tune_platform: list[ParsedURL] = field(default_factory=list)
     """Benign sites on shared platforms (Debian's home pages), tune side."""
     test_platform: list[ParsedURL] = field(default_factory=list)
+    """The same, test side (reported)."""
+    tune_projects: list[ParsedURL] = field(default_factory=list)
+    """Debian's other home pages (:data:`DEBIAN_OTHERS`), tune side."""
+    test_projects: list[ParsedURL] = field(default_factory=list)
     """The same, test side (reported)."""
     removed: dict[str, int] = field(default_factory=dict)
     """Later rows dropped because their host or registrable is on the training side."""
@@ -299,4 +312,11 @@ def load(data: Path, hostsvn_cut: str = HOSTSVN_CUT, openphish_cut: str = OPENPH
                 sp.train_seen.append("")
         else:
             (sp.tune_platform if s == "tune" else sp.test_platform).append(p)
+    for p in _parse_all(DEBIAN_OTHERS):
+        s = side(p.registrable_domain or p.host)
+        if s == "train":
+            sp.train.append((p, 0))
+            sp.train_seen.append("")
+        else:
+            (sp.tune_projects if s == "tune" else sp.test_projects).append(p)
     return sp

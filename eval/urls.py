@@ -153,7 +153,9 @@ def time_split(data: Path, markdown: bool, show: int, model: UrlModel) -> None:
              ("benign URLs with paths (test side)", "fpr", sp.test_urls),
              ("benign service hosts with subdomains (test side)", "fpr", sp.test_infra),
              ("benign sites on shared platforms (Debian home pages, test side)", "fpr",
-              sp.test_platform)]
+              sp.test_platform),
+             ("benign project home pages off platforms (Debian, test side)", "fpr",
+              sp.test_projects)]
     modes: list[tuple[str, Callable[[ParsedURL], str]]] = [
         ("rules only", lambda p: aggregate(rules.check(p)).verdict.value),
         ("model only", lambda p: _model_only(combined, p)),

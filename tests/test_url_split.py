@@ -114,6 +114,32 @@ def test_debians_platform_sites_split_by_site_and_train_on_names_only(data: Path
     assert train | tune | test == deb
 
 
+def test_debians_other_home_pages_split_by_registrable_and_train_with_paths(
+        data: Path) -> None:
+    sp = url_split.load(data)
+    links = list(url_split._parse_all(url_split.DEBIAN_OTHERS))
+    regs = {p.registrable_domain for p in links}
+    train = [p for p, y in sp.train if y == 0 and p.registrable_domain in regs
+             and p.url in {q.url for q in links}]
+    tune = {p.registrable_domain for p in sp.tune_projects}
+    test = {p.registrable_domain for p in sp.test_projects}
+    train_regs = {p.registrable_domain for p in train}
+    assert len(train_regs) > 1000 and len(tune) > 300 and len(test) > 300
+    assert not (train_regs & tune or train_regs & test or tune & test)
+    # Pages of projects, paths kept: what the model lacked.
+    assert sum(p.path != "/" for p in train) > 1000
+    assert len(train) + len(sp.tune_projects) + len(sp.test_projects) == len(links)
+
+
+def test_debians_names_do_not_shrink_the_later_sets(data: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    later = url_split.load(data).later
+    empty = tmp_path / "none.txt"
+    empty.write_text("", encoding="utf-8")
+    monkeypatch.setattr(url_split, "DEBIAN_OTHERS", empty)
+    assert url_split.load(data).later == later
+
+
 def test_benign_registrables_sit_on_one_side_only(data: Path) -> None:
     sp = url_split.load(data)
     train = {p.registrable_domain for p, y in sp.train if y == 0}
@@ -195,11 +221,16 @@ def test_a_scaled_training_run_writes_a_scaled_model(data: Path, tmp_path: Path,
     doc = json.loads(gzip.decompress(out.read_bytes()))
     assert doc["scale"] == "sqrt" and "scale" not in doc["host_model"]
     # Training scales a row by its whole feature list; the scorer counts the same
-    # features part by part (registrable, subdomains, path).
+    # features part by part (registrable, subdomains, the host's rules, path, the
+    # path's rules).
     from scanners.normalize import normalize
     from scanners.url_features import domain_features, path_features, sub_features
 
     p = normalize("https://login.paypa1-verify.top/account/verify?email=x")
+    host_rules, path_rules = train_url_model._rules(p)
+    assert host_rules and path_rules  # URL-IMP-008, URL-LEX-001; URL-PATH-001
     assert len(train_url_model._feats(p)) == (len(domain_features(p.domain, p.suffix))
                                               + len(sub_features(p.subdomain))
-                                              + len(path_features(p.path)))
+                                              + len(host_rules)
+                                              + len(path_features(p.path))
+                                              + len(path_rules))
