@@ -65,8 +65,12 @@ class Score:
 
     probability: float
     drivers: tuple[tuple[str, float], ...]
-    """(feature, weight) of the heaviest positive readable features, heaviest first
-    (size buckets such as ``x:len24`` count in the score but explain nothing)."""
+    """(feature, weight) of the heaviest positive readable features of the link itself,
+    heaviest first (size buckets such as ``x:len24`` count in the score but explain
+    nothing; the rules' features are :attr:`rules`)."""
+    rules: tuple[tuple[str, float], ...] = ()
+    """(``rule:<id>``, weight) of the rules that fired and added to the score, heaviest
+    first: the report lists those rules' own evidence, so they are named apart."""
 
 
 class UrlModel:
@@ -151,11 +155,14 @@ class UrlModel:
         # prefixes differ), so the order is total.
         w = self.weights
         pos = sorted((-v, f) for f in feats if (v := w.get(f, 0.0)) > 0)
+        own = [t for t in pos if not t[1].startswith("rule:")]
         # Never a score without a reason: with no readable driver, the size and
-        # shape features speak.
-        shown = [t for t in pos if t[1] in self._explains][:_TOP] or pos[:_TOP]
+        # shape features speak, and with none of the link's own, the rules.
+        shown = [t for t in own if t[1] in self._explains][:_TOP] or own[:_TOP]
+        by_rules = [t for t in pos if t[1].startswith("rule:")][:_TOP]
         return Score(self.probability(p, rules) if probability is None else probability,
-                     tuple((f, -v) for v, f in shown))
+                     tuple((f, -v) for v, f in shown or by_rules),
+                     tuple((f, -v) for v, f in by_rules))
 
     def probability(self, p: ParsedURL, rules: RuleFeatures = NO_RULES) -> float:
         """The model's probability for ``p``, summed per part: the registrable name and
@@ -232,6 +239,10 @@ class UrlModel:
             "tokens": " · ".join(words),
             "drivers": [readable(f) for f, _ in s.drivers],
         }
+        if s.rules:
+            # The rules that fired and weighed with the words (their evidence is
+            # in the report's own findings).
+            ev["with_rules"] = [f.removeprefix("rule:") for f, _ in s.rules]
         if host_p is not None:
             ev["host_probability"] = round(host_p, 3)
         return [Finding("URL-ML-001" if s.probability >= high else "URL-ML-002", ev)]

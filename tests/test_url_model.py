@@ -392,11 +392,23 @@ def test_the_rules_that_fired_are_features_of_the_model() -> None:
     found = ml("tbhzmpqcxkgyv.ink", model)
     assert [r for r, _ in found] == ["URL-ML-002"]
     assert found[0][1]["probability"] == pytest.approx(0.731, abs=1e-3)
+    # Nothing of the link's own weighed: the rules are the reason.
     assert found[0][1]["drivers"] == ["rule URL-LEX-014"]
+    assert found[0][1]["with_rules"] == ["URL-LEX-014"]
     # With a sign-in path the path's rule adds (z = 3, p = 0.95), and the host's
     # rules count for the host's gate.
     found = ml("https://tbhzmpqcxkgyv.ink/login", model)
     assert [r for r, _ in found] == ["URL-ML-001"]
-    assert found[0][1]["drivers"] == ["rule URL-LEX-014", "rule URL-PATH-001"]
+    assert found[0][1]["with_rules"] == ["URL-LEX-014", "URL-PATH-001"]
     assert found[0][1]["host_probability"] == pytest.approx(0.731, abs=1e-3)
     assert ml("https://example.com/login", model) == []
+    # The link's own words come first as drivers; the rules are named apart.
+    worded = UrlModel({
+        "intercept": -2.0, "weights": {"rule:URL-LEX-014": 3.0, "tld:ink": 0.5},
+        "thresholds": {"host": {"high": 0.8, "medium": 0.5},
+                       "url": {"high": 0.9, "medium": 0.6}},
+    })
+    found = ml("tbhzmpqcxkgyv.ink", worded)  # z = 1.5, p = 0.82
+    assert [r for r, _ in found] == ["URL-ML-001"]
+    assert found[0][1]["drivers"] == [".ink"]
+    assert found[0][1]["with_rules"] == ["URL-LEX-014"]
