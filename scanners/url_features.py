@@ -183,6 +183,8 @@ http (the lists write a bare host's scheme as they please) and decoded obfuscati
 
 RuleFeatures = tuple[tuple[str, ...], tuple[str, ...]]
 """The rules' features of a link: (the host's, the path's)."""
+NO_RULES: RuleFeatures = ((), ())
+"""No rule fired (or the caller did not run the rules)."""
 
 
 def rule_features(rule_ids: Iterable[str]) -> RuleFeatures:

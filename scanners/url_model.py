@@ -37,6 +37,7 @@ from scanners.linear_model import linear_weights, read_doc, sigmoid
 from scanners.normalize import ParsedURL
 from scanners.segment import default_segmenter
 from scanners.url_features import (
+    NO_RULES,
     RuleFeatures,
     domain_features,
     explains,
@@ -55,8 +56,6 @@ HOST_GATE = 0.5
 (0.3 was tried in the fifth round and dropped: big sites that the benign training side
 lacks, youtube.com among them, read 0.3-0.5; docs/evaluation.md)."""
 _TOP = 5
-NO_RULES: RuleFeatures = ((), ())
-"""No rule fired (or the caller did not run the rules)."""
 
 
 @dataclass(frozen=True, slots=True)

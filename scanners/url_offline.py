@@ -43,14 +43,14 @@ from scanners.registry import (
 )
 from scanners.segment import Segmenter, default_segmenter
 from scanners.url_compound import BRAND_KINDS, CompoundRules
-from scanners.url_features import rule_features
+from scanners.url_features import NO_RULES, rule_features
 from scanners.url_leet import LeetBrandRule
 from scanners.url_lures import lure_findings
 from scanners.url_model import UrlModel, default_model
 from scanners.url_names import NameRules
 from scanners.url_path import path_findings
 from scanners.url_platform import PlatformSiteRules
-from scanners.url_random import RandomNameRule
+from scanners.url_random import MIN_RANDOM, RandomNameRule
 from scanners.url_words import GLOBAL_BRANDS, SERVICE_WORDS
 
 # A label part that imitates a government "gov" name: hgov, tgovn, vietgov22,
@@ -229,7 +229,8 @@ class OfflineURLScanner:
         out.extend(path_findings(p.host, p.path))
         if self.model is not None:
             # The model weighs the rules' signals with the link's words.
-            out.extend(self.model.findings(p, rule_features(f.rule_id for f in out)))
+            rules = rule_features([f.rule_id for f in out]) if out else NO_RULES
+            out.extend(self.model.findings(p, rules))
         return out
 
     # -- allowlist -----------------------------------------------------------
@@ -393,17 +394,17 @@ class OfflineURLScanner:
                                                    "imitates": dom}))
 
         out.extend(self.compound.findings(labels, registrable, suffix, gov_suffix))
-        out.extend(self.names.findings(labels, domain, suffix))
-        out.extend(self.random_name.findings(domain))
-        if not any(f.rule_id == "URL-IMP-001" for f in out):
-            # URL-IMP-001 has read the digits already, for a registry name.
-            leet = self.leet.findings(labels)
-            if leet:
-                # One trick, one finding: app1e is one edit from apple too.
-                brand = leet[0].evidence["reads_as"]
-                out = [f for f in out if not (f.rule_id == "URL-IMP-006"
-                                              and f.evidence.get("resembles") == brand)]
-                out.extend(leet)
+        out.extend(self.names.findings(labels, domain, suffix, digits))
+        if len(domain) >= MIN_RANDOM and not digits:  # most names stop here
+            out.extend(self.random_name.findings(domain))
+        leet = self.leet.findings(labels) if digits or _DIGITS.search(subdomain) else []
+        # URL-IMP-001 has read the digits already, for a registry name.
+        if leet and not any(f.rule_id == "URL-IMP-001" for f in out):
+            # One trick, one finding: app1e is one edit from apple too.
+            brand = leet[0].evidence["reads_as"]
+            out = [f for f in out if not (f.rule_id == "URL-IMP-006"
+                                          and f.evidence.get("resembles") == brand)]
+            out.extend(leet)
         out.extend(lure_findings(name_ascii, domain))
         if platform is not None:
             out = self._with_site_findings(out, host, platform)
