@@ -268,3 +268,9 @@ def readable(feature: str) -> str:
         n = m.group(2)
         return f"{what} {'>' + n[1:] if n.startswith('>') else '≤' + n}"
     return feature
+
+
+@lru_cache(maxsize=4096)
+def rule_features_of(rule_ids: tuple[str, ...]) -> RuleFeatures:
+    """:func:`rule_features` of a tuple of ids, cached: links meet few combinations."""
+    return rule_features(rule_ids)

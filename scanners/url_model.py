@@ -105,6 +105,8 @@ class UrlModel:
             lambda domain, suffix: self._part(domain_features(domain, suffix)))
         self._sub_part = lru_cache(maxsize=cache_size)(
             lambda subdomain: self._part(sub_features(subdomain)))
+        # The rules' features come in few combinations (a sorted tuple each).
+        self._rules_part = lru_cache(maxsize=4096)(self._part)
 
     @classmethod
     def load(cls, path: Path | None = None) -> UrlModel:
@@ -115,6 +117,7 @@ class UrlModel:
         """Empty the per-name caches (of the host model too): benchmarks start cold."""
         self._domain_part.cache_clear()
         self._sub_part.cache_clear()
+        self._rules_part.cache_clear()
         if self._host is not None:
             self._host.cache_clear()
 
@@ -171,11 +174,11 @@ class UrlModel:
             return m.probability(p, rules)
         parts = [self._domain_part(p.domain, p.suffix), self._sub_part(p.subdomain)]
         if rules[0]:
-            parts.append(self._part(rules[0]))
+            parts.append(self._rules_part(rules[0]))
         if p.path not in ("", "/"):
             parts.append(self._part(path_features(p.path)))
             if rules[1]:
-                parts.append(self._part(rules[1]))
+                parts.append(self._rules_part(rules[1]))
         return sigmoid(self._z(parts))
 
     def host_probability(self, p: ParsedURL, rules: RuleFeatures = NO_RULES) -> float:
@@ -183,7 +186,7 @@ class UrlModel:
         rules count, the path's do not)."""
         parts = [self._domain_part(p.domain, p.suffix), self._sub_part(p.subdomain)]
         if rules[0]:
-            parts.append(self._part(rules[0]))
+            parts.append(self._rules_part(rules[0]))
         return sigmoid(self._z(parts))
 
     def _z(self, parts: list[tuple[float, int]]) -> float:

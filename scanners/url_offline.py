@@ -43,7 +43,7 @@ from scanners.registry import (
 )
 from scanners.segment import Segmenter, default_segmenter
 from scanners.url_compound import BRAND_KINDS, CompoundRules
-from scanners.url_features import NO_RULES, rule_features
+from scanners.url_features import NO_RULES, rule_features_of
 from scanners.url_leet import LeetBrandRule
 from scanners.url_lures import lure_findings
 from scanners.url_model import UrlModel, default_model
@@ -229,7 +229,7 @@ class OfflineURLScanner:
         out.extend(path_findings(p.host, p.path))
         if self.model is not None:
             # The model weighs the rules' signals with the link's words.
-            rules = rule_features([f.rule_id for f in out]) if out else NO_RULES
+            rules = rule_features_of(tuple([f.rule_id for f in out])) if out else NO_RULES
             out.extend(self.model.findings(p, rules))
         return out
 
