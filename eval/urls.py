@@ -8,7 +8,9 @@ the training side removed) and false positives on the benign ``test`` side
 (registrables never trained or tuned on), each for
 
 * ``rules only``: the offline rules, blocklists off, model off;
-* ``model only``: the learned model's findings (URL-ML-*) and the allowlists;
+* ``model only``: the learned model's findings (URL-ML-*) and the allowlists (the
+  model reads which rules fired as features of its own, so this is the model's
+  verdict, not a model blind to the rules);
 * ``combined``: rules and model, blocklists off (``SCAMSCAN_BLOCKLISTS=off``).
 
 The model measured is the **evaluation's** (``eval/models/url_model_cut.json.gz``,
