@@ -180,8 +180,10 @@ def _lr(rows: list[list[str]], labels: np.ndarray, sw: np.ndarray, c: float,
     clf = LogisticRegression(solver="liblinear", C=c, class_weight="balanced",
                              random_state=0, max_iter=1000)
     clf.fit(x, labels, sample_weight=sw)
+    # A rule that fired never lowers a score: a rule reads a risk, and a negative
+    # weight would let a page hide by triggering one (three hyphens in its name).
     weights = {f: round(float(w), 3) for f, w in zip(vocab, clf.coef_[0], strict=True)
-               if abs(w) >= MIN_WEIGHT}
+               if abs(w) >= MIN_WEIGHT and not (w < 0 and f.startswith("rule:"))}
     return round(float(clf.intercept_[0]), 3), weights
 
 

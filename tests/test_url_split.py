@@ -234,3 +234,13 @@ def test_a_scaled_training_run_writes_a_scaled_model(data: Path, tmp_path: Path,
                                               + len(host_rules)
                                               + len(path_features(p.path))
                                               + len(path_rules))
+
+
+def test_a_rule_that_fired_never_lowers_the_score() -> None:
+    # A rule seen only on benign rows would learn a negative weight, which a page
+    # could earn by triggering the rule; the fit drops it, and keeps a word's.
+    rows = [["rule:URL-LEX-006", "w:garden"]] * 20 + [["w:login"]] * 20
+    labels = np.array([0] * 20 + [1] * 20, dtype=np.int8)
+    _, weights = train_url_model._lr(rows, labels, np.ones(40), c=1.0, min_count=1)
+    assert "rule:URL-LEX-006" not in weights
+    assert weights["w:garden"] < 0 < weights["w:login"]
