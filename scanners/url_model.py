@@ -169,32 +169,42 @@ class UrlModel:
     def probability(self, p: ParsedURL, rules: RuleFeatures = NO_RULES) -> float:
         """The model's probability for ``p``, summed per part: the registrable name and
         the subdomains are cached (traffic repeats them), the path and the rules are not."""
-        m = self.for_link(p)
-        if m is not self:
-            return m.probability(p, rules)
-        parts = [self._domain_part(p.domain, p.suffix), self._sub_part(p.subdomain)]
+        # The hot path of every scan: no list of parts, no second call for the host
+        # model's weights.
+        m = self._host if self._host is not None and p.path in ("", "/") else self
+        total, n = m._domain_part(p.domain, p.suffix)
+        s, k = m._sub_part(p.subdomain)
+        total += s
+        n += k
         if rules[0]:
-            parts.append(self._rules_part(rules[0]))
-        if p.path not in ("", "/"):
-            parts.append(self._part(path_features(p.path)))
+            s, k = m._rules_part(rules[0])
+            total += s
+            n += k
+        if m is self and p.path not in ("", "/"):
+            s, k = m._part(path_features(p.path))
+            total += s
+            n += k
             if rules[1]:
-                parts.append(self._rules_part(rules[1]))
-        return sigmoid(self._z(parts))
+                s, k = m._rules_part(rules[1])
+                total += s
+                n += k
+        return sigmoid(m._logit(total, n))
 
     def host_probability(self, p: ParsedURL, rules: RuleFeatures = NO_RULES) -> float:
         """The probability of ``p``'s host alone, as if it had no path (the host's
         rules count, the path's do not)."""
-        parts = [self._domain_part(p.domain, p.suffix), self._sub_part(p.subdomain)]
+        total, n = self._domain_part(p.domain, p.suffix)
+        s, k = self._sub_part(p.subdomain)
+        total += s
+        n += k
         if rules[0]:
-            parts.append(self._rules_part(rules[0]))
-        return sigmoid(self._z(parts))
-
-    def _z(self, parts: list[tuple[float, int]]) -> float:
-        """The logit of a link from its parts' (sum, feature count)."""
-        total, n = 0.0, 0
-        for s, k in parts:  # a plain loop: the hot path of every scan
+            s, k = self._rules_part(rules[0])
             total += s
             n += k
+        return sigmoid(self._logit(total, n))
+
+    def _logit(self, total: float, n: int) -> float:
+        """The logit of a link from its features' summed weights and their count."""
         if self.scaled:
             total = total / math.sqrt(n) if n else 0.0
         return self.intercept + total
