@@ -45,8 +45,8 @@ GLOBAL_BRANDS = frozenset({
     "tiki", "sendo", "grab", "viettelpost", "vnpost", "jtexpress", "ninjavan",
     "bestexpress", "aeon", "lotte", "bachhoaxanh", "dienmayxanh", "thegioididong",
     "fptshop", "tiktok", "roblox", "discord", "trezor", "ledger", "blockchain",
-    "americanexpress", "mastercard", "office365", "onedrive", "sharepoint", "walmart",
-    "ebay", "alibaba", "aliexpress", "booking", "airbnb", "spotify", "dhl", "traveloka",
+    "americanexpress", "mastercard", "office365", "microsoft365", "onedrive", "sharepoint",
+    "walmart", "ebay", "alibaba", "aliexpress", "booking", "airbnb", "spotify", "dhl", "traveloka",
     "agoda", "garena", "samsung", "xiaomi",
 })
 

@@ -85,7 +85,9 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
                     ["lazada.vn", "shopee.vn", "shopeefood.vn", "office365.com", "steam250.com",
                      "amazon.com", "lazada218.example.com", "shopee-52-sale.com",
                      # The brand's own name, or a name that only starts like one.
-                     "momo.vn", "tikiservice24.com"]),
+                     "momo.vn", "tikiservice24.com",
+                     # A brand's own product name (Microsoft 365), a brand of its own.
+                     "microsoft365.com"]),
     "URL-SEG-005": (["clmm-vip.top", "chanlemomo24.net", "game.taixiu-online.xyz", "cltx79.site"],
                     ["example.com", "chanel.com", "taxi-online.com", "clm.example.com"]),
     "URL-LEX-012": (["qwer55.com", "zxcv11.net", "xy12345.com", "qwe2024.com"],
