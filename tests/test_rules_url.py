@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scanners import rules
 from scanners.findings import Verdict, aggregate
@@ -296,3 +298,32 @@ def test_platform_findings_name_the_site_and_what_it_read() -> None:
         "mentamskextensoin")
     fs = asyncio.run(_RULES_ONLY.scan(normalize("https://sso-crypto-cdn-w-auth.webflow.io/")))
     assert next(f for f in fs if f.rule_id == "URL-PLAT-001").evidence["words"] == ["auth", "sso"]
+
+
+# Labels made of what the name rules read: brand pieces, digits written for
+# letters, sign-in words, random letters and long numbers, glued or hyphenated.
+_PIECES = st.sampled_from(["paypa1", "faceb00k", "amaz0n", "trzor", "ledgr", "login",
+                           "551008", "tbhzmpqcxkgyv", "shopee", "vietcombank", "365",
+                           "m1cros0ft", "chamsoc", "www", "x", "0", "-", "qq"])
+_LABEL = st.lists(_PIECES, min_size=1, max_size=5).map("".join).map(
+    lambda s: s.strip("-")[:63] or "a")
+_SUFFIX = st.sampled_from(["com", "top", "ink", "webflow.io", "github.io", "com.vn", "gov.vn",
+                           "weebly.com", "s3.amazonaws.com", "cc"])
+_PATH = st.sampled_from(["/", "/login", "/paypal/verify.php?email=x", "/a/b/c"])
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(_LABEL, min_size=1, max_size=4), _SUFFIX, _PATH)
+def test_any_name_the_rules_read_ends_in_a_verdict_with_reasons(
+        labels: list[str], suffix: str, path: str) -> None:
+    p = normalize(f"http://{'.'.join(labels)}.{suffix}{path}")
+    found = default_scanner(blocklists=False).check(p)
+    ids = {f.rule_id for f in found}
+    assert ids <= set(rules.CATALOGUE)
+    agg = aggregate(found)
+    assert 0 <= agg.risk_score <= 100
+    for f in found:
+        if f.rule_id.startswith("URL-ML-"):
+            assert f.evidence["drivers"]
+            # The rules the model names as weighing did fire on this link.
+            assert set(f.evidence.get("with_rules", ())) <= ids
