@@ -309,12 +309,13 @@ RULES: tuple[Rule, ...] = (
        "Mô hình học máy: liên kết rất giống các liên kết lừa đảo đã biết",
        "Learned model: the link reads much like known scam links",
        "A logistic regression over the link's words, character n-grams, suffix, "
-       "structure and path words (trained by eval/train_url_model.py on lists first "
+       "structure and path words, and which other rules of this catalogue fired on it "
+       "(trained by eval/train_url_model.py on lists first "
        "seen before the time split; a bare host is read by weights fitted on bare "
        "hosts alone) gives a probability in its high band, chosen on a held-apart "
        "tuning set so that, together with the rules, at most 0.1% of benign hosts "
        "(0.8% of benign links with a path) are flagged. The evidence names the "
-       "tokens that drove the score."),
+       "tokens that drove the score, and the rules that weighed with them."),
     _r("URL-ML-002", 20, S.MEDIUM,
        "Mô hình học máy: liên kết khá giống các liên kết lừa đảo",
        "Learned model: the link somewhat reads like scam links",
