@@ -172,14 +172,7 @@ class UrlModel:
         # The hot path of every scan: no list of parts, no second call for the host
         # model's weights.
         m = self._host if self._host is not None and p.path in ("", "/") else self
-        total, n = m._domain_part(p.domain, p.suffix)
-        s, k = m._sub_part(p.subdomain)
-        total += s
-        n += k
-        if rules[0]:
-            s, k = m._rules_part(rules[0])
-            total += s
-            n += k
+        total, n = m._host_sum(p, rules[0])
         if m is self and p.path not in ("", "/"):
             s, k = m._part(path_features(p.path))
             total += s
@@ -193,15 +186,20 @@ class UrlModel:
     def host_probability(self, p: ParsedURL, rules: RuleFeatures = NO_RULES) -> float:
         """The probability of ``p``'s host alone, as if it had no path (the host's
         rules count, the path's do not)."""
+        return sigmoid(self._logit(*self._host_sum(p, rules[0])))
+
+    def _host_sum(self, p: ParsedURL, host_rules: tuple[str, ...]) -> tuple[float, int]:
+        """The summed weights and feature count of ``p``'s host: its registrable name,
+        its subdomains (both cached) and the host's rules."""
         total, n = self._domain_part(p.domain, p.suffix)
         s, k = self._sub_part(p.subdomain)
         total += s
         n += k
-        if rules[0]:
-            s, k = self._rules_part(rules[0])
+        if host_rules:
+            s, k = self._rules_part(host_rules)
             total += s
             n += k
-        return sigmoid(self._logit(total, n))
+        return total, n
 
     def _logit(self, total: float, n: int) -> float:
         """The logit of a link from its features' summed weights and their count."""
