@@ -56,7 +56,6 @@ _NUMBER_SHARE = 0.6
 Chosen on the training side (docs/evaluation.md, "Four name rules"): it reads 869
 malicious registrables (flagging 159 that were calm), 12 of the 10,126 benign train
 and tune ones and 1 of Debian's 4,286, and flags none of those."""
-_NO_DIGITS = str.maketrans("", "", "0123456789")
 _BRAND_TAIL = r"-?(?:[0-9]{2,}|(?:vip|vni|vn|pro)[0-9]*)"
 """What URL-SEG-006 reads after a brand: a number, or vip/vn/pro and maybe a number."""
 
@@ -95,10 +94,10 @@ class NameRules:
         self.misspelt = lru_cache(maxsize=32768)(self._misspelt)
 
     def findings(self, labels: list[str], domain: str, suffix: str,
-                 digits: int | None = None) -> list[Finding]:
-        """Findings for a host's labels (below the public suffix), its registrable name
-        and its public suffix (``digits``: how many digits the name has, when the caller
-        has counted them)."""
+                 digits: int) -> list[Finding]:
+        """Findings for a host's labels (below the public suffix), its registrable name,
+        its public suffix and how many digits that name has (the scanner has counted
+        them for URL-LEX-006)."""
         out: list[Finding] = []
         # One search over the whole name (dots stop a word as a label's end does);
         # the label is looked for only on a hit.
@@ -114,8 +113,6 @@ class NameRules:
         elif suffix == "com" and _NUMBER_NAME.fullmatch(domain):
             out.append(Finding("URL-LEX-012", {"name": domain,
                                                "form": "2-3 letters + 4 digits or more"}))
-        if digits is None:
-            digits = len(domain) - len(domain.translate(_NO_DIGITS))
         if digits >= _NUMBER_DIGITS and digits >= _NUMBER_SHARE * len(domain):
             out.append(Finding("URL-LEX-013", {"name": domain, "digits": digits}))
         if self._brand_tail is not None and domain not in self._brand_names:
