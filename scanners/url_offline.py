@@ -163,7 +163,7 @@ class OfflineURLScanner:
         self.seg = segmenter or default_segmenter()
         self.compound = CompoundRules(self.reg, self.seg)
         self.names = NameRules(brands=_seg006_brands(self.reg))
-        self.sites = PlatformSiteRules()
+        self.sites = PlatformSiteRules(self.seg)
         self.leet = LeetBrandRule()
         self.random_name = RandomNameRule(self.seg)
         self.index: ListLookup = index if index is not None else blocklists.BlocklistIndex.bundled()

@@ -39,7 +39,7 @@ from rapidfuzz.distance import OSA
 
 from scanners import url_words
 from scanners.findings import Finding
-from scanners.segment import default_segmenter
+from scanners.segment import Segmenter
 from scanners.url_path import PATH_BRANDS
 
 SIGN_IN_WORDS = ("login", "signin", "logon", "verify", "verification", "secure", "account",
@@ -93,7 +93,9 @@ def _edits_allowed(brand: str) -> int:
 class PlatformSiteRules:
     """The two rules above (thread-safe; cached per site name)."""
 
-    def __init__(self) -> None:
+    def __init__(self, seg: Segmenter) -> None:
+        """``seg``: the segmenter that tells a dropped-letter brand from a word (the
+        scanner's own)."""
         brands = url_words.GLOBAL_BRANDS | PATH_BRANDS | SITE_BRANDS
         self._brands = brands
         self._long = ahocorasick.Automaton()
@@ -104,7 +106,6 @@ class PlatformSiteRules:
         self._long.make_automaton()
         # A six-letter brand with one letter dropped (not the first), read as a
         # whole part off developer platforms: wallet kits write trzor, trezr, ledgr.
-        seg = default_segmenter()
         self._dropped: dict[str, str] = {}
         for b in sorted(b for b in brands if len(b) == _FUZZY_MIN):
             for i in range(1, len(b)):
