@@ -237,7 +237,7 @@ def fit(sp: Split, c: float = C, host_weight: float = HOST_WEIGHT,
     tune = {"host": sp.tune_hosts, "url": sp.tune_urls}
     scores = {kind: [model.probability(p, _rules(p)) for p in benign]
               for kind, benign in tune.items()}
-    rules = OfflineURLScanner(index=NoLists(), use_model=False)
+    rules = _rules_only()
     for kind, benign in tune.items():
         # The high band flags alone: it gets what the rules leave of the budget, and
         # only links the rules do not flag already count against it.
@@ -286,7 +286,7 @@ def validate(data: Path, c: float, host_weight: float, two_models: bool = TWO_MO
     doc = fit(sp, c, host_weight, two_models, half_life, recency_cut or hv_cut)
     model = UrlModel(doc)
     only = OfflineURLScanner(index=NoLists(), model=model)
-    rules = OfflineURLScanner(index=NoLists(), use_model=False)
+    rules = _rules_only()
     print(f"validation C={c} host_weight={host_weight} scale={SCALE} half_life={half_life} "
           f"recency_cut={recency_cut}/{recency_cut_openphish} thresholds={doc['thresholds']} "
           f"features={len(doc['weights'])} host features="
