@@ -26,10 +26,8 @@ from functools import lru_cache
 
 import ahocorasick
 
-from scanners import url_words
 from scanners.findings import Finding
-from scanners.url_path import PATH_BRANDS
-from scanners.url_platform import SITE_BRANDS
+from scanners.url_platform import PHISHED_BRANDS
 
 _READINGS = (str.maketrans("013457", "oleast"), str.maketrans("013457", "oieast"))
 """The digits read as letters; 1 is read as l, then as i (we11sfargo, m1crosoft)."""
@@ -43,7 +41,7 @@ class LeetBrandRule:
 
     def __init__(self) -> None:
         self._auto = ahocorasick.Automaton()
-        for b in sorted(url_words.GLOBAL_BRANDS | PATH_BRANDS | SITE_BRANDS):
+        for b in sorted(PHISHED_BRANDS):
             if len(b) >= _MIN_BRAND and b.isalpha():
                 self._auto.add_word(b, b)
         self._auto.make_automaton()

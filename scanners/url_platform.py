@@ -58,6 +58,9 @@ SITE_BRANDS = frozenset({
     "earthlink", "netzero", "verizon", "sympatico", "wanadoo", "libero", "telus",
 })
 """Brands of the kits on shared platforms, besides the global and path brands."""
+PHISHED_BRANDS = url_words.GLOBAL_BRANDS | PATH_BRANDS | SITE_BRANDS
+"""Every brand the name rules read as phished: global, path and platform brands (also
+URL-IMP-008's, :mod:`scanners.url_leet`)."""
 _ALL_SIGN_IN = frozenset(SIGN_IN_WORDS) | SIGN_IN_PARTS | {"signon", "accounts"}
 SITE_LISTS = frozenset({"free_subdomain_hosts", "user_site_platforms"})
 """Platform lists whose subdomains are users' sites. On the file hosts and form
@@ -96,7 +99,7 @@ class PlatformSiteRules:
     def __init__(self, seg: Segmenter) -> None:
         """``seg``: the segmenter that tells a dropped-letter brand from a word (the
         scanner's own)."""
-        brands = url_words.GLOBAL_BRANDS | PATH_BRANDS | SITE_BRANDS
+        brands = PHISHED_BRANDS
         self._brands = brands
         self._long = ahocorasick.Automaton()
         self._by_first: dict[str, list[str]] = {}
