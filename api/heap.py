@@ -50,7 +50,10 @@ class HeapKeeper:
         """One round: a young collection and a freeze, or, once ``thaw_every`` seconds
         have passed since the last one, a full collection of everything first.
         Answers whether it was a thaw."""
-        thaw = now - self._thawed_at >= self.thaw_every
+        # The deadline form, not now - thawed_at >= thaw_every: a difference of two
+        # large monotonic times loses the last bits (63307.89845781 + 3600 comes back
+        # 3599.9999999999927 later), and the thaw would wait one round too long.
+        thaw = now >= self._thawed_at + self.thaw_every
         if thaw:
             self._thawed_at = now
             gc.unfreeze()

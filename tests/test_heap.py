@@ -62,6 +62,14 @@ def test_a_tick_frees_young_cycles_and_freezes_what_survives() -> None:
     assert gc.get_freeze_count() > 0  # frozen again after the full collection
 
 
+def test_the_thaw_comes_on_its_second_whatever_the_clock_reads() -> None:
+    keeper = HeapKeeper(1.0, thaw_every=3600.0)
+    # A monotonic time whose difference with itself + 3600 rounds below 3600.
+    keeper._thawed_at = 63307.89845781
+    assert keeper.tick(now=63307.89845781 + 3599) is False
+    assert keeper.tick(now=63307.89845781 + 3600) is True
+
+
 @pytest.mark.anyio
 async def test_started_and_stopped_with_the_app(tmp_path: Path) -> None:
     app = create_app(Settings(data_dir=tmp_path, gc_freeze_interval=0.05))
