@@ -300,7 +300,8 @@ def validate(data: Path, c: float, host_weight: float, two_models: bool = TWO_MO
     for name, rows in [*sp.later.items(), ("benign tune hosts (FP)", sp.tune_hosts),
                        ("benign tune URLs (FP)", sp.tune_urls),
                        ("benign tune platform sites (FP)", sp.tune_platform),
-                       ("benign tune project home pages (FP)", sp.tune_projects)]:
+                       ("benign tune project home pages (FP)", sp.tune_projects),
+                       ("benign tune project registrables (FP)", sp.tune_project_names)]:
         ml = sum(aggregate([f for f in only.check(p) if f.rule_id.startswith(
             ("URL-ML-", "URL-OFF-"))]).verdict.value in ("suspicious", "dangerous")
             for p in rows)

@@ -33,6 +33,12 @@ Used by ``eval/train_url_model.py`` (``make model-url``) and ``eval/urls.py``.
   registrable) are split by registrable with :func:`side`: train rows, a tune row
   and a test row. Their names are not added to the training side's names, so that
   the later sets stay those of earlier rounds.
+* **Benign registrables nobody has measured.** The benign registrable test row was
+  read name by name once (docs/evaluation.md, issue 11's twelfth run), so it is a
+  tuned figure. The registrable domains of the Debian home pages' tune and test
+  rows, as bare names and less every name of the other benign sets, are a benign
+  registrable row of their own (:attr:`Split.test_project_names`), measured the
+  same way.
 """
 
 from __future__ import annotations
@@ -102,6 +108,12 @@ class Split:
     """Debian's other home pages (:data:`DEBIAN_OTHERS`), tune side."""
     test_projects: list[ParsedURL] = field(default_factory=list)
     """The same, test side (reported)."""
+    tune_project_names: list[ParsedURL] = field(default_factory=list)
+    """The registrable domains of :attr:`tune_projects` as bare names, less those of the
+    other benign sets (Tranco, Umbrella, the known-good list, ISCX)."""
+    test_project_names: list[ParsedURL] = field(default_factory=list)
+    """The same of :attr:`test_projects` (reported): benign registrables that no earlier
+    round has measured, beside the benign registrable test row."""
     removed: dict[str, int] = field(default_factory=dict)
     """Later rows dropped because their host or registrable is on the training side."""
 
@@ -319,4 +331,11 @@ def load(data: Path, hostsvn_cut: str = HOSTSVN_CUT, openphish_cut: str = OPENPH
             sp.train_seen.append("")
         else:
             (sp.tune_projects if s == "tune" else sp.test_projects).append(p)
+    for pages, names in ((sp.tune_projects, sp.tune_project_names),
+                         (sp.test_projects, sp.test_project_names)):
+        for reg in sorted({p.registrable_domain for p in pages if p.registrable_domain}
+                          - benign_names):
+            site = _parse(reg)
+            if site is not None:
+                names.append(site)
     return sp

@@ -244,3 +244,35 @@ def test_a_rule_that_fired_never_lowers_the_score() -> None:
     _, weights = train_url_model._lr(rows, labels, np.ones(40), c=1.0, min_count=1)
     assert "rule:URL-LEX-006" not in weights
     assert weights["w:garden"] < 0 < weights["w:login"]
+
+
+def test_debians_project_registrables_are_a_fresh_benign_row(data: Path) -> None:
+    """The registrables of Debian's tune and test home pages, as bare names: none of
+    them is a name of the other benign sets (so none was read in their rows), none
+    is on the other side, and each is the registrable of one of its side's pages."""
+    sp = url_split.load(data)
+    for pages, names in ((sp.tune_projects, sp.tune_project_names),
+                         (sp.test_projects, sp.test_project_names)):
+        got = [p.host for p in names]
+        assert len(got) > 300 and len(got) == len(set(got))
+        assert all(p.path == "/" and p.host == p.registrable_domain for p in names)
+        assert set(got) <= {p.registrable_domain for p in pages}
+    assert not hosts(sp.tune_project_names) & hosts(sp.test_project_names)
+    # A name that a benign list holds too stays in that list's rows only.
+    listed = {sp.tune_project_names[0].host, sp.test_project_names[0].host}
+    with (data / "tranco_top10k.csv").open("a", encoding="utf-8") as f:
+        f.writelines(f"{900 + i},{h}\n" for i, h in enumerate(sorted(listed)))
+    again = url_split.load(data)
+    rows = hosts(again.tune_project_names) | hosts(again.test_project_names)
+    assert not rows & listed
+    assert rows == (hosts(sp.tune_project_names) | hosts(sp.test_project_names)) - listed
+
+
+def test_wilson_interval_brackets_the_rate() -> None:
+    from eval.urls import wilson
+
+    low, high = wilson(3, 2422)
+    assert 0.0004 < low < 3 / 2422 < high < 0.0037
+    assert wilson(0, 0) == (0.0, 0.0)
+    low, high = wilson(0, 1000)
+    assert low == 0.0 and 0.003 < high < 0.004
