@@ -95,11 +95,19 @@ eval: $(STAMP)
 	$(BIN)/python eval/urls.py --data $(URL_DATA)
 
 # Learned models, rebuilt byte for byte from the shared data (fixed solver, sorted
-# features, rounded weights); the outputs are committed and shipped.
+# features, rounded weights; one BLAS thread and OpenBLAS's Nehalem kernels, and the
+# toolchain versions of eval/model-constraints.txt: eval/toolchain.py); the outputs
+# are committed and shipped.
 model: model-url model-apk model-message
 
+MODEL_STAMP := $(VENV)/.installed-model
+$(MODEL_STAMP): eval/model-constraints.txt $(STAMP)
+	$(BIN)/python -m pip install --disable-pip-version-check -c eval/model-constraints.txt \
+		numpy scikit-learn scipy threadpoolctl
+	touch $@
+
 # The APK capability model (blocklists/data/apk_model.json) from apk_features/ (CC BY 4.0).
-model-apk: $(STAMP)
+model-apk: $(MODEL_STAMP)
 	$(BIN)/python eval/train_apk_model.py --data $(SHARED_DATA) --report
 
 # The brand list of APK-IMP-005 (blocklists/data/apk_brands.json): PhishTank target
@@ -115,13 +123,13 @@ deploy-test: $(RUN_STAMP)
 
 # The message model (blocklists/data/message_model.json.gz) from the tuning message sets
 # of eval/messages/ (never a held-out split); thresholds by cross-validation.
-model-message: $(STAMP)
+model-message: $(MODEL_STAMP)
 	$(BIN)/python eval/train_message_model.py
 
 # The lexical link models from urls/: the shipped one (blocklists/data/url_model.json.gz,
 # every row) and the evaluation's (eval/models/url_model_cut.json.gz, the training side
 # of the time split in eval/url_split.py; make eval measures this one).
-model-url: $(STAMP)
+model-url: $(MODEL_STAMP)
 	$(BIN)/python eval/train_url_model.py --data $(URL_DATA)
 
 # The lexicon of scanners/segment.py from two pinned Debian packages (apt-get download:

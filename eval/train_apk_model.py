@@ -31,6 +31,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+# First: it pins OpenBLAS's kernels, which are chosen when numpy loads.
+from eval import toolchain  # isort: skip
+
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
@@ -254,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="fail if --out differs from a rebuild")
     ap.add_argument("--report", action="store_true", help="print the validation table")
     args = ap.parse_args(argv)
+    toolchain.warn()
     if not (args.data / "apk_features").is_dir():
         print(f"train_apk_model: {args.data} has no apk_features/", file=sys.stderr)
         return 2

@@ -48,6 +48,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+# First: it pins OpenBLAS's kernels, which are chosen when numpy loads.
+from eval import toolchain  # isort: skip
+
 import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
@@ -257,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path,
                     default=HERE.parent / "blocklists" / "data" / MODEL_FILE)
     args = ap.parse_args(argv)
+    toolchain.warn()
     splits = tuple(s for s in args.splits.split(",") if s)
     refused = [s for s in splits if s in REFUSED]
     if refused:

@@ -59,6 +59,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+# First: it pins OpenBLAS's kernels, which are chosen when numpy loads.
+from eval import toolchain  # isort: skip
+
 import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
@@ -219,6 +222,9 @@ def fit(sp: Split, c: float = C, host_weight: float = HOST_WEIGHT,
                              "train side by registrable",
             "links": len(rows), "malicious": int(labels.sum()), "features": len(weights),
             "C": c, "host_weight": host_weight, "min_count": MIN_COUNT,
+            # This file's last bits depend on these (eval/toolchain.py); the message
+            # and APK models' did not move with them.
+            "toolchain": toolchain.describe(),
         },
         "intercept": intercept,
         "weights": weights,
@@ -339,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="train on OpenPhish before this date, still measure the validation "
                          "window (--validate)")
     args = ap.parse_args(argv)
+    toolchain.warn()
     if args.validate:
         HIGH_BUDGET["url"] = args.url_budget
         SCALE.update(url=args.scale, host=args.host_scale)
