@@ -16,7 +16,8 @@ class weighs the same.
 The threshold is chosen on the tables only (never on the APK files): the
 lowest score at which leave-one-table-out benign apps are flagged at most
 ``--max-fpr`` of the time. The file is written with sorted features and
-rounded numbers, so the same data gives the same bytes (``make model-apk``).
+rounded numbers, and the BLAS under the solver is pinned (``eval/toolchain.py``), so
+the same data gives the same bytes (``make model-apk``).
 ``--check`` fails when the committed file differs from a rebuild.
 """
 

@@ -34,7 +34,8 @@ at which it flags at most :data:`COMBINED_LIMIT`. The out-of-fold figures are
 printed: they are the model's estimate on messages it did not learn from.
 
 Deterministic: the folds are seeded, the vocabulary sorted, liblinear seeded, the
-weights rounded and the gzip header carries no time: two runs write the same bytes.
+weights rounded and the gzip header carries no time: two runs write the same bytes
+(on two machines too: the BLAS under the solver is pinned, ``eval/toolchain.py``).
 """
 
 from __future__ import annotations

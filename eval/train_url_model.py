@@ -11,7 +11,9 @@ them and the false positives on the benign tune side. It writes nothing.
 
 Deterministic: the split is fixed (``eval/url_split.py``), the vocabulary is
 sorted, liblinear runs with a fixed ``random_state``, weights are rounded, and
-the gzip header carries no time, so two runs write the same bytes.
+the gzip header carries no time, so two runs write the same bytes; and the BLAS
+under the solver is pinned (one thread, the same kernels, the same versions:
+``eval/toolchain.py``), so two machines do too.
 
 Two models, the same settings, two training sides:
 
