@@ -533,6 +533,45 @@ def test_a_files_reports_are_written_a_chunk_at_a_time_all_in_order() -> None:
     assert len(out.writes) == 5
 
 
+def test_a_files_links_run_with_a_slower_collector_restored_after(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch path raises the collector's first threshold while it scans (the
+    scanner's caches are what the default pace re-reads), and restores it after,
+    also when the scan fails."""
+    import argparse
+    import gc
+
+    from api import cli_scan
+
+    inp = tmp_path / "links.txt"
+    inp.write_text("example.com\nvietcombank-uudai.com\n", encoding="utf-8")
+    args = argparse.Namespace(file=str(inp), json=True, lang="en", live=False,
+                              no_blocklists=False, quiet=True)
+    seen: list[tuple[int, int, int]] = []
+    real = cli_scan._scan_stream
+
+    async def spy(*a: Any, **k: Any) -> int:
+        seen.append(gc.get_threshold())
+        return await real(*a, **k)
+
+    monkeypatch.setattr(cli_scan, "_scan_stream", spy)
+    before = gc.get_threshold()
+    out = io.BytesIO()
+    assert cli_scan._url_file(args, out, None) == EXIT_OK
+    assert seen == [(cli_scan.BATCH_GC_THRESHOLD, *before[1:])]
+    assert gc.get_threshold() == before
+    assert [r["input"] for r in json_lines(out.getvalue())] == [
+        "example.com", "vietcombank-uudai.com"]
+
+    async def boom(*a: Any, **k: Any) -> int:
+        raise RuntimeError("scan failed")
+
+    monkeypatch.setattr(cli_scan, "_scan_stream", boom)
+    with pytest.raises(RuntimeError):
+        cli_scan._url_file(args, io.BytesIO(), None)
+    assert gc.get_threshold() == before
+
+
 def test_arguments_that_are_not_utf8_are_reported_not_a_traceback(tmp_path: Path) -> None:
     # A shell passes bytes; Python turns the ones that are not UTF-8 into lone
     # surrogates, which no UTF-8 output can carry. Each such link is an input error,
