@@ -235,6 +235,12 @@ def explains(feature: str) -> bool:
             or feature.startswith(("x:ext:", "x:rootext:")))
 
 
+def is_ngram(feature: str) -> bool:
+    """Whether ``feature`` is a character n-gram of a name (``r3:^vi``, ``s3:abc``)."""
+    kind = feature.partition(":")[0]
+    return kind[:1] in ("r", "s") and kind[1:].isdigit()
+
+
 @lru_cache(maxsize=8192)
 def readable(feature: str) -> str:
     """A feature as a person reads it in evidence (``w:cham soc`` → ``cham soc``; cached:
@@ -258,8 +264,12 @@ def readable(feature: str) -> str:
         return f".{feature[10:]} page at the root"
     if kind in ("tld", "sfx"):
         return f".{value}"
-    if kind[:1] in ("r", "s") and kind[1:].isdigit():
-        return f"…{value.strip('^$')}…"
+    if is_ngram(feature):
+        # Where the letters sit: "vcb…" starts the name, "…dai" ends it.
+        core = value.strip("^$")
+        if value.startswith("^"):
+            return core if value.endswith("$") else f"{core}…"
+        return f"…{core}" if value.endswith("$") else f"…{core}…"
     if feature in _NAMED:
         return _NAMED[feature]
     m = _BUCKET.match(feature)

@@ -41,6 +41,7 @@ from scanners.url_features import (
     RuleFeatures,
     domain_features,
     explains,
+    is_ngram,
     path_features,
     platform_names,
     readable,
@@ -160,7 +161,7 @@ class UrlModel:
         own = [t for t in pos if not t[1].startswith("rule:")]
         # Never a score without a reason: with no readable driver, the size and
         # shape features speak, and with none of the link's own, the rules.
-        shown = [t for t in own if t[1] in self._explains][:_TOP] or own[:_TOP]
+        shown = _distinct([t for t in own if t[1] in self._explains]) or _distinct(own)
         by_rules = [t for t in pos if t[1].startswith("rule:")][:_TOP]
         return Score(self.probability(p, rules) if probability is None else probability,
                      tuple((f, -v) for v, f in shown or by_rules),
@@ -256,6 +257,33 @@ class UrlModel:
         if host_p is not None:
             ev["host_probability"] = round(host_p, 3)
         return [Finding("URL-ML-001" if s.probability >= high else "URL-ML-002", ev)]
+
+
+def _distinct(ranked: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    """The first :data:`_TOP` of ``ranked`` (heaviest first) that tell a reader something
+    new: a letter n-gram whose letters are in a driver already shown (``…vcb…`` after
+    ``vcb…``), or a driver that reads as one shown, would take the place of one that
+    says more. A word that spells an n-gram shown stands in its place (``vcb`` for
+    ``…vcb…``): the same letters, read as a word."""
+    out: list[tuple[float, str]] = []
+    texts: list[str] = []
+    for t in ranked:
+        text = readable(t[1])
+        if not is_ngram(t[1]):
+            same = next((i for i, (_, f) in enumerate(out)
+                         if is_ngram(f) and texts[i].strip("…") == text), None)
+            if same is not None:
+                out[same], texts[same] = t, text
+                continue
+        elif any(text.strip("…") in s for s in texts):
+            continue
+        if text in texts:
+            continue
+        out.append(t)
+        texts.append(text)
+        if len(out) == _TOP:
+            break
+    return out
 
 
 @cache

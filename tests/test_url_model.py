@@ -265,7 +265,7 @@ def test_drivers_are_the_heaviest_readable_features(url: str) -> None:
     # The model keeps each part's sum and heaviest features (registrable,
     # subdomains, path) to score fast; the result must be what reading every
     # feature of the link at once gives.
-    from scanners.url_features import explains, features
+    from scanners.url_features import explains, features, is_ngram, readable
 
     p = normalize(url)
     model = default_model().for_link(p)
@@ -275,9 +275,44 @@ def test_drivers_are_the_heaviest_readable_features(url: str) -> None:
         (v, f) for f in feats if (v := w.get(f, 0.0)) > 0]
     pos.sort(key=lambda t: (-t[0], t[1]))
     s = model.score(p)
-    assert s.drivers == tuple((f, v) for v, f in pos[:5])
+    # The heaviest, less those that would tell a reader nothing new: every feature
+    # heavier than the last driver is a driver, or reads as one, or is a letter n-gram
+    # whose letters a driver shows.
+    texts = [readable(f) for f, _ in s.drivers]
+    assert 0 < len(s.drivers) <= 5 and len(set(texts)) == len(texts)
+    assert [v for _, v in s.drivers] == sorted((v for _, v in s.drivers), reverse=True)
+    assert set(s.drivers) <= {(f, v) for v, f in pos}
+    last = s.drivers[-1][1]
+    for v, f in pos:
+        if v > last and (f, v) not in s.drivers:
+            assert readable(f) in texts or (is_ngram(f) and any(
+                readable(f).strip("…") in t for t in texts)), f
+    if len(s.drivers) < 5:
+        assert all((f, v) in s.drivers or readable(f) in texts or is_ngram(f)
+                   for v, f in pos)
     z = model.intercept + sum(w.get(f, 0.0) for f in feats)
     assert s.probability == pytest.approx(1 / (1 + math.exp(-z)), rel=1e-9)
+
+
+def test_drivers_say_where_letters_sit_and_never_repeat_them() -> None:
+    """A letter n-gram reads as the start, end or inside of the name; a word spelling an
+    n-gram shown stands in its place; letters already shown are not shown again."""
+    from scanners.url_features import readable
+
+    assert readable("r4:^vcb") == "vcb…"
+    assert readable("r3:dai$") == "…dai"
+    assert readable("r3:han") == "…han…"
+    assert readable("s3:^ab$") == "ab"
+    m = UrlModel({
+        "intercept": -9.0,
+        "weights": {"r4:^vcb": 5.0, "r3:vcb": 4.0, "w:vcb": 3.0, "r3:^vc": 2.5,
+                    "r3:han": 2.0, "tld:top": 1.0},
+        "thresholds": {"host": {"high": 0.5, "medium": 0.4},
+                       "url": {"high": 0.5, "medium": 0.4}},
+    })
+    s = m.score(normalize("vcbhan.top"))
+    # vcb… shown, …vcb… and vc… add nothing, the word vcb takes vcb…'s place.
+    assert [readable(f) for f, _ in s.drivers] == ["vcb", "…han…", ".top"]
 
 
 def two_model() -> UrlModel:
