@@ -33,7 +33,7 @@ Used by ``eval/train_url_model.py`` (``make model-url``) and ``eval/urls.py``.
   registrable) are split by registrable with :func:`side`: train rows, a tune row
   and a test row. Their names are not added to the training side's names, so that
   the later sets stay those of earlier rounds.
-* **Benign registrables nobody has measured.** The benign registrable test row was
+* **Benign registrables whose names nobody has read.** The benign registrable test row was
   read name by name once (docs/evaluation.md, issue 11's twelfth run), so it is a
   tuned figure. The registrable domains of the Debian home pages' tune and test
   rows, as bare names and less every name of the other benign sets, are a benign
@@ -112,8 +112,9 @@ class Split:
     """The registrable domains of :attr:`tune_projects` as bare names, less those of the
     other benign sets (Tranco, Umbrella, the known-good list, ISCX)."""
     test_project_names: list[ParsedURL] = field(default_factory=list)
-    """The same of :attr:`test_projects` (reported): benign registrables that no earlier
-    round has measured, beside the benign registrable test row."""
+    """The same of :attr:`test_projects` (reported): benign registrables whose names no
+    round has read, beside the benign registrable test row (those whose home page is
+    the bare name were counted before, in the aggregate of :attr:`test_projects`)."""
     removed: dict[str, int] = field(default_factory=dict)
     """Later rows dropped because their host or registrable is on the training side."""
 

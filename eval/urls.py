@@ -172,7 +172,7 @@ def time_split(data: Path, markdown: bool, show: int, model: UrlModel) -> None:
               sp.test_platform),
              ("benign project home pages off platforms (Debian, test side)", "fpr",
               sp.test_projects),
-             ("benign project registrables, never measured before (Debian, test side)",
+             ("benign project registrables, names never read (Debian, test side)",
               "fpr", sp.test_project_names)]
     modes: list[tuple[str, Callable[[ParsedURL], str]]] = [
         ("rules only", lambda p: aggregate(rules.check(p)).verdict.value),
