@@ -74,16 +74,16 @@ def test_each_training_script_fits_with_one_blas_thread(
 
 def test_training_scripts_pin_openblas_kernels_before_numpy_loads() -> None:
     """A fresh process that imports a training script runs OpenBLAS's pinned kernels
-    (the CPU's own, SkylakeX here, gave other weights), with no warning; the link
-    model's meta would record it."""
+    (the CPU's own, SkylakeX here, gave other weights), and says nothing of them."""
     code = ("import eval.train_url_model, eval.train_message_model, eval.train_apk_model\n"
             "from eval import toolchain\n"
-            "print(toolchain.describe()['openblas_core'], toolchain.problems())")
+            "print(toolchain.describe()['openblas_core'])\n"
+            "print(sum('OpenBLAS' in p for p in toolchain.problems()))")
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env=env).stdout.split(" ", 1)
-    assert out[0] == toolchain.CORE
-    assert out[1].strip() == "[]"
+                         check=True, env=env).stdout.split()
+    # (The versions are make model's business: make test installs the newest.)
+    assert out == [toolchain.CORE, "0"]
 
 
 def test_the_toolchain_says_when_a_rebuild_will_differ(
