@@ -283,6 +283,9 @@ def _distinct(ranked: list[tuple[float, str]]) -> list[tuple[float, str]]:
         texts.append(text)
         if len(out) == _TOP:
             break
+    # Heaviest first again: a word that took an n-gram's place may weigh less than
+    # the drivers after it.
+    out.sort()
     return out
 
 

@@ -311,6 +311,13 @@ def test_drivers_say_where_letters_sit_and_never_repeat_them() -> None:
                        "url": {"high": 0.5, "medium": 0.4}},
     })
     s = m.score(normalize("vcbhan.top"))
+    # The word weighs less than …han… would: the drivers stay heaviest first.
+    heavy = UrlModel({"intercept": -9.0,
+                      "weights": {"r4:^vcb": 5.0, "r3:han": 4.5, "w:vcb": 3.0},
+                      "thresholds": {"host": {"high": 0.5, "medium": 0.4},
+                                     "url": {"high": 0.5, "medium": 0.4}}})
+    assert [readable(f) for f, _ in heavy.score(normalize("vcbhan.top")).drivers] == [
+        "…han…", "vcb"]
     # vcb… shown, …vcb… and vc… add nothing, the word vcb takes vcb…'s place.
     assert [readable(f) for f, _ in s.drivers] == ["vcb", "…han…", ".top"]
 
