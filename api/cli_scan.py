@@ -15,7 +15,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -260,7 +260,8 @@ BATCH_GC_THRESHOLD = 50_000
 
 @contextmanager
 def _batch_gc() -> Iterator[None]:
-    """The cyclic collector at a slower pace for a file's links (restored after).
+    """The cyclic collector at a slower pace for a file's links scanned offline
+    (restored after).
 
     A link's objects die by reference count as soon as its report is written; what
     lives on is the scanner's bounded caches, which the collector's default pace (a
@@ -293,7 +294,8 @@ def _url_file(args: argparse.Namespace, out: IO[bytes], remote: Remote | None) -
         progress = tqdm(total=total, unit=" links", file=sys.stderr, desc="scamscan")
     summary = Summary()
     try:
-        with _batch_gc():
+        # Live scans wait on the network, and their clients make cycles of their own.
+        with nullcontext() if args.live else _batch_gc():
             status = asyncio.run(_scan_stream(
                 _lines(stream), out, as_json=args.json, lang=args.lang, live=args.live,
                 progress=progress, blocklists=not args.no_blocklists, remote=remote,

@@ -535,7 +535,7 @@ def test_a_files_reports_are_written_a_chunk_at_a_time_all_in_order() -> None:
 
 def test_a_files_links_run_with_a_slower_collector_restored_after(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The batch path raises the collector's first threshold while it scans (the
+    """The offline batch path raises the collector's first threshold while it scans (the
     scanner's caches are what the default pace re-reads), and restores it after,
     also when the scan fails."""
     import argparse
@@ -570,6 +570,16 @@ def test_a_files_links_run_with_a_slower_collector_restored_after(
     with pytest.raises(RuntimeError):
         cli_scan._url_file(args, io.BytesIO(), None)
     assert gc.get_threshold() == before
+
+    # Live scans keep the default pace (their HTTP clients make cycles of their own).
+    async def fake(*a: Any, **k: Any) -> int:
+        seen.append(gc.get_threshold())
+        return EXIT_OK
+
+    monkeypatch.setattr(cli_scan, "_scan_stream", fake)
+    args.live = True
+    assert cli_scan._url_file(args, io.BytesIO(), None) == EXIT_OK
+    assert seen[-1] == before
 
 
 def test_arguments_that_are_not_utf8_are_reported_not_a_traceback(tmp_path: Path) -> None:
