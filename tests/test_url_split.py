@@ -276,3 +276,19 @@ def test_wilson_interval_brackets_the_rate() -> None:
     assert wilson(0, 0) == (0.0, 0.0)
     low, high = wilson(0, 1000)
     assert low == 0.0 and 0.003 < high < 0.004
+
+
+def test_validate_prints_each_window_row_with_its_interval(
+        data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert train_url_model.main(["--data", str(data), "--validate"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("  ")]
+    names = [line.split(" n=")[0].strip() for line in rows]
+    assert "international phishing URLs (OpenPhish)" in names
+    assert "benign tune project registrables (FP)" in names
+    for line in rows:
+        # combined=R% (95% CI L%-H%), with L <= R <= H
+        combined = line.split("combined=")[1]
+        rate = float(combined.split("%")[0])
+        low, high = (float(x.rstrip("%)")) for x in combined.split("CI ")[1].split("-"))
+        assert low <= rate <= high
