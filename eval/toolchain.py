@@ -11,7 +11,7 @@ kernels, 81,653 on Nehalem's and 81,655 on two threads (docs/evaluation.md,
 
 * pin OpenBLAS to :data:`CORE` (``OPENBLAS_CORETYPE``, read when the library
   loads: hence the import order), a kernel set every x86-64 CPU runs;
-* fit with one BLAS thread (``threadpool_limits(1)`` around each fit);
+* fit with one BLAS thread (:func:`one_blas_thread` around each fit);
 * expect the versions of :data:`CONSTRAINTS` (``make model`` installs them), and
   :func:`warn` says on stderr when any of this does not hold, since a rebuild will
   then differ from the committed file. The link model records :func:`describe` in
@@ -27,6 +27,7 @@ import os
 import sys
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 CORE = "Nehalem"
 """The OpenBLAS kernel set of every build (SSE4.2: any x86-64 CPU since 2008)."""
@@ -73,6 +74,17 @@ def problems() -> list[str]:
                    "(OPENBLAS_CORETYPE is read when numpy loads: import eval.toolchain "
                    "first)")
     return out
+
+
+def one_blas_thread() -> Any:
+    """A context in which BLAS runs on one thread: each training script fits in one.
+
+    OpenBLAS splits long dot products over the machine's cores, and the order of the
+    partial sums changes the last bits of the weights, and so the file, with the core
+    count (a 2-core and a 1-core build of the link model differed)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
 
 
 def warn() -> None:

@@ -38,7 +38,6 @@ from eval import toolchain  # isort: skip
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
-from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "blocklists" / "data" / "apk_model.json"
@@ -153,11 +152,7 @@ def fit(X: np.ndarray, y: np.ndarray, tab: np.ndarray, n_tables: int) -> tuple[n
     """Coefficients and the mean of the per-table intercepts."""
     onehot = np.eye(n_tables)[tab]
     model = LogisticRegression(C=C, max_iter=5000, fit_intercept=False, solver="lbfgs")
-    # One BLAS thread: the solver's dot products go through OpenBLAS, which splits
-    # long vectors over the machine's cores; the order of the partial sums then
-    # changes the last bits of the weights, and so the file, with the core count
-    # (as a 2-core and a 1-core build of the link model did).
-    with threadpool_limits(limits=1):
+    with toolchain.one_blas_thread():
         model.fit(np.hstack([X, onehot]), y, sample_weight=_weights(y, tab))
     coef = np.asarray(model.coef_[0], dtype=np.float64)
     present = np.unique(tab)

@@ -56,7 +56,6 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
-from threadpoolctl import threadpool_limits
 
 from scanners.catalogue.model import SUSPICIOUS_AT
 from scanners.linear_model import write_doc
@@ -149,11 +148,7 @@ def _fit(rows: list[dict[str, Any]], c: float) -> tuple[list[str], LogisticRegre
     vocab = sorted(f for f, n in counts.items() if n >= MIN_COUNT)
     clf = LogisticRegression(solver="liblinear", C=c, class_weight="balanced",
                              random_state=0, max_iter=1000)
-    # One BLAS thread: the solver's dot products go through OpenBLAS, which splits
-    # long vectors over the machine's cores; the order of the partial sums then
-    # changes the last bits of the weights, and so the file, with the core count
-    # (as a 2-core and a 1-core build of the link model did).
-    with threadpool_limits(limits=1):
+    with toolchain.one_blas_thread():
         clf.fit(_matrix(rows, vocab), np.array([r["label"] for r in rows], dtype=np.int8))
     return vocab, clf
 

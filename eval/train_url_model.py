@@ -67,7 +67,6 @@ from eval import toolchain  # isort: skip
 import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
-from threadpoolctl import threadpool_limits
 
 from eval.url_split import HOSTSVN_CUT, OPENPHISH_CUT, VALIDATION_CUTS, Split, load
 from eval.urls import wilson
@@ -186,11 +185,7 @@ def _lr(rows: list[list[str]], labels: np.ndarray, sw: np.ndarray, c: float,
     x = csr_matrix((vals, np.array(cols), np.array(indptr)), shape=(len(rows), len(vocab)))
     clf = LogisticRegression(solver="liblinear", C=c, class_weight="balanced",
                              random_state=0, max_iter=1000)
-    # One BLAS thread: the solver's dot products go through OpenBLAS, which splits
-    # long vectors over the machine's cores; the order of the partial sums then
-    # changes the last bits of the weights, and so the file, with the core count
-    # (a 2-core and a 1-core build of the link model differed).
-    with threadpool_limits(limits=1):
+    with toolchain.one_blas_thread():
         clf.fit(x, labels, sample_weight=sw)
     # A rule that fired never lowers a score: a rule reads a risk, and a negative
     # weight would let a page hide by triggering one (three hyphens in its name).
