@@ -164,6 +164,22 @@ def _threshold(scores: list[float], budget: float) -> float:
     return round(min(0.999999, math.floor(t * 1e6) / 1e6 + 1e-6), 6)
 
 
+def scores_of(model: UrlModel, links: list[ParsedURL]) -> list[float]:
+    """The model's probability of each link, with the rules that fire on it as features
+    (as the scanner scores it)."""
+    return [model.probability(p, _rules(p)) for p in links]
+
+
+def high_threshold(benign: list[ParsedURL], scores: list[float], budget: float) -> float:
+    """The high band's threshold at ``budget`` of ``benign`` (tune links of one kind,
+    ``scores`` their :func:`scores_of`). The band flags alone: it gets what the rules
+    leave of the budget, and only links the rules do not flag already count against it."""
+    rules = _rules_only()
+    calm = [s for p, s in zip(benign, scores, strict=True) if not _flagged(rules, [p])]
+    left = int(budget * len(benign)) - (len(benign) - len(calm))
+    return _threshold(calm, max(0, left) / max(1, len(calm)))
+
+
 def _lr(rows: list[list[str]], labels: np.ndarray, sw: np.ndarray, c: float,
         min_count: int = MIN_COUNT, scale: str = "none") -> tuple[float, dict[str, float]]:
     """Fit the logistic regression: (intercept, weights of the kept features)."""
@@ -245,16 +261,9 @@ def fit(sp: Split, c: float = C, host_weight: float = HOST_WEIGHT,
     model = UrlModel(doc)
     th: dict[str, dict[str, float]] = {}
     tune = {"host": sp.tune_hosts, "url": sp.tune_urls}
-    scores = {kind: [model.probability(p, _rules(p)) for p in benign]
-              for kind, benign in tune.items()}
-    rules = _rules_only()
+    scores = {kind: scores_of(model, benign) for kind, benign in tune.items()}
     for kind, benign in tune.items():
-        # The high band flags alone: it gets what the rules leave of the budget, and
-        # only links the rules do not flag already count against it.
-        calm = [s for p, s in zip(benign, scores[kind], strict=True)
-                if not _flagged(rules, [p])]
-        left = int(HIGH_BUDGET[kind] * len(benign)) - (len(benign) - len(calm))
-        high = _threshold(calm, max(0, left) / max(1, len(calm)))
+        high = high_threshold(benign, scores[kind], HIGH_BUDGET[kind])
         th[kind] = {"high": high, "medium": high}
     for kind, benign in tune.items():
         for budget in MEDIUM_BUDGETS:

@@ -292,3 +292,37 @@ def test_validate_prints_each_window_row_with_its_interval(
         rate = float(combined.split("%")[0])
         low, high = (float(x.rstrip("%)")) for x in combined.split("CI ")[1].split("-"))
         assert low <= rate <= high
+
+
+def test_the_curve_starts_at_the_models_own_band_and_looser_bands_flag_more(
+        data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from eval import url_curve
+    from scanners.linear_model import read_doc
+
+    cut = tmp_path / "cut.json.gz"
+    assert train_url_model.main(["--data", str(data), "--out", str(tmp_path / "m.json.gz"),
+                                 "--cut-out", str(cut)]) == 0
+    doc = read_doc(cut, "link model")
+    sp = url_split.load(data)
+    tune = {"host": sp.tune_hosts, "url": sp.tune_urls}
+    rows = url_curve.curve(doc, tune, dict(sp.later),
+                           budgets=(url_curve.BUDGETS[0], (0.5, 0.5), (1.0, 1.0)))
+    # The first row is the band the model file itself holds.
+    assert rows[0]["thresholds"] == {k: doc["thresholds"][k]["high"] for k in ("host", "url")}
+    for looser, tighter in zip(rows[1:], rows, strict=False):
+        for kind in ("host", "url"):
+            assert looser["thresholds"][kind] <= tighter["thresholds"][kind]
+        for name, (k, n) in looser["counts"].items():
+            assert k >= tighter["counts"][name][0] and n == tighter["counts"][name][1]
+    # At the whole tune side's budget the band flags every benign registrable there.
+    k, n = rows[-1]["counts"]["tune host"]
+    assert n > 0 and k == n
+
+    assert url_curve.main(["--data", str(data), "--model", str(cut), "--markdown"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 + len(url_curve.BUDGETS)
+    assert "benign registrables (test)" in out[0] and "(later)" in out[0]
+    # --validate reads the window and the tune side, never the test side.
+    assert url_curve.main(["--data", str(data), "--validate"]) == 0
+    out = capsys.readouterr().out
+    assert "(window)" in out and "(test)" not in out and "(later)" not in out
