@@ -319,10 +319,10 @@ def test_the_curve_starts_at_the_models_own_band_and_looser_bands_flag_more(
     assert n > 0 and k == n
 
     assert url_curve.main(["--data", str(data), "--model", str(cut), "--markdown"]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert len(out) == 2 + len(url_curve.BUDGETS)
-    assert "benign registrables (test)" in out[0] and "(later)" in out[0]
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 + len(url_curve.BUDGETS)
+    assert "benign registrables (test)" in lines[0] and "(later)" in lines[0]
     # --validate reads the window and the tune side, never the test side.
     assert url_curve.main(["--data", str(data), "--validate"]) == 0
-    out = capsys.readouterr().out
-    assert "(window)" in out and "(test)" not in out and "(later)" not in out
+    text = capsys.readouterr().out
+    assert "(window)" in text and "(test)" not in text and "(later)" not in text
